@@ -1,0 +1,3 @@
+//! The `castellan` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The AWS IAM policy language: parsing, validation and compiled evaluation.
