@@ -161,6 +161,20 @@ pub struct Policy {
 impl Policy {
     /// Parses and validates `text` as a policy of `kind`.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+        Policy::parse_with_limit(text, kind, kind.max_size())
+    }
+
+    /// Parses and validates an AWS managed policy: an identity policy that AWS publishes, to
+    /// which the customer size quota does not apply (some exceed 100,000 characters).
+    pub fn parse_aws_managed(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse_with_limit(text, PolicyKind::Identity, usize::MAX)
+    }
+
+    fn parse_with_limit(
+        text: &str,
+        kind: PolicyKind,
+        max_size: usize,
+    ) -> Result<Policy, PolicyError> {
         let mut findings = Vec::new();
         let malformed = |message: String| Finding {
             code: FindingCode::MalformedPolicyDocument,
@@ -173,10 +187,10 @@ impl Policy {
             });
         }
         let size = text.chars().filter(|c| !c.is_whitespace()).count();
-        if size > kind.max_size() {
+        if size > max_size {
             findings.push(Finding {
                 code: FindingCode::LimitExceeded,
-                message: format!("Cannot exceed quota for PolicySize: {}", kind.max_size()),
+                message: format!("Cannot exceed quota for PolicySize: {max_size}"),
             });
         }
         let Ok(document) = Document::parse(text) else {
@@ -287,11 +301,22 @@ fn check(document: &Document, kind: PolicyKind) -> Vec<String> {
         .flat_map(ActionClause::patterns)
         .map(String::as_str)
         .filter(|a| *a != "*");
-    let keys = statements.iter().flat_map(|s| &s.conditions).map(|c| {
-        let key = c.key.as_str();
-        key.split_once('/').map_or(key, |(head, _)| head)
-    });
-    if let Some(message) = actions.chain(keys).find_map(vendor_problem) {
+    // Condition keys need a vendor too, but may hold more colons after it
+    // (`kms:EncryptionContext:aws:s3:arn`).
+    let key_problem = |c: &crate::document::ConditionEntry| match c.key.split_once(':') {
+        Some((vendor, _)) => vendor_problem(&format!("{vendor}:key")),
+        None => vendor_problem(&c.key),
+    };
+    let problem = actions
+        .map(vendor_problem)
+        .chain(
+            statements
+                .iter()
+                .flat_map(|s| &s.conditions)
+                .map(key_problem),
+        )
+        .find_map(|p| p);
+    if let Some(message) = problem {
         out.push(message);
     }
 
