@@ -255,10 +255,10 @@ impl PolicySet {
             })
         });
         for id in ids.iter().chain(wild).chain(not) {
-            if let Some(statement) = self.statements.get(*id as usize) {
-                if !visit(statement) {
-                    return;
-                }
+            if let Some(statement) = self.statements.get(*id as usize)
+                && !visit(statement)
+            {
+                return;
             }
         }
     }

@@ -448,9 +448,7 @@ impl Condition {
                 Some(cidr.contains(address))
             }
             (Family::Arn, Typed::Arn(pattern)) => {
-                if crate::arn::split(request).is_none() {
-                    return None;
-                }
+                crate::arn::split(request)?;
                 pattern.matches(request, context).ok()
             }
             _ => None,

@@ -42,8 +42,11 @@ impl Template {
         let mut literal = String::new();
         let mut rest = text;
         while let Some(ch) = rest.chars().next() {
-            if variables && rest.starts_with("${") {
-                if let Some((part, after)) = parse_variable(rest) {
+            if variables
+                && rest.starts_with("${")
+                && let Some((part, after)) = parse_variable(rest)
+            {
+                {
                     match part {
                         VariableOrLiteral::Literal(ch) => literal.push(ch),
                         VariableOrLiteral::Variable { key, default } => {

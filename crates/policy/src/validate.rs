@@ -446,10 +446,10 @@ fn kind_problems(statements: &[Statement], kind: PolicyKind) -> Vec<String> {
             }
         }
     }
-    if matches!(kind, PolicyKind::Trust | PolicyKind::Resource) {
-        if let Some(problem) = statements.iter().find_map(principal_problem) {
-            out.push(problem);
-        }
+    if matches!(kind, PolicyKind::Trust | PolicyKind::Resource)
+        && let Some(problem) = statements.iter().find_map(principal_problem)
+    {
+        out.push(problem);
     }
     out
 }

@@ -1,6 +1,14 @@
 //! Every AWS managed policy shipped in `data/` parses, validates and compiles, and a few
 //! well-known ones decide as AWS documents them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 use std::io::Read;
 
 use policy::{Context, Decision, Policies, Policy, PolicySet, Principal, Request, authorize};
