@@ -1,6 +1,6 @@
 //! `castellan policy validate` and `castellan policy evaluate`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -87,6 +87,12 @@ fn read_input(file: &PathBuf) -> Result<String, String> {
     }
 }
 
+/// Prints a line to standard output; a closed pipe (`| head`) is not an error worth a panic.
+fn print_out(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}
+
 fn validate(file: &PathBuf, kind: PolicyKind) -> ExitCode {
     let text = match read_input(file) {
         Ok(text) => text,
@@ -97,16 +103,14 @@ fn validate(file: &PathBuf, kind: PolicyKind) -> ExitCode {
     };
     match Policy::parse(&text, kind) {
         Ok(policy) => {
-            println!(
-                "valid {} policy ({} statements)",
-                kind.name(),
-                policy.statements().len()
-            );
+            let count = policy.statements().len();
+            let plural = if count == 1 { "" } else { "s" };
+            print_out(&format!("valid {} policy ({count} statement{plural})", kind.name()));
             ExitCode::SUCCESS
         }
         Err(error) => {
             for finding in error.findings() {
-                println!("{finding}");
+                print_out(&finding.to_string());
             }
             ExitCode::from(EXIT_FAILED)
         }
@@ -146,7 +150,7 @@ fn evaluate(file: &PathBuf, expect: Option<Expect>) -> ExitCode {
         "message": outcome.message,
         "matched": matched,
     });
-    println!("{report:#}");
+    print_out(&format!("{report:#}"));
     let differs = match expect {
         Some(Expect::Allow) => outcome.decision != Decision::Allow,
         Some(Expect::Deny) => outcome.decision == Decision::Allow,
