@@ -1,0 +1,250 @@
+//! Validation: each of AWS's checks, its message, and the order in which AWS reports them.
+
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code fails loudly")]
+
+use policy::{FindingCode, Policy, PolicyKind};
+
+/// Checks that `text` as a policy of `kind` fails with `expected` as the first finding
+/// (the one AWS answers with), or is valid when `expected` is `None`.
+fn check(kind: PolicyKind, text: &str, expected: Option<&str>) {
+    // Long hostile inputs are shown shortened.
+    let shown: String = text.chars().take(200).collect();
+    match (Policy::parse(text, kind), expected) {
+        (Ok(_), None) => {}
+        (Ok(_), Some(message)) => panic!("{shown}\nvalid, expected `{message}`"),
+        (Err(error), None) => panic!("{shown}\nexpected valid, got {error}"),
+        (Err(error), Some(message)) => {
+            assert_eq!(error.first().unwrap().message, message, "{shown}");
+        }
+    }
+}
+
+fn identity(text: &str, expected: Option<&str>) {
+    check(PolicyKind::Identity, text, expected);
+}
+
+const SYNTAX: Option<&str> = Some("Syntax errors in policy.");
+
+#[test]
+fn syntax_errors() {
+    identity(
+        "",
+        Some(
+            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        ),
+    );
+    for text in [
+        "not json",
+        "[]",
+        r#"{"Version":"2012-10-17"}"#,
+        r#"{"Version":"2012-10-17","Statement":[]}"#,
+        r#"{"Version":"2012-10-17","Statement":"x"}"#,
+        r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Version":"2012-10-17","Extra":1,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":5,"Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Bogus":1}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:username":{"a":1}}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Principal":"arn:aws:iam::111122223333:root","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Principal":{"Everyone":"*"},"Action":"s3:*","Resource":"*"}}"#,
+    ] {
+        identity(text, SYNTAX);
+    }
+}
+
+#[test]
+fn valid_documents() {
+    identity(
+        r#"{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"A1","Effect":"Allow","Action":["s3:Get*","ec2:Describe*"],"Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":{"aws:TagKeys":["a*"]},"Bool":{"aws:SecureTransport":true},"NumericLessThan":{"s3:max-keys":10}}}]}"#,
+        None,
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:s3:::b/*"}}"#,
+        None,
+    );
+    identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"x"}}}}"#,
+        None,
+    );
+}
+
+#[test]
+fn checks_after_syntax_in_aws_order() {
+    identity(
+        r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#,
+        Some("Policy document must be version 2012-10-17 or greater."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}}}"#,
+        Some("The policy failed legacy parsing"),
+    );
+    identity(
+        r#"{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+        Some("Statement IDs (SID) in a single policy must be unique."),
+    );
+    identity(
+        r#"{"Statement":{"Sid":"no spaces","Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        Some(
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+        ),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#,
+        Some("Policy statement must contain actions."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}}"#,
+        Some("Resource bucket must be in ARN format or \"*\"."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam:us-east-1:111122223333:user/x"}}"#,
+        Some(
+            "IAM resource arn:aws:iam:us-east-1:111122223333:user/x cannot contain region information.",
+        ),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}"#,
+        Some("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:Get:Object","Resource":"*"}}"#,
+        Some("Actions/Condition can contain only one colon."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s 3:GetObject","Resource":"*"}}"#,
+        Some("Vendor s 3 is not valid"),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"username":"a"}}}}"#,
+        Some("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#,
+        Some("Policy statement must contain resources."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+        Some("Policy document should not specify a principal."),
+    );
+    // Two problems: the earlier check is reported first, whatever the statement order.
+    let both = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"bucket"},{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    identity(
+        both,
+        Some("Statement IDs (SID) in a single policy must be unique."),
+    );
+    let all = Policy::parse(both, PolicyKind::Identity).unwrap_err();
+    assert_eq!(all.findings().len(), 2);
+}
+
+#[test]
+fn trust_policies() {
+    let trust = |text: &str, expected| check(PolicyKind::Trust, text, expected);
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#,
+        None,
+    );
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["sts:AssumeRole","sts:TagSession"]}}"#,
+        None,
+    );
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject"}}"#,
+        Some("AssumeRole policy may only specify STS AssumeRole actions."),
+    );
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}}"#,
+        Some("Has prohibited field Resource."),
+    );
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#,
+        Some("Policy statement must contain a principal."),
+    );
+    trust(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"sts:AssumeRole"}}"#,
+        Some("Invalid principal in policy: \"AWS\":\"bob\""),
+    );
+}
+
+#[test]
+fn organization_policies() {
+    let scp = |text: &str, expected| check(PolicyKind::ServiceControl, text, expected);
+    scp(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ec2:*","Resource":"*"}}"#,
+        None,
+    );
+    scp(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"ec2:*","Resource":"*"}}"#,
+        Some(
+            "The provided policy document does not meet the requirements of the specified policy type.",
+        ),
+    );
+    let rcp = |text: &str, expected| check(PolicyKind::ResourceControl, text, expected);
+    rcp(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+        None,
+    );
+    rcp(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#,
+        Some(
+            "The provided policy document does not meet the requirements of the specified policy type.",
+        ),
+    );
+}
+
+#[test]
+fn characters_and_sizes() {
+    let error = Policy::parse(
+        "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::\u{0100}\"}}",
+        PolicyKind::Identity,
+    )
+    .unwrap_err();
+    assert_eq!(error.first().unwrap().code, FindingCode::ValidationError);
+
+    // White space does not count towards the size.
+    let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/k"}"#;
+    let padded = format!("{{\"Statement\":[{statement}]}}{}", " ".repeat(10_000));
+    assert!(Policy::parse(&padded, PolicyKind::Identity).is_ok());
+    let many = vec![statement; 6144 / statement.len() + 1].join(",");
+    let big = format!("{{\"Statement\":[{many}]}}");
+    let error = Policy::parse(&big, PolicyKind::Identity).unwrap_err();
+    let first = error.first().unwrap();
+    assert_eq!(first.code, FindingCode::LimitExceeded);
+    assert_eq!(first.message, "Cannot exceed quota for PolicySize: 6144");
+    // Resource policies have a larger quota (this one fails only for its missing principal).
+    let error = Policy::parse(&big, PolicyKind::Resource).unwrap_err();
+    assert!(
+        error
+            .findings()
+            .iter()
+            .all(|f| f.code != FindingCode::LimitExceeded)
+    );
+}
+
+#[test]
+fn keeps_original_text() {
+    let text =
+        "{ \"Statement\" : { \"Effect\":\"Allow\", \"Action\":\"s3:*\", \"Resource\":\"*\" } }\n";
+    assert_eq!(
+        Policy::parse(text, PolicyKind::Identity).unwrap().text(),
+        text
+    );
+}
+
+#[test]
+fn hostile_inputs_are_rejected_quickly() {
+    // Nesting deeper than the JSON reader allows is a syntax error, not a stack overflow.
+    let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
+    identity(&deep, SYNTAX);
+    let stars = format!(
+        r#"{{"Statement":{{"Effect":"Allow","Action":"s3:{}","Resource":"*"}}}}"#,
+        "*a".repeat(2000)
+    );
+    identity(&stars, None);
+}
