@@ -105,7 +105,10 @@ fn validate(file: &PathBuf, kind: PolicyKind) -> ExitCode {
         Ok(policy) => {
             let count = policy.statements().len();
             let plural = if count == 1 { "" } else { "s" };
-            print_out(&format!("valid {} policy ({count} statement{plural})", kind.name()));
+            print_out(&format!(
+                "valid {} policy ({count} statement{plural})",
+                kind.name()
+            ));
             ExitCode::SUCCESS
         }
         Err(error) => {
