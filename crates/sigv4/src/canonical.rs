@@ -119,13 +119,16 @@ fn is_normal_path(path: &str) -> bool {
     true
 }
 
+/// A query parameter's canonical name and value.
+type QueryParam<'q> = (Cow<'q, [u8]>, Cow<'q, [u8]>);
+
 /// The canonical query: each name and value decoded then strictly re-encoded, sorted by name
 /// then value (byte order), joined as `name=value` with `&`.
 pub(crate) fn write_canonical_query<S: Sink>(out: &mut S, query: &str, excluded: &[&[u8]]) {
     if query.is_empty() {
         return;
     }
-    let mut params: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::new();
+    let mut params: Vec<QueryParam<'_>> = Vec::new();
     for piece in query.as_bytes().split(|&b| b == b'&') {
         if piece.is_empty() {
             continue;
@@ -265,24 +268,36 @@ mod tests {
             ("", ""),
             ("Param2=value2&Param1=value1", "Param1=value1&Param2=value2"),
             ("b=2&a=2&a=1", "a=1&a=2&b=2"),
-            ("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"),
+            (
+                "Param-3=Value3&Param=Value2&%E1%88%B4=Value1",
+                "%E1%88%B4=Value1&Param=Value2&Param-3=Value3",
+            ),
             ("flag&x=", "flag=&x="),
             ("a=1&&b=2&", "a=1&b=2"),
             ("x=a%20b&y=a+b&z=%7e", "x=a%20b&y=a%2Bb&z=~"),
-            ("Action=ListUsers&Version=2010-05-08", "Action=ListUsers&Version=2010-05-08"),
+            (
+                "Action=ListUsers&Version=2010-05-08",
+                "Action=ListUsers&Version=2010-05-08",
+            ),
             ("B=1&a=1", "B=1&a=1"),
         ] {
             assert_eq!(query(q, &[]), want, "{q:?}");
         }
         assert_eq!(
-            query("X-Amz-Signature=abc&A=1&X-Amz-Security-Token=t", &[b"X-Amz-Signature"]),
+            query(
+                "X-Amz-Signature=abc&A=1&X-Amz-Security-Token=t",
+                &[b"X-Amz-Signature"]
+            ),
             "A=1&X-Amz-Security-Token=t"
         );
     }
 
     #[test]
     fn header_values_are_trimmed_and_collapsed() {
-        assert_eq!(header_value("  value1  value2   value3 "), "value1 value2 value3");
+        assert_eq!(
+            header_value("  value1  value2   value3 "),
+            "value1 value2 value3"
+        );
         assert_eq!(header_value("a\tb"), "a\tb");
         assert_eq!(header_value("   "), "");
         assert_eq!(header_value(""), "");

@@ -38,7 +38,10 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 fn hex_nibble(table: &[u8; 16], nibble: u8) -> u8 {
-    table.get(usize::from(nibble & 0x0f)).copied().unwrap_or(b'0')
+    table
+        .get(usize::from(nibble & 0x0f))
+        .copied()
+        .unwrap_or(b'0')
 }
 
 /// Lower-case hex of a 32-byte digest, as SigV4 writes hashes and signatures.

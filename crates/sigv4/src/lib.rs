@@ -93,10 +93,10 @@ mod fuzz_tests {
             b"\0\0\0\0".to_vec(),
             b"GET\0/\0X-Amz-Algorithm=AWS4-HMAC-SHA256\0\0".to_vec(),
             b"GET\0/\0X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%2F%2F%2F%2F&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Signature=0&X-Amz-Expires=-99999999999999999999\0\0host\0x".to_vec(),
-            b"POST\0\0\0\0Authorization\0AWS4-HMAC-SHA256 Credential=////, SignedHeaders=;;;, Signature=\xff\0x-amz-date\020150830T123600Z".to_vec(),
-            b"GET\0/%\0%\0\0Authorization\0AWS4-HMAC-SHA256 Credential=a/20150830/r/iam/aws4_request,SignedHeaders=host,Signature=z\0Host\0h\0X-Amz-Date\020150830T123600Z\0x-amz-\0".to_vec(),
-            b"GET\0/\0\0\0Authorization\0AWS4-HMAC-SHA256 =,=,=\0Date\099999999T999999Z".to_vec(),
-            format!("GET\0{long_path}\0{many_params}\0\0authorization\0AWS4-HMAC-SHA256 Credential=a/20150830/r/iam/aws4_request,SignedHeaders=host,Signature=z\0host\0h\0x-amz-date\020150830T123600Z").into_bytes(),
+            b"POST\0\0\0\0Authorization\0AWS4-HMAC-SHA256 Credential=////, SignedHeaders=;;;, Signature=\xff\0x-amz-date\x0020150830T123600Z".to_vec(),
+            b"GET\0/%\0%\0\0Authorization\0AWS4-HMAC-SHA256 Credential=a/20150830/r/iam/aws4_request,SignedHeaders=host,Signature=z\0Host\0h\0X-Amz-Date\x0020150830T123600Z\0x-amz-\0".to_vec(),
+            b"GET\0/\0\0\0Authorization\0AWS4-HMAC-SHA256 =,=,=\0Date\x0099999999T999999Z".to_vec(),
+            format!("GET\0{long_path}\0{many_params}\0\0authorization\0AWS4-HMAC-SHA256 Credential=a/20150830/r/iam/aws4_request,SignedHeaders=host,Signature=z\0host\0h\0x-amz-date\x0020150830T123600Z").into_bytes(),
             "GET\0/\u{1234}\0\u{1234}=\u{5678}\0\0Authorization\0AWS4-HMAC-SHA256\u{a0}Credential=é".as_bytes().to_vec(),
         ];
         for input in inputs {

@@ -243,7 +243,10 @@ mod tests {
             ),
         ];
         for (header, message) in cases {
-            let headers: &[(&str, &[u8])] = &[("Authorization", header), ("X-Amz-Date", b"20150830T123600Z")];
+            let headers: &[(&str, &[u8])] = &[
+                ("Authorization", header),
+                ("X-Amz-Date", b"20150830T123600Z"),
+            ];
             assert_eq!(
                 err("", headers),
                 ("IncompleteSignature".into(), (*message).into()),
@@ -251,8 +254,10 @@ mod tests {
                 String::from_utf8_lossy(header)
             );
         }
-        let headers: &[(&str, &[u8])] =
-            &[("authorization", b"AWS4-HMAC-SHA256 Credential=a, SignedHeaders=host, Signature=b")];
+        let headers: &[(&str, &[u8])] = &[(
+            "authorization",
+            b"AWS4-HMAC-SHA256 Credential=a, SignedHeaders=host, Signature=b",
+        )];
         assert_eq!(
             err("", headers).1,
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=a, SignedHeaders=host, Signature=b"
@@ -265,15 +270,24 @@ mod tests {
             err("X-Amz-Algorithm=AWS4-HMAC-SHA1", &[]),
             (
                 "IncompleteSignature".into(),
-                "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA1' (only AWS4-HMAC-SHA256 for now).".into()
+                "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA1' (only AWS4-HMAC-SHA256 for now)."
+                    .into()
             )
         );
         assert_eq!(
-            err("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z", &[]).1,
+            err(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123600Z",
+                &[]
+            )
+            .1,
             "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. Re-examine the query-string parameters."
         );
         assert_eq!(
-            err("X-Amz-Algorithm=AWS4-HMAC-SHA256", &[("Authorization", b"AWS4-HMAC-SHA256")]).0,
+            err(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                &[("Authorization", b"AWS4-HMAC-SHA256")]
+            )
+            .0,
             "SignatureDoesNotMatch"
         );
     }

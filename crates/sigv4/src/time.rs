@@ -83,8 +83,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 fn digits<const N: usize>(bytes: &[u8]) -> Option<u32> {
     let chunk: &[u8; N] = bytes.get(..N)?.try_into().ok()?;
     chunk.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit()
-            .then(|| acc * 10 + u32::from(b - b'0'))
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
     })
 }
 

@@ -12,11 +12,11 @@ use subtle::ConstantTimeEq;
 use crate::canonical::{CanonicalParams, string_to_sign_parts, write_canonical_request};
 use crate::encode::hex32;
 use crate::error::AuthError;
+use crate::error::LookupError;
 use crate::keys::{SecretKey, SigningKey};
 use crate::parse::{Parsed, SignatureForm, parse};
 use crate::request::Request;
 use crate::time::{UnixSeconds, format_basic, parse_basic, system_time, unix_seconds};
-use crate::error::LookupError;
 
 /// AWS's fixed clock window for signed requests.
 const MAX_SKEW_SECS: i64 = 15 * 60;
@@ -74,7 +74,10 @@ impl fmt::Debug for Verified {
             .field("access_key_id", &self.access_key_id)
             .field("region", &self.region)
             .field("service", &self.service)
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("signed_at", &self.signed_at)
             .field("form", &self.form)
             .finish()
@@ -219,9 +222,14 @@ impl Verifier {
         let body_ok = payload_hash.ct_eq(&computed_body_hash[..]);
 
         let key = self.signing_key(&scope, &secret);
-        let mut matched = body_ok & self.signature_matches(request, &parsed, &scope, &key, payload_hash, false);
-        if !bool::from(matched) && parsed.form == SignatureForm::Presigned && parsed.session_token.is_some() {
-            matched = body_ok & self.signature_matches(request, &parsed, &scope, &key, payload_hash, true);
+        let mut matched =
+            body_ok & self.signature_matches(request, &parsed, &scope, &key, payload_hash, false);
+        if !bool::from(matched)
+            && parsed.form == SignatureForm::Presigned
+            && parsed.session_token.is_some()
+        {
+            matched = body_ok
+                & self.signature_matches(request, &parsed, &scope, &key, payload_hash, true);
         }
         if !bool::from(matched) {
             return Err(AuthError::mismatch());
@@ -254,7 +262,8 @@ impl Verifier {
                 &self.canonical_params(&parsed, payload_hash, omit_token),
             );
             let hash = hex32(&Sha256::digest(&canonical).into());
-            let string_to_sign = string_to_sign_parts(&parsed.amz_date, scope.string, &hash).concat();
+            let string_to_sign =
+                string_to_sign_parts(&parsed.amz_date, scope.string, &hash).concat();
             SigningInput {
                 canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
                 string_to_sign: String::from_utf8_lossy(&string_to_sign).into_owned(),
@@ -437,11 +446,6 @@ impl Verifier {
             );
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn cached_keys(&self) -> usize {
-        self.cache.read().map(|c| c.len()).unwrap_or(0)
-    }
 }
 
 /// The hash standing for the body: `x-amz-content-sha256` when sent, else the computed one.
@@ -460,7 +464,11 @@ fn parse_date(amz_date: &str) -> Result<UnixSeconds, AuthError> {
 }
 
 /// AWS's 15-minute window, with its messages; presigned requests instead last `X-Amz-Expires`.
-fn check_clock(parsed: &Parsed<'_>, signed_at: UnixSeconds, now: UnixSeconds) -> Result<(), AuthError> {
+fn check_clock(
+    parsed: &Parsed<'_>,
+    signed_at: UnixSeconds,
+    now: UnixSeconds,
+) -> Result<(), AuthError> {
     let latest = now.saturating_add(MAX_SKEW_SECS);
     if signed_at > latest {
         return Err(AuthError::SignatureDoesNotMatch(format!(
@@ -521,14 +529,24 @@ mod tests {
         assert_eq!(parse_expires("604800"), Ok(604_800));
         assert_eq!(parse_expires("0"), Ok(0));
         for (value, message) in [
-            ("604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
-            ("99999999999999999999", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+            (
+                "604801",
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            ),
+            (
+                "99999999999999999999",
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            ),
             ("-1", "X-Amz-Expires must be non-negative"),
             ("", "X-Amz-Expires should be a number"),
             ("1e3", "X-Amz-Expires should be a number"),
             ("+5", "X-Amz-Expires should be a number"),
         ] {
-            assert_eq!(parse_expires(value).unwrap_err().message(), message, "{value}");
+            assert_eq!(
+                parse_expires(value).unwrap_err().message(),
+                message,
+                "{value}"
+            );
         }
     }
 }

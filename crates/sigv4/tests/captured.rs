@@ -3,6 +3,14 @@
 //! regenerates `captured/requests.json`. A fixture entry with `expect_error` is one AWS refuses
 //! (botocore's default presigned URL is signed for POST and cannot be fetched with GET).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 mod common;
 
 use std::time::Duration;
@@ -14,8 +22,13 @@ use sigv4::{SecretKey, SignatureForm, Verifier};
 #[test]
 fn captured_client_requests_verify() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captured/requests.json");
-    let captured: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert!(captured.len() >= 7, "fixture holds {} requests", captured.len());
+    let captured: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        captured.len() >= 7,
+        "fixture holds {} requests",
+        captured.len()
+    );
     let verifier = Verifier::new();
     let mut presigned = 0;
     let mut refused = 0;
@@ -29,7 +42,12 @@ fn captured_client_requests_verify() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().as_bytes().to_vec()))
+                .map(|h| {
+                    (
+                        h[0].as_str().unwrap().to_owned(),
+                        h[1].as_str().unwrap().as_bytes().to_vec(),
+                    )
+                })
                 .collect(),
             body: entry["body"].as_str().unwrap().as_bytes().to_vec(),
         };
@@ -38,9 +56,8 @@ fn captured_client_requests_verify() {
         let token = entry["session_token"].as_str();
         let captured_at = at(entry["captured_at"].as_u64().unwrap());
 
-        let result = request.with(|r| {
-            verifier.verify(r, captured_at, |_| Ok(SecretKey::new(secret)))
-        });
+        let result =
+            request.with(|r| verifier.verify(r, captured_at, |_| Ok(SecretKey::new(secret))));
         if let Some(code) = entry["expect_error"].as_str() {
             assert_eq!(result.unwrap_err().code(), code, "{what}");
             refused += 1;
@@ -63,9 +80,15 @@ fn captured_client_requests_verify() {
 
         // The same bytes twenty minutes later are refused (presigned: after X-Amz-Expires).
         let late = request.with(|r| {
-            verifier.verify(r, captured_at + Duration::from_secs(20 * 60), |_| Ok(SecretKey::new(secret)))
+            verifier.verify(r, captured_at + Duration::from_secs(20 * 60), |_| {
+                Ok(SecretKey::new(secret))
+            })
         });
-        let want = if verified.form == SignatureForm::Presigned { "AccessDenied" } else { "SignatureDoesNotMatch" };
+        let want = if verified.form == SignatureForm::Presigned {
+            "AccessDenied"
+        } else {
+            "SignatureDoesNotMatch"
+        };
         assert_eq!(late.unwrap_err().code(), want, "{what}");
     }
     assert!(presigned >= 1, "the fixture has a presigned URL");

@@ -2,6 +2,14 @@
 //! bytes and dot segments, repeated and padded headers, query strings, bodies, session tokens,
 //! both signature forms) and signs them with AWS's own Rust signer, `aws-sigv4`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 mod common;
 
 use std::time::SystemTime;
@@ -107,7 +115,11 @@ fn signed(case: &Case) -> OwnedRequest {
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let target = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let target = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
     AwsSigner {
         access_key_id: &case.access_key_id,
         secret: &case.secret,
@@ -120,7 +132,11 @@ fn signed(case: &Case) -> OwnedRequest {
     .sign(case.method, &target, &case.headers, &case.body)
 }
 
-fn verify(case: &Case, request: &OwnedRequest, now: SystemTime) -> Result<sigv4::Verified, sigv4::AuthError> {
+fn verify(
+    case: &Case,
+    request: &OwnedRequest,
+    now: SystemTime,
+) -> Result<sigv4::Verified, sigv4::AuthError> {
     let verifier = Verifier::new();
     request.with(|r| {
         verifier.verify(r, now, |k| {

@@ -1,6 +1,14 @@
 //! The tamper matrix: for a set of valid requests, every single-field change is rejected, each
 //! with the AWS error code that field's check produces.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 mod common;
 
 use std::time::SystemTime;
@@ -90,8 +98,9 @@ fn bases() -> Vec<Base> {
         token,
         presigned_for,
     };
-    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/sigv4-test-suite/post-sts-header-after/header-signed-request.txt");
+    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/data/sigv4-test-suite/post-sts-header-after/header-signed-request.txt",
+    );
     let suite_request = parse_http(&std::fs::read(suite).unwrap());
     vec![
         base(
@@ -136,7 +145,12 @@ fn bases() -> Vec<Base> {
                 presign_for: Some(900),
                 ..temporary
             }
-            .sign("GET", "/?Action=GetCallerIdentity&Version=2011-06-15", &[], b""),
+            .sign(
+                "GET",
+                "/?Action=GetCallerIdentity&Version=2011-06-15",
+                &[],
+                b"",
+            ),
             TEMP_AKID,
             Some(TOKEN),
             Some(900),
@@ -148,7 +162,9 @@ fn bases() -> Vec<Base> {
             now: at(1_440_938_160),
             access_key_id: "AKIDEXAMPLE",
             secret: SECRET,
-            token: Some("AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="),
+            token: Some(
+                "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==",
+            ),
             presigned_for: None,
         },
     ]
@@ -302,7 +318,11 @@ fn tampers(base: &Base) -> Vec<Tamper> {
         let mut r = original.clone();
         r.path = path.to_owned();
         // "//" and "" normalise to "/", the original path: they are the same request.
-        let code = if matches!(path, "//" | "") { None } else { Some(MISMATCH) };
+        let code = if matches!(path, "//" | "") {
+            None
+        } else {
+            Some(MISMATCH)
+        };
         if let Some(code) = code {
             push(format!("path {path:?}"), r, code);
         }
@@ -341,13 +361,19 @@ fn tampers(base: &Base) -> Vec<Tamper> {
     }
     // An added query parameter.
     let mut r = original.clone();
-    r.query = if r.query.is_empty() { "a=b".to_owned() } else { format!("{}&a=b", r.query) };
+    r.query = if r.query.is_empty() {
+        "a=b".to_owned()
+    } else {
+        format!("{}&a=b", r.query)
+    };
     push("added query parameter".to_owned(), r, MISMATCH);
 
     // Each signed header's value.
     let signed_headers = get(original, Field::SignedHeaders);
     for name in signed_headers.split(';') {
-        let Some(value) = original.header(name) else { continue };
+        let Some(value) = original.header(name) else {
+            continue;
+        };
         let mut changed = value.to_vec();
         changed.push(b'0');
         let mut r = original.clone();
@@ -360,19 +386,25 @@ fn tampers(base: &Base) -> Vec<Tamper> {
         push(format!("signed header {name}"), r, code);
     }
     // An unsigned session token header is validated by the lookup instead.
-    if !signed_headers.contains("x-amz-security-token") && original.header("x-amz-security-token").is_some() {
+    if !signed_headers.contains("x-amz-security-token")
+        && original.header("x-amz-security-token").is_some()
+    {
         let mut r = original.clone();
         r.set_header("x-amz-security-token", b"forged");
         push("unsigned session token".to_owned(), r, INVALID_TOKEN);
     }
     // A duplicated signed header (joined with ',' in the canonical request).
     let mut r = original.clone();
-    r.headers.push(("host".to_owned(), b"evil.example".to_vec()));
+    r.headers
+        .push(("host".to_owned(), b"evil.example".to_vec()));
     push("second host header".to_owned(), r, MISMATCH);
     // Added unsigned x-amz-* headers.
     for name in ["x-amz-foo", "X-Amz-Target", "x-amz-content-sha256"] {
         let mut r = original.clone();
-        r.headers.push((name.to_owned(), b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_vec()));
+        r.headers.push((
+            name.to_owned(),
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_vec(),
+        ));
         push(format!("unsigned header {name}"), r, MISMATCH);
     }
 
@@ -390,7 +422,10 @@ fn tampers(base: &Base) -> Vec<Tamper> {
     longer.push(b'&');
     bodies.push(("body byte appended".to_owned(), longer));
     if !body.is_empty() {
-        bodies.push(("body byte removed".to_owned(), body[..body.len() - 1].to_vec()));
+        bodies.push((
+            "body byte removed".to_owned(),
+            body[..body.len() - 1].to_vec(),
+        ));
     }
     for (what, b) in bodies {
         let mut r = original.clone();
@@ -405,7 +440,11 @@ fn tampers(base: &Base) -> Vec<Tamper> {
         what: "clock one second past the window".to_owned(),
         request: original.clone(),
         now: signed_at + std::time::Duration::from_secs(window_end + 1),
-        code: if base.presigned_for.is_some() { "AccessDenied" } else { MISMATCH },
+        code: if base.presigned_for.is_some() {
+            "AccessDenied"
+        } else {
+            MISMATCH
+        },
     });
     out.push(Tamper {
         what: "clock one second before the window".to_owned(),
@@ -434,7 +473,12 @@ fn tampers(base: &Base) -> Vec<Tamper> {
         (0, "AKIAIOSFODNN7EXAMPLF", "access key id", INVALID_TOKEN),
         (1, next_day.as_str(), "scope date", MISMATCH),
         (2, "ap-south-2", "scope region", MISMATCH),
-        (3, other_service, "scope service (another allowed one)", MISMATCH),
+        (
+            3,
+            other_service,
+            "scope service (another allowed one)",
+            MISMATCH,
+        ),
         (3, "s3", "scope service (not allowed)", MISMATCH),
         (4, "aws4_requesu", "scope terminator", MISMATCH),
         (4, "aws4_request/extra", "scope with six parts", INCOMPLETE),
@@ -442,8 +486,16 @@ fn tampers(base: &Base) -> Vec<Tamper> {
     for (index, value, what, code) in scope_changes {
         let mut p = parts.clone();
         p[index] = value;
-        let code = if index == 3 && base.name.starts_with("aws suite") { MISMATCH } else { code };
-        push(what.to_owned(), set(original, Field::Credential, &p.join("/")), code);
+        let code = if index == 3 && base.name.starts_with("aws suite") {
+            MISMATCH
+        } else {
+            code
+        };
+        push(
+            what.to_owned(),
+            set(original, Field::Credential, &p.join("/")),
+            code,
+        );
     }
 
     // SignedHeaders: drop each header, add one, reorder.
@@ -453,32 +505,76 @@ fn tampers(base: &Base) -> Vec<Tamper> {
         let removed = fewer.remove(i);
         // host: "'Host' must be a 'SignedHeader'"; x-amz-*: likewise; others: the signature.
         // An empty list is a missing part.
-        let code = if fewer.is_empty() { INCOMPLETE } else { MISMATCH };
-        push(format!("SignedHeaders without {removed}"), set(original, Field::SignedHeaders, &fewer.join(";")), code);
+        let code = if fewer.is_empty() {
+            INCOMPLETE
+        } else {
+            MISMATCH
+        };
+        push(
+            format!("SignedHeaders without {removed}"),
+            set(original, Field::SignedHeaders, &fewer.join(";")),
+            code,
+        );
     }
     let mut more = names.clone();
     more.push("user-agent");
-    push("SignedHeaders plus user-agent".to_owned(), set(original, Field::SignedHeaders, &more.join(";")), MISMATCH);
+    push(
+        "SignedHeaders plus user-agent".to_owned(),
+        set(original, Field::SignedHeaders, &more.join(";")),
+        MISMATCH,
+    );
     if names.len() > 1 {
         let mut reversed = names.clone();
         reversed.reverse();
-        push("SignedHeaders reordered".to_owned(), set(original, Field::SignedHeaders, &reversed.join(";")), MISMATCH);
+        push(
+            "SignedHeaders reordered".to_owned(),
+            set(original, Field::SignedHeaders, &reversed.join(";")),
+            MISMATCH,
+        );
     }
-    push("SignedHeaders upper-cased".to_owned(), set(original, Field::SignedHeaders, &signed_headers.to_uppercase()), MISMATCH);
+    push(
+        "SignedHeaders upper-cased".to_owned(),
+        set(
+            original,
+            Field::SignedHeaders,
+            &signed_headers.to_uppercase(),
+        ),
+        MISMATCH,
+    );
 
     // Each signature nibble, then its case and length.
     let signature = get(original, Field::Signature);
     for i in 0..signature.len() {
         let mut s = signature.clone().into_bytes();
         s[i] = if s[i] == b'0' { b'1' } else { b'0' };
-        push(format!("signature nibble {i}"), set(original, Field::Signature, std::str::from_utf8(&s).unwrap()), MISMATCH);
+        push(
+            format!("signature nibble {i}"),
+            set(original, Field::Signature, std::str::from_utf8(&s).unwrap()),
+            MISMATCH,
+        );
     }
-    push("signature upper-cased".to_owned(), set(original, Field::Signature, &signature.to_uppercase()), MISMATCH);
-    push("signature truncated".to_owned(), set(original, Field::Signature, &signature[..63]), MISMATCH);
+    push(
+        "signature upper-cased".to_owned(),
+        set(original, Field::Signature, &signature.to_uppercase()),
+        MISMATCH,
+    );
+    push(
+        "signature truncated".to_owned(),
+        set(original, Field::Signature, &signature[..63]),
+        MISMATCH,
+    );
 
     // The algorithm.
-    for algorithm in ["AWS4-HMAC-SHA512", "AWS4-ECDSA-P256-SHA256", "aws4-hmac-sha256"] {
-        push(format!("algorithm {algorithm}"), set(original, Field::Algorithm, algorithm), INCOMPLETE);
+    for algorithm in [
+        "AWS4-HMAC-SHA512",
+        "AWS4-ECDSA-P256-SHA256",
+        "aws4-hmac-sha256",
+    ] {
+        push(
+            format!("algorithm {algorithm}"),
+            set(original, Field::Algorithm, algorithm),
+            INCOMPLETE,
+        );
     }
     out
 }
@@ -490,7 +586,10 @@ fn every_single_field_change_is_rejected_with_the_right_code() {
     for base in bases() {
         base.verify_at(&base.request, base.now)
             .unwrap_or_else(|e| panic!("{} must verify untouched: {e}", base.name));
-        assert!(matches!(base.form(), SignatureForm::Header | SignatureForm::Presigned));
+        assert!(matches!(
+            base.form(),
+            SignatureForm::Header | SignatureForm::Presigned
+        ));
         for tamper in tampers(&base) {
             total += 1;
             match base.verify_at(&tamper.request, tamper.now) {
@@ -502,7 +601,15 @@ fn every_single_field_change_is_rejected_with_the_right_code() {
             }
         }
     }
-    println!("tamper matrix: {} of {total} single-field changes rejected with the right code", total - failures.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "tamper matrix: {} of {total} single-field changes rejected with the right code",
+        total - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(total > 400, "only {total} tamper cases");
 }

@@ -2,6 +2,14 @@
 //! canonical request, string to sign and signature must equal AWS's byte for byte, and the
 //! signed request must verify.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +23,8 @@ fn suite_dir() -> PathBuf {
 }
 
 fn read(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
+    std::fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
 }
 
 /// Checks one case in one form; returns what differs.
@@ -44,7 +53,9 @@ fn check(dir: &Path, form: &str) -> Result<(), String> {
         .map_err(|e| format!("explain: {} {}", e.code(), e))?;
     // A client that adds the token after presigning signed the reading without it.
     let input = if form == "query" && omit_token {
-        explanation.without_session_token.ok_or("no token-less reading")?
+        explanation
+            .without_session_token
+            .ok_or("no token-less reading")?
     } else {
         explanation.signed
     };
@@ -55,7 +66,10 @@ fn check(dir: &Path, form: &str) -> Result<(), String> {
         ));
     }
     if input.string_to_sign != want_sts {
-        return Err(format!("string to sign:\n{}\n--- want ---\n{want_sts}", input.string_to_sign));
+        return Err(format!(
+            "string to sign:\n{}\n--- want ---\n{want_sts}",
+            input.string_to_sign
+        ));
     }
     let date = &context["timestamp"].as_str().unwrap().replace('-', "")[..8];
     let key = SigningKey::derive(&SecretKey::new(secret), date, region, service);
@@ -78,7 +92,11 @@ fn check(dir: &Path, form: &str) -> Result<(), String> {
     assert_eq!(verified.service, service);
     assert_eq!(verified.session_token.as_deref(), token);
     assert_eq!(verified.signed_at, now);
-    let want_form = if form == "query" { SignatureForm::Presigned } else { SignatureForm::Header };
+    let want_form = if form == "query" {
+        SignatureForm::Presigned
+    } else {
+        SignatureForm::Header
+    };
     assert_eq!(verified.form, want_form);
 
     // The same request with the wrong secret must not verify.
@@ -112,7 +130,15 @@ fn aws_suite_header_and_presigned() {
             }
         }
     }
-    println!("sigv4 suite: {passed} of {} case-forms pass", cases.len() * 2);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    println!(
+        "sigv4 suite: {passed} of {} case-forms pass",
+        cases.len() * 2
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     assert_eq!(passed, 76);
 }

@@ -1,7 +1,17 @@
 //! Helpers shared by the integration tests: an owned request that lends a `sigv4::Request`, and
 //! a parser for raw HTTP/1.1 request text like the AWS suite's `*-signed-request.txt` files.
 
-#![allow(dead_code, reason = "each test binary uses a different subset of the helpers")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -136,7 +146,13 @@ pub struct AwsSigner<'a> {
 impl AwsSigner<'_> {
     /// Signs `method target` (target already percent-encoded) with a `host` header, the given
     /// headers and body; returns the request as a server would receive it.
-    pub fn sign(&self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> OwnedRequest {
+    pub fn sign(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> OwnedRequest {
         use aws_credential_types::Credentials;
         use aws_sigv4::http_request::{
             SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
