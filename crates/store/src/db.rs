@@ -1,0 +1,360 @@
+//! Opening a store, migrations, and the write transaction every mutation goes through.
+//!
+//! Both backends run the same SQL text through sqlx's `Any` driver (`$1` placeholders work on
+//! SQLite too); the few differences (how to take the write lock, `FOR UPDATE`, `NOTIFY`) are
+//! chosen by [`Backend`] here and nowhere else.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Row, SqlSafeStr, Transaction};
+
+use crate::error::{BackendError, EntityKind, Result, StoreError};
+use crate::model::{ListOptions, Page};
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (file or in-memory).
+    Sqlite,
+    /// PostgreSQL, possibly shared by several server nodes.
+    Postgres,
+}
+
+/// The PostgreSQL channel notified (with the new revision as payload) when a write commits,
+/// so that other nodes can refresh without waiting for their next poll.
+pub const CHANGE_CHANNEL: &str = "castellan_changes";
+
+/// How long a SQLite writer waits for the write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
+
+/// The persistence layer: cheap to clone (a connection pool inside), safe to share.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if asked) and migrates a store.
+    ///
+    /// `url` is `sqlite://path?mode=rwc`, `sqlite::memory:` (one connection, so that every
+    /// caller sees the same ephemeral database) or `postgres://...`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(BackendError::message(format!(
+                "unsupported database url scheme in `{}`",
+                url.split(':').next().unwrap_or_default()
+            ))
+            .into());
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let options = AnyPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(60))
+                    .after_connect(|conn, _meta| Box::pin(sqlite_pragmas(conn)));
+                let options = if in_memory {
+                    // An in-memory database lives as long as its connection: keep exactly one,
+                    // forever, so that all callers share it.
+                    options
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    options.max_connections(4)
+                };
+                options.connect(url).await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect(url)
+                    .await?
+            }
+        };
+        let migrations = match backend {
+            Backend::Sqlite => Embedded(SQLITE_MIGRATIONS),
+            Backend::Postgres => Embedded(POSTGRES_MIGRATIONS),
+        };
+        // The migrator takes a lock of its own (an advisory lock on PostgreSQL), so several
+        // nodes starting at once apply each migration exactly once.
+        Migrator::new(migrations).await?.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which backend this store runs on.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Deletes every entity (the test-suite mode). The revision keeps counting up and the
+    /// change log is marked incomplete, so that caching nodes reload everything.
+    pub async fn reset(&self) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        for table in [
+            "DELETE FROM change_log",
+            "DELETE FROM mfa_devices",
+            "DELETE FROM tags",
+            "DELETE FROM password_policies",
+            "DELETE FROM password_history",
+            "DELETE FROM login_profiles",
+            "DELETE FROM access_keys",
+            "DELETE FROM inline_policies",
+            "DELETE FROM attachments",
+            "DELETE FROM policy_versions",
+            "DELETE FROM policies",
+            "DELETE FROM roles",
+            "DELETE FROM group_members",
+            "DELETE FROM iam_groups",
+            "DELETE FROM users",
+            "DELETE FROM accounts",
+        ] {
+            sqlx::query(table).execute(w.conn()).await?;
+        }
+        let revision = w.revision;
+        sqlx::query("UPDATE revision SET log_floor = $1 WHERE id = 1")
+            .bind(revision)
+            .execute(w.conn())
+            .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction: takes the write lock, then bumps the revision.
+    ///
+    /// Bumping first, under the lock of the single revision row, serialises writers in commit
+    /// order on both backends, so a reader that sees revision `n` has every change up to `n`,
+    /// and every writer takes its locks in the same order (no deadlocks).
+    pub(crate) async fn begin_write(&self) -> Result<Write> {
+        let mut tx = match self.backend {
+            // A deferred transaction would take the write lock at its first write, after its
+            // quota count, and could then fail with SQLITE_BUSY instead of waiting.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        let row = sqlx::query("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value")
+            .fetch_one(&mut *tx)
+            .await?;
+        let revision: i64 = row.try_get("value")?;
+        if self.backend == Backend::Postgres {
+            // Delivered only if and when the transaction commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGE_CHANNEL)
+                .bind(revision.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(Write {
+            tx,
+            revision,
+            backend: self.backend,
+        })
+    }
+}
+
+/// An open write transaction; dropping it without [`Write::commit`] rolls everything back.
+pub(crate) struct Write {
+    tx: Transaction<'static, Any>,
+    pub(crate) revision: i64,
+    backend: Backend,
+}
+
+impl Write {
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Records in the change log that this transaction touched an entity.
+    pub(crate) async fn touched(
+        &mut self,
+        account_id: &str,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO change_log (revision, account_id, entity_kind, entity_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(self.revision)
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Locks a parent row before its children are counted. On SQLite `BEGIN IMMEDIATE` already
+    /// holds the database's single write lock, so there is nothing more to take.
+    pub(crate) async fn lock_row(&mut self, lock: Lock, key: &str) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            let sql = match lock {
+                Lock::Account => "SELECT 1 FROM accounts WHERE account_id = $1 FOR UPDATE",
+                Lock::User => "SELECT 1 FROM users WHERE user_id = $1 FOR UPDATE",
+                Lock::Group => "SELECT 1 FROM iam_groups WHERE group_id = $1 FOR UPDATE",
+                Lock::Role => "SELECT 1 FROM roles WHERE role_id = $1 FOR UPDATE",
+                Lock::Policy => "SELECT 1 FROM policies WHERE policy_id = $1 FOR UPDATE",
+            };
+            sqlx::query(sql).bind(key).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits and returns the revision this transaction produced.
+    pub(crate) async fn commit(self) -> Result<i64> {
+        self.tx.commit().await?;
+        Ok(self.revision)
+    }
+}
+
+/// Parent rows that quota checks lock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lock {
+    Account,
+    User,
+    Group,
+    Role,
+    Policy,
+}
+
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    // WAL lets readers run beside the writer; FULL makes every acknowledged commit durable
+    // across power loss, not only across a process crash.
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",
+        "PRAGMA foreign_keys = ON",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One embedded migration: version, description, SQL.
+type MigrationText = (i64, &'static str, &'static str);
+
+const SQLITE_MIGRATIONS: &[MigrationText] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[MigrationText] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+/// Migrations embedded with `include_str!` rather than `sqlx::migrate!`, which would pull in
+/// sqlx's proc macros and compile both drivers (and SQLite's C source) a second time.
+#[derive(Debug)]
+struct Embedded(&'static [MigrationText]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = std::result::Result<Vec<Migration>, sqlx::error::BoxDynError>,
+                > + Send
+                + 's,
+        >,
+    > {
+        let migrations = self
+            .0
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}
+
+// ---- helpers shared by the entity modules ----
+
+/// AWS names are ASCII, but lower-casing in Rust (not in SQL, where SQLite's `lower` is ASCII
+/// only and PostgreSQL's depends on the locale) keeps both backends identical.
+pub(crate) fn lower(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Whether an error is a unique-constraint violation: a concurrent writer took the name first.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Maps a unique violation to `EntityAlreadyExists`, anything else to a backend error.
+pub(crate) fn conflict_as_exists(error: sqlx::Error, kind: EntityKind, name: &str) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::EntityAlreadyExists {
+            kind,
+            name: name.to_owned(),
+        }
+    } else {
+        error.into()
+    }
+}
+
+pub(crate) fn not_found(kind: EntityKind, name: &str) -> StoreError {
+    StoreError::NoSuchEntity {
+        kind,
+        name: name.to_owned(),
+    }
+}
+
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+/// The page size as a SQL limit: one more than asked, to learn whether more follow.
+pub(crate) fn fetch_limit(options: &ListOptions) -> i64 {
+    i64::from(options.max_items.clamp(1, 1000)) + 1
+}
+
+/// Cuts the extra row off and turns the last key into the marker.
+pub(crate) fn paginate<T>(
+    mut items: Vec<T>,
+    options: &ListOptions,
+    key: impl Fn(&T) -> String,
+) -> Page<T> {
+    let max = usize::try_from(options.max_items.clamp(1, 1000)).unwrap_or(1000);
+    if items.len() > max {
+        items.truncate(max);
+        let next_marker = items.last().map(key);
+        Page { items, next_marker }
+    } else {
+        Page {
+            items,
+            next_marker: None,
+        }
+    }
+}

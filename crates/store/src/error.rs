@@ -1,0 +1,212 @@
+//! The store's typed errors and the kinds of entity they name.
+//!
+//! Messages keep AWS's wording (capital letter and final period included) because the service
+//! forwards them to IAM clients verbatim; every other error in the workspace follows the
+//! lowercase style.
+
+use std::fmt;
+
+/// The kinds of stored entity, as named in errors and in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// An account (tenant).
+    Account,
+    /// An IAM user.
+    User,
+    /// An IAM group.
+    Group,
+    /// An IAM role.
+    Role,
+    /// A customer managed policy.
+    Policy,
+    /// A version of a customer managed policy.
+    PolicyVersion,
+    /// An inline policy embedded in a user.
+    UserPolicy,
+    /// An inline policy embedded in a group.
+    GroupPolicy,
+    /// An inline policy embedded in a role.
+    RolePolicy,
+    /// An access key, of a user or of an account root.
+    AccessKey,
+    /// A user's console password.
+    LoginProfile,
+    /// An account's password policy.
+    PasswordPolicy,
+    /// A virtual MFA device.
+    MfaDevice,
+}
+
+impl EntityKind {
+    /// The stable name stored in the change log.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Account => "account",
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Role => "role",
+            EntityKind::Policy => "policy",
+            EntityKind::PolicyVersion => "policy-version",
+            EntityKind::UserPolicy => "user-policy",
+            EntityKind::GroupPolicy => "group-policy",
+            EntityKind::RolePolicy => "role-policy",
+            EntityKind::AccessKey => "access-key",
+            EntityKind::LoginProfile => "login-profile",
+            EntityKind::PasswordPolicy => "password-policy",
+            EntityKind::MfaDevice => "mfa-device",
+        }
+    }
+
+    /// The inverse of [`EntityKind::as_str`].
+    #[must_use]
+    pub fn parse(text: &str) -> Option<EntityKind> {
+        const ALL: [EntityKind; 13] = [
+            EntityKind::Account,
+            EntityKind::User,
+            EntityKind::Group,
+            EntityKind::Role,
+            EntityKind::Policy,
+            EntityKind::PolicyVersion,
+            EntityKind::UserPolicy,
+            EntityKind::GroupPolicy,
+            EntityKind::RolePolicy,
+            EntityKind::AccessKey,
+            EntityKind::LoginProfile,
+            EntityKind::PasswordPolicy,
+            EntityKind::MfaDevice,
+        ];
+        ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a store operation failed. The service maps each variant to an AWS error code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `NoSuchEntity` (404). `name` is the name, id or ARN the caller asked for.
+    #[error("{}", not_found_message(*kind, name))]
+    NoSuchEntity {
+        /// What was looked for.
+        kind: EntityKind,
+        /// The name, id or ARN that was not found.
+        name: String,
+    },
+    /// `EntityAlreadyExists` (409): a name taken, case-insensitively.
+    #[error("{}", exists_message(*kind, name))]
+    EntityAlreadyExists {
+        /// What was being created or renamed.
+        kind: EntityKind,
+        /// The name as the caller gave it.
+        name: String,
+    },
+    /// `LimitExceeded` (409): a quota would be exceeded.
+    #[error("{}", limit_message(what, *limit))]
+    LimitExceeded {
+        /// AWS's quota name, e.g. `AccessKeysPerUser`.
+        what: &'static str,
+        /// The quota.
+        limit: u32,
+    },
+    /// `DeleteConflict` (409): the entity still has dependents; nothing was deleted.
+    #[error("{reason}")]
+    DeleteConflict {
+        /// What was being deleted.
+        kind: EntityKind,
+        /// Its name.
+        name: String,
+        /// AWS's message saying what must go first.
+        reason: &'static str,
+    },
+    /// The database failed; the service reports a generic internal failure and logs this.
+    #[error("storage backend failed: {0}")]
+    Backend(#[from] BackendError),
+}
+
+/// An opaque database failure, so that callers do not depend on the driver's error types.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    pub(crate) fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        BackendError(error.into())
+    }
+
+    pub(crate) fn message(message: String) -> Self {
+        BackendError(message.into())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Backend(BackendError::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Backend(BackendError::new(error))
+    }
+}
+
+/// The store's result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn not_found_message(kind: EntityKind, name: &str) -> String {
+    match kind {
+        EntityKind::Account => format!("The account with id {name} cannot be found."),
+        EntityKind::User => format!("The user with name {name} cannot be found."),
+        EntityKind::Group => format!("The group with name {name} cannot be found."),
+        EntityKind::Role => format!("The role with name {name} cannot be found."),
+        EntityKind::Policy => format!("Policy {name} does not exist or is not attachable."),
+        EntityKind::PolicyVersion => format!("Policy version {name} does not exist."),
+        EntityKind::UserPolicy => format!("The user policy with name {name} cannot be found."),
+        EntityKind::GroupPolicy => format!("The group policy with name {name} cannot be found."),
+        EntityKind::RolePolicy => format!("The role policy with name {name} cannot be found."),
+        EntityKind::AccessKey => format!("The Access Key with id {name} cannot be found."),
+        EntityKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        EntityKind::PasswordPolicy => {
+            format!("The Password Policy with domain name {name} cannot be found.")
+        }
+        EntityKind::MfaDevice => format!("MFA device with serial number {name} does not exist."),
+    }
+}
+
+fn exists_message(kind: EntityKind, name: &str) -> String {
+    match kind {
+        EntityKind::Account => format!("Account {name} already exists."),
+        EntityKind::User => format!("User with name {name} already exists."),
+        EntityKind::Group => format!("Group with name {name} already exists."),
+        EntityKind::Role => format!("Role with name {name} already exists."),
+        EntityKind::Policy => {
+            format!("A policy called {name} already exists. Duplicate names are not allowed.")
+        }
+        EntityKind::LoginProfile => format!("Login Profile for user {name} already exists."),
+        EntityKind::AccessKey => format!("Access key {name} already exists."),
+        EntityKind::MfaDevice => {
+            format!("MFADevice entity at the same path and name already exists: {name}.")
+        }
+        EntityKind::PolicyVersion
+        | EntityKind::UserPolicy
+        | EntityKind::GroupPolicy
+        | EntityKind::RolePolicy
+        | EntityKind::PasswordPolicy => format!("{kind} {name} already exists."),
+    }
+}
+
+fn limit_message(what: &str, limit: u32) -> String {
+    if what == crate::quota::POLICY_VERSIONS.0 {
+        format!(
+            "A managed policy can have up to {limit} versions. Before you create a new version, \
+             you must delete an existing version."
+        )
+    } else {
+        format!("Cannot exceed quota for {what}: {limit}")
+    }
+}

@@ -1,0 +1,184 @@
+//! Accounts (tenants): create, look up by id, alias or email, set the alias, delete when empty.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::{Store, conflict_as_exists, lower, not_found};
+use crate::error::{EntityKind, Result, StoreError};
+use crate::model::{AccountRecord, Timestamp};
+
+fn account(row: &AnyRow) -> Result<AccountRecord> {
+    Ok(AccountRecord {
+        account_id: row.try_get("account_id")?,
+        email: row.try_get("email")?,
+        alias: row.try_get("alias")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates an account. Fails with `EntityAlreadyExists` when the id or the email (compared
+    /// case-insensitively) is taken.
+    pub async fn create_account(
+        &self,
+        account_id: &str,
+        email: &str,
+        created_at: Timestamp,
+    ) -> Result<AccountRecord> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO accounts (account_id, email, email_lower, alias, created_at) \
+             VALUES ($1, $2, $3, NULL, $4)",
+        )
+        .bind(account_id)
+        .bind(email)
+        .bind(lower(email))
+        .bind(created_at)
+        .execute(w.conn())
+        .await
+        .map_err(|e| conflict_as_exists(e, EntityKind::Account, account_id))?;
+        w.touched(account_id, EntityKind::Account, account_id)
+            .await?;
+        w.commit().await?;
+        Ok(AccountRecord {
+            account_id: account_id.to_owned(),
+            email: email.to_owned(),
+            alias: None,
+            created_at,
+        })
+    }
+
+    /// An account by id.
+    pub async fn get_account(&self, account_id: &str) -> Result<AccountRecord> {
+        let row = sqlx::query(
+            "SELECT account_id, email, alias, created_at FROM accounts WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(account)
+            .transpose()?
+            .ok_or_else(|| not_found(EntityKind::Account, account_id))
+    }
+
+    /// The account with this alias (console sign-in by alias).
+    pub async fn get_account_by_alias(&self, alias: &str) -> Result<AccountRecord> {
+        let row = sqlx::query(
+            "SELECT account_id, email, alias, created_at FROM accounts WHERE alias = $1",
+        )
+        .bind(alias)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(account)
+            .transpose()?
+            .ok_or_else(|| not_found(EntityKind::Account, alias))
+    }
+
+    /// The account whose root signs in with this email, compared case-insensitively.
+    pub async fn get_account_by_email(&self, email: &str) -> Result<AccountRecord> {
+        let row = sqlx::query(
+            "SELECT account_id, email, alias, created_at FROM accounts WHERE email_lower = $1",
+        )
+        .bind(lower(email))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(account)
+            .transpose()?
+            .ok_or_else(|| not_found(EntityKind::Account, email))
+    }
+
+    /// Every account, by id.
+    pub async fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
+        let rows = sqlx::query(
+            "SELECT account_id, email, alias, created_at FROM accounts ORDER BY account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account).collect()
+    }
+
+    /// Sets or removes the account alias (CreateAccountAlias / DeleteAccountAlias). Aliases are
+    /// unique across the server: `EntityAlreadyExists` when another account has it.
+    pub async fn set_account_alias(&self, account_id: &str, alias: Option<&str>) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query("UPDATE accounts SET alias = $1 WHERE account_id = $2")
+            .bind(alias)
+            .bind(account_id)
+            .execute(w.conn())
+            .await
+            .map_err(|e| conflict_as_exists(e, EntityKind::Account, alias.unwrap_or_default()))?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(EntityKind::Account, account_id));
+        }
+        w.touched(account_id, EntityKind::Account, account_id)
+            .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes an account that holds nothing but (optionally) a password policy.
+    pub async fn delete_account(&self, account_id: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        w.lock_row(crate::db::Lock::Account, account_id).await?;
+        let exists = sqlx::query("SELECT 1 FROM accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(w.conn())
+            .await?;
+        if exists.is_none() {
+            return Err(not_found(EntityKind::Account, account_id));
+        }
+        for (sql, reason) in [
+            (
+                "SELECT 1 FROM users WHERE account_id = $1",
+                "Cannot delete entity, must delete users first.",
+            ),
+            (
+                "SELECT 1 FROM iam_groups WHERE account_id = $1",
+                "Cannot delete entity, must delete groups first.",
+            ),
+            (
+                "SELECT 1 FROM roles WHERE account_id = $1",
+                "Cannot delete entity, must delete roles first.",
+            ),
+            (
+                "SELECT 1 FROM policies WHERE account_id = $1",
+                "Cannot delete entity, must delete policies first.",
+            ),
+            (
+                "SELECT 1 FROM access_keys WHERE account_id = $1",
+                "Cannot delete entity, must delete access keys first.",
+            ),
+            (
+                "SELECT 1 FROM mfa_devices WHERE account_id = $1",
+                "Cannot delete entity, must delete MFA devices first.",
+            ),
+        ] {
+            let found = sqlx::query(sql)
+                .bind(account_id)
+                .fetch_optional(w.conn())
+                .await?;
+            if found.is_some() {
+                return Err(StoreError::DeleteConflict {
+                    kind: EntityKind::Account,
+                    name: account_id.to_owned(),
+                    reason,
+                });
+            }
+        }
+        sqlx::query("DELETE FROM password_policies WHERE account_id = $1")
+            .bind(account_id)
+            .execute(w.conn())
+            .await?;
+        sqlx::query("DELETE FROM accounts WHERE account_id = $1")
+            .bind(account_id)
+            .execute(w.conn())
+            .await?;
+        w.touched(account_id, EntityKind::Account, account_id)
+            .await?;
+        w.commit().await?;
+        Ok(())
+    }
+}

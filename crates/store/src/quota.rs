@@ -1,0 +1,26 @@
+//! The per-entity quotas the store enforces inside the write transaction that would break them.
+//!
+//! They are checked here rather than in the service because only the store can count and
+//! insert atomically when several server nodes write at once.
+
+/// A quota: AWS's name for it and its value.
+pub type Quota = (&'static str, u32);
+
+/// Access keys per user (and per account root).
+pub const ACCESS_KEYS: Quota = ("AccessKeysPerUser", 2);
+/// Groups a user may belong to.
+pub const GROUPS_PER_USER: Quota = ("GroupsPerUser", 10);
+/// Managed policies attached to one user.
+pub const POLICIES_PER_USER: Quota = ("PoliciesPerUser", 10);
+/// Managed policies attached to one group.
+pub const POLICIES_PER_GROUP: Quota = ("PoliciesPerGroup", 10);
+/// Managed policies attached to one role.
+pub const POLICIES_PER_ROLE: Quota = ("PoliciesPerRole", 10);
+/// Versions of one managed policy.
+pub const POLICY_VERSIONS: Quota = ("VersionsPerPolicy", 5);
+/// Tags on one entity.
+pub const TAGS_PER_ENTITY: Quota = ("TagsPerEntity", 50);
+/// MFA devices assigned to one user.
+pub const MFA_DEVICES_PER_USER: Quota = ("MFADevicesPerUser", 8);
+/// Password hashes kept per user: the largest `PasswordReusePrevention`.
+pub const PASSWORD_HISTORY: usize = 24;
