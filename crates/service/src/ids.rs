@@ -1,0 +1,101 @@
+//! AWS-style identifiers: account ids, unique ids (`AIDA...`), access key ids and secrets.
+
+use crate::secret::Secret;
+use crate::{RandomUnavailable, random_bytes};
+
+/// The kinds of entity with a 21-character unique id, and their prefixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// `AIDA`: an IAM user.
+    User,
+    /// `AGPA`: a group.
+    Group,
+    /// `AROA`: a role.
+    Role,
+    /// `ANPA`: a customer managed policy.
+    Policy,
+    /// `AIPA`: an instance profile.
+    InstanceProfile,
+}
+
+impl IdKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            IdKind::User => "AIDA",
+            IdKind::Group => "AGPA",
+            IdKind::Role => "AROA",
+            IdKind::Policy => "ANPA",
+            IdKind::InstanceProfile => "AIPA",
+        }
+    }
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// `count` random characters from `alphabet`, whose length must divide 256 so that every
+/// character is equally likely.
+fn random_chars(alphabet: &[u8], count: usize) -> Result<String, RandomUnavailable> {
+    let mut bytes = vec![0u8; count];
+    random_bytes(&mut bytes)?;
+    let len = alphabet.len().max(1);
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(alphabet.get(usize::from(*b) % len).copied().unwrap_or(b'A')))
+        .collect())
+}
+
+/// A unique id such as `AIDAJQABLZS4A3QDU576Q` (prefix + 17 base32 characters).
+pub fn new_unique_id(kind: IdKind) -> Result<String, RandomUnavailable> {
+    Ok(format!("{}{}", kind.prefix(), random_chars(BASE32, 17)?))
+}
+
+/// A long-term (`AKIA`) or temporary (`ASIA`) access key id: prefix + 16 base32 characters.
+pub fn new_access_key_id(temporary: bool) -> Result<String, RandomUnavailable> {
+    let prefix = if temporary { "ASIA" } else { "AKIA" };
+    Ok(format!("{prefix}{}", random_chars(BASE32, 16)?))
+}
+
+/// A 40-character secret access key.
+pub fn new_secret_access_key() -> Result<Secret, RandomUnavailable> {
+    random_chars(BASE64, 40).map(Secret::new)
+}
+
+/// A 12-digit account id that does not start with 0.
+pub fn new_account_id() -> Result<String, RandomUnavailable> {
+    let mut bytes = [0u8; 12];
+    random_bytes(&mut bytes)?;
+    Ok(bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = if i == 0 { 1 + b % 9 } else { b % 10 };
+            char::from(b'0' + digit)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        let id = new_unique_id(IdKind::User).unwrap();
+        assert_eq!(id.len(), 21);
+        assert!(id.starts_with("AIDA"));
+        assert!(id.bytes().all(|b| BASE32.contains(&b)));
+        let key = new_access_key_id(false).unwrap();
+        assert_eq!(key.len(), 20);
+        assert!(key.starts_with("AKIA"));
+        assert!(new_access_key_id(true).unwrap().starts_with("ASIA"));
+        assert_eq!(new_secret_access_key().unwrap().expose().len(), 40);
+        let account = new_account_id().unwrap();
+        assert_eq!(account.len(), 12);
+        assert!(account.bytes().all(|b| b.is_ascii_digit()) && !account.starts_with('0'));
+        assert_ne!(
+            new_unique_id(IdKind::Role).unwrap(),
+            new_unique_id(IdKind::Role).unwrap()
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! Console passwords: Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), stored as
+//! PHC strings so the parameters can be raised later without invalidating old hashes.
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Why a password could not be hashed or checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// The stored hash is not a PHC string we can read.
+    #[error("the stored password hash is malformed")]
+    MalformedHash,
+    /// Hashing failed (the random source, or parameters).
+    #[error("the password could not be hashed")]
+    Hashing,
+}
+
+fn argon2() -> Result<Argon2<'static>, PasswordError> {
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|_| PasswordError::Hashing)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes `password` with a fresh salt; the result is a PHC string.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    let salt = argon2::password_hash::try_generate_salt().map_err(|_| PasswordError::Hashing)?;
+    let hash = argon2()?
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map_err(|_| PasswordError::Hashing)?;
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (constant time in the comparison).
+pub fn verify_password(password: &str, hash: &str) -> Result<bool, PasswordError> {
+    match argon2()?.verify_password(password.as_bytes(), hash) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+        Err(_) => Err(PasswordError::MalformedHash),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!hash.contains("correct horse"));
+        assert_eq!(verify_password("correct horse", &hash), Ok(true));
+        assert_eq!(verify_password("wrong horse", &hash), Ok(false));
+        assert_ne!(hash, hash_password("correct horse").unwrap());
+        assert_eq!(
+            verify_password("x", "not a hash"),
+            Err(PasswordError::MalformedHash)
+        );
+    }
+}
