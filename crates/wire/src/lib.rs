@@ -1,0 +1,30 @@
+//! The AWS Query protocol for IAM and STS: form parameters into typed, validated inputs, and
+//! typed outputs into XML bodies, with types generated from the pinned AWS models.
+//!
+//! Pure: no I/O, no async, no HTTP types. A server reads the `Action`, picks the service's
+//! `Operation`, decodes a `Request`, and answers with a `Response` or an error body:
+//!
+//! ```
+//! use wire::{QueryParams, iam};
+//!
+//! let params = QueryParams::from_pairs([("Action", "GetUser"), ("UserName", "alice")]);
+//! let op = params.get("Action").and_then(iam::Operation::from_action);
+//! assert_eq!(op, Some(iam::Operation::GetUser));
+//! let Ok(iam::Request::GetUser(input)) = iam::Operation::GetUser.decode(&params) else {
+//!     unreachable!()
+//! };
+//! assert_eq!(input.user_name.as_deref(), Some("alice"));
+//! ```
+
+mod base64;
+mod decode;
+mod error;
+mod generated;
+mod pattern;
+mod timestamp;
+mod xml;
+
+pub use decode::{QueryParams, ValidationError, ValidationErrors};
+pub use error::{CommonError, Service, encode_error};
+pub use generated::{iam, sts};
+pub use timestamp::{Timestamp, TimestampError};

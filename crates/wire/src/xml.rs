@@ -1,0 +1,198 @@
+//! XML response writing: a small escaping writer that generated code drives member by
+//! member, and the `<XResponse><XResult>...` envelope of the Query protocol.
+
+use std::collections::BTreeMap;
+
+use crate::Service;
+use crate::timestamp::Timestamp;
+
+/// Accumulates one XML document.
+#[derive(Debug, Default)]
+pub(crate) struct XmlWriter {
+    out: String,
+}
+
+impl XmlWriter {
+    fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    pub(crate) fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            match c {
+                '<' => self.out.push_str("&lt;"),
+                '>' => self.out.push_str("&gt;"),
+                '&' => self.out.push_str("&amp;"),
+                '"' => self.out.push_str("&quot;"),
+                '\'' => self.out.push_str("&apos;"),
+                // A raw CR would be normalised away by the client's parser; other control
+                // characters cannot appear raw in XML 1.0 at all.
+                '\t' | '\n' => self.out.push(c),
+                c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                    self.out.push_str(&format!("&#x{:X};", u32::from(c)));
+                }
+                c => self.out.push(c),
+            }
+        }
+    }
+
+    /// `<name>value</name>`.
+    pub(crate) fn scalar<T: XmlValue + ?Sized>(&mut self, name: &str, value: &T) {
+        self.open(name);
+        value.write_text(self);
+        self.close(name);
+    }
+
+    /// `<name>members</name>`.
+    pub(crate) fn structure<T: WriteXml + ?Sized>(&mut self, name: &str, value: &T) {
+        self.open(name);
+        value.write_members(self);
+        self.close(name);
+    }
+
+    /// `<name><member>..</member>...</name>`, or `<name/>` when empty.
+    pub(crate) fn list<T>(
+        &mut self,
+        name: &str,
+        member: &str,
+        items: &[T],
+        mut item: impl FnMut(&mut Self, &str, &T),
+    ) {
+        if items.is_empty() {
+            self.out.push('<');
+            self.out.push_str(name);
+            self.out.push_str("/>");
+            return;
+        }
+        self.open(name);
+        for it in items {
+            item(self, member, it);
+        }
+        self.close(name);
+    }
+
+    /// `<name><entry><key>k</key><value>v</value></entry>...</name>`.
+    pub(crate) fn map<K: XmlValue, V>(
+        &mut self,
+        name: &str,
+        (key_name, value_name): (&str, &str),
+        entries: &BTreeMap<K, V>,
+        mut value: impl FnMut(&mut Self, &str, &V),
+    ) {
+        self.open(name);
+        for (k, v) in entries {
+            self.open("entry");
+            self.scalar(key_name, k);
+            value(self, value_name, v);
+            self.close("entry");
+        }
+        self.close(name);
+    }
+}
+
+/// A structure that writes its members as child elements.
+pub(crate) trait WriteXml {
+    fn write_members(&self, w: &mut XmlWriter);
+}
+
+/// A scalar that writes itself as element text.
+pub(crate) trait XmlValue {
+    fn write_text(&self, w: &mut XmlWriter);
+}
+
+impl XmlValue for String {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.text(self);
+    }
+}
+
+impl XmlValue for str {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.text(self);
+    }
+}
+
+impl XmlValue for i32 {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.out.push_str(&self.to_string());
+    }
+}
+
+impl XmlValue for i64 {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.out.push_str(&self.to_string());
+    }
+}
+
+impl XmlValue for bool {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl XmlValue for Timestamp {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.out.push_str(&self.to_string());
+    }
+}
+
+impl XmlValue for Vec<u8> {
+    fn write_text(&self, w: &mut XmlWriter) {
+        w.out.push_str(&crate::base64::encode(self));
+    }
+}
+
+/// The success envelope: `<{action}Response xmlns=..>[<{action}Result>..</..>]
+/// <ResponseMetadata><RequestId>..</RequestId></ResponseMetadata></{action}Response>`.
+pub(crate) fn response(
+    service: Service,
+    action: &str,
+    result: Option<&dyn WriteXml>,
+    request_id: &str,
+) -> String {
+    let mut w = XmlWriter::default();
+    let outer = format!("{action}Response");
+    w.out.push('<');
+    w.out.push_str(&outer);
+    w.out.push_str(" xmlns=\"");
+    w.out.push_str(service.namespace());
+    w.out.push_str("\">");
+    if let Some(result) = result {
+        w.structure(&format!("{action}Result"), result);
+    }
+    w.open("ResponseMetadata");
+    w.scalar("RequestId", request_id);
+    w.close("ResponseMetadata");
+    w.close(&outer);
+    w.out
+}
+
+/// The error envelope. `Type` is `Receiver` for 5xx (the service's fault), else `Sender`.
+pub(crate) fn error(
+    service: Service,
+    code: &str,
+    status: u16,
+    message: &str,
+    request_id: &str,
+) -> String {
+    let mut w = XmlWriter::default();
+    w.out.push_str("<ErrorResponse xmlns=\"");
+    w.out.push_str(service.namespace());
+    w.out.push_str("\">");
+    w.open("Error");
+    w.scalar("Type", if status >= 500 { "Receiver" } else { "Sender" });
+    w.scalar("Code", code);
+    w.scalar("Message", message);
+    w.close("Error");
+    w.scalar("RequestId", request_id);
+    w.close("ErrorResponse");
+    w.out
+}
