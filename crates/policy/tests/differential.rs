@@ -1,6 +1,14 @@
 //! Differential test: the compiled engine against the naive reference evaluator on random
 //! scenarios, plus hand-made cases that pin the reference itself to the spec.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: clippy.toml allows these in #[test] functions, and the helpers and \
+              the reference evaluator of this test crate are test code too"
+)]
+
 #[allow(
     dead_code,
     reason = "the property tests use parts of the module this file does not"
@@ -31,9 +39,47 @@ fn engine_agrees_with_reference() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed);
+    // The engine runs in a debug build here; spread the cases over the cores.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4)) as u64;
+    let results: Vec<([u64; 3], Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || run_cases(seed, (t..cases).step_by(threads as usize))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
     let mut counts = [0u64; 3];
     let mut failures = Vec::new();
-    for case in 0..cases {
+    for (c, f) in results {
+        for (total, n) in counts.iter_mut().zip(c) {
+            *total += n;
+        }
+        failures.extend(f);
+    }
+    failures.truncate(5);
+    assert!(
+        failures.is_empty(),
+        "{} mismatch(es):\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    let total: u64 = counts.iter().sum();
+    println!(
+        "{total} cases: Allow {}, ExplicitDeny {}, ImplicitDeny {}",
+        counts[0], counts[1], counts[2]
+    );
+    for (name, count) in ["Allow", "ExplicitDeny", "ImplicitDeny"].iter().zip(counts) {
+        assert!(
+            count * 20 >= total,
+            "{name} is only {count} of {total}: the generator has drifted into a corner"
+        );
+    }
+}
+
+/// Runs the given cases; returns the decision counts and up to five failure reports.
+fn run_cases(seed: u64, cases: impl Iterator<Item = u64>) -> ([u64; 3], Vec<String>) {
+    let mut counts = [0u64; 3];
+    let mut failures = Vec::new();
+    for case in cases {
         // One generator per case, so a failure replays from its seed alone.
         let case_seed = seed.wrapping_mul(1_000_003).wrapping_add(case);
         let scenario = Generator::new(case_seed).scenario();
@@ -59,23 +105,7 @@ fn engine_agrees_with_reference() {
         };
         counts[slot] += 1;
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatch(es):\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
-    let total: u64 = counts.iter().sum();
-    println!(
-        "{total} cases: Allow {}, ExplicitDeny {}, ImplicitDeny {}",
-        counts[0], counts[1], counts[2]
-    );
-    for (name, count) in ["Allow", "ExplicitDeny", "ImplicitDeny"].iter().zip(counts) {
-        assert!(
-            count * 20 >= total,
-            "{name} is only {count} of {total}: the generator has drifted into a corner"
-        );
-    }
+    (counts, failures)
 }
 
 /// The two answers, with any engine error reduced to "error" so that shrinking keeps the

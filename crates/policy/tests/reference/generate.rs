@@ -90,6 +90,7 @@ const S3_RESOURCES: &[&str] = &[
     "arn:aws:s3:::photos/red/x",
     "arn:aws:s3:::docs/report.pdf",
     "arn:aws:s3:::photos",
+    "arn:aws:s3:::Photos/cat.jpg",
     "*",
 ];
 const IAM_RESOURCES: &[&str] = &[
@@ -125,6 +126,7 @@ const ACTION_PATTERNS: &[&str] = &[
     "s3:ListBucket",
     "S3:GETOBJECT",
     "sts:TagSession",
+    "s3:*Object",
 ];
 
 const RESOURCE_PATTERNS: &[&str] = &[
@@ -136,6 +138,7 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::photos/${aws:PrincipalTag/team, 'none'}/*",
     "arn:aws:s3:::photos/${aws:PrincipalTag/team}/*",
     "arn:aws:s3:::photos/c${?}t.jpg",
+    "arn:aws:s3:::photos/${$}*",
     "arn:aws:s3:::docs/report.pdf",
     "arn:aws:iam::*:role/*",
     "arn:aws:iam::111122223333:*",
@@ -201,7 +204,13 @@ fn context_pool() -> Vec<(&'static str, Vec<Value>)> {
         ),
         (
             "aws:MultiFactorAuthAge",
-            vec![json!("30"), json!("3600"), json!("abc"), json!("12.5")],
+            vec![
+                json!("30"),
+                json!("3600"),
+                json!("abc"),
+                json!("12.5"),
+                json!("0030"),
+            ],
         ),
         (
             "aws:MultiFactorAuthPresent",
@@ -242,7 +251,12 @@ fn context_pool() -> Vec<(&'static str, Vec<Value>)> {
         ),
         (
             "s3:prefix",
-            vec![json!("home/alice/"), json!("home/"), json!("home/red/x")],
+            vec![
+                json!("home/alice/"),
+                json!("home/"),
+                json!("home/red/x"),
+                json!("home/$/"),
+            ],
         ),
         ("s3:max-keys", vec![json!("10"), json!("1000")]),
         (
@@ -300,6 +314,7 @@ fn families() -> Vec<Family> {
                     json!("${*}"),
                     json!("home/${aws:username}/*"),
                     json!("home/*"),
+                    json!("home/${$}/"),
                     json!("${aws:PrincipalTag/team}"),
                     json!("${aws:PrincipalTag/team, 'none'}"),
                     json!("none"),
@@ -448,12 +463,19 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Generator {
     pub rng: Rng,
-    context_pool: Vec<(&'static str, Vec<Value>)>,
-    families: Vec<FamilyRef>,
+    pools: &'static Pools,
     action: String,
     resource: String,
     /// Context keys (lowercase) given as an empty list in the current scenario.
     empty_keys: Vec<String>,
+}
+
+/// The JSON value pools, built once: building them per case would cost more than the
+/// engine's evaluation in a debug build.
+#[derive(Debug)]
+struct Pools {
+    context: Vec<(&'static str, Vec<Value>)>,
+    families: Vec<FamilyRef>,
 }
 
 #[derive(Debug)]
@@ -464,20 +486,27 @@ struct FamilyRef {
     set_prefix: bool,
 }
 
+fn pools() -> &'static Pools {
+    static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+    POOLS.get_or_init(|| Pools {
+        context: context_pool(),
+        families: families()
+            .into_iter()
+            .map(|f| FamilyRef {
+                operators: f.operators,
+                keys: f.keys,
+                values: (f.values)(),
+                set_prefix: f.set_prefix,
+            })
+            .collect(),
+    })
+}
+
 impl Generator {
     pub fn new(seed: u64) -> Generator {
         Generator {
             rng: Rng::new(seed),
-            context_pool: context_pool(),
-            families: families()
-                .into_iter()
-                .map(|f| FamilyRef {
-                    operators: f.operators,
-                    keys: f.keys,
-                    values: (f.values)(),
-                    set_prefix: f.set_prefix,
-                })
-                .collect(),
+            pools: pools(),
             action: String::new(),
             resource: String::new(),
             empty_keys: Vec::new(),
@@ -570,11 +599,16 @@ impl Generator {
         } else if self.rng.chance(10) {
             s.insert("resource_policy".into(), Value::Null);
         }
-        if !is_service && !is_anonymous && self.rng.chance(30) {
+        // Service principals get guardrails too (they must ignore them), and so does
+        // anonymous, which is in no account and so under no SCP.
+        if self
+            .rng
+            .chance(if is_service || is_anonymous { 15 } else { 30 })
+        {
             let chain = self.chain(Kind::Guardrail);
             s.insert("service_control_policies".into(), chain);
         }
-        if !is_service && self.rng.chance(20) {
+        if self.rng.chance(20) {
             let chain = self.chain(Kind::Rcp);
             s.insert("resource_control_policies".into(), chain);
         }
@@ -583,22 +617,20 @@ impl Generator {
 
     fn context(&mut self) -> Map<String, Value> {
         let mut out = Map::new();
-        for i in 0..self.context_pool.len() {
-            let (key, values) = &self.context_pool[i];
+        for (key, values) in &self.pools.context {
             // Overrides of derived keys are rare; everything else is present half the time.
             let percent = if matches!(*key, "aws:username" | "aws:PrincipalArn") {
                 4
             } else {
                 45
             };
-            let (key, values) = (*key, values.clone());
             if self.rng.chance(percent) {
                 let key = if self.rng.chance(15) {
                     key.to_uppercase()
                 } else {
                     key.to_string()
                 };
-                out.insert(key, self.rng.pick(&values).clone());
+                out.insert(key, self.rng.pick(values).clone());
             }
         }
         out
@@ -637,7 +669,7 @@ impl Generator {
         let statements: Vec<Value> = (0..n).map(|_| self.statement(kind)).collect();
         // The engine rejects variables under the 2008 version (validation section 4.2),
         // so only variable-free policies may carry it.
-        let uses_variables = statements.iter().any(|s| s.to_string().contains("${"));
+        let uses_variables = statements.iter().any(has_variable);
         let version = if uses_variables || self.rng.chance(90) {
             "2012-10-17"
         } else {
@@ -677,9 +709,10 @@ impl Generator {
         match kind {
             Kind::Resource | Kind::Trust => {
                 let element = self.principal_element();
-                // Allow with NotPrincipal is left out: how strong such a grant is has no
-                // documented answer.
-                let name = if effect == "Deny" && self.rng.chance(25) {
+                // Allow with NotPrincipal is rare and undocumented in strength; both
+                // evaluators read it like `*` (see the reference), so keep it rare.
+                let not_percent = if effect == "Deny" { 25 } else { 5 };
+                let name = if self.rng.chance(not_percent) {
                     "NotPrincipal"
                 } else {
                     "Principal"
@@ -822,7 +855,12 @@ impl Generator {
     fn principal_element(&mut self) -> Value {
         match self.rng.below(10) {
             0 => json!("*"),
-            1 => json!({"Service": self.rng.pick(&["lambda.amazonaws.com", "ec2.amazonaws.com"])}),
+            1 => match self.rng.below(3) {
+                0 => json!({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}),
+                _ => {
+                    json!({"Service": self.rng.pick(&["lambda.amazonaws.com", "ec2.amazonaws.com"])})
+                }
+            },
             2 => json!({
                 "AWS": self.rng.pick(AWS_PRINCIPALS),
                 "Federated": "cognito-identity.amazonaws.com"
@@ -847,9 +885,9 @@ impl Generator {
         let mut blocks = Map::new();
         let n = *self.rng.pick(&[1, 1, 1, 2]);
         for _ in 0..n {
-            let family = &self.families[self.rng.below(self.families.len())];
+            let family = &self.pools.families[self.rng.below(self.pools.families.len())];
             let (operators, keys, set_prefix) = (family.operators, family.keys, family.set_prefix);
-            let values = family.values.clone();
+            let values = &family.values;
             let mut op = (*self.rng.pick(operators)).to_string();
             if set_prefix {
                 match self.rng.below(7) {
@@ -871,17 +909,24 @@ impl Generator {
                 op.push_str("IfExists");
             }
             let value = if self.rng.chance(30) {
-                json!([
-                    self.rng.pick(&values).clone(),
-                    self.rng.pick(&values).clone()
-                ])
+                json!([self.rng.pick(values).clone(), self.rng.pick(values).clone()])
             } else {
-                self.rng.pick(&values).clone()
+                self.rng.pick(values).clone()
             };
             let block = blocks.entry(op).or_insert_with(|| json!({}));
             block[key] = value;
         }
         Value::Object(blocks)
+    }
+}
+
+/// Whether any string in `value` holds a `${` (a policy variable).
+pub fn has_variable(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("${"),
+        Value::Array(items) => items.iter().any(has_variable),
+        Value::Object(map) => map.values().any(has_variable),
+        _ => false,
     }
 }
 

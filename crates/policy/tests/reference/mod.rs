@@ -470,6 +470,8 @@ impl<'a> Request<'a> {
                 PolicyKind::Resource | PolicyKind::Guardrail => {
                     match (statement.get("Principal"), statement.get("NotPrincipal")) {
                         (Some(p), None) => self.principal_grant(p)?,
+                        // An Allow with NotPrincipal grants like `*` would: the docs say
+                        // nothing of its strength, so it takes the weaker non-account reading.
                         (None, Some(np)) => {
                             let boundary_rule = deny && self.boundary.is_some();
                             if boundary_rule || self.principal_grant(np)?.is_none() {
@@ -1137,7 +1139,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Strict standard base64 with padding.
 fn base64(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let value = |c: u8| -> Option<u32> {
