@@ -245,6 +245,7 @@ enum Typed {
     /// Text families compare the template itself.
     Text,
     Number(f64),
+    Binary(Vec<u8>),
     Date(i128),
     Bool(bool),
     Cidr(Cidr),
@@ -316,9 +317,15 @@ pub(crate) struct Condition {
     has_variables: bool,
 }
 
+/// Reads standard base64 (with padding); `None` for anything else.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    data_encoding::BASE64.decode(text.as_bytes()).ok()
+}
+
 fn read_typed(family: Family, text: &str) -> Typed {
     let read = match family {
-        Family::Text { .. } | Family::Binary => Some(Typed::Text),
+        Family::Text { .. } => Some(Typed::Text),
+        Family::Binary => decode_base64(text).map(Typed::Binary),
         Family::Numeric(_) => parse_number(text).map(Typed::Number),
         Family::Date(_) => parse_date(text).map(Typed::Date),
         Family::Bool | Family::Null => parse_bool(text).map(Typed::Bool),
@@ -368,7 +375,8 @@ impl Condition {
         if self.has_variables && !self.values.iter().all(|v| v.template.resolvable(context)) {
             return false;
         }
-        let value = context.get(&self.key).filter(|v| !v.is_empty());
+        let raw = context.get(&self.key);
+        let value = raw.filter(|v| !v.is_empty());
         if self.family == Family::Null {
             let absent = value.is_none();
             return self.values.iter().any(|v| match v.typed {
@@ -383,6 +391,8 @@ impl Condition {
             return match self.operator.qualifier {
                 Some(SetQualifier::ForAllValues) => true,
                 Some(SetQualifier::ForAnyValue) => false,
+                // An empty set is still a multivalued key: single-valued operators fail on it.
+                None if raw.is_some() => false,
                 None => self.operator.base.is_negated(),
             };
         };
@@ -435,7 +445,7 @@ impl Condition {
             (Family::Text { ignore_case, .. }, _) => {
                 template.matches(request, context, ignore_case).ok()
             }
-            (Family::Binary, _) => template.matches(request, context, false).ok(),
+            (Family::Binary, Typed::Binary(policy)) => Some(decode_base64(request)? == *policy),
             (Family::Numeric(order), Typed::Number(policy)) => {
                 Some(order.holds(parse_number(request)?, *policy))
             }

@@ -401,9 +401,14 @@ fn decide(request: &Request<'_>, policies: &Policies<'_>, probe: &Probe<'_>) -> 
         (None, _) => false,
     };
 
+    // AWS: "Roles may not be assumed by root accounts."
+    if is_root && policies.resource_is_trust {
+        return Evaluation::implicit(PolicyType::RoleTrust, 0);
+    }
+
     // Callers without identity policies: root, anonymous, service principals.
     if !iam_identity {
-        if is_root && same_account && !policies.resource_is_trust {
+        if is_root && same_account {
             return Evaluation::allow(None);
         }
         return match resource_grant {
