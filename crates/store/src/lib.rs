@@ -20,4 +20,4 @@ pub use model::{
     NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal,
     PrincipalKind, RoleRecord, Tag, TagTarget, Timestamp, UserRecord,
 };
-pub use ops::RoleUpdate;
+pub use ops::{RoleUpdate, customer_policy_arn};

@@ -12,7 +12,8 @@ mod support;
 use std::collections::HashSet;
 
 use store::{
-    EntityKind, ListOptions, NewGroup, NewRole, NewUser, Page, RoleUpdate, Store, StoreError,
+    AccessKeyStatus, EntityKind, ListOptions, NewAccessKey, NewGroup, NewPolicy, NewRole, NewUser,
+    Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use support::Fixture;
 
@@ -46,6 +47,18 @@ conformance!(
     pagination_and_path_prefix,
     groups_and_membership,
     roles_crud,
+    policies_and_versions,
+    attachments_and_inline_policies,
+    delete_conflicts,
+    access_keys,
+    login_profiles_and_password_policy,
+    tags,
+    accounts,
+    revision_and_change_log,
+    reset_empties_everything,
+    persists_across_reopen,
+    concurrent_create_access_key,
+    concurrent_create_user,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -496,4 +509,957 @@ async fn roles_crud(f: &Fixture) {
     );
     store.delete_role(ACCOUNT, "deploy").await.unwrap();
     assert_not_found(store.get_role(ACCOUNT, "Deploy").await, EntityKind::Role);
+}
+
+fn new_policy(n: usize, name: &str, path: &str) -> NewPolicy {
+    NewPolicy {
+        account_id: ACCOUNT.into(),
+        policy_id: format!("ANPA{n:017}"),
+        name: name.into(),
+        path: path.into(),
+        description: None,
+        document: format!("{{\"Version\":\"2012-10-17\",\"Statement\":[],\"Id\":\"{name}-v1\"}}"),
+        created_at: T0,
+    }
+}
+
+fn new_key(n: usize, user_id: Option<&str>) -> NewAccessKey {
+    NewAccessKey {
+        access_key_id: format!("AKIA{n:016}"),
+        account_id: ACCOUNT.into(),
+        user_id: user_id.map(str::to_owned),
+        secret_ciphertext: vec![0, 1, 2, 255, u8::try_from(n % 256).unwrap()],
+        created_at: T0 + i64::try_from(n).unwrap(),
+    }
+}
+
+async fn policies_and_versions(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let policy = store
+        .create_policy(&new_policy(1, "ReadAll", "/team/"))
+        .await
+        .unwrap();
+    assert_eq!(policy.arn, "arn:aws:iam::111122223333:policy/team/ReadAll");
+    assert_eq!(policy.default_version_id, "v1");
+    assert_eq!(store.get_policy(&policy.arn).await.unwrap(), policy);
+    let error = store
+        .create_policy(&new_policy(2, "readall", "/other/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "A policy called readall already exists. Duplicate names are not allowed."
+    );
+    store
+        .create_policy(&new_policy(3, "Billing", "/"))
+        .await
+        .unwrap();
+    let listed = store
+        .list_policies(ACCOUNT, false, &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(names(&listed, |p| &p.name), ["Billing", "ReadAll"]);
+    let team = ListOptions {
+        path_prefix: Some("/team/".into()),
+        ..ListOptions::default()
+    };
+    assert_eq!(
+        names(
+            &store.list_policies(ACCOUNT, false, &team).await.unwrap(),
+            |p| &p.name
+        ),
+        ["ReadAll"]
+    );
+
+    // Versions: v2..v5, then the quota; ids are never reused after a delete.
+    for n in 2..=5 {
+        let v = store
+            .create_policy_version(&policy.arn, &format!("doc{n}"), n == 3, T0 + n)
+            .await
+            .unwrap();
+        assert_eq!(v.version_id, format!("v{n}"));
+    }
+    assert_eq!(
+        store
+            .get_policy(&policy.arn)
+            .await
+            .unwrap()
+            .default_version_id,
+        "v3"
+    );
+    assert_limit(
+        store
+            .create_policy_version(&policy.arn, "doc6", false, T0)
+            .await,
+        "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
+    );
+    assert_conflict(
+        store.delete_policy_version(&policy.arn, "v3").await,
+        "Cannot delete the default version of a policy.",
+    );
+    store
+        .delete_policy_version(&policy.arn, "v5")
+        .await
+        .unwrap();
+    assert_not_found(
+        store.get_policy_version(&policy.arn, "v5").await,
+        EntityKind::PolicyVersion,
+    );
+    let v6 = store
+        .create_policy_version(&policy.arn, "doc6", true, T0 + 6)
+        .await
+        .unwrap();
+    assert_eq!(v6.version_id, "v6");
+    let versions = store.list_policy_versions(&policy.arn).await.unwrap();
+    let ids: Vec<(&str, bool)> = versions
+        .iter()
+        .map(|v| (v.version_id.as_str(), v.is_default))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("v6", true),
+            ("v4", false),
+            ("v3", false),
+            ("v2", false),
+            ("v1", false)
+        ]
+    );
+    store
+        .set_default_policy_version(&policy.arn, "v2", T0 + 7)
+        .await
+        .unwrap();
+    let v2 = store.get_policy_version(&policy.arn, "v2").await.unwrap();
+    assert!(v2.is_default);
+    assert_eq!(v2.document, "doc2");
+    let got = store.get_policy(&policy.arn).await.unwrap();
+    assert_eq!(
+        (got.default_version_id.as_str(), got.updated_at),
+        ("v2", T0 + 7)
+    );
+    assert_not_found(
+        store
+            .set_default_policy_version(&policy.arn, "v9", T0)
+            .await,
+        EntityKind::PolicyVersion,
+    );
+    assert_not_found(
+        store.get_policy_version(&policy.arn, "bogus").await,
+        EntityKind::PolicyVersion,
+    );
+
+    assert_conflict(
+        store.delete_policy(&policy.arn).await,
+        "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+    );
+    for v in ["v1", "v3", "v4", "v6"] {
+        store.delete_policy_version(&policy.arn, v).await.unwrap();
+    }
+    store.delete_policy(&policy.arn).await.unwrap();
+    let error = store.get_policy(&policy.arn).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Policy arn:aws:iam::111122223333:policy/team/ReadAll does not exist or is not attachable."
+    );
+}
+
+async fn attachments_and_inline_policies(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let group = store
+        .create_group(&new_group(1, "devs", "/"))
+        .await
+        .unwrap();
+    let role = store.create_role(&new_role(1, "deploy")).await.unwrap();
+    let policy = store
+        .create_policy(&new_policy(1, "Custom", "/"))
+        .await
+        .unwrap();
+    let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let (u, g, r) = (
+        Principal::user(&alice.user_id),
+        Principal::group(&group.group_id),
+        Principal::role(&role.role_id),
+    );
+
+    store.attach_policy(&u, &policy.arn).await.unwrap();
+    store.attach_policy(&u, &policy.arn).await.unwrap(); // idempotent
+    store.attach_policy(&u, aws).await.unwrap();
+    store.attach_policy(&g, aws).await.unwrap();
+    store.attach_policy(&r, &policy.arn).await.unwrap();
+    assert_eq!(
+        store.list_attached_policies(&u).await.unwrap(),
+        [policy.arn.clone(), aws.to_owned()]
+    );
+    assert_eq!(
+        store
+            .get_policy(&policy.arn)
+            .await
+            .unwrap()
+            .attachment_count,
+        2
+    );
+    assert_eq!(
+        store.policy_attachment_counts(ACCOUNT).await.unwrap(),
+        [(policy.arn.clone(), 2), (aws.to_owned(), 2)]
+    );
+    let entities = store.list_entities_for_policy(ACCOUNT, aws).await.unwrap();
+    let entities: Vec<(PrincipalKind, &str)> =
+        entities.iter().map(|e| (e.kind, e.name.as_str())).collect();
+    assert_eq!(
+        entities,
+        [
+            (PrincipalKind::Group, "devs"),
+            (PrincipalKind::User, "alice")
+        ]
+    );
+    let attached_only = store
+        .list_policies(ACCOUNT, true, &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(names(&attached_only, |p| &p.name), ["Custom"]);
+    store
+        .create_policy(&new_policy(2, "Unused", "/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_policies(ACCOUNT, true, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_policies(ACCOUNT, false, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+
+    store.detach_policy(&u, aws).await.unwrap();
+    assert_not_found(store.detach_policy(&u, aws).await, EntityKind::Policy);
+    assert_not_found(
+        store
+            .attach_policy(&Principal::user("AIDANOSUCHUSER"), aws)
+            .await,
+        EntityKind::User,
+    );
+
+    // Quota: ten managed policies per principal.
+    for i in 0..9 {
+        store
+            .attach_policy(&u, &format!("arn:aws:iam::aws:policy/P{i}"))
+            .await
+            .unwrap();
+    }
+    assert_limit(
+        store.attach_policy(&u, "arn:aws:iam::aws:policy/P9").await,
+        "Cannot exceed quota for PoliciesPerUser: 10",
+    );
+    assert_eq!(store.list_attached_policies(&u).await.unwrap().len(), 10);
+
+    // Inline policies: upsert, exact names, per principal.
+    store.put_inline_policy(&r, "s3", "doc-a").await.unwrap();
+    store.put_inline_policy(&r, "s3", "doc-b").await.unwrap();
+    store.put_inline_policy(&r, "ec2", "doc-c").await.unwrap();
+    assert_eq!(store.get_inline_policy(&r, "s3").await.unwrap(), "doc-b");
+    assert_eq!(
+        store.list_inline_policies(&r).await.unwrap(),
+        [
+            ("ec2".to_owned(), "doc-c".to_owned()),
+            ("s3".to_owned(), "doc-b".to_owned())
+        ]
+    );
+    let error = store.get_inline_policy(&u, "s3").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "The user policy with name s3 cannot be found."
+    );
+    store.delete_inline_policy(&r, "s3").await.unwrap();
+    assert_not_found(
+        store.delete_inline_policy(&r, "s3").await,
+        EntityKind::RolePolicy,
+    );
+}
+
+async fn delete_conflicts(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let u = Principal::user(&alice.user_id);
+    let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+    // Each dependent blocks the delete, atomically: the user is still whole afterwards.
+    store
+        .create_login_profile(
+            ACCOUNT,
+            "alice",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            false,
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_conflict(
+        store.delete_user(ACCOUNT, "alice").await,
+        "Cannot delete entity, must delete login profile first.",
+    );
+    store.delete_login_profile(ACCOUNT, "alice").await.unwrap();
+    store
+        .create_access_key(&new_key(1, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    assert_conflict(
+        store.delete_user(ACCOUNT, "alice").await,
+        "Cannot delete entity, must delete access keys first.",
+    );
+    store
+        .delete_access_key(ACCOUNT, &new_key(1, None).access_key_id)
+        .await
+        .unwrap();
+    store.put_inline_policy(&u, "p", "{}").await.unwrap();
+    assert_conflict(
+        store.delete_user(ACCOUNT, "alice").await,
+        "Cannot delete entity, must delete policies first.",
+    );
+    store.delete_inline_policy(&u, "p").await.unwrap();
+    store.attach_policy(&u, aws).await.unwrap();
+    assert_conflict(
+        store.delete_user(ACCOUNT, "alice").await,
+        "Cannot delete entity, must detach all policies first.",
+    );
+    store.detach_policy(&u, aws).await.unwrap();
+    store
+        .tag_resource(
+            &TagTarget::User(alice.user_id.clone()),
+            &[Tag::new("team", "x")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.get_user(ACCOUNT, "alice").await.unwrap(), alice);
+    store.delete_user(ACCOUNT, "alice").await.unwrap();
+    // Tags went with the user; a new user of the same name starts clean.
+    let again = store.create_user(&new_user(2, "alice", "/")).await.unwrap();
+    assert!(
+        store
+            .list_tags(&TagTarget::User(again.user_id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let group = store.create_group(&new_group(1, "g", "/")).await.unwrap();
+    let g = Principal::group(&group.group_id);
+    store.put_inline_policy(&g, "p", "{}").await.unwrap();
+    assert_conflict(
+        store.delete_group(ACCOUNT, "g").await,
+        "Cannot delete entity, must delete policies first.",
+    );
+    store.delete_inline_policy(&g, "p").await.unwrap();
+    store.attach_policy(&g, aws).await.unwrap();
+    assert_conflict(
+        store.delete_group(ACCOUNT, "g").await,
+        "Cannot delete entity, must detach all policies first.",
+    );
+    store.detach_policy(&g, aws).await.unwrap();
+    store.delete_group(ACCOUNT, "g").await.unwrap();
+
+    let role = store.create_role(&new_role(1, "r")).await.unwrap();
+    let r = Principal::role(&role.role_id);
+    store.put_inline_policy(&r, "p", "{}").await.unwrap();
+    assert_conflict(
+        store.delete_role(ACCOUNT, "r").await,
+        "Cannot delete entity, must delete policies first.",
+    );
+    store.delete_inline_policy(&r, "p").await.unwrap();
+    let policy = store
+        .create_policy(&new_policy(1, "Custom", "/"))
+        .await
+        .unwrap();
+    store.attach_policy(&r, &policy.arn).await.unwrap();
+    assert_conflict(
+        store.delete_role(ACCOUNT, "r").await,
+        "Cannot delete entity, must detach all policies first.",
+    );
+    assert_conflict(
+        store.delete_policy(&policy.arn).await,
+        "Cannot delete a policy attached to entities.",
+    );
+    store.detach_policy(&r, &policy.arn).await.unwrap();
+    store.delete_role(ACCOUNT, "r").await.unwrap();
+    store.delete_policy(&policy.arn).await.unwrap();
+}
+
+async fn access_keys(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let k1 = store
+        .create_access_key(&new_key(1, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    store
+        .create_access_key(&new_key(2, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    assert_limit(
+        store
+            .create_access_key(&new_key(3, Some(&alice.user_id)))
+            .await,
+        "Cannot exceed quota for AccessKeysPerUser: 2",
+    );
+    // The root has its own two.
+    store.create_access_key(&new_key(4, None)).await.unwrap();
+    store.create_access_key(&new_key(5, None)).await.unwrap();
+    assert_limit(
+        store.create_access_key(&new_key(6, None)).await,
+        "Cannot exceed quota for AccessKeysPerUser: 2",
+    );
+
+    let got = store.get_access_key(&k1.access_key_id).await.unwrap();
+    assert_eq!(got, k1);
+    assert_eq!(got.secret_ciphertext, [0, 1, 2, 255, 1]);
+    assert!(
+        !format!("{got:?}").contains("255"),
+        "Debug must not print the ciphertext"
+    );
+    let ids = |keys: Vec<store::AccessKeyRecord>| {
+        keys.into_iter()
+            .map(|k| k.access_key_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store
+            .list_access_keys(ACCOUNT, Some(&alice.user_id))
+            .await
+            .unwrap()),
+        [
+            new_key(1, None).access_key_id,
+            new_key(2, None).access_key_id
+        ]
+    );
+    assert_eq!(
+        ids(store.list_access_keys(ACCOUNT, None).await.unwrap()),
+        [
+            new_key(4, None).access_key_id,
+            new_key(5, None).access_key_id
+        ]
+    );
+
+    store
+        .update_access_key_status(ACCOUNT, &k1.access_key_id, AccessKeyStatus::Inactive)
+        .await
+        .unwrap();
+    store
+        .record_access_key_use(&k1.access_key_id, T0 + 9, "iam", "us-east-1")
+        .await
+        .unwrap();
+    let got = store.get_access_key(&k1.access_key_id).await.unwrap();
+    assert_eq!(got.status, AccessKeyStatus::Inactive);
+    assert_eq!(
+        (
+            got.last_used_at,
+            got.last_used_service.as_deref(),
+            got.last_used_region.as_deref()
+        ),
+        (Some(T0 + 9), Some("iam"), Some("us-east-1"))
+    );
+    assert_not_found(
+        store
+            .update_access_key_status(OTHER, &k1.access_key_id, AccessKeyStatus::Active)
+            .await,
+        EntityKind::AccessKey,
+    );
+
+    store
+        .delete_access_key(ACCOUNT, &k1.access_key_id)
+        .await
+        .unwrap();
+    let error = store.get_access_key(&k1.access_key_id).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "The Access Key with id {} cannot be found.",
+            k1.access_key_id
+        )
+    );
+    store
+        .create_access_key(&new_key(7, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    assert_not_found(
+        store
+            .create_access_key(&new_key(8, Some("AIDANOSUCH")))
+            .await,
+        EntityKind::User,
+    );
+}
+
+async fn login_profiles_and_password_policy(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let profile = store
+        .create_login_profile(ACCOUNT, "alice", "$argon2id$h1", true, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_login_profile(ACCOUNT, "ALICE").await.unwrap(),
+        profile
+    );
+    let error = store
+        .create_login_profile(ACCOUNT, "alice", "$argon2id$h1", true, T0)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        StoreError::EntityAlreadyExists {
+            kind: EntityKind::LoginProfile,
+            ..
+        }
+    ));
+    for i in 2..=30 {
+        store
+            .update_login_profile(
+                ACCOUNT,
+                "alice",
+                Some(&format!("$argon2id$h{i}")),
+                Some(false),
+                T0 + i,
+            )
+            .await
+            .unwrap();
+    }
+    let got = store.get_login_profile(ACCOUNT, "alice").await.unwrap();
+    assert_eq!(
+        (
+            got.password_hash.as_str(),
+            got.password_reset_required,
+            got.password_set_at
+        ),
+        ("$argon2id$h30", false, T0 + 30)
+    );
+    assert_eq!(
+        store
+            .recent_password_hashes(&alice.user_id, 3)
+            .await
+            .unwrap(),
+        ["$argon2id$h30", "$argon2id$h29", "$argon2id$h28"]
+    );
+    assert_eq!(
+        store
+            .recent_password_hashes(&alice.user_id, 100)
+            .await
+            .unwrap()
+            .len(),
+        24
+    );
+    store.delete_login_profile(ACCOUNT, "alice").await.unwrap();
+    let error = store.get_login_profile(ACCOUNT, "alice").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Login Profile for User alice cannot be found."
+    );
+    assert_not_found(
+        store
+            .update_login_profile(ACCOUNT, "alice", None, Some(true), T0)
+            .await,
+        EntityKind::LoginProfile,
+    );
+
+    assert_eq!(store.get_password_policy(ACCOUNT).await.unwrap(), None);
+    let mut policy = PasswordPolicy {
+        minimum_password_length: 14,
+        require_symbols: true,
+        require_numbers: false,
+        require_uppercase_characters: true,
+        require_lowercase_characters: false,
+        allow_users_to_change_password: true,
+        max_password_age: Some(90),
+        password_reuse_prevention: Some(24),
+        hard_expiry: false,
+    };
+    store.put_password_policy(ACCOUNT, &policy).await.unwrap();
+    assert_eq!(
+        store.get_password_policy(ACCOUNT).await.unwrap().as_ref(),
+        Some(&policy)
+    );
+    policy.max_password_age = None;
+    policy.hard_expiry = true;
+    store.put_password_policy(ACCOUNT, &policy).await.unwrap();
+    assert_eq!(
+        store.get_password_policy(ACCOUNT).await.unwrap(),
+        Some(policy)
+    );
+    store.delete_password_policy(ACCOUNT).await.unwrap();
+    assert_not_found(
+        store.delete_password_policy(ACCOUNT).await,
+        EntityKind::PasswordPolicy,
+    );
+}
+
+async fn tags(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let role = store.create_role(&new_role(1, "r")).await.unwrap();
+    let target = TagTarget::Role(role.role_id.clone());
+    store
+        .tag_resource(&target, &[Tag::new("Team", "a"), Tag::new("env", "")])
+        .await
+        .unwrap();
+    // Same key in another case replaces the tag.
+    store
+        .tag_resource(&target, &[Tag::new("team", "b")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&target).await.unwrap(),
+        [Tag::new("env", ""), Tag::new("team", "b")]
+    );
+    store
+        .untag_resource(&target, &["ENV".to_owned(), "absent".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&target).await.unwrap(),
+        [Tag::new("team", "b")]
+    );
+
+    let many: Vec<Tag> = (0..49).map(|i| Tag::new(format!("k{i:02}"), "v")).collect();
+    store.tag_resource(&target, &many).await.unwrap();
+    assert_eq!(store.list_tags(&target).await.unwrap().len(), 50);
+    // Replacing keeps the count; one more is refused, all or nothing.
+    store
+        .tag_resource(&target, &[Tag::new("K00", "w")])
+        .await
+        .unwrap();
+    assert_limit(
+        store
+            .tag_resource(&target, &[Tag::new("k00", "z"), Tag::new("new", "v")])
+            .await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    let tags = store.list_tags(&target).await.unwrap();
+    assert_eq!(tags.len(), 50);
+    assert!(tags.contains(&Tag::new("K00", "w")));
+
+    let policy = store.create_policy(&new_policy(1, "P", "/")).await.unwrap();
+    store
+        .tag_resource(
+            &TagTarget::Policy(policy.policy_id.clone()),
+            &[Tag::new("a", "1")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_tags(&TagTarget::Policy(policy.policy_id))
+            .await
+            .unwrap(),
+        [Tag::new("a", "1")]
+    );
+    assert_not_found(
+        store.list_tags(&TagTarget::User("AIDANOSUCH".into())).await,
+        EntityKind::User,
+    );
+}
+
+async fn accounts(f: &Fixture) {
+    let store = &f.store;
+    let a = store
+        .create_account(ACCOUNT, "Root@Example.com", T0)
+        .await
+        .unwrap();
+    assert_eq!(store.get_account(ACCOUNT).await.unwrap(), a);
+    assert_eq!(
+        store
+            .get_account_by_email("root@example.COM")
+            .await
+            .unwrap(),
+        a
+    );
+    assert!(matches!(
+        store.create_account(ACCOUNT, "x@y", T0).await,
+        Err(StoreError::EntityAlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store.create_account(OTHER, "ROOT@example.com", T0).await,
+        Err(StoreError::EntityAlreadyExists { .. })
+    ));
+    store
+        .create_account(OTHER, "other@example.com", T0)
+        .await
+        .unwrap();
+    store
+        .set_account_alias(ACCOUNT, Some("acme"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_account_by_alias("acme").await.unwrap().account_id,
+        ACCOUNT
+    );
+    assert!(matches!(
+        store.set_account_alias(OTHER, Some("acme")).await,
+        Err(StoreError::EntityAlreadyExists { .. })
+    ));
+    store.set_account_alias(ACCOUNT, None).await.unwrap();
+    assert_not_found(
+        store.get_account_by_alias("acme").await,
+        EntityKind::Account,
+    );
+    assert_eq!(store.list_accounts().await.unwrap().len(), 2);
+
+    store.create_user(&new_user(1, "u", "/")).await.unwrap();
+    assert_conflict(
+        store.delete_account(ACCOUNT).await,
+        "Cannot delete entity, must delete users first.",
+    );
+    store.delete_user(ACCOUNT, "u").await.unwrap();
+    store.delete_account(ACCOUNT).await.unwrap();
+    assert_not_found(store.get_account(ACCOUNT).await, EntityKind::Account);
+}
+
+async fn revision_and_change_log(f: &Fixture) {
+    let store = &f.store;
+    let start = store.current_revision().await.unwrap();
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let group = store.create_group(&new_group(1, "g", "/")).await.unwrap();
+    let after_creates = store.current_revision().await.unwrap();
+    assert_eq!(after_creates, start + 3);
+
+    // A failed write changes nothing, revision included.
+    store
+        .create_user(&new_user(2, "ALICE", "/"))
+        .await
+        .unwrap_err();
+    assert_eq!(store.current_revision().await.unwrap(), after_creates);
+    // Usage stamps are not authorization data: no revision.
+    store.record_password_use(&alice.user_id, T0).await.unwrap();
+    assert_eq!(store.current_revision().await.unwrap(), after_creates);
+
+    store
+        .add_user_to_group(ACCOUNT, "g", "alice")
+        .await
+        .unwrap();
+    let changes = store.changes_since(start, 100).await.unwrap();
+    assert!(changes.complete);
+    assert_eq!(changes.revision, after_creates + 1);
+    let seen: Vec<(i64, EntityKind, &str)> = changes
+        .entries
+        .iter()
+        .map(|c| (c.revision - start, c.kind, c.entity_id.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, EntityKind::Account, ACCOUNT),
+            (2, EntityKind::User, alice.user_id.as_str()),
+            (3, EntityKind::Group, group.group_id.as_str()),
+            (4, EntityKind::Group, group.group_id.as_str()),
+            (4, EntityKind::User, alice.user_id.as_str()),
+        ]
+    );
+    assert!(changes.entries.iter().all(|c| c.account_id == ACCOUNT));
+
+    // Paging never splits a transaction.
+    let first = store.changes_since(start, 4).await.unwrap();
+    assert_eq!(first.entries.len(), 3);
+    assert_eq!(first.revision, start + 3);
+    let rest = store.changes_since(first.revision, 4).await.unwrap();
+    assert_eq!(rest.entries.len(), 2);
+    assert_eq!(rest.revision, after_creates + 1);
+
+    assert!(
+        store
+            .changes_since(changes.revision, 100)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+    store.prune_changes(start + 2).await.unwrap();
+    assert!(!store.changes_since(start, 100).await.unwrap().complete);
+    let tail = store.changes_since(start + 2, 100).await.unwrap();
+    assert!(tail.complete);
+    assert_eq!(tail.entries.len(), 3);
+}
+
+async fn reset_empties_everything(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    store
+        .create_access_key(&new_key(1, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    store
+        .attach_policy(
+            &Principal::user(&alice.user_id),
+            "arn:aws:iam::aws:policy/X",
+        )
+        .await
+        .unwrap();
+    let before = store.current_revision().await.unwrap();
+    store.reset().await.unwrap();
+    assert!(store.current_revision().await.unwrap() > before);
+    assert!(store.list_accounts().await.unwrap().is_empty());
+    assert!(!store.changes_since(before, 10).await.unwrap().complete);
+    account(store, ACCOUNT).await;
+    store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+}
+
+async fn persists_across_reopen(f: &Fixture) {
+    account(&f.store, ACCOUNT).await;
+    let alice = f
+        .store
+        .create_user(&new_user(1, "alice", "/"))
+        .await
+        .unwrap();
+    let key = f
+        .store
+        .create_access_key(&new_key(1, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    let revision = f.store.current_revision().await.unwrap();
+    f.store.close().await;
+
+    let reopened = Store::open(&f.url).await.unwrap();
+    assert_eq!(reopened.get_user(ACCOUNT, "alice").await.unwrap(), alice);
+    assert_eq!(
+        reopened.get_access_key(&key.access_key_id).await.unwrap(),
+        key
+    );
+    assert_eq!(reopened.current_revision().await.unwrap(), revision);
+    // Migrations are not applied twice, and the quota still counts the stored keys.
+    reopened
+        .create_access_key(&new_key(2, Some(&alice.user_id)))
+        .await
+        .unwrap();
+    assert_limit(
+        reopened
+            .create_access_key(&new_key(3, Some(&alice.user_id)))
+            .await,
+        "Cannot exceed quota for AccessKeysPerUser: 2",
+    );
+}
+
+async fn concurrent_create_access_key(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    // Two handles, as two server nodes on one database would have.
+    let second = Store::open(&f.url).await.unwrap();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                store.clone()
+            } else {
+                second.clone()
+            };
+            let key = new_key(100 + i, Some(&alice.user_id));
+            tokio::spawn(async move { store.create_access_key(&key).await })
+        })
+        .collect();
+    let (mut ok, mut limited) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::LimitExceeded {
+                what: "AccessKeysPerUser",
+                limit: 2,
+            }) => limited += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((ok, limited), (2, 98));
+    assert_eq!(
+        store
+            .list_access_keys(ACCOUNT, Some(&alice.user_id))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn concurrent_create_user(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let second = Store::open(&f.url).await.unwrap();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                store.clone()
+            } else {
+                second.clone()
+            };
+            // Same name, differently cased, distinct ids.
+            let name = if i % 3 == 0 { "Carol" } else { "carol" };
+            let user = new_user(i, name, "/");
+            tokio::spawn(async move { store.create_user(&user).await })
+        })
+        .collect();
+    let (mut ok, mut exists) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::EntityAlreadyExists {
+                kind: EntityKind::User,
+                ..
+            }) => exists += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((ok, exists), (1, 99));
+    assert_eq!(
+        store
+            .list_users(ACCOUNT, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
+
+/// The ephemeral mode: every handle and task sees the one in-memory database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_store_is_shared_and_serialises_writers() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    account(&store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let key = new_key(i, Some(&alice.user_id));
+            tokio::spawn(async move { store.create_access_key(&key).await.is_ok() })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        ok += usize::from(task.await.unwrap());
+    }
+    assert_eq!(ok, 2);
+    assert_eq!(store.get_user(ACCOUNT, "alice").await.unwrap(), alice);
+    // A second in-memory store is a different, empty database.
+    let other = Store::open("sqlite::memory:").await.unwrap();
+    assert!(other.list_accounts().await.unwrap().is_empty());
+}
+
+/// The store's futures must be `Send`, or the service could not run them on a multi-threaded
+/// runtime (axum handlers): checked at compile time.
+#[allow(dead_code, reason = "compile-time check only")]
+fn futures_are_send(store: &Store) {
+    fn send<T: Send>(_: T) {}
+    send(store.create_access_key(&new_key(1, None)));
+    send(store.list_users(ACCOUNT, &ListOptions::default()));
+    send(store.changes_since(0, 1));
 }

@@ -6,3 +6,11 @@ mod roles;
 mod users;
 
 pub use roles::RoleUpdate;
+mod access_keys;
+mod attachments;
+mod policies;
+
+pub use policies::customer_policy_arn;
+mod changes;
+mod logins;
+mod tags;

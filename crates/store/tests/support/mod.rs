@@ -115,6 +115,10 @@ fn start_cluster() -> String {
 
 /// Statics are never dropped, so a small shell process waits for this test binary to exit
 /// (however it exits) and then stops the cluster and removes its directory.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watchdog must outlive this process; init reaps it"
+)]
 fn watchdog(root: bool, pg_ctl: &Path, data: &Path, dir: &Path) {
     let stop = format!(
         "'{}' -D '{}' -m immediate stop",

@@ -1,0 +1,118 @@
+//! Tags on users, roles and managed policies: keys unique case-insensitively per entity, at
+//! most fifty per entity.
+
+use sqlx::AnyConnection;
+use sqlx::Row;
+
+use crate::db::{Store, lower, not_found};
+use crate::error::{EntityKind, Result, StoreError};
+use crate::model::{Tag, TagTarget};
+use crate::quota;
+
+fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
+    match target {
+        TagTarget::User(id) => ("user", id, EntityKind::User),
+        TagTarget::Role(id) => ("role", id, EntityKind::Role),
+        TagTarget::Policy(id) => ("policy", id, EntityKind::Policy),
+    }
+}
+
+async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<String> {
+    let (_, id, kind) = parts(target);
+    let sql = match target {
+        TagTarget::User(_) => "SELECT account_id FROM users WHERE user_id = $1",
+        TagTarget::Role(_) => "SELECT account_id FROM roles WHERE role_id = $1",
+        TagTarget::Policy(_) => "SELECT account_id FROM policies WHERE policy_id = $1",
+    };
+    let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
+    match row {
+        Some(row) => Ok(row.try_get("account_id")?),
+        None => Err(not_found(kind, id)),
+    }
+}
+
+impl Store {
+    /// Tag(User|Role|Policy): adds tags, replacing the value (and the key's spelling) of a key
+    /// already present in any case. All or nothing: `LimitExceeded` past fifty tags.
+    pub async fn tag_resource(&self, target: &TagTarget, tags: &[Tag]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let account_id = target_account(w.conn(), target).await?;
+        let (kind_text, id, kind) = parts(target);
+        for tag in tags {
+            sqlx::query(
+                "INSERT INTO tags (account_id, resource_kind, resource_id, tag_key, key_lower, \
+                 tag_value) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (resource_kind, resource_id, key_lower) \
+                 DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
+            )
+            .bind(&account_id)
+            .bind(kind_text)
+            .bind(id)
+            .bind(&tag.key)
+            .bind(lower(&tag.key))
+            .bind(&tag.value)
+            .execute(w.conn())
+            .await?;
+        }
+        // Counting after the upserts handles replaced keys for free; failing here rolls back.
+        let count: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM tags WHERE resource_kind = $1 AND resource_id = $2",
+        )
+        .bind(kind_text)
+        .bind(id)
+        .fetch_one(w.conn())
+        .await?
+        .try_get("n")?;
+        let (what, limit) = quota::TAGS_PER_ENTITY;
+        if count > i64::from(limit) {
+            return Err(StoreError::LimitExceeded { what, limit });
+        }
+        w.touched(&account_id, kind, id).await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Untag(User|Role|Policy): removes the keys (matched case-insensitively); absent keys are
+    /// ignored, as in AWS.
+    pub async fn untag_resource(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let account_id = target_account(w.conn(), target).await?;
+        let (kind_text, id, kind) = parts(target);
+        for key in keys {
+            sqlx::query(
+                "DELETE FROM tags WHERE resource_kind = $1 AND resource_id = $2 AND key_lower = $3",
+            )
+            .bind(kind_text)
+            .bind(id)
+            .bind(lower(key))
+            .execute(w.conn())
+            .await?;
+        }
+        w.touched(&account_id, kind, id).await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// List(User|Role|Policy)Tags, by key.
+    pub async fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>> {
+        let mut conn = self.pool.acquire().await?;
+        target_account(&mut conn, target).await?;
+        let (kind_text, id, _) = parts(target);
+        let rows = sqlx::query(
+            "SELECT tag_key, tag_value FROM tags WHERE resource_kind = $1 AND resource_id = $2 \
+             ORDER BY key_lower",
+        )
+        .bind(kind_text)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Tag {
+                    key: row.try_get("tag_key")?,
+                    value: row.try_get("tag_value")?,
+                })
+            })
+            .collect()
+    }
+}
