@@ -39,7 +39,8 @@ impl Store {
     pub async fn create_access_key(&self, new: &NewAccessKey) -> Result<AccessKeyRecord> {
         let mut w = self.begin_write().await?;
         require_account(w.conn(), &new.account_id).await?;
-        let count_sql = match &new.user_id {
+        // The owner's row is the lock: the user's for a user key, the account's for a root key.
+        let count = match &new.user_id {
             Some(user_id) => {
                 let owner =
                     sqlx::query("SELECT 1 FROM users WHERE user_id = $1 AND account_id = $2")
@@ -51,20 +52,23 @@ impl Store {
                     return Err(not_found(EntityKind::User, user_id));
                 }
                 w.lock_row(Lock::User, user_id).await?;
-                "SELECT COUNT(*) AS n FROM access_keys WHERE account_id = $1 AND user_id = $2"
+                sqlx::query("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(w.conn())
+                    .await?
             }
             None => {
                 w.lock_row(Lock::Account, &new.account_id).await?;
-                "SELECT COUNT(*) AS n FROM access_keys WHERE account_id = $1 AND user_id IS NULL \
-                 AND $2 IS NULL"
+                sqlx::query(
+                    "SELECT COUNT(*) AS n FROM access_keys WHERE account_id = $1 \
+                     AND user_id IS NULL",
+                )
+                .bind(&new.account_id)
+                .fetch_one(w.conn())
+                .await?
             }
         };
-        let count: i64 = sqlx::query(count_sql)
-            .bind(&new.account_id)
-            .bind(new.user_id.as_deref())
-            .fetch_one(w.conn())
-            .await?
-            .try_get("n")?;
+        let count: i64 = count.try_get("n")?;
         let (what, limit) = quota::ACCESS_KEYS;
         if count >= i64::from(limit) {
             return Err(StoreError::LimitExceeded { what, limit });
