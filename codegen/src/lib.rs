@@ -253,6 +253,7 @@ impl<'m> Service<'m> {
     /// `const RULES_X: Rules = ...;` for every constrained shape that requests carry.
     fn render_rules(&self, out: &mut String) -> Result<()> {
         let mut names = BTreeSet::new();
+        let mut patterns = BTreeSet::new();
         for (&name, usage) in &self.usage {
             if !usage.input
                 || self.kind(name)? == "structure"
@@ -269,8 +270,18 @@ impl<'m> Service<'m> {
                 rules_const(name),
                 self.rules_literal(name)?
             )?;
+            if let Some(p) = str_field(self.shape(name)?, "pattern") {
+                patterns.insert(p);
+            }
         }
-        out.push('\n');
+        out.push_str(
+            "\n/// Every pattern requests are checked against, for the test that all compile.\n",
+        );
+        out.push_str("#[cfg(test)]\npub(crate) const PATTERNS: &[&str] = &[");
+        for p in patterns {
+            write!(out, "{p:?},")?;
+        }
+        out.push_str("];\n\n");
         Ok(())
     }
 

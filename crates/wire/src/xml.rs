@@ -25,14 +25,14 @@ impl XmlWriter {
         self.out.push('>');
     }
 
+    /// Element text: only `&`, `<` and `>` need escaping there (this writer writes no
+    /// attribute values from data), which keeps messages like `'userName'` readable.
     pub(crate) fn text(&mut self, text: &str) {
         for c in text.chars() {
             match c {
                 '<' => self.out.push_str("&lt;"),
                 '>' => self.out.push_str("&gt;"),
                 '&' => self.out.push_str("&amp;"),
-                '"' => self.out.push_str("&quot;"),
-                '\'' => self.out.push_str("&apos;"),
                 // A raw CR would be normalised away by the client's parser; other control
                 // characters cannot appear raw in XML 1.0 at all.
                 '\t' | '\n' => self.out.push(c),

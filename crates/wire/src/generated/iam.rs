@@ -3006,6 +3006,38 @@ const RULES_VIRTUAL_MFA_DEVICE_NAME: Rules = Rules {
     sensitive: false,
 };
 
+/// Every pattern requests are checked against, for the test that all compile.
+#[cfg(test)]
+pub(crate) const PATTERNS: &[&str] = &[
+    "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/",
+    "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+    "[ -~]+",
+    "[A-Z0-9]+",
+    "[\\d]+",
+    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+    "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+    "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]+",
+    "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    "[\\u0020-\\u00FF]+",
+    "[\\w+=,.@-]+",
+    "[\\w+=/:,.@-]+",
+    "[\\w-]*",
+    "[\\w-]+",
+    "[\\w._-]+",
+    "[\\w]+",
+    "\\d{12}",
+    "\\u002F[\\u0021-\\u007F]*",
+    "^[A-Za-z][A-Za-z0-9/_-]*$",
+    "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
+    "^[a-zA-Z0-9:/+=,.@_-]+$",
+    "^[a-zA-Z0-9:_.-]+$",
+    "^http(s?)://[a-zA-Z0-9._/-]*(\\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$",
+    "^o-[0-9a-z]{10,32}\\/r-[0-9a-z]{4,32}[0-9a-z-\\/]*",
+    "^p-[0-9a-zA-Z_]{8,128}$",
+    "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+];
+
 /// The model's `AcceptDelegationRequestRequest` shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcceptDelegationRequestRequest {

@@ -502,6 +502,20 @@ const RULES_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE: Rules = Rules {
     sensitive: false,
 };
 
+/// Every pattern requests are checked against, for the test that all compile.
+#[cfg(test)]
+pub(crate) const PATTERNS: &[&str] = &[
+    "[\\d]*",
+    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+    "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+",
+    "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    "[\\w+=,.@-]*",
+    "[\\w+=,.@:\\/-]*",
+    "[\\w+=/:,.@-]*",
+    "[\\w]*",
+];
+
 /// The model's `AssumeRoleRequest` shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssumeRoleRequest {
