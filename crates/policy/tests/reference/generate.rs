@@ -315,6 +315,8 @@ fn families() -> Vec<Family> {
                     json!("home/${aws:username}/*"),
                     json!("home/*"),
                     json!("home/${$}/"),
+                    json!("home/${AWS:UserName}/*"),
+                    json!("${aws:PrincipalTag/team,'none'}"),
                     json!("${aws:PrincipalTag/team}"),
                     json!("${aws:PrincipalTag/team, 'none'}"),
                     json!("none"),
@@ -908,6 +910,7 @@ impl Generator {
                 // absent for a plain negated operator; steer around it until settled.
                 op.push_str("IfExists");
             }
+            // An empty value list is a syntax error for the engine (as for AWS).
             let value = if self.rng.chance(30) {
                 json!([self.rng.pick(values).clone(), self.rng.pick(values).clone()])
             } else {
@@ -942,15 +945,10 @@ pub fn statements_mut(policy: &mut Value) -> &mut Vec<Value> {
 
 /// Every policy of a scenario, mutable, with the kind of statement it takes.
 pub fn policies_mut(scenario: &mut Value) -> Vec<(Kind, &mut Value)> {
-    let principal = scenario["principal"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     let action = scenario["action"].as_str().unwrap_or_default().to_string();
     let resource = scenario["resource"].as_str().unwrap_or("*").to_string();
     let trust = (action.starts_with("sts:Assume") || action == "sts:TagSession")
         && resource.contains(":role/");
-    let _ = principal;
     let mut out = Vec::new();
     let obj = scenario.as_object_mut().unwrap();
     for (key, value) in obj.iter_mut() {
