@@ -1177,21 +1177,7 @@ fn cidr_contains(cidr: &str, address: IpAddr) -> Option<bool> {
         None => (cidr, None),
     };
     let base: IpAddr = base.parse().ok()?;
-    let (width, base_bits, addr_bits) = match (base, address) {
-        (IpAddr::V4(b), IpAddr::V4(a)) => {
-            (32u32, u128::from(u32::from(b)), u128::from(u32::from(a)))
-        }
-        (IpAddr::V6(b), IpAddr::V6(a)) => (128, u128::from(b), u128::from(a)),
-        // Different families are readable but never contain each other.
-        (IpAddr::V4(_), IpAddr::V6(_)) | (IpAddr::V6(_), IpAddr::V4(_)) => {
-            let width = if base.is_ipv4() { 32 } else { 128 };
-            if let Some(p) = prefix {
-                let p: u32 = p.parse().ok().filter(|p: &u32| *p <= width)?;
-                let _ = p;
-            }
-            return Some(false);
-        }
-    };
+    let width: u32 = if base.is_ipv4() { 32 } else { 128 };
     let prefix: u32 = match prefix {
         Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
         Some(_) => return None,
@@ -1200,9 +1186,13 @@ fn cidr_contains(cidr: &str, address: IpAddr) -> Option<bool> {
     if prefix > width {
         return None;
     }
+    let (base_bits, addr_bits) = match (base, address) {
+        (IpAddr::V4(b), IpAddr::V4(a)) => (u128::from(u32::from(b)), u128::from(u32::from(a))),
+        (IpAddr::V6(b), IpAddr::V6(a)) => (u128::from(b), u128::from(a)),
+        // Different families are both readable but never contain each other.
+        _ => return Some(false),
+    };
+    // Host bits set in the CIDR (203.0.113.7/24) are ignored, as the mask drops them.
     let shift = width - prefix;
-    if shift >= 128 {
-        return Some(true);
-    }
-    Some(base_bits >> shift == addr_bits >> shift)
+    Some(shift >= 128 || base_bits >> shift == addr_bits >> shift)
 }
