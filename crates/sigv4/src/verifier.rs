@@ -221,7 +221,7 @@ impl Verifier {
         // canonical request, so a mismatch would let a changed body through.
         let body_ok = payload_hash.ct_eq(&computed_body_hash[..]);
 
-        let key = self.signing_key(&scope, &secret);
+        let (key, cached) = self.signing_key(&scope, &secret);
         let mut matched =
             body_ok & self.signature_matches(request, &parsed, &scope, &key, payload_hash, false);
         if !bool::from(matched)
@@ -234,7 +234,9 @@ impl Verifier {
         if !bool::from(matched) {
             return Err(AuthError::mismatch());
         }
-        self.remember(&scope, &secret, key);
+        if !cached {
+            self.remember(&scope, &secret, key);
+        }
 
         Ok(Verified {
             access_key_id: scope.access_key_id.to_owned(),
@@ -407,16 +409,17 @@ impl Verifier {
         })
     }
 
-    /// The signing key for a scope and secret: from the cache when it was derived from this very
-    /// secret (a rotated secret misses), derived otherwise.
-    fn signing_key(&self, scope: &Scope<'_>, secret: &SecretKey) -> SigningKey {
+    /// The signing key for a scope and secret, and whether it came from the cache: it does when
+    /// it was derived from this very secret (a rotated secret misses), else it is derived.
+    fn signing_key(&self, scope: &Scope<'_>, secret: &SecretKey) -> (SigningKey, bool) {
         if let Ok(cache) = self.cache.read()
             && let Some(cached) = cache.get(scope.cache_key)
             && cached.secret.ct_eq(secret)
         {
-            return cached.key.clone();
+            return (cached.key.clone(), true);
         }
-        SigningKey::derive(secret, scope.date, scope.region, scope.service)
+        let key = SigningKey::derive(secret, scope.date, scope.region, scope.service);
+        (key, false)
     }
 
     /// Caches a key once it has verified a signature, so that only keys that signed something
@@ -424,13 +427,6 @@ impl Verifier {
     /// only four HMACs.
     fn remember(&self, scope: &Scope<'_>, secret: &SecretKey, key: SigningKey) {
         if self.cache_capacity == 0 {
-            return;
-        }
-        if let Ok(cache) = self.cache.read()
-            && cache
-                .get(scope.cache_key)
-                .is_some_and(|cached| cached.secret.ct_eq(secret))
-        {
             return;
         }
         if let Ok(mut cache) = self.cache.write() {
