@@ -424,6 +424,13 @@ fn reference_decision_procedure() {
         "Allow",
     );
     check(
+        "root cannot assume roles (/tmp/engine-mismatches/1.json)",
+        json!({"principal": "arn:aws:iam::111122223333:root", "action": "sts:AssumeRole",
+               "resource": "arn:aws:iam::111122223333:role/Admin",
+               "resource_policy": trust(json!({"AWS": "111122223333"}))}),
+        "ImplicitDeny",
+    );
+    check(
         "trust policy naming the user",
         alice(
             json!({"action": "sts:AssumeRole", "resource": "arn:aws:iam::111122223333:role/Admin",
@@ -588,7 +595,7 @@ fn reference_variables() {
 
 #[test]
 fn reference_conditions() {
-    let cases: Vec<(&str, Value, Value, bool)> = vec![
+    let mut cases: Vec<(&str, Value, Value, bool)> = vec![
         (
             "string equals",
             json!({"StringEquals": {"aws:RequestTag/env": ["dev", "prod"]}}),
@@ -872,6 +879,19 @@ fn reference_conditions() {
             false,
         ),
     ];
+    // Regressions pinned by the differential test (/tmp/engine-mismatches/2.json and 3.json).
+    cases.push((
+        "unreadable base64 never matches",
+        json!({"BinaryEquals": {"aws:RequestTag/bin": "%%%"}}),
+        json!({"aws:RequestTag/bin": "%%%"}),
+        false,
+    ));
+    cases.push((
+        "empty list is multivalued for a plain negated operator",
+        json!({"StringNotEquals": {"aws:PrincipalTag/team": "blue"}}),
+        json!({"aws:PrincipalTag/team": []}),
+        false,
+    ));
     for (name, condition, context, expected) in cases {
         check_condition(name, condition, context, expected);
     }
