@@ -112,11 +112,22 @@ impl ArnPattern {
 
     /// Whether `text` matches; `Err` when a variable cannot be resolved.
     pub(crate) fn matches(&self, text: &str, context: &Context) -> Result<bool, Unresolved> {
+        self.matches_split(text, split(text).as_ref(), context)
+    }
+
+    /// `matches` for a text already split by [`split`], so a request's resource is split once
+    /// per request rather than once per pattern.
+    pub(crate) fn matches_split(
+        &self,
+        text: &str,
+        parts: Option<&[&str; 6]>,
+        context: &Context,
+    ) -> Result<bool, Unresolved> {
         match self {
             ArnPattern::Whole(template) => template.matches(text, context, false),
             ArnPattern::Malformed => Ok(false),
             ArnPattern::Parts(patterns) => {
-                let Some(parts) = split(text) else {
+                let Some(parts) = parts else {
                     return Ok(false);
                 };
                 for (pattern, part) in patterns.iter().zip(parts) {

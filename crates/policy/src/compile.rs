@@ -74,8 +74,11 @@ pub struct PolicySet {
     statements: Vec<CompiledStatement>,
     /// Lower-cased exact action names to the statements that list them.
     exact: HashMap<Box<str>, Vec<u32>>,
-    /// Lower-cased action patterns with wildcards.
-    wildcard: Vec<(Template, u32)>,
+    /// Lower-cased action patterns with wildcards, by their literal service prefix
+    /// (`s3:get*` under `s3`), so a request only tries its own service's patterns.
+    wildcard_by_service: HashMap<Box<str>, Vec<(Template, u32)>>,
+    /// Action patterns whose service prefix itself has a wildcard (`*`, `s*:get*`).
+    wildcard_any_service: Vec<(Template, u32)>,
     /// Statements with NotAction.
     not_action: Vec<u32>,
 }
@@ -123,6 +126,8 @@ pub(crate) struct Probe<'a> {
     pub(crate) has_boundary: bool,
     pub(crate) action: &'a str,
     pub(crate) resource: &'a str,
+    /// The resource split into its six ARN parts once per request (`None`: not an ARN).
+    pub(crate) resource_parts: Option<[&'a str; 6]>,
     pub(crate) context: &'a Context,
 }
 
@@ -176,8 +181,15 @@ impl PolicySet {
                     for action in list {
                         let lower = action.to_ascii_lowercase();
                         if lower.contains(['*', '?']) {
-                            self.wildcard
-                                .push((Template::compile(&lower, true, false), id));
+                            let pattern = (Template::compile(&lower, true, false), id);
+                            match lower.split_once(':') {
+                                Some((service, _)) if !service.contains(['*', '?']) => self
+                                    .wildcard_by_service
+                                    .entry(service.into())
+                                    .or_default()
+                                    .push(pattern),
+                                _ => self.wildcard_any_service.push(pattern),
+                            }
                         } else {
                             let ids = self.exact.entry(lower.into_boxed_str()).or_default();
                             if !ids.contains(&id) {
@@ -242,9 +254,17 @@ impl PolicySet {
             .get(action)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let wild = self
-            .wildcard
+        let service = action
+            .split_once(':')
+            .map_or(action, |(service, _)| service);
+        let same_service = self
+            .wildcard_by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let wild = same_service
             .iter()
+            .chain(&self.wildcard_any_service)
             .filter(|(pattern, _)| pattern.matches(action, &empty, false) == Ok(true))
             .map(|(_, id)| id);
         let not = self.not_action.iter().filter(|id| {
@@ -318,9 +338,10 @@ fn applies(statement: &CompiledStatement, probe: &Probe<'_>) -> Option<GrantKind
         }
     };
     let resource_matches = |patterns: &[ArnPattern]| {
-        patterns
-            .iter()
-            .any(|p| p.matches(probe.resource, probe.context) == Ok(true))
+        patterns.iter().any(|p| {
+            p.matches_split(probe.resource, probe.resource_parts.as_ref(), probe.context)
+                == Ok(true)
+        })
     };
     let resource_ok = match &statement.resource {
         ResourceRule::Implied => true,

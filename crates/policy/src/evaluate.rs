@@ -222,14 +222,18 @@ pub struct MatchedStatement {
 /// Decides a request. Never allocates and never panics.
 pub fn authorize(request: &Request<'_>, policies: &Policies<'_>) -> Evaluation {
     let action = LowerAction::new(request.action);
-    let probe = Probe {
+    decide(request, policies, &probe(request, policies, &action))
+}
+
+fn probe<'a>(request: &Request<'a>, policies: &Policies<'_>, action: &'a LowerAction) -> Probe<'a> {
+    Probe {
         principal: request.principal,
         has_boundary: policies.boundary.is_some(),
         action: action.as_str(),
         resource: request.resource,
+        resource_parts: crate::arn::split(request.resource),
         context: request.context,
-    };
-    decide(request, policies, &probe)
+    }
 }
 
 /// Decides a request and lists every applicable statement of every policy that was given.
@@ -238,13 +242,7 @@ pub fn explain(
     policies: &Policies<'_>,
 ) -> (Evaluation, Vec<MatchedStatement>) {
     let action = LowerAction::new(request.action);
-    let probe = Probe {
-        principal: request.principal,
-        has_boundary: policies.boundary.is_some(),
-        action: action.as_str(),
-        resource: request.resource,
-        context: request.context,
-    };
+    let probe = probe(request, policies, &action);
     let evaluation = decide(request, policies, &probe);
     let mut matched = Vec::new();
     let resource_type = if policies.resource_is_trust {

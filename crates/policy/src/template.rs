@@ -4,7 +4,7 @@
 //! matching a value that contains `${aws:username}` allocates nothing.
 
 use crate::context::{Context, ContextValue};
-use crate::wildcard::{self, Piece};
+use crate::wildcard::{self, AsPiece, Piece};
 
 /// How many pieces a template resolves into without touching the heap.
 const INLINE_PIECES: usize = 24;
@@ -143,6 +143,13 @@ impl Template {
             });
         }
         let wild = self.has_wildcards;
+        if !self.has_variables {
+            return Ok(if wild {
+                wildcard::matches(&self.parts, text, ignore_case)
+            } else {
+                wildcard::equals(&self.parts, text, ignore_case)
+            });
+        }
         self.with_pieces(context, |pieces| {
             if wild {
                 wildcard::matches(pieces, text, ignore_case)
@@ -165,6 +172,18 @@ impl Template {
             }
             out
         })
+    }
+}
+
+impl AsPiece for Part {
+    /// Only called on templates without variables; a variable would read as empty text.
+    fn as_piece(&self) -> Piece<'_> {
+        match self {
+            Part::Literal(text) => Piece::Literal(text),
+            Part::AnyRun => Piece::AnyRun,
+            Part::AnyOne => Piece::AnyOne,
+            Part::Variable { .. } => Piece::Literal(""),
+        }
     }
 }
 

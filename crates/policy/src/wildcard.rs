@@ -14,6 +14,18 @@ pub(crate) enum Piece<'a> {
     AnyOne,
 }
 
+/// Anything that reads as a piece: resolved pieces, or a compiled template's parts when it has
+/// no variables (so matching needs no copy).
+pub(crate) trait AsPiece {
+    fn as_piece(&self) -> Piece<'_>;
+}
+
+impl AsPiece for Piece<'_> {
+    fn as_piece(&self) -> Piece<'_> {
+        *self
+    }
+}
+
 /// A position inside a piece slice: the piece, and the byte offset inside a literal.
 #[derive(Clone, Copy)]
 struct Cursor {
@@ -28,9 +40,9 @@ enum Atom {
     End,
 }
 
-fn atom_at(pieces: &[Piece<'_>], cursor: &mut Cursor) -> Atom {
+fn atom_at<P: AsPiece>(pieces: &[P], cursor: &mut Cursor) -> Atom {
     loop {
-        match pieces.get(cursor.piece) {
+        match pieces.get(cursor.piece).map(AsPiece::as_piece) {
             None => return Atom::End,
             Some(Piece::Literal(text)) => match text.as_bytes().get(cursor.offset) {
                 Some(byte) => return Atom::Byte(*byte),
@@ -45,8 +57,8 @@ fn atom_at(pieces: &[Piece<'_>], cursor: &mut Cursor) -> Atom {
     }
 }
 
-fn advance(pieces: &[Piece<'_>], cursor: &mut Cursor) {
-    match pieces.get(cursor.piece) {
+fn advance<P: AsPiece>(pieces: &[P], cursor: &mut Cursor) {
+    match pieces.get(cursor.piece).map(AsPiece::as_piece) {
         Some(Piece::Literal(_)) => cursor.offset += 1,
         Some(_) => {
             cursor.piece += 1;
@@ -79,7 +91,7 @@ fn bytes_equal(a: u8, b: u8, ignore_case: bool) -> bool {
 ///
 /// The classic linear-backtracking glob: on a mismatch, retry from the last `*` one character
 /// further on. It never allocates and runs in O(pattern * text) at worst.
-pub(crate) fn matches(pieces: &[Piece<'_>], text: &str, ignore_case: bool) -> bool {
+pub(crate) fn matches<P: AsPiece>(pieces: &[P], text: &str, ignore_case: bool) -> bool {
     let text = text.as_bytes();
     let mut pattern = Cursor {
         piece: 0,
@@ -135,10 +147,10 @@ pub(crate) fn matches(pieces: &[Piece<'_>], text: &str, ignore_case: bool) -> bo
 
 /// Whether `text` equals the concatenation of the literal pieces (wildcards are not expected
 /// here: operators without wildcards parse `*` and `?` as literal text).
-pub(crate) fn equals(pieces: &[Piece<'_>], text: &str, ignore_case: bool) -> bool {
+pub(crate) fn equals<P: AsPiece>(pieces: &[P], text: &str, ignore_case: bool) -> bool {
     let mut rest = text.as_bytes();
     for piece in pieces {
-        let literal: &[u8] = match piece {
+        let literal: &[u8] = match piece.as_piece() {
             Piece::Literal(literal) => literal.as_bytes(),
             Piece::AnyRun => b"*",
             Piece::AnyOne => b"?",
