@@ -6,8 +6,9 @@
 use crate::context::{Context, ContextValue};
 use crate::wildcard::{self, AsPiece, Piece};
 
-/// How many pieces a template resolves into without touching the heap.
-const INLINE_PIECES: usize = 24;
+/// How many pieces a template resolves into without touching the heap (a longer one, rare,
+/// resolves into a vector).
+const INLINE_PIECES: usize = 12;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
@@ -27,6 +28,10 @@ pub(crate) struct Template {
     parts: Box<[Part]>,
     has_variables: bool,
     has_wildcards: bool,
+    /// For the commonest wildcard shape, `*` without `?` or variables (`s3:get*`,
+    /// `arn:aws:s3:::bucket/*`): the literal runs between the stars, matched with substring
+    /// search instead of character by character.
+    star_runs: Option<Box<[Box<str>]>>,
 }
 
 /// Why a template could not be resolved: a variable had no single value and no default.
@@ -75,10 +80,30 @@ impl Template {
         let has_wildcards = parts
             .iter()
             .any(|p| matches!(p, Part::AnyRun | Part::AnyOne));
+        let star_only = !has_variables
+            && has_wildcards
+            && parts
+                .iter()
+                .all(|p| matches!(p, Part::Literal(_) | Part::AnyRun));
+        let star_runs = star_only.then(|| {
+            let mut runs = vec![String::new()];
+            for part in &parts {
+                match part {
+                    Part::Literal(text) => {
+                        if let Some(run) = runs.last_mut() {
+                            run.push_str(text);
+                        }
+                    }
+                    _ => runs.push(String::new()),
+                }
+            }
+            runs.into_iter().map(String::into_boxed_str).collect()
+        });
         Template {
             parts: parts.into_boxed_slice(),
             has_variables,
             has_wildcards,
+            star_runs,
         }
     }
 
@@ -142,6 +167,9 @@ impl Template {
                 literal == text
             });
         }
+        if let (Some(runs), false) = (&self.star_runs, ignore_case) {
+            return Ok(star_match(runs, text));
+        }
         let wild = self.has_wildcards;
         if !self.has_variables {
             return Ok(if wild {
@@ -173,6 +201,28 @@ impl Template {
             out
         })
     }
+}
+
+/// Matches `text` against literal runs separated by `*`: the first run is a prefix, the last a
+/// suffix, and each middle run is found leftmost in what remains (leftmost is always safe for
+/// patterns with only `*`).
+fn star_match(runs: &[Box<str>], text: &str) -> bool {
+    let Some((first, rest_runs)) = runs.split_first() else {
+        return text.is_empty();
+    };
+    let Some((last, middles)) = rest_runs.split_last() else {
+        return **first == *text;
+    };
+    let Some(mut rest) = text.strip_prefix(&**first) else {
+        return false;
+    };
+    for run in middles {
+        match rest.find(&**run) {
+            Some(at) => rest = rest.get(at + run.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    rest.ends_with(&**last)
 }
 
 impl AsPiece for Part {
@@ -297,6 +347,37 @@ mod tests {
         assert_eq!(t.matches("none-x?$", &ctx, false), Ok(false));
         let missing = Template::compile("${aws:username}", true, true);
         assert_eq!(missing.matches("x", &ctx, false), Err(Unresolved));
+    }
+
+    #[test]
+    fn star_runs_agree_with_the_general_matcher() {
+        let ctx = context(&[]);
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "aXbXc",
+            "s3:getobject",
+            "bucket/a/b",
+            "aa",
+            "abab",
+        ];
+        let patterns = [
+            "*", "a*", "*c", "a*c", "*b*", "a**c", "ab*ab", "s3:get*", "*a*b", "a*b*c*",
+        ];
+        for pattern in patterns {
+            let fast = Template::compile(pattern, true, false);
+            assert!(fast.star_runs.is_some(), "{pattern}");
+            for text in texts {
+                let general = crate::wildcard::matches(&fast.parts, text, false);
+                assert_eq!(
+                    fast.matches(text, &ctx, false),
+                    Ok(general),
+                    "{pattern} ~ {text}"
+                );
+            }
+        }
     }
 
     #[test]
