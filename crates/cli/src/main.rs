@@ -1,6 +1,7 @@
-//! The `castellan` binary: offline policy tools (the server arrives with a later issue).
+//! The `castellan` binary: the server, account administration, and offline policy tools.
 
 mod policy_cmd;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -16,14 +17,57 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the IAM and STS server.
+    Serve(serve::ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Offline policy tools: validate documents, evaluate requests.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
 }
 
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create another account with its own root credentials (printed once).
+    Create(serve::CreateAccountArgs),
+}
+
+/// Runs an async command on a multi-threaded runtime, reporting failures on stderr.
+fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(future) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            run_async(serve::serve(args))
+        }
+        Command::Account(AccountCommand::Create(args)) => run_async(serve::create_account(args)),
         Command::Policy(command) => policy_cmd::run(command),
     }
 }

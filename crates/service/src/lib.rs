@@ -1,19 +1,27 @@
 //! Castellan's IAM and STS operations over the store: validation, quotas, authorization of
-//! the caller, secrets and passwords. No HTTP or XML types.
-//!
-//! Built so far: the security primitives every operation needs (sealed secrets under a
-//! master key, AWS-style identifiers, Argon2id passwords). The operations themselves arrive
-//! with the server.
+//! the caller, secrets and passwords. No HTTP here: the server hands in decoded wire
+//! requests and an authenticated caller, and gets back wire responses or a [`ServiceError`].
 
+mod authorize;
+mod caller;
+mod catalogue;
+mod error;
+mod iam;
 mod ids;
 mod password;
 mod seal;
 mod secret;
+mod service;
+mod sts;
 
+pub use caller::{Caller, Identity, RequestInfo, group_arn, user_arn};
+pub use catalogue::{Catalogue, ManagedPolicy};
+pub use error::{ServiceError, ServiceResult};
 pub use ids::{IdKind, new_access_key_id, new_account_id, new_secret_access_key, new_unique_id};
 pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
+pub use service::{Clock, KeyEntry, NewAccount, Service};
 
 /// The system's random source failed: nothing secret can be made, so the caller must fail
 /// the request rather than fall back to anything weaker.
@@ -24,4 +32,10 @@ pub struct RandomUnavailable;
 /// Fills `buffer` from the operating system's random source.
 pub(crate) fn random_bytes(buffer: &mut [u8]) -> Result<(), RandomUnavailable> {
     getrandom::fill(buffer).map_err(|_| RandomUnavailable)
+}
+
+impl From<RandomUnavailable> for ServiceError {
+    fn from(error: RandomUnavailable) -> ServiceError {
+        ServiceError::internal(&error)
+    }
 }

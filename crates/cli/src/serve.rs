@@ -1,0 +1,242 @@
+//! `castellan serve` and `castellan account create`: settings, first start, and the server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use service::{Clock, MasterKey, NewAccount, Sealer, Secret, Service};
+use store::Store;
+
+/// Where the state lives and how to unlock it; shared by `serve` and `account create`.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// The data directory: the SQLite database, the master key file, the root credentials.
+    #[arg(long, env = "CASTELLAN_DATA_DIR", default_value = "castellan-data")]
+    data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host/db`) instead of the embedded SQLite file.
+    #[arg(long, env = "CASTELLAN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The master key (64 hex digits) that seals secrets at rest; by default it is read from
+    /// (or, on first start, written to) `<data-dir>/master.key`, readable only by its owner.
+    #[arg(long, env = "CASTELLAN_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+}
+
+/// `castellan serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, env = "CASTELLAN_LISTEN", default_value = "127.0.0.1:7070")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The first account's id (12 digits), used only when the first account is created.
+    #[arg(long, env = "CASTELLAN_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// The first account's root email.
+    #[arg(
+        long,
+        env = "CASTELLAN_ROOT_EMAIL",
+        default_value = "root@castellan.local"
+    )]
+    root_email: String,
+    /// Fixes the first root access key id instead of generating one.
+    #[arg(
+        long,
+        env = "CASTELLAN_ROOT_ACCESS_KEY_ID",
+        requires = "root_secret_access_key"
+    )]
+    root_access_key_id: Option<String>,
+    /// Fixes the first root secret access key.
+    #[arg(
+        long,
+        env = "CASTELLAN_ROOT_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "root_access_key_id"
+    )]
+    root_secret_access_key: Option<String>,
+    /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
+    #[arg(long)]
+    ephemeral: bool,
+}
+
+/// `castellan account create`.
+#[derive(Debug, Args)]
+pub struct CreateAccountArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The root user's email.
+    #[arg(long)]
+    email: String,
+    /// An account alias, unique across the server.
+    #[arg(long)]
+    alias: Option<String>,
+}
+
+/// Writes `contents` to `path`, readable and writable by the owner only.
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// Opens the store and the sealer; refuses a master key that does not open the stored
+/// secrets.
+async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service> {
+    let url = match (&storage.database_url, ephemeral) {
+        (_, true) => "sqlite::memory:".to_owned(),
+        (Some(url), false) => url.clone(),
+        (None, false) => {
+            std::fs::create_dir_all(&storage.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory `{}`",
+                    storage.data_dir.display()
+                )
+            })?;
+            format!(
+                "sqlite://{}?mode=rwc",
+                storage.data_dir.join("castellan.db").display()
+            )
+        }
+    };
+    let store = Store::open(&url)
+        .await
+        .with_context(|| "cannot open the database".to_owned())?;
+    let master = match (&storage.master_key, ephemeral) {
+        (Some(text), _) => MasterKey::from_hex(text)
+            .context("--master-key / CASTELLAN_MASTER_KEY must be 64 hexadecimal digits")?,
+        (None, true) => MasterKey::generate()?,
+        (None, false) => {
+            std::fs::create_dir_all(&storage.data_dir)?;
+            let path = storage.data_dir.join("master.key");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => MasterKey::from_hex(&text).with_context(|| {
+                    format!("the master key file `{}` is malformed", path.display())
+                })?,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    if !store.list_accounts().await?.is_empty() {
+                        bail!(
+                            "the database holds sealed secrets but no master key was given and `{}` does not exist; start with the master key that sealed them (--master-key or CASTELLAN_MASTER_KEY)",
+                            path.display()
+                        );
+                    }
+                    let key = MasterKey::generate()?;
+                    write_private(&path, &format!("{}\n", key.to_hex().as_str()))?;
+                    key
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| format!("cannot read `{}`", path.display()));
+                }
+            }
+        }
+    };
+    let service = Service::new(store, Sealer::new(&master), Clock::system());
+    if !service.master_key_matches().await? {
+        bail!(
+            "the master key does not open the secrets stored in this database; start with the master key that sealed them"
+        );
+    }
+    Ok(service)
+}
+
+fn print_credentials(account_id: &str, key_id: &str, secret: &Secret, file: Option<&Path>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "account id:             {account_id}");
+    let _ = writeln!(out, "root access key id:     {key_id}");
+    let _ = writeln!(out, "root secret access key: {}", secret.expose());
+    if let Some(file) = file {
+        let _ = writeln!(
+            out,
+            "(shown once; also written to {}, readable only by you)",
+            file.display()
+        );
+    } else {
+        let _ = writeln!(out, "(shown once)");
+    }
+}
+
+fn credentials_file(account_id: &str, key_id: &str, secret: &Secret) -> String {
+    format!(
+        "[castellan-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {}\n",
+        secret.expose()
+    )
+}
+
+/// `castellan serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let service = open(&args.storage, args.ephemeral).await?;
+    let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
+        (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
+        _ => None,
+    };
+    let mut first = NewAccount {
+        account_id: args.account_id.clone(),
+        email: args.root_email.clone(),
+        alias: None,
+        root_key: root_key.clone(),
+    };
+    if service.store().list_accounts().await?.is_empty() {
+        let (account, (key_id, secret)) = service.create_account(first.clone()).await?;
+        let file = (!args.ephemeral).then(|| args.storage.data_dir.join("root-credentials"));
+        if let Some(file) = &file {
+            write_private(
+                file,
+                &credentials_file(&account.account_id, &key_id, &secret),
+            )?;
+        }
+        print_credentials(&account.account_id, &key_id, &secret, file.as_deref());
+        // A reset brings back this very account with this very key pair.
+        first.account_id = Some(account.account_id);
+        first.root_key = Some((key_id, secret));
+    }
+    let reset = args.ephemeral.then(|| {
+        server::ResetHook(Box::new(move |service: Service| {
+            let first = first.clone();
+            Box::pin(async move {
+                service.create_account(first).await?;
+                Ok(())
+            }) as server::ResetFuture
+        }))
+    });
+    let app = server::App::new(service, reset);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, "castellan is serving IAM and STS");
+    eprintln!("castellan: listening on http://{}", args.listen);
+    axum::serve(
+        listener,
+        server::router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+/// `castellan account create`.
+pub async fn create_account(args: CreateAccountArgs) -> anyhow::Result<()> {
+    let service = open(&args.storage, false).await?;
+    let (account, (key_id, secret)) = service
+        .create_account(NewAccount {
+            account_id: None,
+            email: args.email,
+            alias: args.alias,
+            root_key: None,
+        })
+        .await?;
+    print_credentials(&account.account_id, &key_id, &secret, None);
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! IAM operations: each authorizes the caller with AWS's action and resource ARN, then acts
+//! on the store. Operations are grouped by area, one module each; an area's handler takes
+//! the requests it knows and hands the others back. Operations not built yet answer
+//! `NotImplemented`.
+
+mod users;
+
+use policy::ContextValue;
+use store::{ListOptions, StoreError, Tag, UserRecord};
+use wire::iam::{
+    AttachedPermissionsBoundary, PermissionsBoundaryAttachmentType, Request, Response, User,
+};
+
+use crate::authorize::authorize;
+use crate::caller::{Caller, Identity, user_arn};
+use crate::catalogue::Catalogue;
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::Service;
+
+pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
+    wire::Timestamp::from_unix_seconds(seconds)
+}
+
+pub(crate) fn list_options(
+    path_prefix: Option<String>,
+    marker: Option<String>,
+    max_items: Option<i32>,
+) -> ListOptions {
+    ListOptions {
+        path_prefix,
+        marker,
+        max_items: max_items
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(100)
+            .clamp(1, 1000),
+    }
+}
+
+/// Pages an in-memory list the way the store pages its own: by position after a marker.
+pub(crate) fn page_of<T: Clone>(
+    items: &[T],
+    marker: Option<&str>,
+    max_items: Option<i32>,
+) -> (Vec<T>, Option<String>) {
+    let start = marker.and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
+    let size = max_items
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let page: Vec<T> = items.iter().skip(start).take(size).cloned().collect();
+    let next = (start + size < items.len()).then(|| (start + size).to_string());
+    (page, next)
+}
+
+pub(crate) fn user_view(user: &UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
+    User {
+        path: user.path.clone(),
+        user_name: user.name.clone(),
+        user_id: user.user_id.clone(),
+        arn: user_arn(&user.account_id, &user.path, &user.name),
+        create_date: timestamp(user.created_at),
+        password_last_used: user.password_last_used.map(timestamp),
+        permissions_boundary: user.permissions_boundary_arn.as_ref().map(|arn| {
+            AttachedPermissionsBoundary {
+                permissions_boundary_type: Some(
+                    PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy,
+                ),
+                permissions_boundary_arn: Some(arn.clone()),
+            }
+        }),
+        tags,
+    }
+}
+
+pub(crate) fn wire_tags(tags: Vec<Tag>) -> Vec<wire::iam::Tag> {
+    tags.into_iter()
+        .map(|t| wire::iam::Tag {
+            key: t.key,
+            value: t.value,
+        })
+        .collect()
+}
+
+/// The `aws:RequestTag/...` and `aws:TagKeys` context of a tagging request.
+pub(crate) fn tag_context(tags: &[wire::iam::Tag]) -> Vec<(String, ContextValue)> {
+    let mut context: Vec<(String, ContextValue)> = tags
+        .iter()
+        .map(|t| {
+            (
+                format!("aws:RequestTag/{}", t.key),
+                ContextValue::Single(t.value.clone()),
+            )
+        })
+        .collect();
+    context.push((
+        "aws:TagKeys".to_owned(),
+        ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect()),
+    ));
+    context
+}
+
+pub(crate) fn check_path(path: &str) -> ServiceResult<()> {
+    if path.starts_with('/') && path.ends_with('/') && !path.contains("//") {
+        Ok(())
+    } else {
+        Err(ServiceError::validation(
+            "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
+        ))
+    }
+}
+
+pub(crate) fn check_tags(tags: &[wire::iam::Tag]) -> ServiceResult<()> {
+    for (i, tag) in tags.iter().enumerate() {
+        if tags
+            .iter()
+            .skip(i + 1)
+            .any(|other| other.key.eq_ignore_ascii_case(&tag.key))
+        {
+            return Err(ServiceError::invalid_input(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Service {
+    pub(crate) async fn allow(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<()> {
+        authorize(
+            &self.store,
+            self.policy_cache(),
+            caller,
+            self.clock.now(),
+            action,
+            resource,
+            extra,
+        )
+        .await
+    }
+
+    /// Looks a user up for an operation, authorizing first: an unknown user is reported only
+    /// to callers allowed to act on that name, so existence does not leak.
+    pub(crate) async fn user_for(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<UserRecord> {
+        match self.store.get_user(&caller.account_id, name).await {
+            Ok(user) => {
+                let arn = user_arn(&user.account_id, &user.path, &user.name);
+                self.allow(caller, action, &arn, extra).await?;
+                Ok(user)
+            }
+            Err(StoreError::NoSuchEntity { .. }) => {
+                self.allow(
+                    caller,
+                    action,
+                    &user_arn(&caller.account_id, "/", name),
+                    extra,
+                )
+                .await?;
+                Err(ServiceError::no_such_entity(format!(
+                    "The user with name {name} cannot be found."
+                )))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The user an operation names, or the caller itself when the name is omitted (root
+    /// callers must name one, except where AWS lets root act on itself).
+    pub(crate) async fn named_or_self(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: Option<&str>,
+    ) -> ServiceResult<Option<UserRecord>> {
+        match (name, &caller.identity) {
+            (Some(name), _) => self
+                .user_for(caller, action, name, Vec::new())
+                .await
+                .map(Some),
+            (None, Identity::User(me)) => {
+                let me = me.clone();
+                self.allow(
+                    caller,
+                    action,
+                    &user_arn(&me.account_id, &me.path, &me.name),
+                    Vec::new(),
+                )
+                .await?;
+                Ok(Some(me))
+            }
+            (None, Identity::Root) => Ok(None),
+        }
+    }
+
+    /// Validates a managed policy ARN for attachment: AWS's catalogue or the account's own.
+    pub(crate) async fn attachable(&self, caller: &Caller, arn: &str) -> ServiceResult<()> {
+        if let Some(aws) = Catalogue::shipped().get(arn) {
+            if aws.is_attachable {
+                return Ok(());
+            }
+        } else if arn.starts_with(&format!("arn:aws:iam::{}:policy/", caller.account_id))
+            && self.store.get_policy(arn).await.is_ok()
+        {
+            return Ok(());
+        }
+        Err(ServiceError::no_such_entity(format!(
+            "Policy {arn} does not exist or is not attachable."
+        )))
+    }
+
+    /// Runs one IAM operation for an authenticated caller.
+    pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        let response = self.dispatch(caller, request).await;
+        if response.is_ok() {
+            // Whatever an operation wrote is visible to the very next request on this node.
+            self.invalidate();
+        }
+        response
+    }
+
+    async fn dispatch(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        let operation = request.operation();
+        if users::OPERATIONS.contains(&operation) {
+            return self.user_operation(caller, request).await;
+        }
+        Err(ServiceError::not_implemented(operation.name()))
+    }
+}
+
+/// The path part of a managed policy ARN (`/` or `/a/b/`).
+pub(crate) fn policy_path(arn: &str) -> String {
+    let after = arn.split_once(":policy").map_or("", |(_, rest)| rest);
+    match after.rfind('/') {
+        Some(at) => after.get(..=at).unwrap_or("/").to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+pub(crate) fn non_whitespace(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Policy documents travel URL-encoded in IAM responses (RFC 3986 unreserved kept).
+pub(crate) fn uri_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

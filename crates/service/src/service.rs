@@ -1,0 +1,315 @@
+//! The service object: the store, the sealer, the clock, and the caches that keep the hot
+//! path (key lookup and authorization) off the database while nothing changes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use store::{AccessKeyStatus, AccountRecord, NewAccessKey, Store, StoreError};
+
+use crate::authorize::PolicyCache;
+use crate::caller::{Caller, Identity, RequestInfo};
+use crate::error::{ServiceError, ServiceResult};
+use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
+use crate::seal::Sealer;
+use crate::secret::Secret;
+
+/// The time source: the system clock, or a fixed time that tests move by hand.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    fixed: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock stopped at `seconds` since the epoch; see [`Clock::set`].
+    pub fn fixed(seconds: i64) -> Clock {
+        Clock {
+            fixed: Some(Arc::new(AtomicI64::new(seconds))),
+        }
+    }
+
+    /// Moves a fixed clock; no effect on the system clock.
+    pub fn set(&self, seconds: i64) {
+        if let Some(fixed) = &self.fixed {
+            fixed.store(seconds, Ordering::SeqCst);
+        }
+    }
+
+    /// Now.
+    pub fn now(&self) -> SystemTime {
+        match &self.fixed {
+            Some(fixed) => {
+                let seconds = u64::try_from(fixed.load(Ordering::SeqCst)).unwrap_or_default();
+                UNIX_EPOCH + Duration::from_secs(seconds)
+            }
+            None => SystemTime::now(),
+        }
+    }
+
+    /// Now, in epoch seconds.
+    pub fn seconds(&self) -> i64 {
+        let seconds = self
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        i64::try_from(seconds).unwrap_or_default()
+    }
+}
+
+/// A signing key found by access key id: its owner and its opened secret.
+#[derive(Clone, Debug)]
+pub struct KeyEntry {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The owning user; `None` for the account root.
+    pub user_id: Option<String>,
+    /// Whether the key is active.
+    pub active: bool,
+    /// The secret, for the SigV4 verifier.
+    pub secret: sigv4::SecretKey,
+}
+
+/// What to create with [`Service::create_account`].
+#[derive(Clone, Debug, Default)]
+pub struct NewAccount {
+    /// A fixed account id, or `None` for a random one.
+    pub account_id: Option<String>,
+    /// The root user's email.
+    pub email: String,
+    /// An alias, unique across the server.
+    pub alias: Option<String>,
+    /// A fixed root key pair, or `None` to generate one.
+    pub root_key: Option<(String, Secret)>,
+}
+
+#[derive(Debug, Default)]
+struct Caches {
+    revision: AtomicI64,
+    keys: RwLock<HashMap<String, Arc<KeyEntry>>>,
+    policies: PolicyCache,
+}
+
+impl Caches {
+    fn clear(&self) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.clear();
+        }
+        self.policies.clear();
+    }
+}
+
+/// Castellan's IAM and STS operations.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) sealer: Sealer,
+    pub(crate) clock: Clock,
+    caches: Arc<Caches>,
+}
+
+impl Service {
+    /// A service over `store`, sealing secrets with `sealer`.
+    pub fn new(store: Store, sealer: Sealer, clock: Clock) -> Service {
+        Service {
+            store,
+            sealer,
+            clock,
+            caches: Arc::new(Caches {
+                revision: AtomicI64::new(-1),
+                ..Caches::default()
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Drops every cached key and compiled policy when the store changed since the last
+    /// look (a write through another node). Called periodically by the server, and after
+    /// every write through this node.
+    pub async fn refresh_caches(&self) -> ServiceResult<()> {
+        let revision = self.store.current_revision().await?;
+        if self.caches.revision.swap(revision, Ordering::SeqCst) != revision {
+            self.caches.clear();
+        }
+        Ok(())
+    }
+
+    /// Forgets every cache at once (after a write here, or a reset).
+    pub(crate) fn invalidate(&self) {
+        self.caches.clear();
+        self.caches.revision.store(-1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn policy_cache(&self) -> &PolicyCache {
+        &self.caches.policies
+    }
+
+    /// The signing key with this id, from the cache or the store.
+    pub async fn signing_key(&self, access_key_id: &str) -> ServiceResult<Option<Arc<KeyEntry>>> {
+        if let Some(entry) = self
+            .caches
+            .keys
+            .read()
+            .ok()
+            .and_then(|keys| keys.get(access_key_id).cloned())
+        {
+            return Ok(Some(entry));
+        }
+        let record = match self.store.get_access_key(access_key_id).await {
+            Ok(record) => record,
+            Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let binding = key_binding(&record.access_key_id);
+        let secret = self
+            .sealer
+            .open(&record.secret_ciphertext, binding.as_bytes())
+            .map_err(|e| ServiceError::internal(&e))?;
+        let secret = String::from_utf8(secret.to_vec()).map_err(|e| ServiceError::internal(&e))?;
+        let entry = Arc::new(KeyEntry {
+            access_key_id: record.access_key_id,
+            account_id: record.account_id,
+            user_id: record.user_id,
+            active: record.status == AccessKeyStatus::Active,
+            secret: sigv4::SecretKey::new(secret),
+        });
+        if let Ok(mut keys) = self.caches.keys.write() {
+            keys.insert(access_key_id.to_owned(), Arc::clone(&entry));
+        }
+        Ok(Some(entry))
+    }
+
+    /// The caller behind a verified key, and a note of the key's use.
+    pub async fn caller(&self, key: &KeyEntry, request: RequestInfo) -> ServiceResult<Caller> {
+        let identity = match &key.user_id {
+            None => Identity::Root,
+            Some(user_id) => Identity::User(self.store.get_user_by_id(user_id).await?),
+        };
+        if let Err(error) = self
+            .store
+            .record_access_key_use(
+                &key.access_key_id,
+                self.clock.seconds(),
+                &request.service,
+                &request.region,
+            )
+            .await
+        {
+            tracing::warn!(%error, "could not record access key use");
+        }
+        Ok(Caller {
+            account_id: key.account_id.clone(),
+            identity,
+            access_key_id: key.access_key_id.clone(),
+            request,
+        })
+    }
+
+    /// Creates an account with its root access key; returns the account and the root key
+    /// pair (shown once).
+    pub async fn create_account(
+        &self,
+        new: NewAccount,
+    ) -> ServiceResult<(AccountRecord, (String, Secret))> {
+        let account_id = match new.account_id {
+            Some(id) => id,
+            None => new_account_id()?,
+        };
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ServiceError::invalid_input(format!(
+                "The account id {account_id} must be 12 digits."
+            )));
+        }
+        let now = self.clock.seconds();
+        let account = self
+            .store
+            .create_account(&account_id, &new.email, now)
+            .await?;
+        if let Some(alias) = &new.alias {
+            self.store
+                .set_account_alias(&account_id, Some(alias))
+                .await?;
+        }
+        let (key_id, secret) = match new.root_key {
+            Some(pair) => pair,
+            None => (new_access_key_id(false)?, new_secret_access_key()?),
+        };
+        self.store_key(&account_id, None, &key_id, &secret).await?;
+        self.invalidate();
+        let account = self.store.get_account(&account.account_id).await?;
+        Ok((account, (key_id, secret)))
+    }
+
+    /// Seals and stores an access key.
+    pub(crate) async fn store_key(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+        key_id: &str,
+        secret: &Secret,
+    ) -> ServiceResult<store::AccessKeyRecord> {
+        let sealed = self
+            .sealer
+            .seal(secret.expose().as_bytes(), key_binding(key_id).as_bytes())
+            .map_err(|e| ServiceError::internal(&e))?;
+        let record = self
+            .store
+            .create_access_key(&NewAccessKey {
+                access_key_id: key_id.to_owned(),
+                account_id: account_id.to_owned(),
+                user_id: user_id.map(str::to_owned),
+                secret_ciphertext: sealed,
+                created_at: self.clock.seconds(),
+            })
+            .await?;
+        Ok(record)
+    }
+
+    /// Whether `sealer` opens the secrets already stored: a server started with the wrong
+    /// master key must stop rather than fail every request.
+    pub async fn master_key_matches(&self) -> ServiceResult<bool> {
+        for account in self.store.list_accounts().await? {
+            let keys = self
+                .store
+                .list_access_keys(&account.account_id, None)
+                .await?;
+            if let Some(key) = keys.first() {
+                let binding = key_binding(&key.access_key_id);
+                return Ok(self
+                    .sealer
+                    .open(&key.secret_ciphertext, binding.as_bytes())
+                    .is_ok());
+            }
+        }
+        Ok(true)
+    }
+
+    /// Deletes everything (the test-suite mode's reset).
+    pub async fn reset(&self) -> ServiceResult<()> {
+        self.store.reset().await?;
+        self.invalidate();
+        Ok(())
+    }
+}
+
+/// The authenticated data that binds a sealed secret to its key id.
+fn key_binding(access_key_id: &str) -> String {
+    format!("access-key:{access_key_id}")
+}
