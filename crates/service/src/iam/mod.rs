@@ -3,6 +3,9 @@
 //! the requests it knows and hands the others back. Operations not built yet answer
 //! `NotImplemented`.
 
+mod account;
+mod groups;
+mod policies;
 mod users;
 
 use policy::ContextValue;
@@ -233,6 +236,15 @@ impl Service {
         let operation = request.operation();
         if users::OPERATIONS.contains(&operation) {
             return self.user_operation(caller, request).await;
+        }
+        if groups::OPERATIONS.contains(&operation) {
+            return self.group_operation(caller, request).await;
+        }
+        if policies::OPERATIONS.contains(&operation) {
+            return self.policy_operation(caller, request).await;
+        }
+        if account::OPERATIONS.contains(&operation) {
+            return self.account_operation(caller, request).await;
         }
         Err(ServiceError::not_implemented(operation.name()))
     }
