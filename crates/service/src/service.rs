@@ -91,17 +91,28 @@ pub struct NewAccount {
     pub root_key: Option<(String, Secret)>,
 }
 
+/// How often at most the last use of one access key is written to the store: the first use
+/// is recorded at once, later ones within the interval are not, so signed requests do not
+/// each cost a write (AWS's own last-used data is coarse too).
+const KEY_USE_INTERVAL_SECONDS: i64 = 60;
+
 #[derive(Debug, Default)]
 struct Caches {
     revision: AtomicI64,
     keys: RwLock<HashMap<String, Arc<KeyEntry>>>,
+    users: RwLock<HashMap<String, Arc<store::UserRecord>>>,
     policies: PolicyCache,
+    /// When each key's use was last written (kept across cache clears: it is not state).
+    key_use_written: RwLock<HashMap<String, i64>>,
 }
 
 impl Caches {
     fn clear(&self) {
         if let Ok(mut keys) = self.keys.write() {
             keys.clear();
+        }
+        if let Ok(mut users) = self.users.write() {
+            users.clear();
         }
         self.policies.clear();
     }
@@ -196,30 +207,66 @@ impl Service {
         Ok(Some(entry))
     }
 
-    /// The caller behind a verified key, and a note of the key's use.
+    /// The caller behind a verified key (from the cache while nothing changed), and a note
+    /// of the key's use, written in the background.
     pub async fn caller(&self, key: &KeyEntry, request: RequestInfo) -> ServiceResult<Caller> {
         let identity = match &key.user_id {
             None => Identity::Root,
-            Some(user_id) => Identity::User(self.store.get_user_by_id(user_id).await?),
+            Some(user_id) => Identity::User(self.cached_user(user_id).await?.as_ref().clone()),
         };
-        if let Err(error) = self
-            .store
-            .record_access_key_use(
-                &key.access_key_id,
-                self.clock.seconds(),
-                &request.service,
-                &request.region,
-            )
-            .await
-        {
-            tracing::warn!(%error, "could not record access key use");
-        }
+        self.note_key_use(&key.access_key_id, &request).await;
         Ok(Caller {
             account_id: key.account_id.clone(),
             identity,
             access_key_id: key.access_key_id.clone(),
             request,
         })
+    }
+
+    async fn cached_user(&self, user_id: &str) -> ServiceResult<Arc<store::UserRecord>> {
+        if let Some(user) = self
+            .caches
+            .users
+            .read()
+            .ok()
+            .and_then(|users| users.get(user_id).cloned())
+        {
+            return Ok(user);
+        }
+        let user = Arc::new(self.store.get_user_by_id(user_id).await?);
+        if let Ok(mut users) = self.caches.users.write() {
+            users.insert(user_id.to_owned(), Arc::clone(&user));
+        }
+        Ok(user)
+    }
+
+    /// Records a key's use (time, service, region) unless it was recorded within the last
+    /// [`KEY_USE_INTERVAL_SECONDS`], so at most one request per key per interval pays for
+    /// the write (and a client reading GetAccessKeyLastUsed right after sees its use).
+    async fn note_key_use(&self, access_key_id: &str, request: &RequestInfo) {
+        let now = self.clock.seconds();
+        let due = match self.caches.key_use_written.write() {
+            Ok(mut written) => {
+                let due = written
+                    .get(access_key_id)
+                    .is_none_or(|last| now - last >= KEY_USE_INTERVAL_SECONDS);
+                if due {
+                    written.insert(access_key_id.to_owned(), now);
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if !due {
+            return;
+        }
+        if let Err(error) = self
+            .store
+            .record_access_key_use(access_key_id, now, &request.service, &request.region)
+            .await
+        {
+            tracing::warn!(%error, "could not record access key use");
+        }
     }
 
     /// Creates an account with its root access key; returns the account and the root key
