@@ -1,13 +1,279 @@
 //! Managed policies: CRUD, versions, the AWS managed catalogue, entities, tags.
+//!
+//! Customer managed policies live in the store; AWS managed ones (`arn:aws:iam::aws:policy/...`)
+//! come from the shipped catalogue and are read-only: writes to them fail as in AWS.
 
-use wire::iam::{Operation, Request, Response};
+use std::collections::HashMap;
 
+use policy::{ContextValue, PolicyKind};
+use store::{
+    ListOptions, NewPolicy, PolicyRecord, PolicyVersionRecord, PrincipalKind, StoreError, Tag,
+    TagTarget,
+};
+use wire::iam::{
+    CreatePolicyResponse, CreatePolicyVersionResponse, EntityType, GetPolicyResponse,
+    GetPolicyVersionResponse, ListEntitiesForPolicyResponse, ListPoliciesResponse,
+    ListPolicyTagsResponse, ListPolicyVersionsResponse, Operation, Policy, PolicyGroup, PolicyRole,
+    PolicyScopeType, PolicyUsageType, PolicyUser, PolicyVersion, Request, Response,
+};
+
+use super::{check_path, check_tags, page_of, tag_context, timestamp, uri_encode, wire_tags};
 use crate::caller::Caller;
+use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
+use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
 
 /// The operations this module answers.
-pub(super) const OPERATIONS: &[Operation] = &[];
+pub(super) const OPERATIONS: &[Operation] = &[
+    Operation::CreatePolicy,
+    Operation::GetPolicy,
+    Operation::DeletePolicy,
+    Operation::ListPolicies,
+    Operation::CreatePolicyVersion,
+    Operation::GetPolicyVersion,
+    Operation::DeletePolicyVersion,
+    Operation::ListPolicyVersions,
+    Operation::SetDefaultPolicyVersion,
+    Operation::ListEntitiesForPolicy,
+    Operation::TagPolicy,
+    Operation::UntagPolicy,
+    Operation::ListPolicyTags,
+];
+
+/// Whose policy an ARN names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// AWS (`arn:aws:iam::aws:policy/...`): the shipped catalogue, read-only.
+    Aws,
+    /// The caller's own account.
+    Caller,
+    /// Some other account: never visible to this caller.
+    Other,
+}
+
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
+fn path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/.,+@=_-".contains(c)
+}
+
+/// Checks the shape of a managed policy ARN and says whose it is. A malformed one is
+/// `InvalidInput`, as in AWS.
+fn owner_of(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
+    let invalid = || ServiceError::invalid_input(format!("ARN {arn} is not valid."));
+    let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
+    let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
+    let path_and_name = resource.strip_prefix("policy").ok_or_else(invalid)?;
+    let slash = path_and_name.rfind('/').ok_or_else(invalid)?;
+    let (path, name) = path_and_name.split_at(slash);
+    let name = name.get(1..).unwrap_or_default();
+    let path_ok = path.is_empty()
+        || (path.starts_with('/') && !path.contains("//") && path.chars().all(path_char));
+    if !path_ok || name.is_empty() || !name.chars().all(name_char) {
+        return Err(invalid());
+    }
+    if account == "aws" {
+        Ok(Owner::Aws)
+    } else if account == caller.account_id {
+        Ok(Owner::Caller)
+    } else if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Owner::Other)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// GetPolicy's wording for a policy that does not exist.
+fn was_not_found(arn: &str) -> ServiceError {
+    ServiceError::no_such_entity(format!("Policy {arn} was not found."))
+}
+
+/// The wording of the other policy operations for a policy that does not exist.
+fn not_attachable(arn: &str) -> ServiceError {
+    ServiceError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+}
+
+fn no_such_version(arn: &str, version_id: &str) -> ServiceError {
+    ServiceError::no_such_entity(format!(
+        "Policy {arn} version {version_id} does not exist or is not attachable."
+    ))
+}
+
+/// What AWS answers to a write on a policy of another account, AWS's own included.
+fn outside_account() -> ServiceError {
+    ServiceError::access_denied("Policy is outside your own account.")
+}
+
+/// AWS managed policies carry no tags.
+fn tags_not_supported() -> ServiceError {
+    ServiceError::invalid_input("Tags not supported for policies in this domain")
+}
+
+fn delete_conflict(message: &str) -> ServiceError {
+    ServiceError {
+        code: "DeleteConflict",
+        status: 409,
+        message: message.to_owned(),
+    }
+}
+
+fn count(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn page_size(max_items: Option<i32>) -> usize {
+    max_items
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(100)
+        .clamp(1, 1000)
+}
+
+/// The usage counts of the account's policies, by ARN: (attachments, permissions boundaries).
+#[derive(Debug, Default)]
+struct Usage {
+    attachments: HashMap<String, i64>,
+    boundaries: HashMap<String, i64>,
+}
+
+impl Usage {
+    fn attachments(&self, arn: &str) -> i64 {
+        self.attachments.get(arn).copied().unwrap_or(0)
+    }
+
+    fn boundaries(&self, arn: &str) -> i64 {
+        self.boundaries.get(arn).copied().unwrap_or(0)
+    }
+
+    /// Whether the policy is in use in the way `filter` asks about (any way when `None`).
+    fn in_use(&self, arn: &str, filter: Option<PolicyUsageType>) -> bool {
+        match filter {
+            Some(PolicyUsageType::PermissionsPolicy) => self.attachments(arn) > 0,
+            Some(PolicyUsageType::PermissionsBoundary) => self.boundaries(arn) > 0,
+            None => self.attachments(arn) > 0 || self.boundaries(arn) > 0,
+        }
+    }
+}
+
+fn aws_view(aws: &ManagedPolicy, usage: &Usage) -> Policy {
+    Policy {
+        policy_name: Some(aws.name.clone()),
+        policy_id: Some(aws.id.clone()),
+        arn: Some(aws.arn.clone()),
+        path: Some(aws.path.clone()),
+        default_version_id: Some(aws.default_version_id.clone()),
+        attachment_count: Some(count(usage.attachments(&aws.arn))),
+        permissions_boundary_usage_count: Some(count(usage.boundaries(&aws.arn))),
+        is_attachable: Some(aws.is_attachable),
+        description: None,
+        create_date: Some(timestamp(aws.created_at)),
+        update_date: Some(timestamp(aws.updated_at)),
+        tags: None,
+    }
+}
+
+/// A customer managed policy as AWS shows it; `description` only in GetPolicy.
+fn local_view(
+    record: &PolicyRecord,
+    boundaries: i64,
+    description: bool,
+    tags: Option<Vec<wire::iam::Tag>>,
+) -> Policy {
+    Policy {
+        policy_name: Some(record.name.clone()),
+        policy_id: Some(record.policy_id.clone()),
+        arn: Some(record.arn.clone()),
+        path: Some(record.path.clone()),
+        default_version_id: Some(record.default_version_id.clone()),
+        attachment_count: Some(count(record.attachment_count)),
+        permissions_boundary_usage_count: Some(count(boundaries)),
+        is_attachable: Some(true),
+        description: if description {
+            record.description.clone()
+        } else {
+            None
+        },
+        create_date: Some(timestamp(record.created_at)),
+        update_date: Some(timestamp(record.updated_at)),
+        tags,
+    }
+}
+
+fn version_view(version: &PolicyVersionRecord, document: bool) -> PolicyVersion {
+    PolicyVersion {
+        document: document.then(|| uri_encode(&version.document)),
+        version_id: Some(version.version_id.clone()),
+        is_default_version: Some(version.is_default),
+        create_date: Some(timestamp(version.created_at)),
+    }
+}
+
+/// The only version of an AWS managed policy that the catalogue ships: its default.
+fn aws_default_version(aws: &ManagedPolicy) -> PolicyVersionRecord {
+    PolicyVersionRecord {
+        version_id: aws.default_version_id.clone(),
+        document: aws.document.clone(),
+        is_default: true,
+        created_at: aws.updated_at,
+    }
+}
+
+/// One entry of ListPolicies before it is shown.
+enum Listed<'a> {
+    Aws(&'a ManagedPolicy),
+    Local(PolicyRecord),
+}
+
+impl Listed<'_> {
+    fn arn(&self) -> &str {
+        match self {
+            Listed::Aws(aws) => &aws.arn,
+            Listed::Local(record) => &record.arn,
+        }
+    }
+
+    /// The sort key, and so the marker: name case-insensitively, then ARN (names repeat
+    /// across paths in the catalogue).
+    fn key(&self) -> String {
+        let name = match self {
+            Listed::Aws(aws) => &aws.name,
+            Listed::Local(record) => &record.name,
+        };
+        format!("{}\n{}", name.to_lowercase(), self.arn())
+    }
+}
+
+/// Markers are opaque to clients: the key of the last entry shown, encoded.
+fn encode_marker(key: &str) -> String {
+    data_encoding::BASE64URL_NOPAD.encode(key.as_bytes())
+}
+
+fn decode_marker(marker: &str) -> ServiceResult<String> {
+    data_encoding::BASE64URL_NOPAD
+        .decode(marker.as_bytes())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ServiceError::invalid_input("Invalid Marker."))
+}
+
+/// One principal a policy is in use by (ListEntitiesForPolicy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entity {
+    kind: PrincipalKind,
+    name: String,
+    id: String,
+    path: String,
+}
+
+fn kind_rank(kind: PrincipalKind) -> u8 {
+    match kind {
+        PrincipalKind::Group => 0,
+        PrincipalKind::User => 1,
+        PrincipalKind::Role => 2,
+    }
+}
 
 impl Service {
     /// Runs one of [`OPERATIONS`].
@@ -16,10 +282,577 @@ impl Service {
         caller: &Caller,
         request: Request,
     ) -> ServiceResult<Response> {
-        let _ = caller;
-        #[expect(clippy::match_single_binding, reason = "arms arrive with the operations")]
+        let account = caller.account_id.clone();
         match request {
+            Request::CreatePolicy(input) => {
+                let path = input.path.unwrap_or_else(|| "/".to_owned());
+                check_path(&path)?;
+                let tags = input.tags.unwrap_or_default();
+                check_tags(&tags)?;
+                let arn = store::customer_policy_arn(&account, &path, &input.policy_name);
+                self.allow(caller, "iam:CreatePolicy", &arn, tag_context(&tags))
+                    .await?;
+                if !tags.is_empty() {
+                    self.allow(caller, "iam:TagPolicy", &arn, tag_context(&tags))
+                        .await?;
+                }
+                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+                let record = self
+                    .store
+                    .create_policy(&NewPolicy {
+                        account_id: account.clone(),
+                        policy_id: new_unique_id(IdKind::Policy)?,
+                        name: input.policy_name,
+                        path,
+                        description: input.description,
+                        document: input.policy_document,
+                        created_at: self.clock.seconds(),
+                    })
+                    .await?;
+                if !tags.is_empty() {
+                    let stored: Vec<Tag> =
+                        tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect();
+                    if let Err(error) = self
+                        .store
+                        .tag_resource(&TagTarget::Policy(record.policy_id.clone()), &stored)
+                        .await
+                    {
+                        // All or nothing, as in AWS: no policy is left behind untagged.
+                        let _ = self.store.delete_policy(&record.arn).await;
+                        return Err(error.into());
+                    }
+                }
+                let tags = (!tags.is_empty()).then_some(tags);
+                Ok(Response::CreatePolicy(CreatePolicyResponse {
+                    policy: Some(local_view(&record, 0, false, tags)),
+                }))
+            }
+            Request::GetPolicy(input) => {
+                let arn = input.policy_arn;
+                let owner = owner_of(caller, &arn)?;
+                self.allow(caller, "iam:GetPolicy", &arn, Vec::new())
+                    .await?;
+                let policy = match owner {
+                    Owner::Aws => {
+                        let aws = Catalogue::shipped()
+                            .get(&arn)
+                            .ok_or_else(|| was_not_found(&arn))?;
+                        aws_view(aws, &self.policy_usage(&account).await?)
+                    }
+                    Owner::Caller => {
+                        let record = self.own_policy(&arn, was_not_found).await?;
+                        let tags = wire_tags(
+                            self.store
+                                .list_tags(&TagTarget::Policy(record.policy_id.clone()))
+                                .await?,
+                        );
+                        let usage = self.policy_usage(&account).await?;
+                        local_view(
+                            &record,
+                            usage.boundaries(&arn),
+                            true,
+                            (!tags.is_empty()).then_some(tags),
+                        )
+                    }
+                    Owner::Other => return Err(was_not_found(&arn)),
+                };
+                Ok(Response::GetPolicy(GetPolicyResponse {
+                    policy: Some(policy),
+                }))
+            }
+            Request::DeletePolicy(input) => {
+                let arn = input.policy_arn;
+                let record = self
+                    .writable_policy(caller, "iam:DeletePolicy", &arn, Vec::new())
+                    .await?;
+                // A boundary names the policy as much as an attachment does: deleting it
+                // would leave principals bounded by nothing that exists.
+                if self.policy_usage(&account).await?.boundaries(&arn) > 0 {
+                    return Err(delete_conflict(
+                        "Cannot delete a policy attached to entities.",
+                    ));
+                }
+                self.store
+                    .delete_policy(&record.arn)
+                    .await
+                    .map_err(|e| policy_error(e, &arn))?;
+                Ok(Response::DeletePolicy)
+            }
+            Request::ListPolicies(input) => {
+                self.allow(
+                    caller,
+                    "iam:ListPolicies",
+                    &store::customer_policy_arn(&account, "/", ""),
+                    Vec::new(),
+                )
+                .await?;
+                self.list_policies(&account, input).await
+            }
+            Request::CreatePolicyVersion(input) => {
+                let arn = input.policy_arn;
+                self.writable_policy(caller, "iam:CreatePolicyVersion", &arn, Vec::new())
+                    .await?;
+                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+                let version = self
+                    .store
+                    .create_policy_version(
+                        &arn,
+                        &input.policy_document,
+                        input.set_as_default.unwrap_or(false),
+                        self.clock.seconds(),
+                    )
+                    .await
+                    .map_err(|e| policy_error(e, &arn))?;
+                Ok(Response::CreatePolicyVersion(CreatePolicyVersionResponse {
+                    policy_version: Some(version_view(&version, false)),
+                }))
+            }
+            Request::GetPolicyVersion(input) => {
+                let arn = input.policy_arn;
+                let owner = owner_of(caller, &arn)?;
+                self.allow(caller, "iam:GetPolicyVersion", &arn, Vec::new())
+                    .await?;
+                let version = match owner {
+                    Owner::Aws => {
+                        let aws = Catalogue::shipped()
+                            .get(&arn)
+                            .ok_or_else(|| not_attachable(&arn))?;
+                        if aws.default_version_id != input.version_id {
+                            return Err(no_such_version(&arn, &input.version_id));
+                        }
+                        aws_default_version(aws)
+                    }
+                    Owner::Caller => {
+                        self.own_policy(&arn, not_attachable).await?;
+                        self.store
+                            .get_policy_version(&arn, &input.version_id)
+                            .await
+                            .map_err(|e| version_error(e, &arn, &input.version_id))?
+                    }
+                    Owner::Other => return Err(not_attachable(&arn)),
+                };
+                Ok(Response::GetPolicyVersion(GetPolicyVersionResponse {
+                    policy_version: Some(version_view(&version, true)),
+                }))
+            }
+            Request::DeletePolicyVersion(input) => {
+                let arn = input.policy_arn;
+                self.writable_policy(caller, "iam:DeletePolicyVersion", &arn, Vec::new())
+                    .await?;
+                self.store
+                    .delete_policy_version(&arn, &input.version_id)
+                    .await
+                    .map_err(|e| version_error(e, &arn, &input.version_id))?;
+                Ok(Response::DeletePolicyVersion)
+            }
+            Request::ListPolicyVersions(input) => {
+                let arn = input.policy_arn;
+                let owner = owner_of(caller, &arn)?;
+                self.allow(caller, "iam:ListPolicyVersions", &arn, Vec::new())
+                    .await?;
+                let versions: Vec<PolicyVersion> = match owner {
+                    // The catalogue ships each AWS policy's default version only.
+                    Owner::Aws => {
+                        let aws = Catalogue::shipped()
+                            .get(&arn)
+                            .ok_or_else(|| not_attachable(&arn))?;
+                        vec![version_view(&aws_default_version(aws), false)]
+                    }
+                    Owner::Caller => {
+                        self.own_policy(&arn, not_attachable).await?;
+                        self.store
+                            .list_policy_versions(&arn)
+                            .await
+                            .map_err(|e| policy_error(e, &arn))?
+                            .iter()
+                            .map(|v| version_view(v, false))
+                            .collect()
+                    }
+                    Owner::Other => return Err(not_attachable(&arn)),
+                };
+                let (page, marker) = page_of(&versions, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListPolicyVersions(ListPolicyVersionsResponse {
+                    versions: Some(page),
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                }))
+            }
+            Request::SetDefaultPolicyVersion(input) => {
+                let arn = input.policy_arn;
+                self.writable_policy(caller, "iam:SetDefaultPolicyVersion", &arn, Vec::new())
+                    .await?;
+                self.store
+                    .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
+                    .await
+                    .map_err(|e| version_error(e, &arn, &input.version_id))?;
+                Ok(Response::SetDefaultPolicyVersion)
+            }
+            Request::ListEntitiesForPolicy(input) => {
+                let arn = input.policy_arn.clone();
+                let owner = owner_of(caller, &arn)?;
+                self.allow(caller, "iam:ListEntitiesForPolicy", &arn, Vec::new())
+                    .await?;
+                match owner {
+                    Owner::Aws if Catalogue::shipped().get(&arn).is_some() => {}
+                    Owner::Caller => {
+                        self.own_policy(&arn, not_attachable).await?;
+                    }
+                    Owner::Aws | Owner::Other => return Err(not_attachable(&arn)),
+                }
+                self.list_entities(&account, input).await
+            }
+            Request::TagPolicy(input) => {
+                check_tags(&input.tags)?;
+                let record = self
+                    .taggable_policy(
+                        caller,
+                        "iam:TagPolicy",
+                        &input.policy_arn,
+                        tag_context(&input.tags),
+                    )
+                    .await?;
+                let tags: Vec<Tag> = input
+                    .tags
+                    .iter()
+                    .map(|t| Tag::new(&t.key, &t.value))
+                    .collect();
+                self.store
+                    .tag_resource(&TagTarget::Policy(record.policy_id), &tags)
+                    .await?;
+                Ok(Response::TagPolicy)
+            }
+            Request::UntagPolicy(input) => {
+                let extra = vec![(
+                    "aws:TagKeys".to_owned(),
+                    ContextValue::Multi(input.tag_keys.clone()),
+                )];
+                let record = self
+                    .taggable_policy(caller, "iam:UntagPolicy", &input.policy_arn, extra)
+                    .await?;
+                self.store
+                    .untag_resource(&TagTarget::Policy(record.policy_id), &input.tag_keys)
+                    .await?;
+                Ok(Response::UntagPolicy)
+            }
+            Request::ListPolicyTags(input) => {
+                let record = self
+                    .taggable_policy(caller, "iam:ListPolicyTags", &input.policy_arn, Vec::new())
+                    .await?;
+                let tags = wire_tags(
+                    self.store
+                        .list_tags(&TagTarget::Policy(record.policy_id))
+                        .await?,
+                );
+                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListPolicyTags(ListPolicyTagsResponse {
+                    tags,
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                }))
+            }
             other => Err(ServiceError::not_implemented(other.operation().name())),
         }
+    }
+
+    /// The caller's customer managed policy with this ARN; `missing` words the error.
+    async fn own_policy(
+        &self,
+        arn: &str,
+        missing: fn(&str) -> ServiceError,
+    ) -> ServiceResult<PolicyRecord> {
+        match self.store.get_policy(arn).await {
+            Ok(record) => Ok(record),
+            Err(StoreError::NoSuchEntity { .. }) => Err(missing(arn)),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// A policy about to be changed: authorized first, then it must be the caller's own
+    /// (AWS's policies and other accounts' are outside it).
+    async fn writable_policy(
+        &self,
+        caller: &Caller,
+        action: &str,
+        arn: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<PolicyRecord> {
+        let owner = owner_of(caller, arn)?;
+        self.allow(caller, action, arn, extra).await?;
+        match owner {
+            Owner::Caller => self.own_policy(arn, not_attachable).await,
+            Owner::Aws | Owner::Other => Err(outside_account()),
+        }
+    }
+
+    /// A policy whose tags are read or written: only customer managed policies have any.
+    async fn taggable_policy(
+        &self,
+        caller: &Caller,
+        action: &str,
+        arn: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<PolicyRecord> {
+        let owner = owner_of(caller, arn)?;
+        self.allow(caller, action, arn, extra).await?;
+        match owner {
+            Owner::Caller => self.own_policy(arn, not_attachable).await,
+            Owner::Aws => Err(tags_not_supported()),
+            Owner::Other => Err(not_attachable(arn)),
+        }
+    }
+
+    /// Every policy ARN in use in the account: attachments (the store counts them) and
+    /// permissions boundaries of users and roles (counted here from the principals).
+    async fn policy_usage(&self, account: &str) -> ServiceResult<Usage> {
+        let mut usage = Usage {
+            attachments: self
+                .store
+                .policy_attachment_counts(account)
+                .await?
+                .into_iter()
+                .collect(),
+            boundaries: HashMap::new(),
+        };
+        for (_, boundary) in self.bounded_principals(account).await? {
+            *usage.boundaries.entry(boundary).or_insert(0) += 1;
+        }
+        Ok(usage)
+    }
+
+    /// Every user and role of the account that has a permissions boundary, with its ARN.
+    async fn bounded_principals(&self, account: &str) -> ServiceResult<Vec<(Entity, String)>> {
+        let mut bounded = Vec::new();
+        let mut options = ListOptions {
+            max_items: 1000,
+            ..ListOptions::default()
+        };
+        loop {
+            let page = self.store.list_users(account, &options).await?;
+            bounded.extend(page.items.into_iter().filter_map(|u| {
+                let boundary = u.permissions_boundary_arn?;
+                Some((
+                    Entity {
+                        kind: PrincipalKind::User,
+                        name: u.name,
+                        id: u.user_id,
+                        path: u.path,
+                    },
+                    boundary,
+                ))
+            }));
+            match page.next_marker {
+                Some(marker) => options.marker = Some(marker),
+                None => break,
+            }
+        }
+        options.marker = None;
+        loop {
+            let page = self.store.list_roles(account, &options).await?;
+            bounded.extend(page.items.into_iter().filter_map(|r| {
+                let boundary = r.permissions_boundary_arn?;
+                Some((
+                    Entity {
+                        kind: PrincipalKind::Role,
+                        name: r.name,
+                        id: r.role_id,
+                        path: r.path,
+                    },
+                    boundary,
+                ))
+            }));
+            match page.next_marker {
+                Some(marker) => options.marker = Some(marker),
+                None => break,
+            }
+        }
+        Ok(bounded)
+    }
+
+    /// ListPolicies over both sources, in one name order, paged by an opaque marker.
+    async fn list_policies(
+        &self,
+        account: &str,
+        input: wire::iam::ListPoliciesRequest,
+    ) -> ServiceResult<Response> {
+        let scope = input.scope.unwrap_or(PolicyScopeType::All);
+        let prefix = input.path_prefix.unwrap_or_else(|| "/".to_owned());
+        let only_attached = input.only_attached.unwrap_or(false);
+        let after = input.marker.as_deref().map(decode_marker).transpose()?;
+        let usage = self.policy_usage(account).await?;
+        // Any managed policy can serve either way; the usage filter narrows what counts as
+        // "attached" for OnlyAttached.
+        let keep = |arn: &str| !only_attached || usage.in_use(arn, input.policy_usage_filter);
+
+        let mut listed: Vec<Listed<'_>> = Vec::new();
+        if matches!(scope, PolicyScopeType::All | PolicyScopeType::Aws) {
+            listed.extend(
+                Catalogue::shipped()
+                    .iter()
+                    .filter(|aws| aws.path.starts_with(&prefix) && keep(&aws.arn))
+                    .map(Listed::Aws),
+            );
+        }
+        if matches!(scope, PolicyScopeType::All | PolicyScopeType::Local) {
+            let mut options = ListOptions {
+                path_prefix: Some(prefix.clone()),
+                marker: None,
+                max_items: 1000,
+            };
+            loop {
+                let page = self.store.list_policies(account, false, &options).await?;
+                listed.extend(
+                    page.items
+                        .into_iter()
+                        .filter(|record| keep(&record.arn))
+                        .map(Listed::Local),
+                );
+                match page.next_marker {
+                    Some(marker) => options.marker = Some(marker),
+                    None => break,
+                }
+            }
+        }
+        let mut keyed: Vec<(String, Listed<'_>)> =
+            listed.into_iter().map(|l| (l.key(), l)).collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let size = page_size(input.max_items);
+        let mut rest = keyed
+            .into_iter()
+            .filter(|(key, _)| after.as_deref().is_none_or(|after| key.as_str() > after))
+            .peekable();
+        let mut policies = Vec::with_capacity(size.min(1000));
+        let mut last_key = None;
+        while policies.len() < size {
+            let Some((key, entry)) = rest.next() else {
+                break;
+            };
+            policies.push(match &entry {
+                Listed::Aws(aws) => aws_view(aws, &usage),
+                Listed::Local(record) => {
+                    local_view(record, usage.boundaries(&record.arn), false, None)
+                }
+            });
+            last_key = Some(key);
+        }
+        let marker = if rest.peek().is_some() {
+            last_key.as_deref().map(encode_marker)
+        } else {
+            None
+        };
+        Ok(Response::ListPolicies(ListPoliciesResponse {
+            policies: Some(policies),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        }))
+    }
+
+    /// ListEntitiesForPolicy: attachments and boundaries, groups then users then roles.
+    async fn list_entities(
+        &self,
+        account: &str,
+        input: wire::iam::ListEntitiesForPolicyRequest,
+    ) -> ServiceResult<Response> {
+        let arn = &input.policy_arn;
+        let usage = input.policy_usage_filter;
+        let mut entities: Vec<Entity> = Vec::new();
+        if usage != Some(PolicyUsageType::PermissionsBoundary) {
+            for attached in self.store.list_entities_for_policy(account, arn).await? {
+                let path = match attached.kind {
+                    PrincipalKind::User => self.store.get_user(account, &attached.name).await?.path,
+                    PrincipalKind::Group => {
+                        self.store.get_group(account, &attached.name).await?.path
+                    }
+                    PrincipalKind::Role => self.store.get_role(account, &attached.name).await?.path,
+                };
+                entities.push(Entity {
+                    kind: attached.kind,
+                    name: attached.name,
+                    id: attached.id,
+                    path,
+                });
+            }
+        }
+        if usage != Some(PolicyUsageType::PermissionsPolicy) {
+            for (bounded, boundary) in self.bounded_principals(account).await? {
+                if boundary == *arn && !entities.iter().any(|e| e.id == bounded.id) {
+                    entities.push(bounded);
+                }
+            }
+        }
+        let prefix = input.path_prefix.as_deref().unwrap_or("/");
+        entities.retain(|e| {
+            e.path.starts_with(prefix)
+                && match input.entity_filter {
+                    None => true,
+                    Some(EntityType::User) => e.kind == PrincipalKind::User,
+                    Some(EntityType::Group) => e.kind == PrincipalKind::Group,
+                    Some(EntityType::Role) => e.kind == PrincipalKind::Role,
+                    // Policies are never attached to policies.
+                    Some(EntityType::LocalManagedPolicy | EntityType::AWSManagedPolicy) => false,
+                }
+        });
+        entities.sort_by(|a, b| {
+            (kind_rank(a.kind), a.name.to_lowercase())
+                .cmp(&(kind_rank(b.kind), b.name.to_lowercase()))
+        });
+        let (page, marker) = page_of(&entities, input.marker.as_deref(), input.max_items);
+        let mut response = ListEntitiesForPolicyResponse {
+            policy_groups: Some(Vec::new()),
+            policy_users: Some(Vec::new()),
+            policy_roles: Some(Vec::new()),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        };
+        for entity in page {
+            match entity.kind {
+                PrincipalKind::Group => {
+                    response
+                        .policy_groups
+                        .get_or_insert_default()
+                        .push(PolicyGroup {
+                            group_name: Some(entity.name),
+                            group_id: Some(entity.id),
+                        })
+                }
+                PrincipalKind::User => {
+                    response
+                        .policy_users
+                        .get_or_insert_default()
+                        .push(PolicyUser {
+                            user_name: Some(entity.name),
+                            user_id: Some(entity.id),
+                        })
+                }
+                PrincipalKind::Role => {
+                    response
+                        .policy_roles
+                        .get_or_insert_default()
+                        .push(PolicyRole {
+                            role_name: Some(entity.name),
+                            role_id: Some(entity.id),
+                        })
+                }
+            }
+        }
+        Ok(Response::ListEntitiesForPolicy(response))
+    }
+}
+
+/// A store error of an operation on a policy, in AWS's words.
+fn policy_error(error: StoreError, arn: &str) -> ServiceError {
+    match error {
+        StoreError::NoSuchEntity { .. } => not_attachable(arn),
+        other => other.into(),
+    }
+}
+
+/// A store error of an operation on a policy version, in AWS's words.
+fn version_error(error: StoreError, arn: &str, version_id: &str) -> ServiceError {
+    match error {
+        StoreError::NoSuchEntity {
+            kind: store::EntityKind::PolicyVersion,
+            ..
+        } => no_such_version(arn, version_id),
+        other => policy_error(other, arn),
     }
 }
