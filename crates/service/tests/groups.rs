@@ -796,3 +796,56 @@ async fn membership_is_authorized_on_the_group() {
         "AccessDenied"
     );
 }
+
+#[tokio::test]
+async fn customer_managed_policies_attach_and_grant() {
+    let f = Fixture::new().await;
+    let alice = f.user("alice").await;
+    f.group("devs", None).await;
+    f.add("devs", "alice").await;
+    // CreatePolicy belongs to another module; the store makes the policy directly.
+    let record = f
+        .service
+        .store()
+        .create_policy(&store::NewPolicy {
+            account_id: ACCOUNT.to_owned(),
+            policy_id: "ANPAEXAMPLEPOLICY0001".to_owned(),
+            name: "list-groups".to_owned(),
+            path: "/team/".to_owned(),
+            description: None,
+            document: allow("iam:ListGroups", &["*"]),
+            created_at: 1_700_000_000,
+        })
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/team/list-groups");
+    assert_eq!(record.arn, arn);
+    assert_eq!(
+        code(f.service.iam(&alice, list_groups(None, None, None)).await),
+        "AccessDenied"
+    );
+    f.ok(attach("devs", &arn)).await;
+    f.service
+        .iam(&alice, list_groups(None, None, None))
+        .await
+        .unwrap();
+    let Response::ListAttachedGroupPolicies(team) =
+        f.ok(list_attached("devs", Some("/team/"))).await
+    else {
+        panic!("wrong response");
+    };
+    let team = team.attached_policies.unwrap();
+    assert_eq!(team.len(), 1);
+    assert_eq!(team[0].policy_name.as_deref(), Some("list-groups"));
+    // Another account's policy is not attachable.
+    assert_eq!(
+        code(
+            f.root(attach(
+                "devs",
+                "arn:aws:iam::210987654321:policy/team/list-groups"
+            ))
+            .await
+        ),
+        "NoSuchEntity"
+    );
+}
