@@ -205,26 +205,28 @@ enum Entry {
     Aws(&'static ManagedPolicy, i64),
 }
 
-/// Every item of a store listing, paging through it 1,000 at a time.
-async fn every<T>(
-    mut fetch: impl AsyncFnMut(ListOptions) -> store::Result<Page<T>>,
-) -> ServiceResult<Vec<T>> {
-    let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = fetch(ListOptions {
-            path_prefix: None,
-            marker: marker.clone(),
-            max_items: 1000,
-        })
-        .await?;
-        all.extend(page.items);
-        match page.next_marker {
-            // A marker that does not move would loop forever; the listing is complete.
-            Some(next) if marker.as_deref() != Some(next.as_str()) => marker = Some(next),
-            _ => return Ok(all),
+/// Every item of a store listing, paging through it 1,000 at a time. A macro rather than a
+/// function over an async closure, whose future would not be `Send` for every lifetime.
+macro_rules! every {
+    (|$options:ident| $list:expr) => {{
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let $options = ListOptions {
+                path_prefix: None,
+                marker: marker.clone(),
+                max_items: 1000,
+            };
+            let page: Page<_> = $list.await?;
+            all.extend(page.items);
+            match page.next_marker {
+                // A marker that does not move would loop forever: the listing is complete.
+                Some(next) if marker.as_deref() != Some(next.as_str()) => marker = Some(next),
+                _ => break,
+            }
         }
-    }
+        all
+    }};
 }
 
 impl Service {
@@ -540,19 +542,21 @@ impl Service {
     }
 
     async fn all_users(&self, account: &str) -> ServiceResult<Vec<UserRecord>> {
-        every(async |options| self.store.list_users(account, &options).await).await
+        Ok(every!(|options| self.store.list_users(account, &options)))
     }
 
     async fn all_groups(&self, account: &str) -> ServiceResult<Vec<GroupRecord>> {
-        every(async |options| self.store.list_groups(account, &options).await).await
+        Ok(every!(|options| self.store.list_groups(account, &options)))
     }
 
     async fn all_roles(&self, account: &str) -> ServiceResult<Vec<RoleRecord>> {
-        every(async |options| self.store.list_roles(account, &options).await).await
+        Ok(every!(|options| self.store.list_roles(account, &options)))
     }
 
     async fn all_policies(&self, account: &str) -> ServiceResult<Vec<PolicyRecord>> {
-        every(async |options| self.store.list_policies(account, false, &options).await).await
+        Ok(every!(|options| self
+            .store
+            .list_policies(account, false, &options)))
     }
 
     /// GetAccountSummary's map: the account's real counts and AWS's default quotas.
