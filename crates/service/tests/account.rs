@@ -1336,3 +1336,20 @@ async fn authorization_details_pagination() {
     assert_eq!(second.group_detail_list.unwrap().len(), 1);
     assert_eq!(second.role_detail_list.unwrap().len(), 1);
 }
+
+/// The server needs `Service::iam`'s future to be `Send` for any lifetime (axum handlers);
+/// an async closure in an operation once broke that while every test here still passed.
+fn iam_is_send<'a>(
+    service: &'a Service,
+    caller: &'a Caller,
+    request: Request,
+) -> impl std::future::Future<Output = Result<Response, ServiceError>> + Send + 'a {
+    service.iam(caller, request)
+}
+
+#[tokio::test]
+async fn iam_future_is_send() {
+    let (service, root) = setup().await;
+    let response = iam_is_send(&service, &root, Request::GetAccountSummary).await;
+    assert!(response.is_ok());
+}
