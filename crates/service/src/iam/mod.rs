@@ -224,8 +224,10 @@ impl Service {
 
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        let name = request.operation().name();
+        let reads_only = name.starts_with("Get") || name.starts_with("List");
         let response = self.dispatch(caller, request).await;
-        if response.is_ok() {
+        if response.is_ok() && !reads_only {
             // Whatever an operation wrote is visible to the very next request on this node.
             self.invalidate();
         }
