@@ -1,0 +1,129 @@
+"""Customer managed policies: create, get, list, versions and their limit, attach and the
+grant they make, entities, tags, and AWS managed policies read from the catalogue."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT_ID, allow, error_of
+
+
+def policy_arn(name, path="/"):
+    return f"arn:aws:iam::{ACCOUNT_ID}:policy{path}{name}"
+
+
+LIST = allow("iam:ListUsers")
+GET = allow("iam:GetUser")
+
+
+def test_create_get_delete_policy(server):
+    iam = server.iam()
+    created = iam.create_policy(PolicyName="list-users", Path="/team/", PolicyDocument=json.dumps(LIST),
+                                Description="lists users")["Policy"]
+    assert created["Arn"] == policy_arn("list-users", "/team/")
+    assert created["DefaultVersionId"] == "v1"
+    assert created["AttachmentCount"] == 0
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got["PolicyId"] == created["PolicyId"]
+    version = iam.get_policy_version(PolicyArn=created["Arn"], VersionId="v1")["PolicyVersion"]
+    assert version["Document"] == LIST and version["IsDefaultVersion"] is True
+    with pytest.raises(ClientError) as e:
+        iam.create_policy(PolicyName="list-users", PolicyDocument=json.dumps(LIST))
+    assert error_of(e)[:2] == ("EntityAlreadyExists", 409)
+    with pytest.raises(ClientError) as e:
+        iam.create_policy(PolicyName="bad", PolicyDocument='{"Statement":{"Effect":"Allow"}}')
+    assert error_of(e)[:2] == ("MalformedPolicyDocument", 400)
+    iam.delete_policy(PolicyArn=created["Arn"])
+    with pytest.raises(ClientError) as e:
+        iam.get_policy(PolicyArn=created["Arn"])
+    assert error_of(e)[:2] == ("NoSuchEntity", 404)
+
+
+def test_policy_versions_and_their_limit(server):
+    iam = server.iam()
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(LIST))["Policy"]["Arn"]
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET))
+    with pytest.raises(ClientError) as e:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET))
+    code, status, message = error_of(e)
+    assert (code, status) == ("LimitExceeded", 409)
+    assert message.startswith("A managed policy can have up to 5 versions.")
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert sorted(v["VersionId"] for v in versions) == ["v1", "v2", "v3", "v4", "v5"]
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v3")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v3"
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
+    assert error_of(e)[:2] == ("DeleteConflict", 409)
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    new = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(LIST), SetAsDefault=True)
+    assert new["PolicyVersion"]["IsDefaultVersion"] is True
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == new["PolicyVersion"]["VersionId"]
+
+
+def test_customer_policy_grants_and_new_default_version_applies(server):
+    iam = server.iam()
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(LIST))["Policy"]["Arn"]
+    alice = server.new_user("alice", managed=[arn])
+    server.iam(alice).list_users()
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    entities = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in entities["PolicyUsers"]] == ["alice"]
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy(PolicyArn=arn)
+    assert error_of(e)[:2] == ("DeleteConflict", 409)
+    # A new default version that no longer grants ListUsers is in force at once.
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET), SetAsDefault=True)
+    with pytest.raises(ClientError) as e:
+        server.iam(alice).list_users()
+    assert error_of(e)[0] == "AccessDenied"
+    server.iam(alice).get_user(UserName="alice")
+
+
+def test_list_policies_scope_and_paging(server):
+    iam = server.iam()
+    for i in range(3):
+        iam.create_policy(PolicyName=f"mine{i}", PolicyDocument=json.dumps(LIST))
+    local = iam.list_policies(Scope="Local")["Policies"]
+    assert sorted(p["PolicyName"] for p in local) == ["mine0", "mine1", "mine2"]
+    aws = iam.list_policies(Scope="AWS", MaxItems=50)
+    assert len(aws["Policies"]) == 50 and aws["IsTruncated"] is True
+    assert all(p["Arn"].startswith("arn:aws:iam::aws:policy/") for p in aws["Policies"])
+    total = sum(len(p["Policies"]) for p in iam.get_paginator("list_policies").paginate(
+        Scope="AWS", PaginationConfig={"PageSize": 500}))
+    assert total > 1000
+
+
+def test_aws_managed_policy_can_be_read(server):
+    iam = server.iam()
+    arn = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert policy["PolicyName"] == "IAMReadOnlyAccess"
+    version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    statements = version["Document"]["Statement"]
+    actions = [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert "iam:List*" in actions
+
+
+def test_policy_tags(server):
+    iam = server.iam()
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(LIST),
+                            Tags=[{"Key": "a", "Value": "1"}])["Policy"]["Arn"]
+    iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+    tags = {t["Key"]: t["Value"] for t in iam.list_policy_tags(PolicyArn=arn)["Tags"]}
+    assert tags == {"a": "1", "b": "2"}
+    iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+
+
+def test_customer_policy_as_boundary(server):
+    iam = server.iam()
+    boundary = iam.create_policy(PolicyName="only-list", PolicyDocument=json.dumps(LIST))["Policy"]["Arn"]
+    alice = server.new_user("alice", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=boundary)
+    server.iam(alice).list_users()
+    with pytest.raises(ClientError) as e:
+        server.iam(alice).get_user(UserName="alice")
+    assert error_of(e)[2].endswith("because no permissions boundary allows the iam:GetUser action")
