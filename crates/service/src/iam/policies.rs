@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use policy::{ContextValue, PolicyKind};
+use sha2::{Digest, Sha256};
 use store::{
     ListOptions, NewPolicy, PolicyRecord, PolicyVersionRecord, PrincipalKind, StoreError, Tag,
     TagTarget,
@@ -234,14 +235,17 @@ impl Listed<'_> {
         }
     }
 
-    /// The sort key, and so the marker: name case-insensitively, then ARN (names repeat
-    /// across paths in the catalogue).
+    /// The sort key, and so the marker: the name case-insensitively, then a short digest of
+    /// the ARN to order names that repeat across paths. The digest rather than the ARN keeps
+    /// markers within the 320 characters that clients may send back.
     fn key(&self) -> String {
         let name = match self {
             Listed::Aws(aws) => &aws.name,
             Listed::Local(record) => &record.name,
         };
-        format!("{}\n{}", name.to_lowercase(), self.arn())
+        let digest = Sha256::digest(self.arn().as_bytes());
+        let tie: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("{}\n{tie}", name.to_lowercase())
     }
 }
 
