@@ -6,6 +6,7 @@
 mod account;
 mod groups;
 mod policies;
+mod roles;
 mod users;
 
 use policy::ContextValue;
@@ -244,6 +245,9 @@ impl Service {
         }
         if policies::OPERATIONS.contains(&operation) {
             return self.policy_operation(caller, request).await;
+        }
+        if roles::OPERATIONS.contains(&operation) {
+            return self.role_operation(caller, request).await;
         }
         if account::OPERATIONS.contains(&operation) {
             return self.account_operation(caller, request).await;
