@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use service::{RequestInfo, Service, ServiceError};
+use service::{RequestInfo, Service, ServiceError, TokenProblem};
 use sigv4::{AuthError, LookupError, Verifier};
 use wire::{QueryParams, Service as WireService};
 
@@ -162,6 +162,19 @@ fn claimed_key_id(headers: &HeaderMap, query: &str) -> Option<String> {
     })
 }
 
+/// The session token a request carries (header or presigned query).
+fn session_token(headers: &HeaderMap, query: &str) -> Option<String> {
+    headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "X-Amz-Security-Token")
+                .map(|(_, v)| v.into_owned())
+        })
+}
+
 /// The service named by the signature scope, for error namespaces before verification.
 fn claimed_service(headers: &HeaderMap, query: &str) -> WireService {
     let scope_has = |text: &str| text.contains("/sts/aws4_request");
@@ -204,13 +217,21 @@ async fn handle(
 ) -> Result<String, Failure> {
     let query = uri.query().unwrap_or_default();
     let claimed = claimed_service(headers, query);
-    let key = match claimed_key_id(headers, query) {
-        Some(id) => app
+    let claimed_id = claimed_key_id(headers, query);
+    // Temporary keys carry their session in the token: opened here, with no store access.
+    let session = match (&claimed_id, session_token(headers, query)) {
+        (Some(id), Some(token)) if id.starts_with("ASIA") => {
+            Some(app.service.open_session(id, &token))
+        }
+        _ => None,
+    };
+    let key = match (&claimed_id, &session) {
+        (Some(id), None) => app
             .service
-            .signing_key(&id)
+            .signing_key(id)
             .await
             .map_err(|e| Failure::from_service(claimed, e))?,
-        None => None,
+        _ => None,
     };
     let header_pairs: Vec<(&str, &[u8])> = headers
         .iter()
@@ -225,18 +246,25 @@ async fn handle(
     };
     let verified = app
         .verifier
-        .verify(&signed, app.service.clock().now(), |asked| match &key {
-            Some(entry) if entry.access_key_id == asked.access_key_id => {
-                if !entry.active {
-                    Err(LookupError::InactiveKey)
-                } else if asked.session_token.is_some() {
-                    // Temporary credentials arrive with STS; until then no token is valid.
-                    Err(LookupError::InvalidSessionToken)
-                } else {
-                    Ok(entry.secret.clone())
+        .verify(&signed, app.service.clock().now(), |asked| {
+            match (&session, &key) {
+                (Some(Ok(session)), _) if session.access_key_id == asked.access_key_id => {
+                    Ok(sigv4::SecretKey::new(session.secret.clone()))
                 }
+                (Some(Err(TokenProblem::Expired)), _) => Err(LookupError::ExpiredSessionToken),
+                (Some(_), _) => Err(LookupError::InvalidSessionToken),
+                (None, Some(entry)) if entry.access_key_id == asked.access_key_id => {
+                    if !entry.active {
+                        Err(LookupError::InactiveKey)
+                    } else if asked.session_token.is_some() {
+                        // Temporary credentials arrive with STS; until then no token is valid.
+                        Err(LookupError::InvalidSessionToken)
+                    } else {
+                        Ok(entry.secret.clone())
+                    }
+                }
+                _ => Err(LookupError::UnknownKey),
             }
-            _ => Err(LookupError::UnknownKey),
         })
         .map_err(|e| Failure::from_auth(claimed, &e))?;
     let service = if verified.service == "sts" {
@@ -265,13 +293,6 @@ async fn handle(
     let Some(action) = params.get("Action").map(str::to_owned) else {
         return Err(fail("MissingAction", 400, "Missing Action".to_owned()));
     };
-    let Some(entry) = key else {
-        return Err(fail(
-            "InvalidClientTokenId",
-            403,
-            "The security token included in the request is invalid.".to_owned(),
-        ));
-    };
     let info = RequestInfo {
         source_ip: Some(peer.ip()),
         secure_transport: false,
@@ -282,11 +303,18 @@ async fn handle(
         region: verified.region.clone(),
         service: verified.service.clone(),
     };
-    let caller = app
-        .service
-        .caller(&entry, info)
-        .await
-        .map_err(|e| Failure::from_service(service, e))?;
+    let caller = match (session, key) {
+        (Some(Ok(session)), _) => app.service.session_caller(session, info).await,
+        (None, Some(entry)) => app.service.caller(&entry, info).await,
+        _ => {
+            return Err(fail(
+                "InvalidClientTokenId",
+                403,
+                "The security token included in the request is invalid.".to_owned(),
+            ));
+        }
+    }
+    .map_err(|e| Failure::from_service(service, e))?;
     let invalid_action = || {
         fail(
             "InvalidAction",

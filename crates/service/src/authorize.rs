@@ -7,40 +7,46 @@ use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use policy::{Context, ContextValue, Policies, Policy, PolicyKind, PolicySet, Principal, Request};
-use store::{ListOptions, Store, TagTarget, UserRecord};
+use store::{ListOptions, RoleRecord, Store, TagTarget, UserRecord};
 
-use crate::caller::{Caller, Identity};
+use crate::caller::{Caller, Identity, role_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
+use crate::session::Session;
 
-/// A user's policies, compiled.
+/// A user's or role's policies, compiled.
 #[derive(Debug)]
-pub(crate) struct CompiledUser {
-    identity: PolicySet,
-    boundary: Option<PolicySet>,
-    tags: Vec<(String, String)>,
+pub(crate) struct CompiledPrincipal {
+    pub(crate) identity: PolicySet,
+    pub(crate) boundary: Option<PolicySet>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
-/// Compiled policies by user id, dropped whenever anything in the store changes.
+/// Compiled policies by user or role id (and session policies by temporary key id),
+/// dropped whenever anything in the store changes.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    users: RwLock<HashMap<String, Arc<CompiledUser>>>,
+    principals: RwLock<HashMap<String, Arc<CompiledPrincipal>>>,
+    sessions: RwLock<HashMap<String, Arc<PolicySet>>>,
 }
 
 impl PolicyCache {
     pub(crate) fn clear(&self) {
-        if let Ok(mut users) = self.users.write() {
-            users.clear();
+        if let Ok(mut principals) = self.principals.write() {
+            principals.clear();
+        }
+        if let Ok(mut sessions) = self.sessions.write() {
+            sessions.clear();
         }
     }
 
-    fn get(&self, user_id: &str) -> Option<Arc<CompiledUser>> {
-        self.users.read().ok()?.get(user_id).cloned()
+    fn get(&self, id: &str) -> Option<Arc<CompiledPrincipal>> {
+        self.principals.read().ok()?.get(id).cloned()
     }
 
-    fn put(&self, user_id: &str, compiled: Arc<CompiledUser>) {
-        if let Ok(mut users) = self.users.write() {
-            users.insert(user_id.to_owned(), compiled);
+    fn put(&self, id: &str, compiled: Arc<CompiledPrincipal>) {
+        if let Ok(mut principals) = self.principals.write() {
+            principals.insert(id.to_owned(), compiled);
         }
     }
 }
@@ -61,7 +67,7 @@ pub(crate) async fn managed_policy(
     Policy::parse(&version.document, kind).map_err(|e| ServiceError::internal(&e))
 }
 
-async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<CompiledUser> {
+async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
     let mut identity = PolicySet::default();
     let me = store::Principal::user(&user.user_id);
     let mut owners = vec![(me, format!("user/{}", user.name))];
@@ -105,36 +111,149 @@ async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<Compile
         .into_iter()
         .map(|tag| (tag.key, tag.value))
         .collect();
-    Ok(CompiledUser {
+    Ok(CompiledPrincipal {
         identity,
         boundary,
         tags,
     })
 }
 
+async fn compile_role(store: &Store, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
+    let owner = store::Principal::role(&role.role_id);
+    let mut identity = PolicySet::default();
+    for (name, document) in store.list_inline_policies(&owner).await? {
+        let policy = Policy::parse(&document, PolicyKind::Identity)
+            .map_err(|e| ServiceError::internal(&e))?;
+        identity.add(format!("role/{}/{name}", role.name), &policy);
+    }
+    for arn in store.list_attached_policies(&owner).await? {
+        let policy = managed_policy(store, &arn, PolicyKind::Identity).await?;
+        identity.add(arn, &policy);
+    }
+    let boundary = match &role.permissions_boundary_arn {
+        Some(arn) => {
+            let policy = managed_policy(store, arn, PolicyKind::Boundary).await?;
+            Some(PolicySet::new([(arn.clone(), &policy)]))
+        }
+        None => None,
+    };
+    let tags = store
+        .list_tags(&TagTarget::Role(role.role_id.clone()))
+        .await?
+        .into_iter()
+        .map(|tag| (tag.key, tag.value))
+        .collect();
+    Ok(CompiledPrincipal {
+        identity,
+        boundary,
+        tags,
+    })
+}
+
+/// A user's compiled policies, from the cache or the store.
+pub(crate) async fn user_policies(
+    store: &Store,
+    cache: &PolicyCache,
+    user: &UserRecord,
+) -> ServiceResult<Arc<CompiledPrincipal>> {
+    if let Some(compiled) = cache.get(&user.user_id) {
+        return Ok(compiled);
+    }
+    let compiled = Arc::new(compile_user(store, user).await?);
+    cache.put(&user.user_id, Arc::clone(&compiled));
+    Ok(compiled)
+}
+
+/// A role's compiled policies, from the cache or the store.
+pub(crate) async fn role_policies(
+    store: &Store,
+    cache: &PolicyCache,
+    role: &RoleRecord,
+) -> ServiceResult<Arc<CompiledPrincipal>> {
+    if let Some(compiled) = cache.get(&role.role_id) {
+        return Ok(compiled);
+    }
+    let compiled = Arc::new(compile_role(store, role).await?);
+    cache.put(&role.role_id, Arc::clone(&compiled));
+    Ok(compiled)
+}
+
+/// A session's policies (inline and managed ARNs), compiled; `None` when it has none.
+pub(crate) async fn session_policies(
+    store: &Store,
+    cache: &PolicyCache,
+    session: &Session,
+) -> ServiceResult<Option<Arc<PolicySet>>> {
+    if session.policy.is_none() && session.policy_arns.is_empty() {
+        return Ok(None);
+    }
+    if let Some(set) = cache
+        .sessions
+        .read()
+        .ok()
+        .and_then(|s| s.get(&session.access_key_id).cloned())
+    {
+        return Ok(Some(set));
+    }
+    let mut set = PolicySet::default();
+    if let Some(text) = &session.policy {
+        let policy =
+            Policy::parse(text, PolicyKind::Session).map_err(|e| ServiceError::internal(&e))?;
+        set.add("session policy".to_owned(), &policy);
+    }
+    for arn in &session.policy_arns {
+        let policy = managed_policy(store, arn, PolicyKind::Session).await?;
+        set.add(arn.clone(), &policy);
+    }
+    let set = Arc::new(set);
+    if let Ok(mut sessions) = cache.sessions.write() {
+        sessions.insert(session.access_key_id.clone(), Arc::clone(&set));
+    }
+    Ok(Some(set))
+}
+
 /// The request context of section 3 of the semantics: who, from where, when.
-fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, String)]) -> Context {
+pub(crate) fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, String)]) -> Context {
     let single = |text: &str| ContextValue::Single(text.to_owned());
     let mut context = Context::new();
-    let arn = caller.arn();
-    context.insert("aws:PrincipalArn", single(&arn));
+    context.insert("aws:PrincipalArn", single(&caller.principal_arn()));
     context.insert("aws:PrincipalAccount", single(&caller.account_id));
-    context.insert("aws:userid", single(caller.user_id()));
-    match &caller.identity {
-        Identity::Root => context.insert("aws:PrincipalType", single("Account")),
+    context.insert("aws:userid", single(&caller.user_id()));
+    let principal_type = match &caller.identity {
+        Identity::Root => "Account",
         Identity::User(user) => {
-            context.insert("aws:PrincipalType", single("User"));
             context.insert("aws:username", single(&user.name));
+            "User"
         }
-    }
+        Identity::RoleSession { .. } => "AssumedRole",
+        Identity::FederatedUser { .. } => "FederatedUser",
+    };
+    context.insert("aws:PrincipalType", single(principal_type));
     for (key, value) in tags {
         context.insert(&format!("aws:PrincipalTag/{key}"), single(value));
     }
-    let seconds = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let seconds = i64::try_from(seconds).unwrap_or_default();
+    if let Some(session) = &caller.session {
+        // Session tags override the principal's own tags of the same key.
+        for (key, value) in &session.tags {
+            context.insert(&format!("aws:PrincipalTag/{key}"), single(value));
+        }
+        context.insert(
+            "aws:TokenIssueTime",
+            single(&wire::Timestamp::from_unix_seconds(session.issued_at).to_string()),
+        );
+        context.insert(
+            "aws:MultiFactorAuthPresent",
+            single(if session.mfa { "true" } else { "false" }),
+        );
+        if session.mfa {
+            let age = epoch_seconds(now) - session.issued_at;
+            context.insert("aws:MultiFactorAuthAge", single(&age.max(0).to_string()));
+        }
+        if let Some(source) = &session.source_identity {
+            context.insert("aws:SourceIdentity", single(source));
+        }
+    }
+    let seconds = epoch_seconds(now);
     context.insert(
         "aws:CurrentTime",
         single(&wire::Timestamp::from_unix_seconds(seconds).to_string()),
@@ -160,6 +279,58 @@ fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, String)]) -> 
     context
 }
 
+fn epoch_seconds(now: SystemTime) -> i64 {
+    let seconds = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    i64::try_from(seconds).unwrap_or_default()
+}
+
+/// The caller as the policy engine sees it, with its identity policies, boundary, session
+/// policies and tags.
+pub(crate) struct CallerPolicies {
+    pub(crate) principal: Principal,
+    pub(crate) compiled: Option<Arc<CompiledPrincipal>>,
+    pub(crate) session: Option<Arc<PolicySet>>,
+}
+
+pub(crate) async fn caller_policies(
+    store: &Store,
+    cache: &PolicyCache,
+    caller: &Caller,
+) -> ServiceResult<CallerPolicies> {
+    let internal = |e: policy::InvalidPrincipal| ServiceError::internal(&e);
+    let (principal, compiled) = match &caller.identity {
+        Identity::Root => (Principal::root(&caller.account_id), None),
+        Identity::User(user) => (
+            Principal::user(&caller.arn()).map_err(internal)?,
+            Some(user_policies(store, cache, user).await?),
+        ),
+        Identity::RoleSession { role, session_name } => (
+            Principal::role_session(
+                &role_arn(&role.account_id, &role.path, &role.name),
+                session_name,
+            )
+            .map_err(internal)?,
+            Some(role_policies(store, cache, role).await?),
+        ),
+        Identity::FederatedUser { user, .. } => (
+            Principal::parse(&caller.arn()).map_err(internal)?,
+            Some(user_policies(store, cache, user).await?),
+        ),
+    };
+    let session = match &caller.session {
+        Some(session) => session_policies(store, cache, session).await?,
+        None => None,
+    };
+    Ok(CallerPolicies {
+        principal,
+        compiled,
+        session,
+    })
+}
+
 /// Decides whether `caller` may perform `action` on `resource` (an ARN of the caller's
 /// account, or `*`), with `extra` context keys of the operation (`aws:RequestTag/...`,
 /// `iam:PolicyARN`, ...). The root user is never denied within its own account.
@@ -172,41 +343,43 @@ pub(crate) async fn authorize(
     resource: &str,
     extra: Vec<(String, ContextValue)>,
 ) -> ServiceResult<()> {
-    let Identity::User(user) = &caller.identity else {
+    if caller.identity == Identity::Root {
         return Ok(());
-    };
-    let compiled = match cache.get(&user.user_id) {
-        Some(compiled) => compiled,
-        None => {
-            let compiled = Arc::new(compile_user(store, user).await?);
-            cache.put(&user.user_id, Arc::clone(&compiled));
-            compiled
-        }
-    };
-    let mut context = base_context(caller, now, &compiled.tags);
+    }
+    let policies = caller_policies(store, cache, caller).await?;
+    let tags = policies
+        .compiled
+        .as_ref()
+        .map(|c| c.tags.clone())
+        .unwrap_or_default();
+    let mut context = base_context(caller, now, &tags);
     for (key, value) in extra {
         context.insert(&key, value);
     }
-    let arn = caller.arn();
-    let principal = Principal::user(&arn).map_err(|e| ServiceError::internal(&e))?;
     let request = Request {
-        principal: &principal,
+        principal: &policies.principal,
         action,
         resource,
         resource_account: Some(&caller.account_id),
         context: &context,
     };
-    let policies = Policies {
-        identity: Some(&compiled.identity),
-        boundary: compiled.boundary.as_ref(),
-        ..Policies::default()
-    };
-    let evaluation = policy::authorize(&request, &policies);
+    let evaluation = policy::authorize(
+        &request,
+        &Policies {
+            identity: policies.compiled.as_ref().map(|c| &c.identity),
+            boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
+            session: policies.session.as_deref(),
+            ..Policies::default()
+        },
+    );
     if evaluation.decision.is_allowed() {
         return Ok(());
     }
-    let message = evaluation
-        .denial_message(&request)
-        .unwrap_or_else(|| format!("User: {arn} is not authorized to perform: {action}"));
+    let message = evaluation.denial_message(&request).unwrap_or_else(|| {
+        format!(
+            "User: {} is not authorized to perform: {action}",
+            caller.arn()
+        )
+    });
     Err(ServiceError::access_denied(message))
 }

@@ -2,8 +2,11 @@
 //! feed the policy context.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use store::UserRecord;
+use store::{RoleRecord, UserRecord};
+
+use crate::session::Session;
 
 /// The identity of an authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,6 +15,20 @@ pub enum Identity {
     Root,
     /// An IAM user.
     User(UserRecord),
+    /// A session of a role (AssumeRole).
+    RoleSession {
+        /// The role.
+        role: RoleRecord,
+        /// The session name.
+        session_name: String,
+    },
+    /// A federated user (GetFederationToken), acting within `user`'s permissions.
+    FederatedUser {
+        /// The IAM user that asked for the session.
+        user: UserRecord,
+        /// The federated user's name.
+        name: String,
+    },
 }
 
 /// Facts about the request that conditions can test.
@@ -40,6 +57,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// The request's facts.
     pub request: RequestInfo,
+    /// The temporary session behind the key, when the key is temporary (`ASIA...`).
+    pub session: Option<Arc<Session>>,
 }
 
 impl Caller {
@@ -48,14 +67,36 @@ impl Caller {
         match &self.identity {
             Identity::Root => format!("arn:aws:iam::{}:root", self.account_id),
             Identity::User(user) => user_arn(&user.account_id, &user.path, &user.name),
+            Identity::RoleSession { role, session_name } => format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+                role.account_id, role.name
+            ),
+            Identity::FederatedUser { name, .. } => {
+                format!("arn:aws:sts::{}:federated-user/{name}", self.account_id)
+            }
         }
     }
 
-    /// `aws:userid`: the user's unique id, or the account id for root.
-    pub fn user_id(&self) -> &str {
+    /// `aws:userid`: the user's unique id, `AROA...:session` for a role session,
+    /// `account:name` for a federated user, the account id for root.
+    pub fn user_id(&self) -> String {
         match &self.identity {
-            Identity::Root => &self.account_id,
-            Identity::User(user) => &user.user_id,
+            Identity::Root => self.account_id.clone(),
+            Identity::User(user) => user.user_id.clone(),
+            Identity::RoleSession { role, session_name } => {
+                format!("{}:{session_name}", role.role_id)
+            }
+            Identity::FederatedUser { name, .. } => format!("{}:{name}", self.account_id),
+        }
+    }
+
+    /// `aws:PrincipalArn`: the role ARN for a role session, else the caller's ARN.
+    pub fn principal_arn(&self) -> String {
+        match &self.identity {
+            Identity::RoleSession { role, .. } => {
+                role_arn(&role.account_id, &role.path, &role.name)
+            }
+            _ => self.arn(),
         }
     }
 }
@@ -63,6 +104,11 @@ impl Caller {
 /// `arn:aws:iam::<account>:user<path><name>`.
 pub fn user_arn(account_id: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:user{path}{name}")
+}
+
+/// `arn:aws:iam::<account>:role<path><name>`.
+pub fn role_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role{path}{name}")
 }
 
 /// `arn:aws:iam::<account>:group<path><name>`.

@@ -12,9 +12,10 @@ mod password;
 mod seal;
 mod secret;
 mod service;
+mod session;
 mod sts;
 
-pub use caller::{Caller, Identity, RequestInfo, group_arn, user_arn};
+pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
 pub use error::{ServiceError, ServiceResult};
 pub use ids::{IdKind, new_access_key_id, new_account_id, new_secret_access_key, new_unique_id};
@@ -22,6 +23,7 @@ pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
 pub use service::{Clock, KeyEntry, NewAccount, Service};
+pub use session::{Session, SessionKind, TokenProblem};
 
 /// The system's random source failed: nothing secret can be made, so the caller must fail
 /// the request rather than fall back to anything weaker.

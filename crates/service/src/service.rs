@@ -220,6 +220,7 @@ impl Service {
             identity,
             access_key_id: key.access_key_id.clone(),
             request,
+            session: None,
         })
     }
 

@@ -1,23 +1,564 @@
-//! STS operations. GetCallerIdentity needs no permission and is never denied.
+//! STS: temporary credentials. GetCallerIdentity needs no permission and is never denied;
+//! AssumeRole is decided by the role's trust policy and the caller's own policies, with the
+//! same-account and cross-account rules of the engine.
 
-use wire::sts::{GetCallerIdentityResponse, Request, Response};
+use std::sync::Arc;
 
-use crate::caller::Caller;
+use policy::{ContextValue, Policies, Policy, PolicyKind, PolicySet, Request as PolicyRequest};
+use store::StoreError;
+use wire::sts::{
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, FederatedUser,
+    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetFederationTokenRequest,
+    GetFederationTokenResponse, GetSessionTokenRequest, GetSessionTokenResponse, Operation,
+    Request, Response,
+};
+
+use crate::authorize::{base_context, caller_policies, managed_policy};
+use crate::caller::{Caller, Identity, role_arn};
 use crate::error::{ServiceError, ServiceResult};
+use crate::ids::{new_access_key_id, new_secret_access_key};
 use crate::service::Service;
+use crate::session::{Session, SessionKind};
+
+/// Session policies (inline text plus managed ARNs) may not exceed this packed size.
+const SESSION_POLICY_LIMIT: usize = 2_048;
+/// At most this many managed session policies.
+const SESSION_POLICY_ARNS: usize = 10;
+/// Role chaining caps a session at one hour.
+const CHAINED_MAX_SECONDS: i64 = 3_600;
+
+fn access_denied(caller: &Caller, action: &str, resource: &str) -> ServiceError {
+    ServiceError::access_denied(format!(
+        "User: {} is not authorized to perform: {action} on resource: {resource}",
+        caller.arn()
+    ))
+}
+
+/// What a kind of temporary credentials may call (AWS's documented limits).
+fn session_allows(caller: &Caller, service: &str, operation: &str) -> bool {
+    let Some(session) = &caller.session else {
+        return true;
+    };
+    match (&session.kind, service) {
+        (SessionKind::Role { .. }, "iam") => true,
+        (SessionKind::Role { .. }, _) => {
+            !matches!(operation, "GetSessionToken" | "GetFederationToken")
+        }
+        (SessionKind::User { .. }, "iam") => session.mfa,
+        (SessionKind::User { .. }, _) => {
+            matches!(operation, "AssumeRole" | "GetCallerIdentity")
+                || (session.mfa && operation != "GetSessionToken")
+        }
+        (SessionKind::Federated { .. }, "iam") => false,
+        (SessionKind::Federated { .. }, _) => operation == "GetCallerIdentity",
+    }
+}
 
 impl Service {
+    /// Refuses what temporary credentials of the caller's kind may never call.
+    pub(crate) fn check_session_limits(
+        &self,
+        caller: &Caller,
+        service: &str,
+        operation: &str,
+    ) -> ServiceResult<()> {
+        if session_allows(caller, service, operation) {
+            Ok(())
+        } else {
+            Err(ServiceError::access_denied(format!(
+                "User: {} is not authorized to perform: {service}:{operation} with these temporary credentials",
+                caller.arn()
+            )))
+        }
+    }
+
     /// Runs one STS operation for an authenticated caller.
     pub async fn sts(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        let operation = request.operation();
+        if operation != Operation::GetCallerIdentity {
+            self.check_session_limits(caller, "sts", operation.name())?;
+        }
         match request {
             Request::GetCallerIdentity(_) => {
                 Ok(Response::GetCallerIdentity(GetCallerIdentityResponse {
-                    user_id: Some(caller.user_id().to_owned()),
+                    user_id: Some(caller.user_id()),
                     account: Some(caller.account_id.clone()),
                     arn: Some(caller.arn()),
                 }))
             }
+            Request::AssumeRole(input) => self.assume_role(caller, input).await,
+            Request::GetSessionToken(input) => self.get_session_token(caller, input).await,
+            Request::GetFederationToken(input) => self.get_federation_token(caller, input).await,
+            Request::GetAccessKeyInfo(input) => {
+                let account = match self.store.get_access_key(&input.access_key_id).await {
+                    Ok(key) => key.account_id,
+                    Err(StoreError::NoSuchEntity { .. }) => {
+                        return Err(ServiceError::invalid_input(format!(
+                            "The access key {} is not known to this server.",
+                            input.access_key_id
+                        )));
+                    }
+                    Err(other) => return Err(other.into()),
+                };
+                Ok(Response::GetAccessKeyInfo(GetAccessKeyInfoResponse {
+                    account: Some(account),
+                }))
+            }
             other => Err(ServiceError::not_implemented(other.operation().name())),
         }
+    }
+
+    /// Validates session policies and returns (inline text, managed ARNs, packed size %).
+    async fn session_policy_inputs(
+        &self,
+        policy: Option<String>,
+        policy_arns: Option<Vec<wire::sts::PolicyDescriptorType>>,
+        tags: &[(String, String)],
+    ) -> ServiceResult<(Option<String>, Vec<String>, Option<i32>)> {
+        let arns: Vec<String> = policy_arns
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|d| d.arn)
+            .collect();
+        if arns.len() > SESSION_POLICY_ARNS {
+            return Err(ServiceError::validation(format!(
+                "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to {SESSION_POLICY_ARNS}"
+            )));
+        }
+        if let Some(text) = &policy {
+            Policy::parse(text, PolicyKind::Session)?;
+        }
+        for arn in &arns {
+            managed_policy(&self.store, arn, PolicyKind::Session).await?;
+        }
+        let packed: usize = policy
+            .as_deref()
+            .map(|p| p.chars().filter(|c| !c.is_whitespace()).count())
+            .unwrap_or_default()
+            + arns.iter().map(String::len).sum::<usize>()
+            + tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        if packed > SESSION_POLICY_LIMIT {
+            return Err(ServiceError {
+                code: "PackedPolicyTooLarge",
+                status: 400,
+                message: format!(
+                    "Packed size of consumed session policies and session tags exceeds the limit: {}%",
+                    packed * 100 / SESSION_POLICY_LIMIT
+                ),
+            });
+        }
+        let any = policy.is_some() || !arns.is_empty() || !tags.is_empty();
+        let percent =
+            i32::try_from(packed.saturating_mul(100).div_ceil(SESSION_POLICY_LIMIT)).unwrap_or(100);
+        Ok((policy, arns, any.then_some(percent)))
+    }
+
+    /// Seals a new session and returns its credentials.
+    fn issue(&self, session: &Session) -> ServiceResult<Credentials> {
+        Ok(Credentials {
+            access_key_id: session.access_key_id.clone(),
+            secret_access_key: session.secret.clone(),
+            session_token: session.seal(&self.sealer)?,
+            expiration: wire::Timestamp::from_unix_seconds(session.expires_at),
+        })
+    }
+
+    async fn assume_role(
+        &self,
+        caller: &Caller,
+        input: AssumeRoleRequest,
+    ) -> ServiceResult<Response> {
+        const ACTION: &str = "sts:AssumeRole";
+        let role_arn_text = input.role_arn.clone();
+        if caller.identity == Identity::Root {
+            return Err(ServiceError::access_denied(
+                "Roles may not be assumed by root accounts.",
+            ));
+        }
+        if input.serial_number.is_some() || input.token_code.is_some() {
+            return Err(ServiceError::access_denied(
+                "MultiFactorAuthentication failed: this server has no MFA devices yet.",
+            ));
+        }
+        // Find the role; an unknown or malformed role reads as a plain denial, as in AWS.
+        let parsed = policy::Arn::parse(&role_arn_text)
+            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
+            .ok_or_else(|| {
+                ServiceError::validation(format!(
+                    "1 validation error detected: Value '{role_arn_text}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
+                ))
+            })?;
+        let role_name = parsed.resource.rsplit('/').next().unwrap_or_default();
+        let role = match self.store.get_role(parsed.account, role_name).await {
+            Ok(role) => role,
+            Err(StoreError::NoSuchEntity { .. }) => {
+                return Err(access_denied(caller, ACTION, &role_arn_text));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let arn = role_arn(&role.account_id, &role.path, &role.name);
+        if arn != role_arn_text {
+            return Err(access_denied(caller, ACTION, &role_arn_text));
+        }
+
+        // Duration: the role's maximum, one hour when chaining.
+        let chained = matches!(caller.identity, Identity::RoleSession { .. });
+        let duration = i64::from(input.duration_seconds.unwrap_or(3_600));
+        if chained && duration > CHAINED_MAX_SECONDS {
+            return Err(ServiceError::validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ));
+        }
+        if duration > role.max_session_duration {
+            return Err(ServiceError::validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+
+        // Tags: the request's, plus transitive ones inherited along a chain.
+        let asks_tags = input.tags.as_ref().is_some_and(|t| !t.is_empty());
+        let mut tags: Vec<(String, String)> = input
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        let mut transitive: Vec<String> = input.transitive_tag_keys.clone().unwrap_or_default();
+        for key in &transitive {
+            if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(ServiceError::invalid_input(format!(
+                    "The transitive tag key {key} is not among the session tags."
+                )));
+            }
+        }
+        let mut inherited_source = None;
+        if let Some(parent) = &caller.session {
+            for key in &parent.transitive_tag_keys {
+                if let Some((k, v)) = parent.tags.iter().find(|(k, _)| k == key) {
+                    if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                        return Err(ServiceError::invalid_input(format!(
+                            "The session tag {k} is transitive from the calling session and cannot be set again."
+                        )));
+                    }
+                    tags.push((k.clone(), v.clone()));
+                    transitive.push(k.clone());
+                }
+            }
+            inherited_source = parent.source_identity.clone();
+        }
+        let source_identity = match (&inherited_source, &input.source_identity) {
+            (Some(inherited), Some(asked)) if inherited != asked => {
+                return Err(ServiceError::access_denied(
+                    "The source identity cannot be changed once set in a role chain.",
+                ));
+            }
+            (Some(inherited), _) => Some(inherited.clone()),
+            (None, asked) => asked.clone(),
+        };
+        let (policy, policy_arns, packed) = self
+            .session_policy_inputs(input.policy, input.policy_arns, &tags)
+            .await?;
+
+        // The decision: trust policy (the role's resource policy) and the caller's policies.
+        let trust = Policy::parse(&role.trust_policy, PolicyKind::Trust)
+            .map_err(|e| ServiceError::internal(&e))?;
+        let trust = PolicySet::new([("trust policy".to_owned(), &trust)]);
+        let caller_side = caller_policies(&self.store, self.policy_cache(), caller).await?;
+        let tags_of_caller = caller_side
+            .compiled
+            .as_ref()
+            .map(|c| c.tags.clone())
+            .unwrap_or_default();
+        let mut context = base_context(caller, self.clock.now(), &tags_of_caller);
+        let single = |text: &str| ContextValue::Single(text.to_owned());
+        context.insert("sts:RoleSessionName", single(&input.role_session_name));
+        if let Some(external) = &input.external_id {
+            context.insert("sts:ExternalId", single(external));
+        }
+        if let Some(source) = &input.source_identity {
+            context.insert("sts:SourceIdentity", single(source));
+        }
+        for (key, value) in &tags {
+            context.insert(&format!("aws:RequestTag/{key}"), single(value));
+        }
+        if !tags.is_empty() {
+            context.insert(
+                "aws:TagKeys",
+                ContextValue::Multi(tags.iter().map(|(k, _)| k.clone()).collect()),
+            );
+        }
+        if !transitive.is_empty() {
+            context.insert(
+                "sts:TransitiveTagKeys",
+                ContextValue::Multi(transitive.clone()),
+            );
+        }
+        context.insert("aws:ResourceAccount", single(&role.account_id));
+        let policies = Policies {
+            identity: caller_side.compiled.as_ref().map(|c| &c.identity),
+            boundary: caller_side
+                .compiled
+                .as_ref()
+                .and_then(|c| c.boundary.as_ref()),
+            session: caller_side.session.as_deref(),
+            resource: Some(&trust),
+            resource_is_trust: true,
+            ..Policies::default()
+        };
+        let mut actions = vec![ACTION];
+        if asks_tags {
+            actions.push("sts:TagSession");
+        }
+        if input.source_identity.is_some() && inherited_source.is_none() {
+            actions.push("sts:SetSourceIdentity");
+        }
+        for action in actions {
+            let request = PolicyRequest {
+                principal: &caller_side.principal,
+                action,
+                resource: &arn,
+                resource_account: Some(&role.account_id),
+                context: &context,
+            };
+            let evaluation = policy::authorize(&request, &policies);
+            if !evaluation.decision.is_allowed() {
+                let message = evaluation
+                    .denial_message(&request)
+                    .unwrap_or_else(|| access_denied(caller, action, &arn).message);
+                return Err(ServiceError::access_denied(message));
+            }
+        }
+
+        let now = self.clock.seconds();
+        let session = Session {
+            access_key_id: new_access_key_id(true)?,
+            secret: new_secret_access_key()?.expose().to_owned(),
+            account_id: role.account_id.clone(),
+            kind: SessionKind::Role {
+                role_arn: arn.clone(),
+                role_id: role.role_id.clone(),
+                session_name: input.role_session_name.clone(),
+                chained,
+            },
+            policy,
+            policy_arns,
+            tags,
+            transitive_tag_keys: transitive,
+            source_identity: source_identity.clone(),
+            mfa: caller.session.as_ref().is_some_and(|s| s.mfa),
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        let credentials = self.issue(&session)?;
+        if let Err(error) = self
+            .store
+            .record_role_use(&role.role_id, now, &caller.request.region)
+            .await
+        {
+            tracing::warn!(%error, "could not record role use");
+        }
+        Ok(Response::AssumeRole(AssumeRoleResponse {
+            credentials: Some(credentials),
+            assumed_role_user: Some(AssumedRoleUser {
+                assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/{}/{}",
+                    role.account_id, role.name, input.role_session_name
+                ),
+            }),
+            packed_policy_size: packed,
+            source_identity,
+            session_token_utilization: None,
+            session_token_size: None,
+        }))
+    }
+
+    async fn get_session_token(
+        &self,
+        caller: &Caller,
+        input: GetSessionTokenRequest,
+    ) -> ServiceResult<Response> {
+        let (user_id, max, default) = match &caller.identity {
+            Identity::Root => (None, 3_600, 3_600),
+            Identity::User(user) => (Some(user.user_id.clone()), 129_600, 43_200),
+            _ => {
+                return Err(ServiceError::access_denied(
+                    "Cannot call GetSessionToken with session credentials",
+                ));
+            }
+        };
+        if caller.session.is_some() {
+            return Err(ServiceError::access_denied(
+                "Cannot call GetSessionToken with session credentials",
+            ));
+        }
+        if input.serial_number.is_some() || input.token_code.is_some() {
+            return Err(ServiceError::access_denied(
+                "MultiFactorAuthentication failed: this server has no MFA devices yet.",
+            ));
+        }
+        let duration = i64::from(input.duration_seconds.unwrap_or(default)).min(max);
+        let now = self.clock.seconds();
+        let session = Session {
+            access_key_id: new_access_key_id(true)?,
+            secret: new_secret_access_key()?.expose().to_owned(),
+            account_id: caller.account_id.clone(),
+            kind: SessionKind::User { user_id },
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            mfa: false,
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        Ok(Response::GetSessionToken(GetSessionTokenResponse {
+            credentials: Some(self.issue(&session)?),
+            session_token_utilization: None,
+            session_token_size: None,
+        }))
+    }
+
+    async fn get_federation_token(
+        &self,
+        caller: &Caller,
+        input: GetFederationTokenRequest,
+    ) -> ServiceResult<Response> {
+        let (user_id, max) = match &caller.identity {
+            Identity::User(user) if caller.session.is_none() => (user.user_id.clone(), 129_600),
+            Identity::Root if caller.session.is_none() => {
+                return Err(ServiceError::access_denied(
+                    "GetFederationToken by the root user is not supported by Castellan: call it as an IAM user.",
+                ));
+            }
+            _ => {
+                return Err(ServiceError::access_denied(
+                    "Cannot call GetFederationToken with session credentials",
+                ));
+            }
+        };
+        let resource = format!(
+            "arn:aws:sts::{}:federated-user/{}",
+            caller.account_id, input.name
+        );
+        self.allow_sts(caller, "sts:GetFederationToken", &resource)
+            .await?;
+        let tags: Vec<(String, String)> = input
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        let (policy, policy_arns, packed) = self
+            .session_policy_inputs(input.policy, input.policy_arns, &tags)
+            .await?;
+        let duration = i64::from(input.duration_seconds.unwrap_or(43_200)).min(max);
+        let now = self.clock.seconds();
+        let session = Session {
+            access_key_id: new_access_key_id(true)?,
+            secret: new_secret_access_key()?.expose().to_owned(),
+            account_id: caller.account_id.clone(),
+            kind: SessionKind::Federated {
+                name: input.name.clone(),
+                user_id,
+            },
+            policy,
+            policy_arns,
+            tags,
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            mfa: false,
+            issued_at: now,
+            expires_at: now + duration,
+        };
+        Ok(Response::GetFederationToken(GetFederationTokenResponse {
+            credentials: Some(self.issue(&session)?),
+            federated_user: Some(FederatedUser {
+                federated_user_id: format!("{}:{}", caller.account_id, input.name),
+                arn: resource,
+            }),
+            packed_policy_size: packed,
+            session_token_utilization: None,
+            session_token_size: None,
+        }))
+    }
+
+    async fn allow_sts(&self, caller: &Caller, action: &str, resource: &str) -> ServiceResult<()> {
+        crate::authorize::authorize(
+            &self.store,
+            self.policy_cache(),
+            caller,
+            self.clock.now(),
+            action,
+            resource,
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// Opens the session a temporary key presents, for the SigV4 lookup (no I/O).
+    pub fn open_session(
+        &self,
+        access_key_id: &str,
+        token: &str,
+    ) -> Result<Arc<Session>, crate::session::TokenProblem> {
+        Session::open(&self.sealer, token, access_key_id, self.clock.seconds()).map(Arc::new)
+    }
+
+    /// The caller behind a verified temporary key.
+    pub async fn session_caller(
+        &self,
+        session: Arc<Session>,
+        request: crate::caller::RequestInfo,
+    ) -> ServiceResult<Caller> {
+        let identity = match &session.kind {
+            SessionKind::Role {
+                role_id,
+                session_name,
+                ..
+            } => Identity::RoleSession {
+                role: self.store.get_role_by_id(role_id).await?,
+                session_name: session_name.clone(),
+            },
+            SessionKind::User { user_id: None } => Identity::Root,
+            SessionKind::User {
+                user_id: Some(user_id),
+            } => Identity::User(self.store.get_user_by_id(user_id).await?),
+            SessionKind::Federated { name, user_id } => Identity::FederatedUser {
+                user: self.store.get_user_by_id(user_id).await?,
+                name: name.clone(),
+            },
+        };
+        Ok(Caller {
+            account_id: session.account_id.clone(),
+            identity,
+            access_key_id: session.access_key_id.clone(),
+            request,
+            session: Some(session),
+        })
+    }
+
+    /// Revokes every session of a role issued before now, as AWS's "revoke active sessions"
+    /// does: an inline policy on the role denying everything to tokens issued earlier.
+    pub async fn revoke_role_sessions(
+        &self,
+        account_id: &str,
+        role_name: &str,
+    ) -> ServiceResult<()> {
+        let role = self.store.get_role(account_id, role_name).await?;
+        let now = wire::Timestamp::from_unix_seconds(self.clock.seconds());
+        let document = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{now}"}}}}}}]}}"#
+        );
+        self.store
+            .put_inline_policy(
+                &store::Principal::role(&role.role_id),
+                "AWSRevokeOlderSessions",
+                &document,
+            )
+            .await?;
+        self.invalidate();
+        Ok(())
     }
 }

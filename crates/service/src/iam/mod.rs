@@ -204,6 +204,11 @@ impl Service {
                 Ok(Some(me))
             }
             (None, Identity::Root) => Ok(None),
+            (None, Identity::RoleSession { .. } | Identity::FederatedUser { .. }) => {
+                Err(ServiceError::validation(
+                    "Must specify userName when calling with non-User credentials",
+                ))
+            }
         }
     }
 
@@ -226,6 +231,7 @@ impl Service {
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
         let name = request.operation().name();
+        self.check_session_limits(caller, "iam", name)?;
         let reads_only = name.starts_with("Get") || name.starts_with("List");
         let response = self.dispatch(caller, request).await;
         if response.is_ok() && !reads_only {

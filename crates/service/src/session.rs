@@ -1,0 +1,125 @@
+//! Temporary credentials: the session token is a sealed, self-contained record of the
+//! session (who, which role, which session policies and tags, when it ends), so any node can
+//! verify it with the master key alone, without a database read or write.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::seal::Sealer;
+
+/// The authenticated data that marks a sealed value as a session token.
+const TOKEN_BINDING: &[u8] = b"castellan:session-token:v1";
+
+/// What kind of session a token carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SessionKind {
+    /// AssumeRole: a session of a role.
+    Role {
+        /// `arn:aws:iam::A:role/path/name`.
+        role_arn: String,
+        /// `AROA...`.
+        role_id: String,
+        /// The session name.
+        session_name: String,
+        /// Whether the caller was itself a role session (role chaining).
+        chained: bool,
+    },
+    /// GetSessionToken: the user (or root) itself, with temporary keys.
+    User {
+        /// The user's id; `None` for the account root.
+        user_id: Option<String>,
+    },
+    /// GetFederationToken: a federated user acting within an IAM user's permissions.
+    Federated {
+        /// The federated user name.
+        name: String,
+        /// The IAM user that asked for it.
+        user_id: String,
+    },
+}
+
+/// A temporary session, as sealed into its token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// `ASIA...`.
+    pub access_key_id: String,
+    /// The session's secret access key.
+    pub secret: String,
+    /// The account the session acts in.
+    pub account_id: String,
+    /// Role, user, or federated user.
+    pub kind: SessionKind,
+    /// Inline session policy text.
+    pub policy: Option<String>,
+    /// Managed session policy ARNs.
+    pub policy_arns: Vec<String>,
+    /// Session tags (key, value).
+    pub tags: Vec<(String, String)>,
+    /// Keys of tags that pass to chained sessions.
+    pub transitive_tag_keys: Vec<String>,
+    /// The source identity, fixed for the whole chain.
+    pub source_identity: Option<String>,
+    /// Whether the session was created with MFA.
+    pub mfa: bool,
+    /// Issue time, epoch seconds.
+    pub issued_at: i64,
+    /// Expiry, epoch seconds.
+    pub expires_at: i64,
+}
+
+/// Why a token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not a token of ours, or tampered with.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+}
+
+impl Session {
+    /// The token text: base64 of the sealed JSON record.
+    pub(crate) fn seal(&self, sealer: &Sealer) -> ServiceResult<String> {
+        let json = serde_json::to_vec(self).map_err(|e| ServiceError::internal(&e))?;
+        let sealed = sealer
+            .seal(&json, TOKEN_BINDING)
+            .map_err(|e| ServiceError::internal(&e))?;
+        Ok(data_encoding::BASE64.encode(&sealed))
+    }
+
+    /// Opens a token presented with `access_key_id` at time `now`.
+    pub(crate) fn open(
+        sealer: &Sealer,
+        token: &str,
+        access_key_id: &str,
+        now: i64,
+    ) -> Result<Session, TokenProblem> {
+        let sealed = data_encoding::BASE64
+            .decode(token.as_bytes())
+            .map_err(|_| TokenProblem::Invalid)?;
+        let json = sealer
+            .open(&sealed, TOKEN_BINDING)
+            .map_err(|_| TokenProblem::Invalid)?;
+        let session: Session = serde_json::from_slice(&json).map_err(|_| TokenProblem::Invalid)?;
+        if session.access_key_id != access_key_id {
+            return Err(TokenProblem::Invalid);
+        }
+        if now >= session.expires_at {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(session)
+    }
+}
+
+// The secret must never reach a log line or a Debug dump.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_key_id", &self.access_key_id)
+            .field("account_id", &self.account_id)
+            .field("kind", &self.kind)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
