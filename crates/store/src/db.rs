@@ -111,6 +111,9 @@ impl Store {
         for table in [
             "DELETE FROM change_log",
             "DELETE FROM mfa_devices",
+            "DELETE FROM instance_profile_tags",
+            "DELETE FROM instance_profile_roles",
+            "DELETE FROM instance_profiles",
             "DELETE FROM tags",
             "DELETE FROM password_policies",
             "DELETE FROM password_history",
@@ -255,16 +258,30 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 /// One embedded migration: version, description, SQL.
 type MigrationText = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[MigrationText] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[MigrationText] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[MigrationText] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "instance profiles",
+        include_str!("../migrations/sqlite/0002_instance_profiles.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[MigrationText] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "instance profiles",
+        include_str!("../migrations/postgres/0002_instance_profiles.sql"),
+    ),
+];
 
 /// Migrations embedded with `include_str!` rather than `sqlx::migrate!`, which would pull in
 /// sqlx's proc macros and compile both drivers (and SQLite's C source) a second time.

@@ -35,6 +35,8 @@ pub enum EntityKind {
     PasswordPolicy,
     /// A virtual MFA device.
     MfaDevice,
+    /// An instance profile.
+    InstanceProfile,
 }
 
 impl EntityKind {
@@ -55,13 +57,14 @@ impl EntityKind {
             EntityKind::LoginProfile => "login-profile",
             EntityKind::PasswordPolicy => "password-policy",
             EntityKind::MfaDevice => "mfa-device",
+            EntityKind::InstanceProfile => "instance-profile",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 13] = [
+        const ALL: [EntityKind; 14] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -75,6 +78,7 @@ impl EntityKind {
             EntityKind::LoginProfile,
             EntityKind::PasswordPolicy,
             EntityKind::MfaDevice,
+            EntityKind::InstanceProfile,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -175,6 +179,7 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
         EntityKind::MfaDevice => format!("MFA device with serial number {name} does not exist."),
+        EntityKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
     }
 }
 
@@ -192,6 +197,7 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
         EntityKind::MfaDevice => {
             format!("MFADevice entity at the same path and name already exists: {name}.")
         }
+        EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
         EntityKind::PolicyVersion
         | EntityKind::UserPolicy
         | EntityKind::GroupPolicy

@@ -136,6 +136,40 @@ pub struct NewRole {
     pub created_at: Timestamp,
 }
 
+/// An instance profile and the role it holds (at most one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceProfileRecord {
+    /// The owning account.
+    pub account_id: String,
+    /// `AIPA...`.
+    pub instance_profile_id: String,
+    /// The name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// The roles in it: none or one.
+    pub roles: Vec<RoleRecord>,
+}
+
+/// Input of [`crate::Store::create_instance_profile`].
+#[derive(Debug, Clone)]
+pub struct NewInstanceProfile {
+    /// The owning account.
+    pub account_id: String,
+    /// `AIPA...`.
+    pub instance_profile_id: String,
+    /// The name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// Tags stored with it, in the same transaction.
+    pub tags: Vec<Tag>,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
 /// A customer managed policy (AWS managed policies are served from the shipped catalogue).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRecord {

@@ -12,8 +12,9 @@ mod support;
 use std::collections::HashSet;
 
 use store::{
-    AccessKeyStatus, EntityKind, ListOptions, NewAccessKey, NewGroup, NewPolicy, NewRole, NewUser,
-    Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
+    AccessKeyStatus, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey, NewGroup,
+    NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy, Principal,
+    PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use support::Fixture;
 
@@ -59,6 +60,8 @@ conformance!(
     persists_across_reopen,
     concurrent_create_access_key,
     concurrent_create_user,
+    instance_profiles,
+    instance_profile_tags_and_conflicts,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -1462,4 +1465,388 @@ fn futures_are_send(store: &Store) {
     send(store.create_access_key(&new_key(1, None)));
     send(store.list_users(ACCOUNT, &ListOptions::default()));
     send(store.changes_since(0, 1));
+}
+
+fn new_profile(n: usize, name: &str, path: &str, tags: Vec<Tag>) -> NewInstanceProfile {
+    NewInstanceProfile {
+        account_id: ACCOUNT.into(),
+        instance_profile_id: format!("AIPA{n:017}"),
+        name: name.into(),
+        path: path.into(),
+        tags,
+        created_at: T0,
+    }
+}
+
+fn role_names(profile: &InstanceProfileRecord) -> Vec<String> {
+    profile.roles.iter().map(|r| r.name.clone()).collect()
+}
+
+async fn instance_profiles(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let web = store
+        .create_instance_profile(&new_profile(1, "Web", "/app/", Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(web.instance_profile_id, format!("AIPA{:017}", 1));
+    assert!(web.roles.is_empty());
+    assert_eq!(
+        store.get_instance_profile(ACCOUNT, "WEB").await.unwrap(),
+        web
+    );
+    match store
+        .create_instance_profile(&new_profile(2, "web", "/", Vec::new()))
+        .await
+    {
+        Err(error @ StoreError::EntityAlreadyExists { .. }) => {
+            assert_eq!(error.to_string(), "Instance Profile web already exists.");
+        }
+        other => panic!("expected EntityAlreadyExists, got {other:?}"),
+    }
+    let error = store.get_instance_profile(OTHER, "Web").await.unwrap_err();
+    assert_eq!(error.to_string(), "Instance Profile Web cannot be found.");
+    assert_not_found(
+        store.get_instance_profile(ACCOUNT, "nope").await,
+        EntityKind::InstanceProfile,
+    );
+    assert_not_found(
+        store
+            .create_instance_profile(&NewInstanceProfile {
+                account_id: "999999999999".into(),
+                ..new_profile(3, "Orphan", "/", Vec::new())
+            })
+            .await,
+        EntityKind::Account,
+    );
+
+    // One role per profile; a role may sit in several profiles.
+    store.create_role(&new_role(1, "Deploy")).await.unwrap();
+    store.create_role(&new_role(2, "Audit")).await.unwrap();
+    store
+        .add_role_to_instance_profile(ACCOUNT, "web", "deploy")
+        .await
+        .unwrap();
+    assert_limit(
+        store
+            .add_role_to_instance_profile(ACCOUNT, "Web", "Audit")
+            .await,
+        "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
+    );
+    assert_limit(
+        store
+            .add_role_to_instance_profile(ACCOUNT, "Web", "Deploy")
+            .await,
+        "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
+    );
+    assert_not_found(
+        store
+            .add_role_to_instance_profile(ACCOUNT, "Web", "Ghost")
+            .await,
+        EntityKind::Role,
+    );
+    assert_not_found(
+        store
+            .add_role_to_instance_profile(ACCOUNT, "Ghost", "Deploy")
+            .await,
+        EntityKind::InstanceProfile,
+    );
+    let got = store.get_instance_profile(ACCOUNT, "Web").await.unwrap();
+    assert_eq!(role_names(&got), ["Deploy"]);
+    assert_eq!(got.roles[0].role_id, format!("AROA{:017}", 1));
+    for (n, name, path) in [(4, "Batch", "/"), (5, "api", "/app/"), (6, "Cron", "/ops/")] {
+        store
+            .create_instance_profile(&new_profile(n, name, path, Vec::new()))
+            .await
+            .unwrap();
+    }
+    store
+        .add_role_to_instance_profile(ACCOUNT, "Cron", "Deploy")
+        .await
+        .unwrap();
+    store
+        .add_role_to_instance_profile(ACCOUNT, "api", "Audit")
+        .await
+        .unwrap();
+
+    // Listing: name order, path prefix, pages.
+    let all = store
+        .list_instance_profiles(ACCOUNT, &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(names(&all, |p| &p.name), ["api", "Batch", "Cron", "Web"]);
+    assert_eq!(role_names(&all.items[0]), ["Audit"]);
+    assert!(all.items[1].roles.is_empty());
+    let app = store
+        .list_instance_profiles(
+            ACCOUNT,
+            &ListOptions {
+                path_prefix: Some("/app/".into()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&app, |p| &p.name), ["api", "Web"]);
+    let first = store
+        .list_instance_profiles(
+            ACCOUNT,
+            &ListOptions {
+                max_items: 3,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&first, |p| &p.name), ["api", "Batch", "Cron"]);
+    let rest = store
+        .list_instance_profiles(
+            ACCOUNT,
+            &ListOptions {
+                marker: first.next_marker.clone(),
+                max_items: 3,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&rest, |p| &p.name), ["Web"]);
+    assert_eq!(rest.next_marker, None);
+    assert!(
+        store
+            .list_instance_profiles(OTHER, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let for_deploy = store
+        .list_instance_profiles_for_role(ACCOUNT, "DEPLOY", &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(names(&for_deploy, |p| &p.name), ["Cron", "Web"]);
+    let one = store
+        .list_instance_profiles_for_role(
+            ACCOUNT,
+            "Deploy",
+            &ListOptions {
+                max_items: 1,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&one, |p| &p.name), ["Cron"]);
+    assert!(one.next_marker.is_some());
+    assert_not_found(
+        store
+            .list_instance_profiles_for_role(ACCOUNT, "Ghost", &ListOptions::default())
+            .await,
+        EntityKind::Role,
+    );
+
+    // Removing: only a role that is in the profile.
+    assert_not_found(
+        store
+            .remove_role_from_instance_profile(ACCOUNT, "Web", "Audit")
+            .await,
+        EntityKind::Role,
+    );
+    store
+        .remove_role_from_instance_profile(ACCOUNT, "web", "deploy")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .get_instance_profile(ACCOUNT, "Web")
+            .await
+            .unwrap()
+            .roles
+            .is_empty()
+    );
+    store
+        .add_role_to_instance_profile(ACCOUNT, "Web", "Audit")
+        .await
+        .unwrap();
+    assert_eq!(
+        role_names(&store.get_instance_profile(ACCOUNT, "Web").await.unwrap()),
+        ["Audit"]
+    );
+    // A role renamed or updated is seen through the profile (it is held by id).
+    store
+        .update_role(
+            ACCOUNT,
+            "Audit",
+            &RoleUpdate {
+                description: Some("new".into()),
+                max_session_duration: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_instance_profile(ACCOUNT, "Web")
+            .await
+            .unwrap()
+            .roles[0]
+            .description
+            .as_deref(),
+        Some("new")
+    );
+}
+
+async fn instance_profile_tags_and_conflicts(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let start = store.current_revision().await.unwrap();
+    let created = store
+        .create_instance_profile(&new_profile(
+            1,
+            "Web",
+            "/",
+            vec![Tag::new("Team", "a"), Tag::new("env", "prod")],
+        ))
+        .await
+        .unwrap();
+    let changes = store.changes_since(start, 10).await.unwrap();
+    assert!(changes.entries.iter().any(
+        |c| c.kind == EntityKind::InstanceProfile && c.entity_id == created.instance_profile_id
+    ));
+    assert_eq!(
+        store
+            .list_instance_profile_tags(ACCOUNT, "web")
+            .await
+            .unwrap(),
+        [Tag::new("env", "prod"), Tag::new("Team", "a")]
+    );
+    store
+        .tag_instance_profile(ACCOUNT, "Web", &[Tag::new("TEAM", "b"), Tag::new("x", "")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_instance_profile_tags(ACCOUNT, "Web")
+            .await
+            .unwrap(),
+        [
+            Tag::new("env", "prod"),
+            Tag::new("TEAM", "b"),
+            Tag::new("x", "")
+        ]
+    );
+    store
+        .untag_instance_profile(ACCOUNT, "Web", &["team".into(), "absent".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_instance_profile_tags(ACCOUNT, "Web")
+            .await
+            .unwrap(),
+        [Tag::new("env", "prod"), Tag::new("x", "")]
+    );
+    // Fifty tags at most, all or nothing.
+    let many: Vec<Tag> = (0..49).map(|i| Tag::new(format!("k{i}"), "v")).collect();
+    assert_limit(
+        store.tag_instance_profile(ACCOUNT, "Web", &many).await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    assert_eq!(
+        store
+            .list_instance_profile_tags(ACCOUNT, "Web")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_limit(
+        store
+            .create_instance_profile(&new_profile(
+                2,
+                "Big",
+                "/",
+                (0..51).map(|i| Tag::new(format!("k{i}"), "v")).collect(),
+            ))
+            .await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    assert_not_found(
+        store.get_instance_profile(ACCOUNT, "Big").await,
+        EntityKind::InstanceProfile,
+    );
+    assert_not_found(
+        store.tag_instance_profile(ACCOUNT, "Ghost", &[]).await,
+        EntityKind::InstanceProfile,
+    );
+    assert_not_found(
+        store.list_instance_profile_tags(ACCOUNT, "Ghost").await,
+        EntityKind::InstanceProfile,
+    );
+
+    // A profile holding a role and a role held by a profile cannot be deleted.
+    store.create_role(&new_role(1, "Deploy")).await.unwrap();
+    store
+        .add_role_to_instance_profile(ACCOUNT, "Web", "Deploy")
+        .await
+        .unwrap();
+    let reason = "Cannot delete entity, must remove roles from instance profile first.";
+    assert_conflict(store.delete_instance_profile(ACCOUNT, "Web").await, reason);
+    assert_conflict(store.delete_role(ACCOUNT, "Deploy").await, reason);
+    assert_conflict(
+        store.delete_account(ACCOUNT).await,
+        "Cannot delete entity, must delete roles first.",
+    );
+    store
+        .remove_role_from_instance_profile(ACCOUNT, "Web", "Deploy")
+        .await
+        .unwrap();
+    store.delete_role(ACCOUNT, "Deploy").await.unwrap();
+    assert_conflict(
+        store.delete_account(ACCOUNT).await,
+        "Cannot delete entity, must delete instance profiles first.",
+    );
+    store.delete_instance_profile(ACCOUNT, "web").await.unwrap();
+    assert_not_found(
+        store.get_instance_profile(ACCOUNT, "Web").await,
+        EntityKind::InstanceProfile,
+    );
+    assert_not_found(
+        store.delete_instance_profile(ACCOUNT, "Web").await,
+        EntityKind::InstanceProfile,
+    );
+    // Its tags went with it: a namesake starts bare.
+    store
+        .create_instance_profile(&new_profile(3, "Web", "/", Vec::new()))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_instance_profile_tags(ACCOUNT, "Web")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Reset empties the new tables too.
+    store.create_role(&new_role(2, "Audit")).await.unwrap();
+    store
+        .add_role_to_instance_profile(ACCOUNT, "Web", "Audit")
+        .await
+        .unwrap();
+    store
+        .tag_instance_profile(ACCOUNT, "Web", &[Tag::new("a", "b")])
+        .await
+        .unwrap();
+    store.reset().await.unwrap();
+    account(store, ACCOUNT).await;
+    assert!(
+        store
+            .list_instance_profiles(ACCOUNT, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }

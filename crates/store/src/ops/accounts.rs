@@ -155,6 +155,10 @@ impl Store {
                 "SELECT 1 FROM mfa_devices WHERE account_id = $1",
                 "Cannot delete entity, must delete MFA devices first.",
             ),
+            (
+                "SELECT 1 FROM instance_profiles WHERE account_id = $1",
+                "Cannot delete entity, must delete instance profiles first.",
+            ),
         ] {
             let found = sqlx::query(sql)
                 .bind(account_id)

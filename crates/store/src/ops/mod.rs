@@ -2,6 +2,7 @@
 
 mod accounts;
 mod groups;
+mod instance_profiles;
 mod roles;
 mod users;
 

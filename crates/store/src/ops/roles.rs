@@ -9,11 +9,11 @@ use crate::error::{EntityKind, Result};
 use crate::model::{ListOptions, NewRole, Page, RoleRecord, Timestamp};
 use crate::ops::users::{conflict_if_any, require_account};
 
-const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, \
+pub(crate) const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, \
      max_session_duration, permissions_boundary_arn, created_at, last_used_at, last_used_region \
      FROM roles";
 
-fn role(row: &AnyRow) -> Result<RoleRecord> {
+pub(crate) fn role(row: &AnyRow) -> Result<RoleRecord> {
     Ok(RoleRecord {
         account_id: row.try_get("account_id")?,
         role_id: row.try_get("role_id")?,
@@ -222,7 +222,8 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a role with no policies left (`DeleteConflict` otherwise); its tags go with it.
+    /// Deletes a role with no policies or instance profiles left (`DeleteConflict` otherwise);
+    /// its tags go with it.
     pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
         let role = find_role(w.conn(), account_id, name).await?;
@@ -236,6 +237,10 @@ impl Store {
             (
                 "SELECT 1 FROM attachments WHERE principal_kind = 'role' AND principal_id = $1",
                 "Cannot delete entity, must detach all policies first.",
+            ),
+            (
+                "SELECT 1 FROM instance_profile_roles WHERE role_id = $1",
+                "Cannot delete entity, must remove roles from instance profile first.",
             ),
         ] {
             conflict_if_any(w.conn(), sql, id, kind, &role.name, reason).await?;
