@@ -51,6 +51,7 @@ async fn account(service: &Service, id: &str, email: &str) -> Caller {
         identity: Identity::Root,
         access_key_id: key_id,
         request: RequestInfo::default(),
+        session: None,
     }
 }
 
@@ -83,6 +84,7 @@ async fn user_caller(service: &Service, name: &str) -> Caller {
         identity: Identity::User(user),
         access_key_id: "AKIAEXAMPLEUSER00001".to_owned(),
         request: RequestInfo::default(),
+        session: None,
     }
 }
 

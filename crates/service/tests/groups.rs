@@ -46,6 +46,7 @@ impl Fixture {
             identity: Identity::Root,
             access_key_id: key,
             request: RequestInfo::default(),
+            session: None,
         };
         Fixture { service, root }
     }
@@ -73,6 +74,7 @@ impl Fixture {
             identity: Identity::User(record),
             access_key_id: "AKIAEXAMPLEUSER00001".to_owned(),
             request: RequestInfo::default(),
+            session: None,
         }
     }
 

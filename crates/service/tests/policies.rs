@@ -62,6 +62,7 @@ impl Fixture {
             identity: Identity::Root,
             access_key_id: key,
             request: RequestInfo::default(),
+            session: None,
         };
         Fixture { service, root }
     }
@@ -698,6 +699,7 @@ async fn arns_are_checked_and_other_accounts_are_out_of_reach() {
         identity: Identity::Root,
         access_key_id: "AKIAEXAMPLEOTHER0001".to_owned(),
         request: RequestInfo::default(),
+        session: None,
     };
     f.service
         .iam(&other_root, create_policy("Theirs", None, DOC))
@@ -1120,6 +1122,7 @@ async fn users_need_permission() {
         identity: Identity::User(record),
         access_key_id: "AKIAEXAMPLEUSER00001".to_owned(),
         request: RequestInfo::default(),
+        session: None,
     };
     let denied = f
         .service
