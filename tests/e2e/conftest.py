@@ -8,6 +8,8 @@ this user may create databases (scripts/test starts one); each case gets its own
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import itertools
 import json
 import os
@@ -96,6 +98,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+_running: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    # However the run ends, no server outlives it.
+    for process in list(_running):
+        if process.poll() is None:
+            process.kill()
+
+
+def _die_with_parent():
+    # Linux: the server gets SIGKILL if this Python process dies without cleaning up.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 _session = None
 
 
@@ -181,9 +202,15 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         log.close()
+        _running.add(self.process)
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
@@ -208,6 +235,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        _running.discard(self.process)
         self.process = None
 
     def restart(self):
