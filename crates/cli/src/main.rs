@@ -22,9 +22,19 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Operator actions on roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Offline policy tools: validate documents, evaluate requests.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RoleCommand {
+    /// Deny every session of a role issued before now (AWS's "revoke active sessions": an
+    /// inline policy `AWSRevokeOlderSessions` on the role).
+    RevokeSessions(serve::RevokeSessionsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +78,7 @@ fn main() -> ExitCode {
             run_async(serve::serve(args))
         }
         Command::Account(AccountCommand::Create(args)) => run_async(serve::create_account(args)),
+        Command::Role(RoleCommand::RevokeSessions(args)) => run_async(serve::revoke_sessions(args)),
         Command::Policy(command) => policy_cmd::run(command),
     }
 }

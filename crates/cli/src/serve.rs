@@ -75,6 +75,19 @@ pub struct CreateAccountArgs {
     alias: Option<String>,
 }
 
+/// `castellan role revoke-sessions`.
+#[derive(Debug, Args)]
+pub struct RevokeSessionsArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The role's account.
+    #[arg(long)]
+    account_id: String,
+    /// The role's name.
+    #[arg(long)]
+    role_name: String,
+}
+
 /// Writes `contents` to `path`, readable and writable by the owner only.
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -238,5 +251,20 @@ pub async fn create_account(args: CreateAccountArgs) -> anyhow::Result<()> {
         })
         .await?;
     print_credentials(&account.account_id, &key_id, &secret, None);
+    Ok(())
+}
+
+/// `castellan role revoke-sessions`.
+pub async fn revoke_sessions(args: RevokeSessionsArgs) -> anyhow::Result<()> {
+    let service = open(&args.storage, false).await?;
+    service
+        .revoke_role_sessions(&args.account_id, &args.role_name)
+        .await?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "sessions of role {} issued before now are denied (inline policy AWSRevokeOlderSessions)",
+        args.role_name
+    );
     Ok(())
 }
