@@ -1,25 +1,1240 @@
 //! Roles: CRUD, trust policies, role inline and attached policies, boundaries, tags,
 //! instance profiles and service-linked roles.
 
-use wire::iam::{Operation, Request, Response};
+use policy::{ContextValue, PolicyKind, PrincipalClause, PrincipalType, Principals};
+use store::{
+    InstanceProfileRecord, ListOptions, NewInstanceProfile, NewRole, Page, RoleRecord, RoleUpdate,
+    StoreError, Tag, TagTarget,
+};
+use wire::iam::{
+    AttachedPermissionsBoundary, AttachedPolicy, CreateInstanceProfileResponse, CreateRoleResponse,
+    CreateServiceLinkedRoleResponse, DeleteServiceLinkedRoleResponse, DeletionTaskStatusType,
+    GetInstanceProfileResponse, GetRolePolicyResponse, GetRoleResponse,
+    GetServiceLinkedRoleDeletionStatusResponse, InstanceProfile, ListAttachedRolePoliciesResponse,
+    ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleResponse,
+    ListInstanceProfilesResponse, ListRolePoliciesResponse, ListRoleTagsResponse,
+    ListRolesResponse, Operation, PermissionsBoundaryAttachmentType, Request, Response, Role,
+    RoleLastUsed, UpdateRoleDescriptionResponse, UpdateRoleResponse,
+};
 
-use crate::caller::Caller;
+use super::{
+    check_path, check_tags, list_options, non_whitespace, page_of, policy_path, tag_context,
+    timestamp, uri_encode, wire_tags,
+};
+use crate::authorize::managed_policy;
+use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
+use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
 
+/// Inline policies of one role may total this many characters (white space excluded).
+const ROLE_INLINE_POLICY_TOTAL: usize = 10_240;
+
+/// Where service-linked roles live; AWS reserves it for them.
+const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
+
+/// AWS's default and bounds of a role's maximum session duration, in seconds.
+const DEFAULT_MAX_SESSION: i64 = 3_600;
+const MIN_MAX_SESSION: i32 = 3_600;
+const MAX_MAX_SESSION: i32 = 43_200;
+
+/// The service a role handed to an instance profile is passed to.
+const EC2_SERVICE: &str = "ec2.amazonaws.com";
+
+/// Service principals whose service-linked role AWS does not name after the principal's
+/// first label alone: `(principal without .amazonaws.com, what follows AWSServiceRoleFor)`.
+const SERVICE_ROLE_NAMES: &[(&str, &str)] = &[
+    ("access-analyzer", "AccessAnalyzer"),
+    ("apigateway", "APIGateway"),
+    ("autoscaling", "AutoScaling"),
+    ("backup", "Backup"),
+    ("batch", "Batch"),
+    ("cloudtrail", "CloudTrail"),
+    ("compute-optimizer", "ComputeOptimizer"),
+    ("config", "Config"),
+    (
+        "dynamodb.application-autoscaling",
+        "ApplicationAutoScaling_DynamoDBTable",
+    ),
+    (
+        "ec2.application-autoscaling",
+        "ApplicationAutoScaling_EC2SpotFleetRequest",
+    ),
+    ("ecs", "ECS"),
+    (
+        "ecs.application-autoscaling",
+        "ApplicationAutoScaling_ECSService",
+    ),
+    ("eks", "AmazonEKS"),
+    ("eks-fargate", "AmazonEKSForFargate"),
+    ("eks-nodegroup", "AmazonEKSNodegroup"),
+    ("elasticache", "ElastiCache"),
+    ("elasticbeanstalk", "ElasticBeanstalk"),
+    ("elasticloadbalancing", "ElasticLoadBalancing"),
+    ("elasticmapreduce", "EMRCleanup"),
+    ("emr-containers", "AmazonEMRContainers"),
+    ("es", "AmazonElasticsearchService"),
+    ("events", "CloudWatchEvents"),
+    ("fsx", "AmazonFSx"),
+    ("globalaccelerator", "GlobalAccelerator"),
+    ("guardduty", "AmazonGuardDuty"),
+    ("kafka", "Kafka"),
+    (
+        "lambda.application-autoscaling",
+        "ApplicationAutoScaling_LambdaConcurrency",
+    ),
+    ("opensearchservice", "AmazonOpenSearchService"),
+    ("organizations", "Organizations"),
+    ("rds", "RDS"),
+    (
+        "rds.application-autoscaling",
+        "ApplicationAutoScaling_RDSCluster",
+    ),
+    ("redshift", "Redshift"),
+    ("replication.dynamodb", "DynamoDBReplication"),
+    ("replication.ecr", "ECRReplication"),
+    ("securityhub", "SecurityHub"),
+    ("servicequotas", "ServiceQuotas"),
+    ("spot", "EC2Spot"),
+    ("spotfleet", "EC2SpotFleet"),
+    ("ssm", "AmazonSSM"),
+    ("sso", "SSO"),
+    ("support", "Support"),
+    ("transitgateway", "VPCTransitGateway"),
+    ("trustedadvisor", "TrustedAdvisor"),
+];
+
 /// The operations this module answers.
-pub(super) const OPERATIONS: &[Operation] = &[];
+pub(super) const OPERATIONS: &[Operation] = &[
+    Operation::CreateRole,
+    Operation::GetRole,
+    Operation::UpdateRole,
+    Operation::UpdateRoleDescription,
+    Operation::UpdateAssumeRolePolicy,
+    Operation::DeleteRole,
+    Operation::ListRoles,
+    Operation::TagRole,
+    Operation::UntagRole,
+    Operation::ListRoleTags,
+    Operation::AttachRolePolicy,
+    Operation::DetachRolePolicy,
+    Operation::ListAttachedRolePolicies,
+    Operation::PutRolePolicy,
+    Operation::GetRolePolicy,
+    Operation::DeleteRolePolicy,
+    Operation::ListRolePolicies,
+    Operation::PutRolePermissionsBoundary,
+    Operation::DeleteRolePermissionsBoundary,
+    Operation::CreateInstanceProfile,
+    Operation::GetInstanceProfile,
+    Operation::DeleteInstanceProfile,
+    Operation::ListInstanceProfiles,
+    Operation::ListInstanceProfilesForRole,
+    Operation::AddRoleToInstanceProfile,
+    Operation::RemoveRoleFromInstanceProfile,
+    Operation::TagInstanceProfile,
+    Operation::UntagInstanceProfile,
+    Operation::ListInstanceProfileTags,
+    Operation::CreateServiceLinkedRole,
+    Operation::DeleteServiceLinkedRole,
+    Operation::GetServiceLinkedRoleDeletionStatus,
+];
+
+/// `arn:aws:iam::<account>:instance-profile<path><name>`.
+fn profile_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:instance-profile{path}{name}")
+}
+
+/// A role as IAM shows it. `last_used` adds RoleLastUsed, which only GetRole returns.
+fn role_view(role: &RoleRecord, tags: Option<Vec<wire::iam::Tag>>, last_used: bool) -> Role {
+    Role {
+        path: role.path.clone(),
+        role_name: role.name.clone(),
+        role_id: role.role_id.clone(),
+        arn: role_arn(&role.account_id, &role.path, &role.name),
+        create_date: timestamp(role.created_at),
+        assume_role_policy_document: Some(uri_encode(&role.trust_policy)),
+        description: role.description.clone(),
+        max_session_duration: i32::try_from(role.max_session_duration).ok(),
+        permissions_boundary: role.permissions_boundary_arn.as_ref().map(|arn| {
+            AttachedPermissionsBoundary {
+                permissions_boundary_type: Some(
+                    PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy,
+                ),
+                permissions_boundary_arn: Some(arn.clone()),
+            }
+        }),
+        tags,
+        role_last_used: last_used.then(|| RoleLastUsed {
+            last_used_date: role.last_used_at.map(timestamp),
+            region: role.last_used_region.clone(),
+        }),
+        source_role_template: None,
+    }
+}
+
+fn profile_view(
+    profile: &InstanceProfileRecord,
+    tags: Option<Vec<wire::iam::Tag>>,
+) -> InstanceProfile {
+    InstanceProfile {
+        path: profile.path.clone(),
+        instance_profile_name: profile.name.clone(),
+        instance_profile_id: profile.instance_profile_id.clone(),
+        arn: profile_arn(&profile.account_id, &profile.path, &profile.name),
+        create_date: timestamp(profile.created_at),
+        roles: profile
+            .roles
+            .iter()
+            .map(|r| role_view(r, None, false))
+            .collect(),
+        tags,
+    }
+}
+
+fn store_tags(tags: &[wire::iam::Tag]) -> Vec<Tag> {
+    tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect()
+}
+
+fn single(key: &str, value: &str) -> Vec<(String, ContextValue)> {
+    vec![(key.to_owned(), ContextValue::Single(value.to_owned()))]
+}
+
+fn is_service_linked(role: &RoleRecord) -> bool {
+    role.path.starts_with(SERVICE_ROLE_PATH)
+}
+
+/// Service-linked roles belong to their service: customers may not change what they can do.
+fn modifiable(role: &RoleRecord) -> ServiceResult<()> {
+    if is_service_linked(role) {
+        Err(ServiceError {
+            code: "UnmodifiableEntity",
+            status: 400,
+            message: format!(
+                "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS",
+                role.name
+            ),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn max_session(value: Option<i32>) -> ServiceResult<Option<i64>> {
+    match value {
+        None => Ok(None),
+        Some(seconds) if seconds < MIN_MAX_SESSION => Err(ServiceError::validation(format!(
+            "1 validation error detected: Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to {MIN_MAX_SESSION}"
+        ))),
+        Some(seconds) if seconds > MAX_MAX_SESSION => Err(ServiceError::validation(format!(
+            "1 validation error detected: Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to {MAX_MAX_SESSION}"
+        ))),
+        Some(seconds) => Ok(Some(i64::from(seconds))),
+    }
+}
+
+/// The role name AWS gives a service's service-linked role (before any custom suffix).
+fn service_role_name(service: &str) -> String {
+    let short = service.strip_suffix(".amazonaws.com").unwrap_or(service);
+    if let Some((_, name)) = SERVICE_ROLE_NAMES.iter().find(|(s, _)| *s == short) {
+        return format!("AWSServiceRoleFor{name}");
+    }
+    // Otherwise: the labels, most significant first, each word capitalised.
+    let mut name = String::from("AWSServiceRoleFor");
+    for label in short.rsplit('.') {
+        for word in label.split('-') {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                name.extend(first.to_uppercase());
+                name.push_str(chars.as_str());
+            }
+        }
+    }
+    name
+}
+
+fn valid_service_name(service: &str) -> bool {
+    service.strip_suffix(".amazonaws.com").is_some_and(|short| {
+        !short.is_empty()
+            && !short.starts_with('.')
+            && !short.ends_with('.')
+            && !short.contains("..")
+            && short
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    })
+}
+
+/// A random UUID (version 4), as AWS writes deletion task ids.
+fn new_uuid() -> ServiceResult<String> {
+    let mut bytes = [0u8; 16];
+    crate::random_bytes(&mut bytes)?;
+    if let Some(b) = bytes.get_mut(6) {
+        *b = (*b & 0x0f) | 0x40;
+    }
+    if let Some(b) = bytes.get_mut(8) {
+        *b = (*b & 0x3f) | 0x80;
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let part = |from: usize, to: usize| hex.get(from..to).unwrap_or_default();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        part(0, 8),
+        part(8, 12),
+        part(12, 16),
+        part(16, 20),
+        part(20, 32)
+    ))
+}
+
+/// `task/aws-service-role/<service>/<role name>/<uuid>` read back: (service, role name).
+fn parse_task_id(id: &str) -> Option<(&str, &str)> {
+    let rest = id.strip_prefix("task/aws-service-role/")?;
+    let mut parts = rest.split('/');
+    let (service, name, uuid) = (parts.next()?, parts.next()?, parts.next()?);
+    let uuid_ok = uuid.len() == 36 && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    (parts.next().is_none() && valid_service_name(service) && !name.is_empty() && uuid_ok)
+        .then_some((service, name))
+}
+
+/// A trust policy's size error names AWS's role quota rather than the generic policy size.
+fn trust_error(error: policy::PolicyError) -> ServiceError {
+    let mut error = ServiceError::from(error);
+    if error.code == "LimitExceeded" {
+        error.message = format!(
+            "Cannot exceed quota for ACLSizePerRole: {}",
+            PolicyKind::Trust.max_size()
+        );
+    }
+    error
+}
 
 impl Service {
+    /// Looks a role up for an operation, authorizing first: an unknown role is reported only
+    /// to callers allowed to act on that name, so existence does not leak.
+    async fn role_for(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<RoleRecord> {
+        match self.store.get_role(&caller.account_id, name).await {
+            Ok(role) => {
+                let arn = role_arn(&role.account_id, &role.path, &role.name);
+                self.allow(caller, action, &arn, extra).await?;
+                Ok(role)
+            }
+            Err(StoreError::NoSuchEntity { .. }) => {
+                self.allow(
+                    caller,
+                    action,
+                    &role_arn(&caller.account_id, "/", name),
+                    extra,
+                )
+                .await?;
+                Err(ServiceError::no_such_entity(format!(
+                    "The role with name {name} cannot be found."
+                )))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Looks an instance profile up for an operation, authorizing first (as [`Self::role_for`]).
+    async fn profile_for(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<InstanceProfileRecord> {
+        match self
+            .store
+            .get_instance_profile(&caller.account_id, name)
+            .await
+        {
+            Ok(profile) => {
+                let arn = profile_arn(&profile.account_id, &profile.path, &profile.name);
+                self.allow(caller, action, &arn, extra).await?;
+                Ok(profile)
+            }
+            Err(StoreError::NoSuchEntity { .. }) => {
+                self.allow(
+                    caller,
+                    action,
+                    &profile_arn(&caller.account_id, "/", name),
+                    extra,
+                )
+                .await?;
+                Err(ServiceError::no_such_entity(format!(
+                    "Instance Profile {name} cannot be found."
+                )))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Validates a trust policy: AWS's trust policy grammar, then every `AWS` principal must
+    /// exist (a user or role ARN names an existing user or role of this server).
+    async fn check_trust(&self, document: &str) -> ServiceResult<()> {
+        if serde_json::from_str::<serde_json::Value>(document).is_err() {
+            return Err(ServiceError::malformed_policy(
+                "This policy contains invalid Json",
+            ));
+        }
+        let parsed = policy::Policy::parse(document, PolicyKind::Trust).map_err(trust_error)?;
+        for statement in parsed.statements() {
+            let principals = match &statement.principal {
+                Some(PrincipalClause::Principal(p) | PrincipalClause::NotPrincipal(p)) => p,
+                None => continue,
+            };
+            let Principals::Map(map) = principals else {
+                continue;
+            };
+            for (kind, values) in map {
+                if *kind != PrincipalType::Aws {
+                    continue;
+                }
+                for value in values {
+                    if !self.principal_exists(value).await? {
+                        return Err(ServiceError::malformed_policy(format!(
+                            "Invalid principal in policy: \"AWS\":\"{value}\""
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn principal_exists(&self, value: &str) -> ServiceResult<bool> {
+        if value == "*" || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())) {
+            return Ok(true);
+        }
+        // Session ARNs (`arn:aws:sts::...`) name no stored entity; the parser checked their form.
+        let Some(rest) = value.strip_prefix("arn:aws:iam::") else {
+            return Ok(value.starts_with("arn:aws:sts::"));
+        };
+        let Some((account, resource)) = rest.split_once(':') else {
+            return Ok(false);
+        };
+        if resource == "root" {
+            // AWS accepts any account.
+            return Ok(true);
+        }
+        let Some((kind, path_and_name)) = resource.split_once('/') else {
+            return Ok(false);
+        };
+        let (path, name) = match path_and_name.rfind('/') {
+            Some(at) => (
+                format!("/{}", path_and_name.get(..=at).unwrap_or_default()),
+                path_and_name.get(at + 1..).unwrap_or_default(),
+            ),
+            None => ("/".to_owned(), path_and_name),
+        };
+        if name.is_empty() {
+            return Ok(false);
+        }
+        let found = match kind {
+            "user" => self.store.get_user(account, name).await.map(|u| u.path),
+            "role" => self.store.get_role(account, name).await.map(|r| r.path),
+            _ => return Ok(false),
+        };
+        match found {
+            Ok(stored_path) => Ok(stored_path == path),
+            Err(StoreError::NoSuchEntity { .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Runs one of [`OPERATIONS`].
     pub(super) async fn role_operation(
         &self,
         caller: &Caller,
         request: Request,
     ) -> ServiceResult<Response> {
-        let _ = caller;
-        #[expect(clippy::match_single_binding, reason = "arms arrive with the operations")]
         match request {
+            Request::CreateRole(_)
+            | Request::GetRole(_)
+            | Request::UpdateRole(_)
+            | Request::UpdateRoleDescription(_)
+            | Request::UpdateAssumeRolePolicy(_)
+            | Request::DeleteRole(_)
+            | Request::ListRoles(_)
+            | Request::TagRole(_)
+            | Request::UntagRole(_)
+            | Request::ListRoleTags(_) => self.role_crud(caller, request).await,
+            Request::CreateInstanceProfile(_)
+            | Request::GetInstanceProfile(_)
+            | Request::DeleteInstanceProfile(_)
+            | Request::ListInstanceProfiles(_)
+            | Request::ListInstanceProfilesForRole(_)
+            | Request::AddRoleToInstanceProfile(_)
+            | Request::RemoveRoleFromInstanceProfile(_)
+            | Request::TagInstanceProfile(_)
+            | Request::UntagInstanceProfile(_)
+            | Request::ListInstanceProfileTags(_) => {
+                self.instance_profile_operation(caller, request).await
+            }
+            Request::CreateServiceLinkedRole(_)
+            | Request::DeleteServiceLinkedRole(_)
+            | Request::GetServiceLinkedRoleDeletionStatus(_) => {
+                self.service_linked_operation(caller, request).await
+            }
+            other => self.role_policy_operation(caller, other).await,
+        }
+    }
+
+    /// Roles themselves: create, read, update, delete, list, tags.
+    async fn role_crud(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        let account = caller.account_id.clone();
+        match request {
+            Request::CreateRole(input) => {
+                let path = input.path.unwrap_or_else(|| "/".to_owned());
+                check_path(&path)?;
+                if path.starts_with(SERVICE_ROLE_PATH) {
+                    return Err(ServiceError::invalid_input(format!(
+                        "The path prefix {SERVICE_ROLE_PATH} is reserved for service-linked roles: use CreateServiceLinkedRole."
+                    )));
+                }
+                let tags = input.tags.unwrap_or_default();
+                check_tags(&tags)?;
+                let duration = max_session(input.max_session_duration)?;
+                let mut extra = tag_context(&tags);
+                if let Some(boundary) = &input.permissions_boundary {
+                    extra.extend(single("iam:PermissionsBoundary", boundary));
+                }
+                let arn = role_arn(&account, &path, &input.role_name);
+                self.allow(caller, "iam:CreateRole", &arn, extra).await?;
+                if !tags.is_empty() {
+                    self.allow(caller, "iam:TagRole", &arn, tag_context(&tags))
+                        .await?;
+                }
+                self.check_trust(&input.assume_role_policy_document).await?;
+                if let Some(boundary) = &input.permissions_boundary {
+                    self.attachable(caller, boundary).await?;
+                    managed_policy(&self.store, boundary, PolicyKind::Boundary).await?;
+                }
+                let role = self
+                    .store
+                    .create_role(&NewRole {
+                        account_id: account.clone(),
+                        role_id: new_unique_id(IdKind::Role)?,
+                        name: input.role_name,
+                        path,
+                        trust_policy: input.assume_role_policy_document,
+                        description: input.description.filter(|d| !d.is_empty()),
+                        max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
+                        permissions_boundary_arn: input.permissions_boundary,
+                        created_at: self.clock.seconds(),
+                    })
+                    .await?;
+                if !tags.is_empty() {
+                    self.store
+                        .tag_resource(&TagTarget::Role(role.role_id.clone()), &store_tags(&tags))
+                        .await?;
+                }
+                let tags = (!tags.is_empty()).then_some(tags);
+                Ok(Response::CreateRole(CreateRoleResponse {
+                    role: role_view(&role, tags, false),
+                }))
+            }
+            Request::GetRole(input) => {
+                let role = self
+                    .role_for(caller, "iam:GetRole", &input.role_name, Vec::new())
+                    .await?;
+                let tags = wire_tags(
+                    self.store
+                        .list_tags(&TagTarget::Role(role.role_id.clone()))
+                        .await?,
+                );
+                Ok(Response::GetRole(GetRoleResponse {
+                    role: role_view(&role, (!tags.is_empty()).then_some(tags), true),
+                }))
+            }
+            Request::UpdateRole(input) => {
+                let duration = max_session(input.max_session_duration)?;
+                self.role_for(caller, "iam:UpdateRole", &input.role_name, Vec::new())
+                    .await?;
+                self.store
+                    .update_role(
+                        &account,
+                        &input.role_name,
+                        &RoleUpdate {
+                            description: input.description,
+                            max_session_duration: duration,
+                        },
+                    )
+                    .await?;
+                Ok(Response::UpdateRole(UpdateRoleResponse {}))
+            }
+            Request::UpdateRoleDescription(input) => {
+                self.role_for(
+                    caller,
+                    "iam:UpdateRoleDescription",
+                    &input.role_name,
+                    Vec::new(),
+                )
+                .await?;
+                let role = self
+                    .store
+                    .update_role(
+                        &account,
+                        &input.role_name,
+                        &RoleUpdate {
+                            description: Some(input.description),
+                            max_session_duration: None,
+                        },
+                    )
+                    .await?;
+                Ok(Response::UpdateRoleDescription(
+                    UpdateRoleDescriptionResponse {
+                        role: Some(role_view(&role, None, false)),
+                    },
+                ))
+            }
+            Request::UpdateAssumeRolePolicy(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:UpdateAssumeRolePolicy",
+                        &input.role_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                modifiable(&role)?;
+                self.check_trust(&input.policy_document).await?;
+                self.store
+                    .update_role_trust_policy(&account, &input.role_name, &input.policy_document)
+                    .await?;
+                Ok(Response::UpdateAssumeRolePolicy)
+            }
+            Request::DeleteRole(input) => {
+                let role = self
+                    .role_for(caller, "iam:DeleteRole", &input.role_name, Vec::new())
+                    .await?;
+                modifiable(&role)?;
+                self.store.delete_role(&account, &input.role_name).await?;
+                Ok(Response::DeleteRole)
+            }
+            Request::ListRoles(input) => {
+                self.allow(
+                    caller,
+                    "iam:ListRoles",
+                    &role_arn(&account, "/", ""),
+                    Vec::new(),
+                )
+                .await?;
+                let Page { items, next_marker } = self
+                    .store
+                    .list_roles(
+                        &account,
+                        &list_options(input.path_prefix, input.marker, input.max_items),
+                    )
+                    .await?;
+                Ok(Response::ListRoles(ListRolesResponse {
+                    roles: items.iter().map(|r| role_view(r, None, false)).collect(),
+                    is_truncated: Some(next_marker.is_some()),
+                    marker: next_marker,
+                }))
+            }
+            Request::TagRole(input) => {
+                check_tags(&input.tags)?;
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:TagRole",
+                        &input.role_name,
+                        tag_context(&input.tags),
+                    )
+                    .await?;
+                self.store
+                    .tag_resource(&TagTarget::Role(role.role_id), &store_tags(&input.tags))
+                    .await?;
+                Ok(Response::TagRole)
+            }
+            Request::UntagRole(input) => {
+                let extra = vec![(
+                    "aws:TagKeys".to_owned(),
+                    ContextValue::Multi(input.tag_keys.clone()),
+                )];
+                let role = self
+                    .role_for(caller, "iam:UntagRole", &input.role_name, extra)
+                    .await?;
+                self.store
+                    .untag_resource(&TagTarget::Role(role.role_id), &input.tag_keys)
+                    .await?;
+                Ok(Response::UntagRole)
+            }
+            Request::ListRoleTags(input) => {
+                let role = self
+                    .role_for(caller, "iam:ListRoleTags", &input.role_name, Vec::new())
+                    .await?;
+                let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
+                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListRoleTags(ListRoleTagsResponse {
+                    tags,
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                }))
+            }
+            other => Err(ServiceError::not_implemented(other.operation().name())),
+        }
+    }
+
+    /// Role inline and attached policies and permissions boundaries.
+    async fn role_policy_operation(
+        &self,
+        caller: &Caller,
+        request: Request,
+    ) -> ServiceResult<Response> {
+        let account = caller.account_id.clone();
+        match request {
+            Request::PutRolePolicy(input) => {
+                let role = self
+                    .role_for(caller, "iam:PutRolePolicy", &input.role_name, Vec::new())
+                    .await?;
+                modifiable(&role)?;
+                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+                let owner = store::Principal::role(&role.role_id);
+                let others: usize = self
+                    .store
+                    .list_inline_policies(&owner)
+                    .await?
+                    .iter()
+                    .filter(|(name, _)| *name != input.policy_name)
+                    .map(|(_, doc)| non_whitespace(doc))
+                    .sum();
+                if others + non_whitespace(&input.policy_document) > ROLE_INLINE_POLICY_TOTAL {
+                    return Err(ServiceError::limit_exceeded(format!(
+                        "Maximum policy size of {ROLE_INLINE_POLICY_TOTAL} bytes exceeded for role {}",
+                        role.name
+                    )));
+                }
+                self.store
+                    .put_inline_policy(&owner, &input.policy_name, &input.policy_document)
+                    .await?;
+                Ok(Response::PutRolePolicy)
+            }
+            Request::GetRolePolicy(input) => {
+                let role = self
+                    .role_for(caller, "iam:GetRolePolicy", &input.role_name, Vec::new())
+                    .await?;
+                let document = self
+                    .store
+                    .get_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
+                    .await?;
+                Ok(Response::GetRolePolicy(GetRolePolicyResponse {
+                    role_name: role.name,
+                    policy_name: input.policy_name,
+                    policy_document: uri_encode(&document),
+                }))
+            }
+            Request::DeleteRolePolicy(input) => {
+                let role = self
+                    .role_for(caller, "iam:DeleteRolePolicy", &input.role_name, Vec::new())
+                    .await?;
+                modifiable(&role)?;
+                self.store
+                    .delete_inline_policy(
+                        &store::Principal::role(&role.role_id),
+                        &input.policy_name,
+                    )
+                    .await?;
+                Ok(Response::DeleteRolePolicy)
+            }
+            Request::ListRolePolicies(input) => {
+                let role = self
+                    .role_for(caller, "iam:ListRolePolicies", &input.role_name, Vec::new())
+                    .await?;
+                let names: Vec<String> = self
+                    .store
+                    .list_inline_policies(&store::Principal::role(&role.role_id))
+                    .await?
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                let (page, marker) = page_of(&names, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListRolePolicies(ListRolePoliciesResponse {
+                    policy_names: page,
+                    is_truncated: Some(marker.is_some()),
+                    marker,
+                }))
+            }
+            Request::AttachRolePolicy(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:AttachRolePolicy",
+                        &input.role_name,
+                        single("iam:PolicyARN", &input.policy_arn),
+                    )
+                    .await?;
+                modifiable(&role)?;
+                self.attachable(caller, &input.policy_arn).await?;
+                self.store
+                    .attach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
+                    .await?;
+                Ok(Response::AttachRolePolicy)
+            }
+            Request::DetachRolePolicy(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:DetachRolePolicy",
+                        &input.role_name,
+                        single("iam:PolicyARN", &input.policy_arn),
+                    )
+                    .await?;
+                modifiable(&role)?;
+                self.store
+                    .detach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
+                    .await?;
+                Ok(Response::DetachRolePolicy)
+            }
+            Request::ListAttachedRolePolicies(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:ListAttachedRolePolicies",
+                        &input.role_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                let arns = self
+                    .store
+                    .list_attached_policies(&store::Principal::role(&role.role_id))
+                    .await?;
+                let attached: Vec<AttachedPolicy> = arns
+                    .into_iter()
+                    .filter(|arn| {
+                        input
+                            .path_prefix
+                            .as_deref()
+                            .is_none_or(|prefix| policy_path(arn).starts_with(prefix))
+                    })
+                    .map(|arn| AttachedPolicy {
+                        policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
+                        policy_arn: Some(arn),
+                    })
+                    .collect();
+                let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListAttachedRolePolicies(
+                    ListAttachedRolePoliciesResponse {
+                        attached_policies: Some(page),
+                        is_truncated: Some(marker.is_some()),
+                        marker,
+                    },
+                ))
+            }
+            Request::PutRolePermissionsBoundary(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:PutRolePermissionsBoundary",
+                        &input.role_name,
+                        single("iam:PermissionsBoundary", &input.permissions_boundary),
+                    )
+                    .await?;
+                modifiable(&role)?;
+                self.attachable(caller, &input.permissions_boundary).await?;
+                // Validate that it can serve as a boundary before storing the reference.
+                managed_policy(
+                    &self.store,
+                    &input.permissions_boundary,
+                    PolicyKind::Boundary,
+                )
+                .await?;
+                self.store
+                    .set_role_permissions_boundary(
+                        &account,
+                        &input.role_name,
+                        Some(&input.permissions_boundary),
+                    )
+                    .await?;
+                Ok(Response::PutRolePermissionsBoundary)
+            }
+            Request::DeleteRolePermissionsBoundary(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:DeleteRolePermissionsBoundary",
+                        &input.role_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                modifiable(&role)?;
+                self.store
+                    .set_role_permissions_boundary(&account, &input.role_name, None)
+                    .await?;
+                Ok(Response::DeleteRolePermissionsBoundary)
+            }
+            other => Err(ServiceError::not_implemented(other.operation().name())),
+        }
+    }
+
+    /// Instance profiles, their role and their tags.
+    async fn instance_profile_operation(
+        &self,
+        caller: &Caller,
+        request: Request,
+    ) -> ServiceResult<Response> {
+        let account = caller.account_id.clone();
+        match request {
+            Request::CreateInstanceProfile(input) => {
+                let path = input.path.unwrap_or_else(|| "/".to_owned());
+                check_path(&path)?;
+                let tags = input.tags.unwrap_or_default();
+                check_tags(&tags)?;
+                let arn = profile_arn(&account, &path, &input.instance_profile_name);
+                self.allow(
+                    caller,
+                    "iam:CreateInstanceProfile",
+                    &arn,
+                    tag_context(&tags),
+                )
+                .await?;
+                if !tags.is_empty() {
+                    self.allow(caller, "iam:TagInstanceProfile", &arn, tag_context(&tags))
+                        .await?;
+                }
+                let profile = self
+                    .store
+                    .create_instance_profile(&NewInstanceProfile {
+                        account_id: account,
+                        instance_profile_id: new_unique_id(IdKind::InstanceProfile)?,
+                        name: input.instance_profile_name,
+                        path,
+                        tags: store_tags(&tags),
+                        created_at: self.clock.seconds(),
+                    })
+                    .await?;
+                let tags = (!tags.is_empty()).then_some(tags);
+                Ok(Response::CreateInstanceProfile(
+                    CreateInstanceProfileResponse {
+                        instance_profile: profile_view(&profile, tags),
+                    },
+                ))
+            }
+            Request::GetInstanceProfile(input) => {
+                let profile = self
+                    .profile_for(
+                        caller,
+                        "iam:GetInstanceProfile",
+                        &input.instance_profile_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                let tags = wire_tags(
+                    self.store
+                        .list_instance_profile_tags(&account, &profile.name)
+                        .await?,
+                );
+                Ok(Response::GetInstanceProfile(GetInstanceProfileResponse {
+                    instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
+                }))
+            }
+            Request::DeleteInstanceProfile(input) => {
+                self.profile_for(
+                    caller,
+                    "iam:DeleteInstanceProfile",
+                    &input.instance_profile_name,
+                    Vec::new(),
+                )
+                .await?;
+                self.store
+                    .delete_instance_profile(&account, &input.instance_profile_name)
+                    .await?;
+                Ok(Response::DeleteInstanceProfile)
+            }
+            Request::ListInstanceProfiles(input) => {
+                self.allow(
+                    caller,
+                    "iam:ListInstanceProfiles",
+                    &profile_arn(&account, "/", ""),
+                    Vec::new(),
+                )
+                .await?;
+                let Page { items, next_marker } = self
+                    .store
+                    .list_instance_profiles(
+                        &account,
+                        &list_options(input.path_prefix, input.marker, input.max_items),
+                    )
+                    .await?;
+                Ok(Response::ListInstanceProfiles(
+                    ListInstanceProfilesResponse {
+                        instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
+                        is_truncated: Some(next_marker.is_some()),
+                        marker: next_marker,
+                    },
+                ))
+            }
+            Request::ListInstanceProfilesForRole(input) => {
+                self.role_for(
+                    caller,
+                    "iam:ListInstanceProfilesForRole",
+                    &input.role_name,
+                    Vec::new(),
+                )
+                .await?;
+                let options = ListOptions {
+                    path_prefix: None,
+                    ..list_options(None, input.marker, input.max_items)
+                };
+                let Page { items, next_marker } = self
+                    .store
+                    .list_instance_profiles_for_role(&account, &input.role_name, &options)
+                    .await?;
+                Ok(Response::ListInstanceProfilesForRole(
+                    ListInstanceProfilesForRoleResponse {
+                        instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
+                        is_truncated: Some(next_marker.is_some()),
+                        marker: next_marker,
+                    },
+                ))
+            }
+            Request::AddRoleToInstanceProfile(input) => {
+                self.profile_for(
+                    caller,
+                    "iam:AddRoleToInstanceProfile",
+                    &input.instance_profile_name,
+                    Vec::new(),
+                )
+                .await?;
+                // The role goes to EC2 with the profile: the caller must be allowed to pass it.
+                self.role_for(
+                    caller,
+                    "iam:PassRole",
+                    &input.role_name,
+                    single("iam:PassedToService", EC2_SERVICE),
+                )
+                .await?;
+                self.store
+                    .add_role_to_instance_profile(
+                        &account,
+                        &input.instance_profile_name,
+                        &input.role_name,
+                    )
+                    .await?;
+                Ok(Response::AddRoleToInstanceProfile)
+            }
+            Request::RemoveRoleFromInstanceProfile(input) => {
+                self.profile_for(
+                    caller,
+                    "iam:RemoveRoleFromInstanceProfile",
+                    &input.instance_profile_name,
+                    Vec::new(),
+                )
+                .await?;
+                self.store
+                    .remove_role_from_instance_profile(
+                        &account,
+                        &input.instance_profile_name,
+                        &input.role_name,
+                    )
+                    .await?;
+                Ok(Response::RemoveRoleFromInstanceProfile)
+            }
+            Request::TagInstanceProfile(input) => {
+                check_tags(&input.tags)?;
+                let profile = self
+                    .profile_for(
+                        caller,
+                        "iam:TagInstanceProfile",
+                        &input.instance_profile_name,
+                        tag_context(&input.tags),
+                    )
+                    .await?;
+                self.store
+                    .tag_instance_profile(&account, &profile.name, &store_tags(&input.tags))
+                    .await?;
+                Ok(Response::TagInstanceProfile)
+            }
+            Request::UntagInstanceProfile(input) => {
+                let extra = vec![(
+                    "aws:TagKeys".to_owned(),
+                    ContextValue::Multi(input.tag_keys.clone()),
+                )];
+                let profile = self
+                    .profile_for(
+                        caller,
+                        "iam:UntagInstanceProfile",
+                        &input.instance_profile_name,
+                        extra,
+                    )
+                    .await?;
+                self.store
+                    .untag_instance_profile(&account, &profile.name, &input.tag_keys)
+                    .await?;
+                Ok(Response::UntagInstanceProfile)
+            }
+            Request::ListInstanceProfileTags(input) => {
+                let profile = self
+                    .profile_for(
+                        caller,
+                        "iam:ListInstanceProfileTags",
+                        &input.instance_profile_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                let tags = wire_tags(
+                    self.store
+                        .list_instance_profile_tags(&account, &profile.name)
+                        .await?,
+                );
+                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                Ok(Response::ListInstanceProfileTags(
+                    ListInstanceProfileTagsResponse {
+                        tags,
+                        is_truncated: Some(marker.is_some()),
+                        marker,
+                    },
+                ))
+            }
+            other => Err(ServiceError::not_implemented(other.operation().name())),
+        }
+    }
+
+    /// Service-linked roles: created for a service, deleted through a deletion task.
+    async fn service_linked_operation(
+        &self,
+        caller: &Caller,
+        request: Request,
+    ) -> ServiceResult<Response> {
+        let account = caller.account_id.clone();
+        match request {
+            Request::CreateServiceLinkedRole(input) => {
+                let service = input.aws_service_name;
+                if !valid_service_name(&service) {
+                    return Err(ServiceError::invalid_input(format!(
+                        "Service name {service} is not a valid AWS service principal."
+                    )));
+                }
+                let mut name = service_role_name(&service);
+                if let Some(suffix) = input.custom_suffix.filter(|s| !s.is_empty()) {
+                    name = format!("{name}_{suffix}");
+                }
+                if name.len() > 64 {
+                    return Err(ServiceError::invalid_input(format!(
+                        "Service role name {name} is longer than 64 characters, please try a shorter suffix."
+                    )));
+                }
+                let path = format!("{SERVICE_ROLE_PATH}{service}/");
+                let arn = role_arn(&account, &path, &name);
+                self.allow(
+                    caller,
+                    "iam:CreateServiceLinkedRole",
+                    &arn,
+                    single("iam:AWSServiceName", &service),
+                )
+                .await?;
+                let trust = format!(
+                    "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":[\"{service}\"]}},\"Action\":[\"sts:AssumeRole\"]}}]}}"
+                );
+                let created = self
+                    .store
+                    .create_role(&NewRole {
+                        account_id: account,
+                        role_id: new_unique_id(IdKind::Role)?,
+                        name: name.clone(),
+                        path,
+                        trust_policy: trust,
+                        description: input.description.filter(|d| !d.is_empty()),
+                        max_session_duration: DEFAULT_MAX_SESSION,
+                        permissions_boundary_arn: None,
+                        created_at: self.clock.seconds(),
+                    })
+                    .await;
+                let role = match created {
+                    Ok(role) => role,
+                    Err(StoreError::EntityAlreadyExists { .. }) => {
+                        return Err(ServiceError::invalid_input(format!(
+                            "Service role name {name} has been taken in this account, please try a different suffix."
+                        )));
+                    }
+                    Err(other) => return Err(other.into()),
+                };
+                Ok(Response::CreateServiceLinkedRole(
+                    CreateServiceLinkedRoleResponse {
+                        role: Some(role_view(&role, None, false)),
+                    },
+                ))
+            }
+            Request::DeleteServiceLinkedRole(input) => {
+                let role = self
+                    .role_for(
+                        caller,
+                        "iam:DeleteServiceLinkedRole",
+                        &input.role_name,
+                        Vec::new(),
+                    )
+                    .await?;
+                let Some(service) = role
+                    .path
+                    .strip_prefix(SERVICE_ROLE_PATH)
+                    .and_then(|rest| rest.strip_suffix('/'))
+                    .filter(|s| !s.is_empty() && !s.contains('/'))
+                else {
+                    return Err(ServiceError::invalid_input(format!(
+                        "Role {} is not a service-linked role: delete it with DeleteRole.",
+                        role.name
+                    )));
+                };
+                // The deletion task removes what the service put on the role, then the role;
+                // AWS runs it in the background, here it is done by the time we answer.
+                let owner = store::Principal::role(&role.role_id);
+                for (policy_name, _) in self.store.list_inline_policies(&owner).await? {
+                    self.store
+                        .delete_inline_policy(&owner, &policy_name)
+                        .await?;
+                }
+                for arn in self.store.list_attached_policies(&owner).await? {
+                    self.store.detach_policy(&owner, &arn).await?;
+                }
+                self.store.delete_role(&account, &role.name).await?;
+                Ok(Response::DeleteServiceLinkedRole(
+                    DeleteServiceLinkedRoleResponse {
+                        deletion_task_id: format!(
+                            "task{SERVICE_ROLE_PATH}{service}/{}/{}",
+                            role.name,
+                            new_uuid()?
+                        ),
+                    },
+                ))
+            }
+            Request::GetServiceLinkedRoleDeletionStatus(input) => {
+                let unknown = || {
+                    ServiceError::no_such_entity(format!(
+                        "Deletion task {} cannot be found.",
+                        input.deletion_task_id
+                    ))
+                };
+                let (service, name) = parse_task_id(&input.deletion_task_id).ok_or_else(unknown)?;
+                let path = format!("{SERVICE_ROLE_PATH}{service}/");
+                self.allow(
+                    caller,
+                    "iam:GetServiceLinkedRoleDeletionStatus",
+                    &role_arn(&account, &path, name),
+                    Vec::new(),
+                )
+                .await?;
+                // Deletion is synchronous here, so a task for a role that is gone succeeded;
+                // one for a role still present was never started by this server.
+                match self.store.get_role(&account, name).await {
+                    Err(StoreError::NoSuchEntity { .. }) => {
+                        Ok(Response::GetServiceLinkedRoleDeletionStatus(
+                            GetServiceLinkedRoleDeletionStatusResponse {
+                                status: DeletionTaskStatusType::Succeeded,
+                                reason: None,
+                            },
+                        ))
+                    }
+                    Ok(_) => Err(unknown()),
+                    Err(other) => Err(other.into()),
+                }
+            }
             other => Err(ServiceError::not_implemented(other.operation().name())),
         }
     }
