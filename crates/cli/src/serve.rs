@@ -88,6 +88,19 @@ pub struct RevokeSessionsArgs {
     role_name: String,
 }
 
+/// Creates the data directory, accessible to its owner only.
+fn create_private_dir(path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path)
+        .with_context(|| format!("cannot create the data directory `{}`", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict `{}` to its owner", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes `contents` to `path`, readable and writable by the owner only.
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -111,12 +124,7 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
         (_, true) => "sqlite::memory:".to_owned(),
         (Some(url), false) => url.clone(),
         (None, false) => {
-            std::fs::create_dir_all(&storage.data_dir).with_context(|| {
-                format!(
-                    "cannot create the data directory `{}`",
-                    storage.data_dir.display()
-                )
-            })?;
+            create_private_dir(&storage.data_dir)?;
             format!(
                 "sqlite://{}?mode=rwc",
                 storage.data_dir.join("castellan.db").display()
@@ -131,7 +139,7 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
             .context("--master-key / CASTELLAN_MASTER_KEY must be 64 hexadecimal digits")?,
         (None, true) => MasterKey::generate()?,
         (None, false) => {
-            std::fs::create_dir_all(&storage.data_dir)?;
+            create_private_dir(&storage.data_dir)?;
             let path = storage.data_dir.join("master.key");
             match std::fs::read_to_string(&path) {
                 Ok(text) => MasterKey::from_hex(&text).with_context(|| {
