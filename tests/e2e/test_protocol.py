@@ -78,13 +78,41 @@ def test_unknown_key_is_invalid_client_token_id(server):
     assert error_of(e)[:2] == ("InvalidClientTokenId", 403)
 
 
+# Operations that take no required input, in roughly the order they are likely to be built;
+# the test needs at least one of them still unbuilt when it runs.
+NOT_YET_CANDIDATES = [
+    "list_virtual_mfa_devices",
+    "list_saml_providers",
+    "list_open_id_connect_providers",
+    "list_server_certificates",
+    "get_credential_report",
+    "list_signing_certificates",
+    "list_ssh_public_keys",
+    "list_service_specific_credentials",
+    "list_mfa_devices",
+    "list_instance_profiles",
+    "list_roles",
+]
+
+
 def test_operation_not_built_is_not_implemented(server):
-    with pytest.raises(ClientError) as e:
-        server.iam().list_roles()
-    code, status, message = error_of(e)
-    assert (code, status) == ("NotImplemented", 501)
-    assert "ListRoles" in message
-    done = server.aws("iam", "list-roles", check=False)
+    iam = server.iam()
+    unbuilt = []
+    for name in NOT_YET_CANDIDATES:
+        try:
+            getattr(iam, name)()
+        except ClientError as e:
+            error = e.response["Error"]
+            code, status, message = error["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"], error["Message"]
+            if code == "NoSuchEntity":
+                continue  # built (e.g. no credential report yet)
+            operation = iam.meta.method_to_api_mapping[name]
+            assert (code, status, message) == ("NotImplemented", 501, f"Castellan does not implement {operation} yet.")
+            unbuilt.append(name)
+    assert unbuilt, "every candidate is built now: add an operation that is not to NOT_YET_CANDIDATES"
+    # The aws CLI reports it as an error too.
+    command = unbuilt[0].replace("_", "-")
+    done = server.aws("iam", command, check=False)
     assert done.returncode != 0 and "NotImplemented" in done.stderr
 
 
