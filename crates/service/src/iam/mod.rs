@@ -148,6 +148,29 @@ impl Service {
         .await
     }
 
+    /// `aws:ResourceTag/k` and `iam:ResourceTag/k` for the tags of the entity acted on.
+    pub(crate) async fn resource_tags(
+        &self,
+        target: store::TagTarget,
+    ) -> ServiceResult<Vec<(String, ContextValue)>> {
+        let tags = self.store.list_tags(&target).await?;
+        Ok(tags
+            .into_iter()
+            .flat_map(|tag| {
+                [
+                    (
+                        format!("aws:ResourceTag/{}", tag.key),
+                        ContextValue::Single(tag.value.clone()),
+                    ),
+                    (
+                        format!("iam:ResourceTag/{}", tag.key),
+                        ContextValue::Single(tag.value),
+                    ),
+                ]
+            })
+            .collect())
+    }
+
     /// Looks a user up for an operation, authorizing first: an unknown user is reported only
     /// to callers allowed to act on that name, so existence does not leak.
     pub(crate) async fn user_for(
@@ -160,6 +183,11 @@ impl Service {
         match self.store.get_user(&caller.account_id, name).await {
             Ok(user) => {
                 let arn = user_arn(&user.account_id, &user.path, &user.name);
+                let mut extra = extra;
+                extra.extend(
+                    self.resource_tags(store::TagTarget::User(user.user_id.clone()))
+                        .await?,
+                );
                 self.allow(caller, action, &arn, extra).await?;
                 Ok(user)
             }

@@ -322,6 +322,11 @@ impl Service {
         match self.store.get_role(&caller.account_id, name).await {
             Ok(role) => {
                 let arn = role_arn(&role.account_id, &role.path, &role.name);
+                let mut extra = extra;
+                extra.extend(
+                    self.resource_tags(store::TagTarget::Role(role.role_id.clone()))
+                        .await?,
+                );
                 self.allow(caller, action, &arn, extra).await?;
                 Ok(role)
             }
