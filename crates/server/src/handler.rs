@@ -310,7 +310,7 @@ async fn handle(
             return Err(fail(
                 "InvalidClientTokenId",
                 403,
-                "The security token included in the request is invalid.".to_owned(),
+                "The security token included in the request is invalid".to_owned(),
             ));
         }
     }
