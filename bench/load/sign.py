@@ -10,14 +10,16 @@ import botocore.awsrequest
 import botocore.credentials
 
 endpoint, key_id, secret, body, out = sys.argv[1:6]
+service = sys.argv[6] if len(sys.argv) > 6 else "iam"
+token = sys.argv[7] if len(sys.argv) > 7 else None
 request = botocore.awsrequest.AWSRequest(
     method="POST",
     url=endpoint + "/",
     data=body,
     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
 )
-credentials = botocore.credentials.Credentials(key_id, secret)
-botocore.auth.SigV4Auth(credentials, "iam", "us-east-1").add_auth(request)
+credentials = botocore.credentials.Credentials(key_id, secret, token)
+botocore.auth.SigV4Auth(credentials, service, "us-east-1").add_auth(request)
 prepared = request.prepare()
 with open(out, "w") as lua:
     lua.write('wrk.method = "POST"\n')

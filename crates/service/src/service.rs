@@ -101,6 +101,7 @@ struct Caches {
     revision: AtomicI64,
     keys: RwLock<HashMap<String, Arc<KeyEntry>>>,
     users: RwLock<HashMap<String, Arc<store::UserRecord>>>,
+    roles: RwLock<HashMap<String, Arc<store::RoleRecord>>>,
     policies: PolicyCache,
     /// When each key's use was last written (kept across cache clears: it is not state).
     key_use_written: RwLock<HashMap<String, i64>>,
@@ -113,6 +114,9 @@ impl Caches {
         }
         if let Ok(mut users) = self.users.write() {
             users.clear();
+        }
+        if let Ok(mut roles) = self.roles.write() {
+            roles.clear();
         }
         self.policies.clear();
     }
@@ -224,7 +228,26 @@ impl Service {
         })
     }
 
-    async fn cached_user(&self, user_id: &str) -> ServiceResult<Arc<store::UserRecord>> {
+    /// A role by id, from the cache while nothing changed.
+    pub(crate) async fn cached_role(&self, role_id: &str) -> ServiceResult<Arc<store::RoleRecord>> {
+        if let Some(role) = self
+            .caches
+            .roles
+            .read()
+            .ok()
+            .and_then(|roles| roles.get(role_id).cloned())
+        {
+            return Ok(role);
+        }
+        let role = Arc::new(self.store.get_role_by_id(role_id).await?);
+        if let Ok(mut roles) = self.caches.roles.write() {
+            roles.insert(role_id.to_owned(), Arc::clone(&role));
+        }
+        Ok(role)
+    }
+
+    /// A user by id, from the cache while nothing changed.
+    pub(crate) async fn cached_user(&self, user_id: &str) -> ServiceResult<Arc<store::UserRecord>> {
         if let Some(user) = self
             .caches
             .users

@@ -518,15 +518,15 @@ impl Service {
                 session_name,
                 ..
             } => Identity::RoleSession {
-                role: self.store.get_role_by_id(role_id).await?,
+                role: self.cached_role(role_id).await?.as_ref().clone(),
                 session_name: session_name.clone(),
             },
             SessionKind::User { user_id: None } => Identity::Root,
             SessionKind::User {
                 user_id: Some(user_id),
-            } => Identity::User(self.store.get_user_by_id(user_id).await?),
+            } => Identity::User(self.cached_user(user_id).await?.as_ref().clone()),
             SessionKind::Federated { name, user_id } => Identity::FederatedUser {
-                user: self.store.get_user_by_id(user_id).await?,
+                user: self.cached_user(user_id).await?.as_ref().clone(),
                 name: name.clone(),
             },
         };
