@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
+    /// Append an encoded authorization failure message to every AccessDenied, decodable with
+    /// sts:DecodeAuthorizationMessage (IAM's own messages carry none, hence off by default).
+    #[arg(long, env = "CASTELLAN_ENCODE_AUTHORIZATION_MESSAGES")]
+    encode_authorization_messages: bool,
 }
 
 /// `castellan account create`.
@@ -196,7 +200,9 @@ fn credentials_file(account_id: &str, key_id: &str, secret: &Secret) -> String {
 
 /// `castellan serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let service = open(&args.storage, args.ephemeral).await?;
+    let service = open(&args.storage, args.ephemeral)
+        .await?
+        .with_encoded_denials(args.encode_authorization_messages);
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,

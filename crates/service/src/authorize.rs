@@ -12,6 +12,7 @@ use store::{ListOptions, RoleRecord, Store, TagTarget, UserRecord};
 use crate::caller::{Caller, Identity, role_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
+use crate::seal::Sealer;
 use crate::session::Session;
 
 /// A user's or role's policies, compiled.
@@ -334,9 +335,14 @@ pub(crate) async fn caller_policies(
 /// Decides whether `caller` may perform `action` on `resource` (an ARN of the caller's
 /// account, or `*`), with `extra` context keys of the operation (`aws:RequestTag/...`,
 /// `iam:PolicyARN`, ...). The root user is never denied within its own account.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per service; a struct would only rename them"
+)]
 pub(crate) async fn authorize(
     store: &Store,
     cache: &PolicyCache,
+    encoder: Option<&Sealer>,
     caller: &Caller,
     now: SystemTime,
     action: &str,
@@ -381,5 +387,74 @@ pub(crate) async fn authorize(
             caller.arn()
         )
     });
-    Err(ServiceError::access_denied(message))
+    Err(ServiceError::access_denied(encode_denial(
+        encoder,
+        message,
+        caller,
+        &evaluation,
+        action,
+        resource,
+        &context,
+    )))
+}
+
+/// The binding of sealed authorization messages.
+const DENIAL_BINDING: &[u8] = b"castellan:authorization-message:v1";
+
+/// With `encoder`, appends AWS's "Encoded authorization failure message" to a denial: the
+/// decision's details sealed with the master key, readable through
+/// DecodeAuthorizationMessage by callers of the same account allowed to.
+pub(crate) fn encode_denial(
+    encoder: Option<&Sealer>,
+    message: String,
+    caller: &Caller,
+    evaluation: &policy::Evaluation,
+    action: &str,
+    resource: &str,
+    context: &Context,
+) -> String {
+    let Some(sealer) = encoder else {
+        return message;
+    };
+    let conditions: serde_json::Map<String, serde_json::Value> = context
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                ContextValue::Single(text) => serde_json::Value::from(text.clone()),
+                ContextValue::Multi(values) => serde_json::Value::from(values.clone()),
+            };
+            (key.to_owned(), value)
+        })
+        .collect();
+    let details = serde_json::json!({
+        "allowed": false,
+        "explicitDeny": evaluation.decision == policy::Decision::ExplicitDeny,
+        "decidedBy": evaluation.deciding.map(|d| d.policy_type.description()),
+        "account": caller.account_id,
+        "context": {
+            "principal": { "id": caller.user_id(), "arn": caller.arn() },
+            "action": action,
+            "resource": resource,
+            "conditions": conditions,
+        },
+    });
+    match sealer.seal(details.to_string().as_bytes(), DENIAL_BINDING) {
+        Ok(sealed) => format!(
+            "{message} Encoded authorization failure message: {}",
+            data_encoding::BASE64URL_NOPAD.encode(&sealed)
+        ),
+        Err(_) => message,
+    }
+}
+
+/// Opens an encoded authorization message: its JSON text and the account it belongs to.
+pub(crate) fn decode_denial(sealer: &Sealer, encoded: &str) -> Option<(String, String)> {
+    let sealed = data_encoding::BASE64URL_NOPAD
+        .decode(encoded.trim().as_bytes())
+        .ok()?;
+    let json = sealer.open(&sealed, DENIAL_BINDING).ok()?;
+    let text = String::from_utf8(json.to_vec()).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let account = value.get("account")?.as_str()?.to_owned();
+    Some((text, account))
 }

@@ -129,6 +129,8 @@ pub struct Service {
     pub(crate) sealer: Sealer,
     pub(crate) clock: Clock,
     caches: Arc<Caches>,
+    /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
+    encode_denials: bool,
 }
 
 impl Service {
@@ -142,7 +144,20 @@ impl Service {
                 revision: AtomicI64::new(-1),
                 ..Caches::default()
             }),
+            encode_denials: false,
         }
+    }
+
+    /// Makes denials carry an encoded authorization message that
+    /// `sts:DecodeAuthorizationMessage` reveals (AWS does this for some services; IAM's own
+    /// denials do not, hence off by default).
+    pub fn with_encoded_denials(mut self, encode: bool) -> Service {
+        self.encode_denials = encode;
+        self
+    }
+
+    pub(crate) fn denial_encoder(&self) -> Option<&Sealer> {
+        self.encode_denials.then_some(&self.sealer)
     }
 
     /// The store.

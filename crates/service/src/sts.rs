@@ -7,10 +7,10 @@ use std::sync::Arc;
 use policy::{ContextValue, Policies, Policy, PolicyKind, PolicySet, Request as PolicyRequest};
 use store::StoreError;
 use wire::sts::{
-    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, FederatedUser,
-    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetFederationTokenRequest,
-    GetFederationTokenResponse, GetSessionTokenRequest, GetSessionTokenResponse, Operation,
-    Request, Response,
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials,
+    DecodeAuthorizationMessageResponse, FederatedUser, GetAccessKeyInfoResponse,
+    GetCallerIdentityResponse, GetFederationTokenRequest, GetFederationTokenResponse,
+    GetSessionTokenRequest, GetSessionTokenResponse, Operation, Request, Response,
 };
 
 use crate::authorize::{base_context, caller_policies, managed_policy};
@@ -103,6 +103,24 @@ impl Service {
                 Ok(Response::GetAccessKeyInfo(GetAccessKeyInfoResponse {
                     account: Some(account),
                 }))
+            }
+            Request::DecodeAuthorizationMessage(input) => {
+                self.allow_sts(caller, "sts:DecodeAuthorizationMessage", "*")
+                    .await?;
+                match crate::authorize::decode_denial(&self.sealer, &input.encoded_message) {
+                    Some((text, account)) if account == caller.account_id => Ok(
+                        Response::DecodeAuthorizationMessage(DecodeAuthorizationMessageResponse {
+                            decoded_message: Some(text),
+                        }),
+                    ),
+                    _ => Err(ServiceError {
+                        code: "InvalidAuthorizationMessageException",
+                        status: 400,
+                        message:
+                            "The message is not a valid authorization message of this account."
+                                .to_owned(),
+                    }),
+                }
             }
             other => Err(ServiceError::not_implemented(other.operation().name())),
         }
@@ -325,7 +343,17 @@ impl Service {
                 let message = evaluation
                     .denial_message(&request)
                     .unwrap_or_else(|| access_denied(caller, action, &arn).message);
-                return Err(ServiceError::access_denied(message));
+                return Err(ServiceError::access_denied(
+                    crate::authorize::encode_denial(
+                        self.denial_encoder(),
+                        message,
+                        caller,
+                        &evaluation,
+                        action,
+                        &arn,
+                        &context,
+                    ),
+                ));
             }
         }
 
@@ -488,6 +516,7 @@ impl Service {
         crate::authorize::authorize(
             &self.store,
             self.policy_cache(),
+            self.denial_encoder(),
             caller,
             self.clock.now(),
             action,

@@ -510,3 +510,64 @@ async fn root_and_session_token_limits() {
         "AccessDenied"
     );
 }
+
+#[tokio::test]
+async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
+    let mut world = World::new().await;
+    world.service = world.service.clone().with_encoded_denials(true);
+    let bob = world.user(A, "bob", None).await;
+    let denied = list_users(&world, &bob).await.unwrap_err();
+    let (plain, encoded) = denied
+        .message
+        .split_once(" Encoded authorization failure message: ")
+        .expect("an encoded message");
+    assert!(plain.ends_with("because no identity-based policy allows the iam:ListUsers action"));
+    let decode = |caller: Caller, message: &str| {
+        let service = world.service.clone();
+        let message = message.to_owned();
+        async move {
+            service
+                .sts(
+                    &caller,
+                    Request::DecodeAuthorizationMessage(
+                        wire::sts::DecodeAuthorizationMessageRequest {
+                            encoded_message: message,
+                        },
+                    ),
+                )
+                .await
+        }
+    };
+    // Bob may not decode; a permitted user of the account may; another account may not.
+    assert_eq!(
+        decode(bob.clone(), encoded).await.unwrap_err().code,
+        "AccessDenied"
+    );
+    let auditor = world
+        .user(
+            A,
+            "auditor",
+            Some(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:DecodeAuthorizationMessage","Resource":"*"}}"#),
+        )
+        .await;
+    let Response::DecodeAuthorizationMessage(decoded) = decode(auditor, encoded).await.unwrap()
+    else {
+        panic!()
+    };
+    let decoded: serde_json::Value =
+        serde_json::from_str(&decoded.decoded_message.unwrap()).unwrap();
+    assert_eq!(decoded["context"]["action"], "iam:ListUsers");
+    assert_eq!(decoded["allowed"], false);
+    assert_eq!(
+        decoded["context"]["principal"]["arn"],
+        "arn:aws:iam::111111111111:user/bob"
+    );
+    assert_eq!(
+        decode(root(B), encoded).await.unwrap_err().code,
+        "InvalidAuthorizationMessageException"
+    );
+    assert_eq!(
+        decode(root(A), "garbage").await.unwrap_err().code,
+        "InvalidAuthorizationMessageException"
+    );
+}

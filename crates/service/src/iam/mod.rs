@@ -139,6 +139,7 @@ impl Service {
         authorize(
             &self.store,
             self.policy_cache(),
+            self.denial_encoder(),
             caller,
             self.clock.now(),
             action,
