@@ -481,12 +481,8 @@ def test_session_of_a_deleted_role_is_refused(server):
     as_iam, as_sts = session_client(server, "iam", credentials), session_client(server, "sts", credentials)
     for call in (as_iam.list_users, as_sts.get_caller_identity):
         code, status, message = failure(call)
-        assert 400 <= status < 500, (code, status, message)
-        # Left out, a server bug: the refusal is NoSuchEntity (404) "The role with name
-        # AROA... cannot be found." (the role id shown as a name), from
-        # Service::session_caller in crates/service/src/sts.rs passing the store's error
-        # through. Expected: a 403 refusal of the credentials, as for any unusable token:
-        #   assert (code, status) == ("InvalidClientTokenId", 403)
+        # The token no longer names anyone: refused like any unusable token.
+        assert (code, status) == ("InvalidClientTokenId", 403), message
 
 
 # GetSessionToken, GetFederationToken, GetCallerIdentity, GetAccessKeyInfo.
@@ -547,11 +543,10 @@ def test_caller_identity_and_access_key_info(server):
     assert server.sts(nobody).get_access_key_info(AccessKeyId=nobody.key_id)["Account"] == ACCOUNT_ID
     code, status, _ = failure(server.sts(nobody).get_access_key_info, AccessKeyId="AKIAUNKNOWNUNKNOWN00")
     assert status == 400, code
-    # Left out, a server bug: AWS documents GetAccessKeyInfo for ASIA (temporary) key ids
-    # too, but crates/service/src/sts.rs looks the id up only among stored long-term keys and
-    # answers InvalidInput "The access key ASIA... is not known to this server." for the key
-    # of a live session. Expected once fixed:
-    #   assert server.sts(nobody).get_access_key_info(AccessKeyId=<an AssumeRole AccessKeyId>)["Account"] == ACCOUNT_ID
+    # Temporary (ASIA) key ids name their account too, as AWS documents.
+    temporary = server.sts(nobody).get_session_token()["Credentials"]["AccessKeyId"]
+    assert temporary.startswith("ASIA")
+    assert server.sts(nobody).get_access_key_info(AccessKeyId=temporary)["Account"] == ACCOUNT_ID
 
 
 # The aws CLI's own role profiles.

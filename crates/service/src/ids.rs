@@ -56,6 +56,40 @@ pub fn new_access_key_id(temporary: bool) -> Result<String, RandomUnavailable> {
     Ok(format!("{prefix}{}", random_chars(BASE32, 16)?))
 }
 
+/// A temporary (`ASIA`) access key id that carries its account: 40 bits of the account
+/// number and 40 random bits, in 16 base32 characters, so GetAccessKeyInfo can name the
+/// account of any temporary key without a store (as AWS's key ids do).
+pub fn new_temporary_key_id(account_id: &str) -> Result<String, RandomUnavailable> {
+    let account: u64 = account_id.parse().unwrap_or_default();
+    let mut random = [0u8; 5];
+    random_bytes(&mut random)?;
+    let mut bytes = [0u8; 10];
+    for (slot, byte) in bytes.iter_mut().zip(account.to_be_bytes().iter().skip(3)) {
+        *slot = *byte;
+    }
+    for (slot, byte) in bytes.iter_mut().skip(5).zip(random) {
+        *slot = byte;
+    }
+    Ok(format!(
+        "ASIA{}",
+        data_encoding::BASE32_NOPAD.encode(&bytes)
+    ))
+}
+
+/// The account a temporary key id made by [`new_temporary_key_id`] carries.
+pub fn account_of_temporary_key(access_key_id: &str) -> Option<String> {
+    let encoded = access_key_id.strip_prefix("ASIA")?;
+    let bytes = data_encoding::BASE32_NOPAD
+        .decode(encoded.as_bytes())
+        .ok()?;
+    let mut account = [0u8; 8];
+    for (slot, byte) in account.iter_mut().skip(3).zip(bytes.get(..5)?) {
+        *slot = *byte;
+    }
+    let account = u64::from_be_bytes(account);
+    (account < 1_000_000_000_000).then(|| format!("{account:012}"))
+}
+
 /// A 40-character secret access key.
 pub fn new_secret_access_key() -> Result<Secret, RandomUnavailable> {
     random_chars(BASE64, 40).map(Secret::new)
@@ -89,6 +123,19 @@ mod tests {
         assert_eq!(key.len(), 20);
         assert!(key.starts_with("AKIA"));
         assert!(new_access_key_id(true).unwrap().starts_with("ASIA"));
+        let temporary = new_temporary_key_id("123456789012").unwrap();
+        assert_eq!(temporary.len(), 20);
+        assert!(temporary.starts_with("ASIA"));
+        assert!(temporary.bytes().skip(4).all(|b| BASE32.contains(&b)));
+        assert_eq!(
+            account_of_temporary_key(&temporary).as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            account_of_temporary_key(&new_temporary_key_id("000000000042").unwrap()).as_deref(),
+            Some("000000000042")
+        );
+        assert_eq!(account_of_temporary_key("AKIAABCDEFGHIJKLMNOP"), None);
         assert_eq!(new_secret_access_key().unwrap().expose().len(), 40);
         let account = new_account_id().unwrap();
         assert_eq!(account.len(), 12);

@@ -16,7 +16,7 @@ use wire::sts::{
 use crate::authorize::{base_context, caller_policies, managed_policy};
 use crate::caller::{Caller, Identity, role_arn};
 use crate::error::{ServiceError, ServiceResult};
-use crate::ids::{new_access_key_id, new_secret_access_key};
+use crate::ids::{account_of_temporary_key, new_secret_access_key, new_temporary_key_id};
 use crate::service::Service;
 use crate::session::{Session, SessionKind};
 
@@ -90,6 +90,11 @@ impl Service {
             Request::GetSessionToken(input) => self.get_session_token(caller, input).await,
             Request::GetFederationToken(input) => self.get_federation_token(caller, input).await,
             Request::GetAccessKeyInfo(input) => {
+                if let Some(account) = account_of_temporary_key(&input.access_key_id) {
+                    return Ok(Response::GetAccessKeyInfo(GetAccessKeyInfoResponse {
+                        account: Some(account),
+                    }));
+                }
                 let account = match self.store.get_access_key(&input.access_key_id).await {
                     Ok(key) => key.account_id,
                     Err(StoreError::NoSuchEntity { .. }) => {
@@ -359,7 +364,7 @@ impl Service {
 
         let now = self.clock.seconds();
         let session = Session {
-            access_key_id: new_access_key_id(true)?,
+            access_key_id: new_temporary_key_id(&role.account_id)?,
             secret: new_secret_access_key()?.expose().to_owned(),
             account_id: role.account_id.clone(),
             kind: SessionKind::Role {
@@ -428,7 +433,7 @@ impl Service {
         let duration = i64::from(input.duration_seconds.unwrap_or(default)).min(max);
         let now = self.clock.seconds();
         let session = Session {
-            access_key_id: new_access_key_id(true)?,
+            access_key_id: new_temporary_key_id(&caller.account_id)?,
             secret: new_secret_access_key()?.expose().to_owned(),
             account_id: caller.account_id.clone(),
             kind: SessionKind::User { user_id },
@@ -484,7 +489,7 @@ impl Service {
         let duration = i64::from(input.duration_seconds.unwrap_or(43_200)).min(max);
         let now = self.clock.seconds();
         let session = Session {
-            access_key_id: new_access_key_id(true)?,
+            access_key_id: new_temporary_key_id(&caller.account_id)?,
             secret: new_secret_access_key()?.expose().to_owned(),
             account_id: caller.account_id.clone(),
             kind: SessionKind::Federated {
@@ -541,7 +546,29 @@ impl Service {
         session: Arc<Session>,
         request: crate::caller::RequestInfo,
     ) -> ServiceResult<Caller> {
-        let identity = match &session.kind {
+        let identity = match self.session_identity(&session).await {
+            Ok(identity) => identity,
+            // The role or user behind the session is gone: the token no longer names anyone.
+            Err(error) if error.code == "NoSuchEntity" => {
+                return Err(ServiceError {
+                    code: "InvalidClientTokenId",
+                    status: 403,
+                    message: "The security token included in the request is invalid".to_owned(),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Caller {
+            account_id: session.account_id.clone(),
+            identity,
+            access_key_id: session.access_key_id.clone(),
+            request,
+            session: Some(session),
+        })
+    }
+
+    async fn session_identity(&self, session: &Session) -> ServiceResult<Identity> {
+        Ok(match &session.kind {
             SessionKind::Role {
                 role_id,
                 session_name,
@@ -558,13 +585,6 @@ impl Service {
                 user: self.cached_user(user_id).await?.as_ref().clone(),
                 name: name.clone(),
             },
-        };
-        Ok(Caller {
-            account_id: session.account_id.clone(),
-            identity,
-            access_key_id: session.access_key_id.clone(),
-            request,
-            session: Some(session),
         })
     }
 
