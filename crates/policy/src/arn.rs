@@ -96,15 +96,41 @@ pub(crate) enum ArnPattern {
     /// An ARN pattern: each of the six parts matched on its own, so a wildcard in the first
     /// five never crosses a colon.
     Parts(Box<[Template; 6]>),
+    /// The common case: the first five parts are literal (`arn:aws:s3:::`), compared as one
+    /// prefix, and only the resource part is a pattern.
+    LiteralHead {
+        /// The first five parts with their five colons.
+        head: Box<str>,
+        /// The resource part.
+        resource: Template,
+    },
 }
 
 impl ArnPattern {
     /// Compiles a pattern with `*`/`?` wildcards and, when `variables`, policy variables.
     pub(crate) fn compile(text: &str, variables: bool) -> ArnPattern {
         match split_pattern(text) {
-            Some(parts) => ArnPattern::Parts(Box::new(
-                parts.map(|part| Template::compile(part, true, variables)),
-            )),
+            Some(parts) => {
+                let templates = parts.map(|part| Template::compile(part, true, variables));
+                let [a, b, c, d, e, resource] = templates;
+                let head = [&a, &b, &c, &d, &e]
+                    .iter()
+                    // A literal holding a colon (text of `${..}` under Version 2008-10-17)
+                    // would shift the part boundaries: leave those to part-by-part matching.
+                    .map(|t| {
+                        t.as_literal()
+                            .filter(|l| !l.contains(':'))
+                            .map(|l| format!("{l}:"))
+                    })
+                    .collect::<Option<String>>();
+                match head {
+                    Some(head) => ArnPattern::LiteralHead {
+                        head: head.into_boxed_str(),
+                        resource,
+                    },
+                    None => ArnPattern::Parts(Box::new([a, b, c, d, e, resource])),
+                }
+            }
             None if text.starts_with("arn:") => ArnPattern::Malformed,
             None => ArnPattern::Whole(Template::compile(text, true, variables)),
         }
@@ -126,6 +152,14 @@ impl ArnPattern {
         match self {
             ArnPattern::Whole(template) => template.matches(text, context, false),
             ArnPattern::Malformed => Ok(false),
+            ArnPattern::LiteralHead { head, resource } => {
+                // The head holds exactly five colons and no wildcard, so a text that starts
+                // with it has its first five parts equal to the pattern's.
+                match (parts, text.strip_prefix(&**head)) {
+                    (Some(_), Some(rest)) => resource.matches(rest, context, false),
+                    _ => Ok(false),
+                }
+            }
             ArnPattern::Parts(patterns) => {
                 let Some(parts) = parts else {
                     return Ok(false);
