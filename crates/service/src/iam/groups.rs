@@ -3,15 +3,12 @@
 use policy::{ContextValue, PolicyKind};
 use store::{GroupRecord, NewGroup, Page, StoreError};
 use wire::iam::{
-    AttachedPolicy, CreateGroupResponse, GetGroupPolicyResponse, GetGroupResponse, Group,
+    CreateGroupResponse, GetGroupPolicyResponse, GetGroupResponse, Group,
     ListAttachedGroupPoliciesResponse, ListGroupPoliciesResponse, ListGroupsForUserResponse,
     ListGroupsResponse, Operation, Request, Response,
 };
 
-use super::{
-    check_path, list_options, non_whitespace, page_of, policy_path, timestamp, uri_encode,
-    user_view,
-};
+use super::{check_path, list_options, non_whitespace, page_of, timestamp, uri_encode, user_view};
 use crate::caller::{Caller, group_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
@@ -360,23 +357,12 @@ impl Service {
                         Vec::new(),
                     )
                     .await?;
-                let arns = self
-                    .store
-                    .list_attached_policies(&store::Principal::group(&group.group_id))
+                let attached = self
+                    .attached_policies(
+                        &store::Principal::group(&group.group_id),
+                        input.path_prefix.as_deref(),
+                    )
                     .await?;
-                let attached: Vec<AttachedPolicy> = arns
-                    .into_iter()
-                    .filter(|arn| {
-                        input
-                            .path_prefix
-                            .as_deref()
-                            .is_none_or(|prefix| policy_path(arn).starts_with(prefix))
-                    })
-                    .map(|arn| AttachedPolicy {
-                        policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
-                        policy_arn: Some(arn),
-                    })
-                    .collect();
                 let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
                 Ok(Response::ListAttachedGroupPolicies(
                     ListAttachedGroupPoliciesResponse {

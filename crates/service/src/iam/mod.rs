@@ -149,6 +149,26 @@ impl Service {
         .await
     }
 
+    /// The managed policies attached to `owner` as the ListAttached*Policies operations show
+    /// them, filtered by policy path.
+    pub(crate) async fn attached_policies(
+        &self,
+        owner: &store::Principal,
+        path_prefix: Option<&str>,
+    ) -> ServiceResult<Vec<wire::iam::AttachedPolicy>> {
+        Ok(self
+            .store
+            .list_attached_policies(owner)
+            .await?
+            .into_iter()
+            .filter(|arn| path_prefix.is_none_or(|prefix| policy_path(arn).starts_with(prefix)))
+            .map(|arn| wire::iam::AttachedPolicy {
+                policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
+                policy_arn: Some(arn),
+            })
+            .collect())
+    }
+
     /// `aws:ResourceTag/k` and `iam:ResourceTag/k` for the tags of the entity acted on.
     pub(crate) async fn resource_tags(
         &self,

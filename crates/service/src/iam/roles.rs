@@ -7,7 +7,7 @@ use store::{
     StoreError, Tag, TagTarget,
 };
 use wire::iam::{
-    AttachedPermissionsBoundary, AttachedPolicy, CreateInstanceProfileResponse, CreateRoleResponse,
+    AttachedPermissionsBoundary, CreateInstanceProfileResponse, CreateRoleResponse,
     CreateServiceLinkedRoleResponse, DeleteServiceLinkedRoleResponse, DeletionTaskStatusType,
     GetInstanceProfileResponse, GetRolePolicyResponse, GetRoleResponse,
     GetServiceLinkedRoleDeletionStatusResponse, InstanceProfile, ListAttachedRolePoliciesResponse,
@@ -18,8 +18,8 @@ use wire::iam::{
 };
 
 use super::{
-    check_path, check_tags, list_options, non_whitespace, page_of, policy_path, tag_context,
-    timestamp, uri_encode, wire_tags,
+    check_path, check_tags, list_options, non_whitespace, page_of, tag_context, timestamp,
+    uri_encode, wire_tags,
 };
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, role_arn};
@@ -807,23 +807,12 @@ impl Service {
                         Vec::new(),
                     )
                     .await?;
-                let arns = self
-                    .store
-                    .list_attached_policies(&store::Principal::role(&role.role_id))
+                let attached = self
+                    .attached_policies(
+                        &store::Principal::role(&role.role_id),
+                        input.path_prefix.as_deref(),
+                    )
                     .await?;
-                let attached: Vec<AttachedPolicy> = arns
-                    .into_iter()
-                    .filter(|arn| {
-                        input
-                            .path_prefix
-                            .as_deref()
-                            .is_none_or(|prefix| policy_path(arn).starts_with(prefix))
-                    })
-                    .map(|arn| AttachedPolicy {
-                        policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
-                        policy_arn: Some(arn),
-                    })
-                    .collect();
                 let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
                 Ok(Response::ListAttachedRolePolicies(
                     ListAttachedRolePoliciesResponse {

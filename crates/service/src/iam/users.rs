@@ -3,15 +3,15 @@
 use policy::{ContextValue, PolicyKind};
 use store::{AccessKeyStatus, NewUser, Page, StoreError, Tag, TagTarget, UserRecord};
 use wire::iam::{
-    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, AttachedPolicy, CreateAccessKeyResponse,
-    CreateUserResponse, GetAccessKeyLastUsedResponse, GetUserPolicyResponse, GetUserResponse,
-    ListAccessKeysResponse, ListAttachedUserPoliciesResponse, ListUserPoliciesResponse,
-    ListUserTagsResponse, ListUsersResponse, Operation, Request, Response, StatusType, User,
+    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyResponse, CreateUserResponse,
+    GetAccessKeyLastUsedResponse, GetUserPolicyResponse, GetUserResponse, ListAccessKeysResponse,
+    ListAttachedUserPoliciesResponse, ListUserPoliciesResponse, ListUserTagsResponse,
+    ListUsersResponse, Operation, Request, Response, StatusType, User,
 };
 
 use super::{
-    check_path, check_tags, list_options, non_whitespace, page_of, policy_path, tag_context,
-    timestamp, uri_encode, user_view, wire_tags,
+    check_path, check_tags, list_options, non_whitespace, page_of, tag_context, timestamp,
+    uri_encode, user_view, wire_tags,
 };
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, user_arn};
@@ -449,23 +449,12 @@ impl Service {
                         Vec::new(),
                     )
                     .await?;
-                let arns = self
-                    .store
-                    .list_attached_policies(&store::Principal::user(&user.user_id))
+                let attached = self
+                    .attached_policies(
+                        &store::Principal::user(&user.user_id),
+                        input.path_prefix.as_deref(),
+                    )
                     .await?;
-                let attached: Vec<AttachedPolicy> = arns
-                    .into_iter()
-                    .filter(|arn| {
-                        input
-                            .path_prefix
-                            .as_deref()
-                            .is_none_or(|prefix| policy_path(arn).starts_with(prefix))
-                    })
-                    .map(|arn| AttachedPolicy {
-                        policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
-                        policy_arn: Some(arn),
-                    })
-                    .collect();
                 let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
                 Ok(Response::ListAttachedUserPolicies(
                     ListAttachedUserPoliciesResponse {
