@@ -1,6 +1,6 @@
 //! Groups: CRUD, membership, group inline and attached policies.
 
-use policy::{ContextValue, PolicyKind};
+use policy::ContextValue;
 use store::{GroupRecord, NewGroup, Page, StoreError};
 use wire::iam::{
     CreateGroupResponse, GetGroupPolicyResponse, GetGroupResponse, Group,
@@ -8,7 +8,7 @@ use wire::iam::{
     ListGroupsResponse, Operation, Request, Response,
 };
 
-use super::{check_path, list_options, non_whitespace, page_of, timestamp, uri_encode, user_view};
+use super::{check_path, list_options, page_of, timestamp, uri_encode, user_view};
 use crate::caller::{Caller, group_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
@@ -238,28 +238,14 @@ impl Service {
                 let group = self
                     .group_for(caller, "iam:PutGroupPolicy", &input.group_name, Vec::new())
                     .await?;
-                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
-                let owner = store::Principal::group(&group.group_id);
-                // The quota is on all of the group's inline policies together; the one being
-                // replaced does not count twice.
-                let others: usize = self
-                    .store
-                    .list_inline_policies(&owner)
-                    .await?
-                    .iter()
-                    .filter(|(name, _)| *name != input.policy_name)
-                    .map(|(_, doc)| non_whitespace(doc))
-                    .sum();
-                let total = others + non_whitespace(&input.policy_document);
-                if total > GROUP_INLINE_POLICY_TOTAL {
-                    return Err(ServiceError::limit_exceeded(format!(
-                        "Maximum policy size of {GROUP_INLINE_POLICY_TOTAL} bytes exceeded for group {}",
-                        group.name
-                    )));
-                }
-                self.store
-                    .put_inline_policy(&owner, &input.policy_name, &input.policy_document)
-                    .await?;
+                self.put_inline_policy(
+                    &store::Principal::group(&group.group_id),
+                    &format!("group {}", group.name),
+                    &input.policy_name,
+                    &input.policy_document,
+                    GROUP_INLINE_POLICY_TOTAL,
+                )
+                .await?;
                 Ok(Response::PutGroupPolicy)
             }
             Request::GetGroupPolicy(input) => {

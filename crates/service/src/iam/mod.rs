@@ -149,6 +149,36 @@ impl Service {
         .await
     }
 
+    /// Validates and stores an inline policy of a user, group or role, enforcing the quota on
+    /// all of the owner's inline policies together (the one replaced does not count twice).
+    pub(crate) async fn put_inline_policy(
+        &self,
+        owner: &store::Principal,
+        owner_label: &str,
+        policy_name: &str,
+        document: &str,
+        quota: usize,
+    ) -> ServiceResult<()> {
+        policy::Policy::parse(document, policy::PolicyKind::Identity)?;
+        let others: usize = self
+            .store
+            .list_inline_policies(owner)
+            .await?
+            .iter()
+            .filter(|(name, _)| name != policy_name)
+            .map(|(_, doc)| non_whitespace(doc))
+            .sum();
+        if others + non_whitespace(document) > quota {
+            return Err(ServiceError::limit_exceeded(format!(
+                "Maximum policy size of {quota} bytes exceeded for {owner_label}"
+            )));
+        }
+        self.store
+            .put_inline_policy(owner, policy_name, document)
+            .await?;
+        Ok(())
+    }
+
     /// The managed policies attached to `owner` as the ListAttached*Policies operations show
     /// them, filtered by policy path.
     pub(crate) async fn attached_policies(

@@ -18,8 +18,7 @@ use wire::iam::{
 };
 
 use super::{
-    check_path, check_tags, list_options, non_whitespace, page_of, tag_context, timestamp,
-    uri_encode, wire_tags,
+    check_path, check_tags, list_options, page_of, tag_context, timestamp, uri_encode, wire_tags,
 };
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, role_arn};
@@ -701,25 +700,14 @@ impl Service {
                     .role_for(caller, "iam:PutRolePolicy", &input.role_name, Vec::new())
                     .await?;
                 modifiable(&role)?;
-                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
-                let owner = store::Principal::role(&role.role_id);
-                let others: usize = self
-                    .store
-                    .list_inline_policies(&owner)
-                    .await?
-                    .iter()
-                    .filter(|(name, _)| *name != input.policy_name)
-                    .map(|(_, doc)| non_whitespace(doc))
-                    .sum();
-                if others + non_whitespace(&input.policy_document) > ROLE_INLINE_POLICY_TOTAL {
-                    return Err(ServiceError::limit_exceeded(format!(
-                        "Maximum policy size of {ROLE_INLINE_POLICY_TOTAL} bytes exceeded for role {}",
-                        role.name
-                    )));
-                }
-                self.store
-                    .put_inline_policy(&owner, &input.policy_name, &input.policy_document)
-                    .await?;
+                self.put_inline_policy(
+                    &store::Principal::role(&role.role_id),
+                    &format!("role {}", role.name),
+                    &input.policy_name,
+                    &input.policy_document,
+                    ROLE_INLINE_POLICY_TOTAL,
+                )
+                .await?;
                 Ok(Response::PutRolePolicy)
             }
             Request::GetRolePolicy(input) => {

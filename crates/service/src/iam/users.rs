@@ -10,8 +10,8 @@ use wire::iam::{
 };
 
 use super::{
-    check_path, check_tags, list_options, non_whitespace, page_of, tag_context, timestamp,
-    uri_encode, user_view, wire_tags,
+    check_path, check_tags, list_options, page_of, tag_context, timestamp, uri_encode, user_view,
+    wire_tags,
 };
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, user_arn};
@@ -347,26 +347,14 @@ impl Service {
                 let user = self
                     .user_for(caller, "iam:PutUserPolicy", &input.user_name, Vec::new())
                     .await?;
-                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
-                let owner = store::Principal::user(&user.user_id);
-                let others: usize = self
-                    .store
-                    .list_inline_policies(&owner)
-                    .await?
-                    .iter()
-                    .filter(|(name, _)| *name != input.policy_name)
-                    .map(|(_, doc)| non_whitespace(doc))
-                    .sum();
-                let total = others + non_whitespace(&input.policy_document);
-                if total > USER_INLINE_POLICY_TOTAL {
-                    return Err(ServiceError::limit_exceeded(format!(
-                        "Maximum policy size of {USER_INLINE_POLICY_TOTAL} bytes exceeded for user {}",
-                        user.name
-                    )));
-                }
-                self.store
-                    .put_inline_policy(&owner, &input.policy_name, &input.policy_document)
-                    .await?;
+                self.put_inline_policy(
+                    &store::Principal::user(&user.user_id),
+                    &format!("user {}", user.name),
+                    &input.policy_name,
+                    &input.policy_document,
+                    USER_INLINE_POLICY_TOTAL,
+                )
+                .await?;
                 Ok(Response::PutUserPolicy)
             }
             Request::GetUserPolicy(input) => {
