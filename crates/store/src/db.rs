@@ -5,12 +5,14 @@
 //! chosen by [`Backend`] here and nowhere else.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, SqlSafeStr, Transaction};
+use sqlx::{AnyConnection, Connection as _};
 
 use crate::error::{BackendError, EntityKind, Result, StoreError};
 use crate::model::{ListOptions, Page};
@@ -36,13 +38,33 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// For an in-memory database, a connection outside the pool that owns it (see
+    /// [`MemoryAnchor`]); `None` otherwise.
+    _anchor: Option<Arc<MemoryAnchor>>,
 }
+
+/// Keeps an in-memory SQLite database alive.
+///
+/// An in-memory database lives exactly as long as some connection to it is open. The pool's
+/// connections come and go (one is dropped when a query fails mid-way or a future using it is
+/// cancelled, and the pool opens a fresh one), so the database is anchored in a connection the
+/// pool never sees. It runs no statement, so it holds no lock.
+struct MemoryAnchor(Mutex<AnyConnection>);
+
+impl std::fmt::Debug for MemoryAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryAnchor")
+    }
+}
+
+/// Numbers the in-memory databases of this process, which are shared by name.
+static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// Opens (creating if asked) and migrates a store.
     ///
-    /// `url` is `sqlite://path?mode=rwc`, `sqlite::memory:` (one connection, so that every
-    /// caller sees the same ephemeral database) or `postgres://...`.
+    /// `url` is `sqlite://path?mode=rwc`, `sqlite::memory:` (a new in-memory database that
+    /// every clone of this store shares, for as long as one clone lives) or `postgres://...`.
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -56,24 +78,32 @@ impl Store {
             ))
             .into());
         };
+        let mut anchor = None;
         let pool = match backend {
             Backend::Sqlite => {
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 let options = AnyPoolOptions::new()
                     .acquire_timeout(Duration::from_secs(60))
                     .after_connect(|conn, _meta| Box::pin(sqlite_pragmas(conn)));
-                let options = if in_memory {
-                    // An in-memory database lives as long as its connection: keep exactly one,
-                    // forever, so that all callers share it.
-                    options
-                        .max_connections(1)
-                        .min_connections(1)
-                        .idle_timeout(None)
-                        .max_lifetime(None)
+                if in_memory {
+                    // A name of our own: sqlx names `:memory:` afresh on every connect, so a
+                    // replacement pool connection would open a new, empty database. Under one
+                    // name, in shared-cache mode, every connection of this process opens the
+                    // same one, which the anchor keeps alive.
+                    let number = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+                    let url = format!(
+                        "sqlite:file:castellan-memory-{}-{number}?mode=memory",
+                        std::process::id()
+                    );
+                    anchor = Some(Arc::new(MemoryAnchor(Mutex::new(
+                        AnyConnection::connect(&url).await?,
+                    ))));
+                    // One pool connection: shared-cache connections lock whole tables and
+                    // report conflicts instead of waiting, so writers and readers take turns.
+                    options.max_connections(1).connect(&url).await?
                 } else {
-                    options.max_connections(4)
-                };
-                options.connect(url).await?
+                    options.max_connections(4).connect(url).await?
+                }
             }
             Backend::Postgres => {
                 AnyPoolOptions::new()
@@ -90,7 +120,11 @@ impl Store {
         // The migrator takes a lock of its own (an advisory lock on PostgreSQL), so several
         // nodes starting at once apply each migration exactly once.
         Migrator::new(migrations).await?.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            _anchor: anchor,
+        })
     }
 
     /// Which backend this store runs on.
@@ -372,6 +406,28 @@ pub(crate) fn paginate<T>(
         Page {
             items,
             next_marker: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9, finding 0: the in-memory database outlives any one connection of its pool.
+    #[tokio::test]
+    async fn finding_0_memory_database_survives_losing_its_pool_connection() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        store
+            .create_account("123456789012", "root@example.com", 0)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            // What happens when a request is cancelled mid-query or a connection breaks: the
+            // pool closes that connection and later opens another.
+            store.pool.acquire().await.unwrap().close().await.unwrap();
+            let accounts = store.list_accounts().await.unwrap();
+            assert_eq!(accounts.len(), 1);
         }
     }
 }

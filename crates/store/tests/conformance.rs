@@ -1457,6 +1457,39 @@ async fn in_memory_store_is_shared_and_serialises_writers() {
     assert!(other.list_accounts().await.unwrap().is_empty());
 }
 
+/// Issue 9, finding 0: requests cancelled mid-query (their futures dropped, as when a client
+/// disconnects) never cost the ephemeral database its state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding_0_in_memory_store_survives_cancelled_queries() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    account(&store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    for round in 0..20_u64 {
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        let _ = store.list_users(ACCOUNT, &ListOptions::default()).await;
+                    } else {
+                        let _ = store.create_access_key(&new_key(i, None)).await;
+                    }
+                })
+            })
+            .collect();
+        // Let some start, then cancel every one wherever it is.
+        tokio::time::sleep(std::time::Duration::from_micros(200 * (round % 5))).await;
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+    assert_eq!(store.get_user(ACCOUNT, "alice").await.unwrap(), alice);
+    assert_eq!(store.list_accounts().await.unwrap().len(), 1);
+}
+
 /// The store's futures must be `Send`, or the service could not run them on a multi-threaded
 /// runtime (axum handlers): checked at compile time.
 #[allow(dead_code, reason = "compile-time check only")]
