@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
-/// The botocore release the models in `shared/data/aws-models/` were taken from.
+/// The botocore release the models in `data/aws-models/` were taken from.
 pub const BOTOCORE_VERSION: &str = "1.44.5";
 
 /// The model files and the module each becomes.

@@ -1,5 +1,5 @@
 //! `codegen [MODELS_DIR [OUT_DIR]] [--check]`: writes `crates/wire/src/generated/{iam,sts,unicode}.rs`
-//! from the AWS models (default `../shared/data/aws-models/` beside the workspace). With
+//! from the AWS models (default `data/aws-models/` in the workspace). With
 //! `--check`, writes nothing and fails if the committed files differ (the CI diff check).
 
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ fn main() -> Result<()> {
     let mut positional = args.into_iter();
     let models = positional
         .next()
-        .map_or_else(|| root.join("../shared/data/aws-models"), PathBuf::from);
+        .map_or_else(|| root.join("data/aws-models"), PathBuf::from);
     let out_dir = positional
         .next()
         .map_or_else(|| root.join("crates/wire/src/generated"), PathBuf::from);

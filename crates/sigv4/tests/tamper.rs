@@ -98,9 +98,8 @@ fn bases() -> Vec<Base> {
         token,
         presigned_for,
     };
-    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../../shared/data/sigv4-test-suite/post-sts-header-after/header-signed-request.txt",
-    );
+    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/sigv4-test-suite/post-sts-header-after/header-signed-request.txt");
     let suite_request = parse_http(&std::fs::read(suite).unwrap());
     vec![
         base(

@@ -19,7 +19,7 @@ use serde_json::Value;
 use sigv4::{LookupError, SecretKey, SignatureForm, SigningKey, Verifier};
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sigv4-test-suite")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sigv4-test-suite")
 }
 
 fn read(dir: &Path, file: &str) -> String {
@@ -110,7 +110,7 @@ fn check(dir: &Path, form: &str) -> Result<(), String> {
 #[test]
 fn aws_suite_header_and_presigned() {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(suite_dir())
-        .expect("shared/data/sigv4-test-suite beside the repository")
+        .expect("data/sigv4-test-suite in the repository")
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("context.json").exists())
         .collect();

@@ -7,7 +7,7 @@ use std::path::Path;
 fn generated_files_are_current() {
     let wire = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = wire.join("../..");
-    let models = root.join("../shared/data/aws-models");
+    let models = root.join("data/aws-models");
     let files = codegen::generate(&models, &root).unwrap();
     let out = std::env::temp_dir().join(format!("wire-codegen-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();

@@ -13,10 +13,7 @@ use wire::{QueryParams, iam, sts};
     reason = "test helper: an unreadable model fails the test"
 )]
 fn vocabulary() -> Vec<String> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/aws-models"
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/aws-models");
     let mut words = BTreeSet::new();
     for file in ["iam-2010-05-08.service.json", "sts-2011-06-15.service.json"] {
         let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
