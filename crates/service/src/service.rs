@@ -323,23 +323,23 @@ impl Service {
                 "The account id {account_id} must be 12 digits."
             )));
         }
-        let now = self.clock.seconds();
-        let account = self
-            .store
-            .create_account(&account_id, &new.email, now)
-            .await?;
-        if let Some(alias) = &new.alias {
-            self.store
-                .set_account_alias(&account_id, Some(alias))
-                .await?;
-        }
         let (key_id, secret) = match new.root_key {
             Some(pair) => pair,
             None => (new_access_key_id(false)?, new_secret_access_key()?),
         };
-        self.store_key(&account_id, None, &key_id, &secret).await?;
+        // Account, alias and root key in one write: the key pair exists only if all of it does.
+        let root_key = self.sealed_key(&account_id, None, &key_id, &secret)?;
+        let account = self
+            .store
+            .create_account(&store::NewAccount {
+                account_id,
+                email: new.email,
+                alias: new.alias,
+                created_at: self.clock.seconds(),
+                root_key: Some(root_key),
+            })
+            .await?;
         self.invalidate();
-        let account = self.store.get_account(&account.account_id).await?;
         Ok((account, (key_id, secret)))
     }
 
@@ -351,21 +351,29 @@ impl Service {
         key_id: &str,
         secret: &Secret,
     ) -> ServiceResult<store::AccessKeyRecord> {
+        let new = self.sealed_key(account_id, user_id, key_id, secret)?;
+        Ok(self.store.create_access_key(&new).await?)
+    }
+
+    /// An access key ready for the store, its secret sealed under the key's own binding.
+    fn sealed_key(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+        key_id: &str,
+        secret: &Secret,
+    ) -> ServiceResult<NewAccessKey> {
         let sealed = self
             .sealer
             .seal(secret.expose().as_bytes(), key_binding(key_id).as_bytes())
             .map_err(|e| ServiceError::internal(&e))?;
-        let record = self
-            .store
-            .create_access_key(&NewAccessKey {
-                access_key_id: key_id.to_owned(),
-                account_id: account_id.to_owned(),
-                user_id: user_id.map(str::to_owned),
-                secret_ciphertext: sealed,
-                created_at: self.clock.seconds(),
-            })
-            .await?;
-        Ok(record)
+        Ok(NewAccessKey {
+            access_key_id: key_id.to_owned(),
+            account_id: account_id.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            secret_ciphertext: sealed,
+            created_at: self.clock.seconds(),
+        })
     }
 
     /// Whether `sealer` opens the secrets already stored: a server started with the wrong

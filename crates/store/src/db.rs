@@ -49,7 +49,9 @@ pub struct Store {
 /// connections come and go (one is dropped when a query fails mid-way or a future using it is
 /// cancelled, and the pool opens a fresh one), so the database is anchored in a connection the
 /// pool never sees. It runs no statement, so it holds no lock.
-struct MemoryAnchor(Mutex<AnyConnection>);
+struct MemoryAnchor {
+    _connection: Mutex<AnyConnection>,
+}
 
 impl std::fmt::Debug for MemoryAnchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,9 +97,9 @@ impl Store {
                         "sqlite:file:castellan-memory-{}-{number}?mode=memory",
                         std::process::id()
                     );
-                    anchor = Some(Arc::new(MemoryAnchor(Mutex::new(
-                        AnyConnection::connect(&url).await?,
-                    ))));
+                    anchor = Some(Arc::new(MemoryAnchor {
+                        _connection: Mutex::new(AnyConnection::connect(&url).await?),
+                    }));
                     // One pool connection: shared-cache connections lock whole tables and
                     // report conflicts instead of waiting, so writers and readers take turns.
                     options.max_connections(1).connect(&url).await?
@@ -419,7 +421,13 @@ mod tests {
     async fn finding_0_memory_database_survives_losing_its_pool_connection() {
         let store = Store::open("sqlite::memory:").await.unwrap();
         store
-            .create_account("123456789012", "root@example.com", 0)
+            .create_account(&crate::NewAccount {
+                account_id: "123456789012".into(),
+                email: "root@example.com".into(),
+                alias: None,
+                created_at: 0,
+                root_key: None,
+            })
             .await
             .unwrap();
         for _ in 0..3 {

@@ -17,7 +17,7 @@ pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, Change, Changes, GroupRecord,
     InstanceProfileRecord, ListOptions, LoginProfileRecord, MfaDeviceRecord, MfaOwner,
-    NewAccessKey, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy,
+    NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy,
     PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag,
     TagTarget, Timestamp, UserRecord,
 };

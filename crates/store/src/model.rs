@@ -339,6 +339,22 @@ impl std::fmt::Debug for AccessKeyRecord {
     }
 }
 
+/// Input of [`crate::Store::create_account`].
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// Twelve digits.
+    pub account_id: String,
+    /// The root user's email.
+    pub email: String,
+    /// An alias, unique across the server.
+    pub alias: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// The root user's first access key, created in the same transaction (a first start must
+    /// never leave an account whose root secret was lost).
+    pub root_key: Option<NewAccessKey>,
+}
+
 /// Input of [`crate::Store::create_access_key`].
 #[derive(Clone)]
 pub struct NewAccessKey {

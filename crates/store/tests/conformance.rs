@@ -12,7 +12,7 @@ mod support;
 use std::collections::HashSet;
 
 use store::{
-    AccessKeyStatus, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey, NewGroup,
+    AccessKeyStatus, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey, NewAccount, NewGroup,
     NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy, Principal,
     PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
@@ -68,9 +68,19 @@ const ACCOUNT: &str = "111122223333";
 const OTHER: &str = "444455556666";
 const T0: i64 = 1_700_000_000;
 
+fn new_account(id: &str, email: &str) -> NewAccount {
+    NewAccount {
+        account_id: id.into(),
+        email: email.into(),
+        alias: None,
+        created_at: T0,
+        root_key: None,
+    }
+}
+
 async fn account(store: &Store, id: &str) {
     store
-        .create_account(id, &format!("root@{id}.example"), T0)
+        .create_account(&new_account(id, &format!("root@{id}.example")))
         .await
         .unwrap();
 }
@@ -1177,7 +1187,7 @@ async fn tags(f: &Fixture) {
 async fn accounts(f: &Fixture) {
     let store = &f.store;
     let a = store
-        .create_account(ACCOUNT, "Root@Example.com", T0)
+        .create_account(&new_account(ACCOUNT, "Root@Example.com"))
         .await
         .unwrap();
     assert_eq!(store.get_account(ACCOUNT).await.unwrap(), a);
@@ -1189,17 +1199,35 @@ async fn accounts(f: &Fixture) {
         a
     );
     assert!(matches!(
-        store.create_account(ACCOUNT, "x@y", T0).await,
+        store.create_account(&new_account(ACCOUNT, "x@y")).await,
         Err(StoreError::EntityAlreadyExists { .. })
     ));
     assert!(matches!(
-        store.create_account(OTHER, "ROOT@example.com", T0).await,
+        store.create_account(&new_account(OTHER, "ROOT@example.com")).await,
         Err(StoreError::EntityAlreadyExists { .. })
     ));
+    // Account, alias and root key are one write: a conflict on any leaves nothing behind
+    // (issue 9, finding 8: a first start never keeps an account whose root secret was lost).
+    let mut taken_key = new_account("777788889999", "new@example.com");
     store
-        .create_account(OTHER, "other@example.com", T0)
+        .create_account(&new_account(OTHER, "other@example.com"))
         .await
         .unwrap();
+    let mut root_key = new_key(1, None);
+    root_key.account_id = OTHER.into();
+    store.create_access_key(&root_key).await.unwrap();
+    taken_key.root_key = Some(NewAccessKey {
+        account_id: "777788889999".into(),
+        ..root_key
+    });
+    assert!(matches!(
+        store.create_account(&taken_key).await,
+        Err(StoreError::EntityAlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store.get_account("777788889999").await,
+        Err(StoreError::NoSuchEntity { .. })
+    ));
     store
         .set_account_alias(ACCOUNT, Some("acme"))
         .await

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Lock, Store, conflict_as_exists, not_found};
+use crate::db::{Lock, Store, Write, conflict_as_exists, not_found};
 use crate::error::{BackendError, EntityKind, Result, StoreError};
 use crate::model::{AccessKeyRecord, AccessKeyStatus, NewAccessKey, Timestamp};
 use crate::ops::users::require_account;
@@ -30,6 +30,35 @@ fn access_key(row: &AnyRow) -> Result<AccessKeyRecord> {
         last_used_at: row.try_get("last_used_at")?,
         last_used_service: row.try_get("last_used_service")?,
         last_used_region: row.try_get("last_used_region")?,
+    })
+}
+
+/// Inserts an `Active` key in an open write (quotas are the caller's business).
+pub(crate) async fn insert_access_key(w: &mut Write, new: &NewAccessKey) -> Result<AccessKeyRecord> {
+    sqlx::query(
+        "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, \
+         status, created_at) VALUES ($1, $2, $3, $4, 'Active', $5)",
+    )
+    .bind(&new.access_key_id)
+    .bind(&new.account_id)
+    .bind(new.user_id.as_deref())
+    .bind(new.secret_ciphertext.as_slice())
+    .bind(new.created_at)
+    .execute(w.conn())
+    .await
+    .map_err(|e| conflict_as_exists(e, EntityKind::AccessKey, &new.access_key_id))?;
+    w.touched(&new.account_id, EntityKind::AccessKey, &new.access_key_id)
+        .await?;
+    Ok(AccessKeyRecord {
+        access_key_id: new.access_key_id.clone(),
+        account_id: new.account_id.clone(),
+        user_id: new.user_id.clone(),
+        secret_ciphertext: new.secret_ciphertext.clone(),
+        status: AccessKeyStatus::Active,
+        created_at: new.created_at,
+        last_used_at: None,
+        last_used_service: None,
+        last_used_region: None,
     })
 }
 
@@ -73,32 +102,9 @@ impl Store {
         if count >= i64::from(limit) {
             return Err(StoreError::LimitExceeded { what, limit });
         }
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, \
-             status, created_at) VALUES ($1, $2, $3, $4, 'Active', $5)",
-        )
-        .bind(&new.access_key_id)
-        .bind(&new.account_id)
-        .bind(new.user_id.as_deref())
-        .bind(new.secret_ciphertext.as_slice())
-        .bind(new.created_at)
-        .execute(w.conn())
-        .await
-        .map_err(|e| conflict_as_exists(e, EntityKind::AccessKey, &new.access_key_id))?;
-        w.touched(&new.account_id, EntityKind::AccessKey, &new.access_key_id)
-            .await?;
+        let record = insert_access_key(&mut w, new).await?;
         w.commit().await?;
-        Ok(AccessKeyRecord {
-            access_key_id: new.access_key_id.clone(),
-            account_id: new.account_id.clone(),
-            user_id: new.user_id.clone(),
-            secret_ciphertext: new.secret_ciphertext.clone(),
-            status: AccessKeyStatus::Active,
-            created_at: new.created_at,
-            last_used_at: None,
-            last_used_service: None,
-            last_used_region: None,
-        })
+        Ok(record)
     }
 
     /// An access key by id, in whatever account (request authentication).

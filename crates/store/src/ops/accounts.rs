@@ -5,7 +5,8 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Store, conflict_as_exists, lower, not_found};
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{AccountRecord, Timestamp};
+use crate::model::{AccountRecord, NewAccount};
+use crate::ops::access_keys::insert_access_key;
 
 fn account(row: &AnyRow) -> Result<AccountRecord> {
     Ok(AccountRecord {
@@ -17,34 +18,34 @@ fn account(row: &AnyRow) -> Result<AccountRecord> {
 }
 
 impl Store {
-    /// Creates an account. Fails with `EntityAlreadyExists` when the id or the email (compared
-    /// case-insensitively) is taken.
-    pub async fn create_account(
-        &self,
-        account_id: &str,
-        email: &str,
-        created_at: Timestamp,
-    ) -> Result<AccountRecord> {
+    /// Creates an account with its alias and root access key, all or nothing. Fails with
+    /// `EntityAlreadyExists` when the id, the email (compared case-insensitively), the alias
+    /// or the key id is taken.
+    pub async fn create_account(&self, new: &NewAccount) -> Result<AccountRecord> {
         let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO accounts (account_id, email, email_lower, alias, created_at) \
-             VALUES ($1, $2, $3, NULL, $4)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(account_id)
-        .bind(email)
-        .bind(lower(email))
-        .bind(created_at)
+        .bind(&new.account_id)
+        .bind(&new.email)
+        .bind(lower(&new.email))
+        .bind(new.alias.as_deref())
+        .bind(new.created_at)
         .execute(w.conn())
         .await
-        .map_err(|e| conflict_as_exists(e, EntityKind::Account, account_id))?;
-        w.touched(account_id, EntityKind::Account, account_id)
+        .map_err(|e| conflict_as_exists(e, EntityKind::Account, &new.account_id))?;
+        w.touched(&new.account_id, EntityKind::Account, &new.account_id)
             .await?;
+        if let Some(key) = &new.root_key {
+            insert_access_key(&mut w, key).await?;
+        }
         w.commit().await?;
         Ok(AccountRecord {
-            account_id: account_id.to_owned(),
-            email: email.to_owned(),
-            alias: None,
-            created_at,
+            account_id: new.account_id.clone(),
+            email: new.email.clone(),
+            alias: new.alias.clone(),
+            created_at: new.created_at,
         })
     }
 
