@@ -2,17 +2,18 @@
 //! name, resource ARN and request context, from the caller's policies compiled once and
 //! cached until the store's revision changes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use policy::{Context, ContextValue, Policies, Policy, PolicyKind, PolicySet, Principal, Request};
-use store::{ListOptions, RoleRecord, Store, TagTarget, UserRecord};
+use store::{ListOptions, RoleRecord, Store, StoreError, TagTarget, UserRecord};
 
+use crate::bounded::BoundedMap;
 use crate::caller::{Caller, Identity, role_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::seal::Sealer;
+use crate::service::CacheLimits;
 use crate::session::Session;
 
 /// A user's or role's policies, compiled.
@@ -21,34 +22,54 @@ pub(crate) struct CompiledPrincipal {
     pub(crate) identity: PolicySet,
     pub(crate) boundary: Option<PolicySet>,
     pub(crate) tags: Vec<(String, String)>,
+    /// The policy text compiled, in bytes: the entry's weight in the cache.
+    pub(crate) text: usize,
 }
 
-/// Compiled policies by user or role id (and session policies by temporary key id),
-/// dropped whenever anything in the store changes.
-#[derive(Debug, Default)]
+/// Compiled policies by user or role id, session policies by temporary key id, and trust
+/// policies by role id, each bounded ([`CacheLimits`]) and dropped whenever anything in the
+/// store changes.
+#[derive(Debug)]
 pub(crate) struct PolicyCache {
-    principals: RwLock<HashMap<String, Arc<CompiledPrincipal>>>,
-    sessions: RwLock<HashMap<String, Arc<PolicySet>>>,
+    principals: BoundedMap<Arc<CompiledPrincipal>>,
+    sessions: BoundedMap<Arc<PolicySet>>,
+    pub(crate) trusts: BoundedMap<Arc<PolicySet>>,
 }
 
 impl PolicyCache {
+    pub(crate) fn new(limits: &CacheLimits) -> PolicyCache {
+        PolicyCache {
+            principals: BoundedMap::new(limits.compiled),
+            sessions: BoundedMap::new(limits.sessions),
+            trusts: BoundedMap::new(limits.trusts),
+        }
+    }
+
     pub(crate) fn clear(&self) {
-        if let Ok(mut principals) = self.principals.write() {
-            principals.clear();
-        }
-        if let Ok(mut sessions) = self.sessions.write() {
-            sessions.clear();
-        }
+        self.principals.clear();
+        self.sessions.clear();
+        self.trusts.clear();
+    }
+
+    pub(crate) fn compiled_usage(&self) -> (usize, usize) {
+        self.principals.usage()
+    }
+
+    pub(crate) fn sessions_usage(&self) -> (usize, usize) {
+        self.sessions.usage()
+    }
+
+    pub(crate) fn trusts_usage(&self) -> (usize, usize) {
+        self.trusts.usage()
     }
 
     fn get(&self, id: &str) -> Option<Arc<CompiledPrincipal>> {
-        self.principals.read().ok()?.get(id).cloned()
+        self.principals.get(id)
     }
 
     fn put(&self, id: &str, compiled: Arc<CompiledPrincipal>) {
-        if let Ok(mut principals) = self.principals.write() {
-            principals.insert(id.to_owned(), compiled);
-        }
+        let weight = compiled.text.max(1);
+        self.principals.insert_weighted(id, compiled, weight);
     }
 }
 
@@ -88,20 +109,24 @@ async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<Compile
             format!("group/{}", group.name),
         ));
     }
+    let mut text = 0usize;
     for (owner, label) in &owners {
         for (name, document) in store.list_inline_policies(owner).await? {
             let policy = Policy::parse(&document, PolicyKind::Identity)
                 .map_err(|e| ServiceError::internal(&e))?;
+            text = text.saturating_add(document.len());
             identity.add(format!("{label}/{name}"), &policy);
         }
         for arn in store.list_attached_policies(owner).await? {
             let policy = managed_policy(store, &arn, PolicyKind::Identity).await?;
+            text = text.saturating_add(policy.text().len());
             identity.add(arn, &policy);
         }
     }
     let boundary = match &user.permissions_boundary_arn {
         Some(arn) => {
             let policy = managed_policy(store, arn, PolicyKind::Boundary).await?;
+            text = text.saturating_add(policy.text().len());
             Some(PolicySet::new([(arn.clone(), &policy)]))
         }
         None => None,
@@ -116,24 +141,29 @@ async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<Compile
         identity,
         boundary,
         tags,
+        text,
     })
 }
 
 async fn compile_role(store: &Store, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
     let owner = store::Principal::role(&role.role_id);
     let mut identity = PolicySet::default();
+    let mut text = 0usize;
     for (name, document) in store.list_inline_policies(&owner).await? {
         let policy = Policy::parse(&document, PolicyKind::Identity)
             .map_err(|e| ServiceError::internal(&e))?;
+        text = text.saturating_add(document.len());
         identity.add(format!("role/{}/{name}", role.name), &policy);
     }
     for arn in store.list_attached_policies(&owner).await? {
         let policy = managed_policy(store, &arn, PolicyKind::Identity).await?;
+        text = text.saturating_add(policy.text().len());
         identity.add(arn, &policy);
     }
     let boundary = match &role.permissions_boundary_arn {
         Some(arn) => {
             let policy = managed_policy(store, arn, PolicyKind::Boundary).await?;
+            text = text.saturating_add(policy.text().len());
             Some(PolicySet::new([(arn.clone(), &policy)]))
         }
         None => None,
@@ -148,7 +178,42 @@ async fn compile_role(store: &Store, role: &RoleRecord) -> ServiceResult<Compile
         identity,
         boundary,
         tags,
+        text,
     })
+}
+
+/// A managed session policy of a session acting in `account`: AWS's catalogue or a policy of
+/// that account, parsed as what it was stored as (an identity policy, whose own size limit
+/// is 6,144). `None` for anything else: an ARN of another account, or a policy since deleted.
+pub(crate) async fn session_managed_policy(
+    store: &Store,
+    account: &str,
+    arn: &str,
+) -> ServiceResult<Option<Policy>> {
+    if Catalogue::shipped().get(arn).is_some() {
+        return managed_policy(store, arn, PolicyKind::Identity)
+            .await
+            .map(Some);
+    }
+    if !arn.starts_with(&format!("arn:aws:iam::{account}:policy/")) {
+        return Ok(None);
+    }
+    let record = match store.get_policy(arn).await {
+        Ok(record) => record,
+        Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    let version = match store
+        .get_policy_version(arn, &record.default_version_id)
+        .await
+    {
+        Ok(version) => version,
+        Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    Policy::parse(&version.document, PolicyKind::Identity)
+        .map(Some)
+        .map_err(|e| ServiceError::internal(&e))
 }
 
 /// A user's compiled policies, from the cache or the store.
@@ -188,28 +253,29 @@ pub(crate) async fn session_policies(
     if session.policy.is_none() && session.policy_arns.is_empty() {
         return Ok(None);
     }
-    if let Some(set) = cache
-        .sessions
-        .read()
-        .ok()
-        .and_then(|s| s.get(&session.access_key_id).cloned())
-    {
+    if let Some(set) = cache.sessions.get(&session.access_key_id) {
         return Ok(Some(set));
     }
     let mut set = PolicySet::default();
+    let mut weight = 0usize;
     if let Some(text) = &session.policy {
         let policy =
             Policy::parse(text, PolicyKind::Session).map_err(|e| ServiceError::internal(&e))?;
+        weight = weight.saturating_add(text.len());
         set.add("session policy".to_owned(), &policy);
     }
     for arn in &session.policy_arns {
-        let policy = managed_policy(store, arn, PolicyKind::Session).await?;
-        set.add(arn.clone(), &policy);
+        // A policy gone (or never of this account) grants nothing: the session keeps only
+        // what its other session policies allow, failing closed rather than failing.
+        if let Some(policy) = session_managed_policy(store, &session.account_id, arn).await? {
+            weight = weight.saturating_add(policy.text().len());
+            set.add(arn.clone(), &policy);
+        }
     }
     let set = Arc::new(set);
-    if let Ok(mut sessions) = cache.sessions.write() {
-        sessions.insert(session.access_key_id.clone(), Arc::clone(&set));
-    }
+    cache
+        .sessions
+        .insert_weighted(&session.access_key_id, Arc::clone(&set), weight.max(1));
     Ok(Some(set))
 }
 

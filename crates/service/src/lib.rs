@@ -3,18 +3,22 @@
 //! requests and an authenticated caller, and gets back wire responses or a [`ServiceError`].
 
 mod authorize;
+mod bounded;
 mod caller;
 mod catalogue;
 mod error;
 mod iam;
 mod ids;
+mod marker;
 mod password;
 mod seal;
 mod secret;
 mod service;
 mod session;
 mod sts;
+mod throttle;
 
+pub use bounded::Bound;
 pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
 pub use error::{ServiceError, ServiceResult};
@@ -25,8 +29,12 @@ pub use ids::{
 pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
-pub use service::{Clock, KeyEntry, NewAccount, Service};
+pub use service::{
+    CacheLimits, CacheUsage, Clock, KeyEntry, NewAccount, PASSWORD_FAILURES_PER_ADDRESS,
+    PASSWORD_FAILURES_PER_USER, Service,
+};
 pub use session::{Session, SessionKind, TokenProblem};
+pub use throttle::{Throttle, ThrottleLimit};
 
 /// The system's random source failed: nothing secret can be made, so the caller must fail
 /// the request rather than fall back to anything weaker.

@@ -1,8 +1,12 @@
 //! Console passwords: Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), stored as
 //! PHC strings so the parameters can be raised later without invalidating old hashes.
 
+use std::sync::Arc;
+
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
 
 /// Why a password could not be hashed or checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -13,6 +17,9 @@ pub enum PasswordError {
     /// Hashing failed (the random source, or parameters).
     #[error("the password could not be hashed")]
     Hashing,
+    /// The blocking pool that runs Argon2 is gone (the runtime is shutting down).
+    #[error("the password hashing pool is unavailable")]
+    Unavailable,
 }
 
 fn argon2() -> Result<Argon2<'static>, PasswordError> {
@@ -38,6 +45,52 @@ pub fn verify_password(password: &str, hash: &str) -> Result<bool, PasswordError
     }
 }
 
+/// Runs Argon2 (19 MiB and tens of milliseconds a call) off the async workers: on the
+/// runtime's blocking pool, at most one call per core at once, so a wrong-password loop
+/// queues here instead of stalling every other request.
+#[derive(Clone, Debug)]
+pub(crate) struct PasswordPool {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for PasswordPool {
+    fn default() -> PasswordPool {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        PasswordPool {
+            permits: Arc::new(Semaphore::new(cores)),
+        }
+    }
+}
+
+impl PasswordPool {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Unavailable)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| PasswordError::Unavailable)?
+    }
+
+    /// [`hash_password`] on the blocking pool.
+    pub(crate) async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let password = Zeroizing::new(password.to_owned());
+        self.run(move || hash_password(&password)).await
+    }
+
+    /// [`verify_password`] on the blocking pool.
+    pub(crate) async fn verify(&self, password: &str, hash: &str) -> Result<bool, PasswordError> {
+        let password = Zeroizing::new(password.to_owned());
+        let hash = hash.to_owned();
+        self.run(move || verify_password(&password, &hash)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +107,16 @@ mod tests {
             verify_password("x", "not a hash"),
             Err(PasswordError::MalformedHash)
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn finding_7_argon2_runs_off_the_async_workers() {
+        let pool = PasswordPool::default();
+        let here = std::thread::current().id();
+        let there = pool.run(|| Ok(std::thread::current().id())).await.unwrap();
+        assert_ne!(here, there);
+        let hash = pool.hash("correct horse").await.unwrap();
+        assert_eq!(pool.verify("correct horse", &hash).await, Ok(true));
+        assert_eq!(pool.verify("wrong horse", &hash).await, Ok(false));
     }
 }

@@ -1,19 +1,21 @@
 //! The service object: the store, the sealer, the clock, and the caches that keep the hot
 //! path (key lookup and authorization) off the database while nothing changes.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use store::{AccessKeyStatus, AccountRecord, NewAccessKey, Store, StoreError};
 
 use crate::authorize::PolicyCache;
+use crate::bounded::{Bound, BoundedMap};
 use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
+use crate::password::PasswordPool;
 use crate::seal::Sealer;
 use crate::secret::Secret;
+use crate::throttle::{Throttle, ThrottleLimit};
 
 /// The time source: the system clock, or a fixed time that tests move by hand.
 #[derive(Clone, Debug, Default)]
@@ -96,28 +98,93 @@ pub struct NewAccount {
 /// each cost a write (AWS's own last-used data is coarse too).
 const KEY_USE_INTERVAL_SECONDS: i64 = 60;
 
-#[derive(Debug, Default)]
+/// How much each of the service's caches may hold. Every cache is bounded: the defaults
+/// keep the hot set of a 100,000-user account in memory while capping what requests can
+/// make the server hold (a flood of sessions with inline policies, say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Signing keys by access key id.
+    pub keys: Bound,
+    /// Users and roles by unique id (each).
+    pub principals: Bound,
+    /// Compiled identity policies by user or role; weight: policy text in bytes.
+    pub compiled: Bound,
+    /// Compiled session policies by temporary key; weight: policy text and ARNs in bytes.
+    pub sessions: Bound,
+    /// Trust policies bound to the principals they name, by role; weight: text in bytes.
+    pub trusts: Bound,
+    /// When each key's last use was written.
+    pub key_uses: Bound,
+}
+
+impl Default for CacheLimits {
+    fn default() -> CacheLimits {
+        CacheLimits {
+            keys: Bound::entries(262_144),
+            principals: Bound::entries(262_144),
+            compiled: Bound {
+                entries: 131_072,
+                weight: 64 << 20,
+            },
+            sessions: Bound {
+                entries: 8_192,
+                weight: 4 << 20,
+            },
+            trusts: Bound {
+                entries: 65_536,
+                weight: 16 << 20,
+            },
+            key_uses: Bound::entries(262_144),
+        }
+    }
+}
+
+/// What the caches hold now: (entries, weight) of each, for tests and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheUsage {
+    /// Signing keys.
+    pub keys: (usize, usize),
+    /// Users.
+    pub users: (usize, usize),
+    /// Roles.
+    pub roles: (usize, usize),
+    /// Compiled user and role policies.
+    pub compiled: (usize, usize),
+    /// Compiled session policies.
+    pub sessions: (usize, usize),
+    /// Bound trust policies.
+    pub trusts: (usize, usize),
+    /// Key-use stamps.
+    pub key_uses: (usize, usize),
+}
+
+#[derive(Debug)]
 struct Caches {
     revision: AtomicI64,
-    keys: RwLock<HashMap<String, Arc<KeyEntry>>>,
-    users: RwLock<HashMap<String, Arc<store::UserRecord>>>,
-    roles: RwLock<HashMap<String, Arc<store::RoleRecord>>>,
+    keys: BoundedMap<Arc<KeyEntry>>,
+    users: BoundedMap<Arc<store::UserRecord>>,
+    roles: BoundedMap<Arc<store::RoleRecord>>,
     policies: PolicyCache,
     /// When each key's use was last written (kept across cache clears: it is not state).
-    key_use_written: RwLock<HashMap<String, i64>>,
+    key_use_written: BoundedMap<i64>,
 }
 
 impl Caches {
+    fn new(limits: &CacheLimits) -> Caches {
+        Caches {
+            revision: AtomicI64::new(-1),
+            keys: BoundedMap::new(limits.keys),
+            users: BoundedMap::new(limits.principals),
+            roles: BoundedMap::new(limits.principals),
+            policies: PolicyCache::new(limits),
+            key_use_written: BoundedMap::new(limits.key_uses),
+        }
+    }
+
     fn clear(&self) {
-        if let Ok(mut keys) = self.keys.write() {
-            keys.clear();
-        }
-        if let Ok(mut users) = self.users.write() {
-            users.clear();
-        }
-        if let Ok(mut roles) = self.roles.write() {
-            roles.clear();
-        }
+        self.keys.clear();
+        self.users.clear();
+        self.roles.clear();
         self.policies.clear();
     }
 }
@@ -129,8 +196,48 @@ pub struct Service {
     pub(crate) sealer: Sealer,
     pub(crate) clock: Clock,
     caches: Arc<Caches>,
+    pub(crate) guards: Arc<Guards>,
     /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
     encode_denials: bool,
+}
+
+/// Failed password checks allowed per user: 5 within 15 minutes.
+pub const PASSWORD_FAILURES_PER_USER: ThrottleLimit = ThrottleLimit {
+    failures: 5,
+    window_seconds: 900,
+};
+
+/// Failed password checks allowed per source address (users behind one NAT share it): 20
+/// within 15 minutes.
+pub const PASSWORD_FAILURES_PER_ADDRESS: ThrottleLimit = ThrottleLimit {
+    failures: 20,
+    window_seconds: 900,
+};
+
+/// What protects the server from its callers: the password pool and throttles, and the
+/// reset lock and generation.
+#[derive(Debug)]
+pub(crate) struct Guards {
+    pub(crate) passwords: PasswordPool,
+    pub(crate) failed_by_user: Throttle,
+    pub(crate) failed_by_address: Throttle,
+    /// Held for a whole reset (and what is re-created after it), so resets never interleave.
+    reset: tokio::sync::Mutex<()>,
+    /// How many resets this server has done: sealed into each session token's binding, so a
+    /// token issued before a reset does not open after it.
+    generation: AtomicU64,
+}
+
+impl Default for Guards {
+    fn default() -> Guards {
+        Guards {
+            passwords: PasswordPool::default(),
+            failed_by_user: Throttle::new(PASSWORD_FAILURES_PER_USER, 65_536),
+            failed_by_address: Throttle::new(PASSWORD_FAILURES_PER_ADDRESS, 65_536),
+            reset: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Service {
@@ -140,10 +247,8 @@ impl Service {
             store,
             sealer,
             clock,
-            caches: Arc::new(Caches {
-                revision: AtomicI64::new(-1),
-                ..Caches::default()
-            }),
+            caches: Arc::new(Caches::new(&CacheLimits::default())),
+            guards: Arc::new(Guards::default()),
             encode_denials: false,
         }
     }
@@ -154,6 +259,26 @@ impl Service {
     pub fn with_encoded_denials(mut self, encode: bool) -> Service {
         self.encode_denials = encode;
         self
+    }
+
+    /// Replaces the caches with empty ones of these bounds (at start-up).
+    pub fn with_cache_limits(mut self, limits: CacheLimits) -> Service {
+        self.caches = Arc::new(Caches::new(&limits));
+        self
+    }
+
+    /// What the caches hold now.
+    pub fn cache_usage(&self) -> CacheUsage {
+        let caches = &self.caches;
+        CacheUsage {
+            keys: caches.keys.usage(),
+            users: caches.users.usage(),
+            roles: caches.roles.usage(),
+            compiled: caches.policies.compiled_usage(),
+            sessions: caches.policies.sessions_usage(),
+            trusts: caches.policies.trusts_usage(),
+            key_uses: caches.key_use_written.usage(),
+        }
     }
 
     pub(crate) fn denial_encoder(&self) -> Option<&Sealer> {
@@ -193,13 +318,7 @@ impl Service {
 
     /// The signing key with this id, from the cache or the store.
     pub async fn signing_key(&self, access_key_id: &str) -> ServiceResult<Option<Arc<KeyEntry>>> {
-        if let Some(entry) = self
-            .caches
-            .keys
-            .read()
-            .ok()
-            .and_then(|keys| keys.get(access_key_id).cloned())
-        {
+        if let Some(entry) = self.caches.keys.get(access_key_id) {
             return Ok(Some(entry));
         }
         let record = match self.store.get_access_key(access_key_id).await {
@@ -220,9 +339,7 @@ impl Service {
             active: record.status == AccessKeyStatus::Active,
             secret: sigv4::SecretKey::new(secret),
         });
-        if let Ok(mut keys) = self.caches.keys.write() {
-            keys.insert(access_key_id.to_owned(), Arc::clone(&entry));
-        }
+        self.caches.keys.insert(access_key_id, Arc::clone(&entry));
         Ok(Some(entry))
     }
 
@@ -245,37 +362,21 @@ impl Service {
 
     /// A role by id, from the cache while nothing changed.
     pub(crate) async fn cached_role(&self, role_id: &str) -> ServiceResult<Arc<store::RoleRecord>> {
-        if let Some(role) = self
-            .caches
-            .roles
-            .read()
-            .ok()
-            .and_then(|roles| roles.get(role_id).cloned())
-        {
+        if let Some(role) = self.caches.roles.get(role_id) {
             return Ok(role);
         }
         let role = Arc::new(self.store.get_role_by_id(role_id).await?);
-        if let Ok(mut roles) = self.caches.roles.write() {
-            roles.insert(role_id.to_owned(), Arc::clone(&role));
-        }
+        self.caches.roles.insert(role_id, Arc::clone(&role));
         Ok(role)
     }
 
     /// A user by id, from the cache while nothing changed.
     pub(crate) async fn cached_user(&self, user_id: &str) -> ServiceResult<Arc<store::UserRecord>> {
-        if let Some(user) = self
-            .caches
-            .users
-            .read()
-            .ok()
-            .and_then(|users| users.get(user_id).cloned())
-        {
+        if let Some(user) = self.caches.users.get(user_id) {
             return Ok(user);
         }
         let user = Arc::new(self.store.get_user_by_id(user_id).await?);
-        if let Ok(mut users) = self.caches.users.write() {
-            users.insert(user_id.to_owned(), Arc::clone(&user));
-        }
+        self.caches.users.insert(user_id, Arc::clone(&user));
         Ok(user)
     }
 
@@ -284,18 +385,15 @@ impl Service {
     /// the write (and a client reading GetAccessKeyLastUsed right after sees its use).
     async fn note_key_use(&self, access_key_id: &str, request: &RequestInfo) {
         let now = self.clock.seconds();
-        let due = match self.caches.key_use_written.write() {
-            Ok(mut written) => {
-                let due = written
-                    .get(access_key_id)
-                    .is_none_or(|last| now - last >= KEY_USE_INTERVAL_SECONDS);
-                if due {
-                    written.insert(access_key_id.to_owned(), now);
-                }
-                due
-            }
-            Err(_) => false,
-        };
+        // Two racing requests may both find the stamp due and both write: harmless.
+        let due = self
+            .caches
+            .key_use_written
+            .get(access_key_id)
+            .is_none_or(|last| now - last >= KEY_USE_INTERVAL_SECONDS);
+        if due {
+            self.caches.key_use_written.insert(access_key_id, now);
+        }
         if !due {
             return;
         }
@@ -397,9 +495,33 @@ impl Service {
 
     /// Deletes everything (the test-suite mode's reset).
     pub async fn reset(&self) -> ServiceResult<()> {
-        self.store.reset().await?;
+        self.reset_then(|_| async { Ok::<(), ServiceError>(()) })
+            .await
+    }
+
+    /// Deletes everything, then runs `after` (re-creating the first account, say) before any
+    /// other reset may start: concurrent resets run one after the other, each whole. Every
+    /// session token issued before the reset stops opening.
+    pub async fn reset_then<F, Fut, E>(&self, after: F) -> Result<(), E>
+    where
+        F: FnOnce(Service) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: From<ServiceError>,
+    {
+        let _one_at_a_time = self.guards.reset.lock().await;
+        let reset = self.store.reset().await;
+        // After the delete: a token issued while it ran carries the old generation too.
+        self.guards.generation.fetch_add(1, Ordering::SeqCst);
+        reset.map_err(ServiceError::from)?;
+        self.guards.failed_by_user.clear();
+        self.guards.failed_by_address.clear();
         self.invalidate();
-        Ok(())
+        after(self.clone()).await
+    }
+
+    /// The number of resets so far (see [`Service::reset_then`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.guards.generation.load(Ordering::SeqCst)
     }
 }
 

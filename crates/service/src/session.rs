@@ -77,12 +77,24 @@ pub enum TokenProblem {
     Expired,
 }
 
+/// The binding of tokens issued after `generation` resets of the store: the first
+/// generation keeps the original binding, so tokens survive an upgrade.
+fn token_binding(generation: u64) -> Vec<u8> {
+    if generation == 0 {
+        TOKEN_BINDING.to_vec()
+    } else {
+        let mut binding = TOKEN_BINDING.to_vec();
+        binding.extend_from_slice(format!(":reset-{generation}").as_bytes());
+        binding
+    }
+}
+
 impl Session {
-    /// The token text: base64 of the sealed JSON record.
-    pub(crate) fn seal(&self, sealer: &Sealer) -> ServiceResult<String> {
+    /// The token text: base64 of the sealed JSON record, bound to the reset generation.
+    pub(crate) fn seal(&self, sealer: &Sealer, generation: u64) -> ServiceResult<String> {
         let json = serde_json::to_vec(self).map_err(|e| ServiceError::internal(&e))?;
         let sealed = sealer
-            .seal(&json, TOKEN_BINDING)
+            .seal(&json, &token_binding(generation))
             .map_err(|e| ServiceError::internal(&e))?;
         Ok(data_encoding::BASE64.encode(&sealed))
     }
@@ -93,12 +105,13 @@ impl Session {
         token: &str,
         access_key_id: &str,
         now: i64,
+        generation: u64,
     ) -> Result<Session, TokenProblem> {
         let sealed = data_encoding::BASE64
             .decode(token.as_bytes())
             .map_err(|_| TokenProblem::Invalid)?;
         let json = sealer
-            .open(&sealed, TOKEN_BINDING)
+            .open(&sealed, &token_binding(generation))
             .map_err(|_| TokenProblem::Invalid)?;
         let session: Session = serde_json::from_slice(&json).map_err(|_| TokenProblem::Invalid)?;
         if session.access_key_id != access_key_id {

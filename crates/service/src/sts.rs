@@ -13,7 +13,7 @@ use wire::sts::{
     GetSessionTokenRequest, GetSessionTokenResponse, Operation, Request, Response,
 };
 
-use crate::authorize::{base_context, caller_policies, managed_policy};
+use crate::authorize::{base_context, caller_policies, session_managed_policy};
 use crate::caller::{Caller, Identity, role_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{account_of_temporary_key, new_secret_access_key, new_temporary_key_id};
@@ -26,6 +26,14 @@ const SESSION_POLICY_LIMIT: usize = 2_048;
 const SESSION_POLICY_ARNS: usize = 10;
 /// Role chaining caps a session at one hour.
 const CHAINED_MAX_SECONDS: i64 = 3_600;
+
+/// A managed session policy that is neither AWS managed nor a policy of the session's
+/// account (or does not exist): one answer for all, so nothing leaks across accounts.
+fn unknown_session_policy(arn: &str) -> ServiceError {
+    ServiceError::malformed_policy(format!(
+        "Policy {arn} does not exist or is not a policy of the role's account."
+    ))
+}
 
 fn access_denied(caller: &Caller, action: &str, resource: &str) -> ServiceError {
     ServiceError::access_denied(format!(
@@ -132,8 +140,12 @@ impl Service {
     }
 
     /// Validates session policies and returns (inline text, managed ARNs, packed size %).
+    /// Managed session policies must be AWS managed or belong to `account` (the role's, or
+    /// the federating user's): any other ARN gets one answer whether or not it exists, so
+    /// AssumeRole is no oracle for another account's policy names.
     async fn session_policy_inputs(
         &self,
+        account: &str,
         policy: Option<String>,
         policy_arns: Option<Vec<wire::sts::PolicyDescriptorType>>,
         tags: &[(String, String)],
@@ -152,7 +164,13 @@ impl Service {
             Policy::parse(text, PolicyKind::Session)?;
         }
         for arn in &arns {
-            managed_policy(&self.store, arn, PolicyKind::Session).await?;
+            // A stored policy was validated as an identity policy (up to 6,144 characters);
+            // the 2,048-character rule is the packed size's, counted below with the ARN.
+            match session_managed_policy(&self.store, account, arn).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(unknown_session_policy(arn)),
+                Err(error) => return Err(error),
+            }
         }
         let packed: usize = policy
             .as_deref()
@@ -181,7 +199,7 @@ impl Service {
         Ok(Credentials {
             access_key_id: session.access_key_id.clone(),
             secret_access_key: session.secret.clone(),
-            session_token: session.seal(&self.sealer)?,
+            session_token: session.seal(&self.sealer, self.generation())?,
             expiration: wire::Timestamp::from_unix_seconds(session.expires_at),
         })
     }
@@ -279,7 +297,7 @@ impl Service {
             (None, asked) => asked.clone(),
         };
         let (policy, policy_arns, packed) = self
-            .session_policy_inputs(input.policy, input.policy_arns, &tags)
+            .session_policy_inputs(&role.account_id, input.policy, input.policy_arns, &tags)
             .await?;
 
         // The decision: trust policy (the role's resource policy) and the caller's policies.
@@ -484,7 +502,7 @@ impl Service {
             .map(|t| (t.key, t.value))
             .collect();
         let (policy, policy_arns, packed) = self
-            .session_policy_inputs(input.policy, input.policy_arns, &tags)
+            .session_policy_inputs(&caller.account_id, input.policy, input.policy_arns, &tags)
             .await?;
         let duration = i64::from(input.duration_seconds.unwrap_or(43_200)).min(max);
         let now = self.clock.seconds();
@@ -537,7 +555,14 @@ impl Service {
         access_key_id: &str,
         token: &str,
     ) -> Result<Arc<Session>, crate::session::TokenProblem> {
-        Session::open(&self.sealer, token, access_key_id, self.clock.seconds()).map(Arc::new)
+        Session::open(
+            &self.sealer,
+            token,
+            access_key_id,
+            self.clock.seconds(),
+            self.generation(),
+        )
+        .map(Arc::new)
     }
 
     /// The caller behind a verified temporary key.

@@ -1329,9 +1329,15 @@ async fn authorization_details_pagination() {
     }
     assert_eq!(pages, vec![2, 2, 2]);
 
+    let first = details(
+        service
+            .iam(&root, details_request(None, Some(2), None))
+            .await
+            .unwrap(),
+    );
     let second = details(
         service
-            .iam(&root, details_request(None, Some(2), Some("2".to_owned())))
+            .iam(&root, details_request(None, Some(2), first.marker))
             .await
             .unwrap(),
     );

@@ -805,7 +805,7 @@ async fn list_policies_pages_through_the_whole_catalogue() {
             .await
         )
         .0,
-        "InvalidInput"
+        "ValidationError"
     );
 }
 

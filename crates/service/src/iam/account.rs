@@ -14,11 +14,10 @@ use wire::iam::{
     PolicyVersion, Request, Response, RoleDetail, RoleLastUsed, SummaryKeyType, UserDetail,
 };
 
-use super::{page_of, timestamp, uri_encode, wire_tags};
+use super::{timestamp, uri_encode, wire_tags};
 use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
-use crate::password::{hash_password, verify_password};
 use crate::service::Service;
 
 /// The operations this module answers.
@@ -81,12 +80,9 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn hash(password: &str) -> ServiceResult<String> {
-    hash_password(password).map_err(|e| ServiceError::internal(&e))
-}
-
-fn matches(password: &str, hash: &str) -> ServiceResult<bool> {
-    verify_password(password, hash).map_err(|e| ServiceError::internal(&e))
+/// ChangePassword refused while the user or its address has too many recent failures.
+fn too_many_failures() -> ServiceError {
+    ServiceError::limit_exceeded("Too many failed password attempts. Try again later.")
 }
 
 /// Checks a new password against the account's policy, or against AWS's default policy
@@ -246,7 +242,7 @@ impl Service {
                 let password = input.password.ok_or_else(|| missing("password"))?;
                 let (policy, email) = self.password_rules(&account).await?;
                 check_password(&password, policy.as_ref(), &email)?;
-                let hashed = hash(&password)?;
+                let hashed = self.hash(&password).await?;
                 let profile = self
                     .store
                     .create_login_profile(
@@ -286,7 +282,7 @@ impl Service {
                     Some(password) => {
                         let (policy, email) = self.password_rules(&account).await?;
                         check_password(password, policy.as_ref(), &email)?;
-                        Some(hash(password)?)
+                        Some(self.hash(password).await?)
                     }
                     None => None,
                 };
@@ -328,11 +324,8 @@ impl Service {
                 )
                 .await?;
                 let profile = self.store.get_login_profile(&account, &me.name).await?;
-                if !matches(&input.old_password, &profile.password_hash)? {
-                    return Err(ServiceError::access_denied(
-                        "The old password was incorrect.",
-                    ));
-                }
+                self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
+                    .await?;
                 check_password(&input.new_password, policy.as_ref(), &email)?;
                 let remembered = policy
                     .as_ref()
@@ -346,12 +339,12 @@ impl Service {
                         .recent_password_hashes(&me.user_id, remembered)
                         .await?
                     {
-                        if matches(&input.new_password, &previous)? {
+                        if self.matches(&input.new_password, &previous).await? {
                             return Err(password_policy_violation(REUSE_MESSAGE));
                         }
                     }
                 }
-                let hashed = hash(&input.new_password)?;
+                let hashed = self.hash(&input.new_password).await?;
                 // A changed password satisfies a pending reset requirement.
                 self.store
                     .update_login_profile(
@@ -481,7 +474,13 @@ impl Service {
                     .alias
                     .into_iter()
                     .collect();
-                let (page, marker) = page_of(&aliases, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListAccountAliases",
+                    &aliases,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListAccountAliases(ListAccountAliasesResponse {
                     account_aliases: page,
                     is_truncated: Some(marker.is_some()),
@@ -503,7 +502,7 @@ impl Service {
                     Vec::new(),
                 )
                 .await?;
-                self.authorization_details(&account, input).await
+                self.authorization_details(caller, input).await
             }
             other => Err(ServiceError::not_implemented(other.operation().name())),
         }
@@ -517,6 +516,55 @@ impl Service {
         let policy = self.store.get_password_policy(account).await?;
         let email = self.store.get_account(account).await?.email;
         Ok((policy, email))
+    }
+
+    async fn hash(&self, password: &str) -> ServiceResult<String> {
+        self.guards
+            .passwords
+            .hash(password)
+            .await
+            .map_err(|e| ServiceError::internal(&e))
+    }
+
+    async fn matches(&self, password: &str, hash: &str) -> ServiceResult<bool> {
+        self.guards
+            .passwords
+            .verify(password, hash)
+            .await
+            .map_err(|e| ServiceError::internal(&e))
+    }
+
+    /// ChangePassword's check of the old password, throttled per user and per source
+    /// address: a refused attempt costs no Argon2 run and tells nothing about the password.
+    async fn check_old_password(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        password: &str,
+        profile: &store::LoginProfileRecord,
+    ) -> ServiceResult<()> {
+        let now = self.clock.seconds();
+        let user_key = format!("user:{user_id}");
+        let address_key = caller.request.source_ip.map(|ip| format!("address:{ip}"));
+        let guards = &self.guards;
+        if !guards.failed_by_user.allows(&user_key, now)
+            || address_key
+                .as_deref()
+                .is_some_and(|key| !guards.failed_by_address.allows(key, now))
+        {
+            return Err(too_many_failures());
+        }
+        if self.matches(password, &profile.password_hash).await? {
+            guards.failed_by_user.succeeded(&user_key);
+            return Ok(());
+        }
+        guards.failed_by_user.failed(&user_key, now);
+        if let Some(key) = &address_key {
+            guards.failed_by_address.failed(key, now);
+        }
+        Err(ServiceError::access_denied(
+            "The old password was incorrect.",
+        ))
     }
 
     /// Authorizes an action that `AllowUsersToChangePassword` grants every user of the
@@ -624,9 +672,10 @@ impl Service {
     /// own, then the AWS managed ones attached in it), paged before details are read.
     async fn authorization_details(
         &self,
-        account: &str,
+        caller: &Caller,
         input: wire::iam::GetAccountAuthorizationDetailsRequest,
     ) -> ServiceResult<Response> {
+        let account = caller.account_id.as_str();
         let filter = input.filter.unwrap_or_default();
         let wanted = |kind: EntityType| filter.is_empty() || filter.contains(&kind);
         let users = self.all_users(account).await?;
@@ -673,7 +722,13 @@ impl Service {
         {
             *boundary_uses.entry(arn).or_default() += 1;
         }
-        let (page, marker) = page_of(&entries, input.marker.as_deref(), input.max_items);
+        let (page, marker) = self.page_of(
+            caller,
+            "GetAccountAuthorizationDetails",
+            &entries,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
         let mut response = GetAccountAuthorizationDetailsResponse {
             user_detail_list: Some(Vec::new()),
             group_detail_list: Some(Vec::new()),

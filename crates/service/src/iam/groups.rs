@@ -8,7 +8,7 @@ use wire::iam::{
     ListGroupsResponse, Operation, Request, Response,
 };
 
-use super::{check_path, list_options, page_of, timestamp, uri_encode, user_view};
+use super::{check_path, timestamp, uri_encode, user_view};
 use crate::caller::{Caller, group_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
@@ -123,14 +123,20 @@ impl Service {
                     .list_users_in_group(
                         &account,
                         &group.name,
-                        &list_options(None, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "GetGroup",
+                            None,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::GetGroup(GetGroupResponse {
                     group: group_view(&group),
                     users: items.iter().map(|u| user_view(u, None)).collect(),
                     is_truncated: Some(next_marker.is_some()),
-                    marker: next_marker,
+                    marker: self.next_marker(caller, "GetGroup", next_marker)?,
                 }))
             }
             Request::UpdateGroup(input) => {
@@ -143,11 +149,10 @@ impl Service {
                 let new_name = input.new_group_name.as_deref().unwrap_or(&group.name);
                 let new_path = input.new_path.as_deref().unwrap_or(&group.path);
                 let new_arn = group_arn(&account, new_path, new_name);
-                if new_arn != group_arn(&account, &group.path, &group.name) {
-                    // AWS requires permission on the group under its old and its new name.
-                    self.allow(caller, "iam:UpdateGroup", &new_arn, Vec::new())
-                        .await?;
-                }
+                let old_arn = group_arn(&account, &group.path, &group.name);
+                // AWS requires permission on the group under its old and its new name.
+                self.allow_rename(caller, "iam:UpdateGroup", &old_arn, &new_arn, Vec::new())
+                    .await?;
                 self.store
                     .update_group(
                         &account,
@@ -177,13 +182,19 @@ impl Service {
                     .store
                     .list_groups(
                         &account,
-                        &list_options(input.path_prefix, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "ListGroups",
+                            input.path_prefix,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::ListGroups(ListGroupsResponse {
                     groups: items.iter().map(group_view).collect(),
                     is_truncated: Some(next_marker.is_some()),
-                    marker: next_marker,
+                    marker: self.next_marker(caller, "ListGroups", next_marker)?,
                 }))
             }
             Request::AddUserToGroup(input) => {
@@ -225,13 +236,19 @@ impl Service {
                     .list_groups_for_user(
                         &account,
                         &user.name,
-                        &list_options(None, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "ListGroupsForUser",
+                            None,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::ListGroupsForUser(ListGroupsForUserResponse {
                     groups: items.iter().map(group_view).collect(),
                     is_truncated: Some(next_marker.is_some()),
-                    marker: next_marker,
+                    marker: self.next_marker(caller, "ListGroupsForUser", next_marker)?,
                 }))
             }
             Request::PutGroupPolicy(input) => {
@@ -298,7 +315,13 @@ impl Service {
                     .into_iter()
                     .map(|(name, _)| name)
                     .collect();
-                let (page, marker) = page_of(&names, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListGroupPolicies",
+                    &names,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListGroupPolicies(ListGroupPoliciesResponse {
                     policy_names: page,
                     is_truncated: Some(marker.is_some()),
@@ -349,7 +372,13 @@ impl Service {
                         input.path_prefix.as_deref(),
                     )
                     .await?;
-                let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListAttachedGroupPolicies",
+                    &attached,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListAttachedGroupPolicies(
                     ListAttachedGroupPoliciesResponse {
                         attached_policies: Some(page),

@@ -25,35 +25,12 @@ pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)
 }
 
-pub(crate) fn list_options(
-    path_prefix: Option<String>,
-    marker: Option<String>,
-    max_items: Option<i32>,
-) -> ListOptions {
-    ListOptions {
-        path_prefix,
-        marker,
-        max_items: max_items
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(100)
-            .clamp(1, 1000),
-    }
-}
-
-/// Pages an in-memory list the way the store pages its own: by position after a marker.
-pub(crate) fn page_of<T: Clone>(
-    items: &[T],
-    marker: Option<&str>,
-    max_items: Option<i32>,
-) -> (Vec<T>, Option<String>) {
-    let start = marker.and_then(|m| m.parse::<usize>().ok()).unwrap_or(0);
-    let size = max_items
+/// A page size as AWS reads MaxItems: 100 when omitted, at most 1,000.
+pub(crate) fn page_size(max_items: Option<i32>) -> usize {
+    max_items
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(100)
-        .clamp(1, 1000);
-    let page: Vec<T> = items.iter().skip(start).take(size).cloned().collect();
-    let next = (start + size < items.len()).then(|| (start + size).to_string());
-    (page, next)
+        .clamp(1, 1000)
 }
 
 pub(crate) fn user_view(user: &UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
@@ -129,6 +106,59 @@ pub(crate) fn check_tags(tags: &[wire::iam::Tag]) -> ServiceResult<()> {
 }
 
 impl Service {
+    /// The store's list options for a page of `operation`, the client's marker opened.
+    pub(crate) fn list_options(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        path_prefix: Option<String>,
+        marker: Option<&str>,
+        max_items: Option<i32>,
+    ) -> ServiceResult<ListOptions> {
+        let marker = marker
+            .map(|m| crate::marker::decode(&self.sealer, &caller.account_id, operation, m))
+            .transpose()?;
+        Ok(ListOptions {
+            path_prefix,
+            marker,
+            max_items: u32::try_from(page_size(max_items)).unwrap_or(100),
+        })
+    }
+
+    /// The marker a client gets for the store's next position, sealed.
+    pub(crate) fn next_marker(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        position: Option<String>,
+    ) -> ServiceResult<Option<String>> {
+        position
+            .map(|p| crate::marker::encode(&self.sealer, &caller.account_id, operation, &p))
+            .transpose()
+    }
+
+    /// Pages an in-memory list for `operation`: by index, behind a sealed marker.
+    pub(crate) fn page_of<T: Clone>(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        items: &[T],
+        marker: Option<&str>,
+        max_items: Option<i32>,
+    ) -> ServiceResult<(Vec<T>, Option<String>)> {
+        let start = match marker {
+            None => 0,
+            Some(marker) => {
+                crate::marker::decode(&self.sealer, &caller.account_id, operation, marker)?
+                    .parse::<usize>()
+                    .map_err(|_| crate::marker::invalid_marker())?
+            }
+        };
+        let (page, next) = crate::marker::slice(items, start, page_size(max_items));
+        let marker = self.next_marker(caller, operation, next.map(|n| n.to_string()))?;
+        Ok((page, marker))
+    }
+
     pub(crate) async fn allow(
         &self,
         caller: &Caller,
@@ -147,6 +177,24 @@ impl Service {
             extra,
         )
         .await
+    }
+
+    /// Authorizes a rename or a move: `action` on the entity's ARN as it is and as it will be.
+    /// Every operation that changes an ARN goes through here, so a caller allowed on one
+    /// side only (a user allowed on `user/dev/*` moving itself to `/admin/`) is refused.
+    pub(crate) async fn allow_rename(
+        &self,
+        caller: &Caller,
+        action: &str,
+        old_arn: &str,
+        new_arn: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<()> {
+        self.allow(caller, action, old_arn, extra.clone()).await?;
+        if new_arn != old_arn {
+            self.allow(caller, action, new_arn, extra).await?;
+        }
+        Ok(())
     }
 
     /// Validates and stores an inline policy of a user, group or role, enforcing the quota on

@@ -18,7 +18,7 @@ use wire::iam::{
     PolicyScopeType, PolicyUsageType, PolicyUser, PolicyVersion, Request, Response,
 };
 
-use super::{check_path, check_tags, page_of, tag_context, timestamp, uri_encode, wire_tags};
+use super::{check_path, check_tags, page_size, tag_context, timestamp, uri_encode, wire_tags};
 use crate::caller::Caller;
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
@@ -123,13 +123,6 @@ fn delete_conflict(message: &str) -> ServiceError {
 
 fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-fn page_size(max_items: Option<i32>) -> usize {
-    max_items
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(100)
-        .clamp(1, 1000)
 }
 
 /// The usage counts of the account's policies, by ARN: (attachments, permissions boundaries).
@@ -247,19 +240,6 @@ impl Listed<'_> {
         let tie: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         format!("{}\n{tie}", name.to_lowercase())
     }
-}
-
-/// Markers are opaque to clients: the key of the last entry shown, encoded.
-fn encode_marker(key: &str) -> String {
-    data_encoding::BASE64URL_NOPAD.encode(key.as_bytes())
-}
-
-fn decode_marker(marker: &str) -> ServiceResult<String> {
-    data_encoding::BASE64URL_NOPAD
-        .decode(marker.as_bytes())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ServiceError::invalid_input("Invalid Marker."))
 }
 
 /// One principal a policy is in use by (ListEntitiesForPolicy).
@@ -474,7 +454,13 @@ impl Service {
                     }
                     Owner::Other => return Err(not_attachable(&arn)),
                 };
-                let (page, marker) = page_of(&versions, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListPolicyVersions",
+                    &versions,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListPolicyVersions(ListPolicyVersionsResponse {
                     versions: Some(page),
                     is_truncated: Some(marker.is_some()),
@@ -503,7 +489,7 @@ impl Service {
                     }
                     Owner::Aws | Owner::Other => return Err(not_attachable(&arn)),
                 }
-                self.list_entities(&account, input).await
+                self.list_entities(caller, input).await
             }
             Request::TagPolicy(input) => {
                 check_tags(&input.tags)?;
@@ -547,7 +533,13 @@ impl Service {
                         .list_tags(&TagTarget::Policy(record.policy_id))
                         .await?,
                 );
-                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                let (tags, marker) = self.page_of(
+                    caller,
+                    "ListPolicyTags",
+                    &tags,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListPolicyTags(ListPolicyTagsResponse {
                     tags,
                     is_truncated: Some(marker.is_some()),
@@ -681,7 +673,11 @@ impl Service {
         let scope = input.scope.unwrap_or(PolicyScopeType::All);
         let prefix = input.path_prefix.unwrap_or_else(|| "/".to_owned());
         let only_attached = input.only_attached.unwrap_or(false);
-        let after = input.marker.as_deref().map(decode_marker).transpose()?;
+        let after = input
+            .marker
+            .as_deref()
+            .map(|m| crate::marker::decode(&self.sealer, account, "ListPolicies", m))
+            .transpose()?;
         let usage = self.policy_usage(account).await?;
         // Any managed policy can serve either way; the usage filter narrows what counts as
         // "attached" for OnlyAttached.
@@ -739,7 +735,10 @@ impl Service {
             last_key = Some(key);
         }
         let marker = if rest.peek().is_some() {
-            last_key.as_deref().map(encode_marker)
+            last_key
+                .as_deref()
+                .map(|k| crate::marker::encode(&self.sealer, account, "ListPolicies", k))
+                .transpose()?
         } else {
             None
         };
@@ -753,9 +752,10 @@ impl Service {
     /// ListEntitiesForPolicy: attachments and boundaries, groups then users then roles.
     async fn list_entities(
         &self,
-        account: &str,
+        caller: &Caller,
         input: wire::iam::ListEntitiesForPolicyRequest,
     ) -> ServiceResult<Response> {
+        let account = caller.account_id.as_str();
         let arn = &input.policy_arn;
         let usage = input.policy_usage_filter;
         let mut entities: Vec<Entity> = Vec::new();
@@ -799,7 +799,13 @@ impl Service {
             (kind_rank(a.kind), a.name.to_lowercase())
                 .cmp(&(kind_rank(b.kind), b.name.to_lowercase()))
         });
-        let (page, marker) = page_of(&entities, input.marker.as_deref(), input.max_items);
+        let (page, marker) = self.page_of(
+            caller,
+            "ListEntitiesForPolicy",
+            &entities,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
         let mut response = ListEntitiesForPolicyResponse {
             policy_groups: Some(Vec::new()),
             policy_users: Some(Vec::new()),

@@ -17,9 +17,7 @@ use wire::iam::{
     RoleLastUsed, UpdateRoleDescriptionResponse, UpdateRoleResponse,
 };
 
-use super::{
-    check_path, check_tags, list_options, page_of, tag_context, timestamp, uri_encode, wire_tags,
-};
+use super::{check_path, check_tags, tag_context, timestamp, uri_encode, wire_tags};
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -634,13 +632,19 @@ impl Service {
                     .store
                     .list_roles(
                         &account,
-                        &list_options(input.path_prefix, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "ListRoles",
+                            input.path_prefix,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::ListRoles(ListRolesResponse {
                     roles: items.iter().map(|r| role_view(r, None, false)).collect(),
                     is_truncated: Some(next_marker.is_some()),
-                    marker: next_marker,
+                    marker: self.next_marker(caller, "ListRoles", next_marker)?,
                 }))
             }
             Request::TagRole(input) => {
@@ -676,7 +680,13 @@ impl Service {
                     .role_for(caller, "iam:ListRoleTags", &input.role_name, Vec::new())
                     .await?;
                 let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
-                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                let (tags, marker) = self.page_of(
+                    caller,
+                    "ListRoleTags",
+                    &tags,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListRoleTags(ListRoleTagsResponse {
                     tags,
                     is_truncated: Some(marker.is_some()),
@@ -748,7 +758,13 @@ impl Service {
                     .into_iter()
                     .map(|(name, _)| name)
                     .collect();
-                let (page, marker) = page_of(&names, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListRolePolicies",
+                    &names,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListRolePolicies(ListRolePoliciesResponse {
                     policy_names: page,
                     is_truncated: Some(marker.is_some()),
@@ -801,7 +817,13 @@ impl Service {
                         input.path_prefix.as_deref(),
                     )
                     .await?;
-                let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListAttachedRolePolicies",
+                    &attached,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListAttachedRolePolicies(
                     ListAttachedRolePoliciesResponse {
                         attached_policies: Some(page),
@@ -942,14 +964,20 @@ impl Service {
                     .store
                     .list_instance_profiles(
                         &account,
-                        &list_options(input.path_prefix, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "ListInstanceProfiles",
+                            input.path_prefix,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::ListInstanceProfiles(
                     ListInstanceProfilesResponse {
                         instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
                         is_truncated: Some(next_marker.is_some()),
-                        marker: next_marker,
+                        marker: self.next_marker(caller, "ListInstanceProfiles", next_marker)?,
                     },
                 ))
             }
@@ -963,7 +991,13 @@ impl Service {
                 .await?;
                 let options = ListOptions {
                     path_prefix: None,
-                    ..list_options(None, input.marker, input.max_items)
+                    ..self.list_options(
+                        caller,
+                        "ListInstanceProfilesForRole",
+                        None,
+                        input.marker.as_deref(),
+                        input.max_items,
+                    )?
                 };
                 let Page { items, next_marker } = self
                     .store
@@ -973,7 +1007,11 @@ impl Service {
                     ListInstanceProfilesForRoleResponse {
                         instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
                         is_truncated: Some(next_marker.is_some()),
-                        marker: next_marker,
+                        marker: self.next_marker(
+                            caller,
+                            "ListInstanceProfilesForRole",
+                            next_marker,
+                        )?,
                     },
                 ))
             }
@@ -1066,7 +1104,13 @@ impl Service {
                         .list_instance_profile_tags(&account, &profile.name)
                         .await?,
                 );
-                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                let (tags, marker) = self.page_of(
+                    caller,
+                    "ListInstanceProfileTags",
+                    &tags,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListInstanceProfileTags(
                     ListInstanceProfileTagsResponse {
                         tags,

@@ -9,10 +9,7 @@ use wire::iam::{
     ListUsersResponse, Operation, Request, Response, StatusType, User,
 };
 
-use super::{
-    check_path, check_tags, list_options, page_of, tag_context, timestamp, uri_encode, user_view,
-    wire_tags,
-};
+use super::{check_path, check_tags, tag_context, timestamp, uri_encode, user_view, wire_tags};
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, user_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -145,33 +142,39 @@ impl Service {
                     .store
                     .list_users(
                         &account,
-                        &list_options(input.path_prefix, input.marker, input.max_items),
+                        &self.list_options(
+                            caller,
+                            "ListUsers",
+                            input.path_prefix,
+                            input.marker.as_deref(),
+                            input.max_items,
+                        )?,
                     )
                     .await?;
                 Ok(Response::ListUsers(ListUsersResponse {
                     users: items.iter().map(|u| user_view(u, None)).collect(),
                     is_truncated: Some(next_marker.is_some()),
-                    marker: next_marker,
+                    marker: self.next_marker(caller, "ListUsers", next_marker)?,
                 }))
             }
             Request::UpdateUser(input) => {
-                let user = self
-                    .user_for(caller, "iam:UpdateUser", &input.user_name, Vec::new())
-                    .await?;
                 if let Some(path) = &input.new_path {
                     check_path(path)?;
                 }
-                if let Some(new_name) = &input.new_user_name {
-                    // Renaming needs permission on the new name as well.
-                    let new_path = input.new_path.as_deref().unwrap_or(&user.path);
-                    self.allow(
-                        caller,
-                        "iam:UpdateUser",
-                        &user_arn(&account, new_path, new_name),
-                        Vec::new(),
-                    )
+                let user = self
+                    .user_for(caller, "iam:UpdateUser", &input.user_name, Vec::new())
                     .await?;
-                }
+                let old_arn = user_arn(&account, &user.path, &user.name);
+                let new_arn = user_arn(
+                    &account,
+                    input.new_path.as_deref().unwrap_or(&user.path),
+                    input.new_user_name.as_deref().unwrap_or(&user.name),
+                );
+                let tags = self
+                    .resource_tags(TagTarget::User(user.user_id.clone()))
+                    .await?;
+                self.allow_rename(caller, "iam:UpdateUser", &old_arn, &new_arn, tags)
+                    .await?;
                 self.store
                     .update_user(
                         &account,
@@ -226,7 +229,13 @@ impl Service {
                     .user_for(caller, "iam:ListUserTags", &input.user_name, Vec::new())
                     .await?;
                 let tags = wire_tags(self.store.list_tags(&TagTarget::User(user.user_id)).await?);
-                let (tags, marker) = page_of(&tags, input.marker.as_deref(), input.max_items);
+                let (tags, marker) = self.page_of(
+                    caller,
+                    "ListUserTags",
+                    &tags,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListUserTags(ListUserTagsResponse {
                     tags,
                     is_truncated: Some(marker.is_some()),
@@ -272,7 +281,13 @@ impl Service {
                         create_date: Some(timestamp(k.created_at)),
                     })
                     .collect();
-                let (page, marker) = page_of(&metadata, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListAccessKeys",
+                    &metadata,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListAccessKeys(ListAccessKeysResponse {
                     access_key_metadata: page,
                     is_truncated: Some(marker.is_some()),
@@ -394,7 +409,13 @@ impl Service {
                     .into_iter()
                     .map(|(name, _)| name)
                     .collect();
-                let (page, marker) = page_of(&names, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListUserPolicies",
+                    &names,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListUserPolicies(ListUserPoliciesResponse {
                     policy_names: page,
                     is_truncated: Some(marker.is_some()),
@@ -443,7 +464,13 @@ impl Service {
                         input.path_prefix.as_deref(),
                     )
                     .await?;
-                let (page, marker) = page_of(&attached, input.marker.as_deref(), input.max_items);
+                let (page, marker) = self.page_of(
+                    caller,
+                    "ListAttachedUserPolicies",
+                    &attached,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?;
                 Ok(Response::ListAttachedUserPolicies(
                     ListAttachedUserPoliciesResponse {
                         attached_policies: Some(page),
