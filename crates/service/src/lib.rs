@@ -17,6 +17,7 @@ mod service;
 mod session;
 mod sts;
 mod throttle;
+mod trust;
 
 pub use bounded::Bound;
 pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use policy::{ContextValue, Policies, Policy, PolicyKind, PolicySet, Request as PolicyRequest};
+use policy::{ContextValue, Policies, Policy, PolicyKind, Request as PolicyRequest};
 use store::StoreError;
 use wire::sts::{
     AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials,
@@ -301,9 +301,9 @@ impl Service {
             .await?;
 
         // The decision: trust policy (the role's resource policy) and the caller's policies.
-        let trust = Policy::parse(&role.trust_policy, PolicyKind::Trust)
-            .map_err(|e| ServiceError::internal(&e))?;
-        let trust = PolicySet::new([("trust policy".to_owned(), &trust)]);
+        // Bound to the identities it named when stored: a namesake of a deleted principal
+        // is not the principal.
+        let trust = self.trust_for(&role, caller).await?;
         let caller_side = caller_policies(&self.store, self.policy_cache(), caller).await?;
         let tags_of_caller = caller_side
             .compiled
@@ -342,7 +342,7 @@ impl Service {
                 .as_ref()
                 .and_then(|c| c.boundary.as_ref()),
             session: caller_side.session.as_deref(),
-            resource: Some(&trust),
+            resource: Some(&*trust),
             resource_is_trust: true,
             ..Policies::default()
         };

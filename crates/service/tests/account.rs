@@ -1029,6 +1029,7 @@ async fn populate(service: &Service, root: &Caller) -> String {
             name: "worker".to_owned(),
             path: "/".to_owned(),
             trust_policy: TRUST.to_owned(),
+            trust_principals: Vec::new(),
             description: None,
             max_session_duration: 3600,
             permissions_boundary_arn: None,

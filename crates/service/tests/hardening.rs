@@ -828,3 +828,159 @@ async fn finding_9_session_tokens_issued_before_a_reset_are_invalid_after_it() {
         .open_session(&after.access_key_id, &after.session_token)
         .unwrap();
 }
+
+// Finding 6: trust follows identities, not names.
+
+fn trust_of(principal: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}}}"#
+    )
+}
+
+impl World {
+    async fn trust_document(&self, role: &str) -> String {
+        let Response::GetRole(got) = self.root_ok(A, iam("GetRole", &[("RoleName", role)])).await
+        else {
+            panic!("not GetRole")
+        };
+        let encoded = got.role.assume_role_policy_document.unwrap();
+        // IAM sends policy documents URL-encoded.
+        let mut out = Vec::new();
+        let bytes = encoded.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&encoded[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn finding_6_a_new_user_with_a_trusted_name_cannot_assume_the_role() {
+    let world = World::new().await;
+    let carol_arn = "arn:aws:iam::111111111111:user/carol";
+    let carol = world.user(A, "/", "carol", None).await;
+    let Identity::User(old) = &carol.identity else {
+        panic!("not a user")
+    };
+    let old_id = old.user_id.clone();
+    world
+        .root_ok(
+            A,
+            iam(
+                "CreateRole",
+                &[
+                    ("RoleName", "Target"),
+                    ("AssumeRolePolicyDocument", &trust_of(carol_arn)),
+                ],
+            ),
+        )
+        .await;
+    let role = "arn:aws:iam::111111111111:role/Target";
+    // The trusted carol may (a direct grant needs no identity policy).
+    world
+        .assume(&carol, &[("RoleArn", role), ("RoleSessionName", "s1")])
+        .await
+        .unwrap();
+    assert!(world.trust_document("Target").await.contains(carol_arn));
+
+    world
+        .root_ok(A, iam("DeleteUser", &[("UserName", "carol")]))
+        .await;
+    // Gone: GetRole shows the unique id where the principal was named.
+    let shown = world.trust_document("Target").await;
+    assert!(
+        shown.contains(&old_id) && !shown.contains(carol_arn),
+        "{shown}"
+    );
+
+    // A new carol is another identity: no grant, even allowed by her own policy.
+    let new_carol = world.user(A, "/", "carol", Some(ALLOW_ASSUME)).await;
+    let denied = world
+        .assume(&new_carol, &[("RoleArn", role), ("RoleSessionName", "s1")])
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code, "AccessDenied");
+    // And GetRole still shows the old id, not the new carol's ARN.
+    let shown = world.trust_document("Target").await;
+    assert!(
+        shown.contains(&old_id) && !shown.contains(carol_arn),
+        "{shown}"
+    );
+
+    // Trusting the new carol again binds her.
+    world
+        .root_ok(
+            A,
+            iam(
+                "UpdateAssumeRolePolicy",
+                &[
+                    ("RoleName", "Target"),
+                    ("PolicyDocument", &trust_of(carol_arn)),
+                ],
+            ),
+        )
+        .await;
+    world
+        .assume(&new_carol, &[("RoleArn", role), ("RoleSessionName", "s1")])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn finding_6_a_recreated_role_is_not_the_trusted_role() {
+    let world = World::new().await;
+    let alice = world.user(A, "/", "alice", Some(ALLOW_ASSUME)).await;
+    let ops = world.open_role(A, "Ops").await;
+    world
+        .root_ok(
+            A,
+            iam(
+                "CreateRole",
+                &[
+                    ("RoleName", "Target"),
+                    ("AssumeRolePolicyDocument", &trust_of(&ops)),
+                ],
+            ),
+        )
+        .await;
+    let target = "arn:aws:iam::111111111111:role/Target";
+    let session = world
+        .assume(&alice, &[("RoleArn", &ops), ("RoleSessionName", "s1")])
+        .await
+        .unwrap();
+    world
+        .assume(&session, &[("RoleArn", target), ("RoleSessionName", "s2")])
+        .await
+        .unwrap();
+
+    world
+        .root_ok(
+            A,
+            iam(
+                "DeleteRolePolicy",
+                &[("RoleName", "Ops"), ("PolicyName", "all")],
+            ),
+        )
+        .await;
+    world
+        .root_ok(A, iam("DeleteRole", &[("RoleName", "Ops")]))
+        .await;
+    world.open_role(A, "Ops").await;
+    let session = world
+        .assume(&alice, &[("RoleArn", &ops), ("RoleSessionName", "s1")])
+        .await
+        .unwrap();
+    let denied = world
+        .assume(&session, &[("RoleArn", target), ("RoleSessionName", "s2")])
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code, "AccessDenied");
+    assert!(world.trust_document("Target").await.contains("AROA"));
+}

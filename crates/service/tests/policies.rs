@@ -901,6 +901,7 @@ async fn entities_for_a_policy() {
             name: "deployer".to_owned(),
             path: "/".to_owned(),
             trust_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+            trust_principals: Vec::new(),
             description: None,
             max_session_duration: 3600,
             permissions_boundary_arn: None,

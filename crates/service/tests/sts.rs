@@ -105,6 +105,7 @@ impl World {
                 name: name.to_owned(),
                 path: "/".to_owned(),
                 trust_policy: trust.to_owned(),
+                trust_principals: Vec::new(),
                 description: None,
                 max_session_duration: 3600,
                 permissions_boundary_arn: None,

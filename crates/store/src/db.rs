@@ -305,6 +305,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "instance profiles",
         include_str!("../migrations/sqlite/0002_instance_profiles.sql"),
     ),
+    (
+        3,
+        "trust principals",
+        include_str!("../migrations/sqlite/0003_trust_principals.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -316,6 +321,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         2,
         "instance profiles",
         include_str!("../migrations/postgres/0002_instance_profiles.sql"),
+    ),
+    (
+        3,
+        "trust principals",
+        include_str!("../migrations/postgres/0003_trust_principals.sql"),
     ),
 ];
 

@@ -86,6 +86,16 @@ pub struct NewGroup {
     pub created_at: Timestamp,
 }
 
+/// A user or role named by ARN in a stored policy, bound to the unique id (`AIDA...`,
+/// `AROA...`) it had when the policy was stored: AWS's principals are identities, not names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundPrincipal {
+    /// The ARN as the policy names it.
+    pub arn: String,
+    /// The unique id of the user or role it named then.
+    pub unique_id: String,
+}
+
 /// An IAM role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleRecord {
@@ -99,6 +109,9 @@ pub struct RoleRecord {
     pub path: String,
     /// The trust (assume role) policy document, as the caller stored it.
     pub trust_policy: String,
+    /// The users and roles the trust policy names, bound to their unique ids when it was
+    /// stored.
+    pub trust_principals: Vec<BoundPrincipal>,
     /// Free text.
     pub description: Option<String>,
     /// Seconds, 3600..=43200.
@@ -126,6 +139,8 @@ pub struct NewRole {
     pub path: String,
     /// The trust policy document.
     pub trust_policy: String,
+    /// The users and roles it names, with their unique ids.
+    pub trust_principals: Vec<BoundPrincipal>,
     /// Free text.
     pub description: Option<String>,
     /// Seconds.

@@ -12,9 +12,9 @@ mod support;
 use std::collections::HashSet;
 
 use store::{
-    AccessKeyStatus, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey, NewAccount, NewGroup,
-    NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy, Principal,
-    PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
+    AccessKeyStatus, BoundPrincipal, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey,
+    NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy,
+    Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use support::Fixture;
 
@@ -62,6 +62,7 @@ conformance!(
     concurrent_create_user,
     instance_profiles,
     instance_profile_tags_and_conflicts,
+    finding_6_trust_principals_bound_to_unique_ids,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -113,6 +114,7 @@ fn new_role(n: usize, name: &str) -> NewRole {
         name: name.into(),
         path: "/".into(),
         trust_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+        trust_principals: Vec::new(),
         description: Some("test role".into()),
         max_session_duration: 3600,
         permissions_boundary_arn: None,
@@ -479,7 +481,7 @@ async fn roles_crud(f: &Fixture) {
         (None, 7200)
     );
     store
-        .update_role_trust_policy(ACCOUNT, "DEPLOY", "{\"Statement\":[]}")
+        .update_role_trust_policy(ACCOUNT, "DEPLOY", "{\"Statement\":[]}", &[])
         .await
         .unwrap();
     store
@@ -1203,7 +1205,9 @@ async fn accounts(f: &Fixture) {
         Err(StoreError::EntityAlreadyExists { .. })
     ));
     assert!(matches!(
-        store.create_account(&new_account(OTHER, "ROOT@example.com")).await,
+        store
+            .create_account(&new_account(OTHER, "ROOT@example.com"))
+            .await,
         Err(StoreError::EntityAlreadyExists { .. })
     ));
     // Account, alias and root key are one write: a conflict on any leaves nothing behind
@@ -1910,4 +1914,40 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
             .items
             .is_empty()
     );
+}
+
+/// Issue 9, finding 6: the principals a trust policy names are kept with their unique ids,
+/// written with the role and replaced with its trust policy.
+async fn finding_6_trust_principals_bound_to_unique_ids(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let carol = BoundPrincipal {
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/carol"),
+        unique_id: "AIDA00000000000000001".into(),
+    };
+    let ops = BoundPrincipal {
+        arn: format!("arn:aws:iam::{ACCOUNT}:role/ops/Ops"),
+        unique_id: "AROA00000000000000002".into(),
+    };
+    let mut new = new_role(1, "Deploy");
+    new.trust_principals = vec![carol.clone(), ops.clone()];
+    let created = store.create_role(&new).await.unwrap();
+    assert_eq!(created.trust_principals, vec![carol.clone(), ops.clone()]);
+    let got = store.get_role(ACCOUNT, "deploy").await.unwrap();
+    assert_eq!(got.trust_principals, vec![carol.clone(), ops]);
+    store
+        .update_role_trust_policy(ACCOUNT, "Deploy", "{}", std::slice::from_ref(&carol))
+        .await
+        .unwrap();
+    let got = store.get_role_by_id(&created.role_id).await.unwrap();
+    assert_eq!(got.trust_principals, vec![carol]);
+    store
+        .update_role_trust_policy(ACCOUNT, "Deploy", "{}", &[])
+        .await
+        .unwrap();
+    let listed = store
+        .list_roles(ACCOUNT, &ListOptions::default())
+        .await
+        .unwrap();
+    assert!(listed.items[0].trust_principals.is_empty());
 }

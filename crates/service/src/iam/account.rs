@@ -890,7 +890,7 @@ impl Service {
             role_id: Some(role.role_id.clone()),
             arn: Some(role_arn(&role.account_id, &role.path, &role.name)),
             create_date: Some(timestamp(role.created_at)),
-            assume_role_policy_document: Some(uri_encode(&role.trust_policy)),
+            assume_role_policy_document: Some(uri_encode(&self.rendered_trust(role).await?)),
             // Castellan has no instance profiles.
             instance_profile_list: Some(Vec::new()),
             role_policy_list: Some(inline_view(self.store.list_inline_policies(&owner).await?)),

@@ -3,8 +3,8 @@
 
 use policy::{ContextValue, PolicyKind, PrincipalClause, PrincipalType, Principals};
 use store::{
-    InstanceProfileRecord, ListOptions, NewInstanceProfile, NewRole, Page, RoleRecord, RoleUpdate,
-    StoreError, Tag, TagTarget,
+    BoundPrincipal, InstanceProfileRecord, ListOptions, NewInstanceProfile, NewRole, Page,
+    RoleRecord, RoleUpdate, StoreError, Tag, TagTarget,
 };
 use wire::iam::{
     AttachedPermissionsBoundary, CreateInstanceProfileResponse, CreateRoleResponse,
@@ -23,6 +23,7 @@ use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
+use crate::trust::Named;
 
 /// Inline policies of one role may total this many characters (white space excluded).
 const ROLE_INLINE_POLICY_TOTAL: usize = 10_240;
@@ -378,14 +379,16 @@ impl Service {
     }
 
     /// Validates a trust policy: AWS's trust policy grammar, then every `AWS` principal must
-    /// exist (a user or role ARN names an existing user or role of this server).
-    async fn check_trust(&self, document: &str) -> ServiceResult<()> {
+    /// exist (a user or role ARN names an existing user or role of this server). Returns the
+    /// users and roles it names, bound to their unique ids.
+    async fn check_trust(&self, document: &str) -> ServiceResult<Vec<BoundPrincipal>> {
         if serde_json::from_str::<serde_json::Value>(document).is_err() {
             return Err(ServiceError::malformed_policy(
                 "This policy contains invalid Json",
             ));
         }
         let parsed = policy::Policy::parse(document, PolicyKind::Trust).map_err(trust_error)?;
+        let mut bound: Vec<BoundPrincipal> = Vec::new();
         for statement in parsed.statements() {
             let principals = match &statement.principal {
                 Some(PrincipalClause::Principal(p) | PrincipalClause::NotPrincipal(p)) => p,
@@ -399,55 +402,39 @@ impl Service {
                     continue;
                 }
                 for value in values {
-                    if !self.principal_exists(value).await? {
-                        return Err(ServiceError::malformed_policy(format!(
-                            "Invalid principal in policy: \"AWS\":\"{value}\""
-                        )));
+                    match self.named(value).await? {
+                        Named::Unbound => {}
+                        Named::Entity(Some(unique_id)) => {
+                            if !bound.iter().any(|b| b.arn == *value) {
+                                bound.push(BoundPrincipal {
+                                    arn: value.clone(),
+                                    unique_id,
+                                });
+                            }
+                        }
+                        Named::Entity(None) | Named::Invalid => {
+                            return Err(ServiceError::malformed_policy(format!(
+                                "Invalid principal in policy: \"AWS\":\"{value}\""
+                            )));
+                        }
                     }
                 }
             }
         }
-        Ok(())
+        Ok(bound)
     }
 
-    async fn principal_exists(&self, value: &str) -> ServiceResult<bool> {
-        if value == "*" || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())) {
-            return Ok(true);
+    /// An instance profile with the trust policies of its roles rendered for a response.
+    async fn rendered_profile(
+        &self,
+        mut profile: InstanceProfileRecord,
+    ) -> ServiceResult<InstanceProfileRecord> {
+        let mut roles = Vec::with_capacity(profile.roles.len());
+        for role in profile.roles {
+            roles.push(self.rendered_role(role).await?);
         }
-        // Session ARNs (`arn:aws:sts::...`) name no stored entity; the parser checked their form.
-        let Some(rest) = value.strip_prefix("arn:aws:iam::") else {
-            return Ok(value.starts_with("arn:aws:sts::"));
-        };
-        let Some((account, resource)) = rest.split_once(':') else {
-            return Ok(false);
-        };
-        if resource == "root" {
-            // AWS accepts any account.
-            return Ok(true);
-        }
-        let Some((kind, path_and_name)) = resource.split_once('/') else {
-            return Ok(false);
-        };
-        let (path, name) = match path_and_name.rfind('/') {
-            Some(at) => (
-                format!("/{}", path_and_name.get(..=at).unwrap_or_default()),
-                path_and_name.get(at + 1..).unwrap_or_default(),
-            ),
-            None => ("/".to_owned(), path_and_name),
-        };
-        if name.is_empty() {
-            return Ok(false);
-        }
-        let found = match kind {
-            "user" => self.store.get_user(account, name).await.map(|u| u.path),
-            "role" => self.store.get_role(account, name).await.map(|r| r.path),
-            _ => return Ok(false),
-        };
-        match found {
-            Ok(stored_path) => Ok(stored_path == path),
-            Err(StoreError::NoSuchEntity { .. }) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
+        profile.roles = roles;
+        Ok(profile)
     }
 
     /// Runs one of [`OPERATIONS`].
@@ -513,7 +500,7 @@ impl Service {
                     self.allow(caller, "iam:TagRole", &arn, tag_context(&tags))
                         .await?;
                 }
-                self.check_trust(&input.assume_role_policy_document).await?;
+                let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
                 if let Some(boundary) = &input.permissions_boundary {
                     self.attachable(caller, boundary).await?;
                     managed_policy(&self.store, boundary, PolicyKind::Boundary).await?;
@@ -526,6 +513,7 @@ impl Service {
                         name: input.role_name,
                         path,
                         trust_policy: input.assume_role_policy_document,
+                        trust_principals,
                         description: input.description.filter(|d| !d.is_empty()),
                         max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
                         permissions_boundary_arn: input.permissions_boundary,
@@ -551,6 +539,7 @@ impl Service {
                         .list_tags(&TagTarget::Role(role.role_id.clone()))
                         .await?,
                 );
+                let role = self.rendered_role(role).await?;
                 Ok(Response::GetRole(GetRoleResponse {
                     role: role_view(&role, (!tags.is_empty()).then_some(tags), true),
                 }))
@@ -590,6 +579,7 @@ impl Service {
                         },
                     )
                     .await?;
+                let role = self.rendered_role(role).await?;
                 Ok(Response::UpdateRoleDescription(
                     UpdateRoleDescriptionResponse {
                         role: Some(role_view(&role, None, false)),
@@ -606,9 +596,14 @@ impl Service {
                     )
                     .await?;
                 modifiable(&role)?;
-                self.check_trust(&input.policy_document).await?;
+                let bound = self.check_trust(&input.policy_document).await?;
                 self.store
-                    .update_role_trust_policy(&account, &input.role_name, &input.policy_document)
+                    .update_role_trust_policy(
+                        &account,
+                        &input.role_name,
+                        &input.policy_document,
+                        &bound,
+                    )
                     .await?;
                 Ok(Response::UpdateAssumeRolePolicy)
             }
@@ -641,8 +636,12 @@ impl Service {
                         )?,
                     )
                     .await?;
+                let mut roles = Vec::with_capacity(items.len());
+                for role in items {
+                    roles.push(role_view(&self.rendered_role(role).await?, None, false));
+                }
                 Ok(Response::ListRoles(ListRolesResponse {
-                    roles: items.iter().map(|r| role_view(r, None, false)).collect(),
+                    roles,
                     is_truncated: Some(next_marker.is_some()),
                     marker: self.next_marker(caller, "ListRoles", next_marker)?,
                 }))
@@ -935,6 +934,7 @@ impl Service {
                         .list_instance_profile_tags(&account, &profile.name)
                         .await?,
                 );
+                let profile = self.rendered_profile(profile).await?;
                 Ok(Response::GetInstanceProfile(GetInstanceProfileResponse {
                     instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
                 }))
@@ -973,9 +973,14 @@ impl Service {
                         )?,
                     )
                     .await?;
+                let mut instance_profiles = Vec::with_capacity(items.len());
+                for profile in items {
+                    instance_profiles
+                        .push(profile_view(&self.rendered_profile(profile).await?, None));
+                }
                 Ok(Response::ListInstanceProfiles(
                     ListInstanceProfilesResponse {
-                        instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
+                        instance_profiles,
                         is_truncated: Some(next_marker.is_some()),
                         marker: self.next_marker(caller, "ListInstanceProfiles", next_marker)?,
                     },
@@ -1003,9 +1008,14 @@ impl Service {
                     .store
                     .list_instance_profiles_for_role(&account, &input.role_name, &options)
                     .await?;
+                let mut instance_profiles = Vec::with_capacity(items.len());
+                for profile in items {
+                    instance_profiles
+                        .push(profile_view(&self.rendered_profile(profile).await?, None));
+                }
                 Ok(Response::ListInstanceProfilesForRole(
                     ListInstanceProfilesForRoleResponse {
-                        instance_profiles: items.iter().map(|p| profile_view(p, None)).collect(),
+                        instance_profiles,
                         is_truncated: Some(next_marker.is_some()),
                         marker: self.next_marker(
                             caller,
@@ -1167,6 +1177,7 @@ impl Service {
                         name: name.clone(),
                         path,
                         trust_policy: trust,
+                        trust_principals: Vec::new(),
                         description: input.description.filter(|d| !d.is_empty()),
                         max_session_duration: DEFAULT_MAX_SESSION,
                         permissions_boundary_arn: None,

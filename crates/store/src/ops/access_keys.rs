@@ -34,7 +34,10 @@ fn access_key(row: &AnyRow) -> Result<AccessKeyRecord> {
 }
 
 /// Inserts an `Active` key in an open write (quotas are the caller's business).
-pub(crate) async fn insert_access_key(w: &mut Write, new: &NewAccessKey) -> Result<AccessKeyRecord> {
+pub(crate) async fn insert_access_key(
+    w: &mut Write,
+    new: &NewAccessKey,
+) -> Result<AccessKeyRecord> {
     sqlx::query(
         "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, \
          status, created_at) VALUES ($1, $2, $3, $4, 'Active', $5)",

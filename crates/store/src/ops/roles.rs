@@ -6,12 +6,33 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Store, conflict_as_exists, fetch_limit, lower, not_found, paginate};
 use crate::error::{EntityKind, Result};
-use crate::model::{ListOptions, NewRole, Page, RoleRecord, Timestamp};
+use crate::model::{BoundPrincipal, ListOptions, NewRole, Page, RoleRecord, Timestamp};
 use crate::ops::users::{conflict_if_any, require_account};
 
-pub(crate) const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, \
-     max_session_duration, permissions_boundary_arn, created_at, last_used_at, last_used_region \
-     FROM roles";
+pub(crate) const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, \
+     trust_principals, description, max_session_duration, permissions_boundary_arn, created_at, \
+     last_used_at, last_used_region FROM roles";
+
+/// Bound principals as stored: `<arn> <unique id>` per line. Neither part can hold a space
+/// or a line break (ARNs of users and roles and their ids are drawn from narrower sets).
+fn encode_principals(principals: &[BoundPrincipal]) -> String {
+    principals
+        .iter()
+        .map(|p| format!("{} {}\n", p.arn, p.unique_id))
+        .collect()
+}
+
+fn decode_principals(text: &str) -> Vec<BoundPrincipal> {
+    text.lines()
+        .filter_map(|line| {
+            let (arn, unique_id) = line.split_once(' ')?;
+            Some(BoundPrincipal {
+                arn: arn.to_owned(),
+                unique_id: unique_id.to_owned(),
+            })
+        })
+        .collect()
+}
 
 pub(crate) fn role(row: &AnyRow) -> Result<RoleRecord> {
     Ok(RoleRecord {
@@ -20,6 +41,7 @@ pub(crate) fn role(row: &AnyRow) -> Result<RoleRecord> {
         name: row.try_get("name")?,
         path: row.try_get("path")?,
         trust_policy: row.try_get("trust_policy")?,
+        trust_principals: decode_principals(&row.try_get::<String, _>("trust_principals")?),
         description: row.try_get("description")?,
         max_session_duration: row.try_get("max_session_duration")?,
         permissions_boundary_arn: row.try_get("permissions_boundary_arn")?,
@@ -64,8 +86,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO roles (role_id, account_id, name, name_lower, path, trust_policy, \
              description, max_session_duration, permissions_boundary_arn, created_at, \
-             last_used_at, last_used_region) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)",
+             last_used_at, last_used_region, trust_principals) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11)",
         )
         .bind(&new.role_id)
         .bind(&new.account_id)
@@ -77,6 +99,7 @@ impl Store {
         .bind(new.max_session_duration)
         .bind(new.permissions_boundary_arn.as_deref())
         .bind(new.created_at)
+        .bind(encode_principals(&new.trust_principals))
         .execute(w.conn())
         .await
         .map_err(|e| conflict_as_exists(e, EntityKind::Role, &new.name))?;
@@ -89,6 +112,7 @@ impl Store {
             name: new.name.clone(),
             path: new.path.clone(),
             trust_policy: new.trust_policy.clone(),
+            trust_principals: new.trust_principals.clone(),
             description: new.description.clone(),
             max_session_duration: new.max_session_duration,
             permissions_boundary_arn: new.permissions_boundary_arn.clone(),
@@ -165,17 +189,19 @@ impl Store {
         Ok(role)
     }
 
-    /// UpdateAssumeRolePolicy: replaces the trust policy document.
+    /// UpdateAssumeRolePolicy: replaces the trust policy document and the principals it binds.
     pub async fn update_role_trust_policy(
         &self,
         account_id: &str,
         name: &str,
         trust_policy: &str,
+        trust_principals: &[BoundPrincipal],
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
         let role = find_role(w.conn(), account_id, name).await?;
-        sqlx::query("UPDATE roles SET trust_policy = $1 WHERE role_id = $2")
+        sqlx::query("UPDATE roles SET trust_policy = $1, trust_principals = $2 WHERE role_id = $3")
             .bind(trust_policy)
+            .bind(encode_principals(trust_principals))
             .bind(&role.role_id)
             .execute(w.conn())
             .await?;
