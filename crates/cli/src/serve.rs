@@ -64,6 +64,63 @@ pub struct ServeArgs {
     /// sts:DecodeAuthorizationMessage (IAM's own messages carry none, hence off by default).
     #[arg(long, env = "CASTELLAN_ENCODE_AUTHORIZATION_MESSAGES")]
     encode_authorization_messages: bool,
+    /// Connection limits, timeouts, TLS and trusted proxies (boxed: clap's arguments are
+    /// moved around by value).
+    #[command(flatten)]
+    network: Box<NetworkArgs>,
+}
+
+/// `castellan serve`'s HTTP settings.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// A request head (and TLS handshake) must arrive within this time (default 30s).
+    #[arg(long, env = "CASTELLAN_HEADER_TIMEOUT", value_parser = server::parse_duration)]
+    header_timeout: Option<std::time::Duration>,
+    /// A request body must arrive whole within this time after its head (default 60s).
+    #[arg(long, env = "CASTELLAN_BODY_TIMEOUT", value_parser = server::parse_duration)]
+    body_timeout: Option<std::time::Duration>,
+    /// An idle keep-alive connection is closed after this time (default 60s).
+    #[arg(long, env = "CASTELLAN_IDLE_TIMEOUT", value_parser = server::parse_duration)]
+    idle_timeout: Option<std::time::Duration>,
+    /// Connections served at once; more are answered 503 ServiceUnavailable (default 1024).
+    #[arg(long, env = "CASTELLAN_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Body bytes held at once for requests not yet authenticated (default 32MiB).
+    #[arg(long, env = "CASTELLAN_UNAUTHENTICATED_BODY_BUDGET", value_parser = server::parse_size)]
+    unauthenticated_body_budget: Option<usize>,
+    /// Serve HTTPS with this PEM certificate chain (reloaded when it changes).
+    #[arg(long, env = "CASTELLAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "CASTELLAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-Proto and
+    /// X-Forwarded-For are believed.
+    #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<server::Cidr>,
+}
+
+impl NetworkArgs {
+    /// The server's limits, TLS and proxies: the defaults unless set.
+    fn server_config(&self) -> anyhow::Result<server::ServerConfig> {
+        let mut config = server::ServerConfig::default();
+        config.header_timeout = self.header_timeout.unwrap_or(config.header_timeout);
+        config.body_timeout = self.body_timeout.unwrap_or(config.body_timeout);
+        config.idle_timeout = self.idle_timeout.unwrap_or(config.idle_timeout);
+        config.max_connections = self.max_connections.unwrap_or(config.max_connections);
+        config.unauthenticated_body_budget = self
+            .unauthenticated_body_budget
+            .unwrap_or(config.unauthenticated_body_budget);
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            });
+        }
+        config.trusted_proxies = self.trusted_proxies.clone();
+        config.check()?;
+        Ok(config)
+    }
 }
 
 /// `castellan account create`.
@@ -200,6 +257,7 @@ fn credentials_file(account_id: &str, key_id: &str, secret: &Secret) -> String {
 
 /// `castellan serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let server_config = args.network.server_config()?;
     let service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages);
@@ -241,15 +299,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(listen = %args.listen, "castellan is serving IAM and STS");
-    eprintln!("castellan: listening on http://{}", args.listen);
-    axum::serve(
-        listener,
-        server::router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let scheme = if server_config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!("castellan: listening on {scheme}://{}", args.listen);
+    server::serve(listener, app, server_config, server::shutdown_signal()).await?;
     Ok(())
 }
 

@@ -1,21 +1,22 @@
 //! The request path: SigV4, Query decoding, dispatch, and AWS's error bodies.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::BodyExt as _;
 use service::{RequestInfo, Service, ServiceError, TokenProblem};
 use sigv4::{AuthError, LookupError, Verifier};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wire::{QueryParams, Service as WireService};
 
-/// The largest request body accepted (IAM's largest documents are far smaller).
-const MAX_BODY: usize = 1024 * 1024;
+use crate::config::{Cidr, ServerConfig};
 
 /// What the handlers share.
 #[derive(Debug)]
@@ -51,36 +52,123 @@ impl App {
             reset,
         })
     }
+
+    pub(crate) fn service(&self) -> &Service {
+        &self.service
+    }
 }
 
-/// The routes: the Query API on `/` (GET and POST), a health check, and the reset hook.
-pub fn router(app: Arc<App>) -> Router {
-    let refresher = Arc::clone(&app);
-    tokio::spawn(async move {
-        // Another node's writes reach this node's caches within a second.
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if let Err(error) = refresher.service.refresh_caches().await {
-                tracing::warn!(%error, "could not refresh caches");
-            }
+/// The app with the request-level limits of the server's settings.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    app: Arc<App>,
+    body_timeout: Duration,
+    max_body: usize,
+    /// One permit per body byte held for a request whose signature is not yet verified.
+    budget: Arc<Semaphore>,
+    trusted_proxies: Vec<Cidr>,
+}
+
+impl Shared {
+    pub(crate) fn new(app: Arc<App>, config: &ServerConfig) -> Shared {
+        Shared {
+            app,
+            body_timeout: config.body_timeout,
+            max_body: config.max_body_bytes,
+            budget: Arc::new(Semaphore::new(
+                config
+                    .unauthenticated_body_budget
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+            trusted_proxies: config.trusted_proxies.clone(),
         }
-    });
+    }
+}
+
+/// The connection a request arrived on (a request extension set by the accept loop).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Connection {
+    pub(crate) peer: SocketAddr,
+    pub(crate) tls: bool,
+}
+
+/// The routes: the Query API on `/` (GET and POST), a health check, and the reset hook;
+/// anything else is answered with AWS's error shape.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(query).post(query))
         .route("/_castellan/health", get(|| async { "ok\n" }))
         .route("/_castellan/reset", post(reset))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(app)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(shared)
 }
 
-async fn reset(State(app): State<Arc<App>>) -> Response {
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn not_found(uri: Uri) -> Response {
+    Failure {
+        service: WireService::Iam,
+        code: "NotFound",
+        status: 404,
+        message: format!("nothing is served at `{}`", uri.path()),
+    }
+    .into_response(&new_request_id())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    Failure {
+        service: WireService::Iam,
+        code: "MethodNotAllowed",
+        status: 405,
+        message: format!("the method `{method}` is not allowed on `{}`", uri.path()),
+    }
+    .into_response(&new_request_id())
+}
+
+/// A request that failed in a way nobody foresaw (a panicking task): AWS's generic 500.
+pub(crate) fn internal_failure() -> Response {
+    Failure {
+        service: WireService::Iam,
+        code: "InternalFailure",
+        status: 500,
+        message:
+            "The request processing has failed because of an unknown error, exception or failure."
+                .to_owned(),
+    }
+    .into_response(&new_request_id())
+}
+
+/// AWS's message for `ServiceUnavailable`.
+pub(crate) const UNAVAILABLE: &str =
+    "The request has failed due to a temporary failure of the server.";
+
+/// AWS's `ServiceUnavailable`, for requests refused while the server is saturated.
+fn unavailable(service: WireService) -> Failure {
+    Failure {
+        service,
+        code: "ServiceUnavailable",
+        status: 503,
+        message: UNAVAILABLE.to_owned(),
+    }
+}
+
+async fn reset(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let request_id = new_request_id();
+    let app = &shared.app;
     let Some(hook) = &app.reset else {
-        return (
-            StatusCode::NOT_FOUND,
-            "reset is enabled only with --ephemeral\n",
-        )
-            .into_response();
+        return Failure {
+            service: WireService::Iam,
+            code: "NotFound",
+            status: 404,
+            message: format!(
+                "nothing is served at `{}` (reset is enabled only with --ephemeral)",
+                uri.path()
+            ),
+        }
+        .into_response(&request_id);
     };
     let result = async {
         app.service.reset().await?;
@@ -89,7 +177,7 @@ async fn reset(State(app): State<Arc<App>>) -> Response {
     .await;
     match result {
         Ok(()) => (StatusCode::OK, "reset\n").into_response(),
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response(),
+        Err(error) => Failure::from_service(WireService::Iam, error).into_response(&request_id),
     }
 }
 
@@ -191,30 +279,192 @@ fn claimed_service(headers: &HeaderMap, query: &str) -> WireService {
     }
 }
 
-async fn query(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    match handle(&app, peer, &method, &uri, &headers, &body, &request_id).await {
+/// A request body read whole, holding its share of the unauthenticated-body budget until
+/// the signature over it is verified.
+struct Received {
+    bytes: Vec<u8>,
+    reservation: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads the body within the body timeout, refusing one over the size limit before reading
+/// it when its declared length says so, and one that the budget cannot hold.
+async fn read_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    mut body: Body,
+    service: WireService,
+) -> Result<Received, Failure> {
+    let too_large = || Failure {
+        service,
+        code: "RequestEntityTooLargeException",
+        status: 413,
+        message: format!("the request body is larger than {} bytes", shared.max_body),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(shared.max_body).unwrap_or(u64::MAX)) {
+        return Err(too_large());
+    }
+    let deadline = tokio::time::Instant::now() + shared.body_timeout;
+    let mut bytes = Vec::new();
+    let mut reservation: Option<OwnedSemaphorePermit> = None;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(Failure {
+                    service,
+                    code: "RequestTimeoutException",
+                    status: 408,
+                    message: "the request body did not arrive in time".to_owned(),
+                });
+            }
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                return Err(Failure {
+                    service,
+                    code: "MalformedHttpRequestException",
+                    status: 400,
+                    message: "the request body could not be read".to_owned(),
+                });
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if bytes.len().saturating_add(data.len()) > shared.max_body {
+            return Err(too_large());
+        }
+        let count = u32::try_from(data.len()).map_err(|_| too_large())?;
+        if count == 0 {
+            continue;
+        }
+        let more = Arc::clone(&shared.budget)
+            .try_acquire_many_owned(count)
+            .map_err(|_| unavailable(service))?;
+        match &mut reservation {
+            Some(held) => held.merge(more),
+            None => reservation = Some(more),
+        }
+        bytes.extend_from_slice(&data);
+    }
+    Ok(Received { bytes, reservation })
+}
+
+async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let request_id = new_request_id();
+    let (parts, body) = request.into_parts();
+    let Some(connection) = parts.extensions.get::<Connection>().copied() else {
+        return internal_failure();
+    };
+    let claimed = claimed_service(&parts.headers, parts.uri.query().unwrap_or_default());
+    let received = match read_body(&shared, &parts.headers, body, claimed).await {
+        Ok(received) => received,
+        Err(failure) => {
+            // The rest of the body is not read: the connection cannot carry another request.
+            let mut response = failure.into_response(&request_id);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    };
+    let client = client_info(&shared, &connection, &parts.headers);
+    match handle(
+        &shared.app,
+        client,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        received,
+        &request_id,
+    )
+    .await
+    {
         Ok(body) => xml_response(StatusCode::OK, body, &request_id),
         Err(failure) => failure.into_response(&request_id),
     }
 }
 
+/// Where the request comes from and whether it came over TLS, as far as the server can tell.
+#[derive(Clone, Copy, Debug)]
+struct Client {
+    ip: IpAddr,
+    secure: bool,
+}
+
+/// The client as the connection shows it, or as a trusted proxy reports it: forwarded
+/// headers from any other peer are ignored, so nobody can claim TLS or an address.
+fn client_info(shared: &Shared, connection: &Connection, headers: &HeaderMap) -> Client {
+    let peer = connection.peer.ip();
+    let trusted = |ip: IpAddr| shared.trusted_proxies.iter().any(|c| c.contains(ip));
+    if !trusted(peer) {
+        return Client {
+            ip: peer,
+            secure: connection.tls,
+        };
+    }
+    // The last value is the one the nearest (trusted) proxy wrote.
+    let forwarded_https = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    Client {
+        ip: forwarded_for(headers, trusted).unwrap_or(peer),
+        secure: connection.tls || forwarded_https,
+    }
+}
+
+/// The client address in `X-Forwarded-For`: walking from the nearest hop, the first address
+/// that is not a trusted proxy (the leftmost when all are). `None` when the header is absent
+/// or a hop that would be reached is not an address.
+fn forwarded_for(headers: &HeaderMap, trusted: impl Fn(IpAddr) -> bool) -> Option<IpAddr> {
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut last = None;
+    for hop in hops.iter().rev() {
+        let ip: IpAddr = hop.parse().ok()?;
+        if !trusted(ip) {
+            return Some(ip);
+        }
+        last = Some(ip);
+    }
+    last
+}
+
+/// Whether the body is a form (`application/x-www-form-urlencoded`, any case, any parameters).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
 async fn handle(
     app: &App,
-    peer: SocketAddr,
+    client: Client,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
+    received: Received,
     request_id: &str,
 ) -> Result<String, Failure> {
+    let Received { bytes, reservation } = received;
+    let body = bytes.as_slice();
     let query = uri.query().unwrap_or_default();
     let claimed = claimed_service(headers, query);
     let claimed_id = claimed_key_id(headers, query);
@@ -267,6 +517,9 @@ async fn handle(
             }
         })
         .map_err(|e| Failure::from_auth(claimed, &e))?;
+    // The body now belongs to a verified caller: it no longer counts against the budget
+    // for unauthenticated bytes.
+    drop(reservation);
     let service = if verified.service == "sts" {
         WireService::Sts
     } else {
@@ -282,11 +535,7 @@ async fn handle(
         .filter(|(k, _)| !k.starts_with("X-Amz-"))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    if *method == Method::POST && form {
+    if *method == Method::POST && is_form(headers) {
         pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     }
     let params = QueryParams::from_pairs(pairs);
@@ -294,8 +543,8 @@ async fn handle(
         return Err(fail("MissingAction", 400, "Missing Action".to_owned()));
     };
     let info = RequestInfo {
-        source_ip: Some(peer.ip()),
-        secure_transport: false,
+        source_ip: Some(client.ip),
+        secure_transport: client.secure,
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

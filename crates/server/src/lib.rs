@@ -2,8 +2,16 @@
 //!
 //! Every request is verified with SigV4 (the service is the one in the signature scope),
 //! decoded into a typed request with the models' constraints, handed to the service with
-//! the authenticated caller, and answered with AWS's XML. The only crate that knows axum.
+//! the authenticated caller, and answered with AWS's XML. `serve` runs the accept loop
+//! that bounds connections, time and buffered bytes, and serves TLS when asked. The only
+//! crate that knows axum and hyper.
 
+mod config;
 mod handler;
+mod listener;
+mod tls;
 
-pub use handler::{App, ResetFuture, ResetHook, router};
+pub use config::{Cidr, ServerConfig, SettingError, TlsFiles, parse_duration, parse_size};
+pub use handler::{App, ResetFuture, ResetHook};
+pub use listener::{ServeError, serve, shutdown_signal};
+pub use tls::TlsError;
