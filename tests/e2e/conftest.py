@@ -4,6 +4,11 @@ boto3 and the aws CLI, on SQLite and on PostgreSQL.
 Nothing here builds: the binary comes from CASTELLAN_BIN (default target/debug/castellan,
 relative to the repository). PostgreSQL cases need CASTELLAN_E2E_POSTGRES_URL, a server where
 this user may create databases (scripts/test starts one); each case gets its own database.
+
+Every server runs at trace level with its data directory, log and output under one directory
+for the run, and every PostgreSQL database is dumped there before it is dropped; the clients
+record every secret they send or receive (secrets_registry.py), and test_secrets_sweep.py, run
+last, checks that none of them reached a log, a database or an output.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import ctypes
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +35,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+import secrets_registry
+
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 ROOT_KEY_ID = "AKIAE2EROOT000000001"
@@ -38,6 +46,23 @@ REGION = "us-east-1"
 MASTER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 POSTGRES_ENV = "CASTELLAN_E2E_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgres"]
+# The servers' log filter (tracing EnvFilter syntax): everything, so that the secrets sweep
+# reads the most a server can be made to write.
+SERVER_LOG = "trace"
+# Where every server of this run keeps its data directory, log and output, and where the
+# PostgreSQL databases are dumped: what the secrets sweep reads. Removed when the run passes.
+RUN_DIR = Path(tempfile.mkdtemp(prefix="castellan-e2e-run-"))
+SWEEP_MODULE = "test_secrets_sweep.py"
+secrets_registry.REGISTRY.add(ROOT_SECRET, "root secret access key")
+secrets_registry.REGISTRY.add(MASTER_KEY, "master key")
+_server_dirs = itertools.count()
+# Figures the tests measured (crash rounds, the sweep), printed at the end of the run.
+FIGURES: list[str] = []
+
+
+def server_dir(label: str) -> Path:
+    """A new directory under RUN_DIR for one server's data, log and output."""
+    return RUN_DIR / f"{next(_server_dirs):04d}-{label}"
 
 
 def binary() -> Path:
@@ -76,6 +101,8 @@ def postgres_url() -> str:
 
 
 def pytest_collection_modifyitems(config, items):
+    # The secrets sweep reads what every other test left behind: it runs last.
+    items.sort(key=lambda item: item.path.name == SWEEP_MODULE)
     if os.environ.get(POSTGRES_ENV) or in_ci():
         return
     kept, dropped = [], []
@@ -89,7 +116,20 @@ def pytest_collection_modifyitems(config, items):
         config._castellan_pg_deselected = len(dropped)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    # The servers' files are kept for a look when anything failed.
+    if exitstatus == 0 and not os.environ.get("CASTELLAN_E2E_KEEP"):
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+    else:
+        session.config._castellan_kept = RUN_DIR
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for line in FIGURES:
+        terminalreporter.write_line(line)
+    kept = getattr(config, "_castellan_kept", None)
+    if kept:
+        terminalreporter.write_line(f"note: the servers' data directories, logs and outputs are kept in {kept}")
     count = getattr(config, "_castellan_pg_deselected", 0)
     if count:
         terminalreporter.write_line(
@@ -120,13 +160,16 @@ def _die_with_parent():
 _session = None
 
 
-def _boto_session():
-    # One session for every client: a new session would load the service models again
-    # (clients are only created on the main thread, so sharing it is safe).
+def boto_session():
+    """The one boto3 session every client of the suite comes from: a new session would load
+    the service models again (clients are only created on the main thread, so sharing it is
+    safe), and its event hooks record every secret sent or received for the sweep."""
     global _session
     if _session is None:
         _session = boto3.session.Session()
+        secrets_registry.REGISTRY.hook(_session)
     return _session
+
 
 
 @dataclass
@@ -154,7 +197,30 @@ class Database:
         parts = urlsplit(server_url)
         self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
 
+    def dump(self, path: Path):
+        """Writes every value of every table, as the database holds it (text as UTF-8, binary
+        columns raw), to `path`: what the secrets sweep reads of a database."""
+        with self._psycopg.connect(self.url, autocommit=True) as conn, open(path, "wb") as out:
+            tables = conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchall()
+            for (table,) in tables:
+                out.write(f"== {table}\n".encode())
+                for row in conn.execute(f'SELECT * FROM "{table}"'):
+                    for value in row:
+                        if isinstance(value, (bytes, bytearray, memoryview)):
+                            out.write(bytes(value))
+                        elif value is not None:
+                            out.write(str(value).encode())
+                        out.write(b"\t")
+                    out.write(b"\n")
+
     def drop(self):
+        try:
+            self.dump(RUN_DIR / f"{self.name}.dump")
+        except self._psycopg.Error:
+            # A database a test could not reach is gone already; nothing to sweep.
+            pass
         with self._psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
@@ -169,7 +235,10 @@ class Server:
         self.ephemeral = ephemeral
         self.process: subprocess.Popen | None = None
         self.port = 0
+        # stderr (the log) and stdout (first start prints the root key pair there) apart, so
+        # the sweep can allow exactly that one line of stdout.
         self.log_path = data_dir / "server.log"
+        self.stdout_path = data_dir / "server.stdout"
 
     @property
     def endpoint(self) -> str:
@@ -200,16 +269,16 @@ class Server:
             args += ["--database-url", self.database_url]
         # The server reads CASTELLAN_* settings from the environment: none may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
-        log.close()
+        env["CASTELLAN_LOG"] = SERVER_LOG
+        with open(self.log_path, "ab") as log, open(self.stdout_path, "ab") as out:
+            self.process = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
         _running.add(self.process)
         deadline = time.monotonic() + 30
         while True:
@@ -242,11 +311,23 @@ class Server:
         self.stop()
         return self.start()
 
+    def kill(self):
+        """SIGKILL: the server dies wherever it is, as in a crash or an OOM kill."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        _running.discard(self.process)
+        self.process = None
+
     def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+        """The server's output then its log."""
+        text = ""
+        for path in (self.stdout_path, self.log_path):
+            try:
+                text += path.read_text(errors="replace")
+            except OSError:
+                pass
+        return text
 
     def reset(self):
         request = urllib.request.Request(f"{self.endpoint}/_castellan/reset", method="POST")
@@ -256,7 +337,7 @@ class Server:
     # Clients.
 
     def client(self, service: str, creds: Creds = ROOT, region: str = REGION, pool: int = 10):
-        return _boto_session().client(
+        return boto_session().client(
             service,
             endpoint_url=self.endpoint,
             region_name=region,
@@ -296,6 +377,7 @@ class Server:
             text=True,
             timeout=120,
         )
+        secrets_registry.REGISTRY.scan_cli(args, done.stdout)
         if not check:
             return done
         assert done.returncode == 0, f"aws {' '.join(args)} failed ({done.returncode}): {done.stderr}"
@@ -332,10 +414,9 @@ def user_arn(name: str, path: str = "/") -> str:
 
 @pytest.fixture(scope="session")
 def _sqlite_ephemeral():
-    with tempfile.TemporaryDirectory(prefix="castellan-e2e-") as tmp:
-        server = Server("sqlite", Path(tmp), None, ephemeral=True).start()
-        yield server
-        server.stop()
+    server = Server("sqlite", server_dir("sqlite-ephemeral"), None, ephemeral=True).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -344,7 +425,7 @@ def backend(request):
 
 
 @pytest.fixture
-def server(backend, request, tmp_path):
+def server(backend, request):
     """A server with a fresh state: the shared ephemeral SQLite server after a reset, or a
     server on a new PostgreSQL database (ephemeral mode always keeps state in memory)."""
     if backend == "sqlite":
@@ -353,7 +434,7 @@ def server(backend, request, tmp_path):
         yield server
         return
     database = Database(postgres_url())
-    server = Server("postgres", tmp_path / "pg-server", database.url, ephemeral=False)
+    server = Server("postgres", server_dir("postgres"), database.url, ephemeral=False)
     try:
         yield server.start()
     finally:
@@ -362,11 +443,11 @@ def server(backend, request, tmp_path):
 
 
 @pytest.fixture
-def durable_server(backend, tmp_path):
+def durable_server(backend):
     """A server on durable storage (a SQLite file in a data directory, or a PostgreSQL
     database) that can be stopped and started again on the same state."""
     database = Database(postgres_url()) if backend == "postgres" else None
-    server = Server(backend, tmp_path / "data", database.url if database else None, ephemeral=False)
+    server = Server(backend, server_dir(f"{backend}-durable"), database.url if database else None, ephemeral=False)
     try:
         yield server.start()
     finally:

@@ -9,12 +9,11 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, REGION, ROOT, allow, error_of, user_arn
+from conftest import ACCOUNT_ID, REGION, ROOT, allow, boto_session, error_of, user_arn
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 VIEW_ONLY = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
@@ -23,8 +22,6 @@ EC2_TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 SERVICE_PATH = "/aws-service-role/elasticbeanstalk.amazonaws.com/"
-
-_session = None
 
 
 def role_arn(name: str, path: str = "/") -> str:
@@ -49,10 +46,7 @@ def unchecked_iam(server):
     """Root's IAM client without botocore's own parameter checks (it refuses a
     MaxSessionDuration below 3600 itself), so the value reaches the server and the server's
     answer is what is tested."""
-    global _session
-    if _session is None:
-        _session = boto3.session.Session()
-    return _session.client(
+    return boto_session().client(
         "iam",
         endpoint_url=server.endpoint,
         region_name=REGION,

@@ -15,25 +15,19 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, MASTER_KEY, REGION, Creds, allow, binary, error_of, user_arn
+from conftest import ACCOUNT_ID, MASTER_KEY, REGION, Creds, allow, binary, boto_session, error_of, user_arn
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 
-_session = None
-
 
 def _boto():
-    # One boto3 session for the module: a new one loads the service models again.
-    global _session
-    if _session is None:
-        _session = boto3.session.Session()
-    return _session
+    # The suite's one boto3 session (its hooks record the secrets for the sweep).
+    return boto_session()
 
 
 def session_client(server, service: str, credentials: dict):
