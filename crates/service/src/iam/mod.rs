@@ -4,6 +4,8 @@
 //! `NotImplemented`.
 
 mod account;
+#[cfg(test)]
+mod arn_walk;
 mod groups;
 mod policies;
 mod roles;

@@ -1,0 +1,843 @@
+//! The class behind issue 9's finding 1: every mutating IAM operation authorizes every ARN it
+//! creates, renames, moves or binds, old and new. Driven by the models' operation list, so an
+//! operation built later cannot skip it: each operation is either in [`MUTATING`] (with the
+//! ARNs it must authorize), in [`READ_ONLY`], or in [`NOT_BUILT`] (and then really not
+//! dispatched). For each ARN of an entry, the operation runs for a caller allowed everything
+//! except on that ARN, and must be denied; the same call allowed everywhere must succeed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
+use std::collections::HashSet;
+
+use wire::QueryParams;
+use wire::iam::{Operation, Request, Response};
+
+use crate::caller::{Caller, Identity, RequestInfo};
+use crate::seal::{MasterKey, Sealer};
+use crate::service::{Clock, NewAccount, Service};
+
+const A: &str = "111111111111";
+const PASSWORD: &str = "Str0ng!Passw0rd";
+const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
+const DOC2: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}"#;
+const POL: &str = "arn:aws:iam::111111111111:policy/pol";
+const SPARE: &str = "arn:aws:iam::111111111111:policy/spare";
+const ALICE: &str = "arn:aws:iam::111111111111:user/dev/alice";
+const CAROL: &str = "arn:aws:iam::111111111111:user/c/carol";
+const ACTOR: &str = "arn:aws:iam::111111111111:user/actor";
+const TEAM: &str = "arn:aws:iam::111111111111:group/g/team";
+const APP: &str = "arn:aws:iam::111111111111:role/r/app";
+const BARE: &str = "arn:aws:iam::111111111111:instance-profile/ip/bare";
+const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole";
+const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
+
+/// A mutating operation: its parameters (`{key}` stands for the fixture's access key id)
+/// and every ARN it must authorize.
+type Mutating = (
+    Operation,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+const MUTATING: &[Mutating] = &[
+    (
+        Operation::CreateUser,
+        &[("UserName", "new"), ("Path", "/n/")],
+        &["arn:aws:iam::111111111111:user/n/new"],
+    ),
+    (
+        Operation::UpdateUser,
+        &[
+            ("UserName", "alice"),
+            ("NewUserName", "alicia"),
+            ("NewPath", "/admin/"),
+        ],
+        &[ALICE, "arn:aws:iam::111111111111:user/admin/alicia"],
+    ),
+    // A move alone (the review's escalation: only the old ARN was checked).
+    (
+        Operation::UpdateUser,
+        &[("UserName", "alice"), ("NewPath", "/admin/")],
+        &[ALICE, "arn:aws:iam::111111111111:user/admin/alice"],
+    ),
+    (
+        Operation::UpdateGroup,
+        &[("GroupName", "team"), ("NewPath", "/admin/")],
+        &[TEAM, "arn:aws:iam::111111111111:group/admin/team"],
+    ),
+    (Operation::DeleteUser, &[("UserName", "carol")], &[CAROL]),
+    (
+        Operation::TagUser,
+        &[
+            ("UserName", "alice"),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::UntagUser,
+        &[("UserName", "alice"), ("TagKeys.member.1", "k")],
+        &[ALICE],
+    ),
+    (
+        Operation::CreateAccessKey,
+        &[("UserName", "carol")],
+        &[CAROL],
+    ),
+    (
+        Operation::UpdateAccessKey,
+        &[
+            ("UserName", "alice"),
+            ("AccessKeyId", "{key}"),
+            ("Status", "Inactive"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteAccessKey,
+        &[("UserName", "alice"), ("AccessKeyId", "{key}")],
+        &[ALICE],
+    ),
+    (
+        Operation::PutUserPolicy,
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "new"),
+            ("PolicyDocument", DOC),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteUserPolicy,
+        &[("UserName", "alice"), ("PolicyName", "up")],
+        &[ALICE],
+    ),
+    (
+        Operation::AttachUserPolicy,
+        &[("UserName", "alice"), ("PolicyArn", SPARE)],
+        &[ALICE],
+    ),
+    (
+        Operation::DetachUserPolicy,
+        &[("UserName", "alice"), ("PolicyArn", POL)],
+        &[ALICE],
+    ),
+    (
+        Operation::PutUserPermissionsBoundary,
+        &[("UserName", "carol"), ("PermissionsBoundary", POL)],
+        &[CAROL],
+    ),
+    (
+        Operation::DeleteUserPermissionsBoundary,
+        &[("UserName", "alice")],
+        &[ALICE],
+    ),
+    (
+        Operation::CreateGroup,
+        &[("GroupName", "new"), ("Path", "/n/")],
+        &["arn:aws:iam::111111111111:group/n/new"],
+    ),
+    (
+        Operation::UpdateGroup,
+        &[
+            ("GroupName", "team"),
+            ("NewGroupName", "crew"),
+            ("NewPath", "/admin/"),
+        ],
+        &[TEAM, "arn:aws:iam::111111111111:group/admin/crew"],
+    ),
+    (
+        Operation::DeleteGroup,
+        &[("GroupName", "emptyg")],
+        &["arn:aws:iam::111111111111:group/e/emptyg"],
+    ),
+    // AWS authorizes membership on the group alone.
+    (
+        Operation::AddUserToGroup,
+        &[("GroupName", "team"), ("UserName", "alice")],
+        &[TEAM],
+    ),
+    (
+        Operation::RemoveUserFromGroup,
+        &[("GroupName", "team"), ("UserName", "bob")],
+        &[TEAM],
+    ),
+    (
+        Operation::PutGroupPolicy,
+        &[
+            ("GroupName", "team"),
+            ("PolicyName", "new"),
+            ("PolicyDocument", DOC),
+        ],
+        &[TEAM],
+    ),
+    (
+        Operation::DeleteGroupPolicy,
+        &[("GroupName", "team"), ("PolicyName", "gp")],
+        &[TEAM],
+    ),
+    (
+        Operation::AttachGroupPolicy,
+        &[("GroupName", "team"), ("PolicyArn", SPARE)],
+        &[TEAM],
+    ),
+    (
+        Operation::DetachGroupPolicy,
+        &[("GroupName", "team"), ("PolicyArn", POL)],
+        &[TEAM],
+    ),
+    (
+        Operation::CreatePolicy,
+        &[
+            ("PolicyName", "new"),
+            ("Path", "/n/"),
+            ("PolicyDocument", DOC),
+        ],
+        &["arn:aws:iam::111111111111:policy/n/new"],
+    ),
+    (Operation::DeletePolicy, &[("PolicyArn", SPARE)], &[SPARE]),
+    (
+        Operation::CreatePolicyVersion,
+        &[("PolicyArn", POL), ("PolicyDocument", DOC2)],
+        &[POL],
+    ),
+    (
+        Operation::DeletePolicyVersion,
+        &[("PolicyArn", POL), ("VersionId", "v2")],
+        &[POL],
+    ),
+    (
+        Operation::SetDefaultPolicyVersion,
+        &[("PolicyArn", POL), ("VersionId", "v2")],
+        &[POL],
+    ),
+    (
+        Operation::TagPolicy,
+        &[
+            ("PolicyArn", POL),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[POL],
+    ),
+    (
+        Operation::UntagPolicy,
+        &[("PolicyArn", POL), ("TagKeys.member.1", "k")],
+        &[POL],
+    ),
+    (
+        Operation::CreateRole,
+        &[
+            ("RoleName", "new"),
+            ("Path", "/n/"),
+            ("AssumeRolePolicyDocument", TRUST_EC2),
+        ],
+        &["arn:aws:iam::111111111111:role/n/new"],
+    ),
+    (
+        Operation::UpdateRole,
+        &[("RoleName", "app"), ("Description", "d")],
+        &[APP],
+    ),
+    (
+        Operation::UpdateRoleDescription,
+        &[("RoleName", "app"), ("Description", "d")],
+        &[APP],
+    ),
+    (
+        Operation::UpdateAssumeRolePolicy,
+        &[("RoleName", "app"), ("PolicyDocument", TRUST_EC2)],
+        &[APP],
+    ),
+    (
+        Operation::DeleteRole,
+        &[("RoleName", "gone")],
+        &["arn:aws:iam::111111111111:role/gone"],
+    ),
+    (
+        Operation::TagRole,
+        &[
+            ("RoleName", "app"),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[APP],
+    ),
+    (
+        Operation::UntagRole,
+        &[("RoleName", "app"), ("TagKeys.member.1", "k")],
+        &[APP],
+    ),
+    (
+        Operation::AttachRolePolicy,
+        &[("RoleName", "app"), ("PolicyArn", SPARE)],
+        &[APP],
+    ),
+    (
+        Operation::DetachRolePolicy,
+        &[("RoleName", "app"), ("PolicyArn", POL)],
+        &[APP],
+    ),
+    (
+        Operation::PutRolePolicy,
+        &[
+            ("RoleName", "app"),
+            ("PolicyName", "new"),
+            ("PolicyDocument", DOC),
+        ],
+        &[APP],
+    ),
+    (
+        Operation::DeleteRolePolicy,
+        &[("RoleName", "app"), ("PolicyName", "rp")],
+        &[APP],
+    ),
+    (
+        Operation::PutRolePermissionsBoundary,
+        &[("RoleName", "gone"), ("PermissionsBoundary", POL)],
+        &["arn:aws:iam::111111111111:role/gone"],
+    ),
+    (
+        Operation::DeleteRolePermissionsBoundary,
+        &[("RoleName", "app")],
+        &[APP],
+    ),
+    (
+        Operation::CreateInstanceProfile,
+        &[("InstanceProfileName", "new"), ("Path", "/n/")],
+        &["arn:aws:iam::111111111111:instance-profile/n/new"],
+    ),
+    (
+        Operation::DeleteInstanceProfile,
+        &[("InstanceProfileName", "bare")],
+        &[BARE],
+    ),
+    // Binds a role to a profile: the profile, and the role passed with it.
+    (
+        Operation::AddRoleToInstanceProfile,
+        &[("InstanceProfileName", "bare"), ("RoleName", "app")],
+        &[BARE, APP],
+    ),
+    (
+        Operation::RemoveRoleFromInstanceProfile,
+        &[("InstanceProfileName", "withrole"), ("RoleName", "app")],
+        &[WITH_ROLE],
+    ),
+    (
+        Operation::TagInstanceProfile,
+        &[
+            ("InstanceProfileName", "bare"),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[BARE],
+    ),
+    (
+        Operation::UntagInstanceProfile,
+        &[("InstanceProfileName", "bare"), ("TagKeys.member.1", "k")],
+        &[BARE],
+    ),
+    (
+        Operation::CreateServiceLinkedRole,
+        &[("AWSServiceName", "autoscaling.amazonaws.com")],
+        &[
+            "arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+        ],
+    ),
+    (
+        Operation::DeleteServiceLinkedRole,
+        &[("RoleName", "AWSServiceRoleForElasticBeanstalk")],
+        &[SLR],
+    ),
+    (
+        Operation::CreateLoginProfile,
+        &[("UserName", "carol"), ("Password", PASSWORD)],
+        &[CAROL],
+    ),
+    (
+        Operation::UpdateLoginProfile,
+        &[("UserName", "alice"), ("Password", "Oth3r!Passw0rd")],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteLoginProfile,
+        &[("UserName", "alice")],
+        &[ALICE],
+    ),
+    (
+        Operation::ChangePassword,
+        &[("OldPassword", PASSWORD), ("NewPassword", "Oth3r!Passw0rd")],
+        &[ACTOR],
+    ),
+    // Account-wide settings: AWS's resource is `*`.
+    (
+        Operation::UpdateAccountPasswordPolicy,
+        &[("MinimumPasswordLength", "10")],
+        &["*"],
+    ),
+    (Operation::DeleteAccountPasswordPolicy, &[], &["*"]),
+    (
+        Operation::CreateAccountAlias,
+        &[("AccountAlias", "other-alias")],
+        &["*"],
+    ),
+    (
+        Operation::DeleteAccountAlias,
+        &[("AccountAlias", "acme-co")],
+        &["*"],
+    ),
+];
+
+/// Built operations that change nothing (authorized by their own tests).
+const READ_ONLY: &[Operation] = &[
+    Operation::GetAccessKeyLastUsed,
+    Operation::GetAccountAuthorizationDetails,
+    Operation::GetAccountPasswordPolicy,
+    Operation::GetAccountSummary,
+    Operation::GetGroup,
+    Operation::GetGroupPolicy,
+    Operation::GetInstanceProfile,
+    Operation::GetLoginProfile,
+    Operation::GetPolicy,
+    Operation::GetPolicyVersion,
+    Operation::GetRole,
+    Operation::GetRolePolicy,
+    Operation::GetServiceLinkedRoleDeletionStatus,
+    Operation::GetUser,
+    Operation::GetUserPolicy,
+    Operation::ListAccessKeys,
+    Operation::ListAccountAliases,
+    Operation::ListAttachedGroupPolicies,
+    Operation::ListAttachedRolePolicies,
+    Operation::ListAttachedUserPolicies,
+    Operation::ListEntitiesForPolicy,
+    Operation::ListGroupPolicies,
+    Operation::ListGroups,
+    Operation::ListGroupsForUser,
+    Operation::ListInstanceProfileTags,
+    Operation::ListInstanceProfiles,
+    Operation::ListInstanceProfilesForRole,
+    Operation::ListPolicies,
+    Operation::ListPolicyTags,
+    Operation::ListPolicyVersions,
+    Operation::ListRolePolicies,
+    Operation::ListRoleTags,
+    Operation::ListRoles,
+    Operation::ListUserPolicies,
+    Operation::ListUserTags,
+    Operation::ListUsers,
+];
+
+/// Operations of the models that Castellan does not offer yet (they answer NotImplemented).
+/// Building one means moving it to [`MUTATING`] or [`READ_ONLY`].
+const NOT_BUILT: &[&str] = &[
+    "AcceptDelegationRequest",
+    "AcquireRole",
+    "AddClientIDToOpenIDConnectProvider",
+    "AssociateDelegationRequest",
+    "CreateDelegationRequest",
+    "CreateOpenIDConnectProvider",
+    "CreateSAMLProvider",
+    "CreateServiceSpecificCredential",
+    "CreateVirtualMFADevice",
+    "DeactivateMFADevice",
+    "DeleteOpenIDConnectProvider",
+    "DeleteSAMLProvider",
+    "DeleteSSHPublicKey",
+    "DeleteServerCertificate",
+    "DeleteServiceSpecificCredential",
+    "DeleteSigningCertificate",
+    "DeleteVirtualMFADevice",
+    "DisableOrganizationsRootCredentialsManagement",
+    "DisableOrganizationsRootSessions",
+    "DisableOutboundWebIdentityFederation",
+    "EnableMFADevice",
+    "EnableOrganizationsRootCredentialsManagement",
+    "EnableOrganizationsRootSessions",
+    "EnableOutboundWebIdentityFederation",
+    "GenerateCredentialReport",
+    "GenerateOrganizationsAccessReport",
+    "GenerateServiceLastAccessedDetails",
+    "GetAccountProperties",
+    "GetContextKeysForCustomPolicy",
+    "GetContextKeysForPrincipalPolicy",
+    "GetCredentialReport",
+    "GetDelegationRequest",
+    "GetHumanReadableSummary",
+    "GetMFADevice",
+    "GetOpenIDConnectProvider",
+    "GetOrganizationsAccessReport",
+    "GetOutboundWebIdentityFederationInfo",
+    "GetRoleTemplateVersion",
+    "GetSAMLProvider",
+    "GetSSHPublicKey",
+    "GetServerCertificate",
+    "GetServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetailsWithEntities",
+    "ListDelegationRequests",
+    "ListMFADeviceTags",
+    "ListMFADevices",
+    "ListOpenIDConnectProviderTags",
+    "ListOpenIDConnectProviders",
+    "ListOrganizationsFeatures",
+    "ListPoliciesGrantingServiceAccess",
+    "ListSAMLProviderTags",
+    "ListSAMLProviders",
+    "ListSSHPublicKeys",
+    "ListServerCertificateTags",
+    "ListServerCertificates",
+    "ListServiceSpecificCredentials",
+    "ListSigningCertificates",
+    "ListVirtualMFADevices",
+    "PutAccountProperties",
+    "RejectDelegationRequest",
+    "RemoveClientIDFromOpenIDConnectProvider",
+    "ResetServiceSpecificCredential",
+    "ResyncMFADevice",
+    "SendDelegationToken",
+    "SetSecurityTokenServicePreferences",
+    "SimulateCustomPolicy",
+    "SimulatePrincipalPolicy",
+    "TagMFADevice",
+    "TagOpenIDConnectProvider",
+    "TagSAMLProvider",
+    "TagServerCertificate",
+    "UntagMFADevice",
+    "UntagOpenIDConnectProvider",
+    "UntagSAMLProvider",
+    "UntagServerCertificate",
+    "UpdateDelegationRequest",
+    "UpdateOpenIDConnectProviderThumbprint",
+    "UpdateSAMLProvider",
+    "UpdateSSHPublicKey",
+    "UpdateServerCertificate",
+    "UpdateServiceSpecificCredential",
+    "UpdateSigningCertificate",
+    "UploadSSHPublicKey",
+    "UploadServerCertificate",
+    "UploadSigningCertificate",
+];
+
+/// Every operation dispatched by an area of `iam/`.
+fn built() -> HashSet<Operation> {
+    [
+        super::users::OPERATIONS,
+        super::groups::OPERATIONS,
+        super::policies::OPERATIONS,
+        super::roles::OPERATIONS,
+        super::account::OPERATIONS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect()
+}
+
+#[test]
+fn finding_1_every_operation_of_the_models_is_classified() {
+    let built = built();
+    let mut problems = Vec::new();
+    for operation in Operation::ALL {
+        let name = operation.name();
+        let mutating = MUTATING.iter().any(|(o, _, _)| o == operation);
+        let read_only = READ_ONLY.contains(operation);
+        let not_built = NOT_BUILT.contains(&name);
+        match (mutating, read_only, not_built) {
+            (true, false, false) | (false, true, false) if built.contains(operation) => {}
+            (false, false, true) if !built.contains(operation) => {}
+            (false, false, false) => problems.push(format!(
+                "{name}: not classified (add it to MUTATING with the ARNs it must authorize)"
+            )),
+            _ => problems.push(format!(
+                "{name}: classified as mutating={mutating} read-only={read_only} not-built={not_built} but built={}",
+                built.contains(operation)
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+fn request(operation: Operation, params: &[(&str, &str)], key: &str) -> Request {
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|&(k, v)| (k, if v == "{key}" { key } else { v }))
+        .collect();
+    operation
+        .decode(&QueryParams::from_pairs(params))
+        .unwrap_or_else(|e| panic!("{}: {e:?}", operation.name()))
+}
+
+fn root() -> Caller {
+    Caller {
+        account_id: A.to_owned(),
+        identity: Identity::Root,
+        access_key_id: "AKIAROOT".to_owned(),
+        request: RequestInfo::default(),
+        session: None,
+    }
+}
+
+/// A fresh account holding one of everything the table's operations act on; returns the
+/// service and alice's access key id.
+async fn fixture() -> (Service, String) {
+    let store = store::Store::open("sqlite::memory:").await.unwrap();
+    let service = Service::new(
+        store,
+        Sealer::new(&MasterKey::generate().unwrap()),
+        Clock::fixed(1_700_000_000),
+    );
+    service
+        .create_account(NewAccount {
+            account_id: Some(A.to_owned()),
+            email: "a@example.com".to_owned(),
+            ..NewAccount::default()
+        })
+        .await
+        .unwrap();
+    let root = root();
+    let run = |action: &'static str, params: Vec<(&'static str, String)>| {
+        let service = service.clone();
+        let root = root.clone();
+        async move {
+            let operation = Operation::from_action(action).unwrap();
+            let request = operation
+                .decode(&QueryParams::from_pairs(
+                    params.iter().map(|(k, v)| (*k, v.as_str())),
+                ))
+                .unwrap();
+            service
+                .iam(&root, request)
+                .await
+                .unwrap_or_else(|e| panic!("fixture {action}: {e:?}"))
+        }
+    };
+    let s = |v: &str| v.to_owned();
+    for (name, path) in [
+        ("alice", "/dev/"),
+        ("bob", "/"),
+        ("carol", "/c/"),
+        ("actor", "/"),
+    ] {
+        run("CreateUser", vec![("UserName", s(name)), ("Path", s(path))]).await;
+    }
+    for name in ["alice", "actor"] {
+        run(
+            "CreateLoginProfile",
+            vec![("UserName", s(name)), ("Password", s(PASSWORD))],
+        )
+        .await;
+    }
+    let Response::CreateAccessKey(key) =
+        run("CreateAccessKey", vec![("UserName", s("alice"))]).await
+    else {
+        panic!("not CreateAccessKey")
+    };
+    for name in ["pol", "spare"] {
+        run(
+            "CreatePolicy",
+            vec![("PolicyName", s(name)), ("PolicyDocument", s(DOC))],
+        )
+        .await;
+    }
+    run(
+        "CreatePolicyVersion",
+        vec![("PolicyArn", s(POL)), ("PolicyDocument", s(DOC2))],
+    )
+    .await;
+    let tag = |target: &'static str, name: &'static str| {
+        vec![
+            (target, s(name)),
+            ("Tags.member.1.Key", s("k")),
+            ("Tags.member.1.Value", s("v")),
+        ]
+    };
+    run("TagPolicy", tag("PolicyArn", POL)).await;
+    run(
+        "PutUserPolicy",
+        vec![
+            ("UserName", s("alice")),
+            ("PolicyName", s("up")),
+            ("PolicyDocument", s(DOC)),
+        ],
+    )
+    .await;
+    run(
+        "AttachUserPolicy",
+        vec![("UserName", s("alice")), ("PolicyArn", s(POL))],
+    )
+    .await;
+    run(
+        "PutUserPermissionsBoundary",
+        vec![("UserName", s("alice")), ("PermissionsBoundary", s(POL))],
+    )
+    .await;
+    run("TagUser", tag("UserName", "alice")).await;
+    for (name, path) in [("team", "/g/"), ("emptyg", "/e/")] {
+        run(
+            "CreateGroup",
+            vec![("GroupName", s(name)), ("Path", s(path))],
+        )
+        .await;
+    }
+    run(
+        "AddUserToGroup",
+        vec![("GroupName", s("team")), ("UserName", s("bob"))],
+    )
+    .await;
+    run(
+        "PutGroupPolicy",
+        vec![
+            ("GroupName", s("team")),
+            ("PolicyName", s("gp")),
+            ("PolicyDocument", s(DOC)),
+        ],
+    )
+    .await;
+    run(
+        "AttachGroupPolicy",
+        vec![("GroupName", s("team")), ("PolicyArn", s(POL))],
+    )
+    .await;
+    for (name, path) in [("app", "/r/"), ("gone", "/")] {
+        run(
+            "CreateRole",
+            vec![
+                ("RoleName", s(name)),
+                ("Path", s(path)),
+                ("AssumeRolePolicyDocument", s(TRUST_EC2)),
+            ],
+        )
+        .await;
+    }
+    run(
+        "PutRolePolicy",
+        vec![
+            ("RoleName", s("app")),
+            ("PolicyName", s("rp")),
+            ("PolicyDocument", s(DOC)),
+        ],
+    )
+    .await;
+    run(
+        "AttachRolePolicy",
+        vec![("RoleName", s("app")), ("PolicyArn", s(POL))],
+    )
+    .await;
+    run(
+        "PutRolePermissionsBoundary",
+        vec![("RoleName", s("app")), ("PermissionsBoundary", s(POL))],
+    )
+    .await;
+    run("TagRole", tag("RoleName", "app")).await;
+    for name in ["withrole", "bare"] {
+        run(
+            "CreateInstanceProfile",
+            vec![("InstanceProfileName", s(name)), ("Path", s("/ip/"))],
+        )
+        .await;
+    }
+    run(
+        "AddRoleToInstanceProfile",
+        vec![
+            ("InstanceProfileName", s("withrole")),
+            ("RoleName", s("app")),
+        ],
+    )
+    .await;
+    run("TagInstanceProfile", tag("InstanceProfileName", "bare")).await;
+    run(
+        "CreateServiceLinkedRole",
+        vec![("AWSServiceName", s("elasticbeanstalk.amazonaws.com"))],
+    )
+    .await;
+    run("CreateAccountAlias", vec![("AccountAlias", s("acme-co"))]).await;
+    run(
+        "UpdateAccountPasswordPolicy",
+        vec![("MinimumPasswordLength", s("8"))],
+    )
+    .await;
+    (service, key.access_key.access_key_id)
+}
+
+/// The actor, with `policy` as its only policy.
+async fn actor(service: &Service, policy: &str) -> Caller {
+    service
+        .iam(
+            &root(),
+            request(
+                Operation::PutUserPolicy,
+                &[
+                    ("UserName", "actor"),
+                    ("PolicyName", "walk"),
+                    ("PolicyDocument", policy),
+                ],
+                "",
+            ),
+        )
+        .await
+        .unwrap();
+    Caller {
+        account_id: A.to_owned(),
+        identity: Identity::User(service.store().get_user(A, "actor").await.unwrap()),
+        access_key_id: "AKIAACTOR".to_owned(),
+        request: RequestInfo::default(),
+        session: None,
+    }
+}
+
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+
+fn allow_all_but(arn: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":"*","Resource":"{arn}"}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn finding_1_every_mutating_operation_authorizes_every_arn_it_touches() {
+    let mut problems = Vec::new();
+    for (operation, params, arns) in MUTATING {
+        let name = operation.name();
+        // Allowed everywhere: the call goes through (the fixture is right).
+        let (service, key) = fixture().await;
+        let caller = actor(&service, ALLOW_ALL).await;
+        if let Err(error) = service
+            .iam(&caller, request(*operation, params, &key))
+            .await
+        {
+            problems.push(format!("{name}: allowed everywhere, yet {error:?}"));
+            continue;
+        }
+        // Allowed everywhere but one ARN: denied, and nothing changed.
+        for arn in *arns {
+            let (service, key) = fixture().await;
+            let caller = actor(&service, &allow_all_but(arn)).await;
+            let before = service.store().current_revision().await.unwrap();
+            match service
+                .iam(&caller, request(*operation, params, &key))
+                .await
+            {
+                Err(error) if error.code == "AccessDenied" => {
+                    let after = service.store().current_revision().await.unwrap();
+                    if after != before {
+                        problems.push(format!("{name}: denied on {arn} but wrote anyway"));
+                    }
+                }
+                other => problems.push(format!(
+                    "{name}: not denied when {arn} is denied: {:?}",
+                    other.map(|_| ())
+                )),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
