@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, MASTER_KEY, REGION, Creds, allow, binary, boto_session, error_of, user_arn
+from conftest import ACCOUNT_ID, MASTER_KEY, REGION, SERVER_LOG, Creds, allow, binary, boto_session, error_of, user_arn
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
@@ -92,7 +92,11 @@ def castellan(server, *args: str) -> str:
     if server.database_url:
         command += ["--database-url", server.database_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
+    env["CASTELLAN_LOG"] = SERVER_LOG
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    # Kept beside the server's own output, where the secrets sweep reads it.
+    with open(server.data_dir / "commands.out", "a") as out:
+        out.write(done.stdout + done.stderr)
     assert done.returncode == 0, f"castellan {' '.join(args)} failed ({done.returncode}): {done.stderr}"
     return done.stdout
 
