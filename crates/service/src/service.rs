@@ -127,8 +127,8 @@ impl Default for CacheLimits {
                 weight: 64 << 20,
             },
             sessions: Bound {
-                entries: 8_192,
-                weight: 4 << 20,
+                entries: 4_096,
+                weight: 1 << 20,
             },
             trusts: Bound {
                 entries: 65_536,

@@ -984,3 +984,17 @@ async fn finding_6_a_recreated_role_is_not_the_trusted_role() {
     assert_eq!(denied.code, "AccessDenied");
     assert!(world.trust_document("Target").await.contains("AROA"));
 }
+
+/// The server runs `reset_then` in an axum handler with a boxed `Send` hook: its future must
+/// be `Send`.
+#[allow(
+    dead_code,
+    reason = "compiled, never run: the check is the type system's"
+)]
+fn reset_then_is_send(service: &Service) {
+    type Hook = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), service::ServiceError>> + Send>,
+    >;
+    fn send<T: Send>(_: T) {}
+    send(service.reset_then(|_service| -> Hook { Box::pin(async { Ok(()) }) }));
+}
