@@ -72,7 +72,7 @@ pub struct Cidr {
 pub enum SettingError {
     #[error("`{0}` is not an address or address block (like 10.0.0.0/8 or ::1)")]
     Cidr(String),
-    #[error("`{0}` is not a duration (like 30, 30s or 200ms)")]
+    #[error("`{0}` is not a duration (like 30, 30s, 200ms or 2m)")]
     Duration(String),
     #[error("`{0}` is not a size (like 1048576, 512KiB or 32MiB)")]
     Size(String),
@@ -149,24 +149,26 @@ impl FromStr for Cidr {
     }
 }
 
-/// Reads `30` (seconds), `30s` or `200ms`.
+/// Reads `30` (seconds), `30s`, `200ms` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, SettingError> {
     let bad = || SettingError::Duration(text.to_owned());
     let text = text.trim();
-    let (digits, millis) = if let Some(d) = text.strip_suffix("ms") {
-        (d, true)
+    let (digits, millis_per_unit) = if let Some(d) = text.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = text.strip_suffix('m') {
+        (d, 60_000)
     } else {
-        (text.strip_suffix('s').unwrap_or(text), false)
+        (text.strip_suffix('s').unwrap_or(text), 1000)
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    Ok(if millis {
-        Duration::from_millis(n)
-    } else {
-        Duration::from_secs(n)
-    })
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(millis_per_unit))
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
 }
 
 /// Reads a byte count: `1048576`, `512KiB` (or `K`), `32MiB` (or `M`).
@@ -240,7 +242,17 @@ mod tests {
         assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("200ms").unwrap(), Duration::from_millis(200));
-        for bad in ["", "s", "ms", "-1", "1.5s", "1m"] {
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for bad in [
+            "",
+            "s",
+            "ms",
+            "m",
+            "-1",
+            "1.5s",
+            "1h",
+            "99999999999999999999m",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_size("1048576").unwrap(), 1_048_576);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -308,7 +308,10 @@ async fn read_body(
         return Err(too_large());
     }
     let deadline = tokio::time::Instant::now() + shared.body_timeout;
-    let mut bytes = Vec::new();
+    // Chunks are kept as received and joined once, exactly sized: no growing buffer copied
+    // and left behind for every request.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total: usize = 0;
     let mut reservation: Option<OwnedSemaphorePermit> = None;
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -334,7 +337,7 @@ async fn read_body(
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        if bytes.len().saturating_add(data.len()) > shared.max_body {
+        if total.saturating_add(data.len()) > shared.max_body {
             return Err(too_large());
         }
         let count = u32::try_from(data.len()).map_err(|_| too_large())?;
@@ -348,8 +351,19 @@ async fn read_body(
             Some(held) => held.merge(more),
             None => reservation = Some(more),
         }
-        bytes.extend_from_slice(&data);
+        total += data.len();
+        chunks.push(data);
     }
+    let bytes = match chunks.as_slice() {
+        [one] => one.to_vec(),
+        _ => {
+            let mut bytes = Vec::with_capacity(total);
+            for chunk in &chunks {
+                bytes.extend_from_slice(chunk);
+            }
+            bytes
+        }
+    };
     Ok(Received { bytes, reservation })
 }
 

@@ -35,6 +35,11 @@ use crate::tls::{TlsError, TlsSource};
 /// hyper's read buffer per connection, which also bounds a request head.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// The queue of connections the kernel completes before they are accepted. Rust's and
+/// tokio's 128 overflows under a burst of new connections, and an overflowed queue delays a
+/// connection by SYN retransmits of seconds; the kernel caps it at `net.core.somaxconn`.
+const BACKLOG: i32 = 1024;
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -77,6 +82,10 @@ where
     let slots = connection_slots(&config)?;
     let mut tls = config.tls.clone().map(TlsSource::new).transpose()?;
     warn_on_descriptor_limit(config.max_connections);
+    // Listening again on a listening socket only changes its backlog.
+    if let Err(error) = socket2::SockRef::from(&listener).listen(BACKLOG) {
+        tracing::warn!(%error, "cannot raise the listen backlog");
+    }
     let refresher = tokio::spawn(refresh_caches(Arc::clone(&app)));
     let router = handler::router(Arc::new(Shared::new(app, &config)));
     let config = Arc::new(config);
@@ -103,7 +112,10 @@ where
             }
         };
         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-            refuse(&stream);
+            // A TLS client could not read a plain answer: it is only closed.
+            if tls.is_none() {
+                refuse(&stream);
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);
