@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use policy::{Policy, PolicyKind, PolicySet};
+use policy::{Policy, PolicyKind, PolicySet, PrincipalClause, PrincipalType, Principals};
 use serde_json::Value;
 use store::{BoundPrincipal, RoleRecord, StoreError};
 
@@ -134,8 +134,12 @@ impl Service {
     /// identity it was bound to appears as that identity's unique id, as in AWS.
     pub(crate) async fn rendered_trust(&self, role: &RoleRecord) -> ServiceResult<String> {
         let mut gone: Vec<&BoundPrincipal> = Vec::new();
-        for bound in &role.trust_principals {
-            if self.named(&bound.arn).await? != Named::Entity(Some(bound.unique_id.clone())) {
+        for bound in role.trust_principals.iter().flatten() {
+            // An empty id: named nothing when bound (see `bind_unbound_trust_policies`); there
+            // is no id to show, so the ARN stays.
+            if !bound.unique_id.is_empty()
+                && self.named(&bound.arn).await? != Named::Entity(Some(bound.unique_id.clone()))
+            {
                 gone.push(bound);
             }
         }
@@ -165,11 +169,9 @@ impl Service {
         role: &RoleRecord,
         caller: &Caller,
     ) -> ServiceResult<Arc<PolicySet>> {
-        let namesake = bindable_identity(caller).filter(|(arn, id)| {
-            role.trust_principals
-                .iter()
-                .any(|b| b.arn == *arn && b.unique_id != *id)
-        });
+        let bindings = role.trust_principals.as_deref().unwrap_or_default();
+        let namesake = bindable_identity(caller)
+            .filter(|(arn, id)| bindings.iter().any(|b| b.arn == *arn && b.unique_id != *id));
         let Some((arn, id)) = namesake else {
             let cache = &self.policy_cache().trusts;
             if let Some(set) = cache.get(&role.role_id) {
@@ -180,7 +182,7 @@ impl Service {
             return Ok(set);
         };
         let rewritten = rewrite_principals(&role.trust_policy, |value| {
-            role.trust_principals
+            bindings
                 .iter()
                 .find(|b| b.arn == value && value == arn && b.unique_id != id)
                 .map(|b| unmatchable(&role.account_id, &b.unique_id))
@@ -188,6 +190,83 @@ impl Service {
         .ok_or_else(|| ServiceError::internal(&"a stored trust policy is not JSON"))?;
         Ok(Arc::new(compile_trust(&rewritten)?))
     }
+}
+
+impl Service {
+    /// Binds the trust policies of roles stored before bindings existed (the migration left
+    /// them unbound): each user or role ARN to the identity it names now, or, naming nothing,
+    /// to no identity at all, so that no later namesake matches. Run once at start-up; a
+    /// role already bound is never touched again. Returns how many roles were bound.
+    pub async fn bind_unbound_trust_policies(&self) -> ServiceResult<usize> {
+        let mut bound_roles = 0;
+        // Each pass binds what it read, so the next one reads the rest; bounded by the
+        // number of roles, in case a write silently failed to stick.
+        let mut passes = 0;
+        loop {
+            let roles = self.store.roles_with_unbound_trust(100).await?;
+            if roles.is_empty() || passes > 1_000_000 {
+                break;
+            }
+            passes += 1;
+            for role in roles {
+                let bindings = self.bindings_of(&role.trust_policy).await?;
+                self.store
+                    .update_role_trust_policy(
+                        &role.account_id,
+                        &role.name,
+                        &role.trust_policy,
+                        &bindings,
+                    )
+                    .await?;
+                bound_roles += 1;
+            }
+        }
+        if bound_roles > 0 {
+            self.invalidate();
+        }
+        Ok(bound_roles)
+    }
+
+    /// The bindings of a stored trust policy's user and role ARNs, as they name things now.
+    async fn bindings_of(&self, document: &str) -> ServiceResult<Vec<BoundPrincipal>> {
+        let Ok(parsed) = Policy::parse(document, PolicyKind::Trust) else {
+            return Ok(Vec::new());
+        };
+        let mut bound: Vec<BoundPrincipal> = Vec::new();
+        for value in aws_principals(&parsed) {
+            if bound.iter().any(|b| b.arn == value) {
+                continue;
+            }
+            match self.named(&value).await? {
+                Named::Entity(id) => bound.push(BoundPrincipal {
+                    arn: value,
+                    unique_id: id.unwrap_or_default(),
+                }),
+                Named::Unbound | Named::Invalid => {}
+            }
+        }
+        Ok(bound)
+    }
+}
+
+/// Every `AWS` value of every `Principal` and `NotPrincipal` of a parsed policy.
+pub(crate) fn aws_principals(policy: &Policy) -> Vec<String> {
+    let mut out = Vec::new();
+    for statement in policy.statements() {
+        let principals = match &statement.principal {
+            Some(PrincipalClause::Principal(p) | PrincipalClause::NotPrincipal(p)) => p,
+            None => continue,
+        };
+        let Principals::Map(map) = principals else {
+            continue;
+        };
+        for (kind, values) in map {
+            if *kind == PrincipalType::Aws {
+                out.extend(values.iter().cloned());
+            }
+        }
+    }
+    out
 }
 
 fn compile_trust(document: &str) -> ServiceResult<PolicySet> {

@@ -998,3 +998,88 @@ fn reset_then_is_send(service: &Service) {
     fn send<T: Send>(_: T) {}
     send(service.reset_then(|_service| -> Hook { Box::pin(async { Ok(()) }) }));
 }
+
+#[tokio::test]
+async fn finding_6_roles_stored_before_bindings_are_bound_at_start_up() {
+    use sqlx::Connection;
+    // A random unique id makes the file name unique.
+    let unique = service::new_unique_id(service::IdKind::User).unwrap();
+    let file = std::env::temp_dir().join(format!("castellan-finding-6-{unique}.db"));
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let service = Service::new(
+        store::Store::open(&url).await.unwrap(),
+        Sealer::new(&MasterKey::generate().unwrap()),
+        Clock::fixed(START),
+    );
+    service
+        .create_account(NewAccount {
+            account_id: Some(A.to_owned()),
+            email: "a@example.com".to_owned(),
+            ..NewAccount::default()
+        })
+        .await
+        .unwrap();
+    let world = World {
+        service,
+        clock: Clock::fixed(START),
+    };
+    world.user(A, "/", "carol", None).await;
+    for (role, principal) in [
+        ("Target", "arn:aws:iam::111111111111:user/carol"),
+        ("Ghostly", "arn:aws:iam::111111111111:user/ghost"),
+    ] {
+        world
+            .service
+            .store()
+            .create_role(&store::NewRole {
+                account_id: A.to_owned(),
+                role_id: service::new_unique_id(service::IdKind::Role).unwrap(),
+                name: role.to_owned(),
+                path: "/".to_owned(),
+                trust_policy: trust_of(principal),
+                trust_principals: Vec::new(),
+                description: None,
+                max_session_duration: 3600,
+                permissions_boundary_arn: None,
+                created_at: START,
+            })
+            .await
+            .unwrap();
+    }
+    // As the migration leaves roles stored before it.
+    let mut raw = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE roles SET trust_principals = NULL")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+
+    assert_eq!(
+        world.service.bind_unbound_trust_policies().await.unwrap(),
+        2
+    );
+    assert_eq!(
+        world.service.bind_unbound_trust_policies().await.unwrap(),
+        0
+    );
+    // Bound to the carol of the upgrade: a later namesake is not her.
+    world
+        .root_ok(A, iam("DeleteUser", &[("UserName", "carol")]))
+        .await;
+    for name in ["carol", "ghost"] {
+        let namesake = world.user(A, "/", name, Some(ALLOW_ASSUME)).await;
+        let role = if name == "carol" { "Target" } else { "Ghostly" };
+        let denied = world
+            .assume(
+                &namesake,
+                &[
+                    ("RoleArn", &format!("arn:aws:iam::111111111111:role/{role}")),
+                    ("RoleSessionName", "s1"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(denied.code, "AccessDenied", "{name}");
+    }
+    let _ = std::fs::remove_file(&file);
+}

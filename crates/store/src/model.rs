@@ -110,8 +110,8 @@ pub struct RoleRecord {
     /// The trust (assume role) policy document, as the caller stored it.
     pub trust_policy: String,
     /// The users and roles the trust policy names, bound to their unique ids when it was
-    /// stored.
-    pub trust_principals: Vec<BoundPrincipal>,
+    /// stored; `None` for a role stored before bindings existed (not bound yet).
+    pub trust_principals: Option<Vec<BoundPrincipal>>,
     /// Free text.
     pub description: Option<String>,
     /// Seconds, 3600..=43200.

@@ -1932,15 +1932,19 @@ async fn finding_6_trust_principals_bound_to_unique_ids(f: &Fixture) {
     let mut new = new_role(1, "Deploy");
     new.trust_principals = vec![carol.clone(), ops.clone()];
     let created = store.create_role(&new).await.unwrap();
-    assert_eq!(created.trust_principals, vec![carol.clone(), ops.clone()]);
+    assert_eq!(
+        created.trust_principals,
+        Some(vec![carol.clone(), ops.clone()])
+    );
     let got = store.get_role(ACCOUNT, "deploy").await.unwrap();
-    assert_eq!(got.trust_principals, vec![carol.clone(), ops]);
+    assert_eq!(got.trust_principals, Some(vec![carol.clone(), ops]));
+    assert!(store.roles_with_unbound_trust(10).await.unwrap().is_empty());
     store
         .update_role_trust_policy(ACCOUNT, "Deploy", "{}", std::slice::from_ref(&carol))
         .await
         .unwrap();
     let got = store.get_role_by_id(&created.role_id).await.unwrap();
-    assert_eq!(got.trust_principals, vec![carol]);
+    assert_eq!(got.trust_principals, Some(vec![carol]));
     store
         .update_role_trust_policy(ACCOUNT, "Deploy", "{}", &[])
         .await
@@ -1949,5 +1953,5 @@ async fn finding_6_trust_principals_bound_to_unique_ids(f: &Fixture) {
         .list_roles(ACCOUNT, &ListOptions::default())
         .await
         .unwrap();
-    assert!(listed.items[0].trust_principals.is_empty());
+    assert_eq!(listed.items[0].trust_principals, Some(Vec::new()));
 }

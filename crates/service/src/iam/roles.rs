@@ -1,7 +1,7 @@
 //! Roles: CRUD, trust policies, role inline and attached policies, boundaries, tags,
 //! instance profiles and service-linked roles.
 
-use policy::{ContextValue, PolicyKind, PrincipalClause, PrincipalType, Principals};
+use policy::{ContextValue, PolicyKind};
 use store::{
     BoundPrincipal, InstanceProfileRecord, ListOptions, NewInstanceProfile, NewRole, Page,
     RoleRecord, RoleUpdate, StoreError, Tag, TagTarget,
@@ -23,7 +23,7 @@ use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
-use crate::trust::Named;
+use crate::trust::{Named, aws_principals};
 
 /// Inline policies of one role may total this many characters (white space excluded).
 const ROLE_INLINE_POLICY_TOTAL: usize = 10_240;
@@ -389,35 +389,21 @@ impl Service {
         }
         let parsed = policy::Policy::parse(document, PolicyKind::Trust).map_err(trust_error)?;
         let mut bound: Vec<BoundPrincipal> = Vec::new();
-        for statement in parsed.statements() {
-            let principals = match &statement.principal {
-                Some(PrincipalClause::Principal(p) | PrincipalClause::NotPrincipal(p)) => p,
-                None => continue,
-            };
-            let Principals::Map(map) = principals else {
-                continue;
-            };
-            for (kind, values) in map {
-                if *kind != PrincipalType::Aws {
-                    continue;
-                }
-                for value in values {
-                    match self.named(value).await? {
-                        Named::Unbound => {}
-                        Named::Entity(Some(unique_id)) => {
-                            if !bound.iter().any(|b| b.arn == *value) {
-                                bound.push(BoundPrincipal {
-                                    arn: value.clone(),
-                                    unique_id,
-                                });
-                            }
-                        }
-                        Named::Entity(None) | Named::Invalid => {
-                            return Err(ServiceError::malformed_policy(format!(
-                                "Invalid principal in policy: \"AWS\":\"{value}\""
-                            )));
-                        }
+        for value in aws_principals(&parsed) {
+            match self.named(&value).await? {
+                Named::Unbound => {}
+                Named::Entity(Some(unique_id)) => {
+                    if !bound.iter().any(|b| b.arn == value) {
+                        bound.push(BoundPrincipal {
+                            arn: value,
+                            unique_id,
+                        });
                     }
+                }
+                Named::Entity(None) | Named::Invalid => {
+                    return Err(ServiceError::malformed_policy(format!(
+                        "Invalid principal in policy: \"AWS\":\"{value}\""
+                    )));
                 }
             }
         }

@@ -41,7 +41,10 @@ pub(crate) fn role(row: &AnyRow) -> Result<RoleRecord> {
         name: row.try_get("name")?,
         path: row.try_get("path")?,
         trust_policy: row.try_get("trust_policy")?,
-        trust_principals: decode_principals(&row.try_get::<String, _>("trust_principals")?),
+        trust_principals: row
+            .try_get::<Option<String>, _>("trust_principals")?
+            .as_deref()
+            .map(decode_principals),
         description: row.try_get("description")?,
         max_session_duration: row.try_get("max_session_duration")?,
         permissions_boundary_arn: row.try_get("permissions_boundary_arn")?,
@@ -112,7 +115,7 @@ impl Store {
             name: new.name.clone(),
             path: new.path.clone(),
             trust_policy: new.trust_policy.clone(),
-            trust_principals: new.trust_principals.clone(),
+            trust_principals: Some(new.trust_principals.clone()),
             description: new.description.clone(),
             max_session_duration: new.max_session_duration,
             permissions_boundary_arn: new.permissions_boundary_arn.clone(),
@@ -126,6 +129,17 @@ impl Store {
     pub async fn get_role(&self, account_id: &str, name: &str) -> Result<RoleRecord> {
         let mut conn = self.pool.acquire().await?;
         find_role(&mut conn, account_id, name).await
+    }
+
+    /// Roles, of any account, stored before trust principals were bound (at most `limit`).
+    pub async fn roles_with_unbound_trust(&self, limit: u32) -> Result<Vec<RoleRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE trust_principals IS NULL ORDER BY role_id LIMIT $1"
+        )))
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(role).collect()
     }
 
     /// A role by unique id (`AROA...`), in whatever account.
