@@ -20,8 +20,13 @@ pub struct StorageArgs {
     database_url: Option<String>,
     /// The master key (64 hex digits) that seals secrets at rest; by default it is read from
     /// (or, on first start, written to) `<data-dir>/master.key`, readable only by its owner.
+    /// Prefer the environment or `--master-key-file`: a command line is visible to every
+    /// user of the machine.
     #[arg(long, env = "CASTELLAN_MASTER_KEY", hide_env_values = true)]
     master_key: Option<String>,
+    /// A file holding the master key (64 hex digits), instead of `<data-dir>/master.key`.
+    #[arg(long, env = "CASTELLAN_MASTER_KEY_FILE", conflicts_with = "master_key")]
+    master_key_file: Option<PathBuf>,
 }
 
 /// `castellan serve`.
@@ -60,6 +65,14 @@ pub struct ServeArgs {
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
+    /// On first start, write the root secret access key only to `<data-dir>/root-credentials`
+    /// (mode 0600), never to standard output, where service managers keep it in their journals.
+    #[arg(
+        long,
+        env = "CASTELLAN_NO_PRINT_ROOT_SECRET",
+        conflicts_with = "ephemeral"
+    )]
+    no_print_root_secret: bool,
     /// Append an encoded authorization failure message to every AccessDenied, decodable with
     /// sts:DecodeAuthorizationMessage (IAM's own messages carry none, hence off by default).
     #[arg(long, env = "CASTELLAN_ENCODE_AUTHORIZATION_MESSAGES")]
@@ -195,13 +208,19 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
     let store = Store::open(&url)
         .await
         .with_context(|| "cannot open the database".to_owned())?;
+    warn_if_secret_on_command_line("--master-key");
     let master = match (&storage.master_key, ephemeral) {
         (Some(text), _) => MasterKey::from_hex(text)
             .context("--master-key / CASTELLAN_MASTER_KEY must be 64 hexadecimal digits")?,
         (None, true) => MasterKey::generate()?,
         (None, false) => {
-            create_private_dir(&storage.data_dir)?;
-            let path = storage.data_dir.join("master.key");
+            let path = match &storage.master_key_file {
+                Some(path) => path.clone(),
+                None => {
+                    create_private_dir(&storage.data_dir)?;
+                    storage.data_dir.join("master.key")
+                }
+            };
             match std::fs::read_to_string(&path) {
                 Ok(text) => MasterKey::from_hex(&text).with_context(|| {
                     format!("the master key file `{}` is malformed", path.display())
@@ -232,19 +251,45 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
     Ok(service)
 }
 
-fn print_credentials(account_id: &str, key_id: &str, secret: &Secret, file: Option<&Path>) {
+/// Warns when a secret came on the command line, where `ps` shows it to every user.
+fn warn_if_secret_on_command_line(flag: &str) {
+    let given = std::env::args_os().any(|arg| {
+        let arg = arg.to_string_lossy();
+        arg == flag || arg.starts_with(&format!("{flag}="))
+    });
+    if given {
+        eprintln!(
+            "castellan: warning: {flag} on the command line is visible to every user of this machine (ps); pass it in the environment or a file instead"
+        );
+    }
+}
+
+/// What the first start prints. `secret` is `None` when it went to `file` only.
+fn print_credentials(account_id: &str, key_id: &str, secret: Option<&Secret>, file: Option<&Path>) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "account id:             {account_id}");
     let _ = writeln!(out, "root access key id:     {key_id}");
-    let _ = writeln!(out, "root secret access key: {}", secret.expose());
-    if let Some(file) = file {
-        let _ = writeln!(
-            out,
-            "(shown once; also written to {}, readable only by you)",
-            file.display()
-        );
-    } else {
-        let _ = writeln!(out, "(shown once)");
+    match (secret, file) {
+        (Some(secret), Some(file)) => {
+            let _ = writeln!(out, "root secret access key: {}", secret.expose());
+            let _ = writeln!(
+                out,
+                "(shown once; also written to {}, readable only by you)",
+                file.display()
+            );
+        }
+        (Some(secret), None) => {
+            let _ = writeln!(out, "root secret access key: {}", secret.expose());
+            let _ = writeln!(out, "(shown once)");
+        }
+        (None, Some(file)) => {
+            let _ = writeln!(
+                out,
+                "root secret access key: written to {} only, readable only by you",
+                file.display()
+            );
+        }
+        (None, None) => {}
     }
 }
 
@@ -257,7 +302,12 @@ fn credentials_file(account_id: &str, key_id: &str, secret: &Secret) -> String {
 
 /// `castellan serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    warn_if_secret_on_command_line("--root-secret-access-key");
     let server_config = args.network.server_config()?;
+    // Listen first: a busy port must fail before a first start creates (and shows) anything.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages);
@@ -271,18 +321,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         alias: None,
         root_key: root_key.clone(),
     };
-    if service.store().list_accounts().await?.is_empty() {
-        let (account, (key_id, secret)) = service.create_account(first.clone()).await?;
-        let file = (!args.ephemeral).then(|| args.storage.data_dir.join("root-credentials"));
-        if let Some(file) = &file {
-            write_private(
-                file,
-                &credentials_file(&account.account_id, &key_id, &secret),
-            )?;
-        }
-        print_credentials(&account.account_id, &key_id, &secret, file.as_deref());
+    let file = (!args.ephemeral).then(|| args.storage.data_dir.join("root-credentials"));
+    let accounts = service.store().list_accounts().await?;
+    if let Some(account) = accounts.first() {
+        eprintln!(
+            "castellan: serving {} existing account(s); the first is {}{}",
+            accounts.len(),
+            account.account_id,
+            match &file {
+                Some(file) if file.exists() => {
+                    format!(", its root credentials were written to {}", file.display())
+                }
+                _ => String::new(),
+            }
+        );
+    } else {
+        let (account_id, key_id, secret) = first_start(&service, &first, file.as_deref()).await?;
+        let shown = (!args.no_print_root_secret).then_some(&secret);
+        print_credentials(&account_id, &key_id, shown, file.as_deref());
         // A reset brings back this very account with this very key pair.
-        first.account_id = Some(account.account_id);
+        first.account_id = Some(account_id);
         first.root_key = Some((key_id, secret));
     }
     let reset = args.ephemeral.then(|| {
@@ -295,9 +353,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }))
     });
     let app = server::App::new(service, reset);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(listen = %args.listen, "castellan is serving IAM and STS");
     let scheme = if server_config.tls.is_some() {
         "https"
@@ -307,6 +362,40 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     eprintln!("castellan: listening on {scheme}://{}", args.listen);
     server::serve(listener, app, server_config, server::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Creates the first account, all or nothing: the key pair is chosen, then written to the
+/// credentials file, and only then stored with the account in one write; a failure removes
+/// the file again, so a later start begins afresh and no root secret is ever lost.
+async fn first_start(
+    service: &Service,
+    first: &NewAccount,
+    file: Option<&Path>,
+) -> anyhow::Result<(String, String, Secret)> {
+    let mut first = first.clone();
+    let account_id = match first.account_id.take() {
+        Some(id) => id,
+        None => service::new_account_id()?,
+    };
+    let (key_id, secret) = match first.root_key.take() {
+        Some(pair) => pair,
+        None => (
+            service::new_access_key_id(false)?,
+            service::new_secret_access_key()?,
+        ),
+    };
+    if let Some(file) = file {
+        write_private(file, &credentials_file(&account_id, &key_id, &secret))?;
+    }
+    first.account_id = Some(account_id.clone());
+    first.root_key = Some((key_id.clone(), secret.clone()));
+    if let Err(error) = service.create_account(first).await {
+        if let Some(file) = file {
+            let _ = std::fs::remove_file(file);
+        }
+        return Err(error.into());
+    }
+    Ok((account_id, key_id, secret))
 }
 
 /// `castellan account create`.
@@ -320,7 +409,7 @@ pub async fn create_account(args: CreateAccountArgs) -> anyhow::Result<()> {
             root_key: None,
         })
         .await?;
-    print_credentials(&account.account_id, &key_id, &secret, None);
+    print_credentials(&account.account_id, &key_id, Some(&secret), None);
     Ok(())
 }
 
