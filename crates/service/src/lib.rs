@@ -32,7 +32,7 @@ pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
 pub use service::{
     CacheLimits, CacheUsage, Clock, KeyEntry, NewAccount, PASSWORD_FAILURES_PER_ADDRESS,
-    PASSWORD_FAILURES_PER_USER, Service,
+    PASSWORD_FAILURES_PER_USER, PasswordCheck, Service,
 };
 pub use session::{Session, SessionKind, TokenProblem};
 pub use throttle::{Throttle, ThrottleLimit};

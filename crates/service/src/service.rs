@@ -214,6 +214,17 @@ pub const PASSWORD_FAILURES_PER_ADDRESS: ThrottleLimit = ThrottleLimit {
     window_seconds: 900,
 };
 
+/// The outcome of a throttled password check ([`Service::check_password`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The password is the user's.
+    Matches,
+    /// It is not (counted against the user and the address).
+    Wrong,
+    /// Too many recent failures of the user or of the address: not checked at all.
+    Throttled,
+}
+
 /// What protects the server from its callers: the password pool and throttles, and the
 /// reset lock and generation.
 #[derive(Debug)]
@@ -517,6 +528,43 @@ impl Service {
         self.guards.failed_by_address.clear();
         self.invalidate();
         after(self.clone()).await
+    }
+
+    /// Checks a user's password against its stored hash, throttled per user and per source
+    /// address ([`PASSWORD_FAILURES_PER_USER`], [`PASSWORD_FAILURES_PER_ADDRESS`]), with
+    /// Argon2 on the bounded blocking pool. ChangePassword uses it; so will console sign-in.
+    pub async fn check_password(
+        &self,
+        user_id: &str,
+        source_ip: Option<std::net::IpAddr>,
+        password: &str,
+        stored_hash: &str,
+    ) -> ServiceResult<PasswordCheck> {
+        let now = self.clock.seconds();
+        let user_key = format!("user:{user_id}");
+        let address_key = source_ip.map(|ip| format!("address:{ip}"));
+        let guards = &self.guards;
+        if !guards.failed_by_user.allows(&user_key, now)
+            || address_key
+                .as_deref()
+                .is_some_and(|key| !guards.failed_by_address.allows(key, now))
+        {
+            return Ok(PasswordCheck::Throttled);
+        }
+        let matches = guards
+            .passwords
+            .verify(password, stored_hash)
+            .await
+            .map_err(|e| ServiceError::internal(&e))?;
+        if matches {
+            guards.failed_by_user.succeeded(&user_key);
+            return Ok(PasswordCheck::Matches);
+        }
+        guards.failed_by_user.failed(&user_key, now);
+        if let Some(key) = &address_key {
+            guards.failed_by_address.failed(key, now);
+        }
+        Ok(PasswordCheck::Wrong)
     }
 
     /// The number of resets so far (see [`Service::reset_then`]).

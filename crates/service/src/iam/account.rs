@@ -18,7 +18,7 @@ use super::{timestamp, uri_encode, wire_tags};
 use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
-use crate::service::Service;
+use crate::service::{PasswordCheck, Service};
 
 /// The operations this module answers.
 pub(super) const OPERATIONS: &[Operation] = &[
@@ -543,28 +543,21 @@ impl Service {
         password: &str,
         profile: &store::LoginProfileRecord,
     ) -> ServiceResult<()> {
-        let now = self.clock.seconds();
-        let user_key = format!("user:{user_id}");
-        let address_key = caller.request.source_ip.map(|ip| format!("address:{ip}"));
-        let guards = &self.guards;
-        if !guards.failed_by_user.allows(&user_key, now)
-            || address_key
-                .as_deref()
-                .is_some_and(|key| !guards.failed_by_address.allows(key, now))
+        match self
+            .check_password(
+                user_id,
+                caller.request.source_ip,
+                password,
+                &profile.password_hash,
+            )
+            .await?
         {
-            return Err(too_many_failures());
+            PasswordCheck::Matches => Ok(()),
+            PasswordCheck::Wrong => Err(ServiceError::access_denied(
+                "The old password was incorrect.",
+            )),
+            PasswordCheck::Throttled => Err(too_many_failures()),
         }
-        if self.matches(password, &profile.password_hash).await? {
-            guards.failed_by_user.succeeded(&user_key);
-            return Ok(());
-        }
-        guards.failed_by_user.failed(&user_key, now);
-        if let Some(key) = &address_key {
-            guards.failed_by_address.failed(key, now);
-        }
-        Err(ServiceError::access_denied(
-            "The old password was incorrect.",
-        ))
     }
 
     /// Authorizes an action that `AllowUsersToChangePassword` grants every user of the
