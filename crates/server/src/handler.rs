@@ -282,7 +282,7 @@ fn claimed_service(headers: &HeaderMap, query: &str) -> WireService {
 /// A request body read whole, holding its share of the unauthenticated-body budget until
 /// the signature over it is verified.
 struct Received {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     reservation: Option<OwnedSemaphorePermit>,
 }
 
@@ -355,13 +355,13 @@ async fn read_body(
         chunks.push(data);
     }
     let bytes = match chunks.as_slice() {
-        [one] => one.to_vec(),
+        [one] => one.clone(),
         _ => {
             let mut bytes = Vec::with_capacity(total);
             for chunk in &chunks {
                 bytes.extend_from_slice(chunk);
             }
-            bytes
+            Bytes::from(bytes)
         }
     };
     Ok(Received { bytes, reservation })
@@ -478,7 +478,7 @@ async fn handle(
     request_id: &str,
 ) -> Result<String, Failure> {
     let Received { bytes, reservation } = received;
-    let body = bytes.as_slice();
+    let body: &[u8] = &bytes;
     let query = uri.query().unwrap_or_default();
     let claimed = claimed_service(headers, query);
     let claimed_id = claimed_key_id(headers, query);

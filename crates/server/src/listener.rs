@@ -274,6 +274,14 @@ impl Watch {
         }
     }
 
+    /// Whether no request is running or being answered.
+    fn between_requests(&self) -> bool {
+        matches!(
+            *self.phase.lock().unwrap_or_else(PoisonError::into_inner),
+            Phase::Head(_) | Phase::Idle(_)
+        )
+    }
+
     fn deadline(&self, config: &ServerConfig) -> Option<Instant> {
         match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
             Phase::Head(since) => Some(since + config.header_timeout),
@@ -465,6 +473,11 @@ async fn drive<S>(
             }
             () = changed => {}
             _ = stopping.changed(), if !shutting_down => {
+                // A connection between requests is closed now (hyper would wait for a
+                // first request on a new one); one with a request finishes it first.
+                if watch.between_requests() {
+                    return;
+                }
                 shutting_down = true;
                 connection.as_mut().graceful_shutdown();
             }
