@@ -46,7 +46,7 @@ pub fn verify_password(password: &str, hash: &str) -> Result<bool, PasswordError
 }
 
 /// Runs Argon2 (19 MiB and tens of milliseconds a call) off the async workers: on the
-/// runtime's blocking pool, at most one call per core at once, so a wrong-password loop
+/// runtime's blocking pool, at most one call at once per core but one, so a wrong-password loop
 /// queues here instead of stalling every other request.
 #[derive(Clone, Debug)]
 pub(crate) struct PasswordPool {
@@ -55,9 +55,11 @@ pub(crate) struct PasswordPool {
 
 impl Default for PasswordPool {
     fn default() -> PasswordPool {
+        // One core is left to the async workers, so requests that need no password keep
+        // being served while passwords are checked (on one core, Argon2 gets it anyway).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordPool {
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
         }
     }
 }
@@ -118,5 +120,61 @@ mod tests {
         let hash = pool.hash("correct horse").await.unwrap();
         assert_eq!(pool.verify("correct horse", &hash).await, Ok(true));
         assert_eq!(pool.verify("wrong horse", &hash).await, Ok(false));
+    }
+
+    /// Four Argon2 verifications in flight on a single-threaded runtime: another task keeps
+    /// running meanwhile (it could not if Argon2 ran on the runtime's thread). Prints the
+    /// longest gap that task saw between two of its turns.
+    #[tokio::test(flavor = "current_thread")]
+    async fn finding_7_other_tasks_run_while_argon2_works() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let hash = hash_password("correct horse").unwrap();
+        let pool = PasswordPool::default();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (in_flight, done) = (Arc::clone(&in_flight), Arc::clone(&done));
+            tokio::spawn(async move {
+                let (mut turns_during, mut longest, mut last) =
+                    (0u64, std::time::Duration::ZERO, std::time::Instant::now());
+                for _ in 0..50_000_000u64 {
+                    if done.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if in_flight.load(Ordering::SeqCst) > 0 {
+                        turns_during += 1;
+                    }
+                    longest = longest.max(last.elapsed());
+                    last = std::time::Instant::now();
+                    tokio::task::yield_now().await;
+                }
+                (turns_during, longest)
+            })
+        };
+        let checks = (0..4).map(|_| {
+            let (pool, hash, in_flight) = (pool.clone(), hash.clone(), Arc::clone(&in_flight));
+            async move {
+                pool.run(move || {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let result = verify_password("wrong horse", &hash);
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    result
+                })
+                .await
+            }
+        });
+        let mut results = Vec::new();
+        for check in checks.collect::<Vec<_>>() {
+            results.push(tokio::spawn(check));
+        }
+        for result in results {
+            assert_eq!(result.await.unwrap(), Ok(false));
+        }
+        done.store(true, Ordering::SeqCst);
+        let (turns_during, longest) = ticker.await.unwrap();
+        println!(
+            "finding 7: another task ran {turns_during} times while Argon2 worked; longest gap between its turns {longest:?}"
+        );
+        assert!(turns_during > 0);
     }
 }
