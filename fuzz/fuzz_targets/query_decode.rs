@@ -3,21 +3,7 @@
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use wire::QueryParams;
+#[path = "../harness/query_decode.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| {
-    let params = QueryParams::from_pairs(form_urlencoded::parse(data));
-    if let Some(action) = params.get("Action") {
-        let _ = wire::iam::Operation::from_action(action);
-        let _ = wire::sts::Operation::from_action(action);
-    }
-    for operation in wire::iam::Operation::ALL {
-        if let Ok(request) = operation.decode(&params) {
-            let _ = request.operation();
-        }
-    }
-    for operation in wire::sts::Operation::ALL {
-        let _ = operation.decode(&params);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));

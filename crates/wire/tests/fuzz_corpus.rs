@@ -1,0 +1,16 @@
+//! The `query_decode` fuzz target's committed inputs (its corpus and any crash once found),
+//! replayed through the target's own code: none may panic.
+
+#[path = "../../../fuzz/harness/query_decode.rs"]
+mod harness;
+#[path = "../../../fuzz/harness/replay.rs"]
+mod replay;
+
+#[test]
+fn committed_fuzz_inputs_never_panic() {
+    let count = replay::replay("query_decode", harness::run);
+    assert!(
+        count > 0,
+        "the corpus is committed under fuzz/seeds/query_decode"
+    );
+}
