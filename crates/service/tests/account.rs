@@ -966,6 +966,7 @@ async fn populate(service: &Service, root: &Caller) -> String {
             description: Some("ours".to_owned()),
             document: DOC.to_owned(),
             created_at: NOW,
+            tags: Vec::new(),
         })
         .await
         .unwrap();
@@ -1034,6 +1035,7 @@ async fn populate(service: &Service, root: &Caller) -> String {
             max_session_duration: 3600,
             permissions_boundary_arn: None,
             created_at: NOW,
+            tags: Vec::new(),
         })
         .await
         .unwrap();

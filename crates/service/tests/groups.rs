@@ -817,6 +817,7 @@ async fn customer_managed_policies_attach_and_grant() {
             description: None,
             document: allow("iam:ListGroups", &["*"]),
             created_at: 1_700_000_000,
+            tags: Vec::new(),
         })
         .await
         .unwrap();

@@ -1042,6 +1042,7 @@ async fn finding_6_roles_stored_before_bindings_are_bound_at_start_up() {
                 max_session_duration: 3600,
                 permissions_boundary_arn: None,
                 created_at: START,
+                tags: Vec::new(),
             })
             .await
             .unwrap();

@@ -906,6 +906,7 @@ async fn entities_for_a_policy() {
             max_session_duration: 3600,
             permissions_boundary_arn: None,
             created_at: NOW,
+            tags: Vec::new(),
         })
         .await
         .unwrap();

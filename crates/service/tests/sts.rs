@@ -110,6 +110,7 @@ impl World {
                 max_session_duration: 3600,
                 permissions_boundary_arn: None,
                 created_at: START,
+                tags: Vec::new(),
             })
             .await
             .unwrap();

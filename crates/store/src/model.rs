@@ -54,6 +54,8 @@ pub struct NewUser {
     pub permissions_boundary_arn: Option<String>,
     /// Creation time.
     pub created_at: Timestamp,
+    /// Tags, written in the same transaction as the user.
+    pub tags: Vec<Tag>,
 }
 
 /// An IAM group.
@@ -149,6 +151,8 @@ pub struct NewRole {
     pub permissions_boundary_arn: Option<String>,
     /// Creation time.
     pub created_at: Timestamp,
+    /// Tags, written in the same transaction as the role.
+    pub tags: Vec<Tag>,
 }
 
 /// An instance profile and the role it holds (at most one).
@@ -227,6 +231,8 @@ pub struct NewPolicy {
     pub document: String,
     /// Creation time.
     pub created_at: Timestamp,
+    /// Tags, written in the same transaction as the policy.
+    pub tags: Vec<Tag>,
 }
 
 /// One version of a managed policy.

@@ -63,6 +63,7 @@ conformance!(
     instance_profiles,
     instance_profile_tags_and_conflicts,
     finding_6_trust_principals_bound_to_unique_ids,
+    tagged_creation_is_one_write,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -94,6 +95,7 @@ fn new_user(n: usize, name: &str, path: &str) -> NewUser {
         path: path.into(),
         permissions_boundary_arn: None,
         created_at: T0,
+        tags: Vec::new(),
     }
 }
 
@@ -119,6 +121,7 @@ fn new_role(n: usize, name: &str) -> NewRole {
         max_session_duration: 3600,
         permissions_boundary_arn: None,
         created_at: T0,
+        tags: Vec::new(),
     }
 }
 
@@ -535,6 +538,7 @@ fn new_policy(n: usize, name: &str, path: &str) -> NewPolicy {
         description: None,
         document: format!("{{\"Version\":\"2012-10-17\",\"Statement\":[],\"Id\":\"{name}-v1\"}}"),
         created_at: T0,
+        tags: Vec::new(),
     }
 }
 
@@ -1954,4 +1958,61 @@ async fn finding_6_trust_principals_bound_to_unique_ids(f: &Fixture) {
         .await
         .unwrap();
     assert_eq!(listed.items[0].trust_principals, Some(Vec::new()));
+}
+
+/// Issue 9's crash rounds: a user, role or policy created with tags is one write, so no crash
+/// (nor a tag quota failure) leaves it without them.
+async fn tagged_creation_is_one_write(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let tags = |n: usize| -> Vec<Tag> {
+        (0..n)
+            .map(|i| Tag::new(format!("k{i}"), format!("v{i}")))
+            .collect()
+    };
+    let mut user = new_user(1, "tagged", "/");
+    user.tags = tags(2);
+    let user = store.create_user(&user).await.unwrap();
+    assert_eq!(
+        store
+            .list_tags(&TagTarget::User(user.user_id.clone()))
+            .await
+            .unwrap(),
+        tags(2)
+    );
+    let mut role = new_role(1, "tagged");
+    role.tags = tags(3);
+    let role = store.create_role(&role).await.unwrap();
+    assert_eq!(
+        store
+            .list_tags(&TagTarget::Role(role.role_id))
+            .await
+            .unwrap(),
+        tags(3)
+    );
+    let mut policy = new_policy(1, "tagged", "/");
+    policy.tags = tags(1);
+    let policy = store.create_policy(&policy).await.unwrap();
+    assert_eq!(
+        store
+            .list_tags(&TagTarget::Policy(policy.policy_id))
+            .await
+            .unwrap(),
+        tags(1)
+    );
+    // Past the quota nothing is created.
+    let mut over = new_user(2, "over", "/");
+    over.tags = tags(51);
+    assert_limit(
+        store.create_user(&over).await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    assert_not_found(store.get_user(ACCOUNT, "over").await, EntityKind::User);
+    let mut over = new_role(2, "over");
+    over.tags = tags(51);
+    assert_limit(
+        store.create_role(&over).await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    assert_not_found(store.get_role(ACCOUNT, "over").await, EntityKind::Role);
 }

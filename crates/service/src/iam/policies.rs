@@ -291,21 +291,10 @@ impl Service {
                         description: input.description,
                         document: input.policy_document,
                         created_at: self.clock.seconds(),
+                        // One write, as in AWS: no policy is ever there without its tags.
+                        tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
                     })
                     .await?;
-                if !tags.is_empty() {
-                    let stored: Vec<Tag> =
-                        tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect();
-                    if let Err(error) = self
-                        .store
-                        .tag_resource(&TagTarget::Policy(record.policy_id.clone()), &stored)
-                        .await
-                    {
-                        // All or nothing, as in AWS: no policy is left behind untagged.
-                        let _ = self.store.delete_policy(&record.arn).await;
-                        return Err(error.into());
-                    }
-                }
                 let tags = (!tags.is_empty()).then_some(tags);
                 Ok(Response::CreatePolicy(CreatePolicyResponse {
                     policy: Some(local_view(&record, 0, false, tags)),

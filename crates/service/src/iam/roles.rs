@@ -504,13 +504,10 @@ impl Service {
                         max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
                         permissions_boundary_arn: input.permissions_boundary,
                         created_at: self.clock.seconds(),
+                        // One write: a role is never there without the tags it was created with.
+                        tags: store_tags(&tags),
                     })
                     .await?;
-                if !tags.is_empty() {
-                    self.store
-                        .tag_resource(&TagTarget::Role(role.role_id.clone()), &store_tags(&tags))
-                        .await?;
-                }
                 let tags = (!tags.is_empty()).then_some(tags);
                 Ok(Response::CreateRole(CreateRoleResponse {
                     role: role_view(&role, tags, false),
@@ -1168,6 +1165,7 @@ impl Service {
                         max_session_duration: DEFAULT_MAX_SESSION,
                         permissions_boundary_arn: None,
                         created_at: self.clock.seconds(),
+                        tags: Vec::new(),
                     })
                     .await;
                 let role = match created {

@@ -84,14 +84,10 @@ impl Service {
                         path,
                         permissions_boundary_arn: input.permissions_boundary,
                         created_at: self.clock.seconds(),
+                        // One write: a user is never there without the tags it was created with.
+                        tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
                     })
                     .await?;
-                let stored: Vec<Tag> = tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect();
-                if !stored.is_empty() {
-                    self.store
-                        .tag_resource(&TagTarget::User(user.user_id.clone()), &stored)
-                        .await?;
-                }
                 let tags = (!tags.is_empty()).then_some(tags);
                 Ok(Response::CreateUser(CreateUserResponse {
                     user: Some(user_view(&user, tags)),

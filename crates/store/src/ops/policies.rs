@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Lock, Store, conflict_as_exists, fetch_limit, flag, lower, not_found, paginate};
 use crate::error::{EntityKind, Result, StoreError};
+use crate::model::TagTarget;
 use crate::model::{ListOptions, NewPolicy, Page, PolicyRecord, PolicyVersionRecord, Timestamp};
+use crate::ops::tags::insert_tags;
 use crate::ops::users::{conflict_if_any, require_account};
 use crate::quota;
 
@@ -95,6 +97,13 @@ impl Store {
         .bind(&new.document)
         .bind(new.created_at)
         .execute(w.conn())
+        .await?;
+        insert_tags(
+            &mut w,
+            &new.account_id,
+            &TagTarget::Policy(new.policy_id.clone()),
+            &new.tags,
+        )
         .await?;
         w.touched(&new.account_id, EntityKind::Policy, &new.policy_id)
             .await?;

@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Store, conflict_as_exists, fetch_limit, lower, not_found, paginate};
 use crate::error::{EntityKind, Result};
+use crate::model::TagTarget;
 use crate::model::{BoundPrincipal, ListOptions, NewRole, Page, RoleRecord, Timestamp};
+use crate::ops::tags::insert_tags;
 use crate::ops::users::{conflict_if_any, require_account};
 
 pub(crate) const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, \
@@ -106,6 +108,13 @@ impl Store {
         .execute(w.conn())
         .await
         .map_err(|e| conflict_as_exists(e, EntityKind::Role, &new.name))?;
+        insert_tags(
+            &mut w,
+            &new.account_id,
+            &TagTarget::Role(new.role_id.clone()),
+            &new.tags,
+        )
+        .await?;
         w.touched(&new.account_id, EntityKind::Role, &new.role_id)
             .await?;
         w.commit().await?;

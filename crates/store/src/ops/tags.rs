@@ -4,7 +4,7 @@
 use sqlx::AnyConnection;
 use sqlx::Row;
 
-use crate::db::{Store, lower, not_found};
+use crate::db::{Store, Write, lower, not_found};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{Tag, TagTarget};
 use crate::quota;
@@ -31,42 +31,58 @@ async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<
     }
 }
 
+/// Adds tags to an entity within an open write (its creation, or TagUser and the like),
+/// replacing the value and spelling of a key already present in any case. `LimitExceeded`
+/// past fifty tags; the caller's write then rolls back whole.
+pub(crate) async fn insert_tags(
+    w: &mut Write,
+    account_id: &str,
+    target: &TagTarget,
+    tags: &[Tag],
+) -> Result<()> {
+    let (kind_text, id, _) = parts(target);
+    for tag in tags {
+        sqlx::query(
+            "INSERT INTO tags (account_id, resource_kind, resource_id, tag_key, key_lower, \
+             tag_value) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (resource_kind, resource_id, key_lower) \
+             DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
+        )
+        .bind(account_id)
+        .bind(kind_text)
+        .bind(id)
+        .bind(&tag.key)
+        .bind(lower(&tag.key))
+        .bind(&tag.value)
+        .execute(w.conn())
+        .await?;
+    }
+    if tags.is_empty() {
+        return Ok(());
+    }
+    // Counting after the upserts handles replaced keys for free; failing here rolls back.
+    let count: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM tags WHERE resource_kind = $1 AND resource_id = $2")
+            .bind(kind_text)
+            .bind(id)
+            .fetch_one(w.conn())
+            .await?
+            .try_get("n")?;
+    let (what, limit) = quota::TAGS_PER_ENTITY;
+    if count > i64::from(limit) {
+        return Err(StoreError::LimitExceeded { what, limit });
+    }
+    Ok(())
+}
+
 impl Store {
     /// Tag(User|Role|Policy): adds tags, replacing the value (and the key's spelling) of a key
     /// already present in any case. All or nothing: `LimitExceeded` past fifty tags.
     pub async fn tag_resource(&self, target: &TagTarget, tags: &[Tag]) -> Result<()> {
         let mut w = self.begin_write().await?;
         let account_id = target_account(w.conn(), target).await?;
-        let (kind_text, id, kind) = parts(target);
-        for tag in tags {
-            sqlx::query(
-                "INSERT INTO tags (account_id, resource_kind, resource_id, tag_key, key_lower, \
-                 tag_value) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (resource_kind, resource_id, key_lower) \
-                 DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
-            )
-            .bind(&account_id)
-            .bind(kind_text)
-            .bind(id)
-            .bind(&tag.key)
-            .bind(lower(&tag.key))
-            .bind(&tag.value)
-            .execute(w.conn())
-            .await?;
-        }
-        // Counting after the upserts handles replaced keys for free; failing here rolls back.
-        let count: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM tags WHERE resource_kind = $1 AND resource_id = $2",
-        )
-        .bind(kind_text)
-        .bind(id)
-        .fetch_one(w.conn())
-        .await?
-        .try_get("n")?;
-        let (what, limit) = quota::TAGS_PER_ENTITY;
-        if count > i64::from(limit) {
-            return Err(StoreError::LimitExceeded { what, limit });
-        }
+        insert_tags(&mut w, &account_id, target, tags).await?;
+        let (_, id, kind) = parts(target);
         w.touched(&account_id, kind, id).await?;
         w.commit().await?;
         Ok(())

@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Store, conflict_as_exists, fetch_limit, lower, not_found, paginate};
 use crate::error::{EntityKind, Result, StoreError};
+use crate::model::TagTarget;
 use crate::model::{ListOptions, NewUser, Page, Timestamp, UserRecord};
+use crate::ops::tags::insert_tags;
 
 pub(crate) fn user(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -92,6 +94,13 @@ impl Store {
         .execute(w.conn())
         .await
         .map_err(|e| conflict_as_exists(e, EntityKind::User, &new.name))?;
+        insert_tags(
+            &mut w,
+            &new.account_id,
+            &TagTarget::User(new.user_id.clone()),
+            &new.tags,
+        )
+        .await?;
         w.touched(&new.account_id, EntityKind::User, &new.user_id)
             .await?;
         w.commit().await?;
