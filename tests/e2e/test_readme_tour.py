@@ -1,5 +1,10 @@
 """The README's five-minute tour, run as written: its shell blocks, in order, in bash, with the
-aws CLI, against the real binary started as the tour starts it (a fresh data directory)."""
+aws CLI, against the real binary started as the tour starts it (a fresh data directory).
+
+The server's files live under the run's directory and the secrets the tour makes are recorded,
+so the secrets sweep covers the tour too. So that the sweep's allowances hold, the root key pair
+and the master key are the suite's own, given in the environment (the tour reads the key pair
+back from what the server prints, as a reader would)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, binary, free_port
+from conftest import MASTER_KEY, REPO, ROOT_KEY_ID, ROOT_SECRET, SERVER_LOG, binary, free_port, server_dir
+from secrets_registry import REGISTRY
 
 TOUR_START = "## A five-minute tour with the aws CLI"
 TOUR_END = "## Settings"
@@ -60,23 +66,36 @@ def test_readme_tour_runs_as_written(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CASTELLAN_"))}
     env["HOME"] = str(tmp_path)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    server = subprocess.Popen(
-        [str(binary()), "serve", "--listen", f"127.0.0.1:{port}"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    # Where the tour's reader stands: `castellan-data` lands here, beside the server's log.
+    here = server_dir("readme-tour")
+    here.mkdir(parents=True)
+    server_env = dict(
+        env,
+        CASTELLAN_LOG=SERVER_LOG,
+        CASTELLAN_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID,
+        CASTELLAN_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+        CASTELLAN_MASTER_KEY=MASTER_KEY,
     )
+    with open(here / "server.log", "ab") as log:
+        server = subprocess.Popen(
+            [str(binary()), "serve", "--listen", f"127.0.0.1:{port}"],
+            cwd=here,
+            env=server_env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     try:
         printed = {}
         deadline = time.monotonic() + START_LIMIT_S
-        while "root secret access key" not in printed and time.monotonic() < deadline:
-            line = server.stdout.readline()
-            if not line:
-                break
-            name, _, value = line.partition(":")
-            printed[name.strip()] = value.strip()
+        with open(here / "server.stdout", "a") as kept:
+            while "root secret access key" not in printed and time.monotonic() < deadline:
+                line = server.stdout.readline()
+                if not line:
+                    break
+                kept.write(line)
+                name, _, value = line.partition(":")
+                printed[name.strip()] = value.strip()
         assert "root secret access key" in printed, f"the server printed {printed}"
         replacements = {
             "<root access key id>": printed["root access key id"],
@@ -90,22 +109,26 @@ def test_readme_tour_runs_as_written(tmp_path):
                     break
             except OSError:
                 time.sleep(0.1)
-        script = script_for(rest, replacements)
+        # Alice's secret lives in the tour's shell only: kept aside for the sweep.
+        alice_secret = tmp_path / "alice-secret"
+        script = script_for(rest, replacements) + f'printf %s "$ALICE_SECRET" > {alice_secret}\n'
         done = subprocess.run(
             ["bash", "-c", script],
-            cwd=tmp_path,
+            cwd=here,
             env=env,
             capture_output=True,
             text=True,
             timeout=TOUR_LIMIT_S,
         )
+        if alice_secret.exists():
+            REGISTRY.add(alice_secret.read_text(), "SecretAccessKey (README tour)")
         assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
         # What the tour promises: alice denied first, then allowed, and the role profile works.
         assert "is not authorized to perform: iam:ListUsers" in done.stderr
         account = printed["account id"]
         assert f"arn:aws:sts::{account}:assumed-role/reader/" in done.stdout
         assert done.stdout.count('"UserName": "alice"') >= 2, done.stdout
-        assert (tmp_path / "castellan-data" / "root-credentials").exists()
+        assert (here / "castellan-data" / "root-credentials").exists()
     finally:
         server.kill()
         server.wait()
