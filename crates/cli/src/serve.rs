@@ -248,6 +248,14 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
             "the master key does not open the secrets stored in this database; start with the master key that sealed them"
         );
     }
+    // Roles stored before trust policies were bound to unique ids are bound now, once.
+    let bound = service.bind_unbound_trust_policies().await?;
+    if bound > 0 {
+        tracing::info!(
+            roles = bound,
+            "trust policies bound to the unique ids they name"
+        );
+    }
     Ok(service)
 }
 

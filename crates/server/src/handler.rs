@@ -170,11 +170,9 @@ async fn reset(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         }
         .into_response(&request_id);
     };
-    let result = async {
-        app.service.reset().await?;
-        (hook.0)(app.service.clone()).await
-    }
-    .await;
+    // The reset and the re-creation of the first account hold one lock: parallel resets
+    // each complete whole, one after the other.
+    let result = app.service.reset_then(|service| (hook.0)(service)).await;
     match result {
         Ok(()) => (StatusCode::OK, "reset\n").into_response(),
         Err(error) => Failure::from_service(WireService::Iam, error).into_response(&request_id),
