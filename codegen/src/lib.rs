@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
+mod surface;
+
 /// The botocore release the models in `data/aws-models/` were taken from.
 pub const BOTOCORE_VERSION: &str = "1.44.5";
 
@@ -22,6 +24,9 @@ pub const MODELS: [(&str, &str); 2] = [
     ("sts-2011-06-15.service.json", "sts.rs"),
 ];
 
+/// The authorization facts of every operation (`data/`), which the models do not carry.
+pub const ACTIONS_FILE: &str = "iam-sts-actions.json";
+
 /// One file to write under `crates/wire/src/generated/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
@@ -29,21 +34,30 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Generates every file from the models in `models_dir`. `rustfmt_cwd` is where rustfmt runs
-/// (the workspace root, so it reads the project's rustfmt.toml).
+/// Generates every file from the models in `models_dir` and the authorization facts in
+/// `actions` (the `ACTIONS_FILE`). `rustfmt_cwd` is where rustfmt runs (the workspace root,
+/// so it reads the project's rustfmt.toml).
 ///
 /// # Errors
-/// A missing or malformed model, a shape outside what the generator supports, or rustfmt
-/// failing.
-pub fn generate(models_dir: &Path, rustfmt_cwd: &Path) -> Result<Vec<GeneratedFile>> {
-    let mut files = Vec::new();
+/// A missing or malformed model or actions file, an operation of the models without its
+/// authorization facts, a shape outside what the generator supports, or rustfmt failing.
+pub fn generate(
+    models_dir: &Path,
+    actions: &Path,
+    rustfmt_cwd: &Path,
+) -> Result<Vec<GeneratedFile>> {
+    let catalog = surface::Catalog::load(actions)?;
+    let mut files = vec![GeneratedFile {
+        name: "access.rs".to_owned(),
+        contents: rustfmt(&catalog.render_access(ACTIONS_FILE)?, rustfmt_cwd)?,
+    }];
     for (model_file, out) in MODELS {
         let path = models_dir.join(model_file);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         let model: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        let code = Service::new(&model)?.render(model_file)?;
+        let code = Service::new(&model)?.render(model_file, &catalog)?;
         files.push(GeneratedFile {
             name: out.to_owned(),
             contents: rustfmt(&code, rustfmt_cwd)?,
@@ -371,7 +385,7 @@ impl<'m> Service<'m> {
         })
     }
 
-    fn render(&self, model_file: &str) -> Result<String> {
+    fn render(&self, model_file: &str, catalog: &surface::Catalog) -> Result<String> {
         let mut out = String::new();
         writeln!(
             out,
@@ -386,9 +400,11 @@ impl<'m> Service<'m> {
              use crate::timestamp::Timestamp;\n\
              #[allow(unused_imports, reason = \"each service uses a different subset\")]\n\
              use crate::xml::{WriteXml, XmlValue, XmlWriter, response};\n\
-             use crate::{QueryParams, Service, ValidationErrors};\n\n",
+             use crate::{QueryParams, Service, ValidationErrors};\n\
+             use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};\n\n",
         );
         self.render_operations(&mut out)?;
+        self.render_surface(&mut out, catalog)?;
         self.render_errors(&mut out)?;
         self.render_rules(&mut out)?;
         let mut type_names = BTreeSet::new();
@@ -855,7 +871,16 @@ impl Response {{
 }
 
 /// Generated names that a shape must not take.
-const RESERVED: [&str; 4] = ["Operation", "Request", "Response", "Error"];
+const RESERVED: [&str; 8] = [
+    "Operation",
+    "Request",
+    "Response",
+    "Error",
+    "AccessLevel",
+    "ConditionKey",
+    "Resource",
+    "ResourceType",
+];
 
 /// The constant holding a shape's rules: `userNameType` → `RULES_USER_NAME_TYPE`.
 fn rules_const(shape: &str) -> String {

@@ -1,5 +1,5 @@
-//! `codegen [MODELS_DIR [OUT_DIR]] [--check]`: writes `crates/wire/src/generated/{iam,sts,unicode}.rs`
-//! from the AWS models (default `data/aws-models/` in the workspace). With
+//! `codegen [MODELS_DIR [OUT_DIR]] [--check]`: writes `crates/wire/src/generated/{access,iam,sts,unicode}.rs`
+//! from the AWS models (default `data/aws-models/` in the workspace) and `data/iam-sts-actions.json`. With
 //! `--check`, writes nothing and fails if the committed files differ (the CI diff check).
 
 use std::path::PathBuf;
@@ -19,7 +19,8 @@ fn main() -> Result<()> {
     let out_dir = positional
         .next()
         .map_or_else(|| root.join("crates/wire/src/generated"), PathBuf::from);
-    let files = codegen::generate(&models, &root)?;
+    let actions = root.join("data").join(codegen::ACTIONS_FILE);
+    let files = codegen::generate(&models, &actions, &root)?;
     let mut stale = Vec::new();
     for f in &files {
         let path = out_dir.join(&f.name);

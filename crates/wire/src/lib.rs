@@ -25,5 +25,5 @@ mod xml;
 
 pub use decode::{QueryParams, ValidationError, ValidationErrors};
 pub use error::{CommonError, Service, encode_error};
-pub use generated::{iam, sts};
+pub use generated::{access, iam, sts};
 pub use timestamp::{Timestamp, TimestampError};

@@ -8,7 +8,8 @@ fn generated_files_are_current() {
     let wire = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = wire.join("../..");
     let models = root.join("data/aws-models");
-    let files = codegen::generate(&models, &root).unwrap();
+    let actions = root.join("data").join(codegen::ACTIONS_FILE);
+    let files = codegen::generate(&models, &actions, &root).unwrap();
     let out = std::env::temp_dir().join(format!("wire-codegen-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let mut stale = Vec::new();
@@ -32,5 +33,5 @@ fn generated_files_are_current() {
         stale.is_empty(),
         "stale generated files {stale:?}: run `cargo run -p codegen`"
     );
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 4);
 }

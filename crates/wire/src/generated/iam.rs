@@ -2,6 +2,7 @@
 
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::decode::{Cx, Decode, Measure, Node, Rules, Scalar, decode_input, member_path};
+use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::timestamp::Timestamp;
 #[allow(unused_imports, reason = "each service uses a different subset")]
@@ -2299,6 +2300,4834 @@ impl Response {
             Self::UploadSigningCertificate(r) => Some(r),
         };
         response(Service::Iam, self.operation().name(), result, request_id)
+    }
+}
+
+impl Operation {
+    /// The IAM action the operation is authorized as (`iam:{Name}`).
+    #[must_use]
+    pub const fn action(self) -> &'static str {
+        match self {
+            Self::AcceptDelegationRequest => "iam:AcceptDelegationRequest",
+            Self::AcquireRole => "iam:CreateRole",
+            Self::AddClientIDToOpenIDConnectProvider => "iam:AddClientIDToOpenIDConnectProvider",
+            Self::AddRoleToInstanceProfile => "iam:AddRoleToInstanceProfile",
+            Self::AddUserToGroup => "iam:AddUserToGroup",
+            Self::AssociateDelegationRequest => "iam:AssociateDelegationRequest",
+            Self::AttachGroupPolicy => "iam:AttachGroupPolicy",
+            Self::AttachRolePolicy => "iam:AttachRolePolicy",
+            Self::AttachUserPolicy => "iam:AttachUserPolicy",
+            Self::ChangePassword => "iam:ChangePassword",
+            Self::CreateAccessKey => "iam:CreateAccessKey",
+            Self::CreateAccountAlias => "iam:CreateAccountAlias",
+            Self::CreateDelegationRequest => "iam:CreateDelegationRequest",
+            Self::CreateGroup => "iam:CreateGroup",
+            Self::CreateInstanceProfile => "iam:CreateInstanceProfile",
+            Self::CreateLoginProfile => "iam:CreateLoginProfile",
+            Self::CreateOpenIDConnectProvider => "iam:CreateOpenIDConnectProvider",
+            Self::CreatePolicy => "iam:CreatePolicy",
+            Self::CreatePolicyVersion => "iam:CreatePolicyVersion",
+            Self::CreateRole => "iam:CreateRole",
+            Self::CreateSAMLProvider => "iam:CreateSAMLProvider",
+            Self::CreateServiceLinkedRole => "iam:CreateServiceLinkedRole",
+            Self::CreateServiceSpecificCredential => "iam:CreateServiceSpecificCredential",
+            Self::CreateUser => "iam:CreateUser",
+            Self::CreateVirtualMFADevice => "iam:CreateVirtualMFADevice",
+            Self::DeactivateMFADevice => "iam:DeactivateMFADevice",
+            Self::DeleteAccessKey => "iam:DeleteAccessKey",
+            Self::DeleteAccountAlias => "iam:DeleteAccountAlias",
+            Self::DeleteAccountPasswordPolicy => "iam:DeleteAccountPasswordPolicy",
+            Self::DeleteGroup => "iam:DeleteGroup",
+            Self::DeleteGroupPolicy => "iam:DeleteGroupPolicy",
+            Self::DeleteInstanceProfile => "iam:DeleteInstanceProfile",
+            Self::DeleteLoginProfile => "iam:DeleteLoginProfile",
+            Self::DeleteOpenIDConnectProvider => "iam:DeleteOpenIDConnectProvider",
+            Self::DeletePolicy => "iam:DeletePolicy",
+            Self::DeletePolicyVersion => "iam:DeletePolicyVersion",
+            Self::DeleteRole => "iam:DeleteRole",
+            Self::DeleteRolePermissionsBoundary => "iam:DeleteRolePermissionsBoundary",
+            Self::DeleteRolePolicy => "iam:DeleteRolePolicy",
+            Self::DeleteSAMLProvider => "iam:DeleteSAMLProvider",
+            Self::DeleteSSHPublicKey => "iam:DeleteSSHPublicKey",
+            Self::DeleteServerCertificate => "iam:DeleteServerCertificate",
+            Self::DeleteServiceLinkedRole => "iam:DeleteServiceLinkedRole",
+            Self::DeleteServiceSpecificCredential => "iam:DeleteServiceSpecificCredential",
+            Self::DeleteSigningCertificate => "iam:DeleteSigningCertificate",
+            Self::DeleteUser => "iam:DeleteUser",
+            Self::DeleteUserPermissionsBoundary => "iam:DeleteUserPermissionsBoundary",
+            Self::DeleteUserPolicy => "iam:DeleteUserPolicy",
+            Self::DeleteVirtualMFADevice => "iam:DeleteVirtualMFADevice",
+            Self::DetachGroupPolicy => "iam:DetachGroupPolicy",
+            Self::DetachRolePolicy => "iam:DetachRolePolicy",
+            Self::DetachUserPolicy => "iam:DetachUserPolicy",
+            Self::DisableOrganizationsRootCredentialsManagement => {
+                "iam:DisableOrganizationsRootCredentialsManagement"
+            }
+            Self::DisableOrganizationsRootSessions => "iam:DisableOrganizationsRootSessions",
+            Self::DisableOutboundWebIdentityFederation => {
+                "iam:DisableOutboundWebIdentityFederation"
+            }
+            Self::EnableMFADevice => "iam:EnableMFADevice",
+            Self::EnableOrganizationsRootCredentialsManagement => {
+                "iam:EnableOrganizationsRootCredentialsManagement"
+            }
+            Self::EnableOrganizationsRootSessions => "iam:EnableOrganizationsRootSessions",
+            Self::EnableOutboundWebIdentityFederation => "iam:EnableOutboundWebIdentityFederation",
+            Self::GenerateCredentialReport => "iam:GenerateCredentialReport",
+            Self::GenerateOrganizationsAccessReport => "iam:GenerateOrganizationsAccessReport",
+            Self::GenerateServiceLastAccessedDetails => "iam:GenerateServiceLastAccessedDetails",
+            Self::GetAccessKeyLastUsed => "iam:GetAccessKeyLastUsed",
+            Self::GetAccountAuthorizationDetails => "iam:GetAccountAuthorizationDetails",
+            Self::GetAccountPasswordPolicy => "iam:GetAccountPasswordPolicy",
+            Self::GetAccountProperties => "iam:GetAccountProperties",
+            Self::GetAccountSummary => "iam:GetAccountSummary",
+            Self::GetContextKeysForCustomPolicy => "iam:GetContextKeysForCustomPolicy",
+            Self::GetContextKeysForPrincipalPolicy => "iam:GetContextKeysForPrincipalPolicy",
+            Self::GetCredentialReport => "iam:GetCredentialReport",
+            Self::GetDelegationRequest => "iam:GetDelegationRequest",
+            Self::GetGroup => "iam:GetGroup",
+            Self::GetGroupPolicy => "iam:GetGroupPolicy",
+            Self::GetHumanReadableSummary => "iam:GetHumanReadableSummary",
+            Self::GetInstanceProfile => "iam:GetInstanceProfile",
+            Self::GetLoginProfile => "iam:GetLoginProfile",
+            Self::GetMFADevice => "iam:GetMFADevice",
+            Self::GetOpenIDConnectProvider => "iam:GetOpenIDConnectProvider",
+            Self::GetOrganizationsAccessReport => "iam:GetOrganizationsAccessReport",
+            Self::GetOutboundWebIdentityFederationInfo => {
+                "iam:GetOutboundWebIdentityFederationInfo"
+            }
+            Self::GetPolicy => "iam:GetPolicy",
+            Self::GetPolicyVersion => "iam:GetPolicyVersion",
+            Self::GetRole => "iam:GetRole",
+            Self::GetRolePolicy => "iam:GetRolePolicy",
+            Self::GetRoleTemplateVersion => "iam:GetRoleTemplateVersion",
+            Self::GetSAMLProvider => "iam:GetSAMLProvider",
+            Self::GetSSHPublicKey => "iam:GetSSHPublicKey",
+            Self::GetServerCertificate => "iam:GetServerCertificate",
+            Self::GetServiceLastAccessedDetails => "iam:GetServiceLastAccessedDetails",
+            Self::GetServiceLastAccessedDetailsWithEntities => {
+                "iam:GetServiceLastAccessedDetailsWithEntities"
+            }
+            Self::GetServiceLinkedRoleDeletionStatus => "iam:GetServiceLinkedRoleDeletionStatus",
+            Self::GetUser => "iam:GetUser",
+            Self::GetUserPolicy => "iam:GetUserPolicy",
+            Self::ListAccessKeys => "iam:ListAccessKeys",
+            Self::ListAccountAliases => "iam:ListAccountAliases",
+            Self::ListAttachedGroupPolicies => "iam:ListAttachedGroupPolicies",
+            Self::ListAttachedRolePolicies => "iam:ListAttachedRolePolicies",
+            Self::ListAttachedUserPolicies => "iam:ListAttachedUserPolicies",
+            Self::ListDelegationRequests => "iam:ListDelegationRequests",
+            Self::ListEntitiesForPolicy => "iam:ListEntitiesForPolicy",
+            Self::ListGroupPolicies => "iam:ListGroupPolicies",
+            Self::ListGroups => "iam:ListGroups",
+            Self::ListGroupsForUser => "iam:ListGroupsForUser",
+            Self::ListInstanceProfileTags => "iam:ListInstanceProfileTags",
+            Self::ListInstanceProfiles => "iam:ListInstanceProfiles",
+            Self::ListInstanceProfilesForRole => "iam:ListInstanceProfilesForRole",
+            Self::ListMFADeviceTags => "iam:ListMFADeviceTags",
+            Self::ListMFADevices => "iam:ListMFADevices",
+            Self::ListOpenIDConnectProviderTags => "iam:ListOpenIDConnectProviderTags",
+            Self::ListOpenIDConnectProviders => "iam:ListOpenIDConnectProviders",
+            Self::ListOrganizationsFeatures => "iam:ListOrganizationsFeatures",
+            Self::ListPolicies => "iam:ListPolicies",
+            Self::ListPoliciesGrantingServiceAccess => "iam:ListPoliciesGrantingServiceAccess",
+            Self::ListPolicyTags => "iam:ListPolicyTags",
+            Self::ListPolicyVersions => "iam:ListPolicyVersions",
+            Self::ListRolePolicies => "iam:ListRolePolicies",
+            Self::ListRoleTags => "iam:ListRoleTags",
+            Self::ListRoles => "iam:ListRoles",
+            Self::ListSAMLProviderTags => "iam:ListSAMLProviderTags",
+            Self::ListSAMLProviders => "iam:ListSAMLProviders",
+            Self::ListSSHPublicKeys => "iam:ListSSHPublicKeys",
+            Self::ListServerCertificateTags => "iam:ListServerCertificateTags",
+            Self::ListServerCertificates => "iam:ListServerCertificates",
+            Self::ListServiceSpecificCredentials => "iam:ListServiceSpecificCredentials",
+            Self::ListSigningCertificates => "iam:ListSigningCertificates",
+            Self::ListUserPolicies => "iam:ListUserPolicies",
+            Self::ListUserTags => "iam:ListUserTags",
+            Self::ListUsers => "iam:ListUsers",
+            Self::ListVirtualMFADevices => "iam:ListVirtualMFADevices",
+            Self::PutAccountProperties => "iam:PutAccountProperties",
+            Self::PutGroupPolicy => "iam:PutGroupPolicy",
+            Self::PutRolePermissionsBoundary => "iam:PutRolePermissionsBoundary",
+            Self::PutRolePolicy => "iam:PutRolePolicy",
+            Self::PutUserPermissionsBoundary => "iam:PutUserPermissionsBoundary",
+            Self::PutUserPolicy => "iam:PutUserPolicy",
+            Self::RejectDelegationRequest => "iam:RejectDelegationRequest",
+            Self::RemoveClientIDFromOpenIDConnectProvider => {
+                "iam:RemoveClientIDFromOpenIDConnectProvider"
+            }
+            Self::RemoveRoleFromInstanceProfile => "iam:RemoveRoleFromInstanceProfile",
+            Self::RemoveUserFromGroup => "iam:RemoveUserFromGroup",
+            Self::ResetServiceSpecificCredential => "iam:ResetServiceSpecificCredential",
+            Self::ResyncMFADevice => "iam:ResyncMFADevice",
+            Self::SendDelegationToken => "iam:SendDelegationToken",
+            Self::SetDefaultPolicyVersion => "iam:SetDefaultPolicyVersion",
+            Self::SetSecurityTokenServicePreferences => "iam:SetSecurityTokenServicePreferences",
+            Self::SimulateCustomPolicy => "iam:SimulateCustomPolicy",
+            Self::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
+            Self::TagInstanceProfile => "iam:TagInstanceProfile",
+            Self::TagMFADevice => "iam:TagMFADevice",
+            Self::TagOpenIDConnectProvider => "iam:TagOpenIDConnectProvider",
+            Self::TagPolicy => "iam:TagPolicy",
+            Self::TagRole => "iam:TagRole",
+            Self::TagSAMLProvider => "iam:TagSAMLProvider",
+            Self::TagServerCertificate => "iam:TagServerCertificate",
+            Self::TagUser => "iam:TagUser",
+            Self::UntagInstanceProfile => "iam:UntagInstanceProfile",
+            Self::UntagMFADevice => "iam:UntagMFADevice",
+            Self::UntagOpenIDConnectProvider => "iam:UntagOpenIDConnectProvider",
+            Self::UntagPolicy => "iam:UntagPolicy",
+            Self::UntagRole => "iam:UntagRole",
+            Self::UntagSAMLProvider => "iam:UntagSAMLProvider",
+            Self::UntagServerCertificate => "iam:UntagServerCertificate",
+            Self::UntagUser => "iam:UntagUser",
+            Self::UpdateAccessKey => "iam:UpdateAccessKey",
+            Self::UpdateAccountPasswordPolicy => "iam:UpdateAccountPasswordPolicy",
+            Self::UpdateAssumeRolePolicy => "iam:UpdateAssumeRolePolicy",
+            Self::UpdateDelegationRequest => "iam:UpdateDelegationRequest",
+            Self::UpdateGroup => "iam:UpdateGroup",
+            Self::UpdateLoginProfile => "iam:UpdateLoginProfile",
+            Self::UpdateOpenIDConnectProviderThumbprint => {
+                "iam:UpdateOpenIDConnectProviderThumbprint"
+            }
+            Self::UpdateRole => "iam:UpdateRole",
+            Self::UpdateRoleDescription => "iam:UpdateRoleDescription",
+            Self::UpdateSAMLProvider => "iam:UpdateSAMLProvider",
+            Self::UpdateSSHPublicKey => "iam:UpdateSSHPublicKey",
+            Self::UpdateServerCertificate => "iam:UpdateServerCertificate",
+            Self::UpdateServiceSpecificCredential => "iam:UpdateServiceSpecificCredential",
+            Self::UpdateSigningCertificate => "iam:UpdateSigningCertificate",
+            Self::UpdateUser => "iam:UpdateUser",
+            Self::UploadSSHPublicKey => "iam:UploadSSHPublicKey",
+            Self::UploadServerCertificate => "iam:UploadServerCertificate",
+            Self::UploadSigningCertificate => "iam:UploadSigningCertificate",
+        }
+    }
+
+    /// The action's access level in AWS's Service Authorization Reference.
+    #[must_use]
+    pub const fn access_level(self) -> AccessLevel {
+        match self {
+            Self::AcceptDelegationRequest => AccessLevel::Write,
+            Self::AcquireRole => AccessLevel::Write,
+            Self::AddClientIDToOpenIDConnectProvider => AccessLevel::Write,
+            Self::AddRoleToInstanceProfile => AccessLevel::Write,
+            Self::AddUserToGroup => AccessLevel::Write,
+            Self::AssociateDelegationRequest => AccessLevel::Write,
+            Self::AttachGroupPolicy => AccessLevel::PermissionsManagement,
+            Self::AttachRolePolicy => AccessLevel::PermissionsManagement,
+            Self::AttachUserPolicy => AccessLevel::PermissionsManagement,
+            Self::ChangePassword => AccessLevel::Write,
+            Self::CreateAccessKey => AccessLevel::Write,
+            Self::CreateAccountAlias => AccessLevel::Write,
+            Self::CreateDelegationRequest => AccessLevel::Write,
+            Self::CreateGroup => AccessLevel::Write,
+            Self::CreateInstanceProfile => AccessLevel::Write,
+            Self::CreateLoginProfile => AccessLevel::Write,
+            Self::CreateOpenIDConnectProvider => AccessLevel::Write,
+            Self::CreatePolicy => AccessLevel::PermissionsManagement,
+            Self::CreatePolicyVersion => AccessLevel::PermissionsManagement,
+            Self::CreateRole => AccessLevel::Write,
+            Self::CreateSAMLProvider => AccessLevel::Write,
+            Self::CreateServiceLinkedRole => AccessLevel::Write,
+            Self::CreateServiceSpecificCredential => AccessLevel::Write,
+            Self::CreateUser => AccessLevel::Write,
+            Self::CreateVirtualMFADevice => AccessLevel::Write,
+            Self::DeactivateMFADevice => AccessLevel::Write,
+            Self::DeleteAccessKey => AccessLevel::Write,
+            Self::DeleteAccountAlias => AccessLevel::Write,
+            Self::DeleteAccountPasswordPolicy => AccessLevel::PermissionsManagement,
+            Self::DeleteGroup => AccessLevel::Write,
+            Self::DeleteGroupPolicy => AccessLevel::PermissionsManagement,
+            Self::DeleteInstanceProfile => AccessLevel::Write,
+            Self::DeleteLoginProfile => AccessLevel::Write,
+            Self::DeleteOpenIDConnectProvider => AccessLevel::Write,
+            Self::DeletePolicy => AccessLevel::PermissionsManagement,
+            Self::DeletePolicyVersion => AccessLevel::PermissionsManagement,
+            Self::DeleteRole => AccessLevel::Write,
+            Self::DeleteRolePermissionsBoundary => AccessLevel::PermissionsManagement,
+            Self::DeleteRolePolicy => AccessLevel::PermissionsManagement,
+            Self::DeleteSAMLProvider => AccessLevel::Write,
+            Self::DeleteSSHPublicKey => AccessLevel::Write,
+            Self::DeleteServerCertificate => AccessLevel::Write,
+            Self::DeleteServiceLinkedRole => AccessLevel::Write,
+            Self::DeleteServiceSpecificCredential => AccessLevel::Write,
+            Self::DeleteSigningCertificate => AccessLevel::Write,
+            Self::DeleteUser => AccessLevel::Write,
+            Self::DeleteUserPermissionsBoundary => AccessLevel::PermissionsManagement,
+            Self::DeleteUserPolicy => AccessLevel::PermissionsManagement,
+            Self::DeleteVirtualMFADevice => AccessLevel::Write,
+            Self::DetachGroupPolicy => AccessLevel::PermissionsManagement,
+            Self::DetachRolePolicy => AccessLevel::PermissionsManagement,
+            Self::DetachUserPolicy => AccessLevel::PermissionsManagement,
+            Self::DisableOrganizationsRootCredentialsManagement => AccessLevel::Write,
+            Self::DisableOrganizationsRootSessions => AccessLevel::Write,
+            Self::DisableOutboundWebIdentityFederation => AccessLevel::Write,
+            Self::EnableMFADevice => AccessLevel::Write,
+            Self::EnableOrganizationsRootCredentialsManagement => AccessLevel::Write,
+            Self::EnableOrganizationsRootSessions => AccessLevel::Write,
+            Self::EnableOutboundWebIdentityFederation => AccessLevel::Write,
+            Self::GenerateCredentialReport => AccessLevel::Read,
+            Self::GenerateOrganizationsAccessReport => AccessLevel::Read,
+            Self::GenerateServiceLastAccessedDetails => AccessLevel::Read,
+            Self::GetAccessKeyLastUsed => AccessLevel::Read,
+            Self::GetAccountAuthorizationDetails => AccessLevel::Read,
+            Self::GetAccountPasswordPolicy => AccessLevel::Read,
+            Self::GetAccountProperties => AccessLevel::Read,
+            Self::GetAccountSummary => AccessLevel::List,
+            Self::GetContextKeysForCustomPolicy => AccessLevel::Read,
+            Self::GetContextKeysForPrincipalPolicy => AccessLevel::Read,
+            Self::GetCredentialReport => AccessLevel::Read,
+            Self::GetDelegationRequest => AccessLevel::Read,
+            Self::GetGroup => AccessLevel::Read,
+            Self::GetGroupPolicy => AccessLevel::Read,
+            Self::GetHumanReadableSummary => AccessLevel::Read,
+            Self::GetInstanceProfile => AccessLevel::Read,
+            Self::GetLoginProfile => AccessLevel::List,
+            Self::GetMFADevice => AccessLevel::Read,
+            Self::GetOpenIDConnectProvider => AccessLevel::Read,
+            Self::GetOrganizationsAccessReport => AccessLevel::Read,
+            Self::GetOutboundWebIdentityFederationInfo => AccessLevel::Read,
+            Self::GetPolicy => AccessLevel::Read,
+            Self::GetPolicyVersion => AccessLevel::Read,
+            Self::GetRole => AccessLevel::Read,
+            Self::GetRolePolicy => AccessLevel::Read,
+            Self::GetRoleTemplateVersion => AccessLevel::Read,
+            Self::GetSAMLProvider => AccessLevel::Read,
+            Self::GetSSHPublicKey => AccessLevel::Read,
+            Self::GetServerCertificate => AccessLevel::Read,
+            Self::GetServiceLastAccessedDetails => AccessLevel::Read,
+            Self::GetServiceLastAccessedDetailsWithEntities => AccessLevel::Read,
+            Self::GetServiceLinkedRoleDeletionStatus => AccessLevel::Read,
+            Self::GetUser => AccessLevel::Read,
+            Self::GetUserPolicy => AccessLevel::Read,
+            Self::ListAccessKeys => AccessLevel::List,
+            Self::ListAccountAliases => AccessLevel::List,
+            Self::ListAttachedGroupPolicies => AccessLevel::List,
+            Self::ListAttachedRolePolicies => AccessLevel::List,
+            Self::ListAttachedUserPolicies => AccessLevel::List,
+            Self::ListDelegationRequests => AccessLevel::List,
+            Self::ListEntitiesForPolicy => AccessLevel::List,
+            Self::ListGroupPolicies => AccessLevel::List,
+            Self::ListGroups => AccessLevel::List,
+            Self::ListGroupsForUser => AccessLevel::List,
+            Self::ListInstanceProfileTags => AccessLevel::List,
+            Self::ListInstanceProfiles => AccessLevel::List,
+            Self::ListInstanceProfilesForRole => AccessLevel::List,
+            Self::ListMFADeviceTags => AccessLevel::List,
+            Self::ListMFADevices => AccessLevel::List,
+            Self::ListOpenIDConnectProviderTags => AccessLevel::List,
+            Self::ListOpenIDConnectProviders => AccessLevel::List,
+            Self::ListOrganizationsFeatures => AccessLevel::List,
+            Self::ListPolicies => AccessLevel::List,
+            Self::ListPoliciesGrantingServiceAccess => AccessLevel::List,
+            Self::ListPolicyTags => AccessLevel::List,
+            Self::ListPolicyVersions => AccessLevel::List,
+            Self::ListRolePolicies => AccessLevel::List,
+            Self::ListRoleTags => AccessLevel::List,
+            Self::ListRoles => AccessLevel::List,
+            Self::ListSAMLProviderTags => AccessLevel::List,
+            Self::ListSAMLProviders => AccessLevel::List,
+            Self::ListSSHPublicKeys => AccessLevel::List,
+            Self::ListServerCertificateTags => AccessLevel::List,
+            Self::ListServerCertificates => AccessLevel::List,
+            Self::ListServiceSpecificCredentials => AccessLevel::List,
+            Self::ListSigningCertificates => AccessLevel::List,
+            Self::ListUserPolicies => AccessLevel::List,
+            Self::ListUserTags => AccessLevel::List,
+            Self::ListUsers => AccessLevel::List,
+            Self::ListVirtualMFADevices => AccessLevel::List,
+            Self::PutAccountProperties => AccessLevel::Write,
+            Self::PutGroupPolicy => AccessLevel::PermissionsManagement,
+            Self::PutRolePermissionsBoundary => AccessLevel::PermissionsManagement,
+            Self::PutRolePolicy => AccessLevel::PermissionsManagement,
+            Self::PutUserPermissionsBoundary => AccessLevel::PermissionsManagement,
+            Self::PutUserPolicy => AccessLevel::PermissionsManagement,
+            Self::RejectDelegationRequest => AccessLevel::Write,
+            Self::RemoveClientIDFromOpenIDConnectProvider => AccessLevel::Write,
+            Self::RemoveRoleFromInstanceProfile => AccessLevel::Write,
+            Self::RemoveUserFromGroup => AccessLevel::Write,
+            Self::ResetServiceSpecificCredential => AccessLevel::Write,
+            Self::ResyncMFADevice => AccessLevel::Write,
+            Self::SendDelegationToken => AccessLevel::Write,
+            Self::SetDefaultPolicyVersion => AccessLevel::PermissionsManagement,
+            Self::SetSecurityTokenServicePreferences => AccessLevel::Write,
+            Self::SimulateCustomPolicy => AccessLevel::Read,
+            Self::SimulatePrincipalPolicy => AccessLevel::Read,
+            Self::TagInstanceProfile => AccessLevel::Tagging,
+            Self::TagMFADevice => AccessLevel::Tagging,
+            Self::TagOpenIDConnectProvider => AccessLevel::Tagging,
+            Self::TagPolicy => AccessLevel::Tagging,
+            Self::TagRole => AccessLevel::Tagging,
+            Self::TagSAMLProvider => AccessLevel::Tagging,
+            Self::TagServerCertificate => AccessLevel::Tagging,
+            Self::TagUser => AccessLevel::Tagging,
+            Self::UntagInstanceProfile => AccessLevel::Tagging,
+            Self::UntagMFADevice => AccessLevel::Tagging,
+            Self::UntagOpenIDConnectProvider => AccessLevel::Tagging,
+            Self::UntagPolicy => AccessLevel::Tagging,
+            Self::UntagRole => AccessLevel::Tagging,
+            Self::UntagSAMLProvider => AccessLevel::Tagging,
+            Self::UntagServerCertificate => AccessLevel::Tagging,
+            Self::UntagUser => AccessLevel::Tagging,
+            Self::UpdateAccessKey => AccessLevel::Write,
+            Self::UpdateAccountPasswordPolicy => AccessLevel::Write,
+            Self::UpdateAssumeRolePolicy => AccessLevel::PermissionsManagement,
+            Self::UpdateDelegationRequest => AccessLevel::Write,
+            Self::UpdateGroup => AccessLevel::Write,
+            Self::UpdateLoginProfile => AccessLevel::Write,
+            Self::UpdateOpenIDConnectProviderThumbprint => AccessLevel::Write,
+            Self::UpdateRole => AccessLevel::Write,
+            Self::UpdateRoleDescription => AccessLevel::Write,
+            Self::UpdateSAMLProvider => AccessLevel::Write,
+            Self::UpdateSSHPublicKey => AccessLevel::Write,
+            Self::UpdateServerCertificate => AccessLevel::Write,
+            Self::UpdateServiceSpecificCredential => AccessLevel::Write,
+            Self::UpdateSigningCertificate => AccessLevel::Write,
+            Self::UpdateUser => AccessLevel::Write,
+            Self::UploadSSHPublicKey => AccessLevel::Write,
+            Self::UploadServerCertificate => AccessLevel::Write,
+            Self::UploadSigningCertificate => AccessLevel::Write,
+        }
+    }
+
+    /// `List` or `Read`: the operation changes nothing, so it may be answered from caches.
+    #[must_use]
+    pub const fn reads_only(self) -> bool {
+        self.access_level().reads_only()
+    }
+
+    /// The resources the action is authorized against; empty means `*`.
+    #[must_use]
+    pub const fn resources(self) -> &'static [Resource] {
+        match self {
+            Self::AcceptDelegationRequest => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AcquireRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: None,
+                member_required: false,
+                caller_default: false,
+            }],
+            Self::AddClientIDToOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AddRoleToInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AddUserToGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AssociateDelegationRequest => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AttachGroupPolicy => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AttachRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AttachUserPolicy => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ChangePassword => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: None,
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::CreateAccessKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::CreateAccountAlias => &[],
+            Self::CreateDelegationRequest => &[],
+            Self::CreateGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateLoginProfile => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::CreateOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("Url"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreatePolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreatePolicyVersion => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("Name"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateServiceLinkedRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("AWSServiceName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateServiceSpecificCredential => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::CreateVirtualMFADevice => &[Resource {
+                kind: ResourceType::Mfa,
+                required: true,
+                member: Some("VirtualMFADeviceName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeactivateMFADevice => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::DeleteAccessKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::DeleteAccountAlias => &[],
+            Self::DeleteAccountPasswordPolicy => &[],
+            Self::DeleteGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteGroupPolicy => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteLoginProfile => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::DeleteOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeletePolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeletePolicyVersion => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteRolePermissionsBoundary => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteSSHPublicKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteServiceLinkedRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteServiceSpecificCredential => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::DeleteSigningCertificate => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::DeleteUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteUserPermissionsBoundary => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteUserPolicy => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DeleteVirtualMFADevice => &[
+                Resource {
+                    kind: ResourceType::Mfa,
+                    required: false,
+                    member: Some("SerialNumber"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::SmsMfa,
+                    required: false,
+                    member: Some("SerialNumber"),
+                    member_required: true,
+                    caller_default: false,
+                },
+            ],
+            Self::DetachGroupPolicy => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DetachRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DetachUserPolicy => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DisableOrganizationsRootCredentialsManagement => &[],
+            Self::DisableOrganizationsRootSessions => &[],
+            Self::DisableOutboundWebIdentityFederation => &[],
+            Self::EnableMFADevice => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::EnableOrganizationsRootCredentialsManagement => &[],
+            Self::EnableOrganizationsRootSessions => &[],
+            Self::EnableOutboundWebIdentityFederation => &[],
+            Self::GenerateCredentialReport => &[],
+            Self::GenerateOrganizationsAccessReport => &[Resource {
+                kind: ResourceType::AccessReport,
+                required: true,
+                member: Some("EntityPath"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GenerateServiceLastAccessedDetails => &[
+                Resource {
+                    kind: ResourceType::Group,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::Policy,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::Role,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::User,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+            ],
+            Self::GetAccessKeyLastUsed => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("AccessKeyId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetAccountAuthorizationDetails => &[],
+            Self::GetAccountPasswordPolicy => &[],
+            Self::GetAccountProperties => &[],
+            Self::GetAccountSummary => &[],
+            Self::GetContextKeysForCustomPolicy => &[],
+            Self::GetContextKeysForPrincipalPolicy => &[
+                Resource {
+                    kind: ResourceType::Group,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::Role,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::User,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+            ],
+            Self::GetCredentialReport => &[],
+            Self::GetDelegationRequest => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetGroupPolicy => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetHumanReadableSummary => &[],
+            Self::GetInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetLoginProfile => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::GetMFADevice => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::GetOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetOrganizationsAccessReport => &[],
+            Self::GetOutboundWebIdentityFederationInfo => &[],
+            Self::GetPolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetPolicyVersion => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetRoleTemplateVersion => &[Resource {
+                kind: ResourceType::RoleTemplate,
+                required: true,
+                member: Some("TemplateArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetSSHPublicKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetServiceLastAccessedDetails => &[],
+            Self::GetServiceLastAccessedDetailsWithEntities => &[],
+            Self::GetServiceLinkedRoleDeletionStatus => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("DeletionTaskId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::GetUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::GetUserPolicy => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListAccessKeys => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ListAccountAliases => &[],
+            Self::ListAttachedGroupPolicies => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListAttachedRolePolicies => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListAttachedUserPolicies => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListDelegationRequests => &[],
+            Self::ListEntitiesForPolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListGroupPolicies => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListGroups => &[],
+            Self::ListGroupsForUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListInstanceProfileTags => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListInstanceProfiles => &[],
+            Self::ListInstanceProfilesForRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListMFADeviceTags => &[Resource {
+                kind: ResourceType::Mfa,
+                required: true,
+                member: Some("SerialNumber"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListMFADevices => &[Resource {
+                kind: ResourceType::User,
+                required: false,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ListOpenIDConnectProviderTags => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListOpenIDConnectProviders => &[],
+            Self::ListOrganizationsFeatures => &[],
+            Self::ListPolicies => &[],
+            Self::ListPoliciesGrantingServiceAccess => &[
+                Resource {
+                    kind: ResourceType::Group,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::Role,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::User,
+                    required: true,
+                    member: Some("Arn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+            ],
+            Self::ListPolicyTags => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListPolicyVersions => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListRolePolicies => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListRoleTags => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListRoles => &[],
+            Self::ListSAMLProviderTags => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListSAMLProviders => &[],
+            Self::ListSSHPublicKeys => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ListServerCertificateTags => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListServerCertificates => &[],
+            Self::ListServiceSpecificCredentials => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ListSigningCertificates => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ListUserPolicies => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListUserTags => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ListUsers => &[],
+            Self::ListVirtualMFADevices => &[],
+            Self::PutAccountProperties => &[],
+            Self::PutGroupPolicy => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::PutRolePermissionsBoundary => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::PutRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::PutUserPermissionsBoundary => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::PutUserPolicy => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::RejectDelegationRequest => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::RemoveClientIDFromOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::RemoveRoleFromInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::RemoveUserFromGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::ResetServiceSpecificCredential => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::ResyncMFADevice => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::SendDelegationToken => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::SetDefaultPolicyVersion => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::SetSecurityTokenServicePreferences => &[],
+            Self::SimulateCustomPolicy => &[],
+            Self::SimulatePrincipalPolicy => &[
+                Resource {
+                    kind: ResourceType::Group,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::Role,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+                Resource {
+                    kind: ResourceType::User,
+                    required: false,
+                    member: Some("PolicySourceArn"),
+                    member_required: true,
+                    caller_default: false,
+                },
+            ],
+            Self::TagInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagMFADevice => &[Resource {
+                kind: ResourceType::Mfa,
+                required: true,
+                member: Some("SerialNumber"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagPolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::TagUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagInstanceProfile => &[Resource {
+                kind: ResourceType::InstanceProfile,
+                required: true,
+                member: Some("InstanceProfileName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagMFADevice => &[Resource {
+                kind: ResourceType::Mfa,
+                required: true,
+                member: Some("SerialNumber"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagOpenIDConnectProvider => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagPolicy => &[Resource {
+                kind: ResourceType::Policy,
+                required: true,
+                member: Some("PolicyArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UntagUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateAccessKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::UpdateAccountPasswordPolicy => &[],
+            Self::UpdateAssumeRolePolicy => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateDelegationRequest => &[Resource {
+                kind: ResourceType::DelegationRequest,
+                required: true,
+                member: Some("DelegationRequestId"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateGroup => &[Resource {
+                kind: ResourceType::Group,
+                required: true,
+                member: Some("GroupName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateLoginProfile => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateOpenIDConnectProviderThumbprint => &[Resource {
+                kind: ResourceType::OidcProvider,
+                required: true,
+                member: Some("OpenIDConnectProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateRoleDescription => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateSAMLProvider => &[Resource {
+                kind: ResourceType::SamlProvider,
+                required: true,
+                member: Some("SAMLProviderArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateSSHPublicKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UpdateServiceSpecificCredential => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::UpdateSigningCertificate => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::UpdateUser => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UploadSSHPublicKey => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UploadServerCertificate => &[Resource {
+                kind: ResourceType::ServerCertificate,
+                required: true,
+                member: Some("ServerCertificateName"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::UploadSigningCertificate => &[Resource {
+                kind: ResourceType::User,
+                required: true,
+                member: Some("UserName"),
+                member_required: false,
+                caller_default: true,
+            }],
+        }
+    }
+
+    /// The condition keys the reference lists for the action, and where their values come from.
+    #[must_use]
+    pub const fn condition_keys(self) -> &'static [ConditionKey] {
+        match self {
+            Self::AcceptDelegationRequest => &[],
+            Self::AcquireRole => &[],
+            Self::AddClientIDToOpenIDConnectProvider => &[],
+            Self::AddRoleToInstanceProfile => &[],
+            Self::AddUserToGroup => &[],
+            Self::AssociateDelegationRequest => &[],
+            Self::AttachGroupPolicy => &[ConditionKey {
+                key: "iam:PolicyARN",
+                member: Some("PolicyArn"),
+            }],
+            Self::AttachRolePolicy => &[
+                ConditionKey {
+                    key: "iam:PolicyARN",
+                    member: Some("PolicyArn"),
+                },
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: None,
+                },
+            ],
+            Self::AttachUserPolicy => &[
+                ConditionKey {
+                    key: "iam:PolicyARN",
+                    member: Some("PolicyArn"),
+                },
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: None,
+                },
+            ],
+            Self::ChangePassword => &[],
+            Self::CreateAccessKey => &[],
+            Self::CreateAccountAlias => &[],
+            Self::CreateDelegationRequest => &[],
+            Self::CreateGroup => &[],
+            Self::CreateInstanceProfile => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreateLoginProfile => &[],
+            Self::CreateOpenIDConnectProvider => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreatePolicy => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreatePolicyVersion => &[],
+            Self::CreateRole => &[
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: Some("PermissionsBoundary"),
+                },
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreateSAMLProvider => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreateServiceLinkedRole => &[ConditionKey {
+                key: "iam:AWSServiceName",
+                member: Some("AWSServiceName"),
+            }],
+            Self::CreateServiceSpecificCredential => &[],
+            Self::CreateUser => &[
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: Some("PermissionsBoundary"),
+                },
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::CreateVirtualMFADevice => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::DeactivateMFADevice => &[],
+            Self::DeleteAccessKey => &[],
+            Self::DeleteAccountAlias => &[],
+            Self::DeleteAccountPasswordPolicy => &[],
+            Self::DeleteGroup => &[],
+            Self::DeleteGroupPolicy => &[],
+            Self::DeleteInstanceProfile => &[],
+            Self::DeleteLoginProfile => &[],
+            Self::DeleteOpenIDConnectProvider => &[],
+            Self::DeletePolicy => &[],
+            Self::DeletePolicyVersion => &[],
+            Self::DeleteRole => &[],
+            Self::DeleteRolePermissionsBoundary => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::DeleteRolePolicy => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::DeleteSAMLProvider => &[],
+            Self::DeleteSSHPublicKey => &[],
+            Self::DeleteServerCertificate => &[],
+            Self::DeleteServiceLinkedRole => &[],
+            Self::DeleteServiceSpecificCredential => &[],
+            Self::DeleteSigningCertificate => &[],
+            Self::DeleteUser => &[],
+            Self::DeleteUserPermissionsBoundary => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::DeleteUserPolicy => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::DeleteVirtualMFADevice => &[],
+            Self::DetachGroupPolicy => &[ConditionKey {
+                key: "iam:PolicyARN",
+                member: Some("PolicyArn"),
+            }],
+            Self::DetachRolePolicy => &[
+                ConditionKey {
+                    key: "iam:PolicyARN",
+                    member: Some("PolicyArn"),
+                },
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: None,
+                },
+            ],
+            Self::DetachUserPolicy => &[
+                ConditionKey {
+                    key: "iam:PolicyARN",
+                    member: Some("PolicyArn"),
+                },
+                ConditionKey {
+                    key: "iam:PermissionsBoundary",
+                    member: None,
+                },
+            ],
+            Self::DisableOrganizationsRootCredentialsManagement => &[],
+            Self::DisableOrganizationsRootSessions => &[],
+            Self::DisableOutboundWebIdentityFederation => &[],
+            Self::EnableMFADevice => &[
+                ConditionKey {
+                    key: "iam:RegisterSecurityKey",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "iam:FIDO-FIPS-140-2-certification",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "iam:FIDO-FIPS-140-3-certification",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "iam:FIDO-certification",
+                    member: None,
+                },
+            ],
+            Self::EnableOrganizationsRootCredentialsManagement => &[],
+            Self::EnableOrganizationsRootSessions => &[],
+            Self::EnableOutboundWebIdentityFederation => &[],
+            Self::GenerateCredentialReport => &[],
+            Self::GenerateOrganizationsAccessReport => &[ConditionKey {
+                key: "iam:OrganizationsPolicyId",
+                member: Some("OrganizationsPolicyId"),
+            }],
+            Self::GenerateServiceLastAccessedDetails => &[],
+            Self::GetAccessKeyLastUsed => &[],
+            Self::GetAccountAuthorizationDetails => &[],
+            Self::GetAccountPasswordPolicy => &[],
+            Self::GetAccountProperties => &[],
+            Self::GetAccountSummary => &[],
+            Self::GetContextKeysForCustomPolicy => &[],
+            Self::GetContextKeysForPrincipalPolicy => &[],
+            Self::GetCredentialReport => &[],
+            Self::GetDelegationRequest => &[],
+            Self::GetGroup => &[],
+            Self::GetGroupPolicy => &[],
+            Self::GetHumanReadableSummary => &[],
+            Self::GetInstanceProfile => &[],
+            Self::GetLoginProfile => &[],
+            Self::GetMFADevice => &[],
+            Self::GetOpenIDConnectProvider => &[],
+            Self::GetOrganizationsAccessReport => &[],
+            Self::GetOutboundWebIdentityFederationInfo => &[],
+            Self::GetPolicy => &[],
+            Self::GetPolicyVersion => &[],
+            Self::GetRole => &[],
+            Self::GetRolePolicy => &[],
+            Self::GetRoleTemplateVersion => &[],
+            Self::GetSAMLProvider => &[],
+            Self::GetSSHPublicKey => &[],
+            Self::GetServerCertificate => &[],
+            Self::GetServiceLastAccessedDetails => &[],
+            Self::GetServiceLastAccessedDetailsWithEntities => &[],
+            Self::GetServiceLinkedRoleDeletionStatus => &[],
+            Self::GetUser => &[],
+            Self::GetUserPolicy => &[],
+            Self::ListAccessKeys => &[],
+            Self::ListAccountAliases => &[],
+            Self::ListAttachedGroupPolicies => &[],
+            Self::ListAttachedRolePolicies => &[],
+            Self::ListAttachedUserPolicies => &[],
+            Self::ListDelegationRequests => &[],
+            Self::ListEntitiesForPolicy => &[],
+            Self::ListGroupPolicies => &[],
+            Self::ListGroups => &[],
+            Self::ListGroupsForUser => &[],
+            Self::ListInstanceProfileTags => &[],
+            Self::ListInstanceProfiles => &[],
+            Self::ListInstanceProfilesForRole => &[],
+            Self::ListMFADeviceTags => &[],
+            Self::ListMFADevices => &[],
+            Self::ListOpenIDConnectProviderTags => &[],
+            Self::ListOpenIDConnectProviders => &[],
+            Self::ListOrganizationsFeatures => &[],
+            Self::ListPolicies => &[],
+            Self::ListPoliciesGrantingServiceAccess => &[],
+            Self::ListPolicyTags => &[],
+            Self::ListPolicyVersions => &[],
+            Self::ListRolePolicies => &[],
+            Self::ListRoleTags => &[],
+            Self::ListRoles => &[],
+            Self::ListSAMLProviderTags => &[],
+            Self::ListSAMLProviders => &[],
+            Self::ListSSHPublicKeys => &[],
+            Self::ListServerCertificateTags => &[],
+            Self::ListServerCertificates => &[],
+            Self::ListServiceSpecificCredentials => &[],
+            Self::ListSigningCertificates => &[],
+            Self::ListUserPolicies => &[],
+            Self::ListUserTags => &[],
+            Self::ListUsers => &[],
+            Self::ListVirtualMFADevices => &[],
+            Self::PutAccountProperties => &[],
+            Self::PutGroupPolicy => &[],
+            Self::PutRolePermissionsBoundary => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: Some("PermissionsBoundary"),
+            }],
+            Self::PutRolePolicy => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::PutUserPermissionsBoundary => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: Some("PermissionsBoundary"),
+            }],
+            Self::PutUserPolicy => &[ConditionKey {
+                key: "iam:PermissionsBoundary",
+                member: None,
+            }],
+            Self::RejectDelegationRequest => &[],
+            Self::RemoveClientIDFromOpenIDConnectProvider => &[],
+            Self::RemoveRoleFromInstanceProfile => &[],
+            Self::RemoveUserFromGroup => &[],
+            Self::ResetServiceSpecificCredential => &[],
+            Self::ResyncMFADevice => &[],
+            Self::SendDelegationToken => &[],
+            Self::SetDefaultPolicyVersion => &[],
+            Self::SetSecurityTokenServicePreferences => &[],
+            Self::SimulateCustomPolicy => &[],
+            Self::SimulatePrincipalPolicy => &[],
+            Self::TagInstanceProfile => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagMFADevice => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagOpenIDConnectProvider => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagPolicy => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagRole => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagSAMLProvider => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagServerCertificate => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::TagUser => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::UntagInstanceProfile => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagMFADevice => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagOpenIDConnectProvider => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagPolicy => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagRole => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagSAMLProvider => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagServerCertificate => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UntagUser => &[ConditionKey {
+                key: "aws:TagKeys",
+                member: Some("TagKeys"),
+            }],
+            Self::UpdateAccessKey => &[],
+            Self::UpdateAccountPasswordPolicy => &[],
+            Self::UpdateAssumeRolePolicy => &[],
+            Self::UpdateDelegationRequest => &[],
+            Self::UpdateGroup => &[],
+            Self::UpdateLoginProfile => &[],
+            Self::UpdateOpenIDConnectProviderThumbprint => &[],
+            Self::UpdateRole => &[],
+            Self::UpdateRoleDescription => &[],
+            Self::UpdateSAMLProvider => &[],
+            Self::UpdateSSHPublicKey => &[],
+            Self::UpdateServerCertificate => &[],
+            Self::UpdateServiceSpecificCredential => &[],
+            Self::UpdateSigningCertificate => &[],
+            Self::UpdateUser => &[],
+            Self::UploadSSHPublicKey => &[],
+            Self::UploadServerCertificate => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::UploadSigningCertificate => &[],
+        }
+    }
+
+    /// Whether these facts were checked against AWS's reference (`false`: our reading, for
+    /// operations newer than the copy we worked from; see `data/SOURCES.md`).
+    #[must_use]
+    pub const fn documented(self) -> bool {
+        !matches!(
+            self,
+            Self::AcceptDelegationRequest
+                | Self::AcquireRole
+                | Self::AssociateDelegationRequest
+                | Self::CreateDelegationRequest
+                | Self::DisableOutboundWebIdentityFederation
+                | Self::EnableOutboundWebIdentityFederation
+                | Self::GetAccountProperties
+                | Self::GetDelegationRequest
+                | Self::GetHumanReadableSummary
+                | Self::GetOutboundWebIdentityFederationInfo
+                | Self::GetRoleTemplateVersion
+                | Self::ListDelegationRequests
+                | Self::PutAccountProperties
+                | Self::RejectDelegationRequest
+                | Self::SendDelegationToken
+                | Self::UpdateDelegationRequest
+        )
+    }
+}
+
+impl Request {
+    /// The value of the member naming the resource the action is authorized against, when
+    /// that member is a string and the request gives it (`UserName`, `PolicyArn`).
+    #[must_use]
+    pub fn resource_name(&self) -> Option<&str> {
+        match self {
+            Self::AcceptDelegationRequest(input) => Some(input.delegation_request_id.as_str()),
+            Self::AddClientIDToOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::AddRoleToInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::AddUserToGroup(input) => Some(input.group_name.as_str()),
+            Self::AssociateDelegationRequest(input) => Some(input.delegation_request_id.as_str()),
+            Self::AttachGroupPolicy(input) => Some(input.group_name.as_str()),
+            Self::AttachRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::AttachUserPolicy(input) => Some(input.user_name.as_str()),
+            Self::CreateAccessKey(input) => input.user_name.as_deref(),
+            Self::CreateGroup(input) => Some(input.group_name.as_str()),
+            Self::CreateInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::CreateLoginProfile(input) => input.user_name.as_deref(),
+            Self::CreateOpenIDConnectProvider(input) => Some(input.url.as_str()),
+            Self::CreatePolicy(input) => Some(input.policy_name.as_str()),
+            Self::CreatePolicyVersion(input) => Some(input.policy_arn.as_str()),
+            Self::CreateRole(input) => Some(input.role_name.as_str()),
+            Self::CreateSAMLProvider(input) => Some(input.name.as_str()),
+            Self::CreateServiceLinkedRole(input) => Some(input.aws_service_name.as_str()),
+            Self::CreateServiceSpecificCredential(input) => Some(input.user_name.as_str()),
+            Self::CreateUser(input) => Some(input.user_name.as_str()),
+            Self::CreateVirtualMFADevice(input) => Some(input.virtual_mfa_device_name.as_str()),
+            Self::DeactivateMFADevice(input) => input.user_name.as_deref(),
+            Self::DeleteAccessKey(input) => input.user_name.as_deref(),
+            Self::DeleteGroup(input) => Some(input.group_name.as_str()),
+            Self::DeleteGroupPolicy(input) => Some(input.group_name.as_str()),
+            Self::DeleteInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::DeleteLoginProfile(input) => input.user_name.as_deref(),
+            Self::DeleteOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::DeletePolicy(input) => Some(input.policy_arn.as_str()),
+            Self::DeletePolicyVersion(input) => Some(input.policy_arn.as_str()),
+            Self::DeleteRole(input) => Some(input.role_name.as_str()),
+            Self::DeleteRolePermissionsBoundary(input) => Some(input.role_name.as_str()),
+            Self::DeleteRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::DeleteSAMLProvider(input) => Some(input.saml_provider_arn.as_str()),
+            Self::DeleteSSHPublicKey(input) => Some(input.user_name.as_str()),
+            Self::DeleteServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::DeleteServiceLinkedRole(input) => Some(input.role_name.as_str()),
+            Self::DeleteServiceSpecificCredential(input) => input.user_name.as_deref(),
+            Self::DeleteSigningCertificate(input) => input.user_name.as_deref(),
+            Self::DeleteUser(input) => Some(input.user_name.as_str()),
+            Self::DeleteUserPermissionsBoundary(input) => Some(input.user_name.as_str()),
+            Self::DeleteUserPolicy(input) => Some(input.user_name.as_str()),
+            Self::DeleteVirtualMFADevice(input) => Some(input.serial_number.as_str()),
+            Self::DetachGroupPolicy(input) => Some(input.group_name.as_str()),
+            Self::DetachRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::DetachUserPolicy(input) => Some(input.user_name.as_str()),
+            Self::EnableMFADevice(input) => Some(input.user_name.as_str()),
+            Self::GenerateOrganizationsAccessReport(input) => Some(input.entity_path.as_str()),
+            Self::GenerateServiceLastAccessedDetails(input) => Some(input.arn.as_str()),
+            Self::GetAccessKeyLastUsed(input) => Some(input.access_key_id.as_str()),
+            Self::GetContextKeysForPrincipalPolicy(input) => Some(input.policy_source_arn.as_str()),
+            Self::GetDelegationRequest(input) => Some(input.delegation_request_id.as_str()),
+            Self::GetGroup(input) => Some(input.group_name.as_str()),
+            Self::GetGroupPolicy(input) => Some(input.group_name.as_str()),
+            Self::GetInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::GetLoginProfile(input) => input.user_name.as_deref(),
+            Self::GetMFADevice(input) => input.user_name.as_deref(),
+            Self::GetOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::GetPolicy(input) => Some(input.policy_arn.as_str()),
+            Self::GetPolicyVersion(input) => Some(input.policy_arn.as_str()),
+            Self::GetRole(input) => Some(input.role_name.as_str()),
+            Self::GetRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::GetRoleTemplateVersion(input) => Some(input.template_arn.as_str()),
+            Self::GetSAMLProvider(input) => Some(input.saml_provider_arn.as_str()),
+            Self::GetSSHPublicKey(input) => Some(input.user_name.as_str()),
+            Self::GetServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::GetServiceLinkedRoleDeletionStatus(input) => {
+                Some(input.deletion_task_id.as_str())
+            }
+            Self::GetUser(input) => input.user_name.as_deref(),
+            Self::GetUserPolicy(input) => Some(input.user_name.as_str()),
+            Self::ListAccessKeys(input) => input.user_name.as_deref(),
+            Self::ListAttachedGroupPolicies(input) => Some(input.group_name.as_str()),
+            Self::ListAttachedRolePolicies(input) => Some(input.role_name.as_str()),
+            Self::ListAttachedUserPolicies(input) => Some(input.user_name.as_str()),
+            Self::ListEntitiesForPolicy(input) => Some(input.policy_arn.as_str()),
+            Self::ListGroupPolicies(input) => Some(input.group_name.as_str()),
+            Self::ListGroupsForUser(input) => Some(input.user_name.as_str()),
+            Self::ListInstanceProfileTags(input) => Some(input.instance_profile_name.as_str()),
+            Self::ListInstanceProfilesForRole(input) => Some(input.role_name.as_str()),
+            Self::ListMFADeviceTags(input) => Some(input.serial_number.as_str()),
+            Self::ListMFADevices(input) => input.user_name.as_deref(),
+            Self::ListOpenIDConnectProviderTags(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::ListPoliciesGrantingServiceAccess(input) => Some(input.arn.as_str()),
+            Self::ListPolicyTags(input) => Some(input.policy_arn.as_str()),
+            Self::ListPolicyVersions(input) => Some(input.policy_arn.as_str()),
+            Self::ListRolePolicies(input) => Some(input.role_name.as_str()),
+            Self::ListRoleTags(input) => Some(input.role_name.as_str()),
+            Self::ListSAMLProviderTags(input) => Some(input.saml_provider_arn.as_str()),
+            Self::ListSSHPublicKeys(input) => input.user_name.as_deref(),
+            Self::ListServerCertificateTags(input) => Some(input.server_certificate_name.as_str()),
+            Self::ListServiceSpecificCredentials(input) => input.user_name.as_deref(),
+            Self::ListSigningCertificates(input) => input.user_name.as_deref(),
+            Self::ListUserPolicies(input) => Some(input.user_name.as_str()),
+            Self::ListUserTags(input) => Some(input.user_name.as_str()),
+            Self::PutGroupPolicy(input) => Some(input.group_name.as_str()),
+            Self::PutRolePermissionsBoundary(input) => Some(input.role_name.as_str()),
+            Self::PutRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::PutUserPermissionsBoundary(input) => Some(input.user_name.as_str()),
+            Self::PutUserPolicy(input) => Some(input.user_name.as_str()),
+            Self::RejectDelegationRequest(input) => Some(input.delegation_request_id.as_str()),
+            Self::RemoveClientIDFromOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::RemoveRoleFromInstanceProfile(input) => {
+                Some(input.instance_profile_name.as_str())
+            }
+            Self::RemoveUserFromGroup(input) => Some(input.group_name.as_str()),
+            Self::ResetServiceSpecificCredential(input) => input.user_name.as_deref(),
+            Self::ResyncMFADevice(input) => Some(input.user_name.as_str()),
+            Self::SendDelegationToken(input) => Some(input.delegation_request_id.as_str()),
+            Self::SetDefaultPolicyVersion(input) => Some(input.policy_arn.as_str()),
+            Self::SimulatePrincipalPolicy(input) => Some(input.policy_source_arn.as_str()),
+            Self::TagInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::TagMFADevice(input) => Some(input.serial_number.as_str()),
+            Self::TagOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::TagPolicy(input) => Some(input.policy_arn.as_str()),
+            Self::TagRole(input) => Some(input.role_name.as_str()),
+            Self::TagSAMLProvider(input) => Some(input.saml_provider_arn.as_str()),
+            Self::TagServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::TagUser(input) => Some(input.user_name.as_str()),
+            Self::UntagInstanceProfile(input) => Some(input.instance_profile_name.as_str()),
+            Self::UntagMFADevice(input) => Some(input.serial_number.as_str()),
+            Self::UntagOpenIDConnectProvider(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::UntagPolicy(input) => Some(input.policy_arn.as_str()),
+            Self::UntagRole(input) => Some(input.role_name.as_str()),
+            Self::UntagSAMLProvider(input) => Some(input.saml_provider_arn.as_str()),
+            Self::UntagServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::UntagUser(input) => Some(input.user_name.as_str()),
+            Self::UpdateAccessKey(input) => input.user_name.as_deref(),
+            Self::UpdateAssumeRolePolicy(input) => Some(input.role_name.as_str()),
+            Self::UpdateDelegationRequest(input) => Some(input.delegation_request_id.as_str()),
+            Self::UpdateGroup(input) => Some(input.group_name.as_str()),
+            Self::UpdateLoginProfile(input) => Some(input.user_name.as_str()),
+            Self::UpdateOpenIDConnectProviderThumbprint(input) => {
+                Some(input.open_id_connect_provider_arn.as_str())
+            }
+            Self::UpdateRole(input) => Some(input.role_name.as_str()),
+            Self::UpdateRoleDescription(input) => Some(input.role_name.as_str()),
+            Self::UpdateSAMLProvider(input) => Some(input.saml_provider_arn.as_str()),
+            Self::UpdateSSHPublicKey(input) => Some(input.user_name.as_str()),
+            Self::UpdateServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::UpdateServiceSpecificCredential(input) => input.user_name.as_deref(),
+            Self::UpdateSigningCertificate(input) => input.user_name.as_deref(),
+            Self::UpdateUser(input) => Some(input.user_name.as_str()),
+            Self::UploadSSHPublicKey(input) => Some(input.user_name.as_str()),
+            Self::UploadServerCertificate(input) => Some(input.server_certificate_name.as_str()),
+            Self::UploadSigningCertificate(input) => input.user_name.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The Iam API as an implementor serves it: one method per operation, taking the
+/// caller's context and the decoded input. Every method answers the implementor's
+/// `not_implemented` error until it is overridden, so a new operation is one method.
+/// The futures are `Send`: they run on a multi-threaded runtime.
+pub trait IamOperations: Sync {
+    /// What every operation receives about its caller.
+    type Context: Sync;
+    /// What every operation fails with.
+    type Error: Send;
+
+    /// The error of an operation that is not offered (AWS's `NotImplemented`).
+    fn not_implemented(&self, operation: Operation) -> Self::Error;
+
+    /// `AcceptDelegationRequest`: `iam:AcceptDelegationRequest`, Write on delegation-request.
+    fn accept_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: AcceptDelegationRequestRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AcceptDelegationRequest)))
+    }
+
+    /// `AcquireRole`: `iam:CreateRole`, Write on role.
+    fn acquire_role(
+        &self,
+        context: &Self::Context,
+        input: AcquireRoleRequest,
+    ) -> impl Future<Output = Result<AcquireRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AcquireRole)))
+    }
+
+    /// `AddClientIDToOpenIDConnectProvider`: `iam:AddClientIDToOpenIDConnectProvider`, Write on oidc-provider.
+    fn add_client_id_to_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: AddClientIDToOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::AddClientIDToOpenIDConnectProvider)
+        ))
+    }
+
+    /// `AddRoleToInstanceProfile`: `iam:AddRoleToInstanceProfile`, Write on instance-profile.
+    fn add_role_to_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: AddRoleToInstanceProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::AddRoleToInstanceProfile)
+        ))
+    }
+
+    /// `AddUserToGroup`: `iam:AddUserToGroup`, Write on group.
+    fn add_user_to_group(
+        &self,
+        context: &Self::Context,
+        input: AddUserToGroupRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AddUserToGroup)))
+    }
+
+    /// `AssociateDelegationRequest`: `iam:AssociateDelegationRequest`, Write on delegation-request.
+    fn associate_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: AssociateDelegationRequestRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::AssociateDelegationRequest)
+        ))
+    }
+
+    /// `AttachGroupPolicy`: `iam:AttachGroupPolicy`, Permissions management on group.
+    fn attach_group_policy(
+        &self,
+        context: &Self::Context,
+        input: AttachGroupPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AttachGroupPolicy)))
+    }
+
+    /// `AttachRolePolicy`: `iam:AttachRolePolicy`, Permissions management on role.
+    fn attach_role_policy(
+        &self,
+        context: &Self::Context,
+        input: AttachRolePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AttachRolePolicy)))
+    }
+
+    /// `AttachUserPolicy`: `iam:AttachUserPolicy`, Permissions management on user.
+    fn attach_user_policy(
+        &self,
+        context: &Self::Context,
+        input: AttachUserPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AttachUserPolicy)))
+    }
+
+    /// `ChangePassword`: `iam:ChangePassword`, Write on user.
+    fn change_password(
+        &self,
+        context: &Self::Context,
+        input: ChangePasswordRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ChangePassword)))
+    }
+
+    /// `CreateAccessKey`: `iam:CreateAccessKey`, Write on user.
+    fn create_access_key(
+        &self,
+        context: &Self::Context,
+        input: CreateAccessKeyRequest,
+    ) -> impl Future<Output = Result<CreateAccessKeyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateAccessKey)))
+    }
+
+    /// `CreateAccountAlias`: `iam:CreateAccountAlias`, Write on *.
+    fn create_account_alias(
+        &self,
+        context: &Self::Context,
+        input: CreateAccountAliasRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateAccountAlias)))
+    }
+
+    /// `CreateDelegationRequest`: `iam:CreateDelegationRequest`, Write on *.
+    fn create_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: CreateDelegationRequestRequest,
+    ) -> impl Future<Output = Result<CreateDelegationRequestResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateDelegationRequest)))
+    }
+
+    /// `CreateGroup`: `iam:CreateGroup`, Write on group.
+    fn create_group(
+        &self,
+        context: &Self::Context,
+        input: CreateGroupRequest,
+    ) -> impl Future<Output = Result<CreateGroupResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateGroup)))
+    }
+
+    /// `CreateInstanceProfile`: `iam:CreateInstanceProfile`, Write on instance-profile.
+    fn create_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: CreateInstanceProfileRequest,
+    ) -> impl Future<Output = Result<CreateInstanceProfileResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateInstanceProfile)))
+    }
+
+    /// `CreateLoginProfile`: `iam:CreateLoginProfile`, Write on user.
+    fn create_login_profile(
+        &self,
+        context: &Self::Context,
+        input: CreateLoginProfileRequest,
+    ) -> impl Future<Output = Result<CreateLoginProfileResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateLoginProfile)))
+    }
+
+    /// `CreateOpenIDConnectProvider`: `iam:CreateOpenIDConnectProvider`, Write on oidc-provider.
+    fn create_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: CreateOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<CreateOpenIDConnectProviderResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::CreateOpenIDConnectProvider)
+        ))
+    }
+
+    /// `CreatePolicy`: `iam:CreatePolicy`, Permissions management on policy.
+    fn create_policy(
+        &self,
+        context: &Self::Context,
+        input: CreatePolicyRequest,
+    ) -> impl Future<Output = Result<CreatePolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreatePolicy)))
+    }
+
+    /// `CreatePolicyVersion`: `iam:CreatePolicyVersion`, Permissions management on policy.
+    fn create_policy_version(
+        &self,
+        context: &Self::Context,
+        input: CreatePolicyVersionRequest,
+    ) -> impl Future<Output = Result<CreatePolicyVersionResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreatePolicyVersion)))
+    }
+
+    /// `CreateRole`: `iam:CreateRole`, Write on role.
+    fn create_role(
+        &self,
+        context: &Self::Context,
+        input: CreateRoleRequest,
+    ) -> impl Future<Output = Result<CreateRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateRole)))
+    }
+
+    /// `CreateSAMLProvider`: `iam:CreateSAMLProvider`, Write on saml-provider.
+    fn create_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: CreateSAMLProviderRequest,
+    ) -> impl Future<Output = Result<CreateSAMLProviderResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateSAMLProvider)))
+    }
+
+    /// `CreateServiceLinkedRole`: `iam:CreateServiceLinkedRole`, Write on role.
+    fn create_service_linked_role(
+        &self,
+        context: &Self::Context,
+        input: CreateServiceLinkedRoleRequest,
+    ) -> impl Future<Output = Result<CreateServiceLinkedRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateServiceLinkedRole)))
+    }
+
+    /// `CreateServiceSpecificCredential`: `iam:CreateServiceSpecificCredential`, Write on user.
+    fn create_service_specific_credential(
+        &self,
+        context: &Self::Context,
+        input: CreateServiceSpecificCredentialRequest,
+    ) -> impl Future<Output = Result<CreateServiceSpecificCredentialResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::CreateServiceSpecificCredential)
+        ))
+    }
+
+    /// `CreateUser`: `iam:CreateUser`, Write on user.
+    fn create_user(
+        &self,
+        context: &Self::Context,
+        input: CreateUserRequest,
+    ) -> impl Future<Output = Result<CreateUserResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateUser)))
+    }
+
+    /// `CreateVirtualMFADevice`: `iam:CreateVirtualMFADevice`, Write on mfa.
+    fn create_virtual_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: CreateVirtualMFADeviceRequest,
+    ) -> impl Future<Output = Result<CreateVirtualMFADeviceResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::CreateVirtualMFADevice)))
+    }
+
+    /// `DeactivateMFADevice`: `iam:DeactivateMFADevice`, Write on user.
+    fn deactivate_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: DeactivateMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeactivateMFADevice)))
+    }
+
+    /// `DeleteAccessKey`: `iam:DeleteAccessKey`, Write on user.
+    fn delete_access_key(
+        &self,
+        context: &Self::Context,
+        input: DeleteAccessKeyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteAccessKey)))
+    }
+
+    /// `DeleteAccountAlias`: `iam:DeleteAccountAlias`, Write on *.
+    fn delete_account_alias(
+        &self,
+        context: &Self::Context,
+        input: DeleteAccountAliasRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteAccountAlias)))
+    }
+
+    /// `DeleteAccountPasswordPolicy`: `iam:DeleteAccountPasswordPolicy`, Permissions management on *.
+    fn delete_account_password_policy(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteAccountPasswordPolicy)
+        ))
+    }
+
+    /// `DeleteGroup`: `iam:DeleteGroup`, Write on group.
+    fn delete_group(
+        &self,
+        context: &Self::Context,
+        input: DeleteGroupRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteGroup)))
+    }
+
+    /// `DeleteGroupPolicy`: `iam:DeleteGroupPolicy`, Permissions management on group.
+    fn delete_group_policy(
+        &self,
+        context: &Self::Context,
+        input: DeleteGroupPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteGroupPolicy)))
+    }
+
+    /// `DeleteInstanceProfile`: `iam:DeleteInstanceProfile`, Write on instance-profile.
+    fn delete_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: DeleteInstanceProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteInstanceProfile)))
+    }
+
+    /// `DeleteLoginProfile`: `iam:DeleteLoginProfile`, Write on user.
+    fn delete_login_profile(
+        &self,
+        context: &Self::Context,
+        input: DeleteLoginProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteLoginProfile)))
+    }
+
+    /// `DeleteOpenIDConnectProvider`: `iam:DeleteOpenIDConnectProvider`, Write on oidc-provider.
+    fn delete_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: DeleteOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteOpenIDConnectProvider)
+        ))
+    }
+
+    /// `DeletePolicy`: `iam:DeletePolicy`, Permissions management on policy.
+    fn delete_policy(
+        &self,
+        context: &Self::Context,
+        input: DeletePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeletePolicy)))
+    }
+
+    /// `DeletePolicyVersion`: `iam:DeletePolicyVersion`, Permissions management on policy.
+    fn delete_policy_version(
+        &self,
+        context: &Self::Context,
+        input: DeletePolicyVersionRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeletePolicyVersion)))
+    }
+
+    /// `DeleteRole`: `iam:DeleteRole`, Write on role.
+    fn delete_role(
+        &self,
+        context: &Self::Context,
+        input: DeleteRoleRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteRole)))
+    }
+
+    /// `DeleteRolePermissionsBoundary`: `iam:DeleteRolePermissionsBoundary`, Permissions management on role.
+    fn delete_role_permissions_boundary(
+        &self,
+        context: &Self::Context,
+        input: DeleteRolePermissionsBoundaryRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteRolePermissionsBoundary)
+        ))
+    }
+
+    /// `DeleteRolePolicy`: `iam:DeleteRolePolicy`, Permissions management on role.
+    fn delete_role_policy(
+        &self,
+        context: &Self::Context,
+        input: DeleteRolePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteRolePolicy)))
+    }
+
+    /// `DeleteSAMLProvider`: `iam:DeleteSAMLProvider`, Write on saml-provider.
+    fn delete_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: DeleteSAMLProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteSAMLProvider)))
+    }
+
+    /// `DeleteSSHPublicKey`: `iam:DeleteSSHPublicKey`, Write on user.
+    fn delete_ssh_public_key(
+        &self,
+        context: &Self::Context,
+        input: DeleteSSHPublicKeyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteSSHPublicKey)))
+    }
+
+    /// `DeleteServerCertificate`: `iam:DeleteServerCertificate`, Write on server-certificate.
+    fn delete_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: DeleteServerCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteServerCertificate)))
+    }
+
+    /// `DeleteServiceLinkedRole`: `iam:DeleteServiceLinkedRole`, Write on role.
+    fn delete_service_linked_role(
+        &self,
+        context: &Self::Context,
+        input: DeleteServiceLinkedRoleRequest,
+    ) -> impl Future<Output = Result<DeleteServiceLinkedRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteServiceLinkedRole)))
+    }
+
+    /// `DeleteServiceSpecificCredential`: `iam:DeleteServiceSpecificCredential`, Write on user.
+    fn delete_service_specific_credential(
+        &self,
+        context: &Self::Context,
+        input: DeleteServiceSpecificCredentialRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteServiceSpecificCredential)
+        ))
+    }
+
+    /// `DeleteSigningCertificate`: `iam:DeleteSigningCertificate`, Write on user.
+    fn delete_signing_certificate(
+        &self,
+        context: &Self::Context,
+        input: DeleteSigningCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteSigningCertificate)
+        ))
+    }
+
+    /// `DeleteUser`: `iam:DeleteUser`, Write on user.
+    fn delete_user(
+        &self,
+        context: &Self::Context,
+        input: DeleteUserRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteUser)))
+    }
+
+    /// `DeleteUserPermissionsBoundary`: `iam:DeleteUserPermissionsBoundary`, Permissions management on user.
+    fn delete_user_permissions_boundary(
+        &self,
+        context: &Self::Context,
+        input: DeleteUserPermissionsBoundaryRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DeleteUserPermissionsBoundary)
+        ))
+    }
+
+    /// `DeleteUserPolicy`: `iam:DeleteUserPolicy`, Permissions management on user.
+    fn delete_user_policy(
+        &self,
+        context: &Self::Context,
+        input: DeleteUserPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteUserPolicy)))
+    }
+
+    /// `DeleteVirtualMFADevice`: `iam:DeleteVirtualMFADevice`, Write on mfa, sms-mfa.
+    fn delete_virtual_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: DeleteVirtualMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DeleteVirtualMFADevice)))
+    }
+
+    /// `DetachGroupPolicy`: `iam:DetachGroupPolicy`, Permissions management on group.
+    fn detach_group_policy(
+        &self,
+        context: &Self::Context,
+        input: DetachGroupPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DetachGroupPolicy)))
+    }
+
+    /// `DetachRolePolicy`: `iam:DetachRolePolicy`, Permissions management on role.
+    fn detach_role_policy(
+        &self,
+        context: &Self::Context,
+        input: DetachRolePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DetachRolePolicy)))
+    }
+
+    /// `DetachUserPolicy`: `iam:DetachUserPolicy`, Permissions management on user.
+    fn detach_user_policy(
+        &self,
+        context: &Self::Context,
+        input: DetachUserPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::DetachUserPolicy)))
+    }
+
+    /// `DisableOrganizationsRootCredentialsManagement`: `iam:DisableOrganizationsRootCredentialsManagement`, Write on *.
+    fn disable_organizations_root_credentials_management(
+        &self,
+        context: &Self::Context,
+        input: DisableOrganizationsRootCredentialsManagementRequest,
+    ) -> impl Future<
+        Output = Result<DisableOrganizationsRootCredentialsManagementResponse, Self::Error>,
+    > + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DisableOrganizationsRootCredentialsManagement)
+        ))
+    }
+
+    /// `DisableOrganizationsRootSessions`: `iam:DisableOrganizationsRootSessions`, Write on *.
+    fn disable_organizations_root_sessions(
+        &self,
+        context: &Self::Context,
+        input: DisableOrganizationsRootSessionsRequest,
+    ) -> impl Future<Output = Result<DisableOrganizationsRootSessionsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DisableOrganizationsRootSessions)
+        ))
+    }
+
+    /// `DisableOutboundWebIdentityFederation`: `iam:DisableOutboundWebIdentityFederation`, Write on *.
+    fn disable_outbound_web_identity_federation(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::DisableOutboundWebIdentityFederation)
+        ))
+    }
+
+    /// `EnableMFADevice`: `iam:EnableMFADevice`, Write on user.
+    fn enable_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: EnableMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::EnableMFADevice)))
+    }
+
+    /// `EnableOrganizationsRootCredentialsManagement`: `iam:EnableOrganizationsRootCredentialsManagement`, Write on *.
+    fn enable_organizations_root_credentials_management(
+        &self,
+        context: &Self::Context,
+        input: EnableOrganizationsRootCredentialsManagementRequest,
+    ) -> impl Future<
+        Output = Result<EnableOrganizationsRootCredentialsManagementResponse, Self::Error>,
+    > + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::EnableOrganizationsRootCredentialsManagement)
+        ))
+    }
+
+    /// `EnableOrganizationsRootSessions`: `iam:EnableOrganizationsRootSessions`, Write on *.
+    fn enable_organizations_root_sessions(
+        &self,
+        context: &Self::Context,
+        input: EnableOrganizationsRootSessionsRequest,
+    ) -> impl Future<Output = Result<EnableOrganizationsRootSessionsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::EnableOrganizationsRootSessions)
+        ))
+    }
+
+    /// `EnableOutboundWebIdentityFederation`: `iam:EnableOutboundWebIdentityFederation`, Write on *.
+    fn enable_outbound_web_identity_federation(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<EnableOutboundWebIdentityFederationResponse, Self::Error>> + Send
+    {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::EnableOutboundWebIdentityFederation)
+        ))
+    }
+
+    /// `GenerateCredentialReport`: `iam:GenerateCredentialReport`, Read on *.
+    fn generate_credential_report(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<GenerateCredentialReportResponse, Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::GenerateCredentialReport)
+        ))
+    }
+
+    /// `GenerateOrganizationsAccessReport`: `iam:GenerateOrganizationsAccessReport`, Read on access-report.
+    fn generate_organizations_access_report(
+        &self,
+        context: &Self::Context,
+        input: GenerateOrganizationsAccessReportRequest,
+    ) -> impl Future<Output = Result<GenerateOrganizationsAccessReportResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GenerateOrganizationsAccessReport)
+        ))
+    }
+
+    /// `GenerateServiceLastAccessedDetails`: `iam:GenerateServiceLastAccessedDetails`, Read on group, policy, role, user.
+    fn generate_service_last_accessed_details(
+        &self,
+        context: &Self::Context,
+        input: GenerateServiceLastAccessedDetailsRequest,
+    ) -> impl Future<Output = Result<GenerateServiceLastAccessedDetailsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GenerateServiceLastAccessedDetails)
+        ))
+    }
+
+    /// `GetAccessKeyLastUsed`: `iam:GetAccessKeyLastUsed`, Read on user.
+    fn get_access_key_last_used(
+        &self,
+        context: &Self::Context,
+        input: GetAccessKeyLastUsedRequest,
+    ) -> impl Future<Output = Result<GetAccessKeyLastUsedResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetAccessKeyLastUsed)))
+    }
+
+    /// `GetAccountAuthorizationDetails`: `iam:GetAccountAuthorizationDetails`, Read on *.
+    fn get_account_authorization_details(
+        &self,
+        context: &Self::Context,
+        input: GetAccountAuthorizationDetailsRequest,
+    ) -> impl Future<Output = Result<GetAccountAuthorizationDetailsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetAccountAuthorizationDetails)
+        ))
+    }
+
+    /// `GetAccountPasswordPolicy`: `iam:GetAccountPasswordPolicy`, Read on *.
+    fn get_account_password_policy(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<GetAccountPasswordPolicyResponse, Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetAccountPasswordPolicy)
+        ))
+    }
+
+    /// `GetAccountProperties`: `iam:GetAccountProperties`, Read on *.
+    fn get_account_properties(
+        &self,
+        context: &Self::Context,
+        input: GetAccountPropertiesRequest,
+    ) -> impl Future<Output = Result<GetAccountPropertiesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetAccountProperties)))
+    }
+
+    /// `GetAccountSummary`: `iam:GetAccountSummary`, List on *.
+    fn get_account_summary(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<GetAccountSummaryResponse, Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(self.not_implemented(Operation::GetAccountSummary)))
+    }
+
+    /// `GetContextKeysForCustomPolicy`: `iam:GetContextKeysForCustomPolicy`, Read on *.
+    fn get_context_keys_for_custom_policy(
+        &self,
+        context: &Self::Context,
+        input: GetContextKeysForCustomPolicyRequest,
+    ) -> impl Future<Output = Result<GetContextKeysForPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetContextKeysForCustomPolicy)
+        ))
+    }
+
+    /// `GetContextKeysForPrincipalPolicy`: `iam:GetContextKeysForPrincipalPolicy`, Read on group, role, user.
+    fn get_context_keys_for_principal_policy(
+        &self,
+        context: &Self::Context,
+        input: GetContextKeysForPrincipalPolicyRequest,
+    ) -> impl Future<Output = Result<GetContextKeysForPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetContextKeysForPrincipalPolicy)
+        ))
+    }
+
+    /// `GetCredentialReport`: `iam:GetCredentialReport`, Read on *.
+    fn get_credential_report(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<GetCredentialReportResponse, Self::Error>> + Send {
+        let _ = context;
+        std::future::ready(Err(self.not_implemented(Operation::GetCredentialReport)))
+    }
+
+    /// `GetDelegationRequest`: `iam:GetDelegationRequest`, Read on delegation-request.
+    fn get_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: GetDelegationRequestRequest,
+    ) -> impl Future<Output = Result<GetDelegationRequestResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetDelegationRequest)))
+    }
+
+    /// `GetGroup`: `iam:GetGroup`, Read on group.
+    fn get_group(
+        &self,
+        context: &Self::Context,
+        input: GetGroupRequest,
+    ) -> impl Future<Output = Result<GetGroupResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetGroup)))
+    }
+
+    /// `GetGroupPolicy`: `iam:GetGroupPolicy`, Read on group.
+    fn get_group_policy(
+        &self,
+        context: &Self::Context,
+        input: GetGroupPolicyRequest,
+    ) -> impl Future<Output = Result<GetGroupPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetGroupPolicy)))
+    }
+
+    /// `GetHumanReadableSummary`: `iam:GetHumanReadableSummary`, Read on *.
+    fn get_human_readable_summary(
+        &self,
+        context: &Self::Context,
+        input: GetHumanReadableSummaryRequest,
+    ) -> impl Future<Output = Result<GetHumanReadableSummaryResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetHumanReadableSummary)))
+    }
+
+    /// `GetInstanceProfile`: `iam:GetInstanceProfile`, Read on instance-profile.
+    fn get_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: GetInstanceProfileRequest,
+    ) -> impl Future<Output = Result<GetInstanceProfileResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetInstanceProfile)))
+    }
+
+    /// `GetLoginProfile`: `iam:GetLoginProfile`, List on user.
+    fn get_login_profile(
+        &self,
+        context: &Self::Context,
+        input: GetLoginProfileRequest,
+    ) -> impl Future<Output = Result<GetLoginProfileResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetLoginProfile)))
+    }
+
+    /// `GetMFADevice`: `iam:GetMFADevice`, Read on user.
+    fn get_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: GetMFADeviceRequest,
+    ) -> impl Future<Output = Result<GetMFADeviceResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetMFADevice)))
+    }
+
+    /// `GetOpenIDConnectProvider`: `iam:GetOpenIDConnectProvider`, Read on oidc-provider.
+    fn get_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: GetOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<GetOpenIDConnectProviderResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetOpenIDConnectProvider)
+        ))
+    }
+
+    /// `GetOrganizationsAccessReport`: `iam:GetOrganizationsAccessReport`, Read on *.
+    fn get_organizations_access_report(
+        &self,
+        context: &Self::Context,
+        input: GetOrganizationsAccessReportRequest,
+    ) -> impl Future<Output = Result<GetOrganizationsAccessReportResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetOrganizationsAccessReport)
+        ))
+    }
+
+    /// `GetOutboundWebIdentityFederationInfo`: `iam:GetOutboundWebIdentityFederationInfo`, Read on *.
+    fn get_outbound_web_identity_federation_info(
+        &self,
+        context: &Self::Context,
+    ) -> impl Future<Output = Result<GetOutboundWebIdentityFederationInfoResponse, Self::Error>> + Send
+    {
+        let _ = context;
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetOutboundWebIdentityFederationInfo)
+        ))
+    }
+
+    /// `GetPolicy`: `iam:GetPolicy`, Read on policy.
+    fn get_policy(
+        &self,
+        context: &Self::Context,
+        input: GetPolicyRequest,
+    ) -> impl Future<Output = Result<GetPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetPolicy)))
+    }
+
+    /// `GetPolicyVersion`: `iam:GetPolicyVersion`, Read on policy.
+    fn get_policy_version(
+        &self,
+        context: &Self::Context,
+        input: GetPolicyVersionRequest,
+    ) -> impl Future<Output = Result<GetPolicyVersionResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetPolicyVersion)))
+    }
+
+    /// `GetRole`: `iam:GetRole`, Read on role.
+    fn get_role(
+        &self,
+        context: &Self::Context,
+        input: GetRoleRequest,
+    ) -> impl Future<Output = Result<GetRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetRole)))
+    }
+
+    /// `GetRolePolicy`: `iam:GetRolePolicy`, Read on role.
+    fn get_role_policy(
+        &self,
+        context: &Self::Context,
+        input: GetRolePolicyRequest,
+    ) -> impl Future<Output = Result<GetRolePolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetRolePolicy)))
+    }
+
+    /// `GetRoleTemplateVersion`: `iam:GetRoleTemplateVersion`, Read on role-template.
+    fn get_role_template_version(
+        &self,
+        context: &Self::Context,
+        input: GetRoleTemplateVersionRequest,
+    ) -> impl Future<Output = Result<GetRoleTemplateVersionResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetRoleTemplateVersion)))
+    }
+
+    /// `GetSAMLProvider`: `iam:GetSAMLProvider`, Read on saml-provider.
+    fn get_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: GetSAMLProviderRequest,
+    ) -> impl Future<Output = Result<GetSAMLProviderResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetSAMLProvider)))
+    }
+
+    /// `GetSSHPublicKey`: `iam:GetSSHPublicKey`, Read on user.
+    fn get_ssh_public_key(
+        &self,
+        context: &Self::Context,
+        input: GetSSHPublicKeyRequest,
+    ) -> impl Future<Output = Result<GetSSHPublicKeyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetSSHPublicKey)))
+    }
+
+    /// `GetServerCertificate`: `iam:GetServerCertificate`, Read on server-certificate.
+    fn get_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: GetServerCertificateRequest,
+    ) -> impl Future<Output = Result<GetServerCertificateResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetServerCertificate)))
+    }
+
+    /// `GetServiceLastAccessedDetails`: `iam:GetServiceLastAccessedDetails`, Read on *.
+    fn get_service_last_accessed_details(
+        &self,
+        context: &Self::Context,
+        input: GetServiceLastAccessedDetailsRequest,
+    ) -> impl Future<Output = Result<GetServiceLastAccessedDetailsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetServiceLastAccessedDetails)
+        ))
+    }
+
+    /// `GetServiceLastAccessedDetailsWithEntities`: `iam:GetServiceLastAccessedDetailsWithEntities`, Read on *.
+    fn get_service_last_accessed_details_with_entities(
+        &self,
+        context: &Self::Context,
+        input: GetServiceLastAccessedDetailsWithEntitiesRequest,
+    ) -> impl Future<Output = Result<GetServiceLastAccessedDetailsWithEntitiesResponse, Self::Error>>
+    + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetServiceLastAccessedDetailsWithEntities)
+        ))
+    }
+
+    /// `GetServiceLinkedRoleDeletionStatus`: `iam:GetServiceLinkedRoleDeletionStatus`, Read on role.
+    fn get_service_linked_role_deletion_status(
+        &self,
+        context: &Self::Context,
+        input: GetServiceLinkedRoleDeletionStatusRequest,
+    ) -> impl Future<Output = Result<GetServiceLinkedRoleDeletionStatusResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::GetServiceLinkedRoleDeletionStatus)
+        ))
+    }
+
+    /// `GetUser`: `iam:GetUser`, Read on user.
+    fn get_user(
+        &self,
+        context: &Self::Context,
+        input: GetUserRequest,
+    ) -> impl Future<Output = Result<GetUserResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetUser)))
+    }
+
+    /// `GetUserPolicy`: `iam:GetUserPolicy`, Read on user.
+    fn get_user_policy(
+        &self,
+        context: &Self::Context,
+        input: GetUserPolicyRequest,
+    ) -> impl Future<Output = Result<GetUserPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetUserPolicy)))
+    }
+
+    /// `ListAccessKeys`: `iam:ListAccessKeys`, List on user.
+    fn list_access_keys(
+        &self,
+        context: &Self::Context,
+        input: ListAccessKeysRequest,
+    ) -> impl Future<Output = Result<ListAccessKeysResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListAccessKeys)))
+    }
+
+    /// `ListAccountAliases`: `iam:ListAccountAliases`, List on *.
+    fn list_account_aliases(
+        &self,
+        context: &Self::Context,
+        input: ListAccountAliasesRequest,
+    ) -> impl Future<Output = Result<ListAccountAliasesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListAccountAliases)))
+    }
+
+    /// `ListAttachedGroupPolicies`: `iam:ListAttachedGroupPolicies`, List on group.
+    fn list_attached_group_policies(
+        &self,
+        context: &Self::Context,
+        input: ListAttachedGroupPoliciesRequest,
+    ) -> impl Future<Output = Result<ListAttachedGroupPoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListAttachedGroupPolicies)
+        ))
+    }
+
+    /// `ListAttachedRolePolicies`: `iam:ListAttachedRolePolicies`, List on role.
+    fn list_attached_role_policies(
+        &self,
+        context: &Self::Context,
+        input: ListAttachedRolePoliciesRequest,
+    ) -> impl Future<Output = Result<ListAttachedRolePoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListAttachedRolePolicies)
+        ))
+    }
+
+    /// `ListAttachedUserPolicies`: `iam:ListAttachedUserPolicies`, List on user.
+    fn list_attached_user_policies(
+        &self,
+        context: &Self::Context,
+        input: ListAttachedUserPoliciesRequest,
+    ) -> impl Future<Output = Result<ListAttachedUserPoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListAttachedUserPolicies)
+        ))
+    }
+
+    /// `ListDelegationRequests`: `iam:ListDelegationRequests`, List on *.
+    fn list_delegation_requests(
+        &self,
+        context: &Self::Context,
+        input: ListDelegationRequestsRequest,
+    ) -> impl Future<Output = Result<ListDelegationRequestsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListDelegationRequests)))
+    }
+
+    /// `ListEntitiesForPolicy`: `iam:ListEntitiesForPolicy`, List on policy.
+    fn list_entities_for_policy(
+        &self,
+        context: &Self::Context,
+        input: ListEntitiesForPolicyRequest,
+    ) -> impl Future<Output = Result<ListEntitiesForPolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListEntitiesForPolicy)))
+    }
+
+    /// `ListGroupPolicies`: `iam:ListGroupPolicies`, List on group.
+    fn list_group_policies(
+        &self,
+        context: &Self::Context,
+        input: ListGroupPoliciesRequest,
+    ) -> impl Future<Output = Result<ListGroupPoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListGroupPolicies)))
+    }
+
+    /// `ListGroups`: `iam:ListGroups`, List on *.
+    fn list_groups(
+        &self,
+        context: &Self::Context,
+        input: ListGroupsRequest,
+    ) -> impl Future<Output = Result<ListGroupsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListGroups)))
+    }
+
+    /// `ListGroupsForUser`: `iam:ListGroupsForUser`, List on user.
+    fn list_groups_for_user(
+        &self,
+        context: &Self::Context,
+        input: ListGroupsForUserRequest,
+    ) -> impl Future<Output = Result<ListGroupsForUserResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListGroupsForUser)))
+    }
+
+    /// `ListInstanceProfileTags`: `iam:ListInstanceProfileTags`, List on instance-profile.
+    fn list_instance_profile_tags(
+        &self,
+        context: &Self::Context,
+        input: ListInstanceProfileTagsRequest,
+    ) -> impl Future<Output = Result<ListInstanceProfileTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListInstanceProfileTags)))
+    }
+
+    /// `ListInstanceProfiles`: `iam:ListInstanceProfiles`, List on *.
+    fn list_instance_profiles(
+        &self,
+        context: &Self::Context,
+        input: ListInstanceProfilesRequest,
+    ) -> impl Future<Output = Result<ListInstanceProfilesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListInstanceProfiles)))
+    }
+
+    /// `ListInstanceProfilesForRole`: `iam:ListInstanceProfilesForRole`, List on role.
+    fn list_instance_profiles_for_role(
+        &self,
+        context: &Self::Context,
+        input: ListInstanceProfilesForRoleRequest,
+    ) -> impl Future<Output = Result<ListInstanceProfilesForRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListInstanceProfilesForRole)
+        ))
+    }
+
+    /// `ListMFADeviceTags`: `iam:ListMFADeviceTags`, List on mfa.
+    fn list_mfa_device_tags(
+        &self,
+        context: &Self::Context,
+        input: ListMFADeviceTagsRequest,
+    ) -> impl Future<Output = Result<ListMFADeviceTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListMFADeviceTags)))
+    }
+
+    /// `ListMFADevices`: `iam:ListMFADevices`, List on user.
+    fn list_mfa_devices(
+        &self,
+        context: &Self::Context,
+        input: ListMFADevicesRequest,
+    ) -> impl Future<Output = Result<ListMFADevicesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListMFADevices)))
+    }
+
+    /// `ListOpenIDConnectProviderTags`: `iam:ListOpenIDConnectProviderTags`, List on oidc-provider.
+    fn list_open_id_connect_provider_tags(
+        &self,
+        context: &Self::Context,
+        input: ListOpenIDConnectProviderTagsRequest,
+    ) -> impl Future<Output = Result<ListOpenIDConnectProviderTagsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListOpenIDConnectProviderTags)
+        ))
+    }
+
+    /// `ListOpenIDConnectProviders`: `iam:ListOpenIDConnectProviders`, List on *.
+    fn list_open_id_connect_providers(
+        &self,
+        context: &Self::Context,
+        input: ListOpenIDConnectProvidersRequest,
+    ) -> impl Future<Output = Result<ListOpenIDConnectProvidersResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListOpenIDConnectProviders)
+        ))
+    }
+
+    /// `ListOrganizationsFeatures`: `iam:ListOrganizationsFeatures`, List on *.
+    fn list_organizations_features(
+        &self,
+        context: &Self::Context,
+        input: ListOrganizationsFeaturesRequest,
+    ) -> impl Future<Output = Result<ListOrganizationsFeaturesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListOrganizationsFeatures)
+        ))
+    }
+
+    /// `ListPolicies`: `iam:ListPolicies`, List on *.
+    fn list_policies(
+        &self,
+        context: &Self::Context,
+        input: ListPoliciesRequest,
+    ) -> impl Future<Output = Result<ListPoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListPolicies)))
+    }
+
+    /// `ListPoliciesGrantingServiceAccess`: `iam:ListPoliciesGrantingServiceAccess`, List on group, role, user.
+    fn list_policies_granting_service_access(
+        &self,
+        context: &Self::Context,
+        input: ListPoliciesGrantingServiceAccessRequest,
+    ) -> impl Future<Output = Result<ListPoliciesGrantingServiceAccessResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListPoliciesGrantingServiceAccess)
+        ))
+    }
+
+    /// `ListPolicyTags`: `iam:ListPolicyTags`, List on policy.
+    fn list_policy_tags(
+        &self,
+        context: &Self::Context,
+        input: ListPolicyTagsRequest,
+    ) -> impl Future<Output = Result<ListPolicyTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListPolicyTags)))
+    }
+
+    /// `ListPolicyVersions`: `iam:ListPolicyVersions`, List on policy.
+    fn list_policy_versions(
+        &self,
+        context: &Self::Context,
+        input: ListPolicyVersionsRequest,
+    ) -> impl Future<Output = Result<ListPolicyVersionsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListPolicyVersions)))
+    }
+
+    /// `ListRolePolicies`: `iam:ListRolePolicies`, List on role.
+    fn list_role_policies(
+        &self,
+        context: &Self::Context,
+        input: ListRolePoliciesRequest,
+    ) -> impl Future<Output = Result<ListRolePoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListRolePolicies)))
+    }
+
+    /// `ListRoleTags`: `iam:ListRoleTags`, List on role.
+    fn list_role_tags(
+        &self,
+        context: &Self::Context,
+        input: ListRoleTagsRequest,
+    ) -> impl Future<Output = Result<ListRoleTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListRoleTags)))
+    }
+
+    /// `ListRoles`: `iam:ListRoles`, List on *.
+    fn list_roles(
+        &self,
+        context: &Self::Context,
+        input: ListRolesRequest,
+    ) -> impl Future<Output = Result<ListRolesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListRoles)))
+    }
+
+    /// `ListSAMLProviderTags`: `iam:ListSAMLProviderTags`, List on saml-provider.
+    fn list_saml_provider_tags(
+        &self,
+        context: &Self::Context,
+        input: ListSAMLProviderTagsRequest,
+    ) -> impl Future<Output = Result<ListSAMLProviderTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListSAMLProviderTags)))
+    }
+
+    /// `ListSAMLProviders`: `iam:ListSAMLProviders`, List on *.
+    fn list_saml_providers(
+        &self,
+        context: &Self::Context,
+        input: ListSAMLProvidersRequest,
+    ) -> impl Future<Output = Result<ListSAMLProvidersResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListSAMLProviders)))
+    }
+
+    /// `ListSSHPublicKeys`: `iam:ListSSHPublicKeys`, List on user.
+    fn list_ssh_public_keys(
+        &self,
+        context: &Self::Context,
+        input: ListSSHPublicKeysRequest,
+    ) -> impl Future<Output = Result<ListSSHPublicKeysResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListSSHPublicKeys)))
+    }
+
+    /// `ListServerCertificateTags`: `iam:ListServerCertificateTags`, List on server-certificate.
+    fn list_server_certificate_tags(
+        &self,
+        context: &Self::Context,
+        input: ListServerCertificateTagsRequest,
+    ) -> impl Future<Output = Result<ListServerCertificateTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListServerCertificateTags)
+        ))
+    }
+
+    /// `ListServerCertificates`: `iam:ListServerCertificates`, List on *.
+    fn list_server_certificates(
+        &self,
+        context: &Self::Context,
+        input: ListServerCertificatesRequest,
+    ) -> impl Future<Output = Result<ListServerCertificatesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListServerCertificates)))
+    }
+
+    /// `ListServiceSpecificCredentials`: `iam:ListServiceSpecificCredentials`, List on user.
+    fn list_service_specific_credentials(
+        &self,
+        context: &Self::Context,
+        input: ListServiceSpecificCredentialsRequest,
+    ) -> impl Future<Output = Result<ListServiceSpecificCredentialsResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ListServiceSpecificCredentials)
+        ))
+    }
+
+    /// `ListSigningCertificates`: `iam:ListSigningCertificates`, List on user.
+    fn list_signing_certificates(
+        &self,
+        context: &Self::Context,
+        input: ListSigningCertificatesRequest,
+    ) -> impl Future<Output = Result<ListSigningCertificatesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListSigningCertificates)))
+    }
+
+    /// `ListUserPolicies`: `iam:ListUserPolicies`, List on user.
+    fn list_user_policies(
+        &self,
+        context: &Self::Context,
+        input: ListUserPoliciesRequest,
+    ) -> impl Future<Output = Result<ListUserPoliciesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListUserPolicies)))
+    }
+
+    /// `ListUserTags`: `iam:ListUserTags`, List on user.
+    fn list_user_tags(
+        &self,
+        context: &Self::Context,
+        input: ListUserTagsRequest,
+    ) -> impl Future<Output = Result<ListUserTagsResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListUserTags)))
+    }
+
+    /// `ListUsers`: `iam:ListUsers`, List on *.
+    fn list_users(
+        &self,
+        context: &Self::Context,
+        input: ListUsersRequest,
+    ) -> impl Future<Output = Result<ListUsersResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListUsers)))
+    }
+
+    /// `ListVirtualMFADevices`: `iam:ListVirtualMFADevices`, List on *.
+    fn list_virtual_mfa_devices(
+        &self,
+        context: &Self::Context,
+        input: ListVirtualMFADevicesRequest,
+    ) -> impl Future<Output = Result<ListVirtualMFADevicesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ListVirtualMFADevices)))
+    }
+
+    /// `PutAccountProperties`: `iam:PutAccountProperties`, Write on *.
+    fn put_account_properties(
+        &self,
+        context: &Self::Context,
+        input: PutAccountPropertiesRequest,
+    ) -> impl Future<Output = Result<PutAccountPropertiesResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::PutAccountProperties)))
+    }
+
+    /// `PutGroupPolicy`: `iam:PutGroupPolicy`, Permissions management on group.
+    fn put_group_policy(
+        &self,
+        context: &Self::Context,
+        input: PutGroupPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::PutGroupPolicy)))
+    }
+
+    /// `PutRolePermissionsBoundary`: `iam:PutRolePermissionsBoundary`, Permissions management on role.
+    fn put_role_permissions_boundary(
+        &self,
+        context: &Self::Context,
+        input: PutRolePermissionsBoundaryRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::PutRolePermissionsBoundary)
+        ))
+    }
+
+    /// `PutRolePolicy`: `iam:PutRolePolicy`, Permissions management on role.
+    fn put_role_policy(
+        &self,
+        context: &Self::Context,
+        input: PutRolePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::PutRolePolicy)))
+    }
+
+    /// `PutUserPermissionsBoundary`: `iam:PutUserPermissionsBoundary`, Permissions management on user.
+    fn put_user_permissions_boundary(
+        &self,
+        context: &Self::Context,
+        input: PutUserPermissionsBoundaryRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::PutUserPermissionsBoundary)
+        ))
+    }
+
+    /// `PutUserPolicy`: `iam:PutUserPolicy`, Permissions management on user.
+    fn put_user_policy(
+        &self,
+        context: &Self::Context,
+        input: PutUserPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::PutUserPolicy)))
+    }
+
+    /// `RejectDelegationRequest`: `iam:RejectDelegationRequest`, Write on delegation-request.
+    fn reject_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: RejectDelegationRequestRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::RejectDelegationRequest)))
+    }
+
+    /// `RemoveClientIDFromOpenIDConnectProvider`: `iam:RemoveClientIDFromOpenIDConnectProvider`, Write on oidc-provider.
+    fn remove_client_id_from_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: RemoveClientIDFromOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::RemoveClientIDFromOpenIDConnectProvider)
+        ))
+    }
+
+    /// `RemoveRoleFromInstanceProfile`: `iam:RemoveRoleFromInstanceProfile`, Write on instance-profile.
+    fn remove_role_from_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: RemoveRoleFromInstanceProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::RemoveRoleFromInstanceProfile)
+        ))
+    }
+
+    /// `RemoveUserFromGroup`: `iam:RemoveUserFromGroup`, Write on group.
+    fn remove_user_from_group(
+        &self,
+        context: &Self::Context,
+        input: RemoveUserFromGroupRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::RemoveUserFromGroup)))
+    }
+
+    /// `ResetServiceSpecificCredential`: `iam:ResetServiceSpecificCredential`, Write on user.
+    fn reset_service_specific_credential(
+        &self,
+        context: &Self::Context,
+        input: ResetServiceSpecificCredentialRequest,
+    ) -> impl Future<Output = Result<ResetServiceSpecificCredentialResponse, Self::Error>> + Send
+    {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::ResetServiceSpecificCredential)
+        ))
+    }
+
+    /// `ResyncMFADevice`: `iam:ResyncMFADevice`, Write on user.
+    fn resync_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: ResyncMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::ResyncMFADevice)))
+    }
+
+    /// `SendDelegationToken`: `iam:SendDelegationToken`, Write on delegation-request.
+    fn send_delegation_token(
+        &self,
+        context: &Self::Context,
+        input: SendDelegationTokenRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::SendDelegationToken)))
+    }
+
+    /// `SetDefaultPolicyVersion`: `iam:SetDefaultPolicyVersion`, Permissions management on policy.
+    fn set_default_policy_version(
+        &self,
+        context: &Self::Context,
+        input: SetDefaultPolicyVersionRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::SetDefaultPolicyVersion)))
+    }
+
+    /// `SetSecurityTokenServicePreferences`: `iam:SetSecurityTokenServicePreferences`, Write on *.
+    fn set_security_token_service_preferences(
+        &self,
+        context: &Self::Context,
+        input: SetSecurityTokenServicePreferencesRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::SetSecurityTokenServicePreferences)
+        ))
+    }
+
+    /// `SimulateCustomPolicy`: `iam:SimulateCustomPolicy`, Read on *.
+    fn simulate_custom_policy(
+        &self,
+        context: &Self::Context,
+        input: SimulateCustomPolicyRequest,
+    ) -> impl Future<Output = Result<SimulatePolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::SimulateCustomPolicy)))
+    }
+
+    /// `SimulatePrincipalPolicy`: `iam:SimulatePrincipalPolicy`, Read on group, role, user.
+    fn simulate_principal_policy(
+        &self,
+        context: &Self::Context,
+        input: SimulatePrincipalPolicyRequest,
+    ) -> impl Future<Output = Result<SimulatePolicyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::SimulatePrincipalPolicy)))
+    }
+
+    /// `TagInstanceProfile`: `iam:TagInstanceProfile`, Tagging on instance-profile.
+    fn tag_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: TagInstanceProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagInstanceProfile)))
+    }
+
+    /// `TagMFADevice`: `iam:TagMFADevice`, Tagging on mfa.
+    fn tag_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: TagMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagMFADevice)))
+    }
+
+    /// `TagOpenIDConnectProvider`: `iam:TagOpenIDConnectProvider`, Tagging on oidc-provider.
+    fn tag_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: TagOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::TagOpenIDConnectProvider)
+        ))
+    }
+
+    /// `TagPolicy`: `iam:TagPolicy`, Tagging on policy.
+    fn tag_policy(
+        &self,
+        context: &Self::Context,
+        input: TagPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagPolicy)))
+    }
+
+    /// `TagRole`: `iam:TagRole`, Tagging on role.
+    fn tag_role(
+        &self,
+        context: &Self::Context,
+        input: TagRoleRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagRole)))
+    }
+
+    /// `TagSAMLProvider`: `iam:TagSAMLProvider`, Tagging on saml-provider.
+    fn tag_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: TagSAMLProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagSAMLProvider)))
+    }
+
+    /// `TagServerCertificate`: `iam:TagServerCertificate`, Tagging on server-certificate.
+    fn tag_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: TagServerCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagServerCertificate)))
+    }
+
+    /// `TagUser`: `iam:TagUser`, Tagging on user.
+    fn tag_user(
+        &self,
+        context: &Self::Context,
+        input: TagUserRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::TagUser)))
+    }
+
+    /// `UntagInstanceProfile`: `iam:UntagInstanceProfile`, Tagging on instance-profile.
+    fn untag_instance_profile(
+        &self,
+        context: &Self::Context,
+        input: UntagInstanceProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagInstanceProfile)))
+    }
+
+    /// `UntagMFADevice`: `iam:UntagMFADevice`, Tagging on mfa.
+    fn untag_mfa_device(
+        &self,
+        context: &Self::Context,
+        input: UntagMFADeviceRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagMFADevice)))
+    }
+
+    /// `UntagOpenIDConnectProvider`: `iam:UntagOpenIDConnectProvider`, Tagging on oidc-provider.
+    fn untag_open_id_connect_provider(
+        &self,
+        context: &Self::Context,
+        input: UntagOpenIDConnectProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UntagOpenIDConnectProvider)
+        ))
+    }
+
+    /// `UntagPolicy`: `iam:UntagPolicy`, Tagging on policy.
+    fn untag_policy(
+        &self,
+        context: &Self::Context,
+        input: UntagPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagPolicy)))
+    }
+
+    /// `UntagRole`: `iam:UntagRole`, Tagging on role.
+    fn untag_role(
+        &self,
+        context: &Self::Context,
+        input: UntagRoleRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagRole)))
+    }
+
+    /// `UntagSAMLProvider`: `iam:UntagSAMLProvider`, Tagging on saml-provider.
+    fn untag_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: UntagSAMLProviderRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagSAMLProvider)))
+    }
+
+    /// `UntagServerCertificate`: `iam:UntagServerCertificate`, Tagging on server-certificate.
+    fn untag_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: UntagServerCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagServerCertificate)))
+    }
+
+    /// `UntagUser`: `iam:UntagUser`, Tagging on user.
+    fn untag_user(
+        &self,
+        context: &Self::Context,
+        input: UntagUserRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UntagUser)))
+    }
+
+    /// `UpdateAccessKey`: `iam:UpdateAccessKey`, Write on user.
+    fn update_access_key(
+        &self,
+        context: &Self::Context,
+        input: UpdateAccessKeyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateAccessKey)))
+    }
+
+    /// `UpdateAccountPasswordPolicy`: `iam:UpdateAccountPasswordPolicy`, Write on *.
+    fn update_account_password_policy(
+        &self,
+        context: &Self::Context,
+        input: UpdateAccountPasswordPolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UpdateAccountPasswordPolicy)
+        ))
+    }
+
+    /// `UpdateAssumeRolePolicy`: `iam:UpdateAssumeRolePolicy`, Permissions management on role.
+    fn update_assume_role_policy(
+        &self,
+        context: &Self::Context,
+        input: UpdateAssumeRolePolicyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateAssumeRolePolicy)))
+    }
+
+    /// `UpdateDelegationRequest`: `iam:UpdateDelegationRequest`, Write on delegation-request.
+    fn update_delegation_request(
+        &self,
+        context: &Self::Context,
+        input: UpdateDelegationRequestRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateDelegationRequest)))
+    }
+
+    /// `UpdateGroup`: `iam:UpdateGroup`, Write on group.
+    fn update_group(
+        &self,
+        context: &Self::Context,
+        input: UpdateGroupRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateGroup)))
+    }
+
+    /// `UpdateLoginProfile`: `iam:UpdateLoginProfile`, Write on user.
+    fn update_login_profile(
+        &self,
+        context: &Self::Context,
+        input: UpdateLoginProfileRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateLoginProfile)))
+    }
+
+    /// `UpdateOpenIDConnectProviderThumbprint`: `iam:UpdateOpenIDConnectProviderThumbprint`, Write on oidc-provider.
+    fn update_open_id_connect_provider_thumbprint(
+        &self,
+        context: &Self::Context,
+        input: UpdateOpenIDConnectProviderThumbprintRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UpdateOpenIDConnectProviderThumbprint)
+        ))
+    }
+
+    /// `UpdateRole`: `iam:UpdateRole`, Write on role.
+    fn update_role(
+        &self,
+        context: &Self::Context,
+        input: UpdateRoleRequest,
+    ) -> impl Future<Output = Result<UpdateRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateRole)))
+    }
+
+    /// `UpdateRoleDescription`: `iam:UpdateRoleDescription`, Write on role.
+    fn update_role_description(
+        &self,
+        context: &Self::Context,
+        input: UpdateRoleDescriptionRequest,
+    ) -> impl Future<Output = Result<UpdateRoleDescriptionResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateRoleDescription)))
+    }
+
+    /// `UpdateSAMLProvider`: `iam:UpdateSAMLProvider`, Write on saml-provider.
+    fn update_saml_provider(
+        &self,
+        context: &Self::Context,
+        input: UpdateSAMLProviderRequest,
+    ) -> impl Future<Output = Result<UpdateSAMLProviderResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateSAMLProvider)))
+    }
+
+    /// `UpdateSSHPublicKey`: `iam:UpdateSSHPublicKey`, Write on user.
+    fn update_ssh_public_key(
+        &self,
+        context: &Self::Context,
+        input: UpdateSSHPublicKeyRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateSSHPublicKey)))
+    }
+
+    /// `UpdateServerCertificate`: `iam:UpdateServerCertificate`, Write on server-certificate.
+    fn update_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: UpdateServerCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateServerCertificate)))
+    }
+
+    /// `UpdateServiceSpecificCredential`: `iam:UpdateServiceSpecificCredential`, Write on user.
+    fn update_service_specific_credential(
+        &self,
+        context: &Self::Context,
+        input: UpdateServiceSpecificCredentialRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UpdateServiceSpecificCredential)
+        ))
+    }
+
+    /// `UpdateSigningCertificate`: `iam:UpdateSigningCertificate`, Write on user.
+    fn update_signing_certificate(
+        &self,
+        context: &Self::Context,
+        input: UpdateSigningCertificateRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UpdateSigningCertificate)
+        ))
+    }
+
+    /// `UpdateUser`: `iam:UpdateUser`, Write on user.
+    fn update_user(
+        &self,
+        context: &Self::Context,
+        input: UpdateUserRequest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UpdateUser)))
+    }
+
+    /// `UploadSSHPublicKey`: `iam:UploadSSHPublicKey`, Write on user.
+    fn upload_ssh_public_key(
+        &self,
+        context: &Self::Context,
+        input: UploadSSHPublicKeyRequest,
+    ) -> impl Future<Output = Result<UploadSSHPublicKeyResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UploadSSHPublicKey)))
+    }
+
+    /// `UploadServerCertificate`: `iam:UploadServerCertificate`, Write on server-certificate.
+    fn upload_server_certificate(
+        &self,
+        context: &Self::Context,
+        input: UploadServerCertificateRequest,
+    ) -> impl Future<Output = Result<UploadServerCertificateResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::UploadServerCertificate)))
+    }
+
+    /// `UploadSigningCertificate`: `iam:UploadSigningCertificate`, Write on user.
+    fn upload_signing_certificate(
+        &self,
+        context: &Self::Context,
+        input: UploadSigningCertificateRequest,
+    ) -> impl Future<Output = Result<UploadSigningCertificateResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::UploadSigningCertificate)
+        ))
+    }
+}
+
+/// Runs `request` through its method of `handler`.
+///
+/// # Errors
+/// Whatever the method fails with.
+pub async fn dispatch<H: IamOperations + ?Sized>(
+    handler: &H,
+    context: &H::Context,
+    request: Request,
+) -> Result<Response, H::Error> {
+    match request {
+        Request::AcceptDelegationRequest(input) => handler
+            .accept_delegation_request(context, input)
+            .await
+            .map(|()| Response::AcceptDelegationRequest),
+        Request::AcquireRole(input) => handler
+            .acquire_role(context, input)
+            .await
+            .map(Response::AcquireRole),
+        Request::AddClientIDToOpenIDConnectProvider(input) => handler
+            .add_client_id_to_open_id_connect_provider(context, input)
+            .await
+            .map(|()| Response::AddClientIDToOpenIDConnectProvider),
+        Request::AddRoleToInstanceProfile(input) => handler
+            .add_role_to_instance_profile(context, input)
+            .await
+            .map(|()| Response::AddRoleToInstanceProfile),
+        Request::AddUserToGroup(input) => handler
+            .add_user_to_group(context, input)
+            .await
+            .map(|()| Response::AddUserToGroup),
+        Request::AssociateDelegationRequest(input) => handler
+            .associate_delegation_request(context, input)
+            .await
+            .map(|()| Response::AssociateDelegationRequest),
+        Request::AttachGroupPolicy(input) => handler
+            .attach_group_policy(context, input)
+            .await
+            .map(|()| Response::AttachGroupPolicy),
+        Request::AttachRolePolicy(input) => handler
+            .attach_role_policy(context, input)
+            .await
+            .map(|()| Response::AttachRolePolicy),
+        Request::AttachUserPolicy(input) => handler
+            .attach_user_policy(context, input)
+            .await
+            .map(|()| Response::AttachUserPolicy),
+        Request::ChangePassword(input) => handler
+            .change_password(context, input)
+            .await
+            .map(|()| Response::ChangePassword),
+        Request::CreateAccessKey(input) => handler
+            .create_access_key(context, input)
+            .await
+            .map(Response::CreateAccessKey),
+        Request::CreateAccountAlias(input) => handler
+            .create_account_alias(context, input)
+            .await
+            .map(|()| Response::CreateAccountAlias),
+        Request::CreateDelegationRequest(input) => handler
+            .create_delegation_request(context, input)
+            .await
+            .map(Response::CreateDelegationRequest),
+        Request::CreateGroup(input) => handler
+            .create_group(context, input)
+            .await
+            .map(Response::CreateGroup),
+        Request::CreateInstanceProfile(input) => handler
+            .create_instance_profile(context, input)
+            .await
+            .map(Response::CreateInstanceProfile),
+        Request::CreateLoginProfile(input) => handler
+            .create_login_profile(context, input)
+            .await
+            .map(Response::CreateLoginProfile),
+        Request::CreateOpenIDConnectProvider(input) => handler
+            .create_open_id_connect_provider(context, input)
+            .await
+            .map(Response::CreateOpenIDConnectProvider),
+        Request::CreatePolicy(input) => handler
+            .create_policy(context, input)
+            .await
+            .map(Response::CreatePolicy),
+        Request::CreatePolicyVersion(input) => handler
+            .create_policy_version(context, input)
+            .await
+            .map(Response::CreatePolicyVersion),
+        Request::CreateRole(input) => handler
+            .create_role(context, input)
+            .await
+            .map(Response::CreateRole),
+        Request::CreateSAMLProvider(input) => handler
+            .create_saml_provider(context, input)
+            .await
+            .map(Response::CreateSAMLProvider),
+        Request::CreateServiceLinkedRole(input) => handler
+            .create_service_linked_role(context, input)
+            .await
+            .map(Response::CreateServiceLinkedRole),
+        Request::CreateServiceSpecificCredential(input) => handler
+            .create_service_specific_credential(context, input)
+            .await
+            .map(Response::CreateServiceSpecificCredential),
+        Request::CreateUser(input) => handler
+            .create_user(context, input)
+            .await
+            .map(Response::CreateUser),
+        Request::CreateVirtualMFADevice(input) => handler
+            .create_virtual_mfa_device(context, input)
+            .await
+            .map(Response::CreateVirtualMFADevice),
+        Request::DeactivateMFADevice(input) => handler
+            .deactivate_mfa_device(context, input)
+            .await
+            .map(|()| Response::DeactivateMFADevice),
+        Request::DeleteAccessKey(input) => handler
+            .delete_access_key(context, input)
+            .await
+            .map(|()| Response::DeleteAccessKey),
+        Request::DeleteAccountAlias(input) => handler
+            .delete_account_alias(context, input)
+            .await
+            .map(|()| Response::DeleteAccountAlias),
+        Request::DeleteAccountPasswordPolicy => handler
+            .delete_account_password_policy(context)
+            .await
+            .map(|()| Response::DeleteAccountPasswordPolicy),
+        Request::DeleteGroup(input) => handler
+            .delete_group(context, input)
+            .await
+            .map(|()| Response::DeleteGroup),
+        Request::DeleteGroupPolicy(input) => handler
+            .delete_group_policy(context, input)
+            .await
+            .map(|()| Response::DeleteGroupPolicy),
+        Request::DeleteInstanceProfile(input) => handler
+            .delete_instance_profile(context, input)
+            .await
+            .map(|()| Response::DeleteInstanceProfile),
+        Request::DeleteLoginProfile(input) => handler
+            .delete_login_profile(context, input)
+            .await
+            .map(|()| Response::DeleteLoginProfile),
+        Request::DeleteOpenIDConnectProvider(input) => handler
+            .delete_open_id_connect_provider(context, input)
+            .await
+            .map(|()| Response::DeleteOpenIDConnectProvider),
+        Request::DeletePolicy(input) => handler
+            .delete_policy(context, input)
+            .await
+            .map(|()| Response::DeletePolicy),
+        Request::DeletePolicyVersion(input) => handler
+            .delete_policy_version(context, input)
+            .await
+            .map(|()| Response::DeletePolicyVersion),
+        Request::DeleteRole(input) => handler
+            .delete_role(context, input)
+            .await
+            .map(|()| Response::DeleteRole),
+        Request::DeleteRolePermissionsBoundary(input) => handler
+            .delete_role_permissions_boundary(context, input)
+            .await
+            .map(|()| Response::DeleteRolePermissionsBoundary),
+        Request::DeleteRolePolicy(input) => handler
+            .delete_role_policy(context, input)
+            .await
+            .map(|()| Response::DeleteRolePolicy),
+        Request::DeleteSAMLProvider(input) => handler
+            .delete_saml_provider(context, input)
+            .await
+            .map(|()| Response::DeleteSAMLProvider),
+        Request::DeleteSSHPublicKey(input) => handler
+            .delete_ssh_public_key(context, input)
+            .await
+            .map(|()| Response::DeleteSSHPublicKey),
+        Request::DeleteServerCertificate(input) => handler
+            .delete_server_certificate(context, input)
+            .await
+            .map(|()| Response::DeleteServerCertificate),
+        Request::DeleteServiceLinkedRole(input) => handler
+            .delete_service_linked_role(context, input)
+            .await
+            .map(Response::DeleteServiceLinkedRole),
+        Request::DeleteServiceSpecificCredential(input) => handler
+            .delete_service_specific_credential(context, input)
+            .await
+            .map(|()| Response::DeleteServiceSpecificCredential),
+        Request::DeleteSigningCertificate(input) => handler
+            .delete_signing_certificate(context, input)
+            .await
+            .map(|()| Response::DeleteSigningCertificate),
+        Request::DeleteUser(input) => handler
+            .delete_user(context, input)
+            .await
+            .map(|()| Response::DeleteUser),
+        Request::DeleteUserPermissionsBoundary(input) => handler
+            .delete_user_permissions_boundary(context, input)
+            .await
+            .map(|()| Response::DeleteUserPermissionsBoundary),
+        Request::DeleteUserPolicy(input) => handler
+            .delete_user_policy(context, input)
+            .await
+            .map(|()| Response::DeleteUserPolicy),
+        Request::DeleteVirtualMFADevice(input) => handler
+            .delete_virtual_mfa_device(context, input)
+            .await
+            .map(|()| Response::DeleteVirtualMFADevice),
+        Request::DetachGroupPolicy(input) => handler
+            .detach_group_policy(context, input)
+            .await
+            .map(|()| Response::DetachGroupPolicy),
+        Request::DetachRolePolicy(input) => handler
+            .detach_role_policy(context, input)
+            .await
+            .map(|()| Response::DetachRolePolicy),
+        Request::DetachUserPolicy(input) => handler
+            .detach_user_policy(context, input)
+            .await
+            .map(|()| Response::DetachUserPolicy),
+        Request::DisableOrganizationsRootCredentialsManagement(input) => handler
+            .disable_organizations_root_credentials_management(context, input)
+            .await
+            .map(Response::DisableOrganizationsRootCredentialsManagement),
+        Request::DisableOrganizationsRootSessions(input) => handler
+            .disable_organizations_root_sessions(context, input)
+            .await
+            .map(Response::DisableOrganizationsRootSessions),
+        Request::DisableOutboundWebIdentityFederation => handler
+            .disable_outbound_web_identity_federation(context)
+            .await
+            .map(|()| Response::DisableOutboundWebIdentityFederation),
+        Request::EnableMFADevice(input) => handler
+            .enable_mfa_device(context, input)
+            .await
+            .map(|()| Response::EnableMFADevice),
+        Request::EnableOrganizationsRootCredentialsManagement(input) => handler
+            .enable_organizations_root_credentials_management(context, input)
+            .await
+            .map(Response::EnableOrganizationsRootCredentialsManagement),
+        Request::EnableOrganizationsRootSessions(input) => handler
+            .enable_organizations_root_sessions(context, input)
+            .await
+            .map(Response::EnableOrganizationsRootSessions),
+        Request::EnableOutboundWebIdentityFederation => handler
+            .enable_outbound_web_identity_federation(context)
+            .await
+            .map(Response::EnableOutboundWebIdentityFederation),
+        Request::GenerateCredentialReport => handler
+            .generate_credential_report(context)
+            .await
+            .map(Response::GenerateCredentialReport),
+        Request::GenerateOrganizationsAccessReport(input) => handler
+            .generate_organizations_access_report(context, input)
+            .await
+            .map(Response::GenerateOrganizationsAccessReport),
+        Request::GenerateServiceLastAccessedDetails(input) => handler
+            .generate_service_last_accessed_details(context, input)
+            .await
+            .map(Response::GenerateServiceLastAccessedDetails),
+        Request::GetAccessKeyLastUsed(input) => handler
+            .get_access_key_last_used(context, input)
+            .await
+            .map(Response::GetAccessKeyLastUsed),
+        Request::GetAccountAuthorizationDetails(input) => handler
+            .get_account_authorization_details(context, input)
+            .await
+            .map(Response::GetAccountAuthorizationDetails),
+        Request::GetAccountPasswordPolicy => handler
+            .get_account_password_policy(context)
+            .await
+            .map(Response::GetAccountPasswordPolicy),
+        Request::GetAccountProperties(input) => handler
+            .get_account_properties(context, input)
+            .await
+            .map(Response::GetAccountProperties),
+        Request::GetAccountSummary => handler
+            .get_account_summary(context)
+            .await
+            .map(Response::GetAccountSummary),
+        Request::GetContextKeysForCustomPolicy(input) => handler
+            .get_context_keys_for_custom_policy(context, input)
+            .await
+            .map(Response::GetContextKeysForCustomPolicy),
+        Request::GetContextKeysForPrincipalPolicy(input) => handler
+            .get_context_keys_for_principal_policy(context, input)
+            .await
+            .map(Response::GetContextKeysForPrincipalPolicy),
+        Request::GetCredentialReport => handler
+            .get_credential_report(context)
+            .await
+            .map(Response::GetCredentialReport),
+        Request::GetDelegationRequest(input) => handler
+            .get_delegation_request(context, input)
+            .await
+            .map(Response::GetDelegationRequest),
+        Request::GetGroup(input) => handler
+            .get_group(context, input)
+            .await
+            .map(Response::GetGroup),
+        Request::GetGroupPolicy(input) => handler
+            .get_group_policy(context, input)
+            .await
+            .map(Response::GetGroupPolicy),
+        Request::GetHumanReadableSummary(input) => handler
+            .get_human_readable_summary(context, input)
+            .await
+            .map(Response::GetHumanReadableSummary),
+        Request::GetInstanceProfile(input) => handler
+            .get_instance_profile(context, input)
+            .await
+            .map(Response::GetInstanceProfile),
+        Request::GetLoginProfile(input) => handler
+            .get_login_profile(context, input)
+            .await
+            .map(Response::GetLoginProfile),
+        Request::GetMFADevice(input) => handler
+            .get_mfa_device(context, input)
+            .await
+            .map(Response::GetMFADevice),
+        Request::GetOpenIDConnectProvider(input) => handler
+            .get_open_id_connect_provider(context, input)
+            .await
+            .map(Response::GetOpenIDConnectProvider),
+        Request::GetOrganizationsAccessReport(input) => handler
+            .get_organizations_access_report(context, input)
+            .await
+            .map(Response::GetOrganizationsAccessReport),
+        Request::GetOutboundWebIdentityFederationInfo => handler
+            .get_outbound_web_identity_federation_info(context)
+            .await
+            .map(Response::GetOutboundWebIdentityFederationInfo),
+        Request::GetPolicy(input) => handler
+            .get_policy(context, input)
+            .await
+            .map(Response::GetPolicy),
+        Request::GetPolicyVersion(input) => handler
+            .get_policy_version(context, input)
+            .await
+            .map(Response::GetPolicyVersion),
+        Request::GetRole(input) => handler
+            .get_role(context, input)
+            .await
+            .map(Response::GetRole),
+        Request::GetRolePolicy(input) => handler
+            .get_role_policy(context, input)
+            .await
+            .map(Response::GetRolePolicy),
+        Request::GetRoleTemplateVersion(input) => handler
+            .get_role_template_version(context, input)
+            .await
+            .map(Response::GetRoleTemplateVersion),
+        Request::GetSAMLProvider(input) => handler
+            .get_saml_provider(context, input)
+            .await
+            .map(Response::GetSAMLProvider),
+        Request::GetSSHPublicKey(input) => handler
+            .get_ssh_public_key(context, input)
+            .await
+            .map(Response::GetSSHPublicKey),
+        Request::GetServerCertificate(input) => handler
+            .get_server_certificate(context, input)
+            .await
+            .map(Response::GetServerCertificate),
+        Request::GetServiceLastAccessedDetails(input) => handler
+            .get_service_last_accessed_details(context, input)
+            .await
+            .map(Response::GetServiceLastAccessedDetails),
+        Request::GetServiceLastAccessedDetailsWithEntities(input) => handler
+            .get_service_last_accessed_details_with_entities(context, input)
+            .await
+            .map(Response::GetServiceLastAccessedDetailsWithEntities),
+        Request::GetServiceLinkedRoleDeletionStatus(input) => handler
+            .get_service_linked_role_deletion_status(context, input)
+            .await
+            .map(Response::GetServiceLinkedRoleDeletionStatus),
+        Request::GetUser(input) => handler
+            .get_user(context, input)
+            .await
+            .map(Response::GetUser),
+        Request::GetUserPolicy(input) => handler
+            .get_user_policy(context, input)
+            .await
+            .map(Response::GetUserPolicy),
+        Request::ListAccessKeys(input) => handler
+            .list_access_keys(context, input)
+            .await
+            .map(Response::ListAccessKeys),
+        Request::ListAccountAliases(input) => handler
+            .list_account_aliases(context, input)
+            .await
+            .map(Response::ListAccountAliases),
+        Request::ListAttachedGroupPolicies(input) => handler
+            .list_attached_group_policies(context, input)
+            .await
+            .map(Response::ListAttachedGroupPolicies),
+        Request::ListAttachedRolePolicies(input) => handler
+            .list_attached_role_policies(context, input)
+            .await
+            .map(Response::ListAttachedRolePolicies),
+        Request::ListAttachedUserPolicies(input) => handler
+            .list_attached_user_policies(context, input)
+            .await
+            .map(Response::ListAttachedUserPolicies),
+        Request::ListDelegationRequests(input) => handler
+            .list_delegation_requests(context, input)
+            .await
+            .map(Response::ListDelegationRequests),
+        Request::ListEntitiesForPolicy(input) => handler
+            .list_entities_for_policy(context, input)
+            .await
+            .map(Response::ListEntitiesForPolicy),
+        Request::ListGroupPolicies(input) => handler
+            .list_group_policies(context, input)
+            .await
+            .map(Response::ListGroupPolicies),
+        Request::ListGroups(input) => handler
+            .list_groups(context, input)
+            .await
+            .map(Response::ListGroups),
+        Request::ListGroupsForUser(input) => handler
+            .list_groups_for_user(context, input)
+            .await
+            .map(Response::ListGroupsForUser),
+        Request::ListInstanceProfileTags(input) => handler
+            .list_instance_profile_tags(context, input)
+            .await
+            .map(Response::ListInstanceProfileTags),
+        Request::ListInstanceProfiles(input) => handler
+            .list_instance_profiles(context, input)
+            .await
+            .map(Response::ListInstanceProfiles),
+        Request::ListInstanceProfilesForRole(input) => handler
+            .list_instance_profiles_for_role(context, input)
+            .await
+            .map(Response::ListInstanceProfilesForRole),
+        Request::ListMFADeviceTags(input) => handler
+            .list_mfa_device_tags(context, input)
+            .await
+            .map(Response::ListMFADeviceTags),
+        Request::ListMFADevices(input) => handler
+            .list_mfa_devices(context, input)
+            .await
+            .map(Response::ListMFADevices),
+        Request::ListOpenIDConnectProviderTags(input) => handler
+            .list_open_id_connect_provider_tags(context, input)
+            .await
+            .map(Response::ListOpenIDConnectProviderTags),
+        Request::ListOpenIDConnectProviders(input) => handler
+            .list_open_id_connect_providers(context, input)
+            .await
+            .map(Response::ListOpenIDConnectProviders),
+        Request::ListOrganizationsFeatures(input) => handler
+            .list_organizations_features(context, input)
+            .await
+            .map(Response::ListOrganizationsFeatures),
+        Request::ListPolicies(input) => handler
+            .list_policies(context, input)
+            .await
+            .map(Response::ListPolicies),
+        Request::ListPoliciesGrantingServiceAccess(input) => handler
+            .list_policies_granting_service_access(context, input)
+            .await
+            .map(Response::ListPoliciesGrantingServiceAccess),
+        Request::ListPolicyTags(input) => handler
+            .list_policy_tags(context, input)
+            .await
+            .map(Response::ListPolicyTags),
+        Request::ListPolicyVersions(input) => handler
+            .list_policy_versions(context, input)
+            .await
+            .map(Response::ListPolicyVersions),
+        Request::ListRolePolicies(input) => handler
+            .list_role_policies(context, input)
+            .await
+            .map(Response::ListRolePolicies),
+        Request::ListRoleTags(input) => handler
+            .list_role_tags(context, input)
+            .await
+            .map(Response::ListRoleTags),
+        Request::ListRoles(input) => handler
+            .list_roles(context, input)
+            .await
+            .map(Response::ListRoles),
+        Request::ListSAMLProviderTags(input) => handler
+            .list_saml_provider_tags(context, input)
+            .await
+            .map(Response::ListSAMLProviderTags),
+        Request::ListSAMLProviders(input) => handler
+            .list_saml_providers(context, input)
+            .await
+            .map(Response::ListSAMLProviders),
+        Request::ListSSHPublicKeys(input) => handler
+            .list_ssh_public_keys(context, input)
+            .await
+            .map(Response::ListSSHPublicKeys),
+        Request::ListServerCertificateTags(input) => handler
+            .list_server_certificate_tags(context, input)
+            .await
+            .map(Response::ListServerCertificateTags),
+        Request::ListServerCertificates(input) => handler
+            .list_server_certificates(context, input)
+            .await
+            .map(Response::ListServerCertificates),
+        Request::ListServiceSpecificCredentials(input) => handler
+            .list_service_specific_credentials(context, input)
+            .await
+            .map(Response::ListServiceSpecificCredentials),
+        Request::ListSigningCertificates(input) => handler
+            .list_signing_certificates(context, input)
+            .await
+            .map(Response::ListSigningCertificates),
+        Request::ListUserPolicies(input) => handler
+            .list_user_policies(context, input)
+            .await
+            .map(Response::ListUserPolicies),
+        Request::ListUserTags(input) => handler
+            .list_user_tags(context, input)
+            .await
+            .map(Response::ListUserTags),
+        Request::ListUsers(input) => handler
+            .list_users(context, input)
+            .await
+            .map(Response::ListUsers),
+        Request::ListVirtualMFADevices(input) => handler
+            .list_virtual_mfa_devices(context, input)
+            .await
+            .map(Response::ListVirtualMFADevices),
+        Request::PutAccountProperties(input) => handler
+            .put_account_properties(context, input)
+            .await
+            .map(Response::PutAccountProperties),
+        Request::PutGroupPolicy(input) => handler
+            .put_group_policy(context, input)
+            .await
+            .map(|()| Response::PutGroupPolicy),
+        Request::PutRolePermissionsBoundary(input) => handler
+            .put_role_permissions_boundary(context, input)
+            .await
+            .map(|()| Response::PutRolePermissionsBoundary),
+        Request::PutRolePolicy(input) => handler
+            .put_role_policy(context, input)
+            .await
+            .map(|()| Response::PutRolePolicy),
+        Request::PutUserPermissionsBoundary(input) => handler
+            .put_user_permissions_boundary(context, input)
+            .await
+            .map(|()| Response::PutUserPermissionsBoundary),
+        Request::PutUserPolicy(input) => handler
+            .put_user_policy(context, input)
+            .await
+            .map(|()| Response::PutUserPolicy),
+        Request::RejectDelegationRequest(input) => handler
+            .reject_delegation_request(context, input)
+            .await
+            .map(|()| Response::RejectDelegationRequest),
+        Request::RemoveClientIDFromOpenIDConnectProvider(input) => handler
+            .remove_client_id_from_open_id_connect_provider(context, input)
+            .await
+            .map(|()| Response::RemoveClientIDFromOpenIDConnectProvider),
+        Request::RemoveRoleFromInstanceProfile(input) => handler
+            .remove_role_from_instance_profile(context, input)
+            .await
+            .map(|()| Response::RemoveRoleFromInstanceProfile),
+        Request::RemoveUserFromGroup(input) => handler
+            .remove_user_from_group(context, input)
+            .await
+            .map(|()| Response::RemoveUserFromGroup),
+        Request::ResetServiceSpecificCredential(input) => handler
+            .reset_service_specific_credential(context, input)
+            .await
+            .map(Response::ResetServiceSpecificCredential),
+        Request::ResyncMFADevice(input) => handler
+            .resync_mfa_device(context, input)
+            .await
+            .map(|()| Response::ResyncMFADevice),
+        Request::SendDelegationToken(input) => handler
+            .send_delegation_token(context, input)
+            .await
+            .map(|()| Response::SendDelegationToken),
+        Request::SetDefaultPolicyVersion(input) => handler
+            .set_default_policy_version(context, input)
+            .await
+            .map(|()| Response::SetDefaultPolicyVersion),
+        Request::SetSecurityTokenServicePreferences(input) => handler
+            .set_security_token_service_preferences(context, input)
+            .await
+            .map(|()| Response::SetSecurityTokenServicePreferences),
+        Request::SimulateCustomPolicy(input) => handler
+            .simulate_custom_policy(context, input)
+            .await
+            .map(Response::SimulateCustomPolicy),
+        Request::SimulatePrincipalPolicy(input) => handler
+            .simulate_principal_policy(context, input)
+            .await
+            .map(Response::SimulatePrincipalPolicy),
+        Request::TagInstanceProfile(input) => handler
+            .tag_instance_profile(context, input)
+            .await
+            .map(|()| Response::TagInstanceProfile),
+        Request::TagMFADevice(input) => handler
+            .tag_mfa_device(context, input)
+            .await
+            .map(|()| Response::TagMFADevice),
+        Request::TagOpenIDConnectProvider(input) => handler
+            .tag_open_id_connect_provider(context, input)
+            .await
+            .map(|()| Response::TagOpenIDConnectProvider),
+        Request::TagPolicy(input) => handler
+            .tag_policy(context, input)
+            .await
+            .map(|()| Response::TagPolicy),
+        Request::TagRole(input) => handler
+            .tag_role(context, input)
+            .await
+            .map(|()| Response::TagRole),
+        Request::TagSAMLProvider(input) => handler
+            .tag_saml_provider(context, input)
+            .await
+            .map(|()| Response::TagSAMLProvider),
+        Request::TagServerCertificate(input) => handler
+            .tag_server_certificate(context, input)
+            .await
+            .map(|()| Response::TagServerCertificate),
+        Request::TagUser(input) => handler
+            .tag_user(context, input)
+            .await
+            .map(|()| Response::TagUser),
+        Request::UntagInstanceProfile(input) => handler
+            .untag_instance_profile(context, input)
+            .await
+            .map(|()| Response::UntagInstanceProfile),
+        Request::UntagMFADevice(input) => handler
+            .untag_mfa_device(context, input)
+            .await
+            .map(|()| Response::UntagMFADevice),
+        Request::UntagOpenIDConnectProvider(input) => handler
+            .untag_open_id_connect_provider(context, input)
+            .await
+            .map(|()| Response::UntagOpenIDConnectProvider),
+        Request::UntagPolicy(input) => handler
+            .untag_policy(context, input)
+            .await
+            .map(|()| Response::UntagPolicy),
+        Request::UntagRole(input) => handler
+            .untag_role(context, input)
+            .await
+            .map(|()| Response::UntagRole),
+        Request::UntagSAMLProvider(input) => handler
+            .untag_saml_provider(context, input)
+            .await
+            .map(|()| Response::UntagSAMLProvider),
+        Request::UntagServerCertificate(input) => handler
+            .untag_server_certificate(context, input)
+            .await
+            .map(|()| Response::UntagServerCertificate),
+        Request::UntagUser(input) => handler
+            .untag_user(context, input)
+            .await
+            .map(|()| Response::UntagUser),
+        Request::UpdateAccessKey(input) => handler
+            .update_access_key(context, input)
+            .await
+            .map(|()| Response::UpdateAccessKey),
+        Request::UpdateAccountPasswordPolicy(input) => handler
+            .update_account_password_policy(context, input)
+            .await
+            .map(|()| Response::UpdateAccountPasswordPolicy),
+        Request::UpdateAssumeRolePolicy(input) => handler
+            .update_assume_role_policy(context, input)
+            .await
+            .map(|()| Response::UpdateAssumeRolePolicy),
+        Request::UpdateDelegationRequest(input) => handler
+            .update_delegation_request(context, input)
+            .await
+            .map(|()| Response::UpdateDelegationRequest),
+        Request::UpdateGroup(input) => handler
+            .update_group(context, input)
+            .await
+            .map(|()| Response::UpdateGroup),
+        Request::UpdateLoginProfile(input) => handler
+            .update_login_profile(context, input)
+            .await
+            .map(|()| Response::UpdateLoginProfile),
+        Request::UpdateOpenIDConnectProviderThumbprint(input) => handler
+            .update_open_id_connect_provider_thumbprint(context, input)
+            .await
+            .map(|()| Response::UpdateOpenIDConnectProviderThumbprint),
+        Request::UpdateRole(input) => handler
+            .update_role(context, input)
+            .await
+            .map(Response::UpdateRole),
+        Request::UpdateRoleDescription(input) => handler
+            .update_role_description(context, input)
+            .await
+            .map(Response::UpdateRoleDescription),
+        Request::UpdateSAMLProvider(input) => handler
+            .update_saml_provider(context, input)
+            .await
+            .map(Response::UpdateSAMLProvider),
+        Request::UpdateSSHPublicKey(input) => handler
+            .update_ssh_public_key(context, input)
+            .await
+            .map(|()| Response::UpdateSSHPublicKey),
+        Request::UpdateServerCertificate(input) => handler
+            .update_server_certificate(context, input)
+            .await
+            .map(|()| Response::UpdateServerCertificate),
+        Request::UpdateServiceSpecificCredential(input) => handler
+            .update_service_specific_credential(context, input)
+            .await
+            .map(|()| Response::UpdateServiceSpecificCredential),
+        Request::UpdateSigningCertificate(input) => handler
+            .update_signing_certificate(context, input)
+            .await
+            .map(|()| Response::UpdateSigningCertificate),
+        Request::UpdateUser(input) => handler
+            .update_user(context, input)
+            .await
+            .map(|()| Response::UpdateUser),
+        Request::UploadSSHPublicKey(input) => handler
+            .upload_ssh_public_key(context, input)
+            .await
+            .map(Response::UploadSSHPublicKey),
+        Request::UploadServerCertificate(input) => handler
+            .upload_server_certificate(context, input)
+            .await
+            .map(Response::UploadServerCertificate),
+        Request::UploadSigningCertificate(input) => handler
+            .upload_signing_certificate(context, input)
+            .await
+            .map(Response::UploadSigningCertificate),
     }
 }
 

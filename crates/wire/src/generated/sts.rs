@@ -2,6 +2,7 @@
 
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::decode::{Cx, Decode, Measure, Node, Rules, Scalar, decode_input, member_path};
+use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::timestamp::Timestamp;
 #[allow(unused_imports, reason = "each service uses a different subset")]
@@ -207,6 +208,401 @@ impl Response {
             Self::GetWebIdentityToken(r) => Some(r),
         };
         response(Service::Sts, self.operation().name(), result, request_id)
+    }
+}
+
+impl Operation {
+    /// The IAM action the operation is authorized as (`sts:{Name}`).
+    #[must_use]
+    pub const fn action(self) -> &'static str {
+        match self {
+            Self::AssumeRole => "sts:AssumeRole",
+            Self::AssumeRoleWithSAML => "sts:AssumeRoleWithSAML",
+            Self::AssumeRoleWithWebIdentity => "sts:AssumeRoleWithWebIdentity",
+            Self::AssumeRoot => "sts:AssumeRoot",
+            Self::DecodeAuthorizationMessage => "sts:DecodeAuthorizationMessage",
+            Self::GetAccessKeyInfo => "sts:GetAccessKeyInfo",
+            Self::GetCallerIdentity => "sts:GetCallerIdentity",
+            Self::GetDelegatedAccessToken => "sts:GetDelegatedAccessToken",
+            Self::GetFederationToken => "sts:GetFederationToken",
+            Self::GetSessionToken => "sts:GetSessionToken",
+            Self::GetWebIdentityToken => "sts:GetWebIdentityToken",
+        }
+    }
+
+    /// The action's access level in AWS's Service Authorization Reference.
+    #[must_use]
+    pub const fn access_level(self) -> AccessLevel {
+        match self {
+            Self::AssumeRole => AccessLevel::Write,
+            Self::AssumeRoleWithSAML => AccessLevel::Write,
+            Self::AssumeRoleWithWebIdentity => AccessLevel::Write,
+            Self::AssumeRoot => AccessLevel::Write,
+            Self::DecodeAuthorizationMessage => AccessLevel::Write,
+            Self::GetAccessKeyInfo => AccessLevel::Read,
+            Self::GetCallerIdentity => AccessLevel::Read,
+            Self::GetDelegatedAccessToken => AccessLevel::Write,
+            Self::GetFederationToken => AccessLevel::Read,
+            Self::GetSessionToken => AccessLevel::Read,
+            Self::GetWebIdentityToken => AccessLevel::Read,
+        }
+    }
+
+    /// `List` or `Read`: the operation changes nothing, so it may be answered from caches.
+    #[must_use]
+    pub const fn reads_only(self) -> bool {
+        self.access_level().reads_only()
+    }
+
+    /// The resources the action is authorized against; empty means `*`.
+    #[must_use]
+    pub const fn resources(self) -> &'static [Resource] {
+        match self {
+            Self::AssumeRole => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AssumeRoleWithSAML => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AssumeRoleWithWebIdentity => &[Resource {
+                kind: ResourceType::Role,
+                required: true,
+                member: Some("RoleArn"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::AssumeRoot => &[Resource {
+                kind: ResourceType::Root,
+                required: true,
+                member: Some("TargetPrincipal"),
+                member_required: true,
+                caller_default: false,
+            }],
+            Self::DecodeAuthorizationMessage => &[],
+            Self::GetAccessKeyInfo => &[],
+            Self::GetCallerIdentity => &[],
+            Self::GetDelegatedAccessToken => &[],
+            Self::GetFederationToken => &[Resource {
+                kind: ResourceType::User,
+                required: false,
+                member: None,
+                member_required: false,
+                caller_default: true,
+            }],
+            Self::GetSessionToken => &[],
+            Self::GetWebIdentityToken => &[],
+        }
+    }
+
+    /// The condition keys the reference lists for the action, and where their values come from.
+    #[must_use]
+    pub const fn condition_keys(self) -> &'static [ConditionKey] {
+        match self {
+            Self::AssumeRole => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "sts:TransitiveTagKeys",
+                    member: Some("TransitiveTagKeys"),
+                },
+                ConditionKey {
+                    key: "sts:ExternalId",
+                    member: Some("ExternalId"),
+                },
+                ConditionKey {
+                    key: "sts:RoleSessionName",
+                    member: Some("RoleSessionName"),
+                },
+                ConditionKey {
+                    key: "iam:ResourceTag/${TagKey}",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "sts:SourceIdentity",
+                    member: Some("SourceIdentity"),
+                },
+            ],
+            Self::AssumeRoleWithSAML => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "sts:TransitiveTagKeys",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "sts:SourceIdentity",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "sts:RoleSessionName",
+                    member: None,
+                },
+            ],
+            Self::AssumeRoleWithWebIdentity => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: None,
+                },
+                ConditionKey {
+                    key: "sts:TransitiveTagKeys",
+                    member: None,
+                },
+            ],
+            Self::AssumeRoot => &[ConditionKey {
+                key: "sts:TaskPolicyArn",
+                member: Some("TaskPolicyArn"),
+            }],
+            Self::DecodeAuthorizationMessage => &[],
+            Self::GetAccessKeyInfo => &[],
+            Self::GetCallerIdentity => &[],
+            Self::GetDelegatedAccessToken => &[],
+            Self::GetFederationToken => &[
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
+            Self::GetSessionToken => &[],
+            Self::GetWebIdentityToken => &[],
+        }
+    }
+
+    /// Whether these facts were checked against AWS's reference (`false`: our reading, for
+    /// operations newer than the copy we worked from; see `data/SOURCES.md`).
+    #[must_use]
+    pub const fn documented(self) -> bool {
+        !matches!(
+            self,
+            Self::AssumeRoot | Self::GetDelegatedAccessToken | Self::GetWebIdentityToken
+        )
+    }
+}
+
+impl Request {
+    /// The value of the member naming the resource the action is authorized against, when
+    /// that member is a string and the request gives it (`UserName`, `PolicyArn`).
+    #[must_use]
+    pub fn resource_name(&self) -> Option<&str> {
+        match self {
+            Self::AssumeRole(input) => Some(input.role_arn.as_str()),
+            Self::AssumeRoleWithSAML(input) => Some(input.role_arn.as_str()),
+            Self::AssumeRoleWithWebIdentity(input) => Some(input.role_arn.as_str()),
+            Self::AssumeRoot(input) => Some(input.target_principal.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// The Sts API as an implementor serves it: one method per operation, taking the
+/// caller's context and the decoded input. Every method answers the implementor's
+/// `not_implemented` error until it is overridden, so a new operation is one method.
+/// The futures are `Send`: they run on a multi-threaded runtime.
+pub trait StsOperations: Sync {
+    /// What every operation receives about its caller.
+    type Context: Sync;
+    /// What every operation fails with.
+    type Error: Send;
+
+    /// The error of an operation that is not offered (AWS's `NotImplemented`).
+    fn not_implemented(&self, operation: Operation) -> Self::Error;
+
+    /// `AssumeRole`: `sts:AssumeRole`, Write on role.
+    fn assume_role(
+        &self,
+        context: &Self::Context,
+        input: AssumeRoleRequest,
+    ) -> impl Future<Output = Result<AssumeRoleResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AssumeRole)))
+    }
+
+    /// `AssumeRoleWithSAML`: `sts:AssumeRoleWithSAML`, Write on role.
+    fn assume_role_with_saml(
+        &self,
+        context: &Self::Context,
+        input: AssumeRoleWithSAMLRequest,
+    ) -> impl Future<Output = Result<AssumeRoleWithSAMLResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AssumeRoleWithSAML)))
+    }
+
+    /// `AssumeRoleWithWebIdentity`: `sts:AssumeRoleWithWebIdentity`, Write on role.
+    fn assume_role_with_web_identity(
+        &self,
+        context: &Self::Context,
+        input: AssumeRoleWithWebIdentityRequest,
+    ) -> impl Future<Output = Result<AssumeRoleWithWebIdentityResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::AssumeRoleWithWebIdentity)
+        ))
+    }
+
+    /// `AssumeRoot`: `sts:AssumeRoot`, Write on root.
+    fn assume_root(
+        &self,
+        context: &Self::Context,
+        input: AssumeRootRequest,
+    ) -> impl Future<Output = Result<AssumeRootResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::AssumeRoot)))
+    }
+
+    /// `DecodeAuthorizationMessage`: `sts:DecodeAuthorizationMessage`, Write on *.
+    fn decode_authorization_message(
+        &self,
+        context: &Self::Context,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> impl Future<Output = Result<DecodeAuthorizationMessageResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(
+            self.not_implemented(Operation::DecodeAuthorizationMessage)
+        ))
+    }
+
+    /// `GetAccessKeyInfo`: `sts:GetAccessKeyInfo`, Read on *.
+    fn get_access_key_info(
+        &self,
+        context: &Self::Context,
+        input: GetAccessKeyInfoRequest,
+    ) -> impl Future<Output = Result<GetAccessKeyInfoResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetAccessKeyInfo)))
+    }
+
+    /// `GetCallerIdentity`: `sts:GetCallerIdentity`, Read on *.
+    fn get_caller_identity(
+        &self,
+        context: &Self::Context,
+        input: GetCallerIdentityRequest,
+    ) -> impl Future<Output = Result<GetCallerIdentityResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetCallerIdentity)))
+    }
+
+    /// `GetDelegatedAccessToken`: `sts:GetDelegatedAccessToken`, Write on *.
+    fn get_delegated_access_token(
+        &self,
+        context: &Self::Context,
+        input: GetDelegatedAccessTokenRequest,
+    ) -> impl Future<Output = Result<GetDelegatedAccessTokenResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetDelegatedAccessToken)))
+    }
+
+    /// `GetFederationToken`: `sts:GetFederationToken`, Read on user.
+    fn get_federation_token(
+        &self,
+        context: &Self::Context,
+        input: GetFederationTokenRequest,
+    ) -> impl Future<Output = Result<GetFederationTokenResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetFederationToken)))
+    }
+
+    /// `GetSessionToken`: `sts:GetSessionToken`, Read on *.
+    fn get_session_token(
+        &self,
+        context: &Self::Context,
+        input: GetSessionTokenRequest,
+    ) -> impl Future<Output = Result<GetSessionTokenResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetSessionToken)))
+    }
+
+    /// `GetWebIdentityToken`: `sts:GetWebIdentityToken`, Read on *.
+    fn get_web_identity_token(
+        &self,
+        context: &Self::Context,
+        input: GetWebIdentityTokenRequest,
+    ) -> impl Future<Output = Result<GetWebIdentityTokenResponse, Self::Error>> + Send {
+        let _ = (context, input);
+        std::future::ready(Err(self.not_implemented(Operation::GetWebIdentityToken)))
+    }
+}
+
+/// Runs `request` through its method of `handler`.
+///
+/// # Errors
+/// Whatever the method fails with.
+pub async fn dispatch<H: StsOperations + ?Sized>(
+    handler: &H,
+    context: &H::Context,
+    request: Request,
+) -> Result<Response, H::Error> {
+    match request {
+        Request::AssumeRole(input) => handler
+            .assume_role(context, input)
+            .await
+            .map(Response::AssumeRole),
+        Request::AssumeRoleWithSAML(input) => handler
+            .assume_role_with_saml(context, input)
+            .await
+            .map(Response::AssumeRoleWithSAML),
+        Request::AssumeRoleWithWebIdentity(input) => handler
+            .assume_role_with_web_identity(context, input)
+            .await
+            .map(Response::AssumeRoleWithWebIdentity),
+        Request::AssumeRoot(input) => handler
+            .assume_root(context, input)
+            .await
+            .map(Response::AssumeRoot),
+        Request::DecodeAuthorizationMessage(input) => handler
+            .decode_authorization_message(context, input)
+            .await
+            .map(Response::DecodeAuthorizationMessage),
+        Request::GetAccessKeyInfo(input) => handler
+            .get_access_key_info(context, input)
+            .await
+            .map(Response::GetAccessKeyInfo),
+        Request::GetCallerIdentity(input) => handler
+            .get_caller_identity(context, input)
+            .await
+            .map(Response::GetCallerIdentity),
+        Request::GetDelegatedAccessToken(input) => handler
+            .get_delegated_access_token(context, input)
+            .await
+            .map(Response::GetDelegatedAccessToken),
+        Request::GetFederationToken(input) => handler
+            .get_federation_token(context, input)
+            .await
+            .map(Response::GetFederationToken),
+        Request::GetSessionToken(input) => handler
+            .get_session_token(context, input)
+            .await
+            .map(Response::GetSessionToken),
+        Request::GetWebIdentityToken(input) => handler
+            .get_web_identity_token(context, input)
+            .await
+            .map(Response::GetWebIdentityToken),
     }
 }
 
