@@ -14,7 +14,7 @@ use http_body_util::BodyExt as _;
 use service::{RequestInfo, Service, ServiceError, TokenProblem};
 use sigv4::{AuthError, LookupError, Verifier};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use wire::{QueryParams, Service as WireService};
+use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, QueryParams, Service as WireService};
 
 use crate::config::{Cidr, ServerConfig};
 
@@ -109,35 +109,30 @@ fn new_request_id() -> String {
 }
 
 async fn not_found(uri: Uri) -> Response {
-    Failure {
-        service: WireService::Iam,
-        code: "NotFound",
-        status: 404,
-        message: format!("nothing is served at `{}`", uri.path()),
-    }
+    Failure::common(
+        WireService::Iam,
+        CommonError::NotFound,
+        format!("nothing is served at `{}`", uri.path()),
+    )
     .into_response(&new_request_id())
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    Failure {
-        service: WireService::Iam,
-        code: "MethodNotAllowed",
-        status: 405,
-        message: format!("the method `{method}` is not allowed on `{}`", uri.path()),
-    }
+    Failure::common(
+        WireService::Iam,
+        CommonError::MethodNotAllowed,
+        format!("the method `{method}` is not allowed on `{}`", uri.path()),
+    )
     .into_response(&new_request_id())
 }
 
 /// A request that failed in a way nobody foresaw (a panicking task): AWS's generic 500.
 pub(crate) fn internal_failure() -> Response {
-    Failure {
-        service: WireService::Iam,
-        code: "InternalFailure",
-        status: 500,
-        message:
-            "The request processing has failed because of an unknown error, exception or failure."
-                .to_owned(),
-    }
+    Failure::common(
+        WireService::Iam,
+        CommonError::InternalFailure,
+        INTERNAL_FAILURE_MESSAGE.to_owned(),
+    )
     .into_response(&new_request_id())
 }
 
@@ -147,27 +142,25 @@ pub(crate) const UNAVAILABLE: &str =
 
 /// AWS's `ServiceUnavailable`, for requests refused while the server is saturated.
 fn unavailable(service: WireService) -> Failure {
-    Failure {
+    Failure::common(
         service,
-        code: "ServiceUnavailable",
-        status: 503,
-        message: UNAVAILABLE.to_owned(),
-    }
+        CommonError::ServiceUnavailable,
+        UNAVAILABLE.to_owned(),
+    )
 }
 
 async fn reset(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let request_id = new_request_id();
     let app = &shared.app;
     let Some(hook) = &app.reset else {
-        return Failure {
-            service: WireService::Iam,
-            code: "NotFound",
-            status: 404,
-            message: format!(
+        return Failure::common(
+            WireService::Iam,
+            CommonError::NotFound,
+            format!(
                 "nothing is served at `{}` (reset is enabled only with --ephemeral)",
                 uri.path()
             ),
-        }
+        )
         .into_response(&request_id);
     };
     // The reset and the re-creation of the first account hold one lock: parallel resets
@@ -175,11 +168,15 @@ async fn reset(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let result = app.service.reset_then(|service| (hook.0)(service)).await;
     match result {
         Ok(()) => (StatusCode::OK, "reset\n").into_response(),
-        Err(error) => Failure::from_service(WireService::Iam, error).into_response(&request_id),
+        Err(error) => {
+            Failure::from_service(WireService::Iam, error, &request_id).into_response(&request_id)
+        }
     }
 }
 
-/// A failure on the wire, with the service it is reported for.
+/// A failure on the wire, with the service it is reported for. Built only from typed errors
+/// (the service's, the verifier's, or the protocol's own `CommonError`): nothing in the
+/// server chooses a code or a status.
 struct Failure {
     service: WireService,
     code: &'static str,
@@ -188,12 +185,27 @@ struct Failure {
 }
 
 impl Failure {
-    fn from_service(service: WireService, error: ServiceError) -> Failure {
+    /// An error the HTTP layer answers itself.
+    fn common(service: WireService, error: CommonError, message: String) -> Failure {
         Failure {
             service,
-            code: error.code,
-            status: error.status,
-            message: error.message,
+            code: error.code(),
+            status: error.status(service),
+            message,
+        }
+    }
+
+    /// The one conversion of a service error to the wire. An internal failure's detail is
+    /// logged here, with the request id the client receives, and never sent.
+    fn from_service(service: WireService, error: ServiceError, request_id: &str) -> Failure {
+        if let ServiceError::Internal { detail } = &error {
+            tracing::error!(request_id, %detail, "internal failure");
+        }
+        Failure {
+            service,
+            code: error.code(),
+            status: error.status(service),
+            message: error.message(),
         }
     }
 
@@ -289,14 +301,15 @@ struct Received {
 async fn read_body(
     shared: &Shared,
     headers: &HeaderMap,
-    mut body: Body,
+    body: &mut Body,
     service: WireService,
 ) -> Result<Received, Failure> {
-    let too_large = || Failure {
-        service,
-        code: "RequestEntityTooLargeException",
-        status: 413,
-        message: format!("the request body is larger than {} bytes", shared.max_body),
+    let too_large = || {
+        Failure::common(
+            service,
+            CommonError::RequestEntityTooLarge,
+            format!("the request body is larger than {} bytes", shared.max_body),
+        )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -314,21 +327,19 @@ async fn read_body(
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
-                return Err(Failure {
+                return Err(Failure::common(
                     service,
-                    code: "RequestTimeoutException",
-                    status: 408,
-                    message: "the request body did not arrive in time".to_owned(),
-                });
+                    CommonError::RequestTimeout,
+                    "the request body did not arrive in time".to_owned(),
+                ));
             }
-            Ok(None) => break,
-            Ok(Some(Err(_))) => {
-                return Err(Failure {
+            Ok(None) => { if total > 100_000 { eprintln!("DEBUGSRV end after {total}"); } break },
+            Ok(Some(Err(e))) => { eprintln!("DEBUGSRV frame error {e} after {total}");
+                return Err(Failure::common(
                     service,
-                    code: "MalformedHttpRequestException",
-                    status: 400,
-                    message: "the request body could not be read".to_owned(),
-                });
+                    CommonError::MalformedHttpRequest,
+                    "the request body could not be read".to_owned(),
+                ));
             }
             Ok(Some(Ok(frame))) => frame,
         };
@@ -344,7 +355,7 @@ async fn read_body(
         }
         let more = Arc::clone(&shared.budget)
             .try_acquire_many_owned(count)
-            .map_err(|_| unavailable(service))?;
+            .map_err(|_| { eprintln!("DEBUGSRV refused {count} total {total}"); unavailable(service)})?;
         match &mut reservation {
             Some(held) => held.merge(more),
             None => reservation = Some(more),
@@ -365,17 +376,39 @@ async fn read_body(
     Ok(Received { bytes, reservation })
 }
 
+/// How much of a refused request's unread body is read and thrown away before its connection
+/// closes, and for how long at most: a socket closed with unread data is reset by the kernel,
+/// and the client may then lose the error response it was sent.
+const DRAIN_BYTES: usize = 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// Reads and discards what is left of a refused request's body, within the bounds above.
+async fn drain(body: &mut Body) {
+    let mut left = DRAIN_BYTES;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let read = frame.data_ref().map_or(0, Bytes::len);
+            if read >= left {
+                break;
+            }
+            left -= read;
+        }
+    })
+    .await;
+}
+
 async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let request_id = new_request_id();
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let Some(connection) = parts.extensions.get::<Connection>().copied() else {
         return internal_failure();
     };
     let claimed = claimed_service(&parts.headers, parts.uri.query().unwrap_or_default());
-    let received = match read_body(&shared, &parts.headers, body, claimed).await {
+    let received = match read_body(&shared, &parts.headers, &mut body, claimed).await {
         Ok(received) => received,
         Err(failure) => {
-            // The rest of the body is not read: the connection cannot carry another request.
+            // The rest of the body is not kept: the connection cannot carry another request.
+            drain(&mut body).await;
             let mut response = failure.into_response(&request_id);
             response
                 .headers_mut()
@@ -492,7 +525,7 @@ async fn handle(
             .service
             .signing_key(id)
             .await
-            .map_err(|e| Failure::from_service(claimed, e))?,
+            .map_err(|e| Failure::from_service(claimed, e, request_id))?,
         _ => None,
     };
     let header_pairs: Vec<(&str, &[u8])> = headers
@@ -537,12 +570,7 @@ async fn handle(
     } else {
         WireService::Iam
     };
-    let fail = |code: &'static str, status: u16, message: String| Failure {
-        service,
-        code,
-        status,
-        message,
-    };
+    let fail = |error: CommonError, message: String| Failure::common(service, error, message);
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| !k.starts_with("X-Amz-"))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -552,7 +580,10 @@ async fn handle(
     }
     let params = QueryParams::from_pairs(pairs);
     let Some(action) = params.get("Action").map(str::to_owned) else {
-        return Err(fail("MissingAction", 400, "Missing Action".to_owned()));
+        return Err(fail(
+            CommonError::MissingAction,
+            "Missing Action".to_owned(),
+        ));
     };
     let info = RequestInfo {
         source_ip: Some(client.ip),
@@ -567,26 +598,19 @@ async fn handle(
     let caller = match (session, key) {
         (Some(Ok(session)), _) => app.service.session_caller(session, info).await,
         (None, Some(entry)) => app.service.caller(&entry, info).await,
-        _ => {
-            return Err(fail(
-                "InvalidClientTokenId",
-                403,
-                "The security token included in the request is invalid".to_owned(),
-            ));
-        }
+        _ => Err(ServiceError::invalid_token()),
     }
-    .map_err(|e| Failure::from_service(service, e))?;
+    .map_err(|e| Failure::from_service(service, e, request_id))?;
     let invalid_action = || {
         fail(
-            "InvalidAction",
-            400,
+            CommonError::InvalidAction,
             format!(
                 "Could not find operation {action} for version {}",
                 service.version()
             ),
         )
     };
-    let validation = |e: wire::ValidationErrors| fail("ValidationError", 400, e.to_string());
+    let validation = |e: wire::ValidationErrors| fail(CommonError::ValidationError, e.to_string());
     match service {
         WireService::Iam => {
             let operation =
@@ -596,7 +620,7 @@ async fn handle(
                 .service
                 .iam(&caller, request)
                 .await
-                .map_err(|e| Failure::from_service(service, e))?;
+                .map_err(|e| Failure::from_service(service, e, request_id))?;
             Ok(response.to_xml(request_id))
         }
         WireService::Sts => {
@@ -607,7 +631,7 @@ async fn handle(
                 .service
                 .sts(&caller, request)
                 .await
-                .map_err(|e| Failure::from_service(service, e))?;
+                .map_err(|e| Failure::from_service(service, e, request_id))?;
             Ok(response.to_xml(request_id))
         }
     }

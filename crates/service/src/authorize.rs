@@ -11,7 +11,7 @@ use store::{ListOptions, RoleRecord, Store, StoreError, TagTarget, UserRecord};
 use crate::bounded::BoundedMap;
 use crate::caller::{Caller, Identity, role_arn};
 use crate::catalogue::Catalogue;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Denial, ServiceError, ServiceResult};
 use crate::seal::Sealer;
 use crate::service::CacheLimits;
 use crate::session::Session;
@@ -453,7 +453,7 @@ pub(crate) async fn authorize(
             caller.arn()
         )
     });
-    Err(ServiceError::access_denied(encode_denial(
+    Err(denial(
         encoder,
         message,
         caller,
@@ -461,16 +461,15 @@ pub(crate) async fn authorize(
         action,
         resource,
         &context,
-    )))
+    ))
 }
 
 /// The binding of sealed authorization messages.
 const DENIAL_BINDING: &[u8] = b"castellan:authorization-message:v1";
 
-/// With `encoder`, appends AWS's "Encoded authorization failure message" to a denial: the
-/// decision's details sealed with the master key, readable through
-/// DecodeAuthorizationMessage by callers of the same account allowed to.
-pub(crate) fn encode_denial(
+/// The engine's denial as the caller gets it: AWS's `message`, whether a statement denied
+/// explicitly, and with `encoder` AWS's "Encoded authorization failure message".
+pub(crate) fn denial(
     encoder: Option<&Sealer>,
     message: String,
     caller: &Caller,
@@ -478,10 +477,27 @@ pub(crate) fn encode_denial(
     action: &str,
     resource: &str,
     context: &Context,
-) -> String {
-    let Some(sealer) = encoder else {
-        return message;
-    };
+) -> ServiceError {
+    ServiceError::Denied(Denial {
+        explicit: evaluation.decision == policy::Decision::ExplicitDeny,
+        message,
+        encoded: encoder.and_then(|sealer| {
+            encode_decision(sealer, caller, evaluation, action, resource, context)
+        }),
+    })
+}
+
+/// The decision's details sealed with the master key, readable through
+/// DecodeAuthorizationMessage by callers of the same account allowed to; `None` when sealing
+/// fails (the denial is then sent without it).
+fn encode_decision(
+    sealer: &Sealer,
+    caller: &Caller,
+    evaluation: &policy::Evaluation,
+    action: &str,
+    resource: &str,
+    context: &Context,
+) -> Option<String> {
     let conditions: serde_json::Map<String, serde_json::Value> = context
         .iter()
         .map(|(key, value)| {
@@ -504,13 +520,10 @@ pub(crate) fn encode_denial(
             "conditions": conditions,
         },
     });
-    match sealer.seal(details.to_string().as_bytes(), DENIAL_BINDING) {
-        Ok(sealed) => format!(
-            "{message} Encoded authorization failure message: {}",
-            data_encoding::BASE64URL_NOPAD.encode(&sealed)
-        ),
-        Err(_) => message,
-    }
+    sealer
+        .seal(details.to_string().as_bytes(), DENIAL_BINDING)
+        .ok()
+        .map(|sealed| data_encoding::BASE64URL_NOPAD.encode(&sealed))
 }
 
 /// Opens an encoded authorization message: its JSON text and the account it belongs to.

@@ -1,77 +1,211 @@
-//! The one error type of every operation: an AWS error code, its HTTP status and message.
+//! The one error type of every operation: an error shape of the models (IAM, STS, or common to
+//! both) with AWS's message, a denial with the engine's decision, or an internal failure.
 //!
-//! Domain errors (store, policy validation) are mapped here, in one place; the server only
-//! encodes what it is given. Internal failures never reach clients in detail.
+//! Codes and statuses come from the `wire` crate (generated from the models, or its
+//! hand-written common errors); nothing here writes one. The server turns a `ServiceError`
+//! into a response in one place, and logs internal failures there with the request id.
 
 use store::StoreError;
+use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, iam, sts};
 
 /// An operation's failure, as AWS would report it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct ServiceError {
-    /// AWS's error code, such as `NoSuchEntity`.
-    pub code: &'static str,
-    /// The HTTP status AWS sends with it.
-    pub status: u16,
-    /// AWS's message.
+pub enum ServiceError {
+    /// An error shape of the IAM model.
+    #[error("{}: {message}", error.code())]
+    Iam { error: iam::Error, message: String },
+    /// An error shape of the STS model.
+    #[error("{}: {message}", error.code())]
+    Sts { error: sts::Error, message: String },
+    /// An error common to the Query APIs (validation, a refusal that is not the policy
+    /// engine's, an unknown token, an operation not built).
+    #[error("{}: {message}", error.code())]
+    Common { error: CommonError, message: String },
+    /// The policy engine denied the caller (`AccessDenied`).
+    #[error("{}: {}", CommonError::AccessDenied.code(), .0.message())]
+    Denied(Denial),
+    /// A failure of ours. `detail` goes to the log only; the client gets AWS's
+    /// `ServiceFailure` with its generic message.
+    #[error("internal failure: {detail}")]
+    Internal { detail: String },
+}
+
+/// A decision of the policy engine that refused the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    /// Whether a statement denied explicitly; `false` when nothing allowed. Behaviour that
+    /// AWS grants unless denied explicitly (`AllowUsersToChangePassword`) reads this.
+    pub explicit: bool,
+    /// AWS's message, naming the policy type that decided.
     pub message: String,
+    /// With `--encode-authorization-messages`: the decision sealed for
+    /// DecodeAuthorizationMessage, appended to the message as AWS does.
+    pub encoded: Option<String>,
+}
+
+impl Denial {
+    /// The message as sent: AWS's text, then the encoded authorization message if any.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match &self.encoded {
+            Some(encoded) => format!(
+                "{} Encoded authorization failure message: {encoded}",
+                self.message
+            ),
+            None => self.message.clone(),
+        }
+    }
 }
 
 impl ServiceError {
-    fn new(code: &'static str, status: u16, message: impl Into<String>) -> ServiceError {
-        ServiceError {
-            code,
-            status,
+    /// An error of the IAM model.
+    pub fn iam(error: iam::Error, message: impl Into<String>) -> ServiceError {
+        ServiceError::Iam {
+            error,
             message: message.into(),
         }
     }
 
-    /// `AccessDenied` (403).
+    /// An error of the STS model.
+    pub fn sts(error: sts::Error, message: impl Into<String>) -> ServiceError {
+        ServiceError::Sts {
+            error,
+            message: message.into(),
+        }
+    }
+
+    /// An error common to both APIs.
+    pub fn common(error: CommonError, message: impl Into<String>) -> ServiceError {
+        ServiceError::Common {
+            error,
+            message: message.into(),
+        }
+    }
+
+    /// `AccessDenied` (403) from a rule of the service rather than the policy engine (the
+    /// root user assuming a role, a wrong old password, what temporary credentials may call).
     pub fn access_denied(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("AccessDenied", 403, message)
+        ServiceError::common(CommonError::AccessDenied, message)
     }
 
     /// `NoSuchEntity` (404).
     pub fn no_such_entity(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("NoSuchEntity", 404, message)
+        ServiceError::iam(iam::Error::NoSuchEntity, message)
+    }
+
+    /// `EntityAlreadyExists` (409).
+    pub fn entity_already_exists(message: impl Into<String>) -> ServiceError {
+        ServiceError::iam(iam::Error::EntityAlreadyExists, message)
+    }
+
+    /// `DeleteConflict` (409).
+    pub fn delete_conflict(message: impl Into<String>) -> ServiceError {
+        ServiceError::iam(iam::Error::DeleteConflict, message)
     }
 
     /// `InvalidInput` (400).
     pub fn invalid_input(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("InvalidInput", 400, message)
+        ServiceError::iam(iam::Error::InvalidInput, message)
     }
 
     /// `LimitExceeded` (409).
     pub fn limit_exceeded(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("LimitExceeded", 409, message)
+        ServiceError::iam(iam::Error::LimitExceeded, message)
     }
 
     /// `MalformedPolicyDocument` (400).
     pub fn malformed_policy(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("MalformedPolicyDocument", 400, message)
+        ServiceError::iam(iam::Error::MalformedPolicyDocument, message)
     }
 
     /// `ValidationError` (400).
     pub fn validation(message: impl Into<String>) -> ServiceError {
-        ServiceError::new("ValidationError", 400, message)
+        ServiceError::common(CommonError::ValidationError, message)
+    }
+
+    /// `InvalidClientTokenId` (403): a token or key that names no one.
+    pub fn invalid_token() -> ServiceError {
+        ServiceError::common(
+            CommonError::InvalidClientTokenId,
+            "The security token included in the request is invalid",
+        )
     }
 
     /// `NotImplemented` (501): an operation of the models that Castellan does not offer yet.
     pub fn not_implemented(operation: &str) -> ServiceError {
-        ServiceError::new(
-            "NotImplemented",
-            501,
+        ServiceError::common(
+            CommonError::NotImplemented,
             format!("Castellan does not implement {operation} yet."),
         )
     }
 
-    /// `ServiceFailure` (500); the detail goes to the log, never to the client.
+    /// `ServiceFailure` (500); the detail goes to the log (with the request id, by the
+    /// server), never to the client.
     pub fn internal(detail: &dyn std::fmt::Display) -> ServiceError {
-        tracing::error!(%detail, "internal failure");
-        ServiceError::new(
-            "ServiceFailure",
-            500,
-            "The request processing has failed because of an unknown error, exception or failure.",
+        ServiceError::Internal {
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The `<Code>` sent for this error.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Iam { error, .. } => error.code(),
+            ServiceError::Sts { error, .. } => error.code(),
+            ServiceError::Common { error, .. } => error.code(),
+            ServiceError::Denied(_) => CommonError::AccessDenied.code(),
+            ServiceError::Internal { .. } => iam::Error::ServiceFailure.code(),
+        }
+    }
+
+    /// The HTTP status sent for this error by `service` (only the common errors' statuses
+    /// may depend on it).
+    #[must_use]
+    pub fn status(&self, service: wire::Service) -> u16 {
+        match self {
+            ServiceError::Iam { error, .. } => error.status(),
+            ServiceError::Sts { error, .. } => error.status(),
+            ServiceError::Common { error, .. } => error.status(service),
+            ServiceError::Denied(_) => CommonError::AccessDenied.status(service),
+            ServiceError::Internal { .. } => iam::Error::ServiceFailure.status(),
+        }
+    }
+
+    /// The `<Message>` sent for this error: never an internal failure's detail.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            ServiceError::Iam { message, .. }
+            | ServiceError::Sts { message, .. }
+            | ServiceError::Common { message, .. } => message.clone(),
+            ServiceError::Denied(denial) => denial.message(),
+            ServiceError::Internal { .. } => INTERNAL_FAILURE_MESSAGE.to_owned(),
+        }
+    }
+
+    /// Whether the caller was refused, by the policy engine or by a rule of the service.
+    #[must_use]
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Denied(_)
+                | ServiceError::Common {
+                    error: CommonError::AccessDenied,
+                    ..
+                }
+        )
+    }
+
+    /// Whether this is `NoSuchEntity`.
+    #[must_use]
+    pub fn is_no_such_entity(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Iam {
+                error: iam::Error::NoSuchEntity,
+                ..
+            }
         )
     }
 }
@@ -79,15 +213,14 @@ impl ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> ServiceError {
         let message = error.to_string();
-        match error {
-            StoreError::NoSuchEntity { .. } => ServiceError::new("NoSuchEntity", 404, message),
-            StoreError::EntityAlreadyExists { .. } => {
-                ServiceError::new("EntityAlreadyExists", 409, message)
-            }
-            StoreError::LimitExceeded { .. } => ServiceError::new("LimitExceeded", 409, message),
-            StoreError::DeleteConflict { .. } => ServiceError::new("DeleteConflict", 409, message),
-            StoreError::Backend(backend) => ServiceError::internal(&backend),
-        }
+        let shape = match error {
+            StoreError::NoSuchEntity { .. } => iam::Error::NoSuchEntity,
+            StoreError::EntityAlreadyExists { .. } => iam::Error::EntityAlreadyExists,
+            StoreError::LimitExceeded { .. } => iam::Error::LimitExceeded,
+            StoreError::DeleteConflict { .. } => iam::Error::DeleteConflict,
+            StoreError::Backend(backend) => return ServiceError::internal(&backend),
+        };
+        ServiceError::iam(shape, message)
     }
 }
 
@@ -95,14 +228,14 @@ impl From<policy::PolicyError> for ServiceError {
     fn from(error: policy::PolicyError) -> ServiceError {
         match error.first() {
             Some(finding) => {
-                let (code, status) = match finding.code {
+                let message = finding.message.clone();
+                match finding.code {
                     policy::FindingCode::MalformedPolicyDocument => {
-                        ("MalformedPolicyDocument", 400)
+                        ServiceError::malformed_policy(message)
                     }
-                    policy::FindingCode::LimitExceeded => ("LimitExceeded", 409),
-                    policy::FindingCode::ValidationError => ("ValidationError", 400),
-                };
-                ServiceError::new(code, status, finding.message.clone())
+                    policy::FindingCode::LimitExceeded => ServiceError::limit_exceeded(message),
+                    policy::FindingCode::ValidationError => ServiceError::validation(message),
+                }
             }
             None => ServiceError::malformed_policy("Syntax errors in policy."),
         }

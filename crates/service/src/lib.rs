@@ -22,7 +22,7 @@ mod trust;
 pub use bounded::Bound;
 pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
-pub use error::{ServiceError, ServiceResult};
+pub use error::{Denial, ServiceError, ServiceResult};
 pub use ids::{
     IdKind, account_of_temporary_key, new_access_key_id, new_account_id, new_secret_access_key,
     new_temporary_key_id, new_unique_id,

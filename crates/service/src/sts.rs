@@ -35,11 +35,16 @@ fn unknown_session_policy(arn: &str) -> ServiceError {
     ))
 }
 
-fn access_denied(caller: &Caller, action: &str, resource: &str) -> ServiceError {
-    ServiceError::access_denied(format!(
+/// AWS's denial text for when the engine gives none.
+fn not_authorized(caller: &Caller, action: &str, resource: &str) -> String {
+    format!(
         "User: {} is not authorized to perform: {action} on resource: {resource}",
         caller.arn()
-    ))
+    )
+}
+
+fn access_denied(caller: &Caller, action: &str, resource: &str) -> ServiceError {
+    ServiceError::access_denied(not_authorized(caller, action, resource))
 }
 
 /// What a kind of temporary credentials may call (AWS's documented limits).
@@ -126,13 +131,10 @@ impl Service {
                             decoded_message: Some(text),
                         }),
                     ),
-                    _ => Err(ServiceError {
-                        code: "InvalidAuthorizationMessageException",
-                        status: 400,
-                        message:
-                            "The message is not a valid authorization message of this account."
-                                .to_owned(),
-                    }),
+                    _ => Err(ServiceError::sts(
+                        wire::sts::Error::InvalidAuthorizationMessage,
+                        "The message is not a valid authorization message of this account.",
+                    )),
                 }
             }
             other => Err(ServiceError::not_implemented(other.operation().name())),
@@ -179,14 +181,13 @@ impl Service {
             + arns.iter().map(String::len).sum::<usize>()
             + tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         if packed > SESSION_POLICY_LIMIT {
-            return Err(ServiceError {
-                code: "PackedPolicyTooLarge",
-                status: 400,
-                message: format!(
+            return Err(ServiceError::sts(
+                wire::sts::Error::PackedPolicyTooLarge,
+                format!(
                     "Packed size of consumed session policies and session tags exceeds the limit: {}%",
                     packed * 100 / SESSION_POLICY_LIMIT
                 ),
-            });
+            ));
         }
         let any = policy.is_some() || !arns.is_empty() || !tags.is_empty();
         let percent =
@@ -365,17 +366,15 @@ impl Service {
             if !evaluation.decision.is_allowed() {
                 let message = evaluation
                     .denial_message(&request)
-                    .unwrap_or_else(|| access_denied(caller, action, &arn).message);
-                return Err(ServiceError::access_denied(
-                    crate::authorize::encode_denial(
-                        self.denial_encoder(),
-                        message,
-                        caller,
-                        &evaluation,
-                        action,
-                        &arn,
-                        &context,
-                    ),
+                    .unwrap_or_else(|| not_authorized(caller, action, &arn));
+                return Err(crate::authorize::denial(
+                    self.denial_encoder(),
+                    message,
+                    caller,
+                    &evaluation,
+                    action,
+                    &arn,
+                    &context,
                 ));
             }
         }
@@ -574,13 +573,7 @@ impl Service {
         let identity = match self.session_identity(&session).await {
             Ok(identity) => identity,
             // The role or user behind the session is gone: the token no longer names anyone.
-            Err(error) if error.code == "NoSuchEntity" => {
-                return Err(ServiceError {
-                    code: "InvalidClientTokenId",
-                    status: 403,
-                    message: "The security token included in the request is invalid".to_owned(),
-                });
-            }
+            Err(error) if error.is_no_such_entity() => return Err(ServiceError::invalid_token()),
             Err(error) => return Err(error),
         };
         Ok(Caller {

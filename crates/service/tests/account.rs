@@ -15,12 +15,13 @@ use service::{
 use store::{NewGroup, NewPolicy, NewRole, Principal, Store};
 use wire::Timestamp;
 use wire::iam::{
-    AttachUserPolicyRequest, ChangePasswordRequest, CreateAccountAliasRequest,
-    CreateLoginProfileRequest, CreateUserRequest, DeleteAccountAliasRequest,
-    DeleteLoginProfileRequest, EntityType, GetAccountAuthorizationDetailsRequest,
-    GetAccountAuthorizationDetailsResponse, GetLoginProfileRequest, ListAccountAliasesRequest,
-    PasswordPolicy, PutUserPolicyRequest, Request, Response, SummaryKeyType, Tag,
-    UpdateAccountPasswordPolicyRequest, UpdateLoginProfileRequest,
+    AddRoleToInstanceProfileRequest, AttachUserPolicyRequest, ChangePasswordRequest,
+    CreateAccountAliasRequest, CreateInstanceProfileRequest, CreateLoginProfileRequest,
+    CreateUserRequest, DeleteAccountAliasRequest, DeleteLoginProfileRequest, EntityType,
+    GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse,
+    GetLoginProfileRequest, ListAccountAliasesRequest, PasswordPolicy, PutUserPolicyRequest,
+    Request, Response, SummaryKeyType, Tag, UpdateAccountPasswordPolicyRequest,
+    UpdateLoginProfileRequest,
 };
 
 const NOW: i64 = 1_700_000_000;
@@ -163,7 +164,7 @@ fn error(result: Result<Response, ServiceError>) -> ServiceError {
 
 fn assert_error(result: Result<Response, ServiceError>, code: &str, message: &str) {
     let e = error(result);
-    assert_eq!((e.code, e.message.as_str()), (code, message), "{e:?}");
+    assert_eq!((e.code(), e.message().as_str()), (code, message), "{e:?}");
 }
 
 #[tokio::test]
@@ -366,7 +367,7 @@ async fn login_profile_errors() {
         "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
     );
     assert_eq!(
-        error(service.iam(&root, get_profile(None)).await).code,
+        error(service.iam(&root, get_profile(None)).await).code(),
         "ValidationError"
     );
 }
@@ -381,15 +382,15 @@ async fn user_without_permission_is_denied_and_learns_nothing() {
             .iam(&mallory, create_profile("ghost", GOOD, None))
             .await,
     );
-    assert_eq!(denied.code, "AccessDenied");
-    assert_eq!(denied.status, 403);
+    assert_eq!(denied.code(), "AccessDenied");
+    assert_eq!(denied.status(wire::Service::Iam), 403);
     assert!(
-        denied.message.contains("iam:CreateLoginProfile"),
+        denied.message().contains("iam:CreateLoginProfile"),
         "{denied:?}"
     );
     assert!(
         denied
-            .message
+            .message()
             .contains("arn:aws:iam::123456789012:user/ghost")
     );
     for request in [
@@ -411,8 +412,8 @@ async fn user_without_permission_is_denied_and_learns_nothing() {
         }),
     ] {
         let e = error(service.iam(&mallory, request).await);
-        assert_eq!(e.code, "AccessDenied", "{e:?}");
-        assert!(e.message.contains("on resource: *"), "{e:?}");
+        assert_eq!(e.code(), "AccessDenied", "{e:?}");
+        assert!(e.message().contains("on resource: *"), "{e:?}");
     }
 
     // The user's own profile, without a name, with permission on itself.
@@ -467,10 +468,10 @@ async fn default_password_policy_applies_without_a_custom_one() {
                 .await,
         );
         assert_eq!(
-            (e.code, e.status, e.message.as_str()),
+            (e.code(), e.status(wire::Service::Iam), e.message().as_str()),
             ("PasswordPolicyViolation", 400, message)
         );
-        assert!(!e.message.contains(password));
+        assert!(!e.message().contains(password));
     }
     // Three kinds out of four are enough.
     service
@@ -515,7 +516,7 @@ async fn custom_password_policy_violations() {
                 .await,
         );
         assert_eq!(
-            (e.code, e.status, e.message.as_str()),
+            (e.code(), e.status(wire::Service::Iam), e.message().as_str()),
             ("PasswordPolicyViolation", 400, message)
         );
     }
@@ -649,7 +650,7 @@ async fn password_policy_get_update_delete() {
         .await
         .unwrap();
     assert_eq!(
-        get_policy(&service, &root).await.unwrap_err().code,
+        get_policy(&service, &root).await.unwrap_err().code(),
         "NoSuchEntity"
     );
 
@@ -657,7 +658,7 @@ async fn password_policy_get_update_delete() {
     let other = account(&service, "210987654321", "other@example.com").await;
     set_policy(&service, &other, policy_update()).await;
     assert_eq!(
-        get_policy(&service, &root).await.unwrap_err().code,
+        get_policy(&service, &root).await.unwrap_err().code(),
         "NoSuchEntity"
     );
 }
@@ -674,9 +675,9 @@ async fn change_password_by_the_user_itself() {
 
     // No permission and no AllowUsersToChangePassword.
     let e = error(service.iam(&alice, change(GOOD, "New-Password-1")).await);
-    assert_eq!(e.code, "AccessDenied");
+    assert_eq!(e.code(), "AccessDenied");
     assert!(
-        e.message
+        e.message()
             .contains("iam:ChangePassword on resource: arn:aws:iam::123456789012:user/alice"),
         "{e:?}"
     );
@@ -732,7 +733,7 @@ async fn change_password_errors() {
         "Only IAM Users can change their own password.",
     );
     assert_eq!(
-        error(service.iam(&root, change(GOOD, "New-Password-1")).await).status,
+        error(service.iam(&root, change(GOOD, "New-Password-1")).await).status(wire::Service::Iam),
         400
     );
     create_user(&service, &root, "alice").await;
@@ -764,7 +765,7 @@ async fn allow_users_to_change_password_grants_self_service() {
     let alice = user_caller(&service, "alice").await;
     set_policy(&service, &root, policy_update()).await;
     assert_eq!(
-        get_policy(&service, &alice).await.unwrap_err().code,
+        get_policy(&service, &alice).await.unwrap_err().code(),
         "AccessDenied"
     );
 
@@ -791,7 +792,7 @@ async fn allow_users_to_change_password_grants_self_service() {
         .unwrap();
     // Nothing else.
     assert_eq!(
-        error(service.iam(&alice, get_profile(None)).await).code,
+        error(service.iam(&alice, get_profile(None)).await).code(),
         "AccessDenied"
     );
 
@@ -809,8 +810,8 @@ async fn allow_users_to_change_password_grants_self_service() {
             .iam(&alice, change("New-Password-1", "New-Password-2"))
             .await,
     );
-    assert_eq!(e.code, "AccessDenied");
-    assert!(e.message.contains("explicit deny"), "{e:?}");
+    assert_eq!(e.code(), "AccessDenied");
+    assert!(e.message().contains("explicit deny"), "{e:?}");
 }
 
 #[tokio::test]
@@ -922,7 +923,7 @@ async fn account_aliases() {
     let other = account(&service, "210987654321", "other@example.com").await;
     let e = error(service.iam(&other, create("example-corp")).await);
     assert_eq!(
-        (e.code, e.status, e.message.as_str()),
+        (e.code(), e.status(wire::Service::Iam), e.message().as_str()),
         (
             "EntityAlreadyExists",
             409,
@@ -944,7 +945,7 @@ async fn account_aliases() {
     service.iam(&root, delete("example-two")).await.unwrap();
     assert!(list(&root).await.is_empty());
     assert_eq!(
-        error(service.iam(&root, delete("example-two")).await).code,
+        error(service.iam(&root, delete("example-two")).await).code(),
         "NoSuchEntity"
     );
 }
@@ -1259,6 +1260,89 @@ async fn authorization_details_everything() {
             .unwrap()
             .starts_with("%7B")
     );
+}
+
+/// GetAccountAuthorizationDetails answered an empty InstanceProfileList for every role (issue
+/// 10): each role now lists the profiles that hold it, with the role inside each, as AWS does.
+#[tokio::test]
+async fn issue_10_authorization_details_list_a_roles_instance_profiles() {
+    let (service, root) = setup().await;
+    populate(&service, &root).await;
+    for (profile, path) in [("web", "/"), ("batch", "/jobs/"), ("empty", "/")] {
+        service
+            .iam(
+                &root,
+                Request::CreateInstanceProfile(CreateInstanceProfileRequest {
+                    instance_profile_name: profile.to_owned(),
+                    path: Some(path.to_owned()),
+                    tags: None,
+                }),
+            )
+            .await
+            .unwrap();
+    }
+    for profile in ["web", "batch"] {
+        service
+            .iam(
+                &root,
+                Request::AddRoleToInstanceProfile(AddRoleToInstanceProfileRequest {
+                    instance_profile_name: profile.to_owned(),
+                    role_name: "worker".to_owned(),
+                }),
+            )
+            .await
+            .unwrap();
+    }
+    let all = details(
+        service
+            .iam(&root, details_request(None, None, None))
+            .await
+            .unwrap(),
+    );
+    let roles = all.role_detail_list.unwrap();
+    let role = &roles[0];
+    let mut profiles = role.instance_profile_list.clone().unwrap();
+    profiles.sort_by(|a, b| a.instance_profile_name.cmp(&b.instance_profile_name));
+    let names: Vec<(&str, &str, &str)> = profiles
+        .iter()
+        .map(|p| {
+            (
+                p.instance_profile_name.as_str(),
+                p.path.as_str(),
+                p.arn.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (
+                "batch",
+                "/jobs/",
+                "arn:aws:iam::123456789012:instance-profile/jobs/batch"
+            ),
+            ("web", "/", "arn:aws:iam::123456789012:instance-profile/web"),
+        ]
+    );
+    for profile in &profiles {
+        assert!(
+            profile.instance_profile_id.starts_with("AIPA"),
+            "{profile:?}"
+        );
+        assert_eq!(profile.roles.len(), 1, "{profile:?}");
+        assert_eq!(profile.roles[0].role_name, "worker");
+        assert_eq!(
+            profile.roles[0].arn,
+            "arn:aws:iam::123456789012:role/worker"
+        );
+        assert!(
+            profile.roles[0]
+                .assume_role_policy_document
+                .as_deref()
+                .is_some_and(|d| d.contains("sts%3AAssumeRole")),
+            "{profile:?}"
+        );
+    }
 }
 
 #[tokio::test]

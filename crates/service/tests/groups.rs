@@ -197,7 +197,7 @@ fn allow(action: &str, resources: &[&str]) -> String {
 fn code(result: Result<Response, service::ServiceError>) -> &'static str {
     match result {
         Ok(response) => panic!("expected an error, got {response:?}"),
-        Err(error) => error.code,
+        Err(error) => error.code(),
     }
 }
 
@@ -230,8 +230,8 @@ async fn create_get_list_update_delete() {
 
     // Names are unique case-insensitively.
     let duplicate = f.root(create_group("DEVS", None)).await.unwrap_err();
-    assert_eq!(duplicate.code, "EntityAlreadyExists");
-    assert_eq!(duplicate.message, "Group with name DEVS already exists.");
+    assert_eq!(duplicate.code(), "EntityAlreadyExists");
+    assert_eq!(duplicate.message(), "Group with name DEVS already exists.");
     assert_eq!(
         code(f.root(create_group("bad", Some("eng"))).await),
         "ValidationError"
@@ -271,8 +271,8 @@ async fn create_get_list_update_delete() {
         format!("arn:aws:iam::{ACCOUNT}:group/dev/developers")
     );
     let gone = f.root(get_group("devs", None, None)).await.unwrap_err();
-    assert_eq!(gone.code, "NoSuchEntity");
-    assert_eq!(gone.message, "The group with name devs cannot be found.");
+    assert_eq!(gone.code(), "NoSuchEntity");
+    assert_eq!(gone.message(), "The group with name devs cannot be found.");
     assert_eq!(
         code(f.root(update_group("ops", Some("ADMINS"), None)).await),
         "EntityAlreadyExists"
@@ -346,9 +346,9 @@ async fn membership() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(unknown_user.code, "NoSuchEntity");
+    assert_eq!(unknown_user.code(), "NoSuchEntity");
     assert_eq!(
-        unknown_user.message,
+        unknown_user.message(),
         "The user with name nobody cannot be found."
     );
     let unknown_group = f
@@ -358,17 +358,17 @@ async fn membership() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(unknown_group.code, "NoSuchEntity");
+    assert_eq!(unknown_group.code(), "NoSuchEntity");
     assert_eq!(
-        unknown_group.message,
+        unknown_group.message(),
         "The group with name nogroup cannot be found."
     );
 
     // A group with members cannot be deleted.
     let conflict = f.root(delete_group("devs")).await.unwrap_err();
-    assert_eq!(conflict.code, "DeleteConflict");
+    assert_eq!(conflict.code(), "DeleteConflict");
     assert_eq!(
-        conflict.message,
+        conflict.message(),
         "Cannot delete entity, must remove users from group first."
     );
 
@@ -407,7 +407,7 @@ async fn group_quota_per_user() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(error.code, "LimitExceeded");
+    assert_eq!(error.code(), "LimitExceeded");
 }
 
 #[tokio::test]
@@ -468,9 +468,9 @@ async fn inline_policies() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(missing.code, "NoSuchEntity");
+    assert_eq!(missing.code(), "NoSuchEntity");
     assert_eq!(
-        missing.message,
+        missing.message(),
         "The group policy with name nope cannot be found."
     );
     assert_eq!(
@@ -488,9 +488,9 @@ async fn inline_policies() {
         .root(put_group_policy("devs", "bad", with_principal))
         .await
         .unwrap_err();
-    assert_eq!(error.code, "MalformedPolicyDocument");
+    assert_eq!(error.code(), "MalformedPolicyDocument");
     assert_eq!(
-        error.message,
+        error.message(),
         "Policy document should not specify a principal."
     );
 
@@ -510,9 +510,9 @@ async fn inline_policies() {
         .root(put_group_policy("devs", "bigger", &allow("s3:*", &["*"])))
         .await
         .unwrap_err();
-    assert_eq!(error.code, "LimitExceeded");
+    assert_eq!(error.code(), "LimitExceeded");
     assert_eq!(
-        error.message,
+        error.message(),
         "Maximum policy size of 5120 bytes exceeded for group devs"
     );
     // Replacing a policy counts only its new size, not the old one as well.
@@ -529,9 +529,9 @@ async fn inline_policies() {
 
     // A group with inline policies cannot be deleted.
     let conflict = f.root(delete_group("devs")).await.unwrap_err();
-    assert_eq!(conflict.code, "DeleteConflict");
+    assert_eq!(conflict.code(), "DeleteConflict");
     assert_eq!(
-        conflict.message,
+        conflict.message(),
         "Cannot delete entity, must delete policies first."
     );
     for name in ["list", "get", "big", "spaced"] {
@@ -586,9 +586,9 @@ async fn attached_policies() {
         .root(attach("devs", "arn:aws:iam::aws:policy/NoSuchPolicy"))
         .await
         .unwrap_err();
-    assert_eq!(missing.code, "NoSuchEntity");
+    assert_eq!(missing.code(), "NoSuchEntity");
     assert_eq!(
-        missing.message,
+        missing.message(),
         "Policy arn:aws:iam::aws:policy/NoSuchPolicy does not exist or is not attachable."
     );
     assert_eq!(
@@ -607,9 +607,9 @@ async fn attached_policies() {
     );
 
     let conflict = f.root(delete_group("devs")).await.unwrap_err();
-    assert_eq!(conflict.code, "DeleteConflict");
+    assert_eq!(conflict.code(), "DeleteConflict");
     assert_eq!(
-        conflict.message,
+        conflict.message(),
         "Cannot delete entity, must detach all policies first."
     );
     f.ok(detach("devs", READ_ONLY)).await;
@@ -636,18 +636,18 @@ async fn user_without_policy_is_denied_and_learns_nothing() {
         .iam(&alice, create_group("mine", None))
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
     assert!(
-        denied.message.contains("iam:CreateGroup"),
+        denied.message().contains("iam:CreateGroup"),
         "{}",
-        denied.message
+        denied.message()
     );
     assert!(
         denied
-            .message
+            .message()
             .contains(&format!("arn:aws:iam::{ACCOUNT}:group/mine")),
         "{}",
-        denied.message
+        denied.message()
     );
     // Unknown and existing groups answer alike to a caller without permission.
     for name in ["devs", "nogroup"] {
@@ -658,7 +658,7 @@ async fn user_without_policy_is_denied_and_learns_nothing() {
             put_group_policy(name, "p", &allow("s3:*", &["*"])),
         ] {
             let error = f.service.iam(&alice, request).await.unwrap_err();
-            assert_eq!(error.code, "AccessDenied", "{name}: {}", error.message);
+            assert_eq!(error.code(), "AccessDenied", "{name}: {}", error.message());
         }
     }
     assert_eq!(
@@ -722,8 +722,8 @@ async fn update_group_needs_permission_on_both_names() {
         .iam(&alice, update_group("old", Some("new"), None))
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
-    assert!(denied.message.contains(&new), "{}", denied.message);
+    assert_eq!(denied.code(), "AccessDenied");
+    assert!(denied.message().contains(&new), "{}", denied.message());
 
     f.put_policy("admins", "update", &allow("iam:UpdateGroup", &[&old, &new]))
         .await;

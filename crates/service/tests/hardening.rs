@@ -132,13 +132,13 @@ async fn finding_1_update_user_new_path_needs_permission_on_the_new_arn() {
         )
         .await
         .unwrap_err();
-    assert_eq!(moved.code, "AccessDenied");
+    assert_eq!(moved.code(), "AccessDenied");
     assert!(
         moved
-            .message
+            .message()
             .contains("on resource: arn:aws:iam::111111111111:user/admin/dev"),
         "{}",
-        moved.message
+        moved.message()
     );
     let still = world.service.store().get_user(A, "dev").await.unwrap();
     assert_eq!(still.path, "/dev/");
@@ -196,7 +196,7 @@ async fn finding_1_update_user_and_group_check_old_and_new_arn() {
             .user(A, "/", &name, Some(&allow_all_but(action, arn)))
             .await;
         let denied = world.service.iam(&actor, request).await.unwrap_err();
-        assert_eq!(denied.code, "AccessDenied", "{action} on {arn}");
+        assert_eq!(denied.code(), "AccessDenied", "{action} on {arn}");
     }
 }
 
@@ -233,7 +233,7 @@ async fn finding_11_list_user_tags_with_a_huge_marker_is_an_invalid_marker() {
         .await
         .unwrap_err();
     assert_eq!(
-        (error.code, error.message.as_str()),
+        (error.code(), error.message().as_str()),
         ("ValidationError", "Invalid Marker.")
     );
     // The markers the server issues still page through.
@@ -268,7 +268,7 @@ async fn finding_11_list_user_tags_with_a_huge_marker_is_an_invalid_marker() {
         .iam(&root(A), iam("ListUsers", &[("Marker", &marker)]))
         .await
         .unwrap_err();
-    assert_eq!(error.code, "ValidationError");
+    assert_eq!(error.code(), "ValidationError");
 }
 
 #[tokio::test]
@@ -341,7 +341,7 @@ async fn finding_11_every_paginated_operation_refuses_a_forged_marker() {
                 .await
                 .unwrap_err();
             assert_eq!(
-                (error.code, error.message.as_str()),
+                (error.code(), error.message().as_str()),
                 ("ValidationError", "Invalid Marker."),
                 "{action} with marker {forged}"
             );
@@ -490,7 +490,7 @@ async fn finding_4_managed_session_policy_over_2048_characters_is_accepted() {
         .iam(&session, iam("ListUsers", &[]))
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
 }
 
 // Finding 5: session policy ARNs of another account.
@@ -526,9 +526,9 @@ async fn finding_5_session_policy_of_another_account_is_refused_alike_whether_it
                 .await
                 .unwrap_err();
             (
-                error.code,
-                error.status,
-                error.message.replace(arn, "<arn>"),
+                error.code(),
+                error.status(wire::Service::Iam),
+                error.message().replace(arn, "<arn>"),
             )
         }
     };
@@ -662,7 +662,7 @@ async fn finding_7_wrong_old_passwords_are_throttled_per_user() {
             .change(&carol, "Wr0ng!Passw0rd", "N3w!Passw0rd")
             .await
             .unwrap_err();
-        assert_eq!(error.code, "AccessDenied");
+        assert_eq!(error.code(), "AccessDenied");
     }
     // Even the right password is refused now, from any address, without a hint.
     let mut elsewhere = carol.clone();
@@ -673,7 +673,11 @@ async fn finding_7_wrong_old_passwords_are_throttled_per_user() {
             .await
             .unwrap_err();
         assert_eq!(
-            (error.code, error.status, error.message.as_str()),
+            (
+                error.code(),
+                error.status(wire::Service::Iam),
+                error.message().as_str()
+            ),
             (
                 "LimitExceeded",
                 409,
@@ -687,7 +691,7 @@ async fn finding_7_wrong_old_passwords_are_throttled_per_user() {
             .change(&carol, PASSWORD, "N3w!Passw0rd")
             .await
             .unwrap_err()
-            .code,
+            .code(),
         "LimitExceeded"
     );
     world.clock.set(START + limit.window_seconds);
@@ -712,7 +716,7 @@ async fn finding_7_wrong_old_passwords_are_throttled_per_source_address() {
                 .change(&user, "Wr0ng!Passw0rd", "N3w!Passw0rd")
                 .await
                 .unwrap_err();
-            assert_eq!(error.code, "AccessDenied");
+            assert_eq!(error.code(), "AccessDenied");
             tries += 1;
             failures += 1;
         }
@@ -725,7 +729,7 @@ async fn finding_7_wrong_old_passwords_are_throttled_per_source_address() {
             .change(&fresh, PASSWORD, "N3w!Passw0rd")
             .await
             .unwrap_err()
-            .code,
+            .code(),
         "LimitExceeded"
     );
     let mut other = fresh.clone();
@@ -906,7 +910,7 @@ async fn finding_6_a_new_user_with_a_trusted_name_cannot_assume_the_role() {
         .assume(&new_carol, &[("RoleArn", role), ("RoleSessionName", "s1")])
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
     // And GetRole still shows the old id, not the new carol's ARN.
     let shown = world.trust_document("Target").await;
     assert!(
@@ -981,7 +985,7 @@ async fn finding_6_a_recreated_role_is_not_the_trusted_role() {
         .assume(&session, &[("RoleArn", target), ("RoleSessionName", "s2")])
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
     assert!(world.trust_document("Target").await.contains("AROA"));
 }
 
@@ -1080,7 +1084,7 @@ async fn finding_6_roles_stored_before_bindings_are_bound_at_start_up() {
             )
             .await
             .unwrap_err();
-        assert_eq!(denied.code, "AccessDenied", "{name}");
+        assert_eq!(denied.code(), "AccessDenied", "{name}");
     }
     let _ = std::fs::remove_file(&file);
 }

@@ -290,7 +290,7 @@ fn tag(key: &str, value: &str) -> Tag {
 
 fn err(result: Result<impl std::fmt::Debug, ServiceError>) -> (String, String) {
     let error = result.expect_err("expected an error");
-    (error.code.to_owned(), error.message)
+    (error.code().to_owned(), error.message())
 }
 
 fn error_of(result: Result<Response, ServiceError>) -> (String, String) {
@@ -1131,11 +1131,11 @@ async fn users_need_permission() {
         .iam(&gina, create_policy("Mine", None, DOC))
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
     assert!(
-        denied.message.contains("iam:CreatePolicy"),
+        denied.message().contains("iam:CreatePolicy"),
         "{}",
-        denied.message
+        denied.message()
     );
 
     let allow = format!(
@@ -1178,17 +1178,17 @@ async fn users_need_permission() {
         )
         .await
         .unwrap_err();
-    assert_eq!(aws.code, "AccessDenied");
+    assert_eq!(aws.code(), "AccessDenied");
     let delete = f
         .service
         .iam(&gina, delete_policy(&arn("Mine")))
         .await
         .unwrap_err();
-    assert_eq!(delete.code, "AccessDenied");
+    assert_eq!(delete.code(), "AccessDenied");
     assert!(
-        delete.message.contains("iam:DeletePolicy"),
+        delete.message().contains("iam:DeletePolicy"),
         "{}",
-        delete.message
+        delete.message()
     );
 }
 

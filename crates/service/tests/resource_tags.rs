@@ -85,5 +85,5 @@ async fn a_condition_on_the_resource_tag_decides() {
     };
     service.iam(&alice, get("bob")).await.unwrap();
     let denied = service.iam(&alice, get("carol")).await.unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
 }

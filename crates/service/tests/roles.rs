@@ -258,7 +258,7 @@ fn decode(text: &str) -> String {
 }
 
 fn assert_error(error: &ServiceError, code: &str, message: &str) {
-    assert_eq!((error.code, error.message.as_str()), (code, message));
+    assert_eq!((error.code(), error.message().as_str()), (code, message));
 }
 
 #[tokio::test]
@@ -323,13 +323,15 @@ async fn create_get_list_update_delete() {
         "The role with name ghost cannot be found.",
     );
     assert_eq!(
-        f.err(create_role("Bad", Some("app"), EC2_TRUST)).await.code,
+        f.err(create_role("Bad", Some("app"), EC2_TRUST))
+            .await
+            .code(),
         "ValidationError"
     );
     assert_eq!(
         f.err(create_role("Bad", Some("/aws-service-role/x/"), EC2_TRUST))
             .await
-            .code,
+            .code(),
         "InvalidInput"
     );
 
@@ -390,7 +392,7 @@ async fn create_get_list_update_delete() {
             max_session_duration: None,
         }))
         .await
-        .code,
+        .code(),
         "NoSuchEntity"
     );
 
@@ -423,8 +425,8 @@ async fn create_get_list_update_delete() {
     }
 
     f.ok(delete_role("Deploy")).await;
-    assert_eq!(f.err(get_role("Deploy")).await.code, "NoSuchEntity");
-    assert_eq!(f.err(delete_role("Deploy")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(get_role("Deploy")).await.code(), "NoSuchEntity");
+    assert_eq!(f.err(delete_role("Deploy")).await.code(), "NoSuchEntity");
 }
 
 #[tokio::test]
@@ -499,7 +501,7 @@ async fn trust_policies_are_validated() {
         "LimitExceeded",
         "Cannot exceed quota for ACLSizePerRole: 2048",
     );
-    assert_eq!(f.err(get_role("R")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(get_role("R")).await.code(), "NoSuchEntity");
 
     // UpdateAssumeRolePolicy validates the same way and stores the new document.
     assert_error(
@@ -512,7 +514,7 @@ async fn trust_policies_are_validated() {
         "Invalid principal in policy: \"AWS\":\"arn:aws:iam::123456789012:user/ghost\"",
     );
     assert_eq!(
-        f.err(update_trust("Target", "{")).await.message,
+        f.err(update_trust("Target", "{")).await.message(),
         "This policy contains invalid Json"
     );
     let alice = trust_for("arn:aws:iam::123456789012:user/alice");
@@ -520,7 +522,7 @@ async fn trust_policies_are_validated() {
     let got = f.get_role("Target").await;
     assert_eq!(decode(&got.assume_role_policy_document.unwrap()), alice);
     assert_eq!(
-        f.err(update_trust("ghost", &alice)).await.code,
+        f.err(update_trust("ghost", &alice)).await.code(),
         "NoSuchEntity"
     );
 }
@@ -559,7 +561,7 @@ async fn role_policies_and_boundaries() {
     assert_eq!(
         f.err(put_role_policy("Deploy", "bad", r#"{"Statement":[]}"#))
             .await
-            .code,
+            .code(),
         "MalformedPolicyDocument"
     );
     // The role's inline policies total at most 10,240 characters without white space.
@@ -644,7 +646,7 @@ async fn role_policies_and_boundaries() {
     );
     f.ok(detach("Deploy", READ_ONLY)).await;
     f.ok(detach("Deploy", mine)).await;
-    assert_eq!(f.err(detach("Deploy", mine)).await.code, "NoSuchEntity");
+    assert_eq!(f.err(detach("Deploy", mine)).await.code(), "NoSuchEntity");
 
     // Permissions boundary.
     f.ok(Request::PutRolePermissionsBoundary(
@@ -664,7 +666,7 @@ async fn role_policies_and_boundaries() {
             },
         ))
         .await
-        .code,
+        .code(),
         "NoSuchEntity"
     );
     f.ok(Request::DeleteRolePermissionsBoundary(
@@ -731,7 +733,7 @@ async fn role_tags() {
             max_items: None,
         }))
         .await
-        .code,
+        .code(),
         "NoSuchEntity"
     );
 }
@@ -849,7 +851,7 @@ async fn instance_profiles() {
     };
     assert_eq!(names(f.ok(for_role("Deploy")).await).0, ["Cron", "Web"]);
     assert!(names(f.ok(for_role("Audit")).await).0.is_empty());
-    assert_eq!(f.err(for_role("ghost")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(for_role("ghost")).await.code(), "NoSuchEntity");
 
     // Profiles and roles that hold each other cannot be deleted.
     let conflict = "Cannot delete entity, must remove roles from instance profile first.";
@@ -906,13 +908,13 @@ async fn instance_profiles() {
             tags: vec![tag("x", "1"), tag("X", "2")],
         }))
         .await
-        .code,
+        .code(),
         "InvalidInput"
     );
-    assert_eq!(f.err(list_tags("ghost")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(list_tags("ghost")).await.code(), "NoSuchEntity");
 
     f.ok(delete_profile("web")).await;
-    assert_eq!(f.err(delete_profile("Web")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(delete_profile("Web")).await.code(), "NoSuchEntity");
 }
 
 #[tokio::test]
@@ -974,7 +976,7 @@ async fn service_linked_roles() {
         "Service role name AWSServiceRoleForElasticBeanstalk has been taken in this account, please try a different suffix.",
     );
     assert_eq!(
-        f.err(create("example.com", None)).await.code,
+        f.err(create("example.com", None)).await.code(),
         "InvalidInput"
     );
 
@@ -1016,7 +1018,7 @@ async fn service_linked_roles() {
     let uuid = &task[prefix.len()..];
     assert_eq!(uuid.len(), 36);
     assert_eq!(uuid.matches('-').count(), 4);
-    assert_eq!(f.err(get_role(name)).await.code, "NoSuchEntity");
+    assert_eq!(f.err(get_role(name)).await.code(), "NoSuchEntity");
     let status = |id: &str| {
         Request::GetServiceLinkedRoleDeletionStatus(GetServiceLinkedRoleDeletionStatusRequest {
             deletion_task_id: id.to_owned(),
@@ -1029,10 +1031,10 @@ async fn service_linked_roles() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(f.err(status("task/bogus")).await.code, "NoSuchEntity");
+    assert_eq!(f.err(status("task/bogus")).await.code(), "NoSuchEntity");
     // A task for a role that still exists was not run by this server.
     let live = "task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/0f8fad5b-d9cb-469f-a165-70867728950e";
-    assert_eq!(f.err(status(live)).await.code, "NoSuchEntity");
+    assert_eq!(f.err(status(live)).await.code(), "NoSuchEntity");
 
     // DeleteServiceLinkedRole is for service-linked roles only.
     f.role("Plain", None).await;
@@ -1043,7 +1045,7 @@ async fn service_linked_roles() {
             },
         ))
         .await
-        .code,
+        .code(),
         "InvalidInput"
     );
     assert_eq!(
@@ -1053,7 +1055,7 @@ async fn service_linked_roles() {
             },
         ))
         .await
-        .code,
+        .code(),
         "NoSuchEntity"
     );
 }
@@ -1086,7 +1088,7 @@ async fn enforcement() {
         }),
     ] {
         let error = f.service.iam(&nobody, request).await.unwrap_err();
-        assert_eq!(error.code, "AccessDenied", "{}", error.message);
+        assert_eq!(error.code(), "AccessDenied", "{}", error.message());
     }
     let denied = f
         .service
@@ -1095,11 +1097,11 @@ async fn enforcement() {
         .unwrap_err();
     assert!(
         denied
-            .message
+            .message()
             .contains("arn:aws:iam::123456789012:user/nobody")
-            && denied.message.contains("iam:GetRole"),
+            && denied.message().contains("iam:GetRole"),
         "{}",
-        denied.message
+        denied.message()
     );
 
     // Allowed on a path only.
@@ -1121,7 +1123,7 @@ async fn enforcement() {
             .iam(&creator, create_role("Elsewhere", None, EC2_TRUST))
             .await
             .unwrap_err()
-            .code,
+            .code(),
         "AccessDenied"
     );
     f.service.iam(&creator, get_role("Mine")).await.unwrap();
@@ -1138,8 +1140,12 @@ async fn enforcement() {
         .iam(&adder, add_role("Web", "Existing"))
         .await
         .unwrap_err();
-    assert_eq!(error.code, "AccessDenied");
-    assert!(error.message.contains("iam:PassRole"), "{}", error.message);
+    assert_eq!(error.code(), "AccessDenied");
+    assert!(
+        error.message().contains("iam:PassRole"),
+        "{}",
+        error.message()
+    );
     let passer_policy = r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"iam:AddRoleToInstanceProfile","Resource":"*"},
         {"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/*",
@@ -1161,7 +1167,7 @@ async fn enforcement() {
             .iam(&lambda, add_role("Web", "Existing"))
             .await
             .unwrap_err()
-            .code,
+            .code(),
         "AccessDenied"
     );
 
@@ -1174,6 +1180,10 @@ async fn enforcement() {
         input.tags = Some(vec![tag("a", "b")]);
     }
     let error = f.service.iam(&no_tags, tagged).await.unwrap_err();
-    assert_eq!(error.code, "AccessDenied");
-    assert!(error.message.contains("iam:TagRole"), "{}", error.message);
+    assert_eq!(error.code(), "AccessDenied");
+    assert!(
+        error.message().contains("iam:TagRole"),
+        "{}",
+        error.message()
+    );
 }

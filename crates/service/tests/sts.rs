@@ -224,8 +224,8 @@ async fn same_account_assume_role_and_act_with_the_role() {
         )
         .await
         .unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
-    assert!(denied.message.starts_with(
+    assert_eq!(denied.code(), "AccessDenied");
+    assert!(denied.message().starts_with(
         "User: arn:aws:sts::111111111111:assumed-role/Reader/s1 is not authorized to perform: iam:CreateUser"
     ));
 }
@@ -236,10 +236,10 @@ async fn trust_naming_the_account_needs_the_callers_permission() {
     let bob = world.user(A, "bob", None).await;
     let role = world.role(A, "Reader", &trust(A), Some(READ_USERS)).await;
     let denied = world.assume(&bob, assume(&role)).await.unwrap_err();
-    assert_eq!(denied.code, "AccessDenied");
+    assert_eq!(denied.code(), "AccessDenied");
     assert!(
         denied
-            .message
+            .message()
             .contains("because no identity-based policy allows the sts:AssumeRole action")
     );
     // A trust policy naming the user directly needs no identity policy in the same account.
@@ -272,15 +272,15 @@ async fn cross_account_needs_both_sides() {
         .unwrap_err();
     assert!(
         no_trust
-            .message
+            .message()
             .contains("because no role trust policy allows"),
         "{}",
-        no_trust.message
+        no_trust.message()
     );
     let no_identity = world.assume(&carol, assume(&trusting)).await.unwrap_err();
     assert!(
         no_identity
-            .message
+            .message()
             .contains("because no identity-based policy allows")
     );
 }
@@ -296,13 +296,17 @@ async fn external_id_session_policy_and_duration() {
         .role(A, "Vendor", &with_external, Some(READ_USERS))
         .await;
     assert_eq!(
-        world.assume(&alice, assume(&role)).await.unwrap_err().code,
+        world
+            .assume(&alice, assume(&role))
+            .await
+            .unwrap_err()
+            .code(),
         "AccessDenied"
     );
     let mut wrong = assume(&role);
     wrong.external_id = Some("nope".to_owned());
     assert_eq!(
-        world.assume(&alice, wrong).await.unwrap_err().code,
+        world.assume(&alice, wrong).await.unwrap_err().code(),
         "AccessDenied"
     );
     let mut right = assume(&role);
@@ -318,16 +322,18 @@ async fn external_id_session_policy_and_duration() {
     let session = world.assume(&alice, narrowed).await.unwrap();
     let denied = list_users(&world, &session).await.unwrap_err();
     assert!(
-        denied.message.contains("because no session policy allows"),
+        denied
+            .message()
+            .contains("because no session policy allows"),
         "{}",
-        denied.message
+        denied.message()
     );
 
     // Beyond the role's maximum.
     let mut long = assume(&reader);
     long.duration_seconds = Some(7200);
     assert_eq!(
-        world.assume(&alice, long).await.unwrap_err().code,
+        world.assume(&alice, long).await.unwrap_err().code(),
         "ValidationError"
     );
 }
@@ -365,7 +371,7 @@ async fn chaining_tags_expiry_and_revocation() {
     too_long.duration_seconds = Some(3601);
     let refused = world.assume(&hop, too_long).await.unwrap_err();
     assert_eq!(
-        refused.message,
+        refused.message(),
         "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
     );
     let chained = world.assume(&hop, assume(&second)).await.unwrap();
@@ -386,9 +392,9 @@ async fn chaining_tags_expiry_and_revocation() {
         .unwrap();
     let denied = list_users(&world, &chained).await.unwrap_err();
     assert!(
-        denied.message.contains("explicit deny"),
+        denied.message().contains("explicit deny"),
         "{}",
-        denied.message
+        denied.message()
     );
     world.clock.set(START + 20);
     let fresh = world.assume(&hop, assume(&second)).await.unwrap();
@@ -429,7 +435,7 @@ async fn root_and_session_token_limits() {
     let role = world.role(A, "Reader", &trust(A), Some(READ_USERS)).await;
     let refused = world.assume(&root(A), assume(&role)).await.unwrap_err();
     assert_eq!(
-        refused.message,
+        refused.message(),
         "Roles may not be assumed by root accounts."
     );
 
@@ -458,7 +464,7 @@ async fn root_and_session_token_limits() {
         .unwrap();
     // Without MFA these credentials cannot call IAM.
     assert_eq!(
-        list_users(&world, &session).await.unwrap_err().code,
+        list_users(&world, &session).await.unwrap_err().code(),
         "AccessDenied"
     );
 
@@ -492,7 +498,7 @@ async fn root_and_session_token_limits() {
         }
     };
     assert_eq!(
-        federation(alice.clone()).await.unwrap_err().code,
+        federation(alice.clone()).await.unwrap_err().code(),
         "AccessDenied"
     );
     let Response::GetFederationToken(response) = federation(fred).await.unwrap() else {
@@ -508,7 +514,7 @@ async fn root_and_session_token_limits() {
         .await
         .unwrap();
     assert_eq!(
-        list_users(&world, &federated).await.unwrap_err().code,
+        list_users(&world, &federated).await.unwrap_err().code(),
         "AccessDenied"
     );
 }
@@ -519,8 +525,8 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
     world.service = world.service.clone().with_encoded_denials(true);
     let bob = world.user(A, "bob", None).await;
     let denied = list_users(&world, &bob).await.unwrap_err();
-    let (plain, encoded) = denied
-        .message
+    let message = denied.message();
+    let (plain, encoded) = message
         .split_once(" Encoded authorization failure message: ")
         .expect("an encoded message");
     assert!(plain.ends_with("because no identity-based policy allows the iam:ListUsers action"));
@@ -542,7 +548,7 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
     };
     // Bob may not decode; a permitted user of the account may; another account may not.
     assert_eq!(
-        decode(bob.clone(), encoded).await.unwrap_err().code,
+        decode(bob.clone(), encoded).await.unwrap_err().code(),
         "AccessDenied"
     );
     let auditor = world
@@ -565,11 +571,11 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
         "arn:aws:iam::111111111111:user/bob"
     );
     assert_eq!(
-        decode(root(B), encoded).await.unwrap_err().code,
+        decode(root(B), encoded).await.unwrap_err().code(),
         "InvalidAuthorizationMessageException"
     );
     assert_eq!(
-        decode(root(A), "garbage").await.unwrap_err().code,
+        decode(root(A), "garbage").await.unwrap_err().code(),
         "InvalidAuthorizationMessageException"
     );
 }

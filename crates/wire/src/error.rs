@@ -30,8 +30,10 @@ impl Service {
     }
 }
 
-/// Error codes common to every Query API (authentication, protocol, throttling): the models
-/// list only each operation's own errors, so these are written by hand.
+/// Error codes common to every Query API (authentication, protocol, throttling), and those
+/// the HTTP layer answers itself (no route, a body too large or too slow): the models list
+/// only each operation's own errors, so these are written by hand. Every code and status that
+/// is not in the models is here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CommonError {
     ValidationError,
@@ -50,7 +52,23 @@ pub enum CommonError {
     Throttling,
     InternalFailure,
     ServiceUnavailable,
+    /// An operation of the models that Castellan does not offer yet.
+    NotImplemented,
+    /// No route at the request's path.
+    NotFound,
+    /// A route that does not take the request's method.
+    MethodNotAllowed,
+    /// The body did not arrive within the body timeout.
+    RequestTimeout,
+    /// The body exceeds the size limit.
+    RequestEntityTooLarge,
+    /// The body could not be read.
+    MalformedHttpRequest,
 }
+
+/// AWS's message for an internal failure; the detail goes only to the log.
+pub const INTERNAL_FAILURE_MESSAGE: &str =
+    "The request processing has failed because of an unknown error, exception or failure.";
 
 impl CommonError {
     /// The `<Code>` text.
@@ -73,6 +91,12 @@ impl CommonError {
             Self::Throttling => "Throttling",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::NotImplemented => "NotImplemented",
+            Self::NotFound => "NotFound",
+            Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::RequestTimeout => "RequestTimeoutException",
+            Self::RequestEntityTooLarge => "RequestEntityTooLargeException",
+            Self::MalformedHttpRequest => "MalformedHttpRequestException",
         }
     }
 
@@ -89,10 +113,15 @@ impl CommonError {
                 Service::Iam => 403,
                 Service::Sts => 400,
             },
-            Self::MalformedQueryString => 404,
+            Self::MalformedQueryString | Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::RequestTimeout => 408,
+            Self::RequestEntityTooLarge => 413,
             Self::InternalFailure => 500,
+            Self::NotImplemented => 501,
             Self::ServiceUnavailable => 503,
             Self::ValidationError
+            | Self::MalformedHttpRequest
             | Self::InvalidAction
             | Self::MissingAction
             | Self::MissingParameter

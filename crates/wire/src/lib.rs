@@ -24,6 +24,6 @@ mod timestamp;
 mod xml;
 
 pub use decode::{QueryParams, ValidationError, ValidationErrors};
-pub use error::{CommonError, Service, encode_error};
+pub use error::{CommonError, INTERNAL_FAILURE_MESSAGE, Service, encode_error};
 pub use generated::{access, iam, sts};
 pub use timestamp::{Timestamp, TimestampError};

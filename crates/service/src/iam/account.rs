@@ -14,6 +14,7 @@ use wire::iam::{
     PolicyVersion, Request, Response, RoleDetail, RoleLastUsed, SummaryKeyType, UserDetail,
 };
 
+use super::roles::profile_view;
 use super::{timestamp, uri_encode, wire_tags};
 use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
@@ -57,11 +58,7 @@ const ROLES_QUOTA: i32 = 1_000;
 const POLICIES_QUOTA: i32 = 1_500;
 
 fn password_policy_violation(message: impl Into<String>) -> ServiceError {
-    ServiceError {
-        code: "PasswordPolicyViolation",
-        status: 400,
-        message: message.into(),
-    }
+    ServiceError::iam(wire::iam::Error::PasswordPolicyViolation, message)
 }
 
 /// A member the model marks optional but AWS requires outside an AssumeRoot session, which
@@ -309,11 +306,10 @@ impl Service {
             }
             Request::ChangePassword(input) => {
                 let Identity::User(me) = &caller.identity else {
-                    return Err(ServiceError {
-                        code: "InvalidUserType",
-                        status: 400,
-                        message: "Only IAM Users can change their own password.".to_owned(),
-                    });
+                    return Err(ServiceError::iam(
+                        wire::iam::Error::InvalidUserType,
+                        "Only IAM Users can change their own password.",
+                    ));
                 };
                 let (policy, email) = self.password_rules(&account).await?;
                 self.allow_self_service(
@@ -440,14 +436,12 @@ impl Service {
                     .await
                 {
                     Ok(()) => Ok(Response::CreateAccountAlias),
-                    Err(StoreError::EntityAlreadyExists { .. }) => Err(ServiceError {
-                        code: "EntityAlreadyExists",
-                        status: 409,
-                        message: format!(
+                    Err(StoreError::EntityAlreadyExists { .. }) => {
+                        Err(ServiceError::entity_already_exists(format!(
                             "The account alias {} already exists.",
                             input.account_alias
-                        ),
-                    }),
+                        )))
+                    }
                     Err(other) => Err(other.into()),
                 }
             }
@@ -571,10 +565,8 @@ impl Service {
         policy: Option<&PasswordPolicy>,
     ) -> ServiceResult<()> {
         match self.allow(caller, action, resource, Vec::new()).await {
-            Err(denied)
-                if denied.code == "AccessDenied"
-                    && policy.is_some_and(|p| p.allow_users_to_change_password)
-                    && !denied.message.contains(" with an explicit deny in ") =>
+            Err(ServiceError::Denied(denial))
+                if !denial.explicit && policy.is_some_and(|p| p.allow_users_to_change_password) =>
             {
                 Ok(())
             }
@@ -872,6 +864,15 @@ impl Service {
 
     async fn role_detail(&self, role: &RoleRecord) -> ServiceResult<RoleDetail> {
         let owner = Principal::role(&role.role_id);
+        // As AWS shows them: each profile that holds the role, with its roles inside.
+        let mut instance_profiles = Vec::new();
+        for profile in every!(|options| self.store.list_instance_profiles_for_role(
+            &role.account_id,
+            &role.name,
+            &options
+        )) {
+            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
+        }
         let tags = wire_tags(
             self.store
                 .list_tags(&TagTarget::Role(role.role_id.clone()))
@@ -884,8 +885,7 @@ impl Service {
             arn: Some(role_arn(&role.account_id, &role.path, &role.name)),
             create_date: Some(timestamp(role.created_at)),
             assume_role_policy_document: Some(uri_encode(&self.rendered_trust(role).await?)),
-            // Castellan has no instance profiles.
-            instance_profile_list: Some(Vec::new()),
+            instance_profile_list: Some(instance_profiles),
             role_policy_list: Some(inline_view(self.store.list_inline_policies(&owner).await?)),
             attached_managed_policies: Some(attached_view(
                 self.store.list_attached_policies(&owner).await?,

@@ -826,7 +826,7 @@ async fn finding_1_every_mutating_operation_authorizes_every_arn_it_touches() {
                 .iam(&caller, request(*operation, params, &key))
                 .await
             {
-                Err(error) if error.code == "AccessDenied" => {
+                Err(error) if error.is_access_denied() => {
                     let after = service.store().current_revision().await.unwrap();
                     if after != before {
                         problems.push(format!("{name}: denied on {arn} but wrote anyway"));

@@ -113,14 +113,6 @@ fn tags_not_supported() -> ServiceError {
     ServiceError::invalid_input("Tags not supported for policies in this domain")
 }
 
-fn delete_conflict(message: &str) -> ServiceError {
-    ServiceError {
-        code: "DeleteConflict",
-        status: 409,
-        message: message.to_owned(),
-    }
-}
-
 fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -341,7 +333,7 @@ impl Service {
                 // A boundary names the policy as much as an attachment does: deleting it
                 // would leave principals bounded by nothing that exists.
                 if self.policy_usage(&account).await?.boundaries(&arn) > 0 {
-                    return Err(delete_conflict(
+                    return Err(ServiceError::delete_conflict(
                         "Cannot delete a policy attached to entities.",
                     ));
                 }

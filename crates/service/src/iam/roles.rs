@@ -171,7 +171,7 @@ fn role_view(role: &RoleRecord, tags: Option<Vec<wire::iam::Tag>>, last_used: bo
     }
 }
 
-fn profile_view(
+pub(super) fn profile_view(
     profile: &InstanceProfileRecord,
     tags: Option<Vec<wire::iam::Tag>>,
 ) -> InstanceProfile {
@@ -205,14 +205,13 @@ fn is_service_linked(role: &RoleRecord) -> bool {
 /// Service-linked roles belong to their service: customers may not change what they can do.
 fn modifiable(role: &RoleRecord) -> ServiceResult<()> {
     if is_service_linked(role) {
-        Err(ServiceError {
-            code: "UnmodifiableEntity",
-            status: 400,
-            message: format!(
+        Err(ServiceError::iam(
+            wire::iam::Error::UnmodifiableEntity,
+            format!(
                 "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS",
                 role.name
             ),
-        })
+        ))
     } else {
         Ok(())
     }
@@ -297,14 +296,13 @@ fn parse_task_id(id: &str) -> Option<(&str, &str)> {
 
 /// A trust policy's size error names AWS's role quota rather than the generic policy size.
 fn trust_error(error: policy::PolicyError) -> ServiceError {
-    let mut error = ServiceError::from(error);
-    if error.code == "LimitExceeded" {
-        error.message = format!(
+    match error.first().map(|finding| finding.code) {
+        Some(policy::FindingCode::LimitExceeded) => ServiceError::limit_exceeded(format!(
             "Cannot exceed quota for ACLSizePerRole: {}",
             PolicyKind::Trust.max_size()
-        );
+        )),
+        _ => ServiceError::from(error),
     }
-    error
 }
 
 impl Service {
@@ -411,7 +409,7 @@ impl Service {
     }
 
     /// An instance profile with the trust policies of its roles rendered for a response.
-    async fn rendered_profile(
+    pub(super) async fn rendered_profile(
         &self,
         mut profile: InstanceProfileRecord,
     ) -> ServiceResult<InstanceProfileRecord> {
