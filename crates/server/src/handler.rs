@@ -333,8 +333,8 @@ async fn read_body(
                     "the request body did not arrive in time".to_owned(),
                 ));
             }
-            Ok(None) => { if total > 100_000 { eprintln!("DEBUGSRV end after {total}"); } break },
-            Ok(Some(Err(e))) => { eprintln!("DEBUGSRV frame error {e} after {total}");
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
                 return Err(Failure::common(
                     service,
                     CommonError::MalformedHttpRequest,
@@ -355,7 +355,7 @@ async fn read_body(
         }
         let more = Arc::clone(&shared.budget)
             .try_acquire_many_owned(count)
-            .map_err(|_| { eprintln!("DEBUGSRV refused {count} total {total}"); unavailable(service)})?;
+            .map_err(|_| unavailable(service))?;
         match &mut reservation {
             Some(held) => held.merge(more),
             None => reservation = Some(more),
@@ -633,6 +633,68 @@ async fn handle(
                 .await
                 .map_err(|e| Failure::from_service(service, e, request_id))?;
             Ok(response.to_xml(request_id))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire_of(failure: &Failure) -> (&'static str, u16, &str) {
+        (failure.code, failure.status, failure.message.as_str())
+    }
+
+    /// The one conversion keeps every error's code, status and message, takes statuses per
+    /// API for the common errors, and never sends an internal failure's detail.
+    #[test]
+    fn issue_10_service_errors_reach_the_wire_through_one_conversion() {
+        let cases = [
+            (
+                ServiceError::no_such_entity("The user with name bob cannot be found."),
+                WireService::Iam,
+                (
+                    "NoSuchEntity",
+                    404,
+                    "The user with name bob cannot be found.",
+                ),
+            ),
+            (
+                ServiceError::sts(wire::sts::Error::PackedPolicyTooLarge, "too large"),
+                WireService::Sts,
+                ("PackedPolicyTooLarge", 400, "too large"),
+            ),
+            (
+                ServiceError::invalid_token(),
+                WireService::Sts,
+                (
+                    "InvalidClientTokenId",
+                    403,
+                    "The security token included in the request is invalid",
+                ),
+            ),
+            (
+                ServiceError::Denied(service::Denial {
+                    explicit: true,
+                    message: "User: x is not authorized".to_owned(),
+                    encoded: Some("abc".to_owned()),
+                }),
+                WireService::Iam,
+                (
+                    "AccessDenied",
+                    403,
+                    "User: x is not authorized Encoded authorization failure message: abc",
+                ),
+            ),
+            (
+                ServiceError::internal(&"database password=hunter2 unreachable"),
+                WireService::Iam,
+                ("ServiceFailure", 500, INTERNAL_FAILURE_MESSAGE),
+            ),
+        ];
+        for (error, service, expected) in cases {
+            let failure = Failure::from_service(service, error.clone(), "request-1");
+            assert_eq!(wire_of(&failure), expected, "{error:?}");
         }
     }
 }
