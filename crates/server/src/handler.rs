@@ -687,7 +687,7 @@ mod tests {
                 ),
             ),
             (
-                ServiceError::internal(&"database password=hunter2 unreachable"),
+                ServiceError::internal(&"the database is unreachable"),
                 WireService::Iam,
                 ("ServiceFailure", 500, INTERNAL_FAILURE_MESSAGE),
             ),

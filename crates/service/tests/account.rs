@@ -814,6 +814,46 @@ async fn allow_users_to_change_password_grants_self_service() {
     assert!(e.message().contains("explicit deny"), "{e:?}");
 }
 
+/// The engine's decision reaches callers typed (issue 10): self-service used to tell an
+/// explicit deny from an implicit one by searching the message text.
+#[tokio::test]
+async fn issue_10_denials_carry_the_engines_decision() {
+    let (service, root) = setup().await;
+    create_user(&service, &root, "alice").await;
+    let alice = user_caller(&service, "alice").await;
+    let list = || {
+        Request::ListUsers(wire::iam::ListUsersRequest {
+            path_prefix: None,
+            marker: None,
+            max_items: None,
+        })
+    };
+    let implicit = error(service.iam(&alice, list()).await);
+    let ServiceError::Denied(denial) = &implicit else {
+        panic!("not an engine denial: {implicit:?}");
+    };
+    assert!(!denial.explicit, "{denial:?}");
+    assert_eq!(denial.encoded, None);
+    assert_eq!(
+        (implicit.code(), implicit.status(wire::Service::Iam)),
+        ("AccessDenied", 403)
+    );
+    put_user_policy(
+        &service,
+        &root,
+        "alice",
+        "deny",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}"#,
+    )
+    .await;
+    let explicit = error(service.iam(&alice, list()).await);
+    let ServiceError::Denied(denial) = &explicit else {
+        panic!("not an engine denial: {explicit:?}");
+    };
+    assert!(denial.explicit, "{denial:?}");
+    assert_eq!(explicit.message(), denial.message);
+}
+
 #[tokio::test]
 async fn password_reuse_prevention() {
     let (service, root) = setup().await;
