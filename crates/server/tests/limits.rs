@@ -352,12 +352,6 @@ async fn finding_2_body_budget_is_released_when_a_request_ends() {
     })
     .await;
     let addr = server.addr;
-    // One stalled body holds 150,000 bytes of the budget...
-    let mut staller = TcpStream::connect(addr).await.unwrap();
-    staller.write_all(&post_head(150_001)).await.unwrap();
-    staller.write_all(&[b'a'; 150_000]).await.unwrap();
-    // ...so another 100,000-byte body does not fit (retried: the server reads the first
-    // body asynchronously).
     let big = Raw {
         method: "POST".to_owned(),
         target: "/".to_owned(),
@@ -367,21 +361,46 @@ async fn finding_2_body_budget_is_released_when_a_request_ends() {
         ],
         body: vec![b'a'; 100_000],
     };
+    // One stalled body holds 150,000 bytes of the budget, so another 100,000-byte body does
+    // not fit. The server reads both at once: when a big body is read first, the staller's
+    // next chunk is what does not fit, and the staller is the one refused; then it is
+    // replaced and the round tried again.
     let mut refused = None;
-    for _ in 0..100 {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let response = exchange(&mut stream, &big).await;
-        if let Some(r) = response.filter(|r| r.status == 503) {
-            refused = Some(r);
+    let mut staller = None;
+    for _ in 0..10 {
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled.write_all(&post_head(150_001)).await.unwrap();
+        stalled.write_all(&[b'a'; 150_000]).await.unwrap();
+        for _ in 0..20 {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            let response = exchange(&mut stream, &big).await;
+            if let Some(r) = response.filter(|r| r.status == 503) {
+                refused = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if refused.is_some() {
+            staller = Some(stalled);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Only a refused staller lets the big bodies through: it has its answer.
+        let answer = tokio::time::timeout(Duration::from_secs(30), read_response(&mut stalled))
+            .await
+            .ok()
+            .flatten();
+        assert_eq!(
+            answer.map(|r| r.status),
+            Some(503),
+            "the staller was refused"
+        );
     }
     assert_aws_error(
         &refused.expect("refused while the budget is held"),
         503,
         "ServiceUnavailable",
     );
+    let staller = staller.unwrap();
     // Signed requests with small bodies still fit, and release what they held.
     for _ in 0..20 {
         list_users_ok(&server).await;
