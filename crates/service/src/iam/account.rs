@@ -7,11 +7,14 @@ use store::{
     StoreError, TagTarget, UserRecord,
 };
 use wire::iam::{
-    AttachedPermissionsBoundary, AttachedPolicy, CreateLoginProfileResponse, EntityType,
+    AttachedPermissionsBoundary, AttachedPolicy, ChangePasswordRequest, CreateAccountAliasRequest,
+    CreateLoginProfileRequest, CreateLoginProfileResponse, DeleteAccountAliasRequest,
+    DeleteLoginProfileRequest, EntityType, GetAccountAuthorizationDetailsRequest,
     GetAccountAuthorizationDetailsResponse, GetAccountPasswordPolicyResponse,
-    GetAccountSummaryResponse, GetLoginProfileResponse, GroupDetail, ListAccountAliasesResponse,
-    LoginProfile, ManagedPolicyDetail, Operation, PermissionsBoundaryAttachmentType, PolicyDetail,
-    PolicyVersion, Request, Response, RoleDetail, RoleLastUsed, SummaryKeyType, UserDetail,
+    GetAccountSummaryResponse, GetLoginProfileRequest, GetLoginProfileResponse, GroupDetail,
+    ListAccountAliasesRequest, ListAccountAliasesResponse, LoginProfile, ManagedPolicyDetail,
+    PermissionsBoundaryAttachmentType, PolicyDetail, PolicyVersion, RoleDetail, RoleLastUsed,
+    SummaryKeyType, UpdateAccountPasswordPolicyRequest, UpdateLoginProfileRequest, UserDetail,
 };
 
 use super::roles::profile_view;
@@ -20,23 +23,6 @@ use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::{PasswordCheck, Service};
-
-/// The operations this module answers.
-pub(super) const OPERATIONS: &[Operation] = &[
-    Operation::CreateLoginProfile,
-    Operation::GetLoginProfile,
-    Operation::UpdateLoginProfile,
-    Operation::DeleteLoginProfile,
-    Operation::ChangePassword,
-    Operation::UpdateAccountPasswordPolicy,
-    Operation::GetAccountPasswordPolicy,
-    Operation::DeleteAccountPasswordPolicy,
-    Operation::CreateAccountAlias,
-    Operation::DeleteAccountAlias,
-    Operation::ListAccountAliases,
-    Operation::GetAccountSummary,
-    Operation::GetAccountAuthorizationDetails,
-];
 
 /// The symbols a password policy counts (AWS's list in UpdateAccountPasswordPolicy).
 const SYMBOLS: &str = "!@#$%^&*()_+-=[]{}|'";
@@ -223,283 +209,326 @@ macro_rules! every {
 }
 
 impl Service {
-    /// Runs one of [`OPERATIONS`].
-    pub(super) async fn account_operation(
+    pub(super) async fn create_login_profile(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
+        input: CreateLoginProfileRequest,
+    ) -> ServiceResult<CreateLoginProfileResponse> {
         let account = caller.account_id.clone();
-        match request {
-            Request::CreateLoginProfile(input) => {
-                let user = self
-                    .named_or_self(caller, "iam:CreateLoginProfile", input.user_name.as_deref())
-                    .await?
-                    .ok_or_else(|| missing("userName"))?;
-                let password = input.password.ok_or_else(|| missing("password"))?;
+        let user = self
+            .named_or_self(caller, "iam:CreateLoginProfile", input.user_name.as_deref())
+            .await?
+            .ok_or_else(|| missing("userName"))?;
+        let password = input.password.ok_or_else(|| missing("password"))?;
+        let (policy, email) = self.password_rules(&account).await?;
+        check_password(&password, policy.as_ref(), &email)?;
+        let hashed = self.hash(&password).await?;
+        let profile = self
+            .store
+            .create_login_profile(
+                &account,
+                &user.name,
+                &hashed,
+                input.password_reset_required.unwrap_or(false),
+                self.clock.seconds(),
+            )
+            .await?;
+        Ok(CreateLoginProfileResponse {
+            login_profile: login_profile_view(user.name, &profile),
+        })
+    }
+
+    pub(super) async fn get_login_profile(
+        &self,
+        caller: &Caller,
+        input: GetLoginProfileRequest,
+    ) -> ServiceResult<GetLoginProfileResponse> {
+        let account = caller.account_id.clone();
+        let user = self
+            .named_or_self(caller, "iam:GetLoginProfile", input.user_name.as_deref())
+            .await?
+            .ok_or_else(|| missing("userName"))?;
+        let profile = self.store.get_login_profile(&account, &user.name).await?;
+        Ok(GetLoginProfileResponse {
+            login_profile: login_profile_view(user.name, &profile),
+        })
+    }
+
+    pub(super) async fn update_login_profile(
+        &self,
+        caller: &Caller,
+        input: UpdateLoginProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let user = self
+            .user_for(
+                caller,
+                "iam:UpdateLoginProfile",
+                &input.user_name,
+                Vec::new(),
+            )
+            .await?;
+        // A missing profile is reported before anything about the new password.
+        self.store.get_login_profile(&account, &user.name).await?;
+        let hashed = match &input.password {
+            Some(password) => {
                 let (policy, email) = self.password_rules(&account).await?;
-                check_password(&password, policy.as_ref(), &email)?;
-                let hashed = self.hash(&password).await?;
-                let profile = self
-                    .store
-                    .create_login_profile(
-                        &account,
-                        &user.name,
-                        &hashed,
-                        input.password_reset_required.unwrap_or(false),
-                        self.clock.seconds(),
-                    )
-                    .await?;
-                Ok(Response::CreateLoginProfile(CreateLoginProfileResponse {
-                    login_profile: login_profile_view(user.name, &profile),
-                }))
+                check_password(password, policy.as_ref(), &email)?;
+                Some(self.hash(password).await?)
             }
-            Request::GetLoginProfile(input) => {
-                let user = self
-                    .named_or_self(caller, "iam:GetLoginProfile", input.user_name.as_deref())
-                    .await?
-                    .ok_or_else(|| missing("userName"))?;
-                let profile = self.store.get_login_profile(&account, &user.name).await?;
-                Ok(Response::GetLoginProfile(GetLoginProfileResponse {
-                    login_profile: login_profile_view(user.name, &profile),
-                }))
-            }
-            Request::UpdateLoginProfile(input) => {
-                let user = self
-                    .user_for(
-                        caller,
-                        "iam:UpdateLoginProfile",
-                        &input.user_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                // A missing profile is reported before anything about the new password.
-                self.store.get_login_profile(&account, &user.name).await?;
-                let hashed = match &input.password {
-                    Some(password) => {
-                        let (policy, email) = self.password_rules(&account).await?;
-                        check_password(password, policy.as_ref(), &email)?;
-                        Some(self.hash(password).await?)
-                    }
-                    None => None,
-                };
-                self.store
-                    .update_login_profile(
-                        &account,
-                        &user.name,
-                        hashed.as_deref(),
-                        input.password_reset_required,
-                        self.clock.seconds(),
-                    )
-                    .await?;
-                Ok(Response::UpdateLoginProfile)
-            }
-            Request::DeleteLoginProfile(input) => {
-                let user = self
-                    .named_or_self(caller, "iam:DeleteLoginProfile", input.user_name.as_deref())
-                    .await?
-                    .ok_or_else(|| missing("userName"))?;
-                self.store
-                    .delete_login_profile(&account, &user.name)
-                    .await?;
-                Ok(Response::DeleteLoginProfile)
-            }
-            Request::ChangePassword(input) => {
-                let Identity::User(me) = &caller.identity else {
-                    return Err(ServiceError::iam(
-                        wire::iam::Error::InvalidUserType,
-                        "Only IAM Users can change their own password.",
-                    ));
-                };
-                let (policy, email) = self.password_rules(&account).await?;
-                self.allow_self_service(
-                    caller,
-                    "iam:ChangePassword",
-                    &user_arn(&me.account_id, &me.path, &me.name),
-                    policy.as_ref(),
-                )
-                .await?;
-                let profile = self.store.get_login_profile(&account, &me.name).await?;
-                self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
-                    .await?;
-                check_password(&input.new_password, policy.as_ref(), &email)?;
-                let remembered = policy
-                    .as_ref()
-                    .and_then(|p| p.password_reuse_prevention)
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0);
-                if remembered > 0 {
-                    // The history holds the current password too: it counts as a previous one.
-                    for previous in self
-                        .store
-                        .recent_password_hashes(&me.user_id, remembered)
-                        .await?
-                    {
-                        if self.matches(&input.new_password, &previous).await? {
-                            return Err(password_policy_violation(REUSE_MESSAGE));
-                        }
-                    }
-                }
-                let hashed = self.hash(&input.new_password).await?;
-                // A changed password satisfies a pending reset requirement.
-                self.store
-                    .update_login_profile(
-                        &account,
-                        &me.name,
-                        Some(&hashed),
-                        Some(false),
-                        self.clock.seconds(),
-                    )
-                    .await?;
-                Ok(Response::ChangePassword)
-            }
-            Request::UpdateAccountPasswordPolicy(input) => {
-                self.allow(caller, "iam:UpdateAccountPasswordPolicy", "*", Vec::new())
-                    .await?;
-                // No partial updates: every omitted parameter reverts to its default.
-                let policy = PasswordPolicy {
-                    minimum_password_length: input
-                        .minimum_password_length
-                        .map_or(POLICY_DEFAULT_MINIMUM_LENGTH, i64::from),
-                    require_symbols: input.require_symbols.unwrap_or(false),
-                    require_numbers: input.require_numbers.unwrap_or(false),
-                    require_uppercase_characters: input
-                        .require_uppercase_characters
-                        .unwrap_or(false),
-                    require_lowercase_characters: input
-                        .require_lowercase_characters
-                        .unwrap_or(false),
-                    allow_users_to_change_password: input
-                        .allow_users_to_change_password
-                        .unwrap_or(false),
-                    max_password_age: input.max_password_age.map(i64::from),
-                    password_reuse_prevention: input.password_reuse_prevention.map(i64::from),
-                    hard_expiry: input.hard_expiry.unwrap_or(false),
-                };
-                self.store.put_password_policy(&account, &policy).await?;
-                Ok(Response::UpdateAccountPasswordPolicy)
-            }
-            Request::GetAccountPasswordPolicy => {
-                let policy = self.store.get_password_policy(&account).await?;
-                self.allow_self_service(
-                    caller,
-                    "iam:GetAccountPasswordPolicy",
-                    "*",
-                    policy.as_ref(),
-                )
-                .await?;
-                let Some(policy) = policy else {
-                    return Err(ServiceError::no_such_entity(format!(
-                        "The Password Policy with domain name {account} cannot be found."
-                    )));
-                };
-                let expires = policy.max_password_age.is_some();
-                Ok(Response::GetAccountPasswordPolicy(
-                    GetAccountPasswordPolicyResponse {
-                        password_policy: wire::iam::PasswordPolicy {
-                            minimum_password_length: i32::try_from(policy.minimum_password_length)
-                                .ok(),
-                            require_symbols: Some(policy.require_symbols),
-                            require_numbers: Some(policy.require_numbers),
-                            require_uppercase_characters: Some(policy.require_uppercase_characters),
-                            require_lowercase_characters: Some(policy.require_lowercase_characters),
-                            allow_users_to_change_password: Some(
-                                policy.allow_users_to_change_password,
-                            ),
-                            expire_passwords: Some(expires),
-                            max_password_age: policy
-                                .max_password_age
-                                .and_then(|n| i32::try_from(n).ok()),
-                            password_reuse_prevention: policy
-                                .password_reuse_prevention
-                                .and_then(|n| i32::try_from(n).ok()),
-                            // AWS shows HardExpiry with expiring passwords, or when it is set.
-                            hard_expiry: (expires || policy.hard_expiry)
-                                .then_some(policy.hard_expiry),
-                        },
-                    },
-                ))
-            }
-            Request::DeleteAccountPasswordPolicy => {
-                self.allow(caller, "iam:DeleteAccountPasswordPolicy", "*", Vec::new())
-                    .await?;
-                self.store.delete_password_policy(&account).await?;
-                Ok(Response::DeleteAccountPasswordPolicy)
-            }
-            Request::CreateAccountAlias(input) => {
-                self.allow(caller, "iam:CreateAccountAlias", "*", Vec::new())
-                    .await?;
-                // An account has one alias: a new one replaces the old.
-                match self
-                    .store
-                    .set_account_alias(&account, Some(&input.account_alias))
-                    .await
-                {
-                    Ok(()) => Ok(Response::CreateAccountAlias),
-                    Err(StoreError::EntityAlreadyExists { .. }) => {
-                        Err(ServiceError::entity_already_exists(format!(
-                            "The account alias {} already exists.",
-                            input.account_alias
-                        )))
-                    }
-                    Err(other) => Err(other.into()),
+            None => None,
+        };
+        self.store
+            .update_login_profile(
+                &account,
+                &user.name,
+                hashed.as_deref(),
+                input.password_reset_required,
+                self.clock.seconds(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_login_profile(
+        &self,
+        caller: &Caller,
+        input: DeleteLoginProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let user = self
+            .named_or_self(caller, "iam:DeleteLoginProfile", input.user_name.as_deref())
+            .await?
+            .ok_or_else(|| missing("userName"))?;
+        self.store
+            .delete_login_profile(&account, &user.name)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn change_password(
+        &self,
+        caller: &Caller,
+        input: ChangePasswordRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let Identity::User(me) = &caller.identity else {
+            return Err(ServiceError::iam(
+                wire::iam::Error::InvalidUserType,
+                "Only IAM Users can change their own password.",
+            ));
+        };
+        let (policy, email) = self.password_rules(&account).await?;
+        self.allow_self_service(
+            caller,
+            "iam:ChangePassword",
+            &user_arn(&me.account_id, &me.path, &me.name),
+            policy.as_ref(),
+        )
+        .await?;
+        let profile = self.store.get_login_profile(&account, &me.name).await?;
+        self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
+            .await?;
+        check_password(&input.new_password, policy.as_ref(), &email)?;
+        let remembered = policy
+            .as_ref()
+            .and_then(|p| p.password_reuse_prevention)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        if remembered > 0 {
+            // The history holds the current password too: it counts as a previous one.
+            for previous in self
+                .store
+                .recent_password_hashes(&me.user_id, remembered)
+                .await?
+            {
+                if self.matches(&input.new_password, &previous).await? {
+                    return Err(password_policy_violation(REUSE_MESSAGE));
                 }
             }
-            Request::DeleteAccountAlias(input) => {
-                self.allow(caller, "iam:DeleteAccountAlias", "*", Vec::new())
-                    .await?;
-                let record = self.store.get_account(&account).await?;
-                if record.alias.as_deref() != Some(input.account_alias.as_str()) {
-                    return Err(ServiceError::no_such_entity(format!(
-                        "The account alias {} cannot be found.",
-                        input.account_alias
-                    )));
-                }
-                self.store.set_account_alias(&account, None).await?;
-                Ok(Response::DeleteAccountAlias)
-            }
-            Request::ListAccountAliases(input) => {
-                self.allow(caller, "iam:ListAccountAliases", "*", Vec::new())
-                    .await?;
-                let aliases: Vec<String> = self
-                    .store
-                    .get_account(&account)
-                    .await?
-                    .alias
-                    .into_iter()
-                    .collect();
-                let (page, marker) = self.page_of(
-                    caller,
-                    "ListAccountAliases",
-                    &aliases,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListAccountAliases(ListAccountAliasesResponse {
-                    account_aliases: page,
-                    is_truncated: Some(marker.is_some()),
-                    marker,
-                }))
-            }
-            Request::GetAccountSummary => {
-                self.allow(caller, "iam:GetAccountSummary", "*", Vec::new())
-                    .await?;
-                Ok(Response::GetAccountSummary(GetAccountSummaryResponse {
-                    summary_map: Some(self.summary(&account).await?),
-                }))
-            }
-            Request::GetAccountAuthorizationDetails(input) => {
-                self.allow(
-                    caller,
-                    "iam:GetAccountAuthorizationDetails",
-                    "*",
-                    Vec::new(),
-                )
-                .await?;
-                self.authorization_details(caller, input).await
-            }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
         }
+        let hashed = self.hash(&input.new_password).await?;
+        // A changed password satisfies a pending reset requirement.
+        self.store
+            .update_login_profile(
+                &account,
+                &me.name,
+                Some(&hashed),
+                Some(false),
+                self.clock.seconds(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn update_account_password_policy(
+        &self,
+        caller: &Caller,
+        input: UpdateAccountPasswordPolicyRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:UpdateAccountPasswordPolicy", "*", Vec::new())
+            .await?;
+        // No partial updates: every omitted parameter reverts to its default.
+        let policy = PasswordPolicy {
+            minimum_password_length: input
+                .minimum_password_length
+                .map_or(POLICY_DEFAULT_MINIMUM_LENGTH, i64::from),
+            require_symbols: input.require_symbols.unwrap_or(false),
+            require_numbers: input.require_numbers.unwrap_or(false),
+            require_uppercase_characters: input.require_uppercase_characters.unwrap_or(false),
+            require_lowercase_characters: input.require_lowercase_characters.unwrap_or(false),
+            allow_users_to_change_password: input.allow_users_to_change_password.unwrap_or(false),
+            max_password_age: input.max_password_age.map(i64::from),
+            password_reuse_prevention: input.password_reuse_prevention.map(i64::from),
+            hard_expiry: input.hard_expiry.unwrap_or(false),
+        };
+        self.store.put_password_policy(&account, &policy).await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_account_password_policy(
+        &self,
+        caller: &Caller,
+    ) -> ServiceResult<GetAccountPasswordPolicyResponse> {
+        let account = caller.account_id.clone();
+        let policy = self.store.get_password_policy(&account).await?;
+        self.allow_self_service(caller, "iam:GetAccountPasswordPolicy", "*", policy.as_ref())
+            .await?;
+        let Some(policy) = policy else {
+            return Err(ServiceError::no_such_entity(format!(
+                "The Password Policy with domain name {account} cannot be found."
+            )));
+        };
+        let expires = policy.max_password_age.is_some();
+        Ok(GetAccountPasswordPolicyResponse {
+            password_policy: wire::iam::PasswordPolicy {
+                minimum_password_length: i32::try_from(policy.minimum_password_length).ok(),
+                require_symbols: Some(policy.require_symbols),
+                require_numbers: Some(policy.require_numbers),
+                require_uppercase_characters: Some(policy.require_uppercase_characters),
+                require_lowercase_characters: Some(policy.require_lowercase_characters),
+                allow_users_to_change_password: Some(policy.allow_users_to_change_password),
+                expire_passwords: Some(expires),
+                max_password_age: policy.max_password_age.and_then(|n| i32::try_from(n).ok()),
+                password_reuse_prevention: policy
+                    .password_reuse_prevention
+                    .and_then(|n| i32::try_from(n).ok()),
+                // AWS shows HardExpiry with expiring passwords, or when it is set.
+                hard_expiry: (expires || policy.hard_expiry).then_some(policy.hard_expiry),
+            },
+        })
+    }
+
+    pub(super) async fn delete_account_password_policy(
+        &self,
+        caller: &Caller,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:DeleteAccountPasswordPolicy", "*", Vec::new())
+            .await?;
+        self.store.delete_password_policy(&account).await?;
+        Ok(())
+    }
+
+    pub(super) async fn create_account_alias(
+        &self,
+        caller: &Caller,
+        input: CreateAccountAliasRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:CreateAccountAlias", "*", Vec::new())
+            .await?;
+        // An account has one alias: a new one replaces the old.
+        match self
+            .store
+            .set_account_alias(&account, Some(&input.account_alias))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::EntityAlreadyExists { .. }) => {
+                Err(ServiceError::entity_already_exists(format!(
+                    "The account alias {} already exists.",
+                    input.account_alias
+                )))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    pub(super) async fn delete_account_alias(
+        &self,
+        caller: &Caller,
+        input: DeleteAccountAliasRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:DeleteAccountAlias", "*", Vec::new())
+            .await?;
+        let record = self.store.get_account(&account).await?;
+        if record.alias.as_deref() != Some(input.account_alias.as_str()) {
+            return Err(ServiceError::no_such_entity(format!(
+                "The account alias {} cannot be found.",
+                input.account_alias
+            )));
+        }
+        self.store.set_account_alias(&account, None).await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_account_aliases(
+        &self,
+        caller: &Caller,
+        input: ListAccountAliasesRequest,
+    ) -> ServiceResult<ListAccountAliasesResponse> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:ListAccountAliases", "*", Vec::new())
+            .await?;
+        let aliases: Vec<String> = self
+            .store
+            .get_account(&account)
+            .await?
+            .alias
+            .into_iter()
+            .collect();
+        let (page, marker) = self.page_of(
+            caller,
+            "ListAccountAliases",
+            &aliases,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListAccountAliasesResponse {
+            account_aliases: page,
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn get_account_summary(
+        &self,
+        caller: &Caller,
+    ) -> ServiceResult<GetAccountSummaryResponse> {
+        let account = caller.account_id.clone();
+        self.allow(caller, "iam:GetAccountSummary", "*", Vec::new())
+            .await?;
+        Ok(GetAccountSummaryResponse {
+            summary_map: Some(self.summary(&account).await?),
+        })
+    }
+
+    pub(super) async fn get_account_authorization_details(
+        &self,
+        caller: &Caller,
+        input: GetAccountAuthorizationDetailsRequest,
+    ) -> ServiceResult<GetAccountAuthorizationDetailsResponse> {
+        self.allow(
+            caller,
+            "iam:GetAccountAuthorizationDetails",
+            "*",
+            Vec::new(),
+        )
+        .await?;
+        self.authorization_details(caller, input).await
     }
 
     /// The account's password policy (if any) and the root email AWS's default policy tests.
@@ -659,7 +688,7 @@ impl Service {
         &self,
         caller: &Caller,
         input: wire::iam::GetAccountAuthorizationDetailsRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<GetAccountAuthorizationDetailsResponse> {
         let account = caller.account_id.as_str();
         let filter = input.filter.unwrap_or_default();
         let wanted = |kind: EntityType| filter.is_empty() || filter.contains(&kind);
@@ -806,7 +835,7 @@ impl Service {
                 }
             }
         }
-        Ok(Response::GetAccountAuthorizationDetails(response))
+        Ok(response)
     }
 
     async fn user_detail(&self, user: &UserRecord) -> ServiceResult<UserDetail> {

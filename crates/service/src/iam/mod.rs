@@ -7,6 +7,7 @@ mod account;
 #[cfg(test)]
 mod arn_walk;
 mod groups;
+mod operations;
 mod policies;
 mod roles;
 mod users;
@@ -359,35 +360,14 @@ impl Service {
 
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
-        let name = request.operation().name();
-        self.check_session_limits(caller, "iam", name)?;
-        let reads_only = name.starts_with("Get") || name.starts_with("List");
-        let response = self.dispatch(caller, request).await;
-        if response.is_ok() && !reads_only {
+        let operation = request.operation();
+        self.check_session_limits(caller, "iam", operation.name())?;
+        let response = wire::iam::dispatch(self, caller, request).await;
+        if response.is_ok() && !operation.reads_only() {
             // Whatever an operation wrote is visible to the very next request on this node.
             self.invalidate();
         }
         response
-    }
-
-    async fn dispatch(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
-        let operation = request.operation();
-        if users::OPERATIONS.contains(&operation) {
-            return self.user_operation(caller, request).await;
-        }
-        if groups::OPERATIONS.contains(&operation) {
-            return self.group_operation(caller, request).await;
-        }
-        if policies::OPERATIONS.contains(&operation) {
-            return self.policy_operation(caller, request).await;
-        }
-        if roles::OPERATIONS.contains(&operation) {
-            return self.role_operation(caller, request).await;
-        }
-        if account::OPERATIONS.contains(&operation) {
-            return self.account_operation(caller, request).await;
-        }
-        Err(ServiceError::not_implemented(operation.name()))
     }
 }
 

@@ -12,10 +12,14 @@ use store::{
     TagTarget,
 };
 use wire::iam::{
-    CreatePolicyResponse, CreatePolicyVersionResponse, EntityType, GetPolicyResponse,
-    GetPolicyVersionResponse, ListEntitiesForPolicyResponse, ListPoliciesResponse,
-    ListPolicyTagsResponse, ListPolicyVersionsResponse, Operation, Policy, PolicyGroup, PolicyRole,
-    PolicyScopeType, PolicyUsageType, PolicyUser, PolicyVersion, Request, Response,
+    CreatePolicyRequest, CreatePolicyResponse, CreatePolicyVersionRequest,
+    CreatePolicyVersionResponse, DeletePolicyRequest, DeletePolicyVersionRequest, EntityType,
+    GetPolicyRequest, GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse,
+    ListEntitiesForPolicyRequest, ListEntitiesForPolicyResponse, ListPoliciesRequest,
+    ListPoliciesResponse, ListPolicyTagsRequest, ListPolicyTagsResponse, ListPolicyVersionsRequest,
+    ListPolicyVersionsResponse, Policy, PolicyGroup, PolicyRole, PolicyScopeType, PolicyUsageType,
+    PolicyUser, PolicyVersion, SetDefaultPolicyVersionRequest, TagPolicyRequest,
+    UntagPolicyRequest,
 };
 
 use super::{check_path, check_tags, page_size, tag_context, timestamp, uri_encode, wire_tags};
@@ -24,23 +28,6 @@ use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
-
-/// The operations this module answers.
-pub(super) const OPERATIONS: &[Operation] = &[
-    Operation::CreatePolicy,
-    Operation::GetPolicy,
-    Operation::DeletePolicy,
-    Operation::ListPolicies,
-    Operation::CreatePolicyVersion,
-    Operation::GetPolicyVersion,
-    Operation::DeletePolicyVersion,
-    Operation::ListPolicyVersions,
-    Operation::SetDefaultPolicyVersion,
-    Operation::ListEntitiesForPolicy,
-    Operation::TagPolicy,
-    Operation::UntagPolicy,
-    Operation::ListPolicyTags,
-];
 
 /// Whose policy an ARN names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,283 +239,340 @@ fn kind_rank(kind: PrincipalKind) -> u8 {
 }
 
 impl Service {
-    /// Runs one of [`OPERATIONS`].
-    pub(super) async fn policy_operation(
+    pub(super) async fn create_policy(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
+        input: CreatePolicyRequest,
+    ) -> ServiceResult<CreatePolicyResponse> {
         let account = caller.account_id.clone();
-        match request {
-            Request::CreatePolicy(input) => {
-                let path = input.path.unwrap_or_else(|| "/".to_owned());
-                check_path(&path)?;
-                let tags = input.tags.unwrap_or_default();
-                check_tags(&tags)?;
-                let arn = store::customer_policy_arn(&account, &path, &input.policy_name);
-                self.allow(caller, "iam:CreatePolicy", &arn, tag_context(&tags))
-                    .await?;
-                if !tags.is_empty() {
-                    self.allow(caller, "iam:TagPolicy", &arn, tag_context(&tags))
-                        .await?;
-                }
-                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
-                let record = self
-                    .store
-                    .create_policy(&NewPolicy {
-                        account_id: account.clone(),
-                        policy_id: new_unique_id(IdKind::Policy)?,
-                        name: input.policy_name,
-                        path,
-                        description: input.description,
-                        document: input.policy_document,
-                        created_at: self.clock.seconds(),
-                        // One write, as in AWS: no policy is ever there without its tags.
-                        tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
-                    })
-                    .await?;
-                let tags = (!tags.is_empty()).then_some(tags);
-                Ok(Response::CreatePolicy(CreatePolicyResponse {
-                    policy: Some(local_view(&record, 0, false, tags)),
-                }))
-            }
-            Request::GetPolicy(input) => {
-                let arn = input.policy_arn;
-                let owner = owner_of(caller, &arn)?;
-                self.allow(caller, "iam:GetPolicy", &arn, Vec::new())
-                    .await?;
-                let policy = match owner {
-                    Owner::Aws => {
-                        let aws = Catalogue::shipped()
-                            .get(&arn)
-                            .ok_or_else(|| was_not_found(&arn))?;
-                        aws_view(aws, &self.policy_usage(&account).await?)
-                    }
-                    Owner::Caller => {
-                        let record = self.own_policy(&arn, was_not_found).await?;
-                        let tags = wire_tags(
-                            self.store
-                                .list_tags(&TagTarget::Policy(record.policy_id.clone()))
-                                .await?,
-                        );
-                        let usage = self.policy_usage(&account).await?;
-                        local_view(
-                            &record,
-                            usage.boundaries(&arn),
-                            true,
-                            (!tags.is_empty()).then_some(tags),
-                        )
-                    }
-                    Owner::Other => return Err(was_not_found(&arn)),
-                };
-                Ok(Response::GetPolicy(GetPolicyResponse {
-                    policy: Some(policy),
-                }))
-            }
-            Request::DeletePolicy(input) => {
-                let arn = input.policy_arn;
-                let record = self
-                    .writable_policy(caller, "iam:DeletePolicy", &arn, Vec::new())
-                    .await?;
-                // A boundary names the policy as much as an attachment does: deleting it
-                // would leave principals bounded by nothing that exists.
-                if self.policy_usage(&account).await?.boundaries(&arn) > 0 {
-                    return Err(ServiceError::delete_conflict(
-                        "Cannot delete a policy attached to entities.",
-                    ));
-                }
-                self.store
-                    .delete_policy(&record.arn)
-                    .await
-                    .map_err(|e| policy_error(e, &arn))?;
-                Ok(Response::DeletePolicy)
-            }
-            Request::ListPolicies(input) => {
-                self.allow(
-                    caller,
-                    "iam:ListPolicies",
-                    &store::customer_policy_arn(&account, "/", ""),
-                    Vec::new(),
-                )
+        let path = input.path.unwrap_or_else(|| "/".to_owned());
+        check_path(&path)?;
+        let tags = input.tags.unwrap_or_default();
+        check_tags(&tags)?;
+        let arn = store::customer_policy_arn(&account, &path, &input.policy_name);
+        self.allow(caller, "iam:CreatePolicy", &arn, tag_context(&tags))
+            .await?;
+        if !tags.is_empty() {
+            self.allow(caller, "iam:TagPolicy", &arn, tag_context(&tags))
                 .await?;
-                self.list_policies(&account, input).await
+        }
+        policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let record = self
+            .store
+            .create_policy(&NewPolicy {
+                account_id: account.clone(),
+                policy_id: new_unique_id(IdKind::Policy)?,
+                name: input.policy_name,
+                path,
+                description: input.description,
+                document: input.policy_document,
+                created_at: self.clock.seconds(),
+                // One write, as in AWS: no policy is ever there without its tags.
+                tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
+            })
+            .await?;
+        let tags = (!tags.is_empty()).then_some(tags);
+        Ok(CreatePolicyResponse {
+            policy: Some(local_view(&record, 0, false, tags)),
+        })
+    }
+
+    pub(super) async fn get_policy(
+        &self,
+        caller: &Caller,
+        input: GetPolicyRequest,
+    ) -> ServiceResult<GetPolicyResponse> {
+        let account = caller.account_id.clone();
+        let arn = input.policy_arn;
+        let owner = owner_of(caller, &arn)?;
+        self.allow(caller, "iam:GetPolicy", &arn, Vec::new())
+            .await?;
+        let policy = match owner {
+            Owner::Aws => {
+                let aws = Catalogue::shipped()
+                    .get(&arn)
+                    .ok_or_else(|| was_not_found(&arn))?;
+                aws_view(aws, &self.policy_usage(&account).await?)
             }
-            Request::CreatePolicyVersion(input) => {
-                let arn = input.policy_arn;
-                self.writable_policy(caller, "iam:CreatePolicyVersion", &arn, Vec::new())
-                    .await?;
-                policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
-                let version = self
-                    .store
-                    .create_policy_version(
-                        &arn,
-                        &input.policy_document,
-                        input.set_as_default.unwrap_or(false),
-                        self.clock.seconds(),
-                    )
-                    .await
-                    .map_err(|e| policy_error(e, &arn))?;
-                Ok(Response::CreatePolicyVersion(CreatePolicyVersionResponse {
-                    policy_version: Some(version_view(&version, false)),
-                }))
-            }
-            Request::GetPolicyVersion(input) => {
-                let arn = input.policy_arn;
-                let owner = owner_of(caller, &arn)?;
-                self.allow(caller, "iam:GetPolicyVersion", &arn, Vec::new())
-                    .await?;
-                let version = match owner {
-                    Owner::Aws => {
-                        let aws = Catalogue::shipped()
-                            .get(&arn)
-                            .ok_or_else(|| not_attachable(&arn))?;
-                        if aws.default_version_id != input.version_id {
-                            return Err(no_such_version(&arn, &input.version_id));
-                        }
-                        aws_default_version(aws)
-                    }
-                    Owner::Caller => {
-                        self.own_policy(&arn, not_attachable).await?;
-                        self.store
-                            .get_policy_version(&arn, &input.version_id)
-                            .await
-                            .map_err(|e| version_error(e, &arn, &input.version_id))?
-                    }
-                    Owner::Other => return Err(not_attachable(&arn)),
-                };
-                Ok(Response::GetPolicyVersion(GetPolicyVersionResponse {
-                    policy_version: Some(version_view(&version, true)),
-                }))
-            }
-            Request::DeletePolicyVersion(input) => {
-                let arn = input.policy_arn;
-                self.writable_policy(caller, "iam:DeletePolicyVersion", &arn, Vec::new())
-                    .await?;
-                self.store
-                    .delete_policy_version(&arn, &input.version_id)
-                    .await
-                    .map_err(|e| version_error(e, &arn, &input.version_id))?;
-                Ok(Response::DeletePolicyVersion)
-            }
-            Request::ListPolicyVersions(input) => {
-                let arn = input.policy_arn;
-                let owner = owner_of(caller, &arn)?;
-                self.allow(caller, "iam:ListPolicyVersions", &arn, Vec::new())
-                    .await?;
-                let versions: Vec<PolicyVersion> = match owner {
-                    // The catalogue ships each AWS policy's default version only.
-                    Owner::Aws => {
-                        let aws = Catalogue::shipped()
-                            .get(&arn)
-                            .ok_or_else(|| not_attachable(&arn))?;
-                        vec![version_view(&aws_default_version(aws), false)]
-                    }
-                    Owner::Caller => {
-                        self.own_policy(&arn, not_attachable).await?;
-                        self.store
-                            .list_policy_versions(&arn)
-                            .await
-                            .map_err(|e| policy_error(e, &arn))?
-                            .iter()
-                            .map(|v| version_view(v, false))
-                            .collect()
-                    }
-                    Owner::Other => return Err(not_attachable(&arn)),
-                };
-                let (page, marker) = self.page_of(
-                    caller,
-                    "ListPolicyVersions",
-                    &versions,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListPolicyVersions(ListPolicyVersionsResponse {
-                    versions: Some(page),
-                    is_truncated: Some(marker.is_some()),
-                    marker,
-                }))
-            }
-            Request::SetDefaultPolicyVersion(input) => {
-                let arn = input.policy_arn;
-                self.writable_policy(caller, "iam:SetDefaultPolicyVersion", &arn, Vec::new())
-                    .await?;
-                self.store
-                    .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
-                    .await
-                    .map_err(|e| version_error(e, &arn, &input.version_id))?;
-                Ok(Response::SetDefaultPolicyVersion)
-            }
-            Request::ListEntitiesForPolicy(input) => {
-                let arn = input.policy_arn.clone();
-                let owner = owner_of(caller, &arn)?;
-                self.allow(caller, "iam:ListEntitiesForPolicy", &arn, Vec::new())
-                    .await?;
-                match owner {
-                    Owner::Aws if Catalogue::shipped().get(&arn).is_some() => {}
-                    Owner::Caller => {
-                        self.own_policy(&arn, not_attachable).await?;
-                    }
-                    Owner::Aws | Owner::Other => return Err(not_attachable(&arn)),
-                }
-                self.list_entities(caller, input).await
-            }
-            Request::TagPolicy(input) => {
-                check_tags(&input.tags)?;
-                let record = self
-                    .taggable_policy(
-                        caller,
-                        "iam:TagPolicy",
-                        &input.policy_arn,
-                        tag_context(&input.tags),
-                    )
-                    .await?;
-                let tags: Vec<Tag> = input
-                    .tags
-                    .iter()
-                    .map(|t| Tag::new(&t.key, &t.value))
-                    .collect();
-                self.store
-                    .tag_resource(&TagTarget::Policy(record.policy_id), &tags)
-                    .await?;
-                Ok(Response::TagPolicy)
-            }
-            Request::UntagPolicy(input) => {
-                let extra = vec![(
-                    "aws:TagKeys".to_owned(),
-                    ContextValue::Multi(input.tag_keys.clone()),
-                )];
-                let record = self
-                    .taggable_policy(caller, "iam:UntagPolicy", &input.policy_arn, extra)
-                    .await?;
-                self.store
-                    .untag_resource(&TagTarget::Policy(record.policy_id), &input.tag_keys)
-                    .await?;
-                Ok(Response::UntagPolicy)
-            }
-            Request::ListPolicyTags(input) => {
-                let record = self
-                    .taggable_policy(caller, "iam:ListPolicyTags", &input.policy_arn, Vec::new())
-                    .await?;
+            Owner::Caller => {
+                let record = self.own_policy(&arn, was_not_found).await?;
                 let tags = wire_tags(
                     self.store
-                        .list_tags(&TagTarget::Policy(record.policy_id))
+                        .list_tags(&TagTarget::Policy(record.policy_id.clone()))
                         .await?,
                 );
-                let (tags, marker) = self.page_of(
-                    caller,
-                    "ListPolicyTags",
-                    &tags,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListPolicyTags(ListPolicyTagsResponse {
-                    tags,
-                    is_truncated: Some(marker.is_some()),
-                    marker,
-                }))
+                let usage = self.policy_usage(&account).await?;
+                local_view(
+                    &record,
+                    usage.boundaries(&arn),
+                    true,
+                    (!tags.is_empty()).then_some(tags),
+                )
             }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
+            Owner::Other => return Err(was_not_found(&arn)),
+        };
+        Ok(GetPolicyResponse {
+            policy: Some(policy),
+        })
+    }
+
+    pub(super) async fn delete_policy(
+        &self,
+        caller: &Caller,
+        input: DeletePolicyRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let arn = input.policy_arn;
+        let record = self
+            .writable_policy(caller, "iam:DeletePolicy", &arn, Vec::new())
+            .await?;
+        // A boundary names the policy as much as an attachment does: deleting it
+        // would leave principals bounded by nothing that exists.
+        if self.policy_usage(&account).await?.boundaries(&arn) > 0 {
+            return Err(ServiceError::delete_conflict(
+                "Cannot delete a policy attached to entities.",
+            ));
         }
+        self.store
+            .delete_policy(&record.arn)
+            .await
+            .map_err(|e| policy_error(e, &arn))?;
+        Ok(())
+    }
+
+    pub(super) async fn list_policies(
+        &self,
+        caller: &Caller,
+        input: ListPoliciesRequest,
+    ) -> ServiceResult<ListPoliciesResponse> {
+        let account = caller.account_id.clone();
+        self.allow(
+            caller,
+            "iam:ListPolicies",
+            &store::customer_policy_arn(&account, "/", ""),
+            Vec::new(),
+        )
+        .await?;
+        self.policy_page(&account, input).await
+    }
+
+    pub(super) async fn create_policy_version(
+        &self,
+        caller: &Caller,
+        input: CreatePolicyVersionRequest,
+    ) -> ServiceResult<CreatePolicyVersionResponse> {
+        let arn = input.policy_arn;
+        self.writable_policy(caller, "iam:CreatePolicyVersion", &arn, Vec::new())
+            .await?;
+        policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let version = self
+            .store
+            .create_policy_version(
+                &arn,
+                &input.policy_document,
+                input.set_as_default.unwrap_or(false),
+                self.clock.seconds(),
+            )
+            .await
+            .map_err(|e| policy_error(e, &arn))?;
+        Ok(CreatePolicyVersionResponse {
+            policy_version: Some(version_view(&version, false)),
+        })
+    }
+
+    pub(super) async fn get_policy_version(
+        &self,
+        caller: &Caller,
+        input: GetPolicyVersionRequest,
+    ) -> ServiceResult<GetPolicyVersionResponse> {
+        let arn = input.policy_arn;
+        let owner = owner_of(caller, &arn)?;
+        self.allow(caller, "iam:GetPolicyVersion", &arn, Vec::new())
+            .await?;
+        let version = match owner {
+            Owner::Aws => {
+                let aws = Catalogue::shipped()
+                    .get(&arn)
+                    .ok_or_else(|| not_attachable(&arn))?;
+                if aws.default_version_id != input.version_id {
+                    return Err(no_such_version(&arn, &input.version_id));
+                }
+                aws_default_version(aws)
+            }
+            Owner::Caller => {
+                self.own_policy(&arn, not_attachable).await?;
+                self.store
+                    .get_policy_version(&arn, &input.version_id)
+                    .await
+                    .map_err(|e| version_error(e, &arn, &input.version_id))?
+            }
+            Owner::Other => return Err(not_attachable(&arn)),
+        };
+        Ok(GetPolicyVersionResponse {
+            policy_version: Some(version_view(&version, true)),
+        })
+    }
+
+    pub(super) async fn delete_policy_version(
+        &self,
+        caller: &Caller,
+        input: DeletePolicyVersionRequest,
+    ) -> ServiceResult<()> {
+        let arn = input.policy_arn;
+        self.writable_policy(caller, "iam:DeletePolicyVersion", &arn, Vec::new())
+            .await?;
+        self.store
+            .delete_policy_version(&arn, &input.version_id)
+            .await
+            .map_err(|e| version_error(e, &arn, &input.version_id))?;
+        Ok(())
+    }
+
+    pub(super) async fn list_policy_versions(
+        &self,
+        caller: &Caller,
+        input: ListPolicyVersionsRequest,
+    ) -> ServiceResult<ListPolicyVersionsResponse> {
+        let arn = input.policy_arn;
+        let owner = owner_of(caller, &arn)?;
+        self.allow(caller, "iam:ListPolicyVersions", &arn, Vec::new())
+            .await?;
+        let versions: Vec<PolicyVersion> = match owner {
+            // The catalogue ships each AWS policy's default version only.
+            Owner::Aws => {
+                let aws = Catalogue::shipped()
+                    .get(&arn)
+                    .ok_or_else(|| not_attachable(&arn))?;
+                vec![version_view(&aws_default_version(aws), false)]
+            }
+            Owner::Caller => {
+                self.own_policy(&arn, not_attachable).await?;
+                self.store
+                    .list_policy_versions(&arn)
+                    .await
+                    .map_err(|e| policy_error(e, &arn))?
+                    .iter()
+                    .map(|v| version_view(v, false))
+                    .collect()
+            }
+            Owner::Other => return Err(not_attachable(&arn)),
+        };
+        let (page, marker) = self.page_of(
+            caller,
+            "ListPolicyVersions",
+            &versions,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListPolicyVersionsResponse {
+            versions: Some(page),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn set_default_policy_version(
+        &self,
+        caller: &Caller,
+        input: SetDefaultPolicyVersionRequest,
+    ) -> ServiceResult<()> {
+        let arn = input.policy_arn;
+        self.writable_policy(caller, "iam:SetDefaultPolicyVersion", &arn, Vec::new())
+            .await?;
+        self.store
+            .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
+            .await
+            .map_err(|e| version_error(e, &arn, &input.version_id))?;
+        Ok(())
+    }
+
+    pub(super) async fn list_entities_for_policy(
+        &self,
+        caller: &Caller,
+        input: ListEntitiesForPolicyRequest,
+    ) -> ServiceResult<ListEntitiesForPolicyResponse> {
+        let arn = input.policy_arn.clone();
+        let owner = owner_of(caller, &arn)?;
+        self.allow(caller, "iam:ListEntitiesForPolicy", &arn, Vec::new())
+            .await?;
+        match owner {
+            Owner::Aws if Catalogue::shipped().get(&arn).is_some() => {}
+            Owner::Caller => {
+                self.own_policy(&arn, not_attachable).await?;
+            }
+            Owner::Aws | Owner::Other => return Err(not_attachable(&arn)),
+        }
+        self.entity_page(caller, input).await
+    }
+
+    pub(super) async fn tag_policy(
+        &self,
+        caller: &Caller,
+        input: TagPolicyRequest,
+    ) -> ServiceResult<()> {
+        check_tags(&input.tags)?;
+        let record = self
+            .taggable_policy(
+                caller,
+                "iam:TagPolicy",
+                &input.policy_arn,
+                tag_context(&input.tags),
+            )
+            .await?;
+        let tags: Vec<Tag> = input
+            .tags
+            .iter()
+            .map(|t| Tag::new(&t.key, &t.value))
+            .collect();
+        self.store
+            .tag_resource(&TagTarget::Policy(record.policy_id), &tags)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn untag_policy(
+        &self,
+        caller: &Caller,
+        input: UntagPolicyRequest,
+    ) -> ServiceResult<()> {
+        let extra = vec![(
+            "aws:TagKeys".to_owned(),
+            ContextValue::Multi(input.tag_keys.clone()),
+        )];
+        let record = self
+            .taggable_policy(caller, "iam:UntagPolicy", &input.policy_arn, extra)
+            .await?;
+        self.store
+            .untag_resource(&TagTarget::Policy(record.policy_id), &input.tag_keys)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_policy_tags(
+        &self,
+        caller: &Caller,
+        input: ListPolicyTagsRequest,
+    ) -> ServiceResult<ListPolicyTagsResponse> {
+        let record = self
+            .taggable_policy(caller, "iam:ListPolicyTags", &input.policy_arn, Vec::new())
+            .await?;
+        let tags = wire_tags(
+            self.store
+                .list_tags(&TagTarget::Policy(record.policy_id))
+                .await?,
+        );
+        let (tags, marker) = self.page_of(
+            caller,
+            "ListPolicyTags",
+            &tags,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListPolicyTagsResponse {
+            tags,
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
     }
 
     /// The caller's customer managed policy with this ARN; `missing` words the error.
@@ -646,11 +690,11 @@ impl Service {
     }
 
     /// ListPolicies over both sources, in one name order, paged by an opaque marker.
-    async fn list_policies(
+    async fn policy_page(
         &self,
         account: &str,
         input: wire::iam::ListPoliciesRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<wire::iam::ListPoliciesResponse> {
         let scope = input.scope.unwrap_or(PolicyScopeType::All);
         let prefix = input.path_prefix.unwrap_or_else(|| "/".to_owned());
         let only_attached = input.only_attached.unwrap_or(false);
@@ -723,19 +767,19 @@ impl Service {
         } else {
             None
         };
-        Ok(Response::ListPolicies(ListPoliciesResponse {
+        Ok(ListPoliciesResponse {
             policies: Some(policies),
             is_truncated: Some(marker.is_some()),
             marker,
-        }))
+        })
     }
 
     /// ListEntitiesForPolicy: attachments and boundaries, groups then users then roles.
-    async fn list_entities(
+    async fn entity_page(
         &self,
         caller: &Caller,
         input: wire::iam::ListEntitiesForPolicyRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<wire::iam::ListEntitiesForPolicyResponse> {
         let account = caller.account_id.as_str();
         let arn = &input.policy_arn;
         let usage = input.policy_usage_filter;
@@ -825,7 +869,7 @@ impl Service {
                 }
             }
         }
-        Ok(Response::ListEntitiesForPolicy(response))
+        Ok(response)
     }
 }
 

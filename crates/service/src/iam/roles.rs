@@ -7,14 +7,24 @@ use store::{
     RoleRecord, RoleUpdate, StoreError, Tag, TagTarget,
 };
 use wire::iam::{
-    AttachedPermissionsBoundary, CreateInstanceProfileResponse, CreateRoleResponse,
-    CreateServiceLinkedRoleResponse, DeleteServiceLinkedRoleResponse, DeletionTaskStatusType,
-    GetInstanceProfileResponse, GetRolePolicyResponse, GetRoleResponse,
-    GetServiceLinkedRoleDeletionStatusResponse, InstanceProfile, ListAttachedRolePoliciesResponse,
-    ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleResponse,
-    ListInstanceProfilesResponse, ListRolePoliciesResponse, ListRoleTagsResponse,
-    ListRolesResponse, Operation, PermissionsBoundaryAttachmentType, Request, Response, Role,
-    RoleLastUsed, UpdateRoleDescriptionResponse, UpdateRoleResponse,
+    AddRoleToInstanceProfileRequest, AttachRolePolicyRequest, AttachedPermissionsBoundary,
+    CreateInstanceProfileRequest, CreateInstanceProfileResponse, CreateRoleRequest,
+    CreateRoleResponse, CreateServiceLinkedRoleRequest, CreateServiceLinkedRoleResponse,
+    DeleteInstanceProfileRequest, DeleteRolePermissionsBoundaryRequest, DeleteRolePolicyRequest,
+    DeleteRoleRequest, DeleteServiceLinkedRoleRequest, DeleteServiceLinkedRoleResponse,
+    DeletionTaskStatusType, DetachRolePolicyRequest, GetInstanceProfileRequest,
+    GetInstanceProfileResponse, GetRolePolicyRequest, GetRolePolicyResponse, GetRoleRequest,
+    GetRoleResponse, GetServiceLinkedRoleDeletionStatusRequest,
+    GetServiceLinkedRoleDeletionStatusResponse, InstanceProfile, ListAttachedRolePoliciesRequest,
+    ListAttachedRolePoliciesResponse, ListInstanceProfileTagsRequest,
+    ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleRequest,
+    ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
+    ListRolePoliciesRequest, ListRolePoliciesResponse, ListRoleTagsRequest, ListRoleTagsResponse,
+    ListRolesRequest, ListRolesResponse, PermissionsBoundaryAttachmentType,
+    PutRolePermissionsBoundaryRequest, PutRolePolicyRequest, RemoveRoleFromInstanceProfileRequest,
+    Role, RoleLastUsed, TagInstanceProfileRequest, TagRoleRequest, UntagInstanceProfileRequest,
+    UntagRoleRequest, UpdateAssumeRolePolicyRequest, UpdateRoleDescriptionRequest,
+    UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
 };
 
 use super::{check_path, check_tags, tag_context, timestamp, uri_encode, wire_tags};
@@ -100,42 +110,6 @@ const SERVICE_ROLE_NAMES: &[(&str, &str)] = &[
     ("support", "Support"),
     ("transitgateway", "VPCTransitGateway"),
     ("trustedadvisor", "TrustedAdvisor"),
-];
-
-/// The operations this module answers.
-pub(super) const OPERATIONS: &[Operation] = &[
-    Operation::CreateRole,
-    Operation::GetRole,
-    Operation::UpdateRole,
-    Operation::UpdateRoleDescription,
-    Operation::UpdateAssumeRolePolicy,
-    Operation::DeleteRole,
-    Operation::ListRoles,
-    Operation::TagRole,
-    Operation::UntagRole,
-    Operation::ListRoleTags,
-    Operation::AttachRolePolicy,
-    Operation::DetachRolePolicy,
-    Operation::ListAttachedRolePolicies,
-    Operation::PutRolePolicy,
-    Operation::GetRolePolicy,
-    Operation::DeleteRolePolicy,
-    Operation::ListRolePolicies,
-    Operation::PutRolePermissionsBoundary,
-    Operation::DeleteRolePermissionsBoundary,
-    Operation::CreateInstanceProfile,
-    Operation::GetInstanceProfile,
-    Operation::DeleteInstanceProfile,
-    Operation::ListInstanceProfiles,
-    Operation::ListInstanceProfilesForRole,
-    Operation::AddRoleToInstanceProfile,
-    Operation::RemoveRoleFromInstanceProfile,
-    Operation::TagInstanceProfile,
-    Operation::UntagInstanceProfile,
-    Operation::ListInstanceProfileTags,
-    Operation::CreateServiceLinkedRole,
-    Operation::DeleteServiceLinkedRole,
-    Operation::GetServiceLinkedRoleDeletionStatus,
 ];
 
 /// `arn:aws:iam::<account>:instance-profile<path><name>`.
@@ -421,840 +395,903 @@ impl Service {
         Ok(profile)
     }
 
-    /// Runs one of [`OPERATIONS`].
-    pub(super) async fn role_operation(
+    pub(super) async fn create_role(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
-        match request {
-            Request::CreateRole(_)
-            | Request::GetRole(_)
-            | Request::UpdateRole(_)
-            | Request::UpdateRoleDescription(_)
-            | Request::UpdateAssumeRolePolicy(_)
-            | Request::DeleteRole(_)
-            | Request::ListRoles(_)
-            | Request::TagRole(_)
-            | Request::UntagRole(_)
-            | Request::ListRoleTags(_) => self.role_crud(caller, request).await,
-            Request::CreateInstanceProfile(_)
-            | Request::GetInstanceProfile(_)
-            | Request::DeleteInstanceProfile(_)
-            | Request::ListInstanceProfiles(_)
-            | Request::ListInstanceProfilesForRole(_)
-            | Request::AddRoleToInstanceProfile(_)
-            | Request::RemoveRoleFromInstanceProfile(_)
-            | Request::TagInstanceProfile(_)
-            | Request::UntagInstanceProfile(_)
-            | Request::ListInstanceProfileTags(_) => {
-                self.instance_profile_operation(caller, request).await
-            }
-            Request::CreateServiceLinkedRole(_)
-            | Request::DeleteServiceLinkedRole(_)
-            | Request::GetServiceLinkedRoleDeletionStatus(_) => {
-                self.service_linked_operation(caller, request).await
-            }
-            other => self.role_policy_operation(caller, other).await,
-        }
-    }
-
-    /// Roles themselves: create, read, update, delete, list, tags.
-    async fn role_crud(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        input: CreateRoleRequest,
+    ) -> ServiceResult<CreateRoleResponse> {
         let account = caller.account_id.clone();
-        match request {
-            Request::CreateRole(input) => {
-                let path = input.path.unwrap_or_else(|| "/".to_owned());
-                check_path(&path)?;
-                if path.starts_with(SERVICE_ROLE_PATH) {
-                    return Err(ServiceError::invalid_input(format!(
-                        "The path prefix {SERVICE_ROLE_PATH} is reserved for service-linked roles: use CreateServiceLinkedRole."
-                    )));
-                }
-                let tags = input.tags.unwrap_or_default();
-                check_tags(&tags)?;
-                let duration = max_session(input.max_session_duration)?;
-                let mut extra = tag_context(&tags);
-                if let Some(boundary) = &input.permissions_boundary {
-                    extra.extend(single("iam:PermissionsBoundary", boundary));
-                }
-                let arn = role_arn(&account, &path, &input.role_name);
-                self.allow(caller, "iam:CreateRole", &arn, extra).await?;
-                if !tags.is_empty() {
-                    self.allow(caller, "iam:TagRole", &arn, tag_context(&tags))
-                        .await?;
-                }
-                let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
-                if let Some(boundary) = &input.permissions_boundary {
-                    self.attachable(caller, boundary).await?;
-                    managed_policy(&self.store, boundary, PolicyKind::Boundary).await?;
-                }
-                let role = self
-                    .store
-                    .create_role(&NewRole {
-                        account_id: account.clone(),
-                        role_id: new_unique_id(IdKind::Role)?,
-                        name: input.role_name,
-                        path,
-                        trust_policy: input.assume_role_policy_document,
-                        trust_principals,
-                        description: input.description.filter(|d| !d.is_empty()),
-                        max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
-                        permissions_boundary_arn: input.permissions_boundary,
-                        created_at: self.clock.seconds(),
-                        // One write: a role is never there without the tags it was created with.
-                        tags: store_tags(&tags),
-                    })
-                    .await?;
-                let tags = (!tags.is_empty()).then_some(tags);
-                Ok(Response::CreateRole(CreateRoleResponse {
-                    role: role_view(&role, tags, false),
-                }))
-            }
-            Request::GetRole(input) => {
-                let role = self
-                    .role_for(caller, "iam:GetRole", &input.role_name, Vec::new())
-                    .await?;
-                let tags = wire_tags(
-                    self.store
-                        .list_tags(&TagTarget::Role(role.role_id.clone()))
-                        .await?,
-                );
-                let role = self.rendered_role(role).await?;
-                Ok(Response::GetRole(GetRoleResponse {
-                    role: role_view(&role, (!tags.is_empty()).then_some(tags), true),
-                }))
-            }
-            Request::UpdateRole(input) => {
-                let duration = max_session(input.max_session_duration)?;
-                self.role_for(caller, "iam:UpdateRole", &input.role_name, Vec::new())
-                    .await?;
-                self.store
-                    .update_role(
-                        &account,
-                        &input.role_name,
-                        &RoleUpdate {
-                            description: input.description,
-                            max_session_duration: duration,
-                        },
-                    )
-                    .await?;
-                Ok(Response::UpdateRole(UpdateRoleResponse {}))
-            }
-            Request::UpdateRoleDescription(input) => {
-                self.role_for(
-                    caller,
-                    "iam:UpdateRoleDescription",
-                    &input.role_name,
-                    Vec::new(),
-                )
-                .await?;
-                let role = self
-                    .store
-                    .update_role(
-                        &account,
-                        &input.role_name,
-                        &RoleUpdate {
-                            description: Some(input.description),
-                            max_session_duration: None,
-                        },
-                    )
-                    .await?;
-                let role = self.rendered_role(role).await?;
-                Ok(Response::UpdateRoleDescription(
-                    UpdateRoleDescriptionResponse {
-                        role: Some(role_view(&role, None, false)),
-                    },
-                ))
-            }
-            Request::UpdateAssumeRolePolicy(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:UpdateAssumeRolePolicy",
-                        &input.role_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                modifiable(&role)?;
-                let bound = self.check_trust(&input.policy_document).await?;
-                self.store
-                    .update_role_trust_policy(
-                        &account,
-                        &input.role_name,
-                        &input.policy_document,
-                        &bound,
-                    )
-                    .await?;
-                Ok(Response::UpdateAssumeRolePolicy)
-            }
-            Request::DeleteRole(input) => {
-                let role = self
-                    .role_for(caller, "iam:DeleteRole", &input.role_name, Vec::new())
-                    .await?;
-                modifiable(&role)?;
-                self.store.delete_role(&account, &input.role_name).await?;
-                Ok(Response::DeleteRole)
-            }
-            Request::ListRoles(input) => {
-                self.allow(
-                    caller,
-                    "iam:ListRoles",
-                    &role_arn(&account, "/", ""),
-                    Vec::new(),
-                )
-                .await?;
-                let Page { items, next_marker } = self
-                    .store
-                    .list_roles(
-                        &account,
-                        &self.list_options(
-                            caller,
-                            "ListRoles",
-                            input.path_prefix,
-                            input.marker.as_deref(),
-                            input.max_items,
-                        )?,
-                    )
-                    .await?;
-                let mut roles = Vec::with_capacity(items.len());
-                for role in items {
-                    roles.push(role_view(&self.rendered_role(role).await?, None, false));
-                }
-                Ok(Response::ListRoles(ListRolesResponse {
-                    roles,
-                    is_truncated: Some(next_marker.is_some()),
-                    marker: self.next_marker(caller, "ListRoles", next_marker)?,
-                }))
-            }
-            Request::TagRole(input) => {
-                check_tags(&input.tags)?;
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:TagRole",
-                        &input.role_name,
-                        tag_context(&input.tags),
-                    )
-                    .await?;
-                self.store
-                    .tag_resource(&TagTarget::Role(role.role_id), &store_tags(&input.tags))
-                    .await?;
-                Ok(Response::TagRole)
-            }
-            Request::UntagRole(input) => {
-                let extra = vec![(
-                    "aws:TagKeys".to_owned(),
-                    ContextValue::Multi(input.tag_keys.clone()),
-                )];
-                let role = self
-                    .role_for(caller, "iam:UntagRole", &input.role_name, extra)
-                    .await?;
-                self.store
-                    .untag_resource(&TagTarget::Role(role.role_id), &input.tag_keys)
-                    .await?;
-                Ok(Response::UntagRole)
-            }
-            Request::ListRoleTags(input) => {
-                let role = self
-                    .role_for(caller, "iam:ListRoleTags", &input.role_name, Vec::new())
-                    .await?;
-                let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
-                let (tags, marker) = self.page_of(
-                    caller,
-                    "ListRoleTags",
-                    &tags,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListRoleTags(ListRoleTagsResponse {
-                    tags,
-                    is_truncated: Some(marker.is_some()),
-                    marker,
-                }))
-            }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
+        let path = input.path.unwrap_or_else(|| "/".to_owned());
+        check_path(&path)?;
+        if path.starts_with(SERVICE_ROLE_PATH) {
+            return Err(ServiceError::invalid_input(format!(
+                "The path prefix {SERVICE_ROLE_PATH} is reserved for service-linked roles: use CreateServiceLinkedRole."
+            )));
         }
+        let tags = input.tags.unwrap_or_default();
+        check_tags(&tags)?;
+        let duration = max_session(input.max_session_duration)?;
+        let mut extra = tag_context(&tags);
+        if let Some(boundary) = &input.permissions_boundary {
+            extra.extend(single("iam:PermissionsBoundary", boundary));
+        }
+        let arn = role_arn(&account, &path, &input.role_name);
+        self.allow(caller, "iam:CreateRole", &arn, extra).await?;
+        if !tags.is_empty() {
+            self.allow(caller, "iam:TagRole", &arn, tag_context(&tags))
+                .await?;
+        }
+        let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
+        if let Some(boundary) = &input.permissions_boundary {
+            self.attachable(caller, boundary).await?;
+            managed_policy(&self.store, boundary, PolicyKind::Boundary).await?;
+        }
+        let role = self
+            .store
+            .create_role(&NewRole {
+                account_id: account.clone(),
+                role_id: new_unique_id(IdKind::Role)?,
+                name: input.role_name,
+                path,
+                trust_policy: input.assume_role_policy_document,
+                trust_principals,
+                description: input.description.filter(|d| !d.is_empty()),
+                max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
+                permissions_boundary_arn: input.permissions_boundary,
+                created_at: self.clock.seconds(),
+                // One write: a role is never there without the tags it was created with.
+                tags: store_tags(&tags),
+            })
+            .await?;
+        let tags = (!tags.is_empty()).then_some(tags);
+        Ok(CreateRoleResponse {
+            role: role_view(&role, tags, false),
+        })
     }
 
-    /// Role inline and attached policies and permissions boundaries.
-    async fn role_policy_operation(
+    pub(super) async fn get_role(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
-        let account = caller.account_id.clone();
-        match request {
-            Request::PutRolePolicy(input) => {
-                let role = self
-                    .role_for(caller, "iam:PutRolePolicy", &input.role_name, Vec::new())
-                    .await?;
-                modifiable(&role)?;
-                self.put_inline_policy(
-                    &store::Principal::role(&role.role_id),
-                    &format!("role {}", role.name),
-                    &input.policy_name,
-                    &input.policy_document,
-                    ROLE_INLINE_POLICY_TOTAL,
-                )
-                .await?;
-                Ok(Response::PutRolePolicy)
-            }
-            Request::GetRolePolicy(input) => {
-                let role = self
-                    .role_for(caller, "iam:GetRolePolicy", &input.role_name, Vec::new())
-                    .await?;
-                let document = self
-                    .store
-                    .get_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
-                    .await?;
-                Ok(Response::GetRolePolicy(GetRolePolicyResponse {
-                    role_name: role.name,
-                    policy_name: input.policy_name,
-                    policy_document: uri_encode(&document),
-                }))
-            }
-            Request::DeleteRolePolicy(input) => {
-                let role = self
-                    .role_for(caller, "iam:DeleteRolePolicy", &input.role_name, Vec::new())
-                    .await?;
-                modifiable(&role)?;
-                self.store
-                    .delete_inline_policy(
-                        &store::Principal::role(&role.role_id),
-                        &input.policy_name,
-                    )
-                    .await?;
-                Ok(Response::DeleteRolePolicy)
-            }
-            Request::ListRolePolicies(input) => {
-                let role = self
-                    .role_for(caller, "iam:ListRolePolicies", &input.role_name, Vec::new())
-                    .await?;
-                let names: Vec<String> = self
-                    .store
-                    .list_inline_policies(&store::Principal::role(&role.role_id))
-                    .await?
-                    .into_iter()
-                    .map(|(name, _)| name)
-                    .collect();
-                let (page, marker) = self.page_of(
-                    caller,
-                    "ListRolePolicies",
-                    &names,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListRolePolicies(ListRolePoliciesResponse {
-                    policy_names: page,
-                    is_truncated: Some(marker.is_some()),
-                    marker,
-                }))
-            }
-            Request::AttachRolePolicy(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:AttachRolePolicy",
-                        &input.role_name,
-                        single("iam:PolicyARN", &input.policy_arn),
-                    )
-                    .await?;
-                modifiable(&role)?;
-                self.attachable(caller, &input.policy_arn).await?;
-                self.store
-                    .attach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
-                    .await?;
-                Ok(Response::AttachRolePolicy)
-            }
-            Request::DetachRolePolicy(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:DetachRolePolicy",
-                        &input.role_name,
-                        single("iam:PolicyARN", &input.policy_arn),
-                    )
-                    .await?;
-                modifiable(&role)?;
-                self.store
-                    .detach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
-                    .await?;
-                Ok(Response::DetachRolePolicy)
-            }
-            Request::ListAttachedRolePolicies(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:ListAttachedRolePolicies",
-                        &input.role_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                let attached = self
-                    .attached_policies(
-                        &store::Principal::role(&role.role_id),
-                        input.path_prefix.as_deref(),
-                    )
-                    .await?;
-                let (page, marker) = self.page_of(
-                    caller,
-                    "ListAttachedRolePolicies",
-                    &attached,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListAttachedRolePolicies(
-                    ListAttachedRolePoliciesResponse {
-                        attached_policies: Some(page),
-                        is_truncated: Some(marker.is_some()),
-                        marker,
-                    },
-                ))
-            }
-            Request::PutRolePermissionsBoundary(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:PutRolePermissionsBoundary",
-                        &input.role_name,
-                        single("iam:PermissionsBoundary", &input.permissions_boundary),
-                    )
-                    .await?;
-                modifiable(&role)?;
-                self.attachable(caller, &input.permissions_boundary).await?;
-                // Validate that it can serve as a boundary before storing the reference.
-                managed_policy(
-                    &self.store,
-                    &input.permissions_boundary,
-                    PolicyKind::Boundary,
-                )
-                .await?;
-                self.store
-                    .set_role_permissions_boundary(
-                        &account,
-                        &input.role_name,
-                        Some(&input.permissions_boundary),
-                    )
-                    .await?;
-                Ok(Response::PutRolePermissionsBoundary)
-            }
-            Request::DeleteRolePermissionsBoundary(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:DeleteRolePermissionsBoundary",
-                        &input.role_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                modifiable(&role)?;
-                self.store
-                    .set_role_permissions_boundary(&account, &input.role_name, None)
-                    .await?;
-                Ok(Response::DeleteRolePermissionsBoundary)
-            }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
-        }
+        input: GetRoleRequest,
+    ) -> ServiceResult<GetRoleResponse> {
+        let role = self
+            .role_for(caller, "iam:GetRole", &input.role_name, Vec::new())
+            .await?;
+        let tags = wire_tags(
+            self.store
+                .list_tags(&TagTarget::Role(role.role_id.clone()))
+                .await?,
+        );
+        let role = self.rendered_role(role).await?;
+        Ok(GetRoleResponse {
+            role: role_view(&role, (!tags.is_empty()).then_some(tags), true),
+        })
     }
 
-    /// Instance profiles, their role and their tags.
-    async fn instance_profile_operation(
+    pub(super) async fn update_role(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
+        input: UpdateRoleRequest,
+    ) -> ServiceResult<UpdateRoleResponse> {
         let account = caller.account_id.clone();
-        match request {
-            Request::CreateInstanceProfile(input) => {
-                let path = input.path.unwrap_or_else(|| "/".to_owned());
-                check_path(&path)?;
-                let tags = input.tags.unwrap_or_default();
-                check_tags(&tags)?;
-                let arn = profile_arn(&account, &path, &input.instance_profile_name);
-                self.allow(
-                    caller,
-                    "iam:CreateInstanceProfile",
-                    &arn,
-                    tag_context(&tags),
-                )
-                .await?;
-                if !tags.is_empty() {
-                    self.allow(caller, "iam:TagInstanceProfile", &arn, tag_context(&tags))
-                        .await?;
-                }
-                let profile = self
-                    .store
-                    .create_instance_profile(&NewInstanceProfile {
-                        account_id: account,
-                        instance_profile_id: new_unique_id(IdKind::InstanceProfile)?,
-                        name: input.instance_profile_name,
-                        path,
-                        tags: store_tags(&tags),
-                        created_at: self.clock.seconds(),
-                    })
-                    .await?;
-                let tags = (!tags.is_empty()).then_some(tags);
-                Ok(Response::CreateInstanceProfile(
-                    CreateInstanceProfileResponse {
-                        instance_profile: profile_view(&profile, tags),
-                    },
-                ))
-            }
-            Request::GetInstanceProfile(input) => {
-                let profile = self
-                    .profile_for(
-                        caller,
-                        "iam:GetInstanceProfile",
-                        &input.instance_profile_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                let tags = wire_tags(
-                    self.store
-                        .list_instance_profile_tags(&account, &profile.name)
-                        .await?,
-                );
-                let profile = self.rendered_profile(profile).await?;
-                Ok(Response::GetInstanceProfile(GetInstanceProfileResponse {
-                    instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
-                }))
-            }
-            Request::DeleteInstanceProfile(input) => {
-                self.profile_for(
-                    caller,
-                    "iam:DeleteInstanceProfile",
-                    &input.instance_profile_name,
-                    Vec::new(),
-                )
-                .await?;
-                self.store
-                    .delete_instance_profile(&account, &input.instance_profile_name)
-                    .await?;
-                Ok(Response::DeleteInstanceProfile)
-            }
-            Request::ListInstanceProfiles(input) => {
-                self.allow(
-                    caller,
-                    "iam:ListInstanceProfiles",
-                    &profile_arn(&account, "/", ""),
-                    Vec::new(),
-                )
-                .await?;
-                let Page { items, next_marker } = self
-                    .store
-                    .list_instance_profiles(
-                        &account,
-                        &self.list_options(
-                            caller,
-                            "ListInstanceProfiles",
-                            input.path_prefix,
-                            input.marker.as_deref(),
-                            input.max_items,
-                        )?,
-                    )
-                    .await?;
-                let mut instance_profiles = Vec::with_capacity(items.len());
-                for profile in items {
-                    instance_profiles
-                        .push(profile_view(&self.rendered_profile(profile).await?, None));
-                }
-                Ok(Response::ListInstanceProfiles(
-                    ListInstanceProfilesResponse {
-                        instance_profiles,
-                        is_truncated: Some(next_marker.is_some()),
-                        marker: self.next_marker(caller, "ListInstanceProfiles", next_marker)?,
-                    },
-                ))
-            }
-            Request::ListInstanceProfilesForRole(input) => {
-                self.role_for(
-                    caller,
-                    "iam:ListInstanceProfilesForRole",
-                    &input.role_name,
-                    Vec::new(),
-                )
-                .await?;
-                let options = ListOptions {
-                    path_prefix: None,
-                    ..self.list_options(
-                        caller,
-                        "ListInstanceProfilesForRole",
-                        None,
-                        input.marker.as_deref(),
-                        input.max_items,
-                    )?
-                };
-                let Page { items, next_marker } = self
-                    .store
-                    .list_instance_profiles_for_role(&account, &input.role_name, &options)
-                    .await?;
-                let mut instance_profiles = Vec::with_capacity(items.len());
-                for profile in items {
-                    instance_profiles
-                        .push(profile_view(&self.rendered_profile(profile).await?, None));
-                }
-                Ok(Response::ListInstanceProfilesForRole(
-                    ListInstanceProfilesForRoleResponse {
-                        instance_profiles,
-                        is_truncated: Some(next_marker.is_some()),
-                        marker: self.next_marker(
-                            caller,
-                            "ListInstanceProfilesForRole",
-                            next_marker,
-                        )?,
-                    },
-                ))
-            }
-            Request::AddRoleToInstanceProfile(input) => {
-                self.profile_for(
-                    caller,
-                    "iam:AddRoleToInstanceProfile",
-                    &input.instance_profile_name,
-                    Vec::new(),
-                )
-                .await?;
-                // The role goes to EC2 with the profile: the caller must be allowed to pass it.
-                self.role_for(
-                    caller,
-                    "iam:PassRole",
-                    &input.role_name,
-                    single("iam:PassedToService", EC2_SERVICE),
-                )
-                .await?;
-                self.store
-                    .add_role_to_instance_profile(
-                        &account,
-                        &input.instance_profile_name,
-                        &input.role_name,
-                    )
-                    .await?;
-                Ok(Response::AddRoleToInstanceProfile)
-            }
-            Request::RemoveRoleFromInstanceProfile(input) => {
-                self.profile_for(
-                    caller,
-                    "iam:RemoveRoleFromInstanceProfile",
-                    &input.instance_profile_name,
-                    Vec::new(),
-                )
-                .await?;
-                self.store
-                    .remove_role_from_instance_profile(
-                        &account,
-                        &input.instance_profile_name,
-                        &input.role_name,
-                    )
-                    .await?;
-                Ok(Response::RemoveRoleFromInstanceProfile)
-            }
-            Request::TagInstanceProfile(input) => {
-                check_tags(&input.tags)?;
-                let profile = self
-                    .profile_for(
-                        caller,
-                        "iam:TagInstanceProfile",
-                        &input.instance_profile_name,
-                        tag_context(&input.tags),
-                    )
-                    .await?;
-                self.store
-                    .tag_instance_profile(&account, &profile.name, &store_tags(&input.tags))
-                    .await?;
-                Ok(Response::TagInstanceProfile)
-            }
-            Request::UntagInstanceProfile(input) => {
-                let extra = vec![(
-                    "aws:TagKeys".to_owned(),
-                    ContextValue::Multi(input.tag_keys.clone()),
-                )];
-                let profile = self
-                    .profile_for(
-                        caller,
-                        "iam:UntagInstanceProfile",
-                        &input.instance_profile_name,
-                        extra,
-                    )
-                    .await?;
-                self.store
-                    .untag_instance_profile(&account, &profile.name, &input.tag_keys)
-                    .await?;
-                Ok(Response::UntagInstanceProfile)
-            }
-            Request::ListInstanceProfileTags(input) => {
-                let profile = self
-                    .profile_for(
-                        caller,
-                        "iam:ListInstanceProfileTags",
-                        &input.instance_profile_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                let tags = wire_tags(
-                    self.store
-                        .list_instance_profile_tags(&account, &profile.name)
-                        .await?,
-                );
-                let (tags, marker) = self.page_of(
-                    caller,
-                    "ListInstanceProfileTags",
-                    &tags,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?;
-                Ok(Response::ListInstanceProfileTags(
-                    ListInstanceProfileTagsResponse {
-                        tags,
-                        is_truncated: Some(marker.is_some()),
-                        marker,
-                    },
-                ))
-            }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
-        }
+        let duration = max_session(input.max_session_duration)?;
+        self.role_for(caller, "iam:UpdateRole", &input.role_name, Vec::new())
+            .await?;
+        self.store
+            .update_role(
+                &account,
+                &input.role_name,
+                &RoleUpdate {
+                    description: input.description,
+                    max_session_duration: duration,
+                },
+            )
+            .await?;
+        Ok(UpdateRoleResponse {})
     }
 
-    /// Service-linked roles: created for a service, deleted through a deletion task.
-    async fn service_linked_operation(
+    pub(super) async fn update_role_description(
         &self,
         caller: &Caller,
-        request: Request,
-    ) -> ServiceResult<Response> {
+        input: UpdateRoleDescriptionRequest,
+    ) -> ServiceResult<UpdateRoleDescriptionResponse> {
         let account = caller.account_id.clone();
-        match request {
-            Request::CreateServiceLinkedRole(input) => {
-                let service = input.aws_service_name;
-                if !valid_service_name(&service) {
-                    return Err(ServiceError::invalid_input(format!(
-                        "Service name {service} is not a valid AWS service principal."
-                    )));
-                }
-                let mut name = service_role_name(&service);
-                if let Some(suffix) = input.custom_suffix.filter(|s| !s.is_empty()) {
-                    name = format!("{name}_{suffix}");
-                }
-                if name.len() > 64 {
-                    return Err(ServiceError::invalid_input(format!(
-                        "Service role name {name} is longer than 64 characters, please try a shorter suffix."
-                    )));
-                }
-                let path = format!("{SERVICE_ROLE_PATH}{service}/");
-                let arn = role_arn(&account, &path, &name);
-                self.allow(
+        self.role_for(
+            caller,
+            "iam:UpdateRoleDescription",
+            &input.role_name,
+            Vec::new(),
+        )
+        .await?;
+        let role = self
+            .store
+            .update_role(
+                &account,
+                &input.role_name,
+                &RoleUpdate {
+                    description: Some(input.description),
+                    max_session_duration: None,
+                },
+            )
+            .await?;
+        let role = self.rendered_role(role).await?;
+        Ok(UpdateRoleDescriptionResponse {
+            role: Some(role_view(&role, None, false)),
+        })
+    }
+
+    pub(super) async fn update_assume_role_policy(
+        &self,
+        caller: &Caller,
+        input: UpdateAssumeRolePolicyRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let role = self
+            .role_for(
+                caller,
+                "iam:UpdateAssumeRolePolicy",
+                &input.role_name,
+                Vec::new(),
+            )
+            .await?;
+        modifiable(&role)?;
+        let bound = self.check_trust(&input.policy_document).await?;
+        self.store
+            .update_role_trust_policy(&account, &input.role_name, &input.policy_document, &bound)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_role(
+        &self,
+        caller: &Caller,
+        input: DeleteRoleRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let role = self
+            .role_for(caller, "iam:DeleteRole", &input.role_name, Vec::new())
+            .await?;
+        modifiable(&role)?;
+        self.store.delete_role(&account, &input.role_name).await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_roles(
+        &self,
+        caller: &Caller,
+        input: ListRolesRequest,
+    ) -> ServiceResult<ListRolesResponse> {
+        let account = caller.account_id.clone();
+        self.allow(
+            caller,
+            "iam:ListRoles",
+            &role_arn(&account, "/", ""),
+            Vec::new(),
+        )
+        .await?;
+        let Page { items, next_marker } = self
+            .store
+            .list_roles(
+                &account,
+                &self.list_options(
                     caller,
-                    "iam:CreateServiceLinkedRole",
-                    &arn,
-                    single("iam:AWSServiceName", &service),
-                )
+                    "ListRoles",
+                    input.path_prefix,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?,
+            )
+            .await?;
+        let mut roles = Vec::with_capacity(items.len());
+        for role in items {
+            roles.push(role_view(&self.rendered_role(role).await?, None, false));
+        }
+        Ok(ListRolesResponse {
+            roles,
+            is_truncated: Some(next_marker.is_some()),
+            marker: self.next_marker(caller, "ListRoles", next_marker)?,
+        })
+    }
+
+    pub(super) async fn tag_role(
+        &self,
+        caller: &Caller,
+        input: TagRoleRequest,
+    ) -> ServiceResult<()> {
+        check_tags(&input.tags)?;
+        let role = self
+            .role_for(
+                caller,
+                "iam:TagRole",
+                &input.role_name,
+                tag_context(&input.tags),
+            )
+            .await?;
+        self.store
+            .tag_resource(&TagTarget::Role(role.role_id), &store_tags(&input.tags))
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn untag_role(
+        &self,
+        caller: &Caller,
+        input: UntagRoleRequest,
+    ) -> ServiceResult<()> {
+        let extra = vec![(
+            "aws:TagKeys".to_owned(),
+            ContextValue::Multi(input.tag_keys.clone()),
+        )];
+        let role = self
+            .role_for(caller, "iam:UntagRole", &input.role_name, extra)
+            .await?;
+        self.store
+            .untag_resource(&TagTarget::Role(role.role_id), &input.tag_keys)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_role_tags(
+        &self,
+        caller: &Caller,
+        input: ListRoleTagsRequest,
+    ) -> ServiceResult<ListRoleTagsResponse> {
+        let role = self
+            .role_for(caller, "iam:ListRoleTags", &input.role_name, Vec::new())
+            .await?;
+        let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
+        let (tags, marker) = self.page_of(
+            caller,
+            "ListRoleTags",
+            &tags,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListRoleTagsResponse {
+            tags,
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn put_role_policy(
+        &self,
+        caller: &Caller,
+        input: PutRolePolicyRequest,
+    ) -> ServiceResult<()> {
+        let role = self
+            .role_for(caller, "iam:PutRolePolicy", &input.role_name, Vec::new())
+            .await?;
+        modifiable(&role)?;
+        self.put_inline_policy(
+            &store::Principal::role(&role.role_id),
+            &format!("role {}", role.name),
+            &input.policy_name,
+            &input.policy_document,
+            ROLE_INLINE_POLICY_TOTAL,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_role_policy(
+        &self,
+        caller: &Caller,
+        input: GetRolePolicyRequest,
+    ) -> ServiceResult<GetRolePolicyResponse> {
+        let role = self
+            .role_for(caller, "iam:GetRolePolicy", &input.role_name, Vec::new())
+            .await?;
+        let document = self
+            .store
+            .get_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
+            .await?;
+        Ok(GetRolePolicyResponse {
+            role_name: role.name,
+            policy_name: input.policy_name,
+            policy_document: uri_encode(&document),
+        })
+    }
+
+    pub(super) async fn delete_role_policy(
+        &self,
+        caller: &Caller,
+        input: DeleteRolePolicyRequest,
+    ) -> ServiceResult<()> {
+        let role = self
+            .role_for(caller, "iam:DeleteRolePolicy", &input.role_name, Vec::new())
+            .await?;
+        modifiable(&role)?;
+        self.store
+            .delete_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_role_policies(
+        &self,
+        caller: &Caller,
+        input: ListRolePoliciesRequest,
+    ) -> ServiceResult<ListRolePoliciesResponse> {
+        let role = self
+            .role_for(caller, "iam:ListRolePolicies", &input.role_name, Vec::new())
+            .await?;
+        let names: Vec<String> = self
+            .store
+            .list_inline_policies(&store::Principal::role(&role.role_id))
+            .await?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let (page, marker) = self.page_of(
+            caller,
+            "ListRolePolicies",
+            &names,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListRolePoliciesResponse {
+            policy_names: page,
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn attach_role_policy(
+        &self,
+        caller: &Caller,
+        input: AttachRolePolicyRequest,
+    ) -> ServiceResult<()> {
+        let role = self
+            .role_for(
+                caller,
+                "iam:AttachRolePolicy",
+                &input.role_name,
+                single("iam:PolicyARN", &input.policy_arn),
+            )
+            .await?;
+        modifiable(&role)?;
+        self.attachable(caller, &input.policy_arn).await?;
+        self.store
+            .attach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn detach_role_policy(
+        &self,
+        caller: &Caller,
+        input: DetachRolePolicyRequest,
+    ) -> ServiceResult<()> {
+        let role = self
+            .role_for(
+                caller,
+                "iam:DetachRolePolicy",
+                &input.role_name,
+                single("iam:PolicyARN", &input.policy_arn),
+            )
+            .await?;
+        modifiable(&role)?;
+        self.store
+            .detach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_attached_role_policies(
+        &self,
+        caller: &Caller,
+        input: ListAttachedRolePoliciesRequest,
+    ) -> ServiceResult<ListAttachedRolePoliciesResponse> {
+        let role = self
+            .role_for(
+                caller,
+                "iam:ListAttachedRolePolicies",
+                &input.role_name,
+                Vec::new(),
+            )
+            .await?;
+        let attached = self
+            .attached_policies(
+                &store::Principal::role(&role.role_id),
+                input.path_prefix.as_deref(),
+            )
+            .await?;
+        let (page, marker) = self.page_of(
+            caller,
+            "ListAttachedRolePolicies",
+            &attached,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListAttachedRolePoliciesResponse {
+            attached_policies: Some(page),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn put_role_permissions_boundary(
+        &self,
+        caller: &Caller,
+        input: PutRolePermissionsBoundaryRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let role = self
+            .role_for(
+                caller,
+                "iam:PutRolePermissionsBoundary",
+                &input.role_name,
+                single("iam:PermissionsBoundary", &input.permissions_boundary),
+            )
+            .await?;
+        modifiable(&role)?;
+        self.attachable(caller, &input.permissions_boundary).await?;
+        // Validate that it can serve as a boundary before storing the reference.
+        managed_policy(
+            &self.store,
+            &input.permissions_boundary,
+            PolicyKind::Boundary,
+        )
+        .await?;
+        self.store
+            .set_role_permissions_boundary(
+                &account,
+                &input.role_name,
+                Some(&input.permissions_boundary),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_role_permissions_boundary(
+        &self,
+        caller: &Caller,
+        input: DeleteRolePermissionsBoundaryRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let role = self
+            .role_for(
+                caller,
+                "iam:DeleteRolePermissionsBoundary",
+                &input.role_name,
+                Vec::new(),
+            )
+            .await?;
+        modifiable(&role)?;
+        self.store
+            .set_role_permissions_boundary(&account, &input.role_name, None)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn create_instance_profile(
+        &self,
+        caller: &Caller,
+        input: CreateInstanceProfileRequest,
+    ) -> ServiceResult<CreateInstanceProfileResponse> {
+        let account = caller.account_id.clone();
+        let path = input.path.unwrap_or_else(|| "/".to_owned());
+        check_path(&path)?;
+        let tags = input.tags.unwrap_or_default();
+        check_tags(&tags)?;
+        let arn = profile_arn(&account, &path, &input.instance_profile_name);
+        self.allow(
+            caller,
+            "iam:CreateInstanceProfile",
+            &arn,
+            tag_context(&tags),
+        )
+        .await?;
+        if !tags.is_empty() {
+            self.allow(caller, "iam:TagInstanceProfile", &arn, tag_context(&tags))
                 .await?;
-                let trust = format!(
-                    "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":[\"{service}\"]}},\"Action\":[\"sts:AssumeRole\"]}}]}}"
-                );
-                let created = self
-                    .store
-                    .create_role(&NewRole {
-                        account_id: account,
-                        role_id: new_unique_id(IdKind::Role)?,
-                        name: name.clone(),
-                        path,
-                        trust_policy: trust,
-                        trust_principals: Vec::new(),
-                        description: input.description.filter(|d| !d.is_empty()),
-                        max_session_duration: DEFAULT_MAX_SESSION,
-                        permissions_boundary_arn: None,
-                        created_at: self.clock.seconds(),
-                        tags: Vec::new(),
-                    })
-                    .await;
-                let role = match created {
-                    Ok(role) => role,
-                    Err(StoreError::EntityAlreadyExists { .. }) => {
-                        return Err(ServiceError::invalid_input(format!(
-                            "Service role name {name} has been taken in this account, please try a different suffix."
-                        )));
-                    }
-                    Err(other) => return Err(other.into()),
-                };
-                Ok(Response::CreateServiceLinkedRole(
-                    CreateServiceLinkedRoleResponse {
-                        role: Some(role_view(&role, None, false)),
-                    },
-                ))
-            }
-            Request::DeleteServiceLinkedRole(input) => {
-                let role = self
-                    .role_for(
-                        caller,
-                        "iam:DeleteServiceLinkedRole",
-                        &input.role_name,
-                        Vec::new(),
-                    )
-                    .await?;
-                let Some(service) = role
-                    .path
-                    .strip_prefix(SERVICE_ROLE_PATH)
-                    .and_then(|rest| rest.strip_suffix('/'))
-                    .filter(|s| !s.is_empty() && !s.contains('/'))
-                else {
-                    return Err(ServiceError::invalid_input(format!(
-                        "Role {} is not a service-linked role: delete it with DeleteRole.",
-                        role.name
-                    )));
-                };
-                // The deletion task removes what the service put on the role, then the role;
-                // AWS runs it in the background, here it is done by the time we answer.
-                let owner = store::Principal::role(&role.role_id);
-                for (policy_name, _) in self.store.list_inline_policies(&owner).await? {
-                    self.store
-                        .delete_inline_policy(&owner, &policy_name)
-                        .await?;
-                }
-                for arn in self.store.list_attached_policies(&owner).await? {
-                    self.store.detach_policy(&owner, &arn).await?;
-                }
-                self.store.delete_role(&account, &role.name).await?;
-                Ok(Response::DeleteServiceLinkedRole(
-                    DeleteServiceLinkedRoleResponse {
-                        deletion_task_id: format!(
-                            "task{SERVICE_ROLE_PATH}{service}/{}/{}",
-                            role.name,
-                            new_uuid()?
-                        ),
-                    },
-                ))
-            }
-            Request::GetServiceLinkedRoleDeletionStatus(input) => {
-                let unknown = || {
-                    ServiceError::no_such_entity(format!(
-                        "Deletion task {} cannot be found.",
-                        input.deletion_task_id
-                    ))
-                };
-                let (service, name) = parse_task_id(&input.deletion_task_id).ok_or_else(unknown)?;
-                let path = format!("{SERVICE_ROLE_PATH}{service}/");
-                self.allow(
+        }
+        let profile = self
+            .store
+            .create_instance_profile(&NewInstanceProfile {
+                account_id: account,
+                instance_profile_id: new_unique_id(IdKind::InstanceProfile)?,
+                name: input.instance_profile_name,
+                path,
+                tags: store_tags(&tags),
+                created_at: self.clock.seconds(),
+            })
+            .await?;
+        let tags = (!tags.is_empty()).then_some(tags);
+        Ok(CreateInstanceProfileResponse {
+            instance_profile: profile_view(&profile, tags),
+        })
+    }
+
+    pub(super) async fn get_instance_profile(
+        &self,
+        caller: &Caller,
+        input: GetInstanceProfileRequest,
+    ) -> ServiceResult<GetInstanceProfileResponse> {
+        let account = caller.account_id.clone();
+        let profile = self
+            .profile_for(
+                caller,
+                "iam:GetInstanceProfile",
+                &input.instance_profile_name,
+                Vec::new(),
+            )
+            .await?;
+        let tags = wire_tags(
+            self.store
+                .list_instance_profile_tags(&account, &profile.name)
+                .await?,
+        );
+        let profile = self.rendered_profile(profile).await?;
+        Ok(GetInstanceProfileResponse {
+            instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
+        })
+    }
+
+    pub(super) async fn delete_instance_profile(
+        &self,
+        caller: &Caller,
+        input: DeleteInstanceProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.profile_for(
+            caller,
+            "iam:DeleteInstanceProfile",
+            &input.instance_profile_name,
+            Vec::new(),
+        )
+        .await?;
+        self.store
+            .delete_instance_profile(&account, &input.instance_profile_name)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_instance_profiles(
+        &self,
+        caller: &Caller,
+        input: ListInstanceProfilesRequest,
+    ) -> ServiceResult<ListInstanceProfilesResponse> {
+        let account = caller.account_id.clone();
+        self.allow(
+            caller,
+            "iam:ListInstanceProfiles",
+            &profile_arn(&account, "/", ""),
+            Vec::new(),
+        )
+        .await?;
+        let Page { items, next_marker } = self
+            .store
+            .list_instance_profiles(
+                &account,
+                &self.list_options(
                     caller,
-                    "iam:GetServiceLinkedRoleDeletionStatus",
-                    &role_arn(&account, &path, name),
-                    Vec::new(),
-                )
-                .await?;
-                // Deletion is synchronous here, so a task for a role that is gone succeeded;
-                // one for a role still present was never started by this server.
-                match self.store.get_role(&account, name).await {
-                    Err(StoreError::NoSuchEntity { .. }) => {
-                        Ok(Response::GetServiceLinkedRoleDeletionStatus(
-                            GetServiceLinkedRoleDeletionStatusResponse {
-                                status: DeletionTaskStatusType::Succeeded,
-                                reason: None,
-                            },
-                        ))
-                    }
-                    Ok(_) => Err(unknown()),
-                    Err(other) => Err(other.into()),
-                }
+                    "ListInstanceProfiles",
+                    input.path_prefix,
+                    input.marker.as_deref(),
+                    input.max_items,
+                )?,
+            )
+            .await?;
+        let mut instance_profiles = Vec::with_capacity(items.len());
+        for profile in items {
+            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
+        }
+        Ok(ListInstanceProfilesResponse {
+            instance_profiles,
+            is_truncated: Some(next_marker.is_some()),
+            marker: self.next_marker(caller, "ListInstanceProfiles", next_marker)?,
+        })
+    }
+
+    pub(super) async fn list_instance_profiles_for_role(
+        &self,
+        caller: &Caller,
+        input: ListInstanceProfilesForRoleRequest,
+    ) -> ServiceResult<ListInstanceProfilesForRoleResponse> {
+        let account = caller.account_id.clone();
+        self.role_for(
+            caller,
+            "iam:ListInstanceProfilesForRole",
+            &input.role_name,
+            Vec::new(),
+        )
+        .await?;
+        let options = ListOptions {
+            path_prefix: None,
+            ..self.list_options(
+                caller,
+                "ListInstanceProfilesForRole",
+                None,
+                input.marker.as_deref(),
+                input.max_items,
+            )?
+        };
+        let Page { items, next_marker } = self
+            .store
+            .list_instance_profiles_for_role(&account, &input.role_name, &options)
+            .await?;
+        let mut instance_profiles = Vec::with_capacity(items.len());
+        for profile in items {
+            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
+        }
+        Ok(ListInstanceProfilesForRoleResponse {
+            instance_profiles,
+            is_truncated: Some(next_marker.is_some()),
+            marker: self.next_marker(caller, "ListInstanceProfilesForRole", next_marker)?,
+        })
+    }
+
+    pub(super) async fn add_role_to_instance_profile(
+        &self,
+        caller: &Caller,
+        input: AddRoleToInstanceProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.profile_for(
+            caller,
+            "iam:AddRoleToInstanceProfile",
+            &input.instance_profile_name,
+            Vec::new(),
+        )
+        .await?;
+        // The role goes to EC2 with the profile: the caller must be allowed to pass it.
+        self.role_for(
+            caller,
+            "iam:PassRole",
+            &input.role_name,
+            single("iam:PassedToService", EC2_SERVICE),
+        )
+        .await?;
+        self.store
+            .add_role_to_instance_profile(&account, &input.instance_profile_name, &input.role_name)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn remove_role_from_instance_profile(
+        &self,
+        caller: &Caller,
+        input: RemoveRoleFromInstanceProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        self.profile_for(
+            caller,
+            "iam:RemoveRoleFromInstanceProfile",
+            &input.instance_profile_name,
+            Vec::new(),
+        )
+        .await?;
+        self.store
+            .remove_role_from_instance_profile(
+                &account,
+                &input.instance_profile_name,
+                &input.role_name,
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn tag_instance_profile(
+        &self,
+        caller: &Caller,
+        input: TagInstanceProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        check_tags(&input.tags)?;
+        let profile = self
+            .profile_for(
+                caller,
+                "iam:TagInstanceProfile",
+                &input.instance_profile_name,
+                tag_context(&input.tags),
+            )
+            .await?;
+        self.store
+            .tag_instance_profile(&account, &profile.name, &store_tags(&input.tags))
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn untag_instance_profile(
+        &self,
+        caller: &Caller,
+        input: UntagInstanceProfileRequest,
+    ) -> ServiceResult<()> {
+        let account = caller.account_id.clone();
+        let extra = vec![(
+            "aws:TagKeys".to_owned(),
+            ContextValue::Multi(input.tag_keys.clone()),
+        )];
+        let profile = self
+            .profile_for(
+                caller,
+                "iam:UntagInstanceProfile",
+                &input.instance_profile_name,
+                extra,
+            )
+            .await?;
+        self.store
+            .untag_instance_profile(&account, &profile.name, &input.tag_keys)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_instance_profile_tags(
+        &self,
+        caller: &Caller,
+        input: ListInstanceProfileTagsRequest,
+    ) -> ServiceResult<ListInstanceProfileTagsResponse> {
+        let account = caller.account_id.clone();
+        let profile = self
+            .profile_for(
+                caller,
+                "iam:ListInstanceProfileTags",
+                &input.instance_profile_name,
+                Vec::new(),
+            )
+            .await?;
+        let tags = wire_tags(
+            self.store
+                .list_instance_profile_tags(&account, &profile.name)
+                .await?,
+        );
+        let (tags, marker) = self.page_of(
+            caller,
+            "ListInstanceProfileTags",
+            &tags,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
+        Ok(ListInstanceProfileTagsResponse {
+            tags,
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(super) async fn create_service_linked_role(
+        &self,
+        caller: &Caller,
+        input: CreateServiceLinkedRoleRequest,
+    ) -> ServiceResult<CreateServiceLinkedRoleResponse> {
+        let account = caller.account_id.clone();
+        let service = input.aws_service_name;
+        if !valid_service_name(&service) {
+            return Err(ServiceError::invalid_input(format!(
+                "Service name {service} is not a valid AWS service principal."
+            )));
+        }
+        let mut name = service_role_name(&service);
+        if let Some(suffix) = input.custom_suffix.filter(|s| !s.is_empty()) {
+            name = format!("{name}_{suffix}");
+        }
+        if name.len() > 64 {
+            return Err(ServiceError::invalid_input(format!(
+                "Service role name {name} is longer than 64 characters, please try a shorter suffix."
+            )));
+        }
+        let path = format!("{SERVICE_ROLE_PATH}{service}/");
+        let arn = role_arn(&account, &path, &name);
+        self.allow(
+            caller,
+            "iam:CreateServiceLinkedRole",
+            &arn,
+            single("iam:AWSServiceName", &service),
+        )
+        .await?;
+        let trust = format!(
+            "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":[\"{service}\"]}},\"Action\":[\"sts:AssumeRole\"]}}]}}"
+        );
+        let created = self
+            .store
+            .create_role(&NewRole {
+                account_id: account,
+                role_id: new_unique_id(IdKind::Role)?,
+                name: name.clone(),
+                path,
+                trust_policy: trust,
+                trust_principals: Vec::new(),
+                description: input.description.filter(|d| !d.is_empty()),
+                max_session_duration: DEFAULT_MAX_SESSION,
+                permissions_boundary_arn: None,
+                created_at: self.clock.seconds(),
+                tags: Vec::new(),
+            })
+            .await;
+        let role = match created {
+            Ok(role) => role,
+            Err(StoreError::EntityAlreadyExists { .. }) => {
+                return Err(ServiceError::invalid_input(format!(
+                    "Service role name {name} has been taken in this account, please try a different suffix."
+                )));
             }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
+            Err(other) => return Err(other.into()),
+        };
+        Ok(CreateServiceLinkedRoleResponse {
+            role: Some(role_view(&role, None, false)),
+        })
+    }
+
+    pub(super) async fn delete_service_linked_role(
+        &self,
+        caller: &Caller,
+        input: DeleteServiceLinkedRoleRequest,
+    ) -> ServiceResult<DeleteServiceLinkedRoleResponse> {
+        let account = caller.account_id.clone();
+        let role = self
+            .role_for(
+                caller,
+                "iam:DeleteServiceLinkedRole",
+                &input.role_name,
+                Vec::new(),
+            )
+            .await?;
+        let Some(service) = role
+            .path
+            .strip_prefix(SERVICE_ROLE_PATH)
+            .and_then(|rest| rest.strip_suffix('/'))
+            .filter(|s| !s.is_empty() && !s.contains('/'))
+        else {
+            return Err(ServiceError::invalid_input(format!(
+                "Role {} is not a service-linked role: delete it with DeleteRole.",
+                role.name
+            )));
+        };
+        // The deletion task removes what the service put on the role, then the role;
+        // AWS runs it in the background, here it is done by the time we answer.
+        let owner = store::Principal::role(&role.role_id);
+        for (policy_name, _) in self.store.list_inline_policies(&owner).await? {
+            self.store
+                .delete_inline_policy(&owner, &policy_name)
+                .await?;
+        }
+        for arn in self.store.list_attached_policies(&owner).await? {
+            self.store.detach_policy(&owner, &arn).await?;
+        }
+        self.store.delete_role(&account, &role.name).await?;
+        Ok(DeleteServiceLinkedRoleResponse {
+            deletion_task_id: format!(
+                "task{SERVICE_ROLE_PATH}{service}/{}/{}",
+                role.name,
+                new_uuid()?
+            ),
+        })
+    }
+
+    pub(super) async fn get_service_linked_role_deletion_status(
+        &self,
+        caller: &Caller,
+        input: GetServiceLinkedRoleDeletionStatusRequest,
+    ) -> ServiceResult<GetServiceLinkedRoleDeletionStatusResponse> {
+        let account = caller.account_id.clone();
+        let unknown = || {
+            ServiceError::no_such_entity(format!(
+                "Deletion task {} cannot be found.",
+                input.deletion_task_id
+            ))
+        };
+        let (service, name) = parse_task_id(&input.deletion_task_id).ok_or_else(unknown)?;
+        let path = format!("{SERVICE_ROLE_PATH}{service}/");
+        self.allow(
+            caller,
+            "iam:GetServiceLinkedRoleDeletionStatus",
+            &role_arn(&account, &path, name),
+            Vec::new(),
+        )
+        .await?;
+        // Deletion is synchronous here, so a task for a role that is gone succeeded;
+        // one for a role still present was never started by this server.
+        match self.store.get_role(&account, name).await {
+            Err(StoreError::NoSuchEntity { .. }) => {
+                Ok(GetServiceLinkedRoleDeletionStatusResponse {
+                    status: DeletionTaskStatusType::Succeeded,
+                    reason: None,
+                })
+            }
+            Ok(_) => Err(unknown()),
+            Err(other) => Err(other.into()),
         }
     }
 }
