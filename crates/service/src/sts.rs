@@ -2,13 +2,15 @@
 //! AssumeRole is decided by the role's trust policy and the caller's own policies, with the
 //! same-account and cross-account rules of the engine.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use policy::{ContextValue, Policies, Policy, PolicyKind, Request as PolicyRequest};
 use store::StoreError;
 use wire::sts::{
     AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials,
-    DecodeAuthorizationMessageResponse, FederatedUser, GetAccessKeyInfoResponse,
+    DecodeAuthorizationMessageRequest, DecodeAuthorizationMessageResponse, FederatedUser,
+    GetAccessKeyInfoRequest, GetAccessKeyInfoResponse, GetCallerIdentityRequest,
     GetCallerIdentityResponse, GetFederationTokenRequest, GetFederationTokenResponse,
     GetSessionTokenRequest, GetSessionTokenResponse, Operation, Request, Response,
 };
@@ -85,59 +87,69 @@ impl Service {
         }
     }
 
-    /// Runs one STS operation for an authenticated caller.
+    /// Runs one STS operation for an authenticated caller. Nothing STS does writes to the
+    /// store (sessions are sealed tokens), so no cache is dropped, whatever the models' access
+    /// level says (AssumeRole is Write).
     pub async fn sts(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
         let operation = request.operation();
         if operation != Operation::GetCallerIdentity {
             self.check_session_limits(caller, "sts", operation.name())?;
         }
-        match request {
-            Request::GetCallerIdentity(_) => {
-                Ok(Response::GetCallerIdentity(GetCallerIdentityResponse {
-                    user_id: Some(caller.user_id()),
-                    account: Some(caller.account_id.clone()),
-                    arn: Some(caller.arn()),
-                }))
+        wire::sts::dispatch(self, caller, request).await
+    }
+
+    async fn get_caller_identity(
+        &self,
+        caller: &Caller,
+    ) -> ServiceResult<GetCallerIdentityResponse> {
+        Ok(GetCallerIdentityResponse {
+            user_id: Some(caller.user_id()),
+            account: Some(caller.account_id.clone()),
+            arn: Some(caller.arn()),
+        })
+    }
+
+    async fn get_access_key_info(
+        &self,
+        input: GetAccessKeyInfoRequest,
+    ) -> ServiceResult<GetAccessKeyInfoResponse> {
+        if let Some(account) = account_of_temporary_key(&input.access_key_id) {
+            return Ok(GetAccessKeyInfoResponse {
+                account: Some(account),
+            });
+        }
+        let account = match self.store.get_access_key(&input.access_key_id).await {
+            Ok(key) => key.account_id,
+            Err(StoreError::NoSuchEntity { .. }) => {
+                return Err(ServiceError::invalid_input(format!(
+                    "The access key {} is not known to this server.",
+                    input.access_key_id
+                )));
             }
-            Request::AssumeRole(input) => self.assume_role(caller, input).await,
-            Request::GetSessionToken(input) => self.get_session_token(caller, input).await,
-            Request::GetFederationToken(input) => self.get_federation_token(caller, input).await,
-            Request::GetAccessKeyInfo(input) => {
-                if let Some(account) = account_of_temporary_key(&input.access_key_id) {
-                    return Ok(Response::GetAccessKeyInfo(GetAccessKeyInfoResponse {
-                        account: Some(account),
-                    }));
-                }
-                let account = match self.store.get_access_key(&input.access_key_id).await {
-                    Ok(key) => key.account_id,
-                    Err(StoreError::NoSuchEntity { .. }) => {
-                        return Err(ServiceError::invalid_input(format!(
-                            "The access key {} is not known to this server.",
-                            input.access_key_id
-                        )));
-                    }
-                    Err(other) => return Err(other.into()),
-                };
-                Ok(Response::GetAccessKeyInfo(GetAccessKeyInfoResponse {
-                    account: Some(account),
-                }))
+            Err(other) => return Err(other.into()),
+        };
+        Ok(GetAccessKeyInfoResponse {
+            account: Some(account),
+        })
+    }
+
+    async fn decode_authorization_message(
+        &self,
+        caller: &Caller,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> ServiceResult<DecodeAuthorizationMessageResponse> {
+        self.allow_sts(caller, "sts:DecodeAuthorizationMessage", "*")
+            .await?;
+        match crate::authorize::decode_denial(&self.sealer, &input.encoded_message) {
+            Some((text, account)) if account == caller.account_id => {
+                Ok(DecodeAuthorizationMessageResponse {
+                    decoded_message: Some(text),
+                })
             }
-            Request::DecodeAuthorizationMessage(input) => {
-                self.allow_sts(caller, "sts:DecodeAuthorizationMessage", "*")
-                    .await?;
-                match crate::authorize::decode_denial(&self.sealer, &input.encoded_message) {
-                    Some((text, account)) if account == caller.account_id => Ok(
-                        Response::DecodeAuthorizationMessage(DecodeAuthorizationMessageResponse {
-                            decoded_message: Some(text),
-                        }),
-                    ),
-                    _ => Err(ServiceError::sts(
-                        wire::sts::Error::InvalidAuthorizationMessage,
-                        "The message is not a valid authorization message of this account.",
-                    )),
-                }
-            }
-            other => Err(ServiceError::not_implemented(other.operation().name())),
+            _ => Err(ServiceError::sts(
+                wire::sts::Error::InvalidAuthorizationMessage,
+                "The message is not a valid authorization message of this account.",
+            )),
         }
     }
 
@@ -209,7 +221,7 @@ impl Service {
         &self,
         caller: &Caller,
         input: AssumeRoleRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<AssumeRoleResponse> {
         const ACTION: &str = "sts:AssumeRole";
         let role_arn_text = input.role_arn.clone();
         if caller.identity == Identity::Root {
@@ -407,7 +419,7 @@ impl Service {
         {
             tracing::warn!(%error, "could not record role use");
         }
-        Ok(Response::AssumeRole(AssumeRoleResponse {
+        Ok(AssumeRoleResponse {
             credentials: Some(credentials),
             assumed_role_user: Some(AssumedRoleUser {
                 assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
@@ -420,14 +432,14 @@ impl Service {
             source_identity,
             session_token_utilization: None,
             session_token_size: None,
-        }))
+        })
     }
 
     async fn get_session_token(
         &self,
         caller: &Caller,
         input: GetSessionTokenRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<GetSessionTokenResponse> {
         let (user_id, max, default) = match &caller.identity {
             Identity::Root => (None, 3_600, 3_600),
             Identity::User(user) => (Some(user.user_id.clone()), 129_600, 43_200),
@@ -463,18 +475,18 @@ impl Service {
             issued_at: now,
             expires_at: now + duration,
         };
-        Ok(Response::GetSessionToken(GetSessionTokenResponse {
+        Ok(GetSessionTokenResponse {
             credentials: Some(self.issue(&session)?),
             session_token_utilization: None,
             session_token_size: None,
-        }))
+        })
     }
 
     async fn get_federation_token(
         &self,
         caller: &Caller,
         input: GetFederationTokenRequest,
-    ) -> ServiceResult<Response> {
+    ) -> ServiceResult<GetFederationTokenResponse> {
         let (user_id, max) = match &caller.identity {
             Identity::User(user) if caller.session.is_none() => (user.user_id.clone(), 129_600),
             Identity::Root if caller.session.is_none() => {
@@ -522,7 +534,7 @@ impl Service {
             issued_at: now,
             expires_at: now + duration,
         };
-        Ok(Response::GetFederationToken(GetFederationTokenResponse {
+        Ok(GetFederationTokenResponse {
             credentials: Some(self.issue(&session)?),
             federated_user: Some(FederatedUser {
                 federated_user_id: format!("{}:{}", caller.account_id, input.name),
@@ -531,7 +543,7 @@ impl Service {
             packed_policy_size: packed,
             session_token_utilization: None,
             session_token_size: None,
-        }))
+        })
     }
 
     async fn allow_sts(&self, caller: &Caller, action: &str, resource: &str) -> ServiceResult<()> {
@@ -627,5 +639,64 @@ impl Service {
             .await?;
         self.invalidate();
         Ok(())
+    }
+}
+
+/// The one implementation of the models' STS surface; operations not listed answer
+/// `NotImplemented`.
+impl wire::sts::StsOperations for Service {
+    type Context = Caller;
+    type Error = ServiceError;
+
+    fn not_implemented(&self, operation: Operation) -> ServiceError {
+        ServiceError::not_implemented(operation.name())
+    }
+
+    fn assume_role(
+        &self,
+        caller: &Caller,
+        input: AssumeRoleRequest,
+    ) -> impl Future<Output = ServiceResult<AssumeRoleResponse>> + Send {
+        Service::assume_role(self, caller, input)
+    }
+
+    fn decode_authorization_message(
+        &self,
+        caller: &Caller,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> impl Future<Output = ServiceResult<DecodeAuthorizationMessageResponse>> + Send {
+        Service::decode_authorization_message(self, caller, input)
+    }
+
+    fn get_access_key_info(
+        &self,
+        _caller: &Caller,
+        input: GetAccessKeyInfoRequest,
+    ) -> impl Future<Output = ServiceResult<GetAccessKeyInfoResponse>> + Send {
+        Service::get_access_key_info(self, input)
+    }
+
+    fn get_caller_identity(
+        &self,
+        caller: &Caller,
+        _input: GetCallerIdentityRequest,
+    ) -> impl Future<Output = ServiceResult<GetCallerIdentityResponse>> + Send {
+        Service::get_caller_identity(self, caller)
+    }
+
+    fn get_federation_token(
+        &self,
+        caller: &Caller,
+        input: GetFederationTokenRequest,
+    ) -> impl Future<Output = ServiceResult<GetFederationTokenResponse>> + Send {
+        Service::get_federation_token(self, caller, input)
+    }
+
+    fn get_session_token(
+        &self,
+        caller: &Caller,
+        input: GetSessionTokenRequest,
+    ) -> impl Future<Output = ServiceResult<GetSessionTokenResponse>> + Send {
+        Service::get_session_token(self, caller, input)
     }
 }
