@@ -49,23 +49,35 @@ fn access_denied(caller: &Caller, action: &str, resource: &str) -> ServiceError 
     ServiceError::access_denied(not_authorized(caller, action, resource))
 }
 
+/// What temporary credentials are used to call: an IAM operation or an STS one.
+#[derive(Clone, Copy)]
+pub(crate) enum Called {
+    Iam(wire::iam::Operation),
+    Sts(Operation),
+}
+
 /// What a kind of temporary credentials may call (AWS's documented limits).
-fn session_allows(caller: &Caller, service: &str, operation: &str) -> bool {
+fn session_allows(caller: &Caller, called: Called) -> bool {
     let Some(session) = &caller.session else {
         return true;
     };
-    match (&session.kind, service) {
-        (SessionKind::Role { .. }, "iam") => true,
-        (SessionKind::Role { .. }, _) => {
-            !matches!(operation, "GetSessionToken" | "GetFederationToken")
+    match (&session.kind, called) {
+        (SessionKind::Role { .. }, Called::Iam(_)) => true,
+        (SessionKind::Role { .. }, Called::Sts(operation)) => !matches!(
+            operation,
+            Operation::GetSessionToken | Operation::GetFederationToken
+        ),
+        (SessionKind::User { .. }, Called::Iam(_)) => session.mfa,
+        (SessionKind::User { .. }, Called::Sts(operation)) => {
+            matches!(
+                operation,
+                Operation::AssumeRole | Operation::GetCallerIdentity
+            ) || (session.mfa && operation != Operation::GetSessionToken)
         }
-        (SessionKind::User { .. }, "iam") => session.mfa,
-        (SessionKind::User { .. }, _) => {
-            matches!(operation, "AssumeRole" | "GetCallerIdentity")
-                || (session.mfa && operation != "GetSessionToken")
+        (SessionKind::Federated { .. }, Called::Iam(_)) => false,
+        (SessionKind::Federated { .. }, Called::Sts(operation)) => {
+            operation == Operation::GetCallerIdentity
         }
-        (SessionKind::Federated { .. }, "iam") => false,
-        (SessionKind::Federated { .. }, _) => operation == "GetCallerIdentity",
     }
 }
 
@@ -74,14 +86,17 @@ impl Service {
     pub(crate) fn check_session_limits(
         &self,
         caller: &Caller,
-        service: &str,
-        operation: &str,
+        called: Called,
     ) -> ServiceResult<()> {
-        if session_allows(caller, service, operation) {
+        if session_allows(caller, called) {
             Ok(())
         } else {
+            let action = match called {
+                Called::Iam(operation) => operation.action(),
+                Called::Sts(operation) => operation.action(),
+            };
             Err(ServiceError::access_denied(format!(
-                "User: {} is not authorized to perform: {service}:{operation} with these temporary credentials",
+                "User: {} is not authorized to perform: {action} with these temporary credentials",
                 caller.arn()
             )))
         }
@@ -93,7 +108,7 @@ impl Service {
     pub async fn sts(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
         let operation = request.operation();
         if operation != Operation::GetCallerIdentity {
-            self.check_session_limits(caller, "sts", operation.name())?;
+            self.check_session_limits(caller, Called::Sts(operation))?;
         }
         wire::sts::dispatch(self, caller, request).await
     }
@@ -138,7 +153,7 @@ impl Service {
         caller: &Caller,
         input: DecodeAuthorizationMessageRequest,
     ) -> ServiceResult<DecodeAuthorizationMessageResponse> {
-        self.allow_sts(caller, "sts:DecodeAuthorizationMessage", "*")
+        self.allow_sts(caller, Operation::DecodeAuthorizationMessage.action(), "*")
             .await?;
         match crate::authorize::decode_denial(&self.sealer, &input.encoded_message) {
             Some((text, account)) if account == caller.account_id => {
@@ -222,7 +237,7 @@ impl Service {
         caller: &Caller,
         input: AssumeRoleRequest,
     ) -> ServiceResult<AssumeRoleResponse> {
-        const ACTION: &str = "sts:AssumeRole";
+        const ACTION: &str = Operation::AssumeRole.action();
         let role_arn_text = input.role_arn.clone();
         if caller.identity == Identity::Root {
             return Err(ServiceError::access_denied(
@@ -504,7 +519,7 @@ impl Service {
             "arn:aws:sts::{}:federated-user/{}",
             caller.account_id, input.name
         );
-        self.allow_sts(caller, "sts:GetFederationToken", &resource)
+        self.allow_sts(caller, Operation::GetFederationToken.action(), &resource)
             .await?;
         let tags: Vec<(String, String)> = input
             .tags

@@ -13,8 +13,9 @@ use wire::iam::{
     GetAccountAuthorizationDetailsResponse, GetAccountPasswordPolicyResponse,
     GetAccountSummaryResponse, GetLoginProfileRequest, GetLoginProfileResponse, GroupDetail,
     ListAccountAliasesRequest, ListAccountAliasesResponse, LoginProfile, ManagedPolicyDetail,
-    PermissionsBoundaryAttachmentType, PolicyDetail, PolicyVersion, RoleDetail, RoleLastUsed,
-    SummaryKeyType, UpdateAccountPasswordPolicyRequest, UpdateLoginProfileRequest, UserDetail,
+    Operation, PermissionsBoundaryAttachmentType, PolicyDetail, PolicyVersion, RoleDetail,
+    RoleLastUsed, SummaryKeyType, UpdateAccountPasswordPolicyRequest, UpdateLoginProfileRequest,
+    UserDetail,
 };
 
 use super::roles::profile_view;
@@ -216,7 +217,11 @@ impl Service {
     ) -> ServiceResult<CreateLoginProfileResponse> {
         let account = caller.account_id.clone();
         let user = self
-            .named_or_self(caller, "iam:CreateLoginProfile", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::CreateLoginProfile,
+                input.user_name.as_deref(),
+            )
             .await?
             .ok_or_else(|| missing("userName"))?;
         let password = input.password.ok_or_else(|| missing("password"))?;
@@ -245,7 +250,11 @@ impl Service {
     ) -> ServiceResult<GetLoginProfileResponse> {
         let account = caller.account_id.clone();
         let user = self
-            .named_or_self(caller, "iam:GetLoginProfile", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::GetLoginProfile,
+                input.user_name.as_deref(),
+            )
             .await?
             .ok_or_else(|| missing("userName"))?;
         let profile = self.store.get_login_profile(&account, &user.name).await?;
@@ -263,7 +272,7 @@ impl Service {
         let user = self
             .user_for(
                 caller,
-                "iam:UpdateLoginProfile",
+                Operation::UpdateLoginProfile,
                 &input.user_name,
                 Vec::new(),
             )
@@ -297,7 +306,11 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let user = self
-            .named_or_self(caller, "iam:DeleteLoginProfile", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::DeleteLoginProfile,
+                input.user_name.as_deref(),
+            )
             .await?
             .ok_or_else(|| missing("userName"))?;
         self.store
@@ -321,7 +334,7 @@ impl Service {
         let (policy, email) = self.password_rules(&account).await?;
         self.allow_self_service(
             caller,
-            "iam:ChangePassword",
+            Operation::ChangePassword,
             &user_arn(&me.account_id, &me.path, &me.name),
             policy.as_ref(),
         )
@@ -367,8 +380,13 @@ impl Service {
         input: UpdateAccountPasswordPolicyRequest,
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:UpdateAccountPasswordPolicy", "*", Vec::new())
-            .await?;
+        self.allow(
+            caller,
+            Operation::UpdateAccountPasswordPolicy,
+            "*",
+            Vec::new(),
+        )
+        .await?;
         // No partial updates: every omitted parameter reverts to its default.
         let policy = PasswordPolicy {
             minimum_password_length: input
@@ -393,8 +411,13 @@ impl Service {
     ) -> ServiceResult<GetAccountPasswordPolicyResponse> {
         let account = caller.account_id.clone();
         let policy = self.store.get_password_policy(&account).await?;
-        self.allow_self_service(caller, "iam:GetAccountPasswordPolicy", "*", policy.as_ref())
-            .await?;
+        self.allow_self_service(
+            caller,
+            Operation::GetAccountPasswordPolicy,
+            "*",
+            policy.as_ref(),
+        )
+        .await?;
         let Some(policy) = policy else {
             return Err(ServiceError::no_such_entity(format!(
                 "The Password Policy with domain name {account} cannot be found."
@@ -425,8 +448,13 @@ impl Service {
         caller: &Caller,
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:DeleteAccountPasswordPolicy", "*", Vec::new())
-            .await?;
+        self.allow(
+            caller,
+            Operation::DeleteAccountPasswordPolicy,
+            "*",
+            Vec::new(),
+        )
+        .await?;
         self.store.delete_password_policy(&account).await?;
         Ok(())
     }
@@ -437,7 +465,7 @@ impl Service {
         input: CreateAccountAliasRequest,
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:CreateAccountAlias", "*", Vec::new())
+        self.allow(caller, Operation::CreateAccountAlias, "*", Vec::new())
             .await?;
         // An account has one alias: a new one replaces the old.
         match self
@@ -462,7 +490,7 @@ impl Service {
         input: DeleteAccountAliasRequest,
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:DeleteAccountAlias", "*", Vec::new())
+        self.allow(caller, Operation::DeleteAccountAlias, "*", Vec::new())
             .await?;
         let record = self.store.get_account(&account).await?;
         if record.alias.as_deref() != Some(input.account_alias.as_str()) {
@@ -481,7 +509,7 @@ impl Service {
         input: ListAccountAliasesRequest,
     ) -> ServiceResult<ListAccountAliasesResponse> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:ListAccountAliases", "*", Vec::new())
+        self.allow(caller, Operation::ListAccountAliases, "*", Vec::new())
             .await?;
         let aliases: Vec<String> = self
             .store
@@ -509,7 +537,7 @@ impl Service {
         caller: &Caller,
     ) -> ServiceResult<GetAccountSummaryResponse> {
         let account = caller.account_id.clone();
-        self.allow(caller, "iam:GetAccountSummary", "*", Vec::new())
+        self.allow(caller, Operation::GetAccountSummary, "*", Vec::new())
             .await?;
         Ok(GetAccountSummaryResponse {
             summary_map: Some(self.summary(&account).await?),
@@ -523,7 +551,7 @@ impl Service {
     ) -> ServiceResult<GetAccountAuthorizationDetailsResponse> {
         self.allow(
             caller,
-            "iam:GetAccountAuthorizationDetails",
+            Operation::GetAccountAuthorizationDetails,
             "*",
             Vec::new(),
         )
@@ -589,11 +617,11 @@ impl Service {
     async fn allow_self_service(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         resource: &str,
         policy: Option<&PasswordPolicy>,
     ) -> ServiceResult<()> {
-        match self.allow(caller, action, resource, Vec::new()).await {
+        match self.allow(caller, operation, resource, Vec::new()).await {
             Err(ServiceError::Denied(denial))
                 if !denial.explicit && policy.is_some_and(|p| p.allow_users_to_change_password) =>
             {

@@ -8,11 +8,11 @@ use wire::iam::{
     GetGroupPolicyResponse, GetGroupRequest, GetGroupResponse, Group,
     ListAttachedGroupPoliciesRequest, ListAttachedGroupPoliciesResponse, ListGroupPoliciesRequest,
     ListGroupPoliciesResponse, ListGroupsForUserRequest, ListGroupsForUserResponse,
-    ListGroupsRequest, ListGroupsResponse, PutGroupPolicyRequest, RemoveUserFromGroupRequest,
-    UpdateGroupRequest,
+    ListGroupsRequest, ListGroupsResponse, Operation, PutGroupPolicyRequest,
+    RemoveUserFromGroupRequest, UpdateGroupRequest,
 };
 
-use super::{check_path, timestamp, uri_encode, user_view};
+use super::{check_path, policy_arn_context, timestamp, uri_encode, user_view};
 use crate::caller::{Caller, group_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
@@ -31,34 +31,26 @@ fn group_view(group: &GroupRecord) -> Group {
     }
 }
 
-/// The `iam:PolicyARN` context of attaching or detaching a managed policy.
-fn policy_arn_context(arn: &str) -> Vec<(String, ContextValue)> {
-    vec![(
-        "iam:PolicyARN".to_owned(),
-        ContextValue::Single(arn.to_owned()),
-    )]
-}
-
 impl Service {
     /// Looks a group up for an operation, authorizing first: an unknown group is reported
     /// only to callers allowed to act on that name, so existence does not leak.
     async fn group_for(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         name: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<GroupRecord> {
         match self.store.get_group(&caller.account_id, name).await {
             Ok(group) => {
                 let arn = group_arn(&group.account_id, &group.path, &group.name);
-                self.allow(caller, action, &arn, extra).await?;
+                self.allow(caller, operation, &arn, extra).await?;
                 Ok(group)
             }
             Err(StoreError::NoSuchEntity { .. }) => {
                 self.allow(
                     caller,
-                    action,
+                    operation,
                     &group_arn(&caller.account_id, "/", name),
                     extra,
                 )
@@ -80,7 +72,7 @@ impl Service {
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         check_path(&path)?;
         let arn = group_arn(&account, &path, &input.group_name);
-        self.allow(caller, "iam:CreateGroup", &arn, Vec::new())
+        self.allow(caller, Operation::CreateGroup, &arn, Vec::new())
             .await?;
         let group = self
             .store
@@ -104,7 +96,7 @@ impl Service {
     ) -> ServiceResult<GetGroupResponse> {
         let account = caller.account_id.clone();
         let group = self
-            .group_for(caller, "iam:GetGroup", &input.group_name, Vec::new())
+            .group_for(caller, Operation::GetGroup, &input.group_name, Vec::new())
             .await?;
         let Page { items, next_marker } = self
             .store
@@ -138,15 +130,26 @@ impl Service {
             check_path(path)?;
         }
         let group = self
-            .group_for(caller, "iam:UpdateGroup", &input.group_name, Vec::new())
+            .group_for(
+                caller,
+                Operation::UpdateGroup,
+                &input.group_name,
+                Vec::new(),
+            )
             .await?;
         let new_name = input.new_group_name.as_deref().unwrap_or(&group.name);
         let new_path = input.new_path.as_deref().unwrap_or(&group.path);
         let new_arn = group_arn(&account, new_path, new_name);
         let old_arn = group_arn(&account, &group.path, &group.name);
         // AWS requires permission on the group under its old and its new name.
-        self.allow_rename(caller, "iam:UpdateGroup", &old_arn, &new_arn, Vec::new())
-            .await?;
+        self.allow_rename(
+            caller,
+            Operation::UpdateGroup,
+            &old_arn,
+            &new_arn,
+            Vec::new(),
+        )
+        .await?;
         self.store
             .update_group(
                 &account,
@@ -165,7 +168,12 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let group = self
-            .group_for(caller, "iam:DeleteGroup", &input.group_name, Vec::new())
+            .group_for(
+                caller,
+                Operation::DeleteGroup,
+                &input.group_name,
+                Vec::new(),
+            )
             .await?;
         self.store.delete_group(&account, &group.name).await?;
         Ok(())
@@ -179,7 +187,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(
             caller,
-            "iam:ListGroups",
+            Operation::ListGroups,
             &group_arn(&account, "/", ""),
             Vec::new(),
         )
@@ -212,7 +220,12 @@ impl Service {
         let account = caller.account_id.clone();
         // AWS authorizes membership changes on the group, not on the user.
         let group = self
-            .group_for(caller, "iam:AddUserToGroup", &input.group_name, Vec::new())
+            .group_for(
+                caller,
+                Operation::AddUserToGroup,
+                &input.group_name,
+                Vec::new(),
+            )
             .await?;
         self.store
             .add_user_to_group(&account, &group.name, &input.user_name)
@@ -229,7 +242,7 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:RemoveUserFromGroup",
+                Operation::RemoveUserFromGroup,
                 &input.group_name,
                 Vec::new(),
             )
@@ -250,7 +263,7 @@ impl Service {
         let user = self
             .user_for(
                 caller,
-                "iam:ListGroupsForUser",
+                Operation::ListGroupsForUser,
                 &input.user_name,
                 Vec::new(),
             )
@@ -282,7 +295,12 @@ impl Service {
         input: PutGroupPolicyRequest,
     ) -> ServiceResult<()> {
         let group = self
-            .group_for(caller, "iam:PutGroupPolicy", &input.group_name, Vec::new())
+            .group_for(
+                caller,
+                Operation::PutGroupPolicy,
+                &input.group_name,
+                Vec::new(),
+            )
             .await?;
         self.put_inline_policy(
             &store::Principal::group(&group.group_id),
@@ -301,7 +319,12 @@ impl Service {
         input: GetGroupPolicyRequest,
     ) -> ServiceResult<GetGroupPolicyResponse> {
         let group = self
-            .group_for(caller, "iam:GetGroupPolicy", &input.group_name, Vec::new())
+            .group_for(
+                caller,
+                Operation::GetGroupPolicy,
+                &input.group_name,
+                Vec::new(),
+            )
             .await?;
         let document = self
             .store
@@ -325,7 +348,7 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:DeleteGroupPolicy",
+                Operation::DeleteGroupPolicy,
                 &input.group_name,
                 Vec::new(),
             )
@@ -347,7 +370,7 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:ListGroupPolicies",
+                Operation::ListGroupPolicies,
                 &input.group_name,
                 Vec::new(),
             )
@@ -381,9 +404,9 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:AttachGroupPolicy",
+                Operation::AttachGroupPolicy,
                 &input.group_name,
-                policy_arn_context(&input.policy_arn),
+                policy_arn_context(Operation::AttachGroupPolicy, &input.policy_arn),
             )
             .await?;
         self.attachable(caller, &input.policy_arn).await?;
@@ -401,9 +424,9 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:DetachGroupPolicy",
+                Operation::DetachGroupPolicy,
                 &input.group_name,
-                policy_arn_context(&input.policy_arn),
+                policy_arn_context(Operation::DetachGroupPolicy, &input.policy_arn),
             )
             .await?;
         self.store
@@ -420,7 +443,7 @@ impl Service {
         let group = self
             .group_for(
                 caller,
-                "iam:ListAttachedGroupPolicies",
+                Operation::ListAttachedGroupPolicies,
                 &input.group_name,
                 Vec::new(),
             )

@@ -15,7 +15,8 @@ mod users;
 use policy::ContextValue;
 use store::{ListOptions, StoreError, Tag, UserRecord};
 use wire::iam::{
-    AttachedPermissionsBoundary, PermissionsBoundaryAttachmentType, Request, Response, User,
+    AttachedPermissionsBoundary, Operation, PermissionsBoundaryAttachmentType, Request, Response,
+    User,
 };
 
 use crate::authorize::authorize;
@@ -81,6 +82,17 @@ pub(crate) fn tag_context(tags: &[wire::iam::Tag]) -> Vec<(String, ContextValue)
         ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect()),
     ));
     context
+}
+
+/// The context keys the models fill from the request's `PolicyArn` (`iam:PolicyARN` of the
+/// attach and detach operations), each with `arn` as its value.
+pub(crate) fn policy_arn_context(operation: Operation, arn: &str) -> Vec<(String, ContextValue)> {
+    operation
+        .condition_keys()
+        .iter()
+        .filter(|key| key.member == Some("PolicyArn"))
+        .map(|key| (key.key.to_owned(), ContextValue::Single(arn.to_owned())))
+        .collect()
 }
 
 pub(crate) fn check_path(path: &str) -> ServiceResult<()> {
@@ -162,7 +174,20 @@ impl Service {
         Ok((page, marker))
     }
 
+    /// Authorizes `operation`'s own action (the models' name for it) on `resource`.
     pub(crate) async fn allow(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        resource: &str,
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<()> {
+        self.allow_action(caller, operation.action(), resource, extra)
+            .await
+    }
+
+    /// Authorizes an action no operation is named after (`iam:PassRole`).
+    pub(crate) async fn allow_action(
         &self,
         caller: &Caller,
         action: &str,
@@ -182,20 +207,21 @@ impl Service {
         .await
     }
 
-    /// Authorizes a rename or a move: `action` on the entity's ARN as it is and as it will be.
+    /// Authorizes a rename or a move: `operation` on the entity's ARN as it is and as it will be.
     /// Every operation that changes an ARN goes through here, so a caller allowed on one
     /// side only (a user allowed on `user/dev/*` moving itself to `/admin/`) is refused.
     pub(crate) async fn allow_rename(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         old_arn: &str,
         new_arn: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<()> {
-        self.allow(caller, action, old_arn, extra.clone()).await?;
+        self.allow(caller, operation, old_arn, extra.clone())
+            .await?;
         if new_arn != old_arn {
-            self.allow(caller, action, new_arn, extra).await?;
+            self.allow(caller, operation, new_arn, extra).await?;
         }
         Ok(())
     }
@@ -278,7 +304,7 @@ impl Service {
     pub(crate) async fn user_for(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         name: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<UserRecord> {
@@ -290,13 +316,13 @@ impl Service {
                     self.resource_tags(store::TagTarget::User(user.user_id.clone()))
                         .await?,
                 );
-                self.allow(caller, action, &arn, extra).await?;
+                self.allow(caller, operation, &arn, extra).await?;
                 Ok(user)
             }
             Err(StoreError::NoSuchEntity { .. }) => {
                 self.allow(
                     caller,
-                    action,
+                    operation,
                     &user_arn(&caller.account_id, "/", name),
                     extra,
                 )
@@ -314,19 +340,19 @@ impl Service {
     pub(crate) async fn named_or_self(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         name: Option<&str>,
     ) -> ServiceResult<Option<UserRecord>> {
         match (name, &caller.identity) {
             (Some(name), _) => self
-                .user_for(caller, action, name, Vec::new())
+                .user_for(caller, operation, name, Vec::new())
                 .await
                 .map(Some),
             (None, Identity::User(me)) => {
                 let me = me.clone();
                 self.allow(
                     caller,
-                    action,
+                    operation,
                     &user_arn(&me.account_id, &me.path, &me.name),
                     Vec::new(),
                 )
@@ -361,7 +387,7 @@ impl Service {
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
         let operation = request.operation();
-        self.check_session_limits(caller, "iam", operation.name())?;
+        self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
         let response = wire::iam::dispatch(self, caller, request).await;
         if response.is_ok() && !operation.reads_only() {
             // Whatever an operation wrote is visible to the very next request on this node.

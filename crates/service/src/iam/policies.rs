@@ -17,8 +17,8 @@ use wire::iam::{
     GetPolicyRequest, GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse,
     ListEntitiesForPolicyRequest, ListEntitiesForPolicyResponse, ListPoliciesRequest,
     ListPoliciesResponse, ListPolicyTagsRequest, ListPolicyTagsResponse, ListPolicyVersionsRequest,
-    ListPolicyVersionsResponse, Policy, PolicyGroup, PolicyRole, PolicyScopeType, PolicyUsageType,
-    PolicyUser, PolicyVersion, SetDefaultPolicyVersionRequest, TagPolicyRequest,
+    ListPolicyVersionsResponse, Operation, Policy, PolicyGroup, PolicyRole, PolicyScopeType,
+    PolicyUsageType, PolicyUser, PolicyVersion, SetDefaultPolicyVersionRequest, TagPolicyRequest,
     UntagPolicyRequest,
 };
 
@@ -250,10 +250,10 @@ impl Service {
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
         let arn = store::customer_policy_arn(&account, &path, &input.policy_name);
-        self.allow(caller, "iam:CreatePolicy", &arn, tag_context(&tags))
+        self.allow(caller, Operation::CreatePolicy, &arn, tag_context(&tags))
             .await?;
         if !tags.is_empty() {
-            self.allow(caller, "iam:TagPolicy", &arn, tag_context(&tags))
+            self.allow(caller, Operation::TagPolicy, &arn, tag_context(&tags))
                 .await?;
         }
         policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
@@ -285,7 +285,7 @@ impl Service {
         let account = caller.account_id.clone();
         let arn = input.policy_arn;
         let owner = owner_of(caller, &arn)?;
-        self.allow(caller, "iam:GetPolicy", &arn, Vec::new())
+        self.allow(caller, Operation::GetPolicy, &arn, Vec::new())
             .await?;
         let policy = match owner {
             Owner::Aws => {
@@ -324,7 +324,7 @@ impl Service {
         let account = caller.account_id.clone();
         let arn = input.policy_arn;
         let record = self
-            .writable_policy(caller, "iam:DeletePolicy", &arn, Vec::new())
+            .writable_policy(caller, Operation::DeletePolicy, &arn, Vec::new())
             .await?;
         // A boundary names the policy as much as an attachment does: deleting it
         // would leave principals bounded by nothing that exists.
@@ -348,7 +348,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(
             caller,
-            "iam:ListPolicies",
+            Operation::ListPolicies,
             &store::customer_policy_arn(&account, "/", ""),
             Vec::new(),
         )
@@ -362,7 +362,7 @@ impl Service {
         input: CreatePolicyVersionRequest,
     ) -> ServiceResult<CreatePolicyVersionResponse> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, "iam:CreatePolicyVersion", &arn, Vec::new())
+        self.writable_policy(caller, Operation::CreatePolicyVersion, &arn, Vec::new())
             .await?;
         policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
         let version = self
@@ -387,7 +387,7 @@ impl Service {
     ) -> ServiceResult<GetPolicyVersionResponse> {
         let arn = input.policy_arn;
         let owner = owner_of(caller, &arn)?;
-        self.allow(caller, "iam:GetPolicyVersion", &arn, Vec::new())
+        self.allow(caller, Operation::GetPolicyVersion, &arn, Vec::new())
             .await?;
         let version = match owner {
             Owner::Aws => {
@@ -419,7 +419,7 @@ impl Service {
         input: DeletePolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, "iam:DeletePolicyVersion", &arn, Vec::new())
+        self.writable_policy(caller, Operation::DeletePolicyVersion, &arn, Vec::new())
             .await?;
         self.store
             .delete_policy_version(&arn, &input.version_id)
@@ -435,7 +435,7 @@ impl Service {
     ) -> ServiceResult<ListPolicyVersionsResponse> {
         let arn = input.policy_arn;
         let owner = owner_of(caller, &arn)?;
-        self.allow(caller, "iam:ListPolicyVersions", &arn, Vec::new())
+        self.allow(caller, Operation::ListPolicyVersions, &arn, Vec::new())
             .await?;
         let versions: Vec<PolicyVersion> = match owner {
             // The catalogue ships each AWS policy's default version only.
@@ -477,7 +477,7 @@ impl Service {
         input: SetDefaultPolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, "iam:SetDefaultPolicyVersion", &arn, Vec::new())
+        self.writable_policy(caller, Operation::SetDefaultPolicyVersion, &arn, Vec::new())
             .await?;
         self.store
             .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
@@ -493,7 +493,7 @@ impl Service {
     ) -> ServiceResult<ListEntitiesForPolicyResponse> {
         let arn = input.policy_arn.clone();
         let owner = owner_of(caller, &arn)?;
-        self.allow(caller, "iam:ListEntitiesForPolicy", &arn, Vec::new())
+        self.allow(caller, Operation::ListEntitiesForPolicy, &arn, Vec::new())
             .await?;
         match owner {
             Owner::Aws if Catalogue::shipped().get(&arn).is_some() => {}
@@ -514,7 +514,7 @@ impl Service {
         let record = self
             .taggable_policy(
                 caller,
-                "iam:TagPolicy",
+                Operation::TagPolicy,
                 &input.policy_arn,
                 tag_context(&input.tags),
             )
@@ -540,7 +540,7 @@ impl Service {
             ContextValue::Multi(input.tag_keys.clone()),
         )];
         let record = self
-            .taggable_policy(caller, "iam:UntagPolicy", &input.policy_arn, extra)
+            .taggable_policy(caller, Operation::UntagPolicy, &input.policy_arn, extra)
             .await?;
         self.store
             .untag_resource(&TagTarget::Policy(record.policy_id), &input.tag_keys)
@@ -554,7 +554,12 @@ impl Service {
         input: ListPolicyTagsRequest,
     ) -> ServiceResult<ListPolicyTagsResponse> {
         let record = self
-            .taggable_policy(caller, "iam:ListPolicyTags", &input.policy_arn, Vec::new())
+            .taggable_policy(
+                caller,
+                Operation::ListPolicyTags,
+                &input.policy_arn,
+                Vec::new(),
+            )
             .await?;
         let tags = wire_tags(
             self.store
@@ -593,12 +598,12 @@ impl Service {
     async fn writable_policy(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         arn: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<PolicyRecord> {
         let owner = owner_of(caller, arn)?;
-        self.allow(caller, action, arn, extra).await?;
+        self.allow(caller, operation, arn, extra).await?;
         match owner {
             Owner::Caller => self.own_policy(arn, not_attachable).await,
             Owner::Aws | Owner::Other => Err(outside_account()),
@@ -609,12 +614,12 @@ impl Service {
     async fn taggable_policy(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         arn: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<PolicyRecord> {
         let owner = owner_of(caller, arn)?;
-        self.allow(caller, action, arn, extra).await?;
+        self.allow(caller, operation, arn, extra).await?;
         match owner {
             Owner::Caller => self.own_policy(arn, not_attachable).await,
             Owner::Aws => Err(tags_not_supported()),

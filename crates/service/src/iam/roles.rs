@@ -20,14 +20,16 @@ use wire::iam::{
     ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleRequest,
     ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
     ListRolePoliciesRequest, ListRolePoliciesResponse, ListRoleTagsRequest, ListRoleTagsResponse,
-    ListRolesRequest, ListRolesResponse, PermissionsBoundaryAttachmentType,
+    ListRolesRequest, ListRolesResponse, Operation, PermissionsBoundaryAttachmentType,
     PutRolePermissionsBoundaryRequest, PutRolePolicyRequest, RemoveRoleFromInstanceProfileRequest,
     Role, RoleLastUsed, TagInstanceProfileRequest, TagRoleRequest, UntagInstanceProfileRequest,
     UntagRoleRequest, UpdateAssumeRolePolicyRequest, UpdateRoleDescriptionRequest,
     UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
 };
 
-use super::{check_path, check_tags, tag_context, timestamp, uri_encode, wire_tags};
+use super::{
+    check_path, check_tags, policy_arn_context, tag_context, timestamp, uri_encode, wire_tags,
+};
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -280,8 +282,9 @@ fn trust_error(error: policy::PolicyError) -> ServiceError {
 }
 
 impl Service {
-    /// Looks a role up for an operation, authorizing first: an unknown role is reported only
-    /// to callers allowed to act on that name, so existence does not leak.
+    /// Looks a role up for an action (an operation's, or `iam:PassRole`), authorizing first:
+    /// an unknown role is reported only to callers allowed to act on that name, so existence
+    /// does not leak.
     async fn role_for(
         &self,
         caller: &Caller,
@@ -297,11 +300,11 @@ impl Service {
                     self.resource_tags(store::TagTarget::Role(role.role_id.clone()))
                         .await?,
                 );
-                self.allow(caller, action, &arn, extra).await?;
+                self.allow_action(caller, action, &arn, extra).await?;
                 Ok(role)
             }
             Err(StoreError::NoSuchEntity { .. }) => {
-                self.allow(
+                self.allow_action(
                     caller,
                     action,
                     &role_arn(&caller.account_id, "/", name),
@@ -320,7 +323,7 @@ impl Service {
     async fn profile_for(
         &self,
         caller: &Caller,
-        action: &str,
+        operation: Operation,
         name: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<InstanceProfileRecord> {
@@ -331,13 +334,13 @@ impl Service {
         {
             Ok(profile) => {
                 let arn = profile_arn(&profile.account_id, &profile.path, &profile.name);
-                self.allow(caller, action, &arn, extra).await?;
+                self.allow(caller, operation, &arn, extra).await?;
                 Ok(profile)
             }
             Err(StoreError::NoSuchEntity { .. }) => {
                 self.allow(
                     caller,
-                    action,
+                    operation,
                     &profile_arn(&caller.account_id, "/", name),
                     extra,
                 )
@@ -416,9 +419,10 @@ impl Service {
             extra.extend(single("iam:PermissionsBoundary", boundary));
         }
         let arn = role_arn(&account, &path, &input.role_name);
-        self.allow(caller, "iam:CreateRole", &arn, extra).await?;
+        self.allow(caller, Operation::CreateRole, &arn, extra)
+            .await?;
         if !tags.is_empty() {
-            self.allow(caller, "iam:TagRole", &arn, tag_context(&tags))
+            self.allow(caller, Operation::TagRole, &arn, tag_context(&tags))
                 .await?;
         }
         let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
@@ -455,7 +459,12 @@ impl Service {
         input: GetRoleRequest,
     ) -> ServiceResult<GetRoleResponse> {
         let role = self
-            .role_for(caller, "iam:GetRole", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::GetRole.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         let tags = wire_tags(
             self.store
@@ -475,8 +484,13 @@ impl Service {
     ) -> ServiceResult<UpdateRoleResponse> {
         let account = caller.account_id.clone();
         let duration = max_session(input.max_session_duration)?;
-        self.role_for(caller, "iam:UpdateRole", &input.role_name, Vec::new())
-            .await?;
+        self.role_for(
+            caller,
+            Operation::UpdateRole.action(),
+            &input.role_name,
+            Vec::new(),
+        )
+        .await?;
         self.store
             .update_role(
                 &account,
@@ -498,7 +512,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.role_for(
             caller,
-            "iam:UpdateRoleDescription",
+            Operation::UpdateRoleDescription.action(),
             &input.role_name,
             Vec::new(),
         )
@@ -529,7 +543,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:UpdateAssumeRolePolicy",
+                Operation::UpdateAssumeRolePolicy.action(),
                 &input.role_name,
                 Vec::new(),
             )
@@ -549,7 +563,12 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let role = self
-            .role_for(caller, "iam:DeleteRole", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::DeleteRole.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         modifiable(&role)?;
         self.store.delete_role(&account, &input.role_name).await?;
@@ -564,7 +583,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(
             caller,
-            "iam:ListRoles",
+            Operation::ListRoles,
             &role_arn(&account, "/", ""),
             Vec::new(),
         )
@@ -602,7 +621,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:TagRole",
+                Operation::TagRole.action(),
                 &input.role_name,
                 tag_context(&input.tags),
             )
@@ -623,7 +642,12 @@ impl Service {
             ContextValue::Multi(input.tag_keys.clone()),
         )];
         let role = self
-            .role_for(caller, "iam:UntagRole", &input.role_name, extra)
+            .role_for(
+                caller,
+                Operation::UntagRole.action(),
+                &input.role_name,
+                extra,
+            )
             .await?;
         self.store
             .untag_resource(&TagTarget::Role(role.role_id), &input.tag_keys)
@@ -637,7 +661,12 @@ impl Service {
         input: ListRoleTagsRequest,
     ) -> ServiceResult<ListRoleTagsResponse> {
         let role = self
-            .role_for(caller, "iam:ListRoleTags", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::ListRoleTags.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
         let (tags, marker) = self.page_of(
@@ -660,7 +689,12 @@ impl Service {
         input: PutRolePolicyRequest,
     ) -> ServiceResult<()> {
         let role = self
-            .role_for(caller, "iam:PutRolePolicy", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::PutRolePolicy.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         modifiable(&role)?;
         self.put_inline_policy(
@@ -680,7 +714,12 @@ impl Service {
         input: GetRolePolicyRequest,
     ) -> ServiceResult<GetRolePolicyResponse> {
         let role = self
-            .role_for(caller, "iam:GetRolePolicy", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::GetRolePolicy.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         let document = self
             .store
@@ -699,7 +738,12 @@ impl Service {
         input: DeleteRolePolicyRequest,
     ) -> ServiceResult<()> {
         let role = self
-            .role_for(caller, "iam:DeleteRolePolicy", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::DeleteRolePolicy.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         modifiable(&role)?;
         self.store
@@ -714,7 +758,12 @@ impl Service {
         input: ListRolePoliciesRequest,
     ) -> ServiceResult<ListRolePoliciesResponse> {
         let role = self
-            .role_for(caller, "iam:ListRolePolicies", &input.role_name, Vec::new())
+            .role_for(
+                caller,
+                Operation::ListRolePolicies.action(),
+                &input.role_name,
+                Vec::new(),
+            )
             .await?;
         let names: Vec<String> = self
             .store
@@ -745,9 +794,9 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:AttachRolePolicy",
+                Operation::AttachRolePolicy.action(),
                 &input.role_name,
-                single("iam:PolicyARN", &input.policy_arn),
+                policy_arn_context(Operation::AttachRolePolicy, &input.policy_arn),
             )
             .await?;
         modifiable(&role)?;
@@ -766,9 +815,9 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:DetachRolePolicy",
+                Operation::DetachRolePolicy.action(),
                 &input.role_name,
-                single("iam:PolicyARN", &input.policy_arn),
+                policy_arn_context(Operation::DetachRolePolicy, &input.policy_arn),
             )
             .await?;
         modifiable(&role)?;
@@ -786,7 +835,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:ListAttachedRolePolicies",
+                Operation::ListAttachedRolePolicies.action(),
                 &input.role_name,
                 Vec::new(),
             )
@@ -820,7 +869,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:PutRolePermissionsBoundary",
+                Operation::PutRolePermissionsBoundary.action(),
                 &input.role_name,
                 single("iam:PermissionsBoundary", &input.permissions_boundary),
             )
@@ -853,7 +902,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:DeleteRolePermissionsBoundary",
+                Operation::DeleteRolePermissionsBoundary.action(),
                 &input.role_name,
                 Vec::new(),
             )
@@ -878,14 +927,19 @@ impl Service {
         let arn = profile_arn(&account, &path, &input.instance_profile_name);
         self.allow(
             caller,
-            "iam:CreateInstanceProfile",
+            Operation::CreateInstanceProfile,
             &arn,
             tag_context(&tags),
         )
         .await?;
         if !tags.is_empty() {
-            self.allow(caller, "iam:TagInstanceProfile", &arn, tag_context(&tags))
-                .await?;
+            self.allow(
+                caller,
+                Operation::TagInstanceProfile,
+                &arn,
+                tag_context(&tags),
+            )
+            .await?;
         }
         let profile = self
             .store
@@ -913,7 +967,7 @@ impl Service {
         let profile = self
             .profile_for(
                 caller,
-                "iam:GetInstanceProfile",
+                Operation::GetInstanceProfile,
                 &input.instance_profile_name,
                 Vec::new(),
             )
@@ -937,7 +991,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.profile_for(
             caller,
-            "iam:DeleteInstanceProfile",
+            Operation::DeleteInstanceProfile,
             &input.instance_profile_name,
             Vec::new(),
         )
@@ -956,7 +1010,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(
             caller,
-            "iam:ListInstanceProfiles",
+            Operation::ListInstanceProfiles,
             &profile_arn(&account, "/", ""),
             Vec::new(),
         )
@@ -993,7 +1047,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.role_for(
             caller,
-            "iam:ListInstanceProfilesForRole",
+            Operation::ListInstanceProfilesForRole.action(),
             &input.role_name,
             Vec::new(),
         )
@@ -1031,7 +1085,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.profile_for(
             caller,
-            "iam:AddRoleToInstanceProfile",
+            Operation::AddRoleToInstanceProfile,
             &input.instance_profile_name,
             Vec::new(),
         )
@@ -1058,7 +1112,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.profile_for(
             caller,
-            "iam:RemoveRoleFromInstanceProfile",
+            Operation::RemoveRoleFromInstanceProfile,
             &input.instance_profile_name,
             Vec::new(),
         )
@@ -1083,7 +1137,7 @@ impl Service {
         let profile = self
             .profile_for(
                 caller,
-                "iam:TagInstanceProfile",
+                Operation::TagInstanceProfile,
                 &input.instance_profile_name,
                 tag_context(&input.tags),
             )
@@ -1107,7 +1161,7 @@ impl Service {
         let profile = self
             .profile_for(
                 caller,
-                "iam:UntagInstanceProfile",
+                Operation::UntagInstanceProfile,
                 &input.instance_profile_name,
                 extra,
             )
@@ -1127,7 +1181,7 @@ impl Service {
         let profile = self
             .profile_for(
                 caller,
-                "iam:ListInstanceProfileTags",
+                Operation::ListInstanceProfileTags,
                 &input.instance_profile_name,
                 Vec::new(),
             )
@@ -1176,7 +1230,7 @@ impl Service {
         let arn = role_arn(&account, &path, &name);
         self.allow(
             caller,
-            "iam:CreateServiceLinkedRole",
+            Operation::CreateServiceLinkedRole,
             &arn,
             single("iam:AWSServiceName", &service),
         )
@@ -1223,7 +1277,7 @@ impl Service {
         let role = self
             .role_for(
                 caller,
-                "iam:DeleteServiceLinkedRole",
+                Operation::DeleteServiceLinkedRole.action(),
                 &input.role_name,
                 Vec::new(),
             )
@@ -1276,7 +1330,7 @@ impl Service {
         let path = format!("{SERVICE_ROLE_PATH}{service}/");
         self.allow(
             caller,
-            "iam:GetServiceLinkedRoleDeletionStatus",
+            Operation::GetServiceLinkedRoleDeletionStatus,
             &role_arn(&account, &path, name),
             Vec::new(),
         )

@@ -11,11 +11,14 @@ use wire::iam::{
     GetUserResponse, ListAccessKeysRequest, ListAccessKeysResponse,
     ListAttachedUserPoliciesRequest, ListAttachedUserPoliciesResponse, ListUserPoliciesRequest,
     ListUserPoliciesResponse, ListUserTagsRequest, ListUserTagsResponse, ListUsersRequest,
-    ListUsersResponse, PutUserPermissionsBoundaryRequest, PutUserPolicyRequest, StatusType,
-    TagUserRequest, UntagUserRequest, UpdateAccessKeyRequest, UpdateUserRequest, User,
+    ListUsersResponse, Operation, PutUserPermissionsBoundaryRequest, PutUserPolicyRequest,
+    StatusType, TagUserRequest, UntagUserRequest, UpdateAccessKeyRequest, UpdateUserRequest, User,
 };
 
-use super::{check_path, check_tags, tag_context, timestamp, uri_encode, user_view, wire_tags};
+use super::{
+    check_path, check_tags, policy_arn_context, tag_context, timestamp, uri_encode, user_view,
+    wire_tags,
+};
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, user_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -44,9 +47,10 @@ impl Service {
             ));
         }
         let arn = user_arn(&account, &path, &input.user_name);
-        self.allow(caller, "iam:CreateUser", &arn, extra).await?;
+        self.allow(caller, Operation::CreateUser, &arn, extra)
+            .await?;
         if !tags.is_empty() {
-            self.allow(caller, "iam:TagUser", &arn, tag_context(&tags))
+            self.allow(caller, Operation::TagUser, &arn, tag_context(&tags))
                 .await?;
         }
         if let Some(boundary) = &input.permissions_boundary {
@@ -78,7 +82,7 @@ impl Service {
     ) -> ServiceResult<GetUserResponse> {
         let account = caller.account_id.clone();
         let user = match self
-            .named_or_self(caller, "iam:GetUser", input.user_name.as_deref())
+            .named_or_self(caller, Operation::GetUser, input.user_name.as_deref())
             .await?
         {
             Some(user) => user,
@@ -116,7 +120,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(
             caller,
-            "iam:ListUsers",
+            Operation::ListUsers,
             &user_arn(&account, "/", ""),
             Vec::new(),
         )
@@ -151,7 +155,7 @@ impl Service {
             check_path(path)?;
         }
         let user = self
-            .user_for(caller, "iam:UpdateUser", &input.user_name, Vec::new())
+            .user_for(caller, Operation::UpdateUser, &input.user_name, Vec::new())
             .await?;
         let old_arn = user_arn(&account, &user.path, &user.name);
         let new_arn = user_arn(
@@ -162,7 +166,7 @@ impl Service {
         let tags = self
             .resource_tags(TagTarget::User(user.user_id.clone()))
             .await?;
-        self.allow_rename(caller, "iam:UpdateUser", &old_arn, &new_arn, tags)
+        self.allow_rename(caller, Operation::UpdateUser, &old_arn, &new_arn, tags)
             .await?;
         self.store
             .update_user(
@@ -181,7 +185,7 @@ impl Service {
         input: DeleteUserRequest,
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
-        self.user_for(caller, "iam:DeleteUser", &input.user_name, Vec::new())
+        self.user_for(caller, Operation::DeleteUser, &input.user_name, Vec::new())
             .await?;
         self.store.delete_user(&account, &input.user_name).await?;
         Ok(())
@@ -196,7 +200,7 @@ impl Service {
         let user = self
             .user_for(
                 caller,
-                "iam:TagUser",
+                Operation::TagUser,
                 &input.user_name,
                 tag_context(&input.tags),
             )
@@ -222,7 +226,7 @@ impl Service {
             ContextValue::Multi(input.tag_keys.clone()),
         )];
         let user = self
-            .user_for(caller, "iam:UntagUser", &input.user_name, extra)
+            .user_for(caller, Operation::UntagUser, &input.user_name, extra)
             .await?;
         self.store
             .untag_resource(&TagTarget::User(user.user_id), &input.tag_keys)
@@ -236,7 +240,12 @@ impl Service {
         input: ListUserTagsRequest,
     ) -> ServiceResult<ListUserTagsResponse> {
         let user = self
-            .user_for(caller, "iam:ListUserTags", &input.user_name, Vec::new())
+            .user_for(
+                caller,
+                Operation::ListUserTags,
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
         let tags = wire_tags(self.store.list_tags(&TagTarget::User(user.user_id)).await?);
         let (tags, marker) = self.page_of(
@@ -260,7 +269,11 @@ impl Service {
     ) -> ServiceResult<CreateAccessKeyResponse> {
         let account = caller.account_id.clone();
         let owner = self
-            .named_or_self(caller, "iam:CreateAccessKey", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::CreateAccessKey,
+                input.user_name.as_deref(),
+            )
             .await?;
         let key_id = new_access_key_id(false)?;
         let secret = new_secret_access_key()?;
@@ -284,7 +297,11 @@ impl Service {
     ) -> ServiceResult<ListAccessKeysResponse> {
         let account = caller.account_id.clone();
         let owner = self
-            .named_or_self(caller, "iam:ListAccessKeys", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::ListAccessKeys,
+                input.user_name.as_deref(),
+            )
             .await?;
         let keys = self
             .store
@@ -324,7 +341,11 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let owner = self
-            .named_or_self(caller, "iam:UpdateAccessKey", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::UpdateAccessKey,
+                input.user_name.as_deref(),
+            )
             .await?;
         self.key_of(&account, owner.as_ref(), &input.access_key_id)
             .await?;
@@ -350,7 +371,11 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let owner = self
-            .named_or_self(caller, "iam:DeleteAccessKey", input.user_name.as_deref())
+            .named_or_self(
+                caller,
+                Operation::DeleteAccessKey,
+                input.user_name.as_deref(),
+            )
             .await?;
         self.key_of(&account, owner.as_ref(), &input.access_key_id)
             .await?;
@@ -385,8 +410,13 @@ impl Service {
             Some(u) => user_arn(&u.account_id, &u.path, &u.name),
             None => caller.arn(),
         };
-        self.allow(caller, "iam:GetAccessKeyLastUsed", &resource, Vec::new())
-            .await?;
+        self.allow(
+            caller,
+            Operation::GetAccessKeyLastUsed,
+            &resource,
+            Vec::new(),
+        )
+        .await?;
         Ok(GetAccessKeyLastUsedResponse {
             user_name: Some(owner.map(|u| u.name).unwrap_or_else(|| "root".to_owned())),
             access_key_last_used: Some(AccessKeyLastUsed {
@@ -403,7 +433,12 @@ impl Service {
         input: PutUserPolicyRequest,
     ) -> ServiceResult<()> {
         let user = self
-            .user_for(caller, "iam:PutUserPolicy", &input.user_name, Vec::new())
+            .user_for(
+                caller,
+                Operation::PutUserPolicy,
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
         self.put_inline_policy(
             &store::Principal::user(&user.user_id),
@@ -422,7 +457,12 @@ impl Service {
         input: GetUserPolicyRequest,
     ) -> ServiceResult<GetUserPolicyResponse> {
         let user = self
-            .user_for(caller, "iam:GetUserPolicy", &input.user_name, Vec::new())
+            .user_for(
+                caller,
+                Operation::GetUserPolicy,
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
         let document = self
             .store
@@ -441,7 +481,12 @@ impl Service {
         input: DeleteUserPolicyRequest,
     ) -> ServiceResult<()> {
         let user = self
-            .user_for(caller, "iam:DeleteUserPolicy", &input.user_name, Vec::new())
+            .user_for(
+                caller,
+                Operation::DeleteUserPolicy,
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
         self.store
             .delete_inline_policy(&store::Principal::user(&user.user_id), &input.policy_name)
@@ -455,7 +500,12 @@ impl Service {
         input: ListUserPoliciesRequest,
     ) -> ServiceResult<ListUserPoliciesResponse> {
         let user = self
-            .user_for(caller, "iam:ListUserPolicies", &input.user_name, Vec::new())
+            .user_for(
+                caller,
+                Operation::ListUserPolicies,
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
         let names: Vec<String> = self
             .store
@@ -483,12 +533,9 @@ impl Service {
         caller: &Caller,
         input: AttachUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let extra = vec![(
-            "iam:PolicyARN".to_owned(),
-            ContextValue::Single(input.policy_arn.clone()),
-        )];
+        let extra = policy_arn_context(Operation::AttachUserPolicy, &input.policy_arn);
         let user = self
-            .user_for(caller, "iam:AttachUserPolicy", &input.user_name, extra)
+            .user_for(caller, Operation::AttachUserPolicy, &input.user_name, extra)
             .await?;
         self.attachable(caller, &input.policy_arn).await?;
         self.store
@@ -502,12 +549,9 @@ impl Service {
         caller: &Caller,
         input: DetachUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let extra = vec![(
-            "iam:PolicyARN".to_owned(),
-            ContextValue::Single(input.policy_arn.clone()),
-        )];
+        let extra = policy_arn_context(Operation::DetachUserPolicy, &input.policy_arn);
         let user = self
-            .user_for(caller, "iam:DetachUserPolicy", &input.user_name, extra)
+            .user_for(caller, Operation::DetachUserPolicy, &input.user_name, extra)
             .await?;
         self.store
             .detach_policy(&store::Principal::user(&user.user_id), &input.policy_arn)
@@ -523,7 +567,7 @@ impl Service {
         let user = self
             .user_for(
                 caller,
-                "iam:ListAttachedUserPolicies",
+                Operation::ListAttachedUserPolicies,
                 &input.user_name,
                 Vec::new(),
             )
@@ -560,7 +604,7 @@ impl Service {
         )];
         self.user_for(
             caller,
-            "iam:PutUserPermissionsBoundary",
+            Operation::PutUserPermissionsBoundary,
             &input.user_name,
             extra,
         )
@@ -591,7 +635,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.user_for(
             caller,
-            "iam:DeleteUserPermissionsBoundary",
+            Operation::DeleteUserPermissionsBoundary,
             &input.user_name,
             Vec::new(),
         )
