@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use policy::{ContextValue, Policies, Policy, PolicyKind, Request as PolicyRequest};
-use store::StoreError;
+use store::{RoleRecord, StoreError};
 use wire::sts::{
     AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials,
     DecodeAuthorizationMessageRequest, DecodeAuthorizationMessageResponse, FederatedUser,
@@ -81,6 +81,62 @@ fn session_allows(caller: &Caller, called: Called) -> bool {
     }
 }
 
+/// A new role session's tags and source identity: the request's, plus what the calling
+/// session passes along a chain.
+struct SessionTags {
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+    source_identity: Option<String>,
+    /// The source identity comes from the calling session (keeping it needs no permission).
+    inherited_source: bool,
+}
+
+fn session_tags(
+    caller: &Caller,
+    asked: Vec<wire::sts::Tag>,
+    mut transitive: Vec<String>,
+    asked_source: Option<&String>,
+) -> ServiceResult<SessionTags> {
+    let mut tags: Vec<(String, String)> = asked.into_iter().map(|t| (t.key, t.value)).collect();
+    for key in &transitive {
+        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(ServiceError::invalid_input(format!(
+                "The transitive tag key {key} is not among the session tags."
+            )));
+        }
+    }
+    let mut inherited_source = None;
+    if let Some(parent) = &caller.session {
+        for key in &parent.transitive_tag_keys {
+            if let Some((k, v)) = parent.tags.iter().find(|(k, _)| k == key) {
+                if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                    return Err(ServiceError::invalid_input(format!(
+                        "The session tag {k} is transitive from the calling session and cannot be set again."
+                    )));
+                }
+                tags.push((k.clone(), v.clone()));
+                transitive.push(k.clone());
+            }
+        }
+        inherited_source = parent.source_identity.clone();
+    }
+    let source_identity = match (&inherited_source, asked_source) {
+        (Some(inherited), Some(asked)) if inherited != asked => {
+            return Err(ServiceError::access_denied(
+                "The source identity cannot be changed once set in a role chain.",
+            ));
+        }
+        (Some(inherited), _) => Some(inherited.clone()),
+        (None, asked) => asked.cloned(),
+    };
+    Ok(SessionTags {
+        tags,
+        transitive,
+        source_identity,
+        inherited_source: inherited_source.is_some(),
+    })
+}
+
 impl Service {
     /// Refuses what temporary credentials of the caller's kind may never call.
     pub(crate) fn check_session_limits(
@@ -102,9 +158,10 @@ impl Service {
         }
     }
 
-    /// Runs one STS operation for an authenticated caller. Nothing STS does writes to the
-    /// store (sessions are sealed tokens), so no cache is dropped, whatever the models' access
-    /// level says (AssumeRole is Write).
+    /// Runs one STS operation for an authenticated caller. No cache is dropped afterwards,
+    /// whatever the models' access level says (AssumeRole is Write): sessions are sealed
+    /// tokens, and the one store write, AssumeRole's role-use stamp, is usage data that no
+    /// cache holds (like access keys' last-use stamps).
     pub async fn sts(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
         let operation = request.operation();
         if operation != Operation::GetCallerIdentity {
@@ -238,7 +295,6 @@ impl Service {
         input: AssumeRoleRequest,
     ) -> ServiceResult<AssumeRoleResponse> {
         const ACTION: &str = Operation::AssumeRole.action();
-        let role_arn_text = input.role_arn.clone();
         if caller.identity == Identity::Root {
             return Err(ServiceError::access_denied(
                 "Roles may not be assumed by root accounts.",
@@ -249,26 +305,7 @@ impl Service {
                 "MultiFactorAuthentication failed: this server has no MFA devices yet.",
             ));
         }
-        // Find the role; an unknown or malformed role reads as a plain denial, as in AWS.
-        let parsed = policy::Arn::parse(&role_arn_text)
-            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
-            .ok_or_else(|| {
-                ServiceError::validation(format!(
-                    "1 validation error detected: Value '{role_arn_text}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
-                ))
-            })?;
-        let role_name = parsed.resource.rsplit('/').next().unwrap_or_default();
-        let role = match self.store.get_role(parsed.account, role_name).await {
-            Ok(role) => role,
-            Err(StoreError::NoSuchEntity { .. }) => {
-                return Err(access_denied(caller, ACTION, &role_arn_text));
-            }
-            Err(other) => return Err(other.into()),
-        };
-        let arn = role_arn(&role.account_id, &role.path, &role.name);
-        if arn != role_arn_text {
-            return Err(access_denied(caller, ACTION, &role_arn_text));
-        }
+        let (role, arn) = self.role_to_assume(caller, &input.role_arn).await?;
 
         // Duration: the role's maximum, one hour when chaining.
         let chained = matches!(caller.identity, Identity::RoleSession { .. });
@@ -284,127 +321,47 @@ impl Service {
             ));
         }
 
-        // Tags: the request's, plus transitive ones inherited along a chain.
         let asks_tags = input.tags.as_ref().is_some_and(|t| !t.is_empty());
-        let mut tags: Vec<(String, String)> = input
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key, t.value))
-            .collect();
-        let mut transitive: Vec<String> = input.transitive_tag_keys.clone().unwrap_or_default();
-        for key in &transitive {
-            if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                return Err(ServiceError::invalid_input(format!(
-                    "The transitive tag key {key} is not among the session tags."
-                )));
-            }
-        }
-        let mut inherited_source = None;
-        if let Some(parent) = &caller.session {
-            for key in &parent.transitive_tag_keys {
-                if let Some((k, v)) = parent.tags.iter().find(|(k, _)| k == key) {
-                    if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
-                        return Err(ServiceError::invalid_input(format!(
-                            "The session tag {k} is transitive from the calling session and cannot be set again."
-                        )));
-                    }
-                    tags.push((k.clone(), v.clone()));
-                    transitive.push(k.clone());
-                }
-            }
-            inherited_source = parent.source_identity.clone();
-        }
-        let source_identity = match (&inherited_source, &input.source_identity) {
-            (Some(inherited), Some(asked)) if inherited != asked => {
-                return Err(ServiceError::access_denied(
-                    "The source identity cannot be changed once set in a role chain.",
-                ));
-            }
-            (Some(inherited), _) => Some(inherited.clone()),
-            (None, asked) => asked.clone(),
-        };
+        let session_tags = session_tags(
+            caller,
+            input.tags.unwrap_or_default(),
+            input.transitive_tag_keys.clone().unwrap_or_default(),
+            input.source_identity.as_ref(),
+        )?;
         let (policy, policy_arns, packed) = self
-            .session_policy_inputs(&role.account_id, input.policy, input.policy_arns, &tags)
+            .session_policy_inputs(
+                &role.account_id,
+                input.policy,
+                input.policy_arns,
+                &session_tags.tags,
+            )
             .await?;
 
-        // The decision: trust policy (the role's resource policy) and the caller's policies.
-        // Bound to the identities it named when stored: a namesake of a deleted principal
-        // is not the principal.
-        let trust = self.trust_for(&role, caller).await?;
-        let caller_side = caller_policies(&self.store, self.policy_cache(), caller).await?;
-        let tags_of_caller = caller_side
-            .compiled
-            .as_ref()
-            .map(|c| c.tags.clone())
-            .unwrap_or_default();
-        let mut context = base_context(caller, self.clock.now(), &tags_of_caller);
-        let single = |text: &str| ContextValue::Single(text.to_owned());
-        context.insert("sts:RoleSessionName", single(&input.role_session_name));
-        if let Some(external) = &input.external_id {
-            context.insert("sts:ExternalId", single(external));
-        }
-        if let Some(source) = &input.source_identity {
-            context.insert("sts:SourceIdentity", single(source));
-        }
-        for (key, value) in &tags {
-            context.insert(&format!("aws:RequestTag/{key}"), single(value));
-        }
-        if !tags.is_empty() {
-            context.insert(
-                "aws:TagKeys",
-                ContextValue::Multi(tags.iter().map(|(k, _)| k.clone()).collect()),
-            );
-        }
-        if !transitive.is_empty() {
-            context.insert(
-                "sts:TransitiveTagKeys",
-                ContextValue::Multi(transitive.clone()),
-            );
-        }
-        context.insert("aws:ResourceAccount", single(&role.account_id));
-        let policies = Policies {
-            identity: caller_side.compiled.as_ref().map(|c| &c.identity),
-            boundary: caller_side
-                .compiled
-                .as_ref()
-                .and_then(|c| c.boundary.as_ref()),
-            session: caller_side.session.as_deref(),
-            resource: Some(&*trust),
-            resource_is_trust: true,
-            ..Policies::default()
-        };
         let mut actions = vec![ACTION];
         if asks_tags {
             actions.push("sts:TagSession");
         }
-        if input.source_identity.is_some() && inherited_source.is_none() {
+        if input.source_identity.is_some() && !session_tags.inherited_source {
             actions.push("sts:SetSourceIdentity");
         }
-        for action in actions {
-            let request = PolicyRequest {
-                principal: &caller_side.principal,
-                action,
-                resource: &arn,
-                resource_account: Some(&role.account_id),
-                context: &context,
-            };
-            let evaluation = policy::authorize(&request, &policies);
-            if !evaluation.decision.is_allowed() {
-                let message = evaluation
-                    .denial_message(&request)
-                    .unwrap_or_else(|| not_authorized(caller, action, &arn));
-                return Err(crate::authorize::denial(
-                    self.denial_encoder(),
-                    message,
-                    caller,
-                    &evaluation,
-                    action,
-                    &arn,
-                    &context,
-                ));
-            }
+        let mut context = vec![(
+            "sts:RoleSessionName",
+            ContextValue::Single(input.role_session_name.clone()),
+        )];
+        if let Some(external) = &input.external_id {
+            context.push(("sts:ExternalId", ContextValue::Single(external.clone())));
         }
+        if let Some(source) = &input.source_identity {
+            context.push(("sts:SourceIdentity", ContextValue::Single(source.clone())));
+        }
+        self.trust_decision(caller, &role, &arn, &actions, context, &session_tags)
+            .await?;
+        let SessionTags {
+            tags,
+            transitive,
+            source_identity,
+            ..
+        } = session_tags;
 
         let now = self.clock.seconds();
         let session = Session {
@@ -448,6 +405,119 @@ impl Service {
             session_token_utilization: None,
             session_token_size: None,
         })
+    }
+
+    /// The role an AssumeRole names, with its ARN. An unknown or malformed role reads as a
+    /// plain denial, as in AWS.
+    async fn role_to_assume(
+        &self,
+        caller: &Caller,
+        role_arn_text: &str,
+    ) -> ServiceResult<(RoleRecord, String)> {
+        const ACTION: &str = Operation::AssumeRole.action();
+        let parsed = policy::Arn::parse(role_arn_text)
+            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
+            .ok_or_else(|| {
+                ServiceError::validation(format!(
+                    "1 validation error detected: Value '{role_arn_text}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
+                ))
+            })?;
+        let role_name = parsed.resource.rsplit('/').next().unwrap_or_default();
+        let role = match self.store.get_role(parsed.account, role_name).await {
+            Ok(role) => role,
+            Err(StoreError::NoSuchEntity { .. }) => {
+                return Err(access_denied(caller, ACTION, role_arn_text));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let arn = role_arn(&role.account_id, &role.path, &role.name);
+        if arn != role_arn_text {
+            return Err(access_denied(caller, ACTION, role_arn_text));
+        }
+        Ok((role, arn))
+    }
+
+    /// The AssumeRole decision, for each action the request needs: the role's trust policy
+    /// as the resource policy, the caller's own policies, boundary and session policies on
+    /// the principal side, one engine decision each.
+    async fn trust_decision(
+        &self,
+        caller: &Caller,
+        role: &RoleRecord,
+        arn: &str,
+        actions: &[&str],
+        request_context: Vec<(&str, ContextValue)>,
+        session: &SessionTags,
+    ) -> ServiceResult<()> {
+        // The trust policy is bound to the identities it named when stored: a namesake of a
+        // deleted principal is not the principal.
+        let trust = self.trust_for(role, caller).await?;
+        let caller_side = caller_policies(&self.store, self.policy_cache(), caller).await?;
+        let tags_of_caller = caller_side
+            .compiled
+            .as_ref()
+            .map(|c| c.tags.clone())
+            .unwrap_or_default();
+        let mut context = base_context(caller, self.clock.now(), &tags_of_caller);
+        let single = |text: &str| ContextValue::Single(text.to_owned());
+        for (key, value) in request_context {
+            context.insert(key, value);
+        }
+        let SessionTags {
+            tags, transitive, ..
+        } = session;
+        for (key, value) in tags {
+            context.insert(&format!("aws:RequestTag/{key}"), single(value));
+        }
+        if !tags.is_empty() {
+            context.insert(
+                "aws:TagKeys",
+                ContextValue::Multi(tags.iter().map(|(k, _)| k.clone()).collect()),
+            );
+        }
+        if !transitive.is_empty() {
+            context.insert(
+                "sts:TransitiveTagKeys",
+                ContextValue::Multi(transitive.clone()),
+            );
+        }
+        context.insert("aws:ResourceAccount", single(&role.account_id));
+        let policies = Policies {
+            identity: caller_side.compiled.as_ref().map(|c| &c.identity),
+            boundary: caller_side
+                .compiled
+                .as_ref()
+                .and_then(|c| c.boundary.as_ref()),
+            session: caller_side.session.as_deref(),
+            resource: Some(&*trust),
+            resource_is_trust: true,
+            ..Policies::default()
+        };
+        for &action in actions {
+            let request = PolicyRequest {
+                principal: &caller_side.principal,
+                action,
+                resource: arn,
+                resource_account: Some(&role.account_id),
+                context: &context,
+            };
+            let evaluation = policy::authorize(&request, &policies);
+            if !evaluation.decision.is_allowed() {
+                let message = evaluation
+                    .denial_message(&request)
+                    .unwrap_or_else(|| not_authorized(caller, action, arn));
+                return Err(crate::authorize::denial(
+                    self.denial_encoder(),
+                    message,
+                    caller,
+                    &evaluation,
+                    action,
+                    arn,
+                    &context,
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn get_session_token(
