@@ -520,7 +520,7 @@ impl Service {
             .collect();
         let (page, marker) = self.page_of(
             caller,
-            "ListAccountAliases",
+            Operation::ListAccountAliases,
             &aliases,
             input.marker.as_deref(),
             input.max_items,
@@ -766,7 +766,7 @@ impl Service {
         }
         let (page, marker) = self.page_of(
             caller,
-            "GetAccountAuthorizationDetails",
+            Operation::GetAccountAuthorizationDetails,
             &entries,
             input.marker.as_deref(),
             input.max_items,

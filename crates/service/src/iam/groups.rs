@@ -105,7 +105,7 @@ impl Service {
                 &group.name,
                 &self.list_options(
                     caller,
-                    "GetGroup",
+                    Operation::GetGroup,
                     None,
                     input.marker.as_deref(),
                     input.max_items,
@@ -116,7 +116,7 @@ impl Service {
             group: group_view(&group),
             users: items.iter().map(|u| user_view(u, None)).collect(),
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "GetGroup", next_marker)?,
+            marker: self.next_marker(caller, Operation::GetGroup, next_marker)?,
         })
     }
 
@@ -198,7 +198,7 @@ impl Service {
                 &account,
                 &self.list_options(
                     caller,
-                    "ListGroups",
+                    Operation::ListGroups,
                     input.path_prefix,
                     input.marker.as_deref(),
                     input.max_items,
@@ -208,7 +208,7 @@ impl Service {
         Ok(ListGroupsResponse {
             groups: items.iter().map(group_view).collect(),
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListGroups", next_marker)?,
+            marker: self.next_marker(caller, Operation::ListGroups, next_marker)?,
         })
     }
 
@@ -275,7 +275,7 @@ impl Service {
                 &user.name,
                 &self.list_options(
                     caller,
-                    "ListGroupsForUser",
+                    Operation::ListGroupsForUser,
                     None,
                     input.marker.as_deref(),
                     input.max_items,
@@ -285,7 +285,7 @@ impl Service {
         Ok(ListGroupsForUserResponse {
             groups: items.iter().map(group_view).collect(),
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListGroupsForUser", next_marker)?,
+            marker: self.next_marker(caller, Operation::ListGroupsForUser, next_marker)?,
         })
     }
 
@@ -384,7 +384,7 @@ impl Service {
             .collect();
         let (page, marker) = self.page_of(
             caller,
-            "ListGroupPolicies",
+            Operation::ListGroupPolicies,
             &names,
             input.marker.as_deref(),
             input.max_items,
@@ -456,7 +456,7 @@ impl Service {
             .await?;
         let (page, marker) = self.page_of(
             caller,
-            "ListAttachedGroupPolicies",
+            Operation::ListAttachedGroupPolicies,
             &attached,
             input.marker.as_deref(),
             input.max_items,

@@ -125,13 +125,13 @@ impl Service {
     pub(crate) fn list_options(
         &self,
         caller: &Caller,
-        operation: &str,
+        operation: Operation,
         path_prefix: Option<String>,
         marker: Option<&str>,
         max_items: Option<i32>,
     ) -> ServiceResult<ListOptions> {
         let marker = marker
-            .map(|m| crate::marker::decode(&self.sealer, &caller.account_id, operation, m))
+            .map(|m| crate::marker::decode(&self.sealer, &caller.account_id, operation.name(), m))
             .transpose()?;
         Ok(ListOptions {
             path_prefix,
@@ -144,11 +144,11 @@ impl Service {
     pub(crate) fn next_marker(
         &self,
         caller: &Caller,
-        operation: &str,
+        operation: Operation,
         position: Option<String>,
     ) -> ServiceResult<Option<String>> {
         position
-            .map(|p| crate::marker::encode(&self.sealer, &caller.account_id, operation, &p))
+            .map(|p| crate::marker::encode(&self.sealer, &caller.account_id, operation.name(), &p))
             .transpose()
     }
 
@@ -156,7 +156,7 @@ impl Service {
     pub(crate) fn page_of<T: Clone>(
         &self,
         caller: &Caller,
-        operation: &str,
+        operation: Operation,
         items: &[T],
         marker: Option<&str>,
         max_items: Option<i32>,
@@ -164,7 +164,7 @@ impl Service {
         let start = match marker {
             None => 0,
             Some(marker) => {
-                crate::marker::decode(&self.sealer, &caller.account_id, operation, marker)?
+                crate::marker::decode(&self.sealer, &caller.account_id, operation.name(), marker)?
                     .parse::<usize>()
                     .map_err(|_| crate::marker::invalid_marker())?
             }

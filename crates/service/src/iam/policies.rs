@@ -459,7 +459,7 @@ impl Service {
         };
         let (page, marker) = self.page_of(
             caller,
-            "ListPolicyVersions",
+            Operation::ListPolicyVersions,
             &versions,
             input.marker.as_deref(),
             input.max_items,
@@ -568,7 +568,7 @@ impl Service {
         );
         let (tags, marker) = self.page_of(
             caller,
-            "ListPolicyTags",
+            Operation::ListPolicyTags,
             &tags,
             input.marker.as_deref(),
             input.max_items,
@@ -706,7 +706,9 @@ impl Service {
         let after = input
             .marker
             .as_deref()
-            .map(|m| crate::marker::decode(&self.sealer, account, "ListPolicies", m))
+            .map(|m| {
+                crate::marker::decode(&self.sealer, account, Operation::ListPolicies.name(), m)
+            })
             .transpose()?;
         let usage = self.policy_usage(account).await?;
         // Any managed policy can serve either way; the usage filter narrows what counts as
@@ -767,7 +769,9 @@ impl Service {
         let marker = if rest.peek().is_some() {
             last_key
                 .as_deref()
-                .map(|k| crate::marker::encode(&self.sealer, account, "ListPolicies", k))
+                .map(|k| {
+                    crate::marker::encode(&self.sealer, account, Operation::ListPolicies.name(), k)
+                })
                 .transpose()?
         } else {
             None
@@ -831,7 +835,7 @@ impl Service {
         });
         let (page, marker) = self.page_of(
             caller,
-            "ListEntitiesForPolicy",
+            Operation::ListEntitiesForPolicy,
             &entities,
             input.marker.as_deref(),
             input.max_items,

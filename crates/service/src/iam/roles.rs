@@ -594,7 +594,7 @@ impl Service {
                 &account,
                 &self.list_options(
                     caller,
-                    "ListRoles",
+                    Operation::ListRoles,
                     input.path_prefix,
                     input.marker.as_deref(),
                     input.max_items,
@@ -608,7 +608,7 @@ impl Service {
         Ok(ListRolesResponse {
             roles,
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListRoles", next_marker)?,
+            marker: self.next_marker(caller, Operation::ListRoles, next_marker)?,
         })
     }
 
@@ -671,7 +671,7 @@ impl Service {
         let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
         let (tags, marker) = self.page_of(
             caller,
-            "ListRoleTags",
+            Operation::ListRoleTags,
             &tags,
             input.marker.as_deref(),
             input.max_items,
@@ -774,7 +774,7 @@ impl Service {
             .collect();
         let (page, marker) = self.page_of(
             caller,
-            "ListRolePolicies",
+            Operation::ListRolePolicies,
             &names,
             input.marker.as_deref(),
             input.max_items,
@@ -848,7 +848,7 @@ impl Service {
             .await?;
         let (page, marker) = self.page_of(
             caller,
-            "ListAttachedRolePolicies",
+            Operation::ListAttachedRolePolicies,
             &attached,
             input.marker.as_deref(),
             input.max_items,
@@ -1021,7 +1021,7 @@ impl Service {
                 &account,
                 &self.list_options(
                     caller,
-                    "ListInstanceProfiles",
+                    Operation::ListInstanceProfiles,
                     input.path_prefix,
                     input.marker.as_deref(),
                     input.max_items,
@@ -1035,7 +1035,7 @@ impl Service {
         Ok(ListInstanceProfilesResponse {
             instance_profiles,
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListInstanceProfiles", next_marker)?,
+            marker: self.next_marker(caller, Operation::ListInstanceProfiles, next_marker)?,
         })
     }
 
@@ -1056,7 +1056,7 @@ impl Service {
             path_prefix: None,
             ..self.list_options(
                 caller,
-                "ListInstanceProfilesForRole",
+                Operation::ListInstanceProfilesForRole,
                 None,
                 input.marker.as_deref(),
                 input.max_items,
@@ -1073,7 +1073,11 @@ impl Service {
         Ok(ListInstanceProfilesForRoleResponse {
             instance_profiles,
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListInstanceProfilesForRole", next_marker)?,
+            marker: self.next_marker(
+                caller,
+                Operation::ListInstanceProfilesForRole,
+                next_marker,
+            )?,
         })
     }
 
@@ -1193,7 +1197,7 @@ impl Service {
         );
         let (tags, marker) = self.page_of(
             caller,
-            "ListInstanceProfileTags",
+            Operation::ListInstanceProfileTags,
             &tags,
             input.marker.as_deref(),
             input.max_items,

@@ -131,7 +131,7 @@ impl Service {
                 &account,
                 &self.list_options(
                     caller,
-                    "ListUsers",
+                    Operation::ListUsers,
                     input.path_prefix,
                     input.marker.as_deref(),
                     input.max_items,
@@ -141,7 +141,7 @@ impl Service {
         Ok(ListUsersResponse {
             users: items.iter().map(|u| user_view(u, None)).collect(),
             is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, "ListUsers", next_marker)?,
+            marker: self.next_marker(caller, Operation::ListUsers, next_marker)?,
         })
     }
 
@@ -250,7 +250,7 @@ impl Service {
         let tags = wire_tags(self.store.list_tags(&TagTarget::User(user.user_id)).await?);
         let (tags, marker) = self.page_of(
             caller,
-            "ListUserTags",
+            Operation::ListUserTags,
             &tags,
             input.marker.as_deref(),
             input.max_items,
@@ -322,7 +322,7 @@ impl Service {
             .collect();
         let (page, marker) = self.page_of(
             caller,
-            "ListAccessKeys",
+            Operation::ListAccessKeys,
             &metadata,
             input.marker.as_deref(),
             input.max_items,
@@ -516,7 +516,7 @@ impl Service {
             .collect();
         let (page, marker) = self.page_of(
             caller,
-            "ListUserPolicies",
+            Operation::ListUserPolicies,
             &names,
             input.marker.as_deref(),
             input.max_items,
@@ -580,7 +580,7 @@ impl Service {
             .await?;
         let (page, marker) = self.page_of(
             caller,
-            "ListAttachedUserPolicies",
+            Operation::ListAttachedUserPolicies,
             &attached,
             input.marker.as_deref(),
             input.max_items,
