@@ -107,7 +107,8 @@ operations! {
         GetAccountSummary: get_account_summary() -> GetAccountSummaryResponse;
     }
     with_input {
-        AddRoleToInstanceProfile: add_role_to_instance_profile(AddRoleToInstanceProfileRequest) -> ();
+        AddRoleToInstanceProfile: add_role_to_instance_profile(AddRoleToInstanceProfileRequest)
+            -> ();
         AddUserToGroup: add_user_to_group(AddUserToGroupRequest) -> ();
         AttachGroupPolicy: attach_group_policy(AttachGroupPolicyRequest) -> ();
         AttachRolePolicy: attach_role_policy(AttachRolePolicyRequest) -> ();
@@ -116,12 +117,16 @@ operations! {
         CreateAccessKey: create_access_key(CreateAccessKeyRequest) -> CreateAccessKeyResponse;
         CreateAccountAlias: create_account_alias(CreateAccountAliasRequest) -> ();
         CreateGroup: create_group(CreateGroupRequest) -> CreateGroupResponse;
-        CreateInstanceProfile: create_instance_profile(CreateInstanceProfileRequest) -> CreateInstanceProfileResponse;
-        CreateLoginProfile: create_login_profile(CreateLoginProfileRequest) -> CreateLoginProfileResponse;
+        CreateInstanceProfile: create_instance_profile(CreateInstanceProfileRequest)
+            -> CreateInstanceProfileResponse;
+        CreateLoginProfile: create_login_profile(CreateLoginProfileRequest)
+            -> CreateLoginProfileResponse;
         CreatePolicy: create_policy(CreatePolicyRequest) -> CreatePolicyResponse;
-        CreatePolicyVersion: create_policy_version(CreatePolicyVersionRequest) -> CreatePolicyVersionResponse;
+        CreatePolicyVersion: create_policy_version(CreatePolicyVersionRequest)
+            -> CreatePolicyVersionResponse;
         CreateRole: create_role(CreateRoleRequest) -> CreateRoleResponse;
-        CreateServiceLinkedRole: create_service_linked_role(CreateServiceLinkedRoleRequest) -> CreateServiceLinkedRoleResponse;
+        CreateServiceLinkedRole: create_service_linked_role(CreateServiceLinkedRoleRequest)
+            -> CreateServiceLinkedRoleResponse;
         CreateUser: create_user(CreateUserRequest) -> CreateUserResponse;
         DeleteAccessKey: delete_access_key(DeleteAccessKeyRequest) -> ();
         DeleteAccountAlias: delete_account_alias(DeleteAccountAliasRequest) -> ();
@@ -132,43 +137,66 @@ operations! {
         DeletePolicy: delete_policy(DeletePolicyRequest) -> ();
         DeletePolicyVersion: delete_policy_version(DeletePolicyVersionRequest) -> ();
         DeleteRole: delete_role(DeleteRoleRequest) -> ();
-        DeleteRolePermissionsBoundary: delete_role_permissions_boundary(DeleteRolePermissionsBoundaryRequest) -> ();
+        DeleteRolePermissionsBoundary:
+            delete_role_permissions_boundary(DeleteRolePermissionsBoundaryRequest)
+            -> ();
         DeleteRolePolicy: delete_role_policy(DeleteRolePolicyRequest) -> ();
-        DeleteServiceLinkedRole: delete_service_linked_role(DeleteServiceLinkedRoleRequest) -> DeleteServiceLinkedRoleResponse;
+        DeleteServiceLinkedRole: delete_service_linked_role(DeleteServiceLinkedRoleRequest)
+            -> DeleteServiceLinkedRoleResponse;
         DeleteUser: delete_user(DeleteUserRequest) -> ();
-        DeleteUserPermissionsBoundary: delete_user_permissions_boundary(DeleteUserPermissionsBoundaryRequest) -> ();
+        DeleteUserPermissionsBoundary:
+            delete_user_permissions_boundary(DeleteUserPermissionsBoundaryRequest)
+            -> ();
         DeleteUserPolicy: delete_user_policy(DeleteUserPolicyRequest) -> ();
         DetachGroupPolicy: detach_group_policy(DetachGroupPolicyRequest) -> ();
         DetachRolePolicy: detach_role_policy(DetachRolePolicyRequest) -> ();
         DetachUserPolicy: detach_user_policy(DetachUserPolicyRequest) -> ();
-        GetAccessKeyLastUsed: get_access_key_last_used(GetAccessKeyLastUsedRequest) -> GetAccessKeyLastUsedResponse;
-        GetAccountAuthorizationDetails: get_account_authorization_details(GetAccountAuthorizationDetailsRequest) -> GetAccountAuthorizationDetailsResponse;
+        GetAccessKeyLastUsed: get_access_key_last_used(GetAccessKeyLastUsedRequest)
+            -> GetAccessKeyLastUsedResponse;
+        GetAccountAuthorizationDetails:
+            get_account_authorization_details(GetAccountAuthorizationDetailsRequest)
+            -> GetAccountAuthorizationDetailsResponse;
         GetGroup: get_group(GetGroupRequest) -> GetGroupResponse;
         GetGroupPolicy: get_group_policy(GetGroupPolicyRequest) -> GetGroupPolicyResponse;
-        GetInstanceProfile: get_instance_profile(GetInstanceProfileRequest) -> GetInstanceProfileResponse;
+        GetInstanceProfile: get_instance_profile(GetInstanceProfileRequest)
+            -> GetInstanceProfileResponse;
         GetLoginProfile: get_login_profile(GetLoginProfileRequest) -> GetLoginProfileResponse;
         GetPolicy: get_policy(GetPolicyRequest) -> GetPolicyResponse;
         GetPolicyVersion: get_policy_version(GetPolicyVersionRequest) -> GetPolicyVersionResponse;
         GetRole: get_role(GetRoleRequest) -> GetRoleResponse;
         GetRolePolicy: get_role_policy(GetRolePolicyRequest) -> GetRolePolicyResponse;
-        GetServiceLinkedRoleDeletionStatus: get_service_linked_role_deletion_status(GetServiceLinkedRoleDeletionStatusRequest) -> GetServiceLinkedRoleDeletionStatusResponse;
+        GetServiceLinkedRoleDeletionStatus:
+            get_service_linked_role_deletion_status(GetServiceLinkedRoleDeletionStatusRequest)
+            -> GetServiceLinkedRoleDeletionStatusResponse;
         GetUser: get_user(GetUserRequest) -> GetUserResponse;
         GetUserPolicy: get_user_policy(GetUserPolicyRequest) -> GetUserPolicyResponse;
         ListAccessKeys: list_access_keys(ListAccessKeysRequest) -> ListAccessKeysResponse;
-        ListAccountAliases: list_account_aliases(ListAccountAliasesRequest) -> ListAccountAliasesResponse;
-        ListAttachedGroupPolicies: list_attached_group_policies(ListAttachedGroupPoliciesRequest) -> ListAttachedGroupPoliciesResponse;
-        ListAttachedRolePolicies: list_attached_role_policies(ListAttachedRolePoliciesRequest) -> ListAttachedRolePoliciesResponse;
-        ListAttachedUserPolicies: list_attached_user_policies(ListAttachedUserPoliciesRequest) -> ListAttachedUserPoliciesResponse;
-        ListEntitiesForPolicy: list_entities_for_policy(ListEntitiesForPolicyRequest) -> ListEntitiesForPolicyResponse;
-        ListGroupPolicies: list_group_policies(ListGroupPoliciesRequest) -> ListGroupPoliciesResponse;
+        ListAccountAliases: list_account_aliases(ListAccountAliasesRequest)
+            -> ListAccountAliasesResponse;
+        ListAttachedGroupPolicies: list_attached_group_policies(ListAttachedGroupPoliciesRequest)
+            -> ListAttachedGroupPoliciesResponse;
+        ListAttachedRolePolicies: list_attached_role_policies(ListAttachedRolePoliciesRequest)
+            -> ListAttachedRolePoliciesResponse;
+        ListAttachedUserPolicies: list_attached_user_policies(ListAttachedUserPoliciesRequest)
+            -> ListAttachedUserPoliciesResponse;
+        ListEntitiesForPolicy: list_entities_for_policy(ListEntitiesForPolicyRequest)
+            -> ListEntitiesForPolicyResponse;
+        ListGroupPolicies: list_group_policies(ListGroupPoliciesRequest)
+            -> ListGroupPoliciesResponse;
         ListGroups: list_groups(ListGroupsRequest) -> ListGroupsResponse;
-        ListGroupsForUser: list_groups_for_user(ListGroupsForUserRequest) -> ListGroupsForUserResponse;
-        ListInstanceProfileTags: list_instance_profile_tags(ListInstanceProfileTagsRequest) -> ListInstanceProfileTagsResponse;
-        ListInstanceProfiles: list_instance_profiles(ListInstanceProfilesRequest) -> ListInstanceProfilesResponse;
-        ListInstanceProfilesForRole: list_instance_profiles_for_role(ListInstanceProfilesForRoleRequest) -> ListInstanceProfilesForRoleResponse;
+        ListGroupsForUser: list_groups_for_user(ListGroupsForUserRequest)
+            -> ListGroupsForUserResponse;
+        ListInstanceProfileTags: list_instance_profile_tags(ListInstanceProfileTagsRequest)
+            -> ListInstanceProfileTagsResponse;
+        ListInstanceProfiles: list_instance_profiles(ListInstanceProfilesRequest)
+            -> ListInstanceProfilesResponse;
+        ListInstanceProfilesForRole:
+            list_instance_profiles_for_role(ListInstanceProfilesForRoleRequest)
+            -> ListInstanceProfilesForRoleResponse;
         ListPolicies: list_policies(ListPoliciesRequest) -> ListPoliciesResponse;
         ListPolicyTags: list_policy_tags(ListPolicyTagsRequest) -> ListPolicyTagsResponse;
-        ListPolicyVersions: list_policy_versions(ListPolicyVersionsRequest) -> ListPolicyVersionsResponse;
+        ListPolicyVersions: list_policy_versions(ListPolicyVersionsRequest)
+            -> ListPolicyVersionsResponse;
         ListRolePolicies: list_role_policies(ListRolePoliciesRequest) -> ListRolePoliciesResponse;
         ListRoleTags: list_role_tags(ListRoleTagsRequest) -> ListRoleTagsResponse;
         ListRoles: list_roles(ListRolesRequest) -> ListRolesResponse;
@@ -176,11 +204,15 @@ operations! {
         ListUserTags: list_user_tags(ListUserTagsRequest) -> ListUserTagsResponse;
         ListUsers: list_users(ListUsersRequest) -> ListUsersResponse;
         PutGroupPolicy: put_group_policy(PutGroupPolicyRequest) -> ();
-        PutRolePermissionsBoundary: put_role_permissions_boundary(PutRolePermissionsBoundaryRequest) -> ();
+        PutRolePermissionsBoundary: put_role_permissions_boundary(PutRolePermissionsBoundaryRequest)
+            -> ();
         PutRolePolicy: put_role_policy(PutRolePolicyRequest) -> ();
-        PutUserPermissionsBoundary: put_user_permissions_boundary(PutUserPermissionsBoundaryRequest) -> ();
+        PutUserPermissionsBoundary: put_user_permissions_boundary(PutUserPermissionsBoundaryRequest)
+            -> ();
         PutUserPolicy: put_user_policy(PutUserPolicyRequest) -> ();
-        RemoveRoleFromInstanceProfile: remove_role_from_instance_profile(RemoveRoleFromInstanceProfileRequest) -> ();
+        RemoveRoleFromInstanceProfile:
+            remove_role_from_instance_profile(RemoveRoleFromInstanceProfileRequest)
+            -> ();
         RemoveUserFromGroup: remove_user_from_group(RemoveUserFromGroupRequest) -> ();
         SetDefaultPolicyVersion: set_default_policy_version(SetDefaultPolicyVersionRequest) -> ();
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
@@ -192,12 +224,15 @@ operations! {
         UntagRole: untag_role(UntagRoleRequest) -> ();
         UntagUser: untag_user(UntagUserRequest) -> ();
         UpdateAccessKey: update_access_key(UpdateAccessKeyRequest) -> ();
-        UpdateAccountPasswordPolicy: update_account_password_policy(UpdateAccountPasswordPolicyRequest) -> ();
+        UpdateAccountPasswordPolicy:
+            update_account_password_policy(UpdateAccountPasswordPolicyRequest)
+            -> ();
         UpdateAssumeRolePolicy: update_assume_role_policy(UpdateAssumeRolePolicyRequest) -> ();
         UpdateGroup: update_group(UpdateGroupRequest) -> ();
         UpdateLoginProfile: update_login_profile(UpdateLoginProfileRequest) -> ();
         UpdateRole: update_role(UpdateRoleRequest) -> UpdateRoleResponse;
-        UpdateRoleDescription: update_role_description(UpdateRoleDescriptionRequest) -> UpdateRoleDescriptionResponse;
+        UpdateRoleDescription: update_role_description(UpdateRoleDescriptionRequest)
+            -> UpdateRoleDescriptionResponse;
         UpdateUser: update_user(UpdateUserRequest) -> ();
     }
 }
