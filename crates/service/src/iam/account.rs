@@ -138,6 +138,30 @@ fn check_password(
     }
 }
 
+/// An AWS managed policy as GetAccountAuthorizationDetails shows it.
+fn aws_policy_detail(aws: &ManagedPolicy, attached: i64, uses: i32) -> ManagedPolicyDetail {
+    ManagedPolicyDetail {
+        policy_name: Some(aws.name.clone()),
+        policy_id: Some(aws.id.clone()),
+        arn: Some(aws.arn.clone()),
+        path: Some(aws.path.clone()),
+        default_version_id: Some(aws.default_version_id.clone()),
+        attachment_count: Some(count(usize::try_from(attached).unwrap_or(0))),
+        permissions_boundary_usage_count: Some(uses),
+        is_attachable: Some(aws.is_attachable),
+        description: None,
+        create_date: Some(timestamp(aws.created_at)),
+        update_date: Some(timestamp(aws.updated_at)),
+        // AWS lists only the default version of its own policies here.
+        policy_version_list: Some(vec![PolicyVersion {
+            document: Some(uri_encode(&aws.document)),
+            version_id: Some(aws.default_version_id.clone()),
+            is_default_version: Some(true),
+            create_date: Some(timestamp(aws.updated_at)),
+        }]),
+    }
+}
+
 fn login_profile_view(user_name: String, profile: &store::LoginProfileRecord) -> LoginProfile {
     LoginProfile {
         user_name,
@@ -804,66 +828,51 @@ impl Service {
                 }
                 Entry::Local(policy) => {
                     let uses = boundary_uses.get(policy.arn.as_str()).copied().unwrap_or(0);
-                    let versions = self.store.list_policy_versions(&policy.arn).await?;
-                    response
-                        .policies
-                        .get_or_insert_default()
-                        .push(ManagedPolicyDetail {
-                            policy_name: Some(policy.name),
-                            policy_id: Some(policy.policy_id),
-                            arn: Some(policy.arn),
-                            path: Some(policy.path),
-                            default_version_id: Some(policy.default_version_id),
-                            attachment_count: Some(count(
-                                usize::try_from(policy.attachment_count).unwrap_or(0),
-                            )),
-                            permissions_boundary_usage_count: Some(uses),
-                            is_attachable: Some(true),
-                            description: policy.description,
-                            create_date: Some(timestamp(policy.created_at)),
-                            update_date: Some(timestamp(policy.updated_at)),
-                            policy_version_list: Some(
-                                versions
-                                    .into_iter()
-                                    .map(|v| PolicyVersion {
-                                        document: Some(uri_encode(&v.document)),
-                                        version_id: Some(v.version_id),
-                                        is_default_version: Some(v.is_default),
-                                        create_date: Some(timestamp(v.created_at)),
-                                    })
-                                    .collect(),
-                            ),
-                        });
+                    let detail = self.local_policy_detail(policy, uses).await?;
+                    response.policies.get_or_insert_default().push(detail);
                 }
                 Entry::Aws(aws, attached) => {
                     let uses = boundary_uses.get(aws.arn.as_str()).copied().unwrap_or(0);
-                    response
-                        .policies
-                        .get_or_insert_default()
-                        .push(ManagedPolicyDetail {
-                            policy_name: Some(aws.name.clone()),
-                            policy_id: Some(aws.id.clone()),
-                            arn: Some(aws.arn.clone()),
-                            path: Some(aws.path.clone()),
-                            default_version_id: Some(aws.default_version_id.clone()),
-                            attachment_count: Some(count(usize::try_from(attached).unwrap_or(0))),
-                            permissions_boundary_usage_count: Some(uses),
-                            is_attachable: Some(aws.is_attachable),
-                            description: None,
-                            create_date: Some(timestamp(aws.created_at)),
-                            update_date: Some(timestamp(aws.updated_at)),
-                            // AWS lists only the default version of its own policies here.
-                            policy_version_list: Some(vec![PolicyVersion {
-                                document: Some(uri_encode(&aws.document)),
-                                version_id: Some(aws.default_version_id.clone()),
-                                is_default_version: Some(true),
-                                create_date: Some(timestamp(aws.updated_at)),
-                            }]),
-                        });
+                    let detail = aws_policy_detail(aws, attached, uses);
+                    response.policies.get_or_insert_default().push(detail);
                 }
             }
         }
         Ok(response)
+    }
+
+    /// A customer managed policy as GetAccountAuthorizationDetails shows it, all versions
+    /// included.
+    async fn local_policy_detail(
+        &self,
+        policy: PolicyRecord,
+        uses: i32,
+    ) -> ServiceResult<ManagedPolicyDetail> {
+        let versions = self.store.list_policy_versions(&policy.arn).await?;
+        Ok(ManagedPolicyDetail {
+            policy_name: Some(policy.name),
+            policy_id: Some(policy.policy_id),
+            arn: Some(policy.arn),
+            path: Some(policy.path),
+            default_version_id: Some(policy.default_version_id),
+            attachment_count: Some(count(usize::try_from(policy.attachment_count).unwrap_or(0))),
+            permissions_boundary_usage_count: Some(uses),
+            is_attachable: Some(true),
+            description: policy.description,
+            create_date: Some(timestamp(policy.created_at)),
+            update_date: Some(timestamp(policy.updated_at)),
+            policy_version_list: Some(
+                versions
+                    .into_iter()
+                    .map(|v| PolicyVersion {
+                        document: Some(uri_encode(&v.document)),
+                        version_id: Some(v.version_id),
+                        is_default_version: Some(v.is_default),
+                        create_date: Some(timestamp(v.created_at)),
+                    })
+                    .collect(),
+            ),
+        })
     }
 
     async fn user_detail(&self, user: &UserRecord) -> ServiceResult<UserDetail> {
