@@ -2,8 +2,9 @@
 //! creates, renames, moves or binds, old and new. Driven by the models' operation list, so an
 //! operation built later cannot skip it: each operation built either reads only (the models'
 //! access level) or is in [`MUTATING`] (with the ARNs it must authorize); every other one is in
-//! [`NOT_BUILT`] (and then really not dispatched). For each ARN of an entry, the operation runs for a caller allowed everything
-//! except on that ARN, and must be denied; the same call allowed everywhere must succeed.
+//! [`NOT_BUILT`] (and then really not dispatched). For each ARN of an entry, the operation runs
+//! for a caller allowed everything except on that ARN, and must be denied; the same call
+//! allowed everywhere must succeed.
 
 #![allow(
     clippy::unwrap_used,
