@@ -85,11 +85,26 @@ impl Shared {
     }
 }
 
-/// The connection a request arrived on (a request extension set by the accept loop).
+/// The connection a request arrived on: a request extension the accept loop sets, without
+/// which the Query API answers `InternalFailure` (it cannot tell who the client is).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Connection {
+pub struct Connection {
     pub(crate) peer: SocketAddr,
     pub(crate) tls: bool,
+}
+
+impl Connection {
+    /// A connection from `peer`, over TLS or not.
+    pub fn new(peer: SocketAddr, tls: bool) -> Connection {
+        Connection { peer, tls }
+    }
+}
+
+/// The routes over `app` with the request-level limits of `config`. Building it starts
+/// nothing: background work (the cache refresher) is started by `serve`, so the router can
+/// be driven directly (`tower::ServiceExt::oneshot`) with a `Connection` extension.
+pub fn app_router(app: Arc<App>, config: &ServerConfig) -> Router {
+    router(Arc::new(Shared::new(app, config)))
 }
 
 /// The routes: the Query API on `/` (GET and POST), a health check, and the reset hook;

@@ -29,7 +29,7 @@ use tokio_rustls::TlsAcceptor;
 use tower_service::Service as _;
 
 use crate::config::ServerConfig;
-use crate::handler::{self, App, Connection, Shared};
+use crate::handler::{self, App, Connection};
 use crate::tls::{TlsError, TlsSource};
 
 /// hyper's read buffer per connection, which also bounds a request head.
@@ -87,7 +87,7 @@ where
         tracing::warn!(%error, "cannot raise the listen backlog");
     }
     let refresher = tokio::spawn(refresh_caches(Arc::clone(&app)));
-    let router = handler::router(Arc::new(Shared::new(app, &config)));
+    let router = handler::app_router(app, &config);
     let config = Arc::new(config);
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let (stop, stopping) = watch::channel(false);
@@ -207,15 +207,21 @@ fn warn_on_descriptor_limit(max_connections: usize) {
 /// waiting for anything: the response fits in the empty send buffer of a new socket.
 fn refuse(stream: &TcpStream) {
     let request_id = uuid::Uuid::new_v4().to_string();
+    let error = wire::CommonError::ServiceUnavailable;
+    let status = error.status(wire::Service::Iam);
     let body = wire::encode_error(
         wire::Service::Iam,
-        "ServiceUnavailable",
-        503,
+        error.code(),
+        status,
         handler::UNAVAILABLE,
         &request_id,
     );
+    let reason = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or_default();
     let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/xml\r\nx-amzn-requestid: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/xml\r\nx-amzn-requestid: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.try_write(response.as_bytes());

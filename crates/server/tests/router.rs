@@ -1,0 +1,113 @@
+//! The router driven directly with `tower::ServiceExt::oneshot`, no socket: a signed request
+//! answered, an unsigned one refused with AWS's error, and AWS's bodies for 404 and 405.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use common::{Raw, root, service, signed, tag};
+use http_body_util::BodyExt as _;
+use server::{App, Connection, ServerConfig, app_router};
+use tower::ServiceExt as _;
+
+/// What a oneshot call answers: status, error or result body, and the request id header.
+struct Answer {
+    status: u16,
+    body: String,
+    request_id: Option<String>,
+}
+
+async fn oneshot(raw: &Raw) -> Answer {
+    let app = App::new(service().await, None);
+    let router = app_router(app, &ServerConfig::default());
+    let mut builder = http::Request::builder()
+        .method(raw.method.as_str())
+        .uri(raw.target.as_str());
+    for (name, value) in &raw.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let request = builder
+        .extension(Connection::new(peer, false))
+        .body(Body::from(raw.body.clone()))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let request_id = response
+        .headers()
+        .get("x-amzn-requestid")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        request_id,
+    }
+}
+
+fn plain(method: &str, target: &str) -> Raw {
+    Raw {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        headers: vec![("host".to_owned(), "castellan.test".to_owned())],
+        body: Vec::new(),
+    }
+}
+
+fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(tag(&answer.body, "Code"), Some(code), "{}", answer.body);
+    let id = answer.request_id.as_deref().expect("a request id header");
+    assert_eq!(tag(&answer.body, "RequestId"), Some(id), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn issue_10_router_answers_a_signed_request_without_a_socket() {
+    let request = signed(
+        &root(),
+        "sts",
+        &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+    );
+    let answer = oneshot(&request).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(tag(&answer.body, "Account"), Some(common::ACCOUNT));
+}
+
+#[tokio::test]
+async fn issue_10_router_refuses_an_unsigned_request_with_aws_error() {
+    let mut request = plain("POST", "/");
+    request.headers.push((
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    ));
+    request.body = b"Action=ListUsers&Version=2010-05-08".to_vec();
+    let answer = oneshot(&request).await;
+    assert_error(&answer, 403, "MissingAuthenticationToken");
+}
+
+#[tokio::test]
+async fn issue_10_router_answers_404_and_405_with_aws_error_bodies() {
+    assert_error(&oneshot(&plain("GET", "/nowhere")).await, 404, "NotFound");
+    assert_error(&oneshot(&plain("PUT", "/")).await, 405, "MethodNotAllowed");
+}
+
+#[tokio::test]
+async fn issue_10_router_without_connection_fails_closed() {
+    let app = App::new(service().await, None);
+    let router = app_router(app, &ServerConfig::default());
+    let request = http::Request::builder()
+        .method("GET")
+        .uri("/?Action=ListUsers")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+}
