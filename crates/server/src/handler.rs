@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
-use service::{RequestInfo, Service, ServiceError, TokenProblem};
-use sigv4::{AuthError, LookupError, Verifier};
+use service::{Authenticated, AuthenticationError, RequestInfo, Service, ServiceError};
+use sigv4::{AuthError, Verifier};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, QueryParams, Service as WireService};
 
@@ -259,51 +259,6 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
     response
 }
 
-/// The access key id a request claims, read cheaply so the key can be fetched (from cache
-/// or store) before the synchronous verifier asks for it.
-fn claimed_key_id(headers: &HeaderMap, query: &str) -> Option<String> {
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|auth| auth.split("Credential=").nth(1))
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_owned);
-    from_header.or_else(|| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "X-Amz-Credential")
-            .and_then(|(_, v)| v.split('/').next().map(str::to_owned))
-    })
-}
-
-/// The session token a request carries (header or presigned query).
-fn session_token(headers: &HeaderMap, query: &str) -> Option<String> {
-    headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "X-Amz-Security-Token")
-                .map(|(_, v)| v.into_owned())
-        })
-}
-
-/// The service named by the signature scope, for error namespaces before verification.
-fn claimed_service(headers: &HeaderMap, query: &str) -> WireService {
-    let scope_has = |text: &str| text.contains("/sts/aws4_request");
-    let in_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(scope_has);
-    let in_query = form_urlencoded::parse(query.as_bytes())
-        .any(|(k, v)| k == "X-Amz-Credential" && scope_has(&v));
-    if in_header || in_query {
-        WireService::Sts
-    } else {
-        WireService::Iam
-    }
-}
-
 /// A request body read whole, holding its share of the unauthenticated-body budget until
 /// the signature over it is verified.
 struct Received {
@@ -418,7 +373,16 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     let Some(connection) = parts.extensions.get::<Connection>().copied() else {
         return internal_failure();
     };
-    let claimed = claimed_service(&parts.headers, parts.uri.query().unwrap_or_default());
+    let claimed = {
+        let header_pairs = header_pairs(&parts.headers);
+        service::claimed_service(&sigv4::Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or_default(),
+            headers: &header_pairs,
+            body: &[],
+        })
+    };
     let received = match read_body(&shared, &parts.headers, &mut body, claimed).await {
         Ok(received) => received,
         Err(failure) => {
@@ -502,6 +466,14 @@ fn forwarded_for(headers: &HeaderMap, trusted: impl Fn(IpAddr) -> bool) -> Optio
     last
 }
 
+/// The request's headers as the verifier reads them.
+fn header_pairs(headers: &HeaderMap) -> Vec<(&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect()
+}
+
 /// Whether the body is a form (`application/x-www-form-urlencoded`, any case, any parameters).
 fn is_form(headers: &HeaderMap) -> bool {
     headers
@@ -526,27 +498,7 @@ async fn handle(
     let Received { bytes, reservation } = received;
     let body: &[u8] = &bytes;
     let query = uri.query().unwrap_or_default();
-    let claimed = claimed_service(headers, query);
-    let claimed_id = claimed_key_id(headers, query);
-    // Temporary keys carry their session in the token: opened here, with no store access.
-    let session = match (&claimed_id, session_token(headers, query)) {
-        (Some(id), Some(token)) if id.starts_with("ASIA") => {
-            Some(app.service.open_session(id, &token))
-        }
-        _ => None,
-    };
-    let key = match (&claimed_id, &session) {
-        (Some(id), None) => app
-            .service
-            .signing_key(id)
-            .await
-            .map_err(|e| Failure::from_service(claimed, e, request_id))?,
-        _ => None,
-    };
-    let header_pairs: Vec<(&str, &[u8])> = headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_bytes()))
-        .collect();
+    let header_pairs = header_pairs(headers);
     let signed = sigv4::Request {
         method: method.as_str(),
         path: uri.path(),
@@ -554,37 +506,29 @@ async fn handle(
         headers: &header_pairs,
         body,
     };
-    let verified = app
-        .verifier
-        .verify(&signed, app.service.clock().now(), |asked| {
-            match (&session, &key) {
-                (Some(Ok(session)), _) if session.access_key_id == asked.access_key_id => {
-                    Ok(sigv4::SecretKey::new(session.secret.clone()))
-                }
-                (Some(Err(TokenProblem::Expired)), _) => Err(LookupError::ExpiredSessionToken),
-                (Some(_), _) => Err(LookupError::InvalidSessionToken),
-                (None, Some(entry)) if entry.access_key_id == asked.access_key_id => {
-                    if !entry.active {
-                        Err(LookupError::InactiveKey)
-                    } else if asked.session_token.is_some() {
-                        // Temporary credentials arrive with STS; until then no token is valid.
-                        Err(LookupError::InvalidSessionToken)
-                    } else {
-                        Ok(entry.secret.clone())
-                    }
-                }
-                _ => Err(LookupError::UnknownKey),
+    let client = RequestInfo {
+        source_ip: Some(client.ip),
+        secure_transport: client.secure,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        region: String::new(),
+        service: String::new(),
+    };
+    let Authenticated { caller, service } = app
+        .service
+        .authenticate(&app.verifier, &signed, client)
+        .await
+        .map_err(|refused| match refused.error {
+            AuthenticationError::Signature(e) => Failure::from_auth(refused.service, &e),
+            AuthenticationError::Service(e) => {
+                Failure::from_service(refused.service, e, request_id)
             }
-        })
-        .map_err(|e| Failure::from_auth(claimed, &e))?;
+        })?;
     // The body now belongs to a verified caller: it no longer counts against the budget
     // for unauthenticated bytes.
     drop(reservation);
-    let service = if verified.service == "sts" {
-        WireService::Sts
-    } else {
-        WireService::Iam
-    };
     let fail = |error: CommonError, message: String| Failure::common(service, error, message);
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| !k.starts_with("X-Amz-"))
@@ -600,22 +544,6 @@ async fn handle(
             "Missing Action".to_owned(),
         ));
     };
-    let info = RequestInfo {
-        source_ip: Some(client.ip),
-        secure_transport: client.secure,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        region: verified.region.clone(),
-        service: verified.service.clone(),
-    };
-    let caller = match (session, key) {
-        (Some(Ok(session)), _) => app.service.session_caller(session, info).await,
-        (None, Some(entry)) => app.service.caller(&entry, info).await,
-        _ => Err(ServiceError::invalid_token()),
-    }
-    .map_err(|e| Failure::from_service(service, e, request_id))?;
     let invalid_action = || {
         fail(
             CommonError::InvalidAction,

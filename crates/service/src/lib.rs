@@ -2,6 +2,7 @@
 //! the caller, secrets and passwords. No HTTP here: the server hands in decoded wire
 //! requests and an authenticated caller, and gets back wire responses or a [`ServiceError`].
 
+mod authenticate;
 mod authorize;
 mod bounded;
 mod caller;
@@ -19,6 +20,7 @@ mod sts;
 mod throttle;
 mod trust;
 
+pub use authenticate::{Authenticated, AuthenticationError, Refused, claimed_service};
 pub use bounded::Bound;
 pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};

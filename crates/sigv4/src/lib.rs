@@ -28,6 +28,7 @@
 //! clock of its own.
 
 mod canonical;
+mod claim;
 mod encode;
 mod error;
 mod keys;
@@ -36,6 +37,7 @@ mod request;
 mod time;
 mod verifier;
 
+pub use claim::{Claim, claim};
 pub use error::{AuthError, LookupError};
 pub use keys::{SecretKey, SigningKey};
 pub use parse::SignatureForm;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{CanonicalParams, string_to_sign_parts, write_canonical_request};
+use crate::claim::credential_parts;
 use crate::encode::hex32;
 use crate::error::AuthError;
 use crate::error::LookupError;
@@ -355,15 +356,8 @@ impl Verifier {
         }
 
         let credential: &'p str = &parsed.credential;
-        let mut parts = credential.split('/');
-        let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some([access_key_id, date, region, service, terminator]) = credential_parts(credential)
+        else {
             return Err(AuthError::IncompleteSignature(format!(
                 "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
             )));
