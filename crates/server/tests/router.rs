@@ -111,3 +111,24 @@ async fn issue_10_router_without_connection_fails_closed() {
     let response = router.oneshot(request).await.unwrap();
     assert_eq!(response.status().as_u16(), 500);
 }
+
+/// Building the routes starts nothing: outside any runtime, a `tokio::spawn` in it would
+/// panic. The cache refresher is started by `serve`.
+#[test]
+fn issue_10_router_is_built_without_a_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = App::new(runtime.block_on(service()), None);
+    let router = app_router(app, &ServerConfig::default());
+    // Driven afterwards on the runtime, it answers.
+    let answer = runtime.block_on(async move {
+        let request = http::Request::builder()
+            .uri("/_castellan/health")
+            .body(Body::empty())
+            .unwrap();
+        router.oneshot(request).await.unwrap().status().as_u16()
+    });
+    assert_eq!(answer, 200);
+}
