@@ -18,7 +18,7 @@ use wire::iam::{
     UserDetail,
 };
 
-use super::roles::profile_view;
+use super::instance_profiles::profile_view;
 use super::{timestamp, uri_encode, wire_tags};
 use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
@@ -294,9 +294,9 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let user = self
-            .user_for(
+            .entity::<super::Users>(
                 caller,
-                Operation::UpdateLoginProfile,
+                Operation::UpdateLoginProfile.action(),
                 &input.user_name,
                 Vec::new(),
             )

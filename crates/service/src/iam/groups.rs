@@ -1,7 +1,6 @@
 //! Groups: CRUD, membership, group inline and attached policies.
 
-use policy::ContextValue;
-use store::{GroupRecord, NewGroup, Page, StoreError};
+use store::{GroupRecord, NewGroup, Page};
 use wire::iam::{
     AddUserToGroupRequest, AttachGroupPolicyRequest, CreateGroupRequest, CreateGroupResponse,
     DeleteGroupPolicyRequest, DeleteGroupRequest, DetachGroupPolicyRequest, GetGroupPolicyRequest,
@@ -12,14 +11,11 @@ use wire::iam::{
     RemoveUserFromGroupRequest, UpdateGroupRequest,
 };
 
-use super::{check_path, policy_arn_context, timestamp, uri_encode, user_view};
+use super::{Groups, Users, check_path, timestamp, user_view};
 use crate::caller::{Caller, group_arn};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
-
-/// Inline policies of one group may total this many characters (white space excluded).
-const GROUP_INLINE_POLICY_TOTAL: usize = 5_120;
 
 fn group_view(group: &GroupRecord) -> Group {
     Group {
@@ -32,37 +28,6 @@ fn group_view(group: &GroupRecord) -> Group {
 }
 
 impl Service {
-    /// Looks a group up for an operation, authorizing first: an unknown group is reported
-    /// only to callers allowed to act on that name, so existence does not leak.
-    async fn group_for(
-        &self,
-        caller: &Caller,
-        operation: Operation,
-        name: &str,
-        extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<GroupRecord> {
-        match self.store.get_group(&caller.account_id, name).await {
-            Ok(group) => {
-                let arn = group_arn(&group.account_id, &group.path, &group.name);
-                self.allow(caller, operation, &arn, extra).await?;
-                Ok(group)
-            }
-            Err(StoreError::NoSuchEntity { .. }) => {
-                self.allow(
-                    caller,
-                    operation,
-                    &group_arn(&caller.account_id, "/", name),
-                    extra,
-                )
-                .await?;
-                Err(ServiceError::no_such_entity(format!(
-                    "The group with name {name} cannot be found."
-                )))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
     pub(super) async fn create_group(
         &self,
         caller: &Caller,
@@ -96,7 +61,7 @@ impl Service {
     ) -> ServiceResult<GetGroupResponse> {
         let account = caller.account_id.clone();
         let group = self
-            .group_for(caller, Operation::GetGroup, &input.group_name, Vec::new())
+            .group(caller, Operation::GetGroup, &input.group_name)
             .await?;
         let Page { items, next_marker } = self
             .store
@@ -125,38 +90,12 @@ impl Service {
         caller: &Caller,
         input: UpdateGroupRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        if let Some(path) = &input.new_path {
-            check_path(path)?;
-        }
+        let renamed = (input.new_group_name.as_deref(), input.new_path.as_deref());
         let group = self
-            .group_for(
-                caller,
-                Operation::UpdateGroup,
-                &input.group_name,
-                Vec::new(),
-            )
+            .entity_to_rename::<Groups>(caller, Operation::UpdateGroup, &input.group_name, renamed)
             .await?;
-        let new_name = input.new_group_name.as_deref().unwrap_or(&group.name);
-        let new_path = input.new_path.as_deref().unwrap_or(&group.path);
-        let new_arn = group_arn(&account, new_path, new_name);
-        let old_arn = group_arn(&account, &group.path, &group.name);
-        // AWS requires permission on the group under its old and its new name.
-        self.allow_rename(
-            caller,
-            Operation::UpdateGroup,
-            &old_arn,
-            &new_arn,
-            Vec::new(),
-        )
-        .await?;
         self.store
-            .update_group(
-                &account,
-                &group.name,
-                input.new_group_name.as_deref(),
-                input.new_path.as_deref(),
-            )
+            .update_group(&group.account_id, &group.name, renamed.0, renamed.1)
             .await?;
         Ok(())
     }
@@ -166,16 +105,12 @@ impl Service {
         caller: &Caller,
         input: DeleteGroupRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
         let group = self
-            .group_for(
-                caller,
-                Operation::DeleteGroup,
-                &input.group_name,
-                Vec::new(),
-            )
+            .group(caller, Operation::DeleteGroup, &input.group_name)
             .await?;
-        self.store.delete_group(&account, &group.name).await?;
+        self.store
+            .delete_group(&group.account_id, &group.name)
+            .await?;
         Ok(())
     }
 
@@ -220,12 +155,7 @@ impl Service {
         let account = caller.account_id.clone();
         // AWS authorizes membership changes on the group, not on the user.
         let group = self
-            .group_for(
-                caller,
-                Operation::AddUserToGroup,
-                &input.group_name,
-                Vec::new(),
-            )
+            .group(caller, Operation::AddUserToGroup, &input.group_name)
             .await?;
         self.store
             .add_user_to_group(&account, &group.name, &input.user_name)
@@ -240,12 +170,7 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let group = self
-            .group_for(
-                caller,
-                Operation::RemoveUserFromGroup,
-                &input.group_name,
-                Vec::new(),
-            )
+            .group(caller, Operation::RemoveUserFromGroup, &input.group_name)
             .await?;
         self.store
             .remove_user_from_group(&account, &group.name, &input.user_name)
@@ -261,9 +186,9 @@ impl Service {
         let account = caller.account_id.clone();
         // The resource of ListGroupsForUser is the user.
         let user = self
-            .user_for(
+            .entity::<Users>(
                 caller,
-                Operation::ListGroupsForUser,
+                Operation::ListGroupsForUser.action(),
                 &input.user_name,
                 Vec::new(),
             )
@@ -294,23 +219,9 @@ impl Service {
         caller: &Caller,
         input: PutGroupPolicyRequest,
     ) -> ServiceResult<()> {
-        let group = self
-            .group_for(
-                caller,
-                Operation::PutGroupPolicy,
-                &input.group_name,
-                Vec::new(),
-            )
-            .await?;
-        self.put_inline_policy(
-            &store::Principal::group(&group.group_id),
-            &format!("group {}", group.name),
-            &input.policy_name,
-            &input.policy_document,
-            GROUP_INLINE_POLICY_TOTAL,
-        )
-        .await?;
-        Ok(())
+        let policy = (input.policy_name.as_str(), input.policy_document.as_str());
+        self.put_inline::<Groups>(caller, Operation::PutGroupPolicy, &input.group_name, policy)
+            .await
     }
 
     pub(super) async fn get_group_policy(
@@ -318,25 +229,18 @@ impl Service {
         caller: &Caller,
         input: GetGroupPolicyRequest,
     ) -> ServiceResult<GetGroupPolicyResponse> {
-        let group = self
-            .group_for(
+        let (group_name, policy_document) = self
+            .get_inline::<Groups>(
                 caller,
                 Operation::GetGroupPolicy,
                 &input.group_name,
-                Vec::new(),
-            )
-            .await?;
-        let document = self
-            .store
-            .get_inline_policy(
-                &store::Principal::group(&group.group_id),
                 &input.policy_name,
             )
             .await?;
         Ok(GetGroupPolicyResponse {
-            group_name: group.name,
+            group_name,
             policy_name: input.policy_name,
-            policy_document: uri_encode(&document),
+            policy_document,
         })
     }
 
@@ -345,21 +249,13 @@ impl Service {
         caller: &Caller,
         input: DeleteGroupPolicyRequest,
     ) -> ServiceResult<()> {
-        let group = self
-            .group_for(
-                caller,
-                Operation::DeleteGroupPolicy,
-                &input.group_name,
-                Vec::new(),
-            )
-            .await?;
-        self.store
-            .delete_inline_policy(
-                &store::Principal::group(&group.group_id),
-                &input.policy_name,
-            )
-            .await?;
-        Ok(())
+        self.delete_inline::<Groups>(
+            caller,
+            Operation::DeleteGroupPolicy,
+            &input.group_name,
+            &input.policy_name,
+        )
+        .await
     }
 
     pub(super) async fn list_group_policies(
@@ -367,30 +263,17 @@ impl Service {
         caller: &Caller,
         input: ListGroupPoliciesRequest,
     ) -> ServiceResult<ListGroupPoliciesResponse> {
-        let group = self
-            .group_for(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (policy_names, marker) = self
+            .list_inline::<Groups>(
                 caller,
                 Operation::ListGroupPolicies,
                 &input.group_name,
-                Vec::new(),
+                page,
             )
             .await?;
-        let names: Vec<String> = self
-            .store
-            .list_inline_policies(&store::Principal::group(&group.group_id))
-            .await?
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListGroupPolicies,
-            &names,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListGroupPoliciesResponse {
-            policy_names: page,
+            policy_names,
             is_truncated: Some(marker.is_some()),
             marker,
         })
@@ -401,19 +284,13 @@ impl Service {
         caller: &Caller,
         input: AttachGroupPolicyRequest,
     ) -> ServiceResult<()> {
-        let group = self
-            .group_for(
-                caller,
-                Operation::AttachGroupPolicy,
-                &input.group_name,
-                policy_arn_context(Operation::AttachGroupPolicy, &input.policy_arn),
-            )
-            .await?;
-        self.attachable(caller, &input.policy_arn).await?;
-        self.store
-            .attach_policy(&store::Principal::group(&group.group_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.attach::<Groups>(
+            caller,
+            Operation::AttachGroupPolicy,
+            &input.group_name,
+            &input.policy_arn,
+        )
+        .await
     }
 
     pub(super) async fn detach_group_policy(
@@ -421,18 +298,13 @@ impl Service {
         caller: &Caller,
         input: DetachGroupPolicyRequest,
     ) -> ServiceResult<()> {
-        let group = self
-            .group_for(
-                caller,
-                Operation::DetachGroupPolicy,
-                &input.group_name,
-                policy_arn_context(Operation::DetachGroupPolicy, &input.policy_arn),
-            )
-            .await?;
-        self.store
-            .detach_policy(&store::Principal::group(&group.group_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.detach::<Groups>(
+            caller,
+            Operation::DetachGroupPolicy,
+            &input.group_name,
+            &input.policy_arn,
+        )
+        .await
     }
 
     pub(super) async fn list_attached_group_policies(
@@ -440,31 +312,31 @@ impl Service {
         caller: &Caller,
         input: ListAttachedGroupPoliciesRequest,
     ) -> ServiceResult<ListAttachedGroupPoliciesResponse> {
-        let group = self
-            .group_for(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (attached, marker) = self
+            .list_attached::<Groups>(
                 caller,
                 Operation::ListAttachedGroupPolicies,
                 &input.group_name,
-                Vec::new(),
-            )
-            .await?;
-        let attached = self
-            .attached_policies(
-                &store::Principal::group(&group.group_id),
                 input.path_prefix.as_deref(),
+                page,
             )
             .await?;
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListAttachedGroupPolicies,
-            &attached,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListAttachedGroupPoliciesResponse {
-            attached_policies: Some(page),
+            attached_policies: Some(attached),
             is_truncated: Some(marker.is_some()),
             marker,
         })
+    }
+
+    /// The group an operation names, authorized (see [`Service::entity`]).
+    async fn group(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        name: &str,
+    ) -> ServiceResult<GroupRecord> {
+        self.entity::<Groups>(caller, operation.action(), name, Vec::new())
+            .await
     }
 }

@@ -6,14 +6,16 @@
 mod account;
 #[cfg(test)]
 mod arn_walk;
+mod entity;
 mod groups;
+mod instance_profiles;
 mod operations;
 mod policies;
 mod roles;
 mod users;
 
 use policy::ContextValue;
-use store::{ListOptions, StoreError, Tag, UserRecord};
+use store::{ListOptions, Tag, UserRecord};
 use wire::iam::{
     AttachedPermissionsBoundary, Operation, PermissionsBoundaryAttachmentType, Request, Response,
     User,
@@ -24,6 +26,7 @@ use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
+pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, Users};
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)
@@ -105,8 +108,20 @@ pub(crate) fn check_path(path: &str) -> ServiceResult<()> {
     }
 }
 
+/// Checks the tags of a request before anything is written: AWS reserves keys starting with
+/// `aws:` (in any case) for itself, and keys are unique case-insensitively.
 pub(crate) fn check_tags(tags: &[wire::iam::Tag]) -> ServiceResult<()> {
     for (i, tag) in tags.iter().enumerate() {
+        let reserved = tag
+            .key
+            .get(..4)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"));
+        if reserved {
+            return Err(ServiceError::invalid_input(format!(
+                "Tag key {} is reserved: tag keys starting with 'aws:' are for AWS use only.",
+                tag.key
+            )));
+        }
         if tags
             .iter()
             .skip(i + 1)
@@ -207,134 +222,6 @@ impl Service {
         .await
     }
 
-    /// Authorizes a rename or a move: `operation` on the entity's ARN as it is and as it will be.
-    /// Every operation that changes an ARN goes through here, so a caller allowed on one
-    /// side only (a user allowed on `user/dev/*` moving itself to `/admin/`) is refused.
-    pub(crate) async fn allow_rename(
-        &self,
-        caller: &Caller,
-        operation: Operation,
-        old_arn: &str,
-        new_arn: &str,
-        extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<()> {
-        self.allow(caller, operation, old_arn, extra.clone())
-            .await?;
-        if new_arn != old_arn {
-            self.allow(caller, operation, new_arn, extra).await?;
-        }
-        Ok(())
-    }
-
-    /// Validates and stores an inline policy of a user, group or role, enforcing the quota on
-    /// all of the owner's inline policies together (the one replaced does not count twice).
-    pub(crate) async fn put_inline_policy(
-        &self,
-        owner: &store::Principal,
-        owner_label: &str,
-        policy_name: &str,
-        document: &str,
-        quota: usize,
-    ) -> ServiceResult<()> {
-        policy::Policy::parse(document, policy::PolicyKind::Identity)?;
-        let others: usize = self
-            .store
-            .list_inline_policies(owner)
-            .await?
-            .iter()
-            .filter(|(name, _)| name != policy_name)
-            .map(|(_, doc)| non_whitespace(doc))
-            .sum();
-        if others + non_whitespace(document) > quota {
-            return Err(ServiceError::limit_exceeded(format!(
-                "Maximum policy size of {quota} bytes exceeded for {owner_label}"
-            )));
-        }
-        self.store
-            .put_inline_policy(owner, policy_name, document)
-            .await?;
-        Ok(())
-    }
-
-    /// The managed policies attached to `owner` as the ListAttached*Policies operations show
-    /// them, filtered by policy path.
-    pub(crate) async fn attached_policies(
-        &self,
-        owner: &store::Principal,
-        path_prefix: Option<&str>,
-    ) -> ServiceResult<Vec<wire::iam::AttachedPolicy>> {
-        Ok(self
-            .store
-            .list_attached_policies(owner)
-            .await?
-            .into_iter()
-            .filter(|arn| path_prefix.is_none_or(|prefix| policy_path(arn).starts_with(prefix)))
-            .map(|arn| wire::iam::AttachedPolicy {
-                policy_name: Some(arn.rsplit('/').next().unwrap_or_default().to_owned()),
-                policy_arn: Some(arn),
-            })
-            .collect())
-    }
-
-    /// `aws:ResourceTag/k` and `iam:ResourceTag/k` for the tags of the entity acted on.
-    pub(crate) async fn resource_tags(
-        &self,
-        target: store::TagTarget,
-    ) -> ServiceResult<Vec<(String, ContextValue)>> {
-        let tags = self.store.list_tags(&target).await?;
-        Ok(tags
-            .into_iter()
-            .flat_map(|tag| {
-                [
-                    (
-                        format!("aws:ResourceTag/{}", tag.key),
-                        ContextValue::Single(tag.value.clone()),
-                    ),
-                    (
-                        format!("iam:ResourceTag/{}", tag.key),
-                        ContextValue::Single(tag.value),
-                    ),
-                ]
-            })
-            .collect())
-    }
-
-    /// Looks a user up for an operation, authorizing first: an unknown user is reported only
-    /// to callers allowed to act on that name, so existence does not leak.
-    pub(crate) async fn user_for(
-        &self,
-        caller: &Caller,
-        operation: Operation,
-        name: &str,
-        extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<UserRecord> {
-        match self.store.get_user(&caller.account_id, name).await {
-            Ok(user) => {
-                let arn = user_arn(&user.account_id, &user.path, &user.name);
-                let mut extra = extra;
-                extra.extend(
-                    self.resource_tags(store::TagTarget::User(user.user_id.clone()))
-                        .await?,
-                );
-                self.allow(caller, operation, &arn, extra).await?;
-                Ok(user)
-            }
-            Err(StoreError::NoSuchEntity { .. }) => {
-                self.allow(
-                    caller,
-                    operation,
-                    &user_arn(&caller.account_id, "/", name),
-                    extra,
-                )
-                .await?;
-                Err(ServiceError::no_such_entity(format!(
-                    "The user with name {name} cannot be found."
-                )))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// The user an operation names, or the caller itself when the name is omitted (root
     /// callers must name one, except where AWS lets root act on itself).
     pub(crate) async fn named_or_self(
@@ -345,7 +232,7 @@ impl Service {
     ) -> ServiceResult<Option<UserRecord>> {
         match (name, &caller.identity) {
             (Some(name), _) => self
-                .user_for(caller, operation, name, Vec::new())
+                .entity::<Users>(caller, operation.action(), name, Vec::new())
                 .await
                 .map(Some),
             (None, Identity::User(me)) => {

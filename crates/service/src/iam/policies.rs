@@ -7,10 +7,7 @@ use std::collections::HashMap;
 
 use policy::{ContextValue, PolicyKind};
 use sha2::{Digest, Sha256};
-use store::{
-    ListOptions, NewPolicy, PolicyRecord, PolicyVersionRecord, PrincipalKind, StoreError, Tag,
-    TagTarget,
-};
+use store::{ListOptions, NewPolicy, PolicyRecord, PolicyVersionRecord, PrincipalKind, StoreError};
 use wire::iam::{
     CreatePolicyRequest, CreatePolicyResponse, CreatePolicyVersionRequest,
     CreatePolicyVersionResponse, DeletePolicyRequest, DeletePolicyVersionRequest, EntityType,
@@ -22,7 +19,7 @@ use wire::iam::{
     UntagPolicyRequest,
 };
 
-use super::{check_path, check_tags, page_size, tag_context, timestamp, uri_encode, wire_tags};
+use super::{Policies, check_path, page_size, timestamp, uri_encode};
 use crate::caller::Caller;
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
@@ -31,7 +28,7 @@ use crate::service::Service;
 
 /// Whose policy an ARN names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Owner {
+pub(super) enum Owner {
     /// AWS (`arn:aws:iam::aws:policy/...`): the shipped catalogue, read-only.
     Aws,
     /// The caller's own account.
@@ -50,7 +47,7 @@ fn path_char(c: char) -> bool {
 
 /// Checks the shape of a managed policy ARN and says whose it is. A malformed one is
 /// `InvalidInput`, as in AWS.
-fn owner_of(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
+pub(super) fn owner_of(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
     let invalid = || ServiceError::invalid_input(format!("ARN {arn} is not valid."));
     let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
     let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
@@ -80,7 +77,7 @@ fn was_not_found(arn: &str) -> ServiceError {
 }
 
 /// The wording of the other policy operations for a policy that does not exist.
-fn not_attachable(arn: &str) -> ServiceError {
+pub(super) fn not_attachable(arn: &str) -> ServiceError {
     ServiceError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
 }
 
@@ -248,14 +245,11 @@ impl Service {
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         check_path(&path)?;
         let tags = input.tags.unwrap_or_default();
-        check_tags(&tags)?;
         let arn = store::customer_policy_arn(&account, &path, &input.policy_name);
-        self.allow(caller, Operation::CreatePolicy, &arn, tag_context(&tags))
+        let operations = (Operation::CreatePolicy, Operation::TagPolicy);
+        let stored_tags = self
+            .allow_creation(caller, operations, &arn, &tags, Vec::new())
             .await?;
-        if !tags.is_empty() {
-            self.allow(caller, Operation::TagPolicy, &arn, tag_context(&tags))
-                .await?;
-        }
         policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
         let record = self
             .store
@@ -267,8 +261,7 @@ impl Service {
                 description: input.description,
                 document: input.policy_document,
                 created_at: self.clock.seconds(),
-                // One write, as in AWS: no policy is ever there without its tags.
-                tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
+                tags: stored_tags,
             })
             .await?;
         let tags = (!tags.is_empty()).then_some(tags);
@@ -284,32 +277,22 @@ impl Service {
     ) -> ServiceResult<GetPolicyResponse> {
         let account = caller.account_id.clone();
         let arn = input.policy_arn;
-        let owner = owner_of(caller, &arn)?;
-        self.allow(caller, Operation::GetPolicy, &arn, Vec::new())
+        let (owner, record) = self
+            .policy_for(caller, Operation::GetPolicy, &arn, Vec::new())
             .await?;
-        let policy = match owner {
-            Owner::Aws => {
+        let policy = match (owner, record) {
+            (Owner::Aws, _) => {
                 let aws = Catalogue::shipped()
                     .get(&arn)
                     .ok_or_else(|| was_not_found(&arn))?;
                 aws_view(aws, &self.policy_usage(&account).await?)
             }
-            Owner::Caller => {
-                let record = self.own_policy(&arn, was_not_found).await?;
-                let tags = wire_tags(
-                    self.store
-                        .list_tags(&TagTarget::Policy(record.policy_id.clone()))
-                        .await?,
-                );
+            (Owner::Caller, Some(record)) => {
+                let tags = self.tags_of::<Policies>(&record).await?;
                 let usage = self.policy_usage(&account).await?;
-                local_view(
-                    &record,
-                    usage.boundaries(&arn),
-                    true,
-                    (!tags.is_empty()).then_some(tags),
-                )
+                local_view(&record, usage.boundaries(&arn), true, tags)
             }
-            Owner::Other => return Err(was_not_found(&arn)),
+            (Owner::Caller | Owner::Other, _) => return Err(was_not_found(&arn)),
         };
         Ok(GetPolicyResponse {
             policy: Some(policy),
@@ -386,11 +369,11 @@ impl Service {
         input: GetPolicyVersionRequest,
     ) -> ServiceResult<GetPolicyVersionResponse> {
         let arn = input.policy_arn;
-        let owner = owner_of(caller, &arn)?;
-        self.allow(caller, Operation::GetPolicyVersion, &arn, Vec::new())
+        let (owner, record) = self
+            .policy_for(caller, Operation::GetPolicyVersion, &arn, Vec::new())
             .await?;
-        let version = match owner {
-            Owner::Aws => {
+        let version = match (owner, record) {
+            (Owner::Aws, _) => {
                 let aws = Catalogue::shipped()
                     .get(&arn)
                     .ok_or_else(|| not_attachable(&arn))?;
@@ -399,14 +382,12 @@ impl Service {
                 }
                 aws_default_version(aws)
             }
-            Owner::Caller => {
-                self.own_policy(&arn, not_attachable).await?;
-                self.store
-                    .get_policy_version(&arn, &input.version_id)
-                    .await
-                    .map_err(|e| version_error(e, &arn, &input.version_id))?
-            }
-            Owner::Other => return Err(not_attachable(&arn)),
+            (Owner::Caller, Some(_)) => self
+                .store
+                .get_policy_version(&arn, &input.version_id)
+                .await
+                .map_err(|e| version_error(e, &arn, &input.version_id))?,
+            (Owner::Caller | Owner::Other, _) => return Err(not_attachable(&arn)),
         };
         Ok(GetPolicyVersionResponse {
             policy_version: Some(version_view(&version, true)),
@@ -434,28 +415,26 @@ impl Service {
         input: ListPolicyVersionsRequest,
     ) -> ServiceResult<ListPolicyVersionsResponse> {
         let arn = input.policy_arn;
-        let owner = owner_of(caller, &arn)?;
-        self.allow(caller, Operation::ListPolicyVersions, &arn, Vec::new())
+        let (owner, record) = self
+            .policy_for(caller, Operation::ListPolicyVersions, &arn, Vec::new())
             .await?;
-        let versions: Vec<PolicyVersion> = match owner {
+        let versions: Vec<PolicyVersion> = match (owner, record) {
             // The catalogue ships each AWS policy's default version only.
-            Owner::Aws => {
+            (Owner::Aws, _) => {
                 let aws = Catalogue::shipped()
                     .get(&arn)
                     .ok_or_else(|| not_attachable(&arn))?;
                 vec![version_view(&aws_default_version(aws), false)]
             }
-            Owner::Caller => {
-                self.own_policy(&arn, not_attachable).await?;
-                self.store
-                    .list_policy_versions(&arn)
-                    .await
-                    .map_err(|e| policy_error(e, &arn))?
-                    .iter()
-                    .map(|v| version_view(v, false))
-                    .collect()
-            }
-            Owner::Other => return Err(not_attachable(&arn)),
+            (Owner::Caller, Some(_)) => self
+                .store
+                .list_policy_versions(&arn)
+                .await
+                .map_err(|e| policy_error(e, &arn))?
+                .iter()
+                .map(|v| version_view(v, false))
+                .collect(),
+            (Owner::Caller | Owner::Other, _) => return Err(not_attachable(&arn)),
         };
         let (page, marker) = self.page_of(
             caller,
@@ -492,15 +471,13 @@ impl Service {
         input: ListEntitiesForPolicyRequest,
     ) -> ServiceResult<ListEntitiesForPolicyResponse> {
         let arn = input.policy_arn.clone();
-        let owner = owner_of(caller, &arn)?;
-        self.allow(caller, Operation::ListEntitiesForPolicy, &arn, Vec::new())
+        let (owner, record) = self
+            .policy_for(caller, Operation::ListEntitiesForPolicy, &arn, Vec::new())
             .await?;
-        match owner {
-            Owner::Aws if Catalogue::shipped().get(&arn).is_some() => {}
-            Owner::Caller => {
-                self.own_policy(&arn, not_attachable).await?;
-            }
-            Owner::Aws | Owner::Other => return Err(not_attachable(&arn)),
+        match (owner, record) {
+            (Owner::Aws, _) if Catalogue::shipped().get(&arn).is_some() => {}
+            (Owner::Caller, Some(_)) => {}
+            _ => return Err(not_attachable(&arn)),
         }
         self.entity_page(caller, input).await
     }
@@ -510,24 +487,8 @@ impl Service {
         caller: &Caller,
         input: TagPolicyRequest,
     ) -> ServiceResult<()> {
-        check_tags(&input.tags)?;
-        let record = self
-            .taggable_policy(
-                caller,
-                Operation::TagPolicy,
-                &input.policy_arn,
-                tag_context(&input.tags),
-            )
-            .await?;
-        let tags: Vec<Tag> = input
-            .tags
-            .iter()
-            .map(|t| Tag::new(&t.key, &t.value))
-            .collect();
-        self.store
-            .tag_resource(&TagTarget::Policy(record.policy_id), &tags)
-            .await?;
-        Ok(())
+        self.tag_entity::<Policies>(caller, Operation::TagPolicy, &input.policy_arn, &input.tags)
+            .await
     }
 
     pub(super) async fn untag_policy(
@@ -535,17 +496,13 @@ impl Service {
         caller: &Caller,
         input: UntagPolicyRequest,
     ) -> ServiceResult<()> {
-        let extra = vec![(
-            "aws:TagKeys".to_owned(),
-            ContextValue::Multi(input.tag_keys.clone()),
-        )];
-        let record = self
-            .taggable_policy(caller, Operation::UntagPolicy, &input.policy_arn, extra)
-            .await?;
-        self.store
-            .untag_resource(&TagTarget::Policy(record.policy_id), &input.tag_keys)
-            .await?;
-        Ok(())
+        self.untag_entity::<Policies>(
+            caller,
+            Operation::UntagPolicy,
+            &input.policy_arn,
+            &input.tag_keys,
+        )
+        .await
     }
 
     pub(super) async fn list_policy_tags(
@@ -553,26 +510,15 @@ impl Service {
         caller: &Caller,
         input: ListPolicyTagsRequest,
     ) -> ServiceResult<ListPolicyTagsResponse> {
-        let record = self
-            .taggable_policy(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (tags, marker) = self
+            .list_entity_tags::<Policies>(
                 caller,
                 Operation::ListPolicyTags,
                 &input.policy_arn,
-                Vec::new(),
+                page,
             )
             .await?;
-        let tags = wire_tags(
-            self.store
-                .list_tags(&TagTarget::Policy(record.policy_id))
-                .await?,
-        );
-        let (tags, marker) = self.page_of(
-            caller,
-            Operation::ListPolicyTags,
-            &tags,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListPolicyTagsResponse {
             tags,
             is_truncated: Some(marker.is_some()),
@@ -580,17 +526,21 @@ impl Service {
         })
     }
 
-    /// The caller's customer managed policy with this ARN; `missing` words the error.
-    async fn own_policy(
+    /// Whose policy `arn` names, and its record when it is one of the account's, once the
+    /// caller is allowed `operation` on it (with its tags in the context: see
+    /// [`Service::authorized`]).
+    async fn policy_for(
         &self,
+        caller: &Caller,
+        operation: Operation,
         arn: &str,
-        missing: fn(&str) -> ServiceError,
-    ) -> ServiceResult<PolicyRecord> {
-        match self.store.get_policy(arn).await {
-            Ok(record) => Ok(record),
-            Err(StoreError::NoSuchEntity { .. }) => Err(missing(arn)),
-            Err(other) => Err(other.into()),
-        }
+        extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<(Owner, Option<PolicyRecord>)> {
+        let owner = owner_of(caller, arn)?;
+        let record = self
+            .authorized::<Policies>(caller, operation.action(), arn, extra)
+            .await?;
+        Ok((owner, record))
     }
 
     /// A policy about to be changed: authorized first, then it must be the caller's own
@@ -602,28 +552,27 @@ impl Service {
         arn: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<PolicyRecord> {
-        let owner = owner_of(caller, arn)?;
-        self.allow(caller, operation, arn, extra).await?;
-        match owner {
-            Owner::Caller => self.own_policy(arn, not_attachable).await,
-            Owner::Aws | Owner::Other => Err(outside_account()),
+        match self.policy_for(caller, operation, arn, extra).await? {
+            (Owner::Caller, Some(record)) => Ok(record),
+            (Owner::Caller, None) => Err(not_attachable(arn)),
+            (Owner::Aws | Owner::Other, _) => Err(outside_account()),
         }
     }
 
     /// A policy whose tags are read or written: only customer managed policies have any.
-    async fn taggable_policy(
+    pub(super) async fn taggable_policy(
         &self,
         caller: &Caller,
         operation: Operation,
         arn: &str,
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<PolicyRecord> {
-        let owner = owner_of(caller, arn)?;
-        self.allow(caller, operation, arn, extra).await?;
-        match owner {
-            Owner::Caller => self.own_policy(arn, not_attachable).await,
-            Owner::Aws => Err(tags_not_supported()),
-            Owner::Other => Err(not_attachable(arn)),
+        match self.policy_for(caller, operation, arn, extra).await? {
+            (Owner::Caller, Some(record)) => Ok(record),
+            (Owner::Aws, _) => Err(tags_not_supported()),
+            (Owner::Caller | Owner::Other, None) | (Owner::Other, Some(_)) => {
+                Err(not_attachable(arn))
+            }
         }
     }
 

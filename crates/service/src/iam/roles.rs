@@ -2,43 +2,30 @@
 //! instance profiles and service-linked roles.
 
 use policy::{ContextValue, PolicyKind};
-use store::{
-    BoundPrincipal, InstanceProfileRecord, ListOptions, NewInstanceProfile, NewRole, Page,
-    RoleRecord, RoleUpdate, StoreError, Tag, TagTarget,
-};
+use store::{BoundPrincipal, NewRole, Page, RoleRecord, RoleUpdate, StoreError};
 use wire::iam::{
-    AddRoleToInstanceProfileRequest, AttachRolePolicyRequest, AttachedPermissionsBoundary,
-    CreateInstanceProfileRequest, CreateInstanceProfileResponse, CreateRoleRequest,
-    CreateRoleResponse, CreateServiceLinkedRoleRequest, CreateServiceLinkedRoleResponse,
-    DeleteInstanceProfileRequest, DeleteRolePermissionsBoundaryRequest, DeleteRolePolicyRequest,
-    DeleteRoleRequest, DeleteServiceLinkedRoleRequest, DeleteServiceLinkedRoleResponse,
-    DeletionTaskStatusType, DetachRolePolicyRequest, GetInstanceProfileRequest,
-    GetInstanceProfileResponse, GetRolePolicyRequest, GetRolePolicyResponse, GetRoleRequest,
+    AttachRolePolicyRequest, AttachedPermissionsBoundary, CreateRoleRequest, CreateRoleResponse,
+    CreateServiceLinkedRoleRequest, CreateServiceLinkedRoleResponse,
+    DeleteRolePermissionsBoundaryRequest, DeleteRolePolicyRequest, DeleteRoleRequest,
+    DeleteServiceLinkedRoleRequest, DeleteServiceLinkedRoleResponse, DeletionTaskStatusType,
+    DetachRolePolicyRequest, GetRolePolicyRequest, GetRolePolicyResponse, GetRoleRequest,
     GetRoleResponse, GetServiceLinkedRoleDeletionStatusRequest,
-    GetServiceLinkedRoleDeletionStatusResponse, InstanceProfile, ListAttachedRolePoliciesRequest,
-    ListAttachedRolePoliciesResponse, ListInstanceProfileTagsRequest,
-    ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleRequest,
-    ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
-    ListRolePoliciesRequest, ListRolePoliciesResponse, ListRoleTagsRequest, ListRoleTagsResponse,
-    ListRolesRequest, ListRolesResponse, Operation, PermissionsBoundaryAttachmentType,
-    PutRolePermissionsBoundaryRequest, PutRolePolicyRequest, RemoveRoleFromInstanceProfileRequest,
-    Role, RoleLastUsed, TagInstanceProfileRequest, TagRoleRequest, UntagInstanceProfileRequest,
-    UntagRoleRequest, UpdateAssumeRolePolicyRequest, UpdateRoleDescriptionRequest,
-    UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
+    GetServiceLinkedRoleDeletionStatusResponse, ListAttachedRolePoliciesRequest,
+    ListAttachedRolePoliciesResponse, ListRolePoliciesRequest, ListRolePoliciesResponse,
+    ListRoleTagsRequest, ListRoleTagsResponse, ListRolesRequest, ListRolesResponse, Operation,
+    PermissionsBoundaryAttachmentType, PutRolePermissionsBoundaryRequest, PutRolePolicyRequest,
+    Role, RoleLastUsed, TagRoleRequest, UntagRoleRequest, UpdateAssumeRolePolicyRequest,
+    UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest,
+    UpdateRoleResponse,
 };
 
-use super::{
-    check_path, check_tags, policy_arn_context, tag_context, timestamp, uri_encode, wire_tags,
-};
-use crate::authorize::managed_policy;
+use super::entity::boundary_context;
+use super::{Roles, check_path, timestamp, uri_encode};
 use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
 use crate::trust::{Named, aws_principals};
-
-/// Inline policies of one role may total this many characters (white space excluded).
-const ROLE_INLINE_POLICY_TOTAL: usize = 10_240;
 
 /// Where service-linked roles live; AWS reserves it for them.
 const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
@@ -47,9 +34,6 @@ const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
 const DEFAULT_MAX_SESSION: i64 = 3_600;
 const MIN_MAX_SESSION: i32 = 3_600;
 const MAX_MAX_SESSION: i32 = 43_200;
-
-/// The service a role handed to an instance profile is passed to.
-const EC2_SERVICE: &str = "ec2.amazonaws.com";
 
 /// Service principals whose service-linked role AWS does not name after the principal's
 /// first label alone: `(principal without .amazonaws.com, what follows AWSServiceRoleFor)`.
@@ -114,13 +98,12 @@ const SERVICE_ROLE_NAMES: &[(&str, &str)] = &[
     ("trustedadvisor", "TrustedAdvisor"),
 ];
 
-/// `arn:aws:iam::<account>:instance-profile<path><name>`.
-fn profile_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:instance-profile{path}{name}")
-}
-
 /// A role as IAM shows it. `last_used` adds RoleLastUsed, which only GetRole returns.
-fn role_view(role: &RoleRecord, tags: Option<Vec<wire::iam::Tag>>, last_used: bool) -> Role {
+pub(super) fn role_view(
+    role: &RoleRecord,
+    tags: Option<Vec<wire::iam::Tag>>,
+    last_used: bool,
+) -> Role {
     Role {
         path: role.path.clone(),
         role_name: role.name.clone(),
@@ -147,30 +130,7 @@ fn role_view(role: &RoleRecord, tags: Option<Vec<wire::iam::Tag>>, last_used: bo
     }
 }
 
-pub(super) fn profile_view(
-    profile: &InstanceProfileRecord,
-    tags: Option<Vec<wire::iam::Tag>>,
-) -> InstanceProfile {
-    InstanceProfile {
-        path: profile.path.clone(),
-        instance_profile_name: profile.name.clone(),
-        instance_profile_id: profile.instance_profile_id.clone(),
-        arn: profile_arn(&profile.account_id, &profile.path, &profile.name),
-        create_date: timestamp(profile.created_at),
-        roles: profile
-            .roles
-            .iter()
-            .map(|r| role_view(r, None, false))
-            .collect(),
-        tags,
-    }
-}
-
-fn store_tags(tags: &[wire::iam::Tag]) -> Vec<Tag> {
-    tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect()
-}
-
-fn single(key: &str, value: &str) -> Vec<(String, ContextValue)> {
+pub(super) fn single(key: &str, value: &str) -> Vec<(String, ContextValue)> {
     vec![(key.to_owned(), ContextValue::Single(value.to_owned()))]
 }
 
@@ -179,7 +139,7 @@ fn is_service_linked(role: &RoleRecord) -> bool {
 }
 
 /// Service-linked roles belong to their service: customers may not change what they can do.
-fn modifiable(role: &RoleRecord) -> ServiceResult<()> {
+pub(super) fn modifiable(role: &RoleRecord) -> ServiceResult<()> {
     if is_service_linked(role) {
         Err(ServiceError::iam(
             wire::iam::Error::UnmodifiableEntity,
@@ -282,77 +242,6 @@ fn trust_error(error: policy::PolicyError) -> ServiceError {
 }
 
 impl Service {
-    /// Looks a role up for an action (an operation's, or `iam:PassRole`), authorizing first:
-    /// an unknown role is reported only to callers allowed to act on that name, so existence
-    /// does not leak.
-    async fn role_for(
-        &self,
-        caller: &Caller,
-        action: &str,
-        name: &str,
-        extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<RoleRecord> {
-        match self.store.get_role(&caller.account_id, name).await {
-            Ok(role) => {
-                let arn = role_arn(&role.account_id, &role.path, &role.name);
-                let mut extra = extra;
-                extra.extend(
-                    self.resource_tags(store::TagTarget::Role(role.role_id.clone()))
-                        .await?,
-                );
-                self.allow_action(caller, action, &arn, extra).await?;
-                Ok(role)
-            }
-            Err(StoreError::NoSuchEntity { .. }) => {
-                self.allow_action(
-                    caller,
-                    action,
-                    &role_arn(&caller.account_id, "/", name),
-                    extra,
-                )
-                .await?;
-                Err(ServiceError::no_such_entity(format!(
-                    "The role with name {name} cannot be found."
-                )))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// Looks an instance profile up for an operation, authorizing first (as [`Self::role_for`]).
-    async fn profile_for(
-        &self,
-        caller: &Caller,
-        operation: Operation,
-        name: &str,
-        extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<InstanceProfileRecord> {
-        match self
-            .store
-            .get_instance_profile(&caller.account_id, name)
-            .await
-        {
-            Ok(profile) => {
-                let arn = profile_arn(&profile.account_id, &profile.path, &profile.name);
-                self.allow(caller, operation, &arn, extra).await?;
-                Ok(profile)
-            }
-            Err(StoreError::NoSuchEntity { .. }) => {
-                self.allow(
-                    caller,
-                    operation,
-                    &profile_arn(&caller.account_id, "/", name),
-                    extra,
-                )
-                .await?;
-                Err(ServiceError::no_such_entity(format!(
-                    "Instance Profile {name} cannot be found."
-                )))
-            }
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// Validates a trust policy: AWS's trust policy grammar, then every `AWS` principal must
     /// exist (a user or role ARN names an existing user or role of this server). Returns the
     /// users and roles it names, bound to their unique ids.
@@ -385,19 +274,6 @@ impl Service {
         Ok(bound)
     }
 
-    /// An instance profile with the trust policies of its roles rendered for a response.
-    pub(super) async fn rendered_profile(
-        &self,
-        mut profile: InstanceProfileRecord,
-    ) -> ServiceResult<InstanceProfileRecord> {
-        let mut roles = Vec::with_capacity(profile.roles.len());
-        for role in profile.roles {
-            roles.push(self.rendered_role(role).await?);
-        }
-        profile.roles = roles;
-        Ok(profile)
-    }
-
     pub(super) async fn create_role(
         &self,
         caller: &Caller,
@@ -412,23 +288,20 @@ impl Service {
             )));
         }
         let tags = input.tags.unwrap_or_default();
-        check_tags(&tags)?;
         let duration = max_session(input.max_session_duration)?;
-        let mut extra = tag_context(&tags);
-        if let Some(boundary) = &input.permissions_boundary {
-            extra.extend(single("iam:PermissionsBoundary", boundary));
-        }
+        let boundary = input.permissions_boundary;
         let arn = role_arn(&account, &path, &input.role_name);
-        self.allow(caller, Operation::CreateRole, &arn, extra)
+        let operations = (Operation::CreateRole, Operation::TagRole);
+        let context = boundary
+            .as_deref()
+            .map(boundary_context)
+            .unwrap_or_default();
+        let stored_tags = self
+            .allow_creation(caller, operations, &arn, &tags, context)
             .await?;
-        if !tags.is_empty() {
-            self.allow(caller, Operation::TagRole, &arn, tag_context(&tags))
-                .await?;
-        }
         let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
-        if let Some(boundary) = &input.permissions_boundary {
-            self.attachable(caller, boundary).await?;
-            managed_policy(&self.store, boundary, PolicyKind::Boundary).await?;
+        if let Some(boundary) = &boundary {
+            self.checked_boundary(caller, boundary).await?;
         }
         let role = self
             .store
@@ -441,10 +314,9 @@ impl Service {
                 trust_principals,
                 description: input.description.filter(|d| !d.is_empty()),
                 max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
-                permissions_boundary_arn: input.permissions_boundary,
+                permissions_boundary_arn: boundary,
                 created_at: self.clock.seconds(),
-                // One write: a role is never there without the tags it was created with.
-                tags: store_tags(&tags),
+                tags: stored_tags,
             })
             .await?;
         let tags = (!tags.is_empty()).then_some(tags);
@@ -459,21 +331,17 @@ impl Service {
         input: GetRoleRequest,
     ) -> ServiceResult<GetRoleResponse> {
         let role = self
-            .role_for(
+            .entity::<Roles>(
                 caller,
                 Operation::GetRole.action(),
                 &input.role_name,
                 Vec::new(),
             )
             .await?;
-        let tags = wire_tags(
-            self.store
-                .list_tags(&TagTarget::Role(role.role_id.clone()))
-                .await?,
-        );
+        let tags = self.tags_of::<Roles>(&role).await?;
         let role = self.rendered_role(role).await?;
         Ok(GetRoleResponse {
-            role: role_view(&role, (!tags.is_empty()).then_some(tags), true),
+            role: role_view(&role, tags, true),
         })
     }
 
@@ -484,7 +352,7 @@ impl Service {
     ) -> ServiceResult<UpdateRoleResponse> {
         let account = caller.account_id.clone();
         let duration = max_session(input.max_session_duration)?;
-        self.role_for(
+        self.entity::<Roles>(
             caller,
             Operation::UpdateRole.action(),
             &input.role_name,
@@ -510,7 +378,7 @@ impl Service {
         input: UpdateRoleDescriptionRequest,
     ) -> ServiceResult<UpdateRoleDescriptionResponse> {
         let account = caller.account_id.clone();
-        self.role_for(
+        self.entity::<Roles>(
             caller,
             Operation::UpdateRoleDescription.action(),
             &input.role_name,
@@ -541,7 +409,7 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let role = self
-            .role_for(
+            .entity::<Roles>(
                 caller,
                 Operation::UpdateAssumeRolePolicy.action(),
                 &input.role_name,
@@ -563,7 +431,7 @@ impl Service {
     ) -> ServiceResult<()> {
         let account = caller.account_id.clone();
         let role = self
-            .role_for(
+            .entity::<Roles>(
                 caller,
                 Operation::DeleteRole.action(),
                 &input.role_name,
@@ -617,598 +485,165 @@ impl Service {
         caller: &Caller,
         input: TagRoleRequest,
     ) -> ServiceResult<()> {
-        check_tags(&input.tags)?;
-        let role = self
-            .role_for(
-                caller,
-                Operation::TagRole.action(),
-                &input.role_name,
-                tag_context(&input.tags),
-            )
-            .await?;
-        self.store
-            .tag_resource(&TagTarget::Role(role.role_id), &store_tags(&input.tags))
-            .await?;
-        Ok(())
+        self.tag_entity::<Roles>(caller, Operation::TagRole, &input.role_name, &input.tags)
+            .await
     }
-
     pub(super) async fn untag_role(
         &self,
         caller: &Caller,
         input: UntagRoleRequest,
     ) -> ServiceResult<()> {
-        let extra = vec![(
-            "aws:TagKeys".to_owned(),
-            ContextValue::Multi(input.tag_keys.clone()),
-        )];
-        let role = self
-            .role_for(
-                caller,
-                Operation::UntagRole.action(),
-                &input.role_name,
-                extra,
-            )
-            .await?;
-        self.store
-            .untag_resource(&TagTarget::Role(role.role_id), &input.tag_keys)
-            .await?;
-        Ok(())
+        self.untag_entity::<Roles>(
+            caller,
+            Operation::UntagRole,
+            &input.role_name,
+            &input.tag_keys,
+        )
+        .await
     }
-
     pub(super) async fn list_role_tags(
         &self,
         caller: &Caller,
         input: ListRoleTagsRequest,
     ) -> ServiceResult<ListRoleTagsResponse> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::ListRoleTags.action(),
-                &input.role_name,
-                Vec::new(),
-            )
+        let page = (input.marker.as_deref(), input.max_items);
+        let (tags, marker) = self
+            .list_entity_tags::<Roles>(caller, Operation::ListRoleTags, &input.role_name, page)
             .await?;
-        let tags = wire_tags(self.store.list_tags(&TagTarget::Role(role.role_id)).await?);
-        let (tags, marker) = self.page_of(
-            caller,
-            Operation::ListRoleTags,
-            &tags,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListRoleTagsResponse {
             tags,
             is_truncated: Some(marker.is_some()),
             marker,
         })
     }
-
     pub(super) async fn put_role_policy(
         &self,
         caller: &Caller,
         input: PutRolePolicyRequest,
     ) -> ServiceResult<()> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::PutRolePolicy.action(),
-                &input.role_name,
-                Vec::new(),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.put_inline_policy(
-            &store::Principal::role(&role.role_id),
-            &format!("role {}", role.name),
-            &input.policy_name,
-            &input.policy_document,
-            ROLE_INLINE_POLICY_TOTAL,
-        )
-        .await?;
-        Ok(())
+        let policy = (input.policy_name.as_str(), input.policy_document.as_str());
+        self.put_inline::<Roles>(caller, Operation::PutRolePolicy, &input.role_name, policy)
+            .await
     }
-
     pub(super) async fn get_role_policy(
         &self,
         caller: &Caller,
         input: GetRolePolicyRequest,
     ) -> ServiceResult<GetRolePolicyResponse> {
-        let role = self
-            .role_for(
+        let (role_name, policy_document) = self
+            .get_inline::<Roles>(
                 caller,
-                Operation::GetRolePolicy.action(),
+                Operation::GetRolePolicy,
                 &input.role_name,
-                Vec::new(),
+                &input.policy_name,
             )
             .await?;
-        let document = self
-            .store
-            .get_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
-            .await?;
         Ok(GetRolePolicyResponse {
-            role_name: role.name,
+            role_name,
             policy_name: input.policy_name,
-            policy_document: uri_encode(&document),
+            policy_document,
         })
     }
-
     pub(super) async fn delete_role_policy(
         &self,
         caller: &Caller,
         input: DeleteRolePolicyRequest,
     ) -> ServiceResult<()> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::DeleteRolePolicy.action(),
-                &input.role_name,
-                Vec::new(),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.store
-            .delete_inline_policy(&store::Principal::role(&role.role_id), &input.policy_name)
-            .await?;
-        Ok(())
+        self.delete_inline::<Roles>(
+            caller,
+            Operation::DeleteRolePolicy,
+            &input.role_name,
+            &input.policy_name,
+        )
+        .await
     }
-
     pub(super) async fn list_role_policies(
         &self,
         caller: &Caller,
         input: ListRolePoliciesRequest,
     ) -> ServiceResult<ListRolePoliciesResponse> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::ListRolePolicies.action(),
-                &input.role_name,
-                Vec::new(),
-            )
+        let page = (input.marker.as_deref(), input.max_items);
+        let (policy_names, marker) = self
+            .list_inline::<Roles>(caller, Operation::ListRolePolicies, &input.role_name, page)
             .await?;
-        let names: Vec<String> = self
-            .store
-            .list_inline_policies(&store::Principal::role(&role.role_id))
-            .await?
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListRolePolicies,
-            &names,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListRolePoliciesResponse {
-            policy_names: page,
+            policy_names,
             is_truncated: Some(marker.is_some()),
             marker,
         })
     }
-
     pub(super) async fn attach_role_policy(
         &self,
         caller: &Caller,
         input: AttachRolePolicyRequest,
     ) -> ServiceResult<()> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::AttachRolePolicy.action(),
-                &input.role_name,
-                policy_arn_context(Operation::AttachRolePolicy, &input.policy_arn),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.attachable(caller, &input.policy_arn).await?;
-        self.store
-            .attach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.attach::<Roles>(
+            caller,
+            Operation::AttachRolePolicy,
+            &input.role_name,
+            &input.policy_arn,
+        )
+        .await
     }
-
     pub(super) async fn detach_role_policy(
         &self,
         caller: &Caller,
         input: DetachRolePolicyRequest,
     ) -> ServiceResult<()> {
-        let role = self
-            .role_for(
-                caller,
-                Operation::DetachRolePolicy.action(),
-                &input.role_name,
-                policy_arn_context(Operation::DetachRolePolicy, &input.policy_arn),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.store
-            .detach_policy(&store::Principal::role(&role.role_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.detach::<Roles>(
+            caller,
+            Operation::DetachRolePolicy,
+            &input.role_name,
+            &input.policy_arn,
+        )
+        .await
     }
-
     pub(super) async fn list_attached_role_policies(
         &self,
         caller: &Caller,
         input: ListAttachedRolePoliciesRequest,
     ) -> ServiceResult<ListAttachedRolePoliciesResponse> {
-        let role = self
-            .role_for(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (attached, marker) = self
+            .list_attached::<Roles>(
                 caller,
-                Operation::ListAttachedRolePolicies.action(),
+                Operation::ListAttachedRolePolicies,
                 &input.role_name,
-                Vec::new(),
-            )
-            .await?;
-        let attached = self
-            .attached_policies(
-                &store::Principal::role(&role.role_id),
                 input.path_prefix.as_deref(),
+                page,
             )
             .await?;
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListAttachedRolePolicies,
-            &attached,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListAttachedRolePoliciesResponse {
-            attached_policies: Some(page),
+            attached_policies: Some(attached),
             is_truncated: Some(marker.is_some()),
             marker,
         })
     }
-
     pub(super) async fn put_role_permissions_boundary(
         &self,
         caller: &Caller,
         input: PutRolePermissionsBoundaryRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        let role = self
-            .role_for(
-                caller,
-                Operation::PutRolePermissionsBoundary.action(),
-                &input.role_name,
-                single("iam:PermissionsBoundary", &input.permissions_boundary),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.attachable(caller, &input.permissions_boundary).await?;
-        // Validate that it can serve as a boundary before storing the reference.
-        managed_policy(
-            &self.store,
+        self.put_boundary::<Roles>(
+            caller,
+            Operation::PutRolePermissionsBoundary,
+            &input.role_name,
             &input.permissions_boundary,
-            PolicyKind::Boundary,
         )
-        .await?;
-        self.store
-            .set_role_permissions_boundary(
-                &account,
-                &input.role_name,
-                Some(&input.permissions_boundary),
-            )
-            .await?;
-        Ok(())
+        .await
     }
-
     pub(super) async fn delete_role_permissions_boundary(
         &self,
         caller: &Caller,
         input: DeleteRolePermissionsBoundaryRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        let role = self
-            .role_for(
-                caller,
-                Operation::DeleteRolePermissionsBoundary.action(),
-                &input.role_name,
-                Vec::new(),
-            )
-            .await?;
-        modifiable(&role)?;
-        self.store
-            .set_role_permissions_boundary(&account, &input.role_name, None)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn create_instance_profile(
-        &self,
-        caller: &Caller,
-        input: CreateInstanceProfileRequest,
-    ) -> ServiceResult<CreateInstanceProfileResponse> {
-        let account = caller.account_id.clone();
-        let path = input.path.unwrap_or_else(|| "/".to_owned());
-        check_path(&path)?;
-        let tags = input.tags.unwrap_or_default();
-        check_tags(&tags)?;
-        let arn = profile_arn(&account, &path, &input.instance_profile_name);
-        self.allow(
+        self.delete_boundary::<Roles>(
             caller,
-            Operation::CreateInstanceProfile,
-            &arn,
-            tag_context(&tags),
-        )
-        .await?;
-        if !tags.is_empty() {
-            self.allow(
-                caller,
-                Operation::TagInstanceProfile,
-                &arn,
-                tag_context(&tags),
-            )
-            .await?;
-        }
-        let profile = self
-            .store
-            .create_instance_profile(&NewInstanceProfile {
-                account_id: account,
-                instance_profile_id: new_unique_id(IdKind::InstanceProfile)?,
-                name: input.instance_profile_name,
-                path,
-                tags: store_tags(&tags),
-                created_at: self.clock.seconds(),
-            })
-            .await?;
-        let tags = (!tags.is_empty()).then_some(tags);
-        Ok(CreateInstanceProfileResponse {
-            instance_profile: profile_view(&profile, tags),
-        })
-    }
-
-    pub(super) async fn get_instance_profile(
-        &self,
-        caller: &Caller,
-        input: GetInstanceProfileRequest,
-    ) -> ServiceResult<GetInstanceProfileResponse> {
-        let account = caller.account_id.clone();
-        let profile = self
-            .profile_for(
-                caller,
-                Operation::GetInstanceProfile,
-                &input.instance_profile_name,
-                Vec::new(),
-            )
-            .await?;
-        let tags = wire_tags(
-            self.store
-                .list_instance_profile_tags(&account, &profile.name)
-                .await?,
-        );
-        let profile = self.rendered_profile(profile).await?;
-        Ok(GetInstanceProfileResponse {
-            instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
-        })
-    }
-
-    pub(super) async fn delete_instance_profile(
-        &self,
-        caller: &Caller,
-        input: DeleteInstanceProfileRequest,
-    ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        self.profile_for(
-            caller,
-            Operation::DeleteInstanceProfile,
-            &input.instance_profile_name,
-            Vec::new(),
-        )
-        .await?;
-        self.store
-            .delete_instance_profile(&account, &input.instance_profile_name)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn list_instance_profiles(
-        &self,
-        caller: &Caller,
-        input: ListInstanceProfilesRequest,
-    ) -> ServiceResult<ListInstanceProfilesResponse> {
-        let account = caller.account_id.clone();
-        self.allow(
-            caller,
-            Operation::ListInstanceProfiles,
-            &profile_arn(&account, "/", ""),
-            Vec::new(),
-        )
-        .await?;
-        let Page { items, next_marker } = self
-            .store
-            .list_instance_profiles(
-                &account,
-                &self.list_options(
-                    caller,
-                    Operation::ListInstanceProfiles,
-                    input.path_prefix,
-                    input.marker.as_deref(),
-                    input.max_items,
-                )?,
-            )
-            .await?;
-        let mut instance_profiles = Vec::with_capacity(items.len());
-        for profile in items {
-            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
-        }
-        Ok(ListInstanceProfilesResponse {
-            instance_profiles,
-            is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(caller, Operation::ListInstanceProfiles, next_marker)?,
-        })
-    }
-
-    pub(super) async fn list_instance_profiles_for_role(
-        &self,
-        caller: &Caller,
-        input: ListInstanceProfilesForRoleRequest,
-    ) -> ServiceResult<ListInstanceProfilesForRoleResponse> {
-        let account = caller.account_id.clone();
-        self.role_for(
-            caller,
-            Operation::ListInstanceProfilesForRole.action(),
+            Operation::DeleteRolePermissionsBoundary,
             &input.role_name,
-            Vec::new(),
         )
-        .await?;
-        let options = ListOptions {
-            path_prefix: None,
-            ..self.list_options(
-                caller,
-                Operation::ListInstanceProfilesForRole,
-                None,
-                input.marker.as_deref(),
-                input.max_items,
-            )?
-        };
-        let Page { items, next_marker } = self
-            .store
-            .list_instance_profiles_for_role(&account, &input.role_name, &options)
-            .await?;
-        let mut instance_profiles = Vec::with_capacity(items.len());
-        for profile in items {
-            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
-        }
-        Ok(ListInstanceProfilesForRoleResponse {
-            instance_profiles,
-            is_truncated: Some(next_marker.is_some()),
-            marker: self.next_marker(
-                caller,
-                Operation::ListInstanceProfilesForRole,
-                next_marker,
-            )?,
-        })
+        .await
     }
-
-    pub(super) async fn add_role_to_instance_profile(
-        &self,
-        caller: &Caller,
-        input: AddRoleToInstanceProfileRequest,
-    ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        self.profile_for(
-            caller,
-            Operation::AddRoleToInstanceProfile,
-            &input.instance_profile_name,
-            Vec::new(),
-        )
-        .await?;
-        // The role goes to EC2 with the profile: the caller must be allowed to pass it.
-        self.role_for(
-            caller,
-            "iam:PassRole",
-            &input.role_name,
-            single("iam:PassedToService", EC2_SERVICE),
-        )
-        .await?;
-        self.store
-            .add_role_to_instance_profile(&account, &input.instance_profile_name, &input.role_name)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn remove_role_from_instance_profile(
-        &self,
-        caller: &Caller,
-        input: RemoveRoleFromInstanceProfileRequest,
-    ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        self.profile_for(
-            caller,
-            Operation::RemoveRoleFromInstanceProfile,
-            &input.instance_profile_name,
-            Vec::new(),
-        )
-        .await?;
-        self.store
-            .remove_role_from_instance_profile(
-                &account,
-                &input.instance_profile_name,
-                &input.role_name,
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn tag_instance_profile(
-        &self,
-        caller: &Caller,
-        input: TagInstanceProfileRequest,
-    ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        check_tags(&input.tags)?;
-        let profile = self
-            .profile_for(
-                caller,
-                Operation::TagInstanceProfile,
-                &input.instance_profile_name,
-                tag_context(&input.tags),
-            )
-            .await?;
-        self.store
-            .tag_instance_profile(&account, &profile.name, &store_tags(&input.tags))
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn untag_instance_profile(
-        &self,
-        caller: &Caller,
-        input: UntagInstanceProfileRequest,
-    ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        let extra = vec![(
-            "aws:TagKeys".to_owned(),
-            ContextValue::Multi(input.tag_keys.clone()),
-        )];
-        let profile = self
-            .profile_for(
-                caller,
-                Operation::UntagInstanceProfile,
-                &input.instance_profile_name,
-                extra,
-            )
-            .await?;
-        self.store
-            .untag_instance_profile(&account, &profile.name, &input.tag_keys)
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn list_instance_profile_tags(
-        &self,
-        caller: &Caller,
-        input: ListInstanceProfileTagsRequest,
-    ) -> ServiceResult<ListInstanceProfileTagsResponse> {
-        let account = caller.account_id.clone();
-        let profile = self
-            .profile_for(
-                caller,
-                Operation::ListInstanceProfileTags,
-                &input.instance_profile_name,
-                Vec::new(),
-            )
-            .await?;
-        let tags = wire_tags(
-            self.store
-                .list_instance_profile_tags(&account, &profile.name)
-                .await?,
-        );
-        let (tags, marker) = self.page_of(
-            caller,
-            Operation::ListInstanceProfileTags,
-            &tags,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
-        Ok(ListInstanceProfileTagsResponse {
-            tags,
-            is_truncated: Some(marker.is_some()),
-            marker,
-        })
-    }
-
     pub(super) async fn create_service_linked_role(
         &self,
         caller: &Caller,
@@ -1279,7 +714,7 @@ impl Service {
     ) -> ServiceResult<DeleteServiceLinkedRoleResponse> {
         let account = caller.account_id.clone();
         let role = self
-            .role_for(
+            .entity::<Roles>(
                 caller,
                 Operation::DeleteServiceLinkedRole.action(),
                 &input.role_name,

@@ -1,7 +1,6 @@
 //! Users: CRUD, tags, access keys, inline and attached policies, permissions boundaries.
 
-use policy::{ContextValue, PolicyKind};
-use store::{AccessKeyStatus, NewUser, Page, StoreError, Tag, TagTarget, UserRecord};
+use store::{AccessKeyStatus, NewUser, Page, StoreError, UserRecord};
 use wire::iam::{
     AccessKey, AccessKeyLastUsed, AccessKeyMetadata, AttachUserPolicyRequest,
     CreateAccessKeyRequest, CreateAccessKeyResponse, CreateUserRequest, CreateUserResponse,
@@ -15,18 +14,12 @@ use wire::iam::{
     StatusType, TagUserRequest, UntagUserRequest, UpdateAccessKeyRequest, UpdateUserRequest, User,
 };
 
-use super::{
-    check_path, check_tags, policy_arn_context, tag_context, timestamp, uri_encode, user_view,
-    wire_tags,
-};
-use crate::authorize::managed_policy;
+use super::entity::boundary_context;
+use super::{Users, check_path, timestamp, user_view};
 use crate::caller::{Caller, user_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_access_key_id, new_secret_access_key, new_unique_id};
 use crate::service::Service;
-
-/// Inline policies of one user may total this many characters (white space excluded).
-const USER_INLINE_POLICY_TOTAL: usize = 2_048;
 
 impl Service {
     pub(super) async fn create_user(
@@ -38,40 +31,33 @@ impl Service {
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         check_path(&path)?;
         let tags = input.tags.unwrap_or_default();
-        check_tags(&tags)?;
-        let mut extra = tag_context(&tags);
-        if let Some(boundary) = &input.permissions_boundary {
-            extra.push((
-                "iam:PermissionsBoundary".to_owned(),
-                ContextValue::Single(boundary.clone()),
-            ));
-        }
+        let boundary = input.permissions_boundary;
         let arn = user_arn(&account, &path, &input.user_name);
-        self.allow(caller, Operation::CreateUser, &arn, extra)
+        let operations = (Operation::CreateUser, Operation::TagUser);
+        let context = boundary
+            .as_deref()
+            .map(boundary_context)
+            .unwrap_or_default();
+        let stored_tags = self
+            .allow_creation(caller, operations, &arn, &tags, context)
             .await?;
-        if !tags.is_empty() {
-            self.allow(caller, Operation::TagUser, &arn, tag_context(&tags))
-                .await?;
-        }
-        if let Some(boundary) = &input.permissions_boundary {
-            self.attachable(caller, boundary).await?;
+        if let Some(boundary) = &boundary {
+            self.checked_boundary(caller, boundary).await?;
         }
         let user = self
             .store
             .create_user(&NewUser {
-                account_id: account.clone(),
+                account_id: account,
                 user_id: new_unique_id(IdKind::User)?,
                 name: input.user_name,
                 path,
-                permissions_boundary_arn: input.permissions_boundary,
+                permissions_boundary_arn: boundary,
                 created_at: self.clock.seconds(),
-                // One write: a user is never there without the tags it was created with.
-                tags: tags.iter().map(|t| Tag::new(&t.key, &t.value)).collect(),
+                tags: stored_tags,
             })
             .await?;
-        let tags = (!tags.is_empty()).then_some(tags);
         Ok(CreateUserResponse {
-            user: Some(user_view(&user, tags)),
+            user: Some(user_view(&user, (!tags.is_empty()).then_some(tags))),
         })
     }
 
@@ -102,13 +88,9 @@ impl Service {
                 });
             }
         };
-        let tags = wire_tags(
-            self.store
-                .list_tags(&TagTarget::User(user.user_id.clone()))
-                .await?,
-        );
+        let tags = self.tags_of::<Users>(&user).await?;
         Ok(GetUserResponse {
-            user: user_view(&user, (!tags.is_empty()).then_some(tags)),
+            user: user_view(&user, tags),
         })
     }
 
@@ -150,31 +132,12 @@ impl Service {
         caller: &Caller,
         input: UpdateUserRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        if let Some(path) = &input.new_path {
-            check_path(path)?;
-        }
+        let renamed = (input.new_user_name.as_deref(), input.new_path.as_deref());
         let user = self
-            .user_for(caller, Operation::UpdateUser, &input.user_name, Vec::new())
-            .await?;
-        let old_arn = user_arn(&account, &user.path, &user.name);
-        let new_arn = user_arn(
-            &account,
-            input.new_path.as_deref().unwrap_or(&user.path),
-            input.new_user_name.as_deref().unwrap_or(&user.name),
-        );
-        let tags = self
-            .resource_tags(TagTarget::User(user.user_id.clone()))
-            .await?;
-        self.allow_rename(caller, Operation::UpdateUser, &old_arn, &new_arn, tags)
+            .entity_to_rename::<Users>(caller, Operation::UpdateUser, &input.user_name, renamed)
             .await?;
         self.store
-            .update_user(
-                &account,
-                &input.user_name,
-                input.new_user_name.as_deref(),
-                input.new_path.as_deref(),
-            )
+            .update_user(&user.account_id, &user.name, renamed.0, renamed.1)
             .await?;
         Ok(())
     }
@@ -184,10 +147,15 @@ impl Service {
         caller: &Caller,
         input: DeleteUserRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        self.user_for(caller, Operation::DeleteUser, &input.user_name, Vec::new())
+        let user = self
+            .entity::<Users>(
+                caller,
+                Operation::DeleteUser.action(),
+                &input.user_name,
+                Vec::new(),
+            )
             .await?;
-        self.store.delete_user(&account, &input.user_name).await?;
+        self.store.delete_user(&user.account_id, &user.name).await?;
         Ok(())
     }
 
@@ -196,24 +164,8 @@ impl Service {
         caller: &Caller,
         input: TagUserRequest,
     ) -> ServiceResult<()> {
-        check_tags(&input.tags)?;
-        let user = self
-            .user_for(
-                caller,
-                Operation::TagUser,
-                &input.user_name,
-                tag_context(&input.tags),
-            )
-            .await?;
-        let tags: Vec<Tag> = input
-            .tags
-            .iter()
-            .map(|t| Tag::new(&t.key, &t.value))
-            .collect();
-        self.store
-            .tag_resource(&TagTarget::User(user.user_id), &tags)
-            .await?;
-        Ok(())
+        self.tag_entity::<Users>(caller, Operation::TagUser, &input.user_name, &input.tags)
+            .await
     }
 
     pub(super) async fn untag_user(
@@ -221,17 +173,13 @@ impl Service {
         caller: &Caller,
         input: UntagUserRequest,
     ) -> ServiceResult<()> {
-        let extra = vec![(
-            "aws:TagKeys".to_owned(),
-            ContextValue::Multi(input.tag_keys.clone()),
-        )];
-        let user = self
-            .user_for(caller, Operation::UntagUser, &input.user_name, extra)
-            .await?;
-        self.store
-            .untag_resource(&TagTarget::User(user.user_id), &input.tag_keys)
-            .await?;
-        Ok(())
+        self.untag_entity::<Users>(
+            caller,
+            Operation::UntagUser,
+            &input.user_name,
+            &input.tag_keys,
+        )
+        .await
     }
 
     pub(super) async fn list_user_tags(
@@ -239,22 +187,10 @@ impl Service {
         caller: &Caller,
         input: ListUserTagsRequest,
     ) -> ServiceResult<ListUserTagsResponse> {
-        let user = self
-            .user_for(
-                caller,
-                Operation::ListUserTags,
-                &input.user_name,
-                Vec::new(),
-            )
+        let page = (input.marker.as_deref(), input.max_items);
+        let (tags, marker) = self
+            .list_entity_tags::<Users>(caller, Operation::ListUserTags, &input.user_name, page)
             .await?;
-        let tags = wire_tags(self.store.list_tags(&TagTarget::User(user.user_id)).await?);
-        let (tags, marker) = self.page_of(
-            caller,
-            Operation::ListUserTags,
-            &tags,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListUserTagsResponse {
             tags,
             is_truncated: Some(marker.is_some()),
@@ -432,23 +368,9 @@ impl Service {
         caller: &Caller,
         input: PutUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let user = self
-            .user_for(
-                caller,
-                Operation::PutUserPolicy,
-                &input.user_name,
-                Vec::new(),
-            )
-            .await?;
-        self.put_inline_policy(
-            &store::Principal::user(&user.user_id),
-            &format!("user {}", user.name),
-            &input.policy_name,
-            &input.policy_document,
-            USER_INLINE_POLICY_TOTAL,
-        )
-        .await?;
-        Ok(())
+        let policy = (input.policy_name.as_str(), input.policy_document.as_str());
+        self.put_inline::<Users>(caller, Operation::PutUserPolicy, &input.user_name, policy)
+            .await
     }
 
     pub(super) async fn get_user_policy(
@@ -456,22 +378,18 @@ impl Service {
         caller: &Caller,
         input: GetUserPolicyRequest,
     ) -> ServiceResult<GetUserPolicyResponse> {
-        let user = self
-            .user_for(
+        let (user_name, policy_document) = self
+            .get_inline::<Users>(
                 caller,
                 Operation::GetUserPolicy,
                 &input.user_name,
-                Vec::new(),
+                &input.policy_name,
             )
             .await?;
-        let document = self
-            .store
-            .get_inline_policy(&store::Principal::user(&user.user_id), &input.policy_name)
-            .await?;
         Ok(GetUserPolicyResponse {
-            user_name: user.name,
+            user_name,
             policy_name: input.policy_name,
-            policy_document: uri_encode(&document),
+            policy_document,
         })
     }
 
@@ -480,18 +398,13 @@ impl Service {
         caller: &Caller,
         input: DeleteUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let user = self
-            .user_for(
-                caller,
-                Operation::DeleteUserPolicy,
-                &input.user_name,
-                Vec::new(),
-            )
-            .await?;
-        self.store
-            .delete_inline_policy(&store::Principal::user(&user.user_id), &input.policy_name)
-            .await?;
-        Ok(())
+        self.delete_inline::<Users>(
+            caller,
+            Operation::DeleteUserPolicy,
+            &input.user_name,
+            &input.policy_name,
+        )
+        .await
     }
 
     pub(super) async fn list_user_policies(
@@ -499,30 +412,12 @@ impl Service {
         caller: &Caller,
         input: ListUserPoliciesRequest,
     ) -> ServiceResult<ListUserPoliciesResponse> {
-        let user = self
-            .user_for(
-                caller,
-                Operation::ListUserPolicies,
-                &input.user_name,
-                Vec::new(),
-            )
+        let page = (input.marker.as_deref(), input.max_items);
+        let (policy_names, marker) = self
+            .list_inline::<Users>(caller, Operation::ListUserPolicies, &input.user_name, page)
             .await?;
-        let names: Vec<String> = self
-            .store
-            .list_inline_policies(&store::Principal::user(&user.user_id))
-            .await?
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListUserPolicies,
-            &names,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListUserPoliciesResponse {
-            policy_names: page,
+            policy_names,
             is_truncated: Some(marker.is_some()),
             marker,
         })
@@ -533,15 +428,13 @@ impl Service {
         caller: &Caller,
         input: AttachUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let extra = policy_arn_context(Operation::AttachUserPolicy, &input.policy_arn);
-        let user = self
-            .user_for(caller, Operation::AttachUserPolicy, &input.user_name, extra)
-            .await?;
-        self.attachable(caller, &input.policy_arn).await?;
-        self.store
-            .attach_policy(&store::Principal::user(&user.user_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.attach::<Users>(
+            caller,
+            Operation::AttachUserPolicy,
+            &input.user_name,
+            &input.policy_arn,
+        )
+        .await
     }
 
     pub(super) async fn detach_user_policy(
@@ -549,14 +442,13 @@ impl Service {
         caller: &Caller,
         input: DetachUserPolicyRequest,
     ) -> ServiceResult<()> {
-        let extra = policy_arn_context(Operation::DetachUserPolicy, &input.policy_arn);
-        let user = self
-            .user_for(caller, Operation::DetachUserPolicy, &input.user_name, extra)
-            .await?;
-        self.store
-            .detach_policy(&store::Principal::user(&user.user_id), &input.policy_arn)
-            .await?;
-        Ok(())
+        self.detach::<Users>(
+            caller,
+            Operation::DetachUserPolicy,
+            &input.user_name,
+            &input.policy_arn,
+        )
+        .await
     }
 
     pub(super) async fn list_attached_user_policies(
@@ -564,29 +456,18 @@ impl Service {
         caller: &Caller,
         input: ListAttachedUserPoliciesRequest,
     ) -> ServiceResult<ListAttachedUserPoliciesResponse> {
-        let user = self
-            .user_for(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (attached, marker) = self
+            .list_attached::<Users>(
                 caller,
                 Operation::ListAttachedUserPolicies,
                 &input.user_name,
-                Vec::new(),
-            )
-            .await?;
-        let attached = self
-            .attached_policies(
-                &store::Principal::user(&user.user_id),
                 input.path_prefix.as_deref(),
+                page,
             )
             .await?;
-        let (page, marker) = self.page_of(
-            caller,
-            Operation::ListAttachedUserPolicies,
-            &attached,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListAttachedUserPoliciesResponse {
-            attached_policies: Some(page),
+            attached_policies: Some(attached),
             is_truncated: Some(marker.is_some()),
             marker,
         })
@@ -597,34 +478,13 @@ impl Service {
         caller: &Caller,
         input: PutUserPermissionsBoundaryRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        let extra = vec![(
-            "iam:PermissionsBoundary".to_owned(),
-            ContextValue::Single(input.permissions_boundary.clone()),
-        )];
-        self.user_for(
+        self.put_boundary::<Users>(
             caller,
             Operation::PutUserPermissionsBoundary,
             &input.user_name,
-            extra,
-        )
-        .await?;
-        self.attachable(caller, &input.permissions_boundary).await?;
-        // Validate that it can serve as a boundary before storing the reference.
-        managed_policy(
-            &self.store,
             &input.permissions_boundary,
-            PolicyKind::Boundary,
         )
-        .await?;
-        self.store
-            .set_user_permissions_boundary(
-                &account,
-                &input.user_name,
-                Some(&input.permissions_boundary),
-            )
-            .await?;
-        Ok(())
+        .await
     }
 
     pub(super) async fn delete_user_permissions_boundary(
@@ -632,18 +492,12 @@ impl Service {
         caller: &Caller,
         input: DeleteUserPermissionsBoundaryRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        self.user_for(
+        self.delete_boundary::<Users>(
             caller,
             Operation::DeleteUserPermissionsBoundary,
             &input.user_name,
-            Vec::new(),
         )
-        .await?;
-        self.store
-            .set_user_permissions_boundary(&account, &input.user_name, None)
-            .await?;
-        Ok(())
+        .await
     }
 
     /// Checks that a key belongs to the named user (or to the root when no user is named).
