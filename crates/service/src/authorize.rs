@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use policy::{Context, ContextValue, Policies, Policy, PolicyKind, PolicySet, Principal, Request};
-use store::{ListOptions, RoleRecord, Store, StoreError, TagTarget, UserRecord};
+use store::{ListOptions, RoleRecord, StoreError, TagTarget, UserRecord};
+
+use crate::reads::Reads;
 
 use crate::bounded::BoundedMap;
 use crate::caller::{Caller, Identity, role_arn};
@@ -75,25 +77,25 @@ impl PolicyCache {
 
 /// The document of a managed policy (AWS's catalogue or the account's own), validated.
 pub(crate) async fn managed_policy(
-    store: &Store,
+    reads: Reads<'_>,
     arn: &str,
     kind: PolicyKind,
 ) -> ServiceResult<Policy> {
     if let Some(aws) = Catalogue::shipped().get(arn) {
         return Policy::parse_aws_managed(&aws.document).map_err(|e| ServiceError::internal(&e));
     }
-    let record = store.get_policy(arn).await?;
-    let version = store
+    let record = reads.get_policy(arn).await?;
+    let version = reads
         .get_policy_version(arn, &record.default_version_id)
         .await?;
     Policy::parse(&version.document, kind).map_err(|e| ServiceError::internal(&e))
 }
 
-async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
+async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
     let mut identity = PolicySet::default();
     let me = store::Principal::user(&user.user_id);
     let mut owners = vec![(me, format!("user/{}", user.name))];
-    let groups = store
+    let groups = reads
         .list_groups_for_user(
             &user.account_id,
             &user.name,
@@ -111,27 +113,27 @@ async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<Compile
     }
     let mut text = 0usize;
     for (owner, label) in &owners {
-        for (name, document) in store.list_inline_policies(owner).await? {
+        for (name, document) in reads.list_inline_policies(owner).await? {
             let policy = Policy::parse(&document, PolicyKind::Identity)
                 .map_err(|e| ServiceError::internal(&e))?;
             text = text.saturating_add(document.len());
             identity.add(format!("{label}/{name}"), &policy);
         }
-        for arn in store.list_attached_policies(owner).await? {
-            let policy = managed_policy(store, &arn, PolicyKind::Identity).await?;
+        for arn in reads.list_attached_policies(owner).await? {
+            let policy = managed_policy(reads, &arn, PolicyKind::Identity).await?;
             text = text.saturating_add(policy.text().len());
             identity.add(arn, &policy);
         }
     }
     let boundary = match &user.permissions_boundary_arn {
         Some(arn) => {
-            let policy = managed_policy(store, arn, PolicyKind::Boundary).await?;
+            let policy = managed_policy(reads, arn, PolicyKind::Boundary).await?;
             text = text.saturating_add(policy.text().len());
             Some(PolicySet::new([(arn.clone(), &policy)]))
         }
         None => None,
     };
-    let tags = store
+    let tags = reads
         .list_tags(&TagTarget::User(user.user_id.clone()))
         .await?
         .into_iter()
@@ -145,30 +147,30 @@ async fn compile_user(store: &Store, user: &UserRecord) -> ServiceResult<Compile
     })
 }
 
-async fn compile_role(store: &Store, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
+async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
     let owner = store::Principal::role(&role.role_id);
     let mut identity = PolicySet::default();
     let mut text = 0usize;
-    for (name, document) in store.list_inline_policies(&owner).await? {
+    for (name, document) in reads.list_inline_policies(&owner).await? {
         let policy = Policy::parse(&document, PolicyKind::Identity)
             .map_err(|e| ServiceError::internal(&e))?;
         text = text.saturating_add(document.len());
         identity.add(format!("role/{}/{name}", role.name), &policy);
     }
-    for arn in store.list_attached_policies(&owner).await? {
-        let policy = managed_policy(store, &arn, PolicyKind::Identity).await?;
+    for arn in reads.list_attached_policies(&owner).await? {
+        let policy = managed_policy(reads, &arn, PolicyKind::Identity).await?;
         text = text.saturating_add(policy.text().len());
         identity.add(arn, &policy);
     }
     let boundary = match &role.permissions_boundary_arn {
         Some(arn) => {
-            let policy = managed_policy(store, arn, PolicyKind::Boundary).await?;
+            let policy = managed_policy(reads, arn, PolicyKind::Boundary).await?;
             text = text.saturating_add(policy.text().len());
             Some(PolicySet::new([(arn.clone(), &policy)]))
         }
         None => None,
     };
-    let tags = store
+    let tags = reads
         .list_tags(&TagTarget::Role(role.role_id.clone()))
         .await?
         .into_iter()
@@ -186,24 +188,24 @@ async fn compile_role(store: &Store, role: &RoleRecord) -> ServiceResult<Compile
 /// that account, parsed as what it was stored as (an identity policy, whose own size limit
 /// is 6,144). `None` for anything else: an ARN of another account, or a policy since deleted.
 pub(crate) async fn session_managed_policy(
-    store: &Store,
+    reads: Reads<'_>,
     account: &str,
     arn: &str,
 ) -> ServiceResult<Option<Policy>> {
     if Catalogue::shipped().get(arn).is_some() {
-        return managed_policy(store, arn, PolicyKind::Identity)
+        return managed_policy(reads, arn, PolicyKind::Identity)
             .await
             .map(Some);
     }
     if !arn.starts_with(&format!("arn:aws:iam::{account}:policy/")) {
         return Ok(None);
     }
-    let record = match store.get_policy(arn).await {
+    let record = match reads.get_policy(arn).await {
         Ok(record) => record,
         Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
         Err(other) => return Err(other.into()),
     };
-    let version = match store
+    let version = match reads
         .get_policy_version(arn, &record.default_version_id)
         .await
     {
@@ -218,35 +220,35 @@ pub(crate) async fn session_managed_policy(
 
 /// A user's compiled policies, from the cache or the store.
 pub(crate) async fn user_policies(
-    store: &Store,
+    reads: Reads<'_>,
     cache: &PolicyCache,
     user: &UserRecord,
 ) -> ServiceResult<Arc<CompiledPrincipal>> {
     if let Some(compiled) = cache.get(&user.user_id) {
         return Ok(compiled);
     }
-    let compiled = Arc::new(compile_user(store, user).await?);
+    let compiled = Arc::new(compile_user(reads, user).await?);
     cache.put(&user.user_id, Arc::clone(&compiled));
     Ok(compiled)
 }
 
 /// A role's compiled policies, from the cache or the store.
 pub(crate) async fn role_policies(
-    store: &Store,
+    reads: Reads<'_>,
     cache: &PolicyCache,
     role: &RoleRecord,
 ) -> ServiceResult<Arc<CompiledPrincipal>> {
     if let Some(compiled) = cache.get(&role.role_id) {
         return Ok(compiled);
     }
-    let compiled = Arc::new(compile_role(store, role).await?);
+    let compiled = Arc::new(compile_role(reads, role).await?);
     cache.put(&role.role_id, Arc::clone(&compiled));
     Ok(compiled)
 }
 
 /// A session's policies (inline and managed ARNs), compiled; `None` when it has none.
 pub(crate) async fn session_policies(
-    store: &Store,
+    reads: Reads<'_>,
     cache: &PolicyCache,
     session: &Session,
 ) -> ServiceResult<Option<Arc<PolicySet>>> {
@@ -267,7 +269,7 @@ pub(crate) async fn session_policies(
     for arn in &session.policy_arns {
         // A policy gone (or never of this account) grants nothing: the session keeps only
         // what its other session policies allow, failing closed rather than failing.
-        if let Some(policy) = session_managed_policy(store, &session.account_id, arn).await? {
+        if let Some(policy) = session_managed_policy(reads, &session.account_id, arn).await? {
             weight = weight.saturating_add(policy.text().len());
             set.add(arn.clone(), &policy);
         }
@@ -363,7 +365,7 @@ pub(crate) struct CallerPolicies {
 }
 
 pub(crate) async fn caller_policies(
-    store: &Store,
+    reads: Reads<'_>,
     cache: &PolicyCache,
     caller: &Caller,
 ) -> ServiceResult<CallerPolicies> {
@@ -372,7 +374,7 @@ pub(crate) async fn caller_policies(
         Identity::Root => (Principal::root(&caller.account_id), None),
         Identity::User(user) => (
             Principal::user(&caller.arn()).map_err(internal)?,
-            Some(user_policies(store, cache, user).await?),
+            Some(user_policies(reads, cache, user).await?),
         ),
         Identity::RoleSession { role, session_name } => (
             Principal::role_session(
@@ -380,15 +382,15 @@ pub(crate) async fn caller_policies(
                 session_name,
             )
             .map_err(internal)?,
-            Some(role_policies(store, cache, role).await?),
+            Some(role_policies(reads, cache, role).await?),
         ),
         Identity::FederatedUser { user, .. } => (
             Principal::parse(&caller.arn()).map_err(internal)?,
-            Some(user_policies(store, cache, user).await?),
+            Some(user_policies(reads, cache, user).await?),
         ),
     };
     let session = match &caller.session {
-        Some(session) => session_policies(store, cache, session).await?,
+        Some(session) => session_policies(reads, cache, session).await?,
         None => None,
     };
     Ok(CallerPolicies {
@@ -406,7 +408,7 @@ pub(crate) async fn caller_policies(
     reason = "one call site per service; a struct would only rename them"
 )]
 pub(crate) async fn authorize(
-    store: &Store,
+    reads: Reads<'_>,
     cache: &PolicyCache,
     encoder: Option<&Sealer>,
     caller: &Caller,
@@ -418,7 +420,7 @@ pub(crate) async fn authorize(
     if caller.identity == Identity::Root {
         return Ok(());
     }
-    let policies = caller_policies(store, cache, caller).await?;
+    let policies = caller_policies(reads, cache, caller).await?;
     let tags = policies
         .compiled
         .as_ref()

@@ -12,6 +12,7 @@ mod iam;
 mod ids;
 mod marker;
 mod password;
+mod reads;
 mod seal;
 mod secret;
 mod service;

@@ -332,7 +332,7 @@ impl Service {
         if let Some(entry) = self.caches.keys.get(access_key_id) {
             return Ok(Some(entry));
         }
-        let record = match self.store.get_access_key(access_key_id).await {
+        let record = match self.reads().get_access_key(access_key_id).await {
             Ok(record) => record,
             Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
             Err(error) => return Err(error.into()),
@@ -376,7 +376,7 @@ impl Service {
         if let Some(role) = self.caches.roles.get(role_id) {
             return Ok(role);
         }
-        let role = Arc::new(self.store.get_role_by_id(role_id).await?);
+        let role = Arc::new(self.reads().get_role_by_id(role_id).await?);
         self.caches.roles.insert(role_id, Arc::clone(&role));
         Ok(role)
     }
@@ -386,7 +386,7 @@ impl Service {
         if let Some(user) = self.caches.users.get(user_id) {
             return Ok(user);
         }
-        let user = Arc::new(self.store.get_user_by_id(user_id).await?);
+        let user = Arc::new(self.reads().get_user_by_id(user_id).await?);
         self.caches.users.insert(user_id, Arc::clone(&user));
         Ok(user)
     }
@@ -488,9 +488,9 @@ impl Service {
     /// Whether `sealer` opens the secrets already stored: a server started with the wrong
     /// master key must stop rather than fail every request.
     pub async fn master_key_matches(&self) -> ServiceResult<bool> {
-        for account in self.store.list_accounts().await? {
+        for account in self.reads().list_accounts().await? {
             let keys = self
-                .store
+                .reads()
                 .list_access_keys(&account.account_id, None)
                 .await?;
             if let Some(key) = keys.first() {

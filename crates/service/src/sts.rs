@@ -190,7 +190,7 @@ impl Service {
                 account: Some(account),
             });
         }
-        let account = match self.store.get_access_key(&input.access_key_id).await {
+        let account = match self.reads().get_access_key(&input.access_key_id).await {
             Ok(key) => key.account_id,
             Err(StoreError::NoSuchEntity { .. }) => {
                 return Err(ServiceError::invalid_input(format!(
@@ -252,7 +252,7 @@ impl Service {
         for arn in &arns {
             // A stored policy was validated as an identity policy (up to 6,144 characters);
             // the 2,048-character rule is the packed size's, counted below with the ARN.
-            match session_managed_policy(&self.store, account, arn).await {
+            match session_managed_policy(self.reads(), account, arn).await {
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(unknown_session_policy(arn)),
                 Err(error) => return Err(error),
@@ -423,7 +423,7 @@ impl Service {
                 ))
             })?;
         let role_name = parsed.resource.rsplit('/').next().unwrap_or_default();
-        let role = match self.store.get_role(parsed.account, role_name).await {
+        let role = match self.reads().get_role(parsed.account, role_name).await {
             Ok(role) => role,
             Err(StoreError::NoSuchEntity { .. }) => {
                 return Err(access_denied(caller, ACTION, role_arn_text));
@@ -452,7 +452,7 @@ impl Service {
         // The trust policy is bound to the identities it named when stored: a namesake of a
         // deleted principal is not the principal.
         let trust = self.trust_for(role, caller).await?;
-        let caller_side = caller_policies(&self.store, self.policy_cache(), caller).await?;
+        let caller_side = caller_policies(self.reads(), self.policy_cache(), caller).await?;
         let tags_of_caller = caller_side
             .compiled
             .as_ref()
@@ -633,7 +633,7 @@ impl Service {
 
     async fn allow_sts(&self, caller: &Caller, action: &str, resource: &str) -> ServiceResult<()> {
         crate::authorize::authorize(
-            &self.store,
+            self.reads(),
             self.policy_cache(),
             self.denial_encoder(),
             caller,
@@ -710,7 +710,7 @@ impl Service {
         account_id: &str,
         role_name: &str,
     ) -> ServiceResult<()> {
-        let role = self.store.get_role(account_id, role_name).await?;
+        let role = self.reads().get_role(account_id, role_name).await?;
         let now = wire::Timestamp::from_unix_seconds(self.clock.seconds());
         let document = format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{now}"}}}}}}]}}"#

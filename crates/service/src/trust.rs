@@ -112,12 +112,12 @@ impl Service {
         }
         let found = match kind {
             "user" => self
-                .store
+                .reads()
                 .get_user(account, name)
                 .await
                 .map(|u| (u.path, u.user_id)),
             "role" => self
-                .store
+                .reads()
                 .get_role(account, name)
                 .await
                 .map(|r| (r.path, r.role_id)),

@@ -281,7 +281,7 @@ impl Service {
             )
             .await?
             .ok_or_else(|| missing("userName"))?;
-        let profile = self.store.get_login_profile(&account, &user.name).await?;
+        let profile = self.reads().get_login_profile(&account, &user.name).await?;
         Ok(GetLoginProfileResponse {
             login_profile: login_profile_view(user.name, &profile),
         })
@@ -302,7 +302,7 @@ impl Service {
             )
             .await?;
         // A missing profile is reported before anything about the new password.
-        self.store.get_login_profile(&account, &user.name).await?;
+        self.reads().get_login_profile(&account, &user.name).await?;
         let hashed = match &input.password {
             Some(password) => {
                 let (policy, email) = self.password_rules(&account).await?;
@@ -363,7 +363,7 @@ impl Service {
             policy.as_ref(),
         )
         .await?;
-        let profile = self.store.get_login_profile(&account, &me.name).await?;
+        let profile = self.reads().get_login_profile(&account, &me.name).await?;
         self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
             .await?;
         check_password(&input.new_password, policy.as_ref(), &email)?;
@@ -434,7 +434,7 @@ impl Service {
         caller: &Caller,
     ) -> ServiceResult<GetAccountPasswordPolicyResponse> {
         let account = caller.account_id.clone();
-        let policy = self.store.get_password_policy(&account).await?;
+        let policy = self.reads().get_password_policy(&account).await?;
         self.allow_self_service(
             caller,
             Operation::GetAccountPasswordPolicy,
@@ -516,7 +516,7 @@ impl Service {
         let account = caller.account_id.clone();
         self.allow(caller, Operation::DeleteAccountAlias, "*", Vec::new())
             .await?;
-        let record = self.store.get_account(&account).await?;
+        let record = self.reads().get_account(&account).await?;
         if record.alias.as_deref() != Some(input.account_alias.as_str()) {
             return Err(ServiceError::no_such_entity(format!(
                 "The account alias {} cannot be found.",
@@ -536,7 +536,7 @@ impl Service {
         self.allow(caller, Operation::ListAccountAliases, "*", Vec::new())
             .await?;
         let aliases: Vec<String> = self
-            .store
+            .reads()
             .get_account(&account)
             .await?
             .alias
@@ -588,8 +588,8 @@ impl Service {
         &self,
         account: &str,
     ) -> ServiceResult<(Option<PasswordPolicy>, String)> {
-        let policy = self.store.get_password_policy(account).await?;
-        let email = self.store.get_account(account).await?.email;
+        let policy = self.reads().get_password_policy(account).await?;
+        let email = self.reads().get_account(account).await?.email;
         Ok((policy, email))
     }
 
@@ -656,20 +656,22 @@ impl Service {
     }
 
     async fn all_users(&self, account: &str) -> ServiceResult<Vec<UserRecord>> {
-        Ok(every!(|options| self.store.list_users(account, &options)))
+        Ok(every!(|options| self.reads().list_users(account, &options)))
     }
 
     async fn all_groups(&self, account: &str) -> ServiceResult<Vec<GroupRecord>> {
-        Ok(every!(|options| self.store.list_groups(account, &options)))
+        Ok(every!(|options| self
+            .reads()
+            .list_groups(account, &options)))
     }
 
     async fn all_roles(&self, account: &str) -> ServiceResult<Vec<RoleRecord>> {
-        Ok(every!(|options| self.store.list_roles(account, &options)))
+        Ok(every!(|options| self.reads().list_roles(account, &options)))
     }
 
     async fn all_policies(&self, account: &str) -> ServiceResult<Vec<PolicyRecord>> {
         Ok(every!(|options| self
-            .store
+            .reads()
             .list_policies(account, false, &options)))
     }
 
@@ -682,17 +684,17 @@ impl Service {
         let policies = self.all_policies(account).await?;
         let mut versions_in_use = 0usize;
         for policy in &policies {
-            versions_in_use += self.store.list_policy_versions(&policy.arn).await?.len();
+            versions_in_use += self.reads().list_policy_versions(&policy.arn).await?.len();
         }
         // AWS managed policies attached in the account count as one version in use each.
         versions_in_use += self
-            .store
+            .reads()
             .policy_attachment_counts(account)
             .await?
             .iter()
             .filter(|(arn, _)| Catalogue::shipped().get(arn).is_some())
             .count();
-        let root_keys = self.store.list_access_keys(account, None).await?;
+        let root_keys = self.reads().list_access_keys(account, None).await?;
         Ok(BTreeMap::from([
             (K::Users, count(users.len())),
             (K::UsersQuota, USERS_QUOTA),
@@ -770,7 +772,7 @@ impl Service {
             );
         }
         if wanted(EntityType::AWSManagedPolicy) {
-            for (arn, attached) in self.store.policy_attachment_counts(account).await? {
+            for (arn, attached) in self.reads().policy_attachment_counts(account).await? {
                 if let Some(aws) = Catalogue::shipped().get(&arn) {
                     entries.push(Entry::Aws(aws, attached));
                 }
@@ -848,7 +850,7 @@ impl Service {
         policy: PolicyRecord,
         uses: i32,
     ) -> ServiceResult<ManagedPolicyDetail> {
-        let versions = self.store.list_policy_versions(&policy.arn).await?;
+        let versions = self.reads().list_policy_versions(&policy.arn).await?;
         Ok(ManagedPolicyDetail {
             policy_name: Some(policy.name),
             policy_id: Some(policy.policy_id),
@@ -877,9 +879,9 @@ impl Service {
 
     async fn user_detail(&self, user: &UserRecord) -> ServiceResult<UserDetail> {
         let owner = Principal::user(&user.user_id);
-        let inline = inline_view(self.store.list_inline_policies(&owner).await?);
+        let inline = inline_view(self.reads().list_inline_policies(&owner).await?);
         let groups = self
-            .store
+            .reads()
             .list_groups_for_user(
                 &user.account_id,
                 &user.name,
@@ -893,9 +895,9 @@ impl Service {
             .into_iter()
             .map(|g| g.name)
             .collect();
-        let attached = attached_view(self.store.list_attached_policies(&owner).await?);
+        let attached = attached_view(self.reads().list_attached_policies(&owner).await?);
         let tags = wire_tags(
-            self.store
+            self.reads()
                 .list_tags(&TagTarget::User(user.user_id.clone()))
                 .await?,
         );
@@ -921,9 +923,11 @@ impl Service {
             group_id: Some(group.group_id.clone()),
             arn: Some(group_arn(&group.account_id, &group.path, &group.name)),
             create_date: Some(timestamp(group.created_at)),
-            group_policy_list: Some(inline_view(self.store.list_inline_policies(&owner).await?)),
+            group_policy_list: Some(inline_view(
+                self.reads().list_inline_policies(&owner).await?,
+            )),
             attached_managed_policies: Some(attached_view(
-                self.store.list_attached_policies(&owner).await?,
+                self.reads().list_attached_policies(&owner).await?,
             )),
         })
     }
@@ -932,7 +936,7 @@ impl Service {
         let owner = Principal::role(&role.role_id);
         // As AWS shows them: each profile that holds the role, with its roles inside.
         let mut instance_profiles = Vec::new();
-        for profile in every!(|options| self.store.list_instance_profiles_for_role(
+        for profile in every!(|options| self.reads().list_instance_profiles_for_role(
             &role.account_id,
             &role.name,
             &options
@@ -940,7 +944,7 @@ impl Service {
             instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
         }
         let tags = wire_tags(
-            self.store
+            self.reads()
                 .list_tags(&TagTarget::Role(role.role_id.clone()))
                 .await?,
         );
@@ -952,9 +956,11 @@ impl Service {
             create_date: Some(timestamp(role.created_at)),
             assume_role_policy_document: Some(uri_encode(&self.rendered_trust(role).await?)),
             instance_profile_list: Some(instance_profiles),
-            role_policy_list: Some(inline_view(self.store.list_inline_policies(&owner).await?)),
+            role_policy_list: Some(inline_view(
+                self.reads().list_inline_policies(&owner).await?,
+            )),
             attached_managed_policies: Some(attached_view(
-                self.store.list_attached_policies(&owner).await?,
+                self.reads().list_attached_policies(&owner).await?,
             )),
             permissions_boundary: boundary_view(role.permissions_boundary_arn.as_ref()),
             tags: (!tags.is_empty()).then_some(tags),

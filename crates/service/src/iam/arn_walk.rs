@@ -731,7 +731,7 @@ async fn actor(service: &Service, policy: &str) -> Caller {
         .unwrap();
     Caller {
         account_id: A.to_owned(),
-        identity: Identity::User(service.store().get_user(A, "actor").await.unwrap()),
+        identity: Identity::User(service.reads().get_user(A, "actor").await.unwrap()),
         access_key_id: "AKIAACTOR".to_owned(),
         request: RequestInfo::default(),
         session: None,

@@ -24,6 +24,7 @@ use super::{
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, group_arn, role_arn, user_arn};
 use crate::error::{ServiceError, ServiceResult};
+use crate::reads::Reads;
 use crate::service::Service;
 
 /// An IAM entity kind: where its records live, how it is named, and where its tags are.
@@ -51,7 +52,7 @@ pub(crate) trait Kind: Sized + Send + Sync + 'static {
 
     /// The record of `name` in the caller's account, if there is one.
     fn find(
-        store: &Store,
+        reads: Reads<'_>,
         caller: &Caller,
         name: &str,
     ) -> impl Future<Output = ServiceResult<Option<Self::Record>>> + Send;
@@ -166,8 +167,12 @@ impl Kind for Users {
         ServiceError::no_such_entity(format!("The user with name {name} cannot be found."))
     }
 
-    async fn find(store: &Store, caller: &Caller, name: &str) -> ServiceResult<Option<UserRecord>> {
-        found(store.get_user(&caller.account_id, name).await)
+    async fn find(
+        reads: Reads<'_>,
+        caller: &Caller,
+        name: &str,
+    ) -> ServiceResult<Option<UserRecord>> {
+        found(reads.get_user(&caller.account_id, name).await)
     }
 
     fn tag_target(user: &UserRecord) -> Option<TagTarget> {
@@ -209,11 +214,11 @@ impl Kind for Groups {
     }
 
     async fn find(
-        store: &Store,
+        reads: Reads<'_>,
         caller: &Caller,
         name: &str,
     ) -> ServiceResult<Option<GroupRecord>> {
-        found(store.get_group(&caller.account_id, name).await)
+        found(reads.get_group(&caller.account_id, name).await)
     }
 
     fn tag_target(_group: &GroupRecord) -> Option<TagTarget> {
@@ -242,8 +247,12 @@ impl Kind for Roles {
         ServiceError::no_such_entity(format!("The role with name {name} cannot be found."))
     }
 
-    async fn find(store: &Store, caller: &Caller, name: &str) -> ServiceResult<Option<RoleRecord>> {
-        found(store.get_role(&caller.account_id, name).await)
+    async fn find(
+        reads: Reads<'_>,
+        caller: &Caller,
+        name: &str,
+    ) -> ServiceResult<Option<RoleRecord>> {
+        found(reads.get_role(&caller.account_id, name).await)
     }
 
     fn tag_target(role: &RoleRecord) -> Option<TagTarget> {
@@ -294,11 +303,11 @@ impl Kind for InstanceProfiles {
     }
 
     async fn find(
-        store: &Store,
+        reads: Reads<'_>,
         caller: &Caller,
         name: &str,
     ) -> ServiceResult<Option<InstanceProfileRecord>> {
-        found(store.get_instance_profile(&caller.account_id, name).await)
+        found(reads.get_instance_profile(&caller.account_id, name).await)
     }
 
     fn tag_target(_profile: &InstanceProfileRecord) -> Option<TagTarget> {
@@ -329,12 +338,12 @@ impl Kind for Policies {
     /// Only the caller's own customer managed policies are records; a malformed ARN is
     /// `InvalidInput` before anything is authorized, as in AWS.
     async fn find(
-        store: &Store,
+        reads: Reads<'_>,
         caller: &Caller,
         arn: &str,
     ) -> ServiceResult<Option<PolicyRecord>> {
         match super::policies::owner_of(caller, arn)? {
-            super::policies::Owner::Caller => found(store.get_policy(arn).await),
+            super::policies::Owner::Caller => found(reads.get_policy(arn).await),
             super::policies::Owner::Aws | super::policies::Owner::Other => Ok(None),
         }
     }
@@ -365,7 +374,7 @@ impl Service {
         name: &str,
         mut extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<Option<K::Record>> {
-        let record = K::find(&self.store, caller, name).await?;
+        let record = K::find(self.reads(), caller, name).await?;
         let arn = match &record {
             Some(record) => {
                 if let Some(target) = K::tag_target(record) {
@@ -429,7 +438,7 @@ impl Service {
         &self,
         target: TagTarget,
     ) -> ServiceResult<Vec<(String, ContextValue)>> {
-        let tags = self.store.list_tags(&target).await?;
+        let tags = self.reads().list_tags(&target).await?;
         Ok(tags
             .into_iter()
             .flat_map(|tag| {
@@ -456,7 +465,7 @@ impl Service {
         let Some(target) = K::tag_target(record) else {
             return Ok(None);
         };
-        let tags = wire_tags(self.store.list_tags(&target).await?);
+        let tags = wire_tags(self.reads().list_tags(&target).await?);
         Ok((!tags.is_empty()).then_some(tags))
     }
 
@@ -524,7 +533,7 @@ impl Service {
     ) -> ServiceResult<(Vec<wire::iam::Tag>, Option<String>)> {
         let record = K::for_tags(self, caller, operation, name, Vec::new()).await?;
         let tags = match K::tag_target(&record) {
-            Some(target) => wire_tags(self.store.list_tags(&target).await?),
+            Some(target) => wire_tags(self.reads().list_tags(&target).await?),
             None => Vec::new(),
         };
         self.page_of(caller, operation, &tags, marker, max_items)
@@ -547,7 +556,7 @@ impl Service {
         policy::Policy::parse(document, PolicyKind::Identity)?;
         let owner = K::principal(&record);
         let others: usize = self
-            .store
+            .reads()
             .list_inline_policies(&owner)
             .await?
             .iter()
@@ -581,7 +590,7 @@ impl Service {
             .entity::<K>(caller, operation.action(), name, Vec::new())
             .await?;
         let document = self
-            .store
+            .reads()
             .get_inline_policy(&K::principal(&record), policy_name)
             .await?;
         Ok((record.name().to_owned(), uri_encode(&document)))
@@ -617,7 +626,7 @@ impl Service {
             .entity::<K>(caller, operation.action(), name, Vec::new())
             .await?;
         let names: Vec<String> = self
-            .store
+            .reads()
             .list_inline_policies(&K::principal(&record))
             .await?
             .into_iter()
@@ -680,7 +689,7 @@ impl Service {
             .entity::<K>(caller, operation.action(), name, Vec::new())
             .await?;
         let attached: Vec<AttachedPolicy> = self
-            .store
+            .reads()
             .list_attached_policies(&K::principal(&record))
             .await?
             .into_iter()
@@ -737,7 +746,7 @@ impl Service {
         boundary_arn: &str,
     ) -> ServiceResult<()> {
         self.attachable(caller, boundary_arn).await?;
-        managed_policy(&self.store, boundary_arn, PolicyKind::Boundary).await?;
+        managed_policy(self.reads(), boundary_arn, PolicyKind::Boundary).await?;
         Ok(())
     }
 }

@@ -64,7 +64,7 @@ impl Service {
             .group(caller, Operation::GetGroup, &input.group_name)
             .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_users_in_group(
                 &account,
                 &group.name,
@@ -128,7 +128,7 @@ impl Service {
         )
         .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_groups(
                 &account,
                 &self.list_options(
@@ -194,7 +194,7 @@ impl Service {
             )
             .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_groups_for_user(
                 &account,
                 &user.name,

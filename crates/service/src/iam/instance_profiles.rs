@@ -148,7 +148,7 @@ impl Service {
         )
         .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_instance_profiles(
                 &account,
                 &self.list_options(
@@ -195,7 +195,7 @@ impl Service {
             )?
         };
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_instance_profiles_for_role(&account, &input.role_name, &options)
             .await?;
         let mut instance_profiles = Vec::with_capacity(items.len());

@@ -210,7 +210,7 @@ impl Service {
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<()> {
         authorize(
-            &self.store,
+            self.reads(),
             self.policy_cache(),
             self.denial_encoder(),
             caller,
@@ -262,7 +262,7 @@ impl Service {
                 return Ok(());
             }
         } else if arn.starts_with(&format!("arn:aws:iam::{}:policy/", caller.account_id))
-            && self.store.get_policy(arn).await.is_ok()
+            && self.reads().get_policy(arn).await.is_ok()
         {
             return Ok(());
         }

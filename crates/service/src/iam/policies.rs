@@ -383,7 +383,7 @@ impl Service {
                 aws_default_version(aws)
             }
             (Owner::Caller, Some(_)) => self
-                .store
+                .reads()
                 .get_policy_version(&arn, &input.version_id)
                 .await
                 .map_err(|e| version_error(e, &arn, &input.version_id))?,
@@ -427,7 +427,7 @@ impl Service {
                 vec![version_view(&aws_default_version(aws), false)]
             }
             (Owner::Caller, Some(_)) => self
-                .store
+                .reads()
                 .list_policy_versions(&arn)
                 .await
                 .map_err(|e| policy_error(e, &arn))?
@@ -581,7 +581,7 @@ impl Service {
     async fn policy_usage(&self, account: &str) -> ServiceResult<Usage> {
         let mut usage = Usage {
             attachments: self
-                .store
+                .reads()
                 .policy_attachment_counts(account)
                 .await?
                 .into_iter()
@@ -602,7 +602,7 @@ impl Service {
             ..ListOptions::default()
         };
         loop {
-            let page = self.store.list_users(account, &options).await?;
+            let page = self.reads().list_users(account, &options).await?;
             bounded.extend(page.items.into_iter().filter_map(|u| {
                 let boundary = u.permissions_boundary_arn?;
                 Some((
@@ -622,7 +622,7 @@ impl Service {
         }
         options.marker = None;
         loop {
-            let page = self.store.list_roles(account, &options).await?;
+            let page = self.reads().list_roles(account, &options).await?;
             bounded.extend(page.items.into_iter().filter_map(|r| {
                 let boundary = r.permissions_boundary_arn?;
                 Some((
@@ -680,7 +680,7 @@ impl Service {
                 max_items: 1000,
             };
             loop {
-                let page = self.store.list_policies(account, false, &options).await?;
+                let page = self.reads().list_policies(account, false, &options).await?;
                 listed.extend(
                     page.items
                         .into_iter()
@@ -743,13 +743,17 @@ impl Service {
         let usage = input.policy_usage_filter;
         let mut entities: Vec<Entity> = Vec::new();
         if usage != Some(PolicyUsageType::PermissionsBoundary) {
-            for attached in self.store.list_entities_for_policy(account, arn).await? {
+            for attached in self.reads().list_entities_for_policy(account, arn).await? {
                 let path = match attached.kind {
-                    PrincipalKind::User => self.store.get_user(account, &attached.name).await?.path,
-                    PrincipalKind::Group => {
-                        self.store.get_group(account, &attached.name).await?.path
+                    PrincipalKind::User => {
+                        self.reads().get_user(account, &attached.name).await?.path
                     }
-                    PrincipalKind::Role => self.store.get_role(account, &attached.name).await?.path,
+                    PrincipalKind::Group => {
+                        self.reads().get_group(account, &attached.name).await?.path
+                    }
+                    PrincipalKind::Role => {
+                        self.reads().get_role(account, &attached.name).await?.path
+                    }
                 };
                 entities.push(Entity {
                     kind: attached.kind,

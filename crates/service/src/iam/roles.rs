@@ -457,7 +457,7 @@ impl Service {
         )
         .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_roles(
                 &account,
                 &self.list_options(
@@ -735,12 +735,12 @@ impl Service {
         // The deletion task removes what the service put on the role, then the role;
         // AWS runs it in the background, here it is done by the time we answer.
         let owner = store::Principal::role(&role.role_id);
-        for (policy_name, _) in self.store.list_inline_policies(&owner).await? {
+        for (policy_name, _) in self.reads().list_inline_policies(&owner).await? {
             self.store
                 .delete_inline_policy(&owner, &policy_name)
                 .await?;
         }
-        for arn in self.store.list_attached_policies(&owner).await? {
+        for arn in self.reads().list_attached_policies(&owner).await? {
             self.store.detach_policy(&owner, &arn).await?;
         }
         self.store.delete_role(&account, &role.name).await?;
@@ -776,7 +776,7 @@ impl Service {
         .await?;
         // Deletion is synchronous here, so a task for a role that is gone succeeded;
         // one for a role still present was never started by this server.
-        match self.store.get_role(&account, name).await {
+        match self.reads().get_role(&account, name).await {
             Err(StoreError::NoSuchEntity { .. }) => {
                 Ok(GetServiceLinkedRoleDeletionStatusResponse {
                     status: DeletionTaskStatusType::Succeeded,

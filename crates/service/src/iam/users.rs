@@ -80,7 +80,9 @@ impl Service {
                         user_name: String::new(),
                         user_id: account.clone(),
                         arn: caller.arn(),
-                        create_date: timestamp(self.store.get_account(&account).await?.created_at),
+                        create_date: timestamp(
+                            self.reads().get_account(&account).await?.created_at,
+                        ),
                         password_last_used: None,
                         permissions_boundary: None,
                         tags: None,
@@ -108,7 +110,7 @@ impl Service {
         )
         .await?;
         let Page { items, next_marker } = self
-            .store
+            .reads()
             .list_users(
                 &account,
                 &self.list_options(
@@ -240,7 +242,7 @@ impl Service {
             )
             .await?;
         let keys = self
-            .store
+            .reads()
             .list_access_keys(&account, owner.as_ref().map(|u| u.user_id.as_str()))
             .await?;
         let name = owner.map(|u| u.name);
@@ -327,7 +329,7 @@ impl Service {
         input: GetAccessKeyLastUsedRequest,
     ) -> ServiceResult<GetAccessKeyLastUsedResponse> {
         let account = caller.account_id.clone();
-        let key = match self.store.get_access_key(&input.access_key_id).await {
+        let key = match self.reads().get_access_key(&input.access_key_id).await {
             Ok(key) if key.account_id == account => key,
             Ok(_) | Err(StoreError::NoSuchEntity { .. }) => {
                 return Err(ServiceError::access_denied(format!(
@@ -339,7 +341,7 @@ impl Service {
             Err(other) => return Err(other.into()),
         };
         let owner = match &key.user_id {
-            Some(id) => Some(self.store.get_user_by_id(id).await?),
+            Some(id) => Some(self.reads().get_user_by_id(id).await?),
             None => None,
         };
         let resource = match &owner {
@@ -507,7 +509,7 @@ impl Service {
         owner: Option<&UserRecord>,
         access_key_id: &str,
     ) -> ServiceResult<()> {
-        let key = self.store.get_access_key(access_key_id).await;
+        let key = self.reads().get_access_key(access_key_id).await;
         let belongs = matches!(&key, Ok(k) if k.account_id == account
             && k.user_id.as_deref() == owner.map(|u| u.user_id.as_str()));
         if belongs {

@@ -1,0 +1,173 @@
+//! The one read interface of the operations: every read of IAM state that an operation or a
+//! decision makes goes through [`Reads`], so the in-memory state of a later issue can serve
+//! them all by changing this file alone. Today each read goes to the store.
+//!
+//! Writes go to the store directly: the store stays the source of truth, and a write is
+//! followed by the cache invalidation in `Service::iam`.
+
+use store::{
+    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, ListOptions,
+    LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
+    Principal, RoleRecord, Store, StoreError, Tag, TagTarget, UserRecord,
+};
+
+use crate::service::Service;
+
+/// Reads of IAM state, borrowed from the service (see the module documentation).
+#[derive(Clone, Copy)]
+pub(crate) struct Reads<'a> {
+    store: &'a Store,
+}
+
+impl Service {
+    /// The one way operations read IAM state.
+    pub(crate) fn reads(&self) -> Reads<'_> {
+        Reads { store: &self.store }
+    }
+}
+
+/// Each read, with the store's signature; the bodies forward to the store for now.
+macro_rules! reads {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl Reads<'_> {
+            $(
+                $(#[$doc])*
+                pub(crate) async fn $name(&self, $($arg: $ty),*) -> Result<$out, StoreError> {
+                    self.store.$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+reads! {
+    /// An account by id.
+    fn get_account(account_id: &str) -> AccountRecord;
+    /// Every account of the server.
+    fn list_accounts() -> Vec<AccountRecord>;
+    /// The account's password policy, if it has one.
+    fn get_password_policy(account_id: &str) -> Option<PasswordPolicy>;
+    /// A user by name.
+    fn get_user(account_id: &str, name: &str) -> UserRecord;
+    /// A user by unique id.
+    fn get_user_by_id(user_id: &str) -> UserRecord;
+    /// A page of users.
+    fn list_users(account_id: &str, options: &ListOptions) -> Page<UserRecord>;
+    /// A user's login profile.
+    fn get_login_profile(account_id: &str, user_name: &str) -> LoginProfileRecord;
+    /// An access key by id.
+    fn get_access_key(access_key_id: &str) -> AccessKeyRecord;
+    /// The access keys of a user (or of the root user when `user_id` is `None`).
+    fn list_access_keys(account_id: &str, user_id: Option<&str>) -> Vec<AccessKeyRecord>;
+    /// A group by name.
+    fn get_group(account_id: &str, name: &str) -> GroupRecord;
+    /// A page of groups.
+    fn list_groups(account_id: &str, options: &ListOptions) -> Page<GroupRecord>;
+    /// A page of a group's members.
+    fn list_users_in_group(
+        account_id: &str,
+        group_name: &str,
+        options: &ListOptions
+    ) -> Page<UserRecord>;
+    /// A page of the groups a user belongs to.
+    fn list_groups_for_user(
+        account_id: &str,
+        user_name: &str,
+        options: &ListOptions
+    ) -> Page<GroupRecord>;
+    /// A role by name.
+    fn get_role(account_id: &str, name: &str) -> RoleRecord;
+    /// A role by unique id.
+    fn get_role_by_id(role_id: &str) -> RoleRecord;
+    /// A page of roles.
+    fn list_roles(account_id: &str, options: &ListOptions) -> Page<RoleRecord>;
+    /// An instance profile by name.
+    fn get_instance_profile(account_id: &str, name: &str) -> InstanceProfileRecord;
+    /// A page of instance profiles.
+    fn list_instance_profiles(
+        account_id: &str,
+        options: &ListOptions
+    ) -> Page<InstanceProfileRecord>;
+    /// A page of the instance profiles holding a role.
+    fn list_instance_profiles_for_role(
+        account_id: &str,
+        role_name: &str,
+        options: &ListOptions
+    ) -> Page<InstanceProfileRecord>;
+    /// A customer managed policy by ARN.
+    fn get_policy(arn: &str) -> PolicyRecord;
+    /// A page of the account's customer managed policies.
+    fn list_policies(
+        account_id: &str,
+        only_attached: bool,
+        options: &ListOptions
+    ) -> Page<PolicyRecord>;
+    /// One version of a customer managed policy.
+    fn get_policy_version(arn: &str, version_id: &str) -> PolicyVersionRecord;
+    /// Every version of a customer managed policy.
+    fn list_policy_versions(arn: &str) -> Vec<PolicyVersionRecord>;
+    /// How many users, groups and roles each policy of the account is attached to.
+    fn policy_attachment_counts(account_id: &str) -> Vec<(String, i64)>;
+    /// The users, groups and roles a policy is attached to.
+    fn list_entities_for_policy(account_id: &str, policy_arn: &str) -> Vec<PolicyEntity>;
+    /// One inline policy's document.
+    fn get_inline_policy(principal: &Principal, policy_name: &str) -> String;
+    /// Every inline policy of a user, group or role: (name, document).
+    fn list_inline_policies(principal: &Principal) -> Vec<(String, String)>;
+    /// The ARNs of the managed policies attached to a user, group or role.
+    fn list_attached_policies(principal: &Principal) -> Vec<String>;
+    /// The tags of an entity, by key.
+    fn list_tags(target: &TagTarget) -> Vec<Tag>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The store's read methods as they would be called from elsewhere (white space removed).
+    const STORE_READS: &[&str] = &[
+        "store.get_",
+        "store.list_",
+        "store().get_",
+        "store().list_",
+        "store.policy_attachment_counts",
+    ];
+
+    fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// Every read of IAM state goes through `Reads`: no other file of the crate calls the
+    /// store's read methods, so a later in-memory state serves them all from here.
+    #[test]
+    fn the_store_is_read_only_through_reads() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 20, "the crate's sources were not found");
+        let mut offenders = Vec::new();
+        for file in files.iter().filter(|f| !f.ends_with("reads.rs")) {
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{e}"));
+            let code: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
+                .collect();
+            for call in STORE_READS.iter().filter(|call| code.contains(*call)) {
+                offenders.push(format!("{}: {call}", file.display()));
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "reads that bypass `Reads`:\n  {}",
+            offenders.join("\n  ")
+        );
+    }
+}
