@@ -92,9 +92,10 @@ pub(crate) async fn managed_policy(
 }
 
 async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
-    let mut identity = PolicySet::default();
-    let me = store::Principal::user(&user.user_id);
-    let mut owners = vec![(me, format!("user/{}", user.name))];
+    let mut owners = vec![(
+        store::Principal::user(&user.user_id),
+        format!("user/{}", user.name),
+    )];
     let groups = reads
         .list_groups_for_user(
             &user.account_id,
@@ -111,8 +112,43 @@ async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<Comp
             format!("group/{}", group.name),
         ));
     }
+    let boundary = user.permissions_boundary_arn.as_deref();
+    compile(
+        reads,
+        &owners,
+        boundary,
+        TagTarget::User(user.user_id.clone()),
+    )
+    .await
+}
+
+async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
+    let owners = [(
+        store::Principal::role(&role.role_id),
+        format!("role/{}", role.name),
+    )];
+    let boundary = role.permissions_boundary_arn.as_deref();
+    compile(
+        reads,
+        &owners,
+        boundary,
+        TagTarget::Role(role.role_id.clone()),
+    )
+    .await
+}
+
+/// A principal's policies compiled: the inline and attached policies of each owner (the user
+/// and its groups, or the role; `label` names their inline policies in explanations), the
+/// boundary, and the principal's tags.
+async fn compile(
+    reads: Reads<'_>,
+    owners: &[(store::Principal, String)],
+    boundary_arn: Option<&str>,
+    tags_of: TagTarget,
+) -> ServiceResult<CompiledPrincipal> {
+    let mut identity = PolicySet::default();
     let mut text = 0usize;
-    for (owner, label) in &owners {
+    for (owner, label) in owners {
         for (name, document) in reads.list_inline_policies(owner).await? {
             let policy = Policy::parse(&document, PolicyKind::Identity)
                 .map_err(|e| ServiceError::internal(&e))?;
@@ -125,53 +161,16 @@ async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<Comp
             identity.add(arn, &policy);
         }
     }
-    let boundary = match &user.permissions_boundary_arn {
+    let boundary = match boundary_arn {
         Some(arn) => {
             let policy = managed_policy(reads, arn, PolicyKind::Boundary).await?;
             text = text.saturating_add(policy.text().len());
-            Some(PolicySet::new([(arn.clone(), &policy)]))
+            Some(PolicySet::new([(arn.to_owned(), &policy)]))
         }
         None => None,
     };
     let tags = reads
-        .list_tags(&TagTarget::User(user.user_id.clone()))
-        .await?
-        .into_iter()
-        .map(|tag| (tag.key, tag.value))
-        .collect();
-    Ok(CompiledPrincipal {
-        identity,
-        boundary,
-        tags,
-        text,
-    })
-}
-
-async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
-    let owner = store::Principal::role(&role.role_id);
-    let mut identity = PolicySet::default();
-    let mut text = 0usize;
-    for (name, document) in reads.list_inline_policies(&owner).await? {
-        let policy = Policy::parse(&document, PolicyKind::Identity)
-            .map_err(|e| ServiceError::internal(&e))?;
-        text = text.saturating_add(document.len());
-        identity.add(format!("role/{}/{name}", role.name), &policy);
-    }
-    for arn in reads.list_attached_policies(&owner).await? {
-        let policy = managed_policy(reads, &arn, PolicyKind::Identity).await?;
-        text = text.saturating_add(policy.text().len());
-        identity.add(arn, &policy);
-    }
-    let boundary = match &role.permissions_boundary_arn {
-        Some(arn) => {
-            let policy = managed_policy(reads, arn, PolicyKind::Boundary).await?;
-            text = text.saturating_add(policy.text().len());
-            Some(PolicySet::new([(arn.clone(), &policy)]))
-        }
-        None => None,
-    };
-    let tags = reads
-        .list_tags(&TagTarget::Role(role.role_id.clone()))
+        .list_tags(&tags_of)
         .await?
         .into_iter()
         .map(|tag| (tag.key, tag.value))

@@ -632,17 +632,8 @@ impl Service {
     }
 
     async fn allow_sts(&self, caller: &Caller, action: &str, resource: &str) -> ServiceResult<()> {
-        crate::authorize::authorize(
-            self.reads(),
-            self.policy_cache(),
-            self.denial_encoder(),
-            caller,
-            self.clock.now(),
-            action,
-            resource,
-            Vec::new(),
-        )
-        .await
+        self.allow_action(caller, action, resource, Vec::new())
+            .await
     }
 
     /// Opens the session a temporary key presents, for the SigV4 lookup (no I/O).

@@ -201,7 +201,7 @@ impl Service {
             .await
     }
 
-    /// Authorizes an action no operation is named after (`iam:PassRole`).
+    /// Authorizes an action no operation is named after (`iam:PassRole`, STS's actions).
     pub(crate) async fn allow_action(
         &self,
         caller: &Caller,
