@@ -488,6 +488,7 @@ impl Service {
         self.tag_entity::<Roles>(caller, Operation::TagRole, &input.role_name, &input.tags)
             .await
     }
+
     pub(super) async fn untag_role(
         &self,
         caller: &Caller,
@@ -501,6 +502,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn list_role_tags(
         &self,
         caller: &Caller,
@@ -516,6 +518,7 @@ impl Service {
             marker,
         })
     }
+
     pub(super) async fn put_role_policy(
         &self,
         caller: &Caller,
@@ -525,6 +528,7 @@ impl Service {
         self.put_inline::<Roles>(caller, Operation::PutRolePolicy, &input.role_name, policy)
             .await
     }
+
     pub(super) async fn get_role_policy(
         &self,
         caller: &Caller,
@@ -544,6 +548,7 @@ impl Service {
             policy_document,
         })
     }
+
     pub(super) async fn delete_role_policy(
         &self,
         caller: &Caller,
@@ -557,6 +562,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn list_role_policies(
         &self,
         caller: &Caller,
@@ -572,6 +578,7 @@ impl Service {
             marker,
         })
     }
+
     pub(super) async fn attach_role_policy(
         &self,
         caller: &Caller,
@@ -585,6 +592,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn detach_role_policy(
         &self,
         caller: &Caller,
@@ -598,6 +606,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn list_attached_role_policies(
         &self,
         caller: &Caller,
@@ -619,6 +628,7 @@ impl Service {
             marker,
         })
     }
+
     pub(super) async fn put_role_permissions_boundary(
         &self,
         caller: &Caller,
@@ -632,6 +642,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn delete_role_permissions_boundary(
         &self,
         caller: &Caller,
@@ -644,6 +655,7 @@ impl Service {
         )
         .await
     }
+
     pub(super) async fn create_service_linked_role(
         &self,
         caller: &Caller,
