@@ -147,7 +147,6 @@ impl Store {
         for table in [
             "DELETE FROM change_log",
             "DELETE FROM mfa_devices",
-            "DELETE FROM instance_profile_tags",
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
             "DELETE FROM tags",
@@ -310,6 +309,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "trust principals",
         include_str!("../migrations/sqlite/0003_trust_principals.sql"),
     ),
+    (
+        4,
+        "one tags table",
+        include_str!("../migrations/sqlite/0004_one_tags_table.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -326,6 +330,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         3,
         "trust principals",
         include_str!("../migrations/postgres/0003_trust_principals.sql"),
+    ),
+    (
+        4,
+        "one tags table",
+        include_str!("../migrations/postgres/0004_one_tags_table.sql"),
     ),
 ];
 

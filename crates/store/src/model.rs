@@ -498,6 +498,8 @@ pub enum TagTarget {
     Role(String),
     /// A customer managed policy, by id.
     Policy(String),
+    /// An instance profile, by id.
+    InstanceProfile(String),
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.

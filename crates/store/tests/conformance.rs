@@ -1547,6 +1547,11 @@ fn new_profile(n: usize, name: &str, path: &str, tags: Vec<Tag>) -> NewInstanceP
     }
 }
 
+/// Where the tags of the `n`th test profile (`new_profile(n, ..)`) live.
+fn profile_tags(n: usize) -> TagTarget {
+    TagTarget::InstanceProfile(format!("AIPA{n:017}"))
+}
+
 fn role_names(profile: &InstanceProfileRecord) -> Vec<String> {
     profile.roles.iter().map(|r| r.name.clone()).collect()
 }
@@ -1785,21 +1790,18 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
         |c| c.kind == EntityKind::InstanceProfile && c.entity_id == created.instance_profile_id
     ));
     assert_eq!(
-        store
-            .list_instance_profile_tags(ACCOUNT, "web")
-            .await
-            .unwrap(),
+        store.list_tags(&profile_tags(1)).await.unwrap(),
         [Tag::new("env", "prod"), Tag::new("Team", "a")]
     );
     store
-        .tag_instance_profile(ACCOUNT, "Web", &[Tag::new("TEAM", "b"), Tag::new("x", "")])
+        .tag_resource(
+            &profile_tags(1),
+            &[Tag::new("TEAM", "b"), Tag::new("x", "")],
+        )
         .await
         .unwrap();
     assert_eq!(
-        store
-            .list_instance_profile_tags(ACCOUNT, "Web")
-            .await
-            .unwrap(),
+        store.list_tags(&profile_tags(1)).await.unwrap(),
         [
             Tag::new("env", "prod"),
             Tag::new("TEAM", "b"),
@@ -1807,30 +1809,20 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
         ]
     );
     store
-        .untag_instance_profile(ACCOUNT, "Web", &["team".into(), "absent".into()])
+        .untag_resource(&profile_tags(1), &["team".into(), "absent".into()])
         .await
         .unwrap();
     assert_eq!(
-        store
-            .list_instance_profile_tags(ACCOUNT, "Web")
-            .await
-            .unwrap(),
+        store.list_tags(&profile_tags(1)).await.unwrap(),
         [Tag::new("env", "prod"), Tag::new("x", "")]
     );
     // Fifty tags at most, all or nothing.
     let many: Vec<Tag> = (0..49).map(|i| Tag::new(format!("k{i}"), "v")).collect();
     assert_limit(
-        store.tag_instance_profile(ACCOUNT, "Web", &many).await,
+        store.tag_resource(&profile_tags(1), &many).await,
         "Cannot exceed quota for TagsPerEntity: 50",
     );
-    assert_eq!(
-        store
-            .list_instance_profile_tags(ACCOUNT, "Web")
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(store.list_tags(&profile_tags(1)).await.unwrap().len(), 2);
     assert_limit(
         store
             .create_instance_profile(&new_profile(
@@ -1847,11 +1839,11 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
         EntityKind::InstanceProfile,
     );
     assert_not_found(
-        store.tag_instance_profile(ACCOUNT, "Ghost", &[]).await,
+        store.tag_resource(&profile_tags(9), &[]).await,
         EntityKind::InstanceProfile,
     );
     assert_not_found(
-        store.list_instance_profile_tags(ACCOUNT, "Ghost").await,
+        store.list_tags(&profile_tags(9)).await,
         EntityKind::InstanceProfile,
     );
 
@@ -1886,18 +1878,23 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
         store.delete_instance_profile(ACCOUNT, "Web").await,
         EntityKind::InstanceProfile,
     );
-    // Its tags went with it: a namesake starts bare.
+    // Its tags went with it: a profile reusing its very id (ids never repeat in practice)
+    // finds no tag rows left behind.
+    store
+        .create_instance_profile(&new_profile(1, "Again", "/", Vec::new()))
+        .await
+        .unwrap();
+    assert!(store.list_tags(&profile_tags(1)).await.unwrap().is_empty());
+    store
+        .delete_instance_profile(ACCOUNT, "Again")
+        .await
+        .unwrap();
+    // A namesake starts bare.
     store
         .create_instance_profile(&new_profile(3, "Web", "/", Vec::new()))
         .await
         .unwrap();
-    assert!(
-        store
-            .list_instance_profile_tags(ACCOUNT, "Web")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_tags(&profile_tags(3)).await.unwrap().is_empty());
     // Reset empties the new tables too.
     store.create_role(&new_role(2, "Audit")).await.unwrap();
     store
@@ -1905,7 +1902,7 @@ async fn instance_profile_tags_and_conflicts(f: &Fixture) {
         .await
         .unwrap();
     store
-        .tag_instance_profile(ACCOUNT, "Web", &[Tag::new("a", "b")])
+        .tag_resource(&profile_tags(3), &[Tag::new("a", "b")])
         .await
         .unwrap();
     store.reset().await.unwrap();
@@ -2015,4 +2012,90 @@ async fn tagged_creation_is_one_write(f: &Fixture) {
         "Cannot exceed quota for TagsPerEntity: 50",
     );
     assert_not_found(store.get_role(ACCOUNT, "over").await, EntityKind::Role);
+}
+
+/// Migration 4 on a database written before it: instance profiles' tags move from their own
+/// table into the one tags table with their account, other tags stay, the old table goes.
+/// Run on both backends from the migrations' own SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_4_moves_instance_profile_tags_into_the_tags_table() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let backends: [(&str, [&str; 4]); 2] = [
+        (
+            &sqlite,
+            [
+                include_str!("../migrations/sqlite/0001_initial.sql"),
+                include_str!("../migrations/sqlite/0002_instance_profiles.sql"),
+                include_str!("../migrations/sqlite/0003_trust_principals.sql"),
+                include_str!("../migrations/sqlite/0004_one_tags_table.sql"),
+            ],
+        ),
+        (
+            &support::empty_postgres_database().await,
+            [
+                include_str!("../migrations/postgres/0001_initial.sql"),
+                include_str!("../migrations/postgres/0002_instance_profiles.sql"),
+                include_str!("../migrations/postgres/0003_trust_principals.sql"),
+                include_str!("../migrations/postgres/0004_one_tags_table.sql"),
+            ],
+        ),
+    ];
+    sqlx::any::install_default_drivers();
+    for (url, [first, second, third, fourth]) in backends {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        for sql in [first, second, third] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO accounts (account_id, email, email_lower, created_at) \
+                 VALUES ('{ACCOUNT}', 'a@example.com', 'a@example.com', {T0}); \
+             INSERT INTO instance_profiles (instance_profile_id, account_id, name, name_lower, \
+                 path, created_at) VALUES ('AIPA1', '{ACCOUNT}', 'Web', 'web', '/', {T0}); \
+             INSERT INTO instance_profile_tags (instance_profile_id, tag_key, key_lower, \
+                 tag_value) VALUES ('AIPA1', 'Team', 'team', 'blue'); \
+             INSERT INTO tags (account_id, resource_kind, resource_id, tag_key, key_lower, \
+                 tag_value) VALUES ('{ACCOUNT}', 'user', 'AIDA1', 'env', 'env', 'prod');"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fourth))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT account_id, resource_kind, resource_id, tag_key, tag_value FROM tags \
+             ORDER BY resource_kind",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let expected = |kind: &str, id: &str, key: &str, value: &str| {
+            (
+                ACCOUNT.to_owned(),
+                kind.to_owned(),
+                id.to_owned(),
+                key.to_owned(),
+                value.to_owned(),
+            )
+        };
+        assert_eq!(
+            rows,
+            [
+                expected("instance-profile", "AIPA1", "Team", "blue"),
+                expected("user", "AIDA1", "env", "prod"),
+            ],
+            "{url}"
+        );
+        let old_table = sqlx::query("SELECT 1 FROM instance_profile_tags")
+            .fetch_all(&mut conn)
+            .await;
+        assert!(old_table.is_err(), "{url}: the old table is gone");
+        conn.close().await.unwrap();
+    }
 }

@@ -310,8 +310,10 @@ impl Kind for InstanceProfiles {
         found(reads.get_instance_profile(&caller.account_id, name).await)
     }
 
-    fn tag_target(_profile: &InstanceProfileRecord) -> Option<TagTarget> {
-        None
+    fn tag_target(profile: &InstanceProfileRecord) -> Option<TagTarget> {
+        Some(TagTarget::InstanceProfile(
+            profile.instance_profile_id.clone(),
+        ))
     }
 }
 

@@ -1,6 +1,5 @@
 //! Instance profiles: CRUD, their role, tags.
 
-use policy::ContextValue;
 use store::{InstanceProfileRecord, ListOptions, NewInstanceProfile, Page};
 use wire::iam::{
     AddRoleToInstanceProfileRequest, CreateInstanceProfileRequest, CreateInstanceProfileResponse,
@@ -12,9 +11,8 @@ use wire::iam::{
 };
 
 use super::entity::profile_arn;
-use super::entity::store_tags;
 use super::roles::{role_view, single};
-use super::{InstanceProfiles, Roles, check_path, check_tags, tag_context, timestamp, wire_tags};
+use super::{InstanceProfiles, Roles, check_path, timestamp};
 use crate::caller::Caller;
 use crate::error::ServiceResult;
 use crate::ids::{IdKind, new_unique_id};
@@ -95,7 +93,6 @@ impl Service {
         caller: &Caller,
         input: GetInstanceProfileRequest,
     ) -> ServiceResult<GetInstanceProfileResponse> {
-        let account = caller.account_id.clone();
         let profile = self
             .entity::<InstanceProfiles>(
                 caller,
@@ -104,14 +101,10 @@ impl Service {
                 Vec::new(),
             )
             .await?;
-        let tags = wire_tags(
-            self.store
-                .list_instance_profile_tags(&account, &profile.name)
-                .await?,
-        );
+        let tags = self.tags_of::<InstanceProfiles>(&profile).await?;
         let profile = self.rendered_profile(profile).await?;
         Ok(GetInstanceProfileResponse {
-            instance_profile: profile_view(&profile, (!tags.is_empty()).then_some(tags)),
+            instance_profile: profile_view(&profile, tags),
         })
     }
 
@@ -268,72 +261,41 @@ impl Service {
         caller: &Caller,
         input: TagInstanceProfileRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        check_tags(&input.tags)?;
-        let profile = self
-            .entity::<InstanceProfiles>(
-                caller,
-                Operation::TagInstanceProfile.action(),
-                &input.instance_profile_name,
-                tag_context(&input.tags),
-            )
-            .await?;
-        self.store
-            .tag_instance_profile(&account, &profile.name, &store_tags(&input.tags))
-            .await?;
-        Ok(())
+        self.tag_entity::<InstanceProfiles>(
+            caller,
+            Operation::TagInstanceProfile,
+            &input.instance_profile_name,
+            &input.tags,
+        )
+        .await
     }
-
     pub(super) async fn untag_instance_profile(
         &self,
         caller: &Caller,
         input: UntagInstanceProfileRequest,
     ) -> ServiceResult<()> {
-        let account = caller.account_id.clone();
-        let extra = vec![(
-            "aws:TagKeys".to_owned(),
-            ContextValue::Multi(input.tag_keys.clone()),
-        )];
-        let profile = self
-            .entity::<InstanceProfiles>(
-                caller,
-                Operation::UntagInstanceProfile.action(),
-                &input.instance_profile_name,
-                extra,
-            )
-            .await?;
-        self.store
-            .untag_instance_profile(&account, &profile.name, &input.tag_keys)
-            .await?;
-        Ok(())
+        self.untag_entity::<InstanceProfiles>(
+            caller,
+            Operation::UntagInstanceProfile,
+            &input.instance_profile_name,
+            &input.tag_keys,
+        )
+        .await
     }
-
     pub(super) async fn list_instance_profile_tags(
         &self,
         caller: &Caller,
         input: ListInstanceProfileTagsRequest,
     ) -> ServiceResult<ListInstanceProfileTagsResponse> {
-        let account = caller.account_id.clone();
-        let profile = self
-            .entity::<InstanceProfiles>(
+        let page = (input.marker.as_deref(), input.max_items);
+        let (tags, marker) = self
+            .list_entity_tags::<InstanceProfiles>(
                 caller,
-                Operation::ListInstanceProfileTags.action(),
+                Operation::ListInstanceProfileTags,
                 &input.instance_profile_name,
-                Vec::new(),
+                page,
             )
             .await?;
-        let tags = wire_tags(
-            self.store
-                .list_instance_profile_tags(&account, &profile.name)
-                .await?,
-        );
-        let (tags, marker) = self.page_of(
-            caller,
-            Operation::ListInstanceProfileTags,
-            &tags,
-            input.marker.as_deref(),
-            input.max_items,
-        )?;
         Ok(ListInstanceProfileTagsResponse {
             tags,
             is_truncated: Some(marker.is_some()),

@@ -1,5 +1,5 @@
 //! Instance profiles: create, get, list (all, or those holding a role), add and remove their
-//! role, tags, delete.
+//! role, delete (tags are the shared tags table's: `ops/tags.rs`).
 
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -9,10 +9,11 @@ use crate::db::{
     Store, conflict_as_exists, fetch_limit, is_unique_violation, lower, not_found, paginate,
 };
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{InstanceProfileRecord, ListOptions, NewInstanceProfile, Page, Tag};
+use crate::model::{InstanceProfileRecord, ListOptions, NewInstanceProfile, Page, TagTarget};
 use crate::ops::roles::{SELECT as SELECT_ROLE, find_role, role};
+use crate::ops::tags::insert_tags;
 use crate::ops::users::{conflict_if_any, require_account};
-use crate::quota::{self, Quota};
+use crate::quota::Quota;
 
 /// Roles one instance profile may hold; the table's primary key enforces it too.
 const ROLES_PER_INSTANCE_PROFILE: Quota = ("InstanceSessionsPerInstanceProfile", 1);
@@ -66,36 +67,6 @@ async fn fill_roles(conn: &mut AnyConnection, found: &mut InstanceProfileRecord)
     Ok(())
 }
 
-async fn insert_tags(conn: &mut AnyConnection, profile_id: &str, tags: &[Tag]) -> Result<()> {
-    for tag in tags {
-        sqlx::query(
-            "INSERT INTO instance_profile_tags (instance_profile_id, tag_key, key_lower, \
-             tag_value) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (instance_profile_id, key_lower) \
-             DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
-        )
-        .bind(profile_id)
-        .bind(&tag.key)
-        .bind(lower(&tag.key))
-        .bind(&tag.value)
-        .execute(&mut *conn)
-        .await?;
-    }
-    // Counting after the upserts handles replaced keys for free; failing here rolls back.
-    let count: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM instance_profile_tags WHERE instance_profile_id = $1",
-    )
-    .bind(profile_id)
-    .fetch_one(conn)
-    .await?
-    .try_get("n")?;
-    let (what, limit) = quota::TAGS_PER_ENTITY;
-    if count > i64::from(limit) {
-        return Err(StoreError::LimitExceeded { what, limit });
-    }
-    Ok(())
-}
-
 impl Store {
     /// Creates an instance profile with its tags; `EntityAlreadyExists` when the name is taken,
     /// whatever its case; `LimitExceeded` past fifty tags.
@@ -118,7 +89,13 @@ impl Store {
         .execute(w.conn())
         .await
         .map_err(|e| conflict_as_exists(e, EntityKind::InstanceProfile, &new.name))?;
-        insert_tags(w.conn(), &new.instance_profile_id, &new.tags).await?;
+        insert_tags(
+            &mut w,
+            &new.account_id,
+            &TagTarget::InstanceProfile(new.instance_profile_id.clone()),
+            &new.tags,
+        )
+        .await?;
         w.touched(
             &new.account_id,
             EntityKind::InstanceProfile,
@@ -285,7 +262,7 @@ impl Store {
         )
         .await?;
         for sql in [
-            "DELETE FROM instance_profile_tags WHERE instance_profile_id = $1",
+            "DELETE FROM tags WHERE resource_kind = 'instance-profile' AND resource_id = $1",
             "DELETE FROM instance_profiles WHERE instance_profile_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(w.conn()).await?;
@@ -294,81 +271,5 @@ impl Store {
             .await?;
         w.commit().await?;
         Ok(())
-    }
-
-    /// TagInstanceProfile: adds tags, replacing the value (and the key's spelling) of a key
-    /// already present in any case. All or nothing: `LimitExceeded` past fifty tags.
-    pub async fn tag_instance_profile(
-        &self,
-        account_id: &str,
-        name: &str,
-        tags: &[Tag],
-    ) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        let found = find_profile(w.conn(), account_id, name).await?;
-        insert_tags(w.conn(), &found.instance_profile_id, tags).await?;
-        w.touched(
-            account_id,
-            EntityKind::InstanceProfile,
-            &found.instance_profile_id,
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
-    }
-
-    /// UntagInstanceProfile: removes the keys (matched case-insensitively); absent keys are
-    /// ignored, as in AWS.
-    pub async fn untag_instance_profile(
-        &self,
-        account_id: &str,
-        name: &str,
-        keys: &[String],
-    ) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        let found = find_profile(w.conn(), account_id, name).await?;
-        for key in keys {
-            sqlx::query(
-                "DELETE FROM instance_profile_tags WHERE instance_profile_id = $1 \
-                 AND key_lower = $2",
-            )
-            .bind(&found.instance_profile_id)
-            .bind(lower(key))
-            .execute(w.conn())
-            .await?;
-        }
-        w.touched(
-            account_id,
-            EntityKind::InstanceProfile,
-            &found.instance_profile_id,
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
-    }
-
-    /// ListInstanceProfileTags, by key.
-    pub async fn list_instance_profile_tags(
-        &self,
-        account_id: &str,
-        name: &str,
-    ) -> Result<Vec<Tag>> {
-        let mut conn = self.pool.acquire().await?;
-        let found = find_profile(&mut conn, account_id, name).await?;
-        let rows = sqlx::query(
-            "SELECT tag_key, tag_value FROM instance_profile_tags \
-             WHERE instance_profile_id = $1 ORDER BY key_lower",
-        )
-        .bind(&found.instance_profile_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Tag {
-                    key: row.try_get("tag_key")?,
-                    value: row.try_get("tag_value")?,
-                })
-            })
-            .collect()
     }
 }

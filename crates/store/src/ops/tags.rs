@@ -1,5 +1,5 @@
-//! Tags on users, roles and managed policies: keys unique case-insensitively per entity, at
-//! most fifty per entity.
+//! Tags on every taggable kind (users, roles, managed policies, instance profiles), in one
+//! table: keys unique case-insensitively per entity, at most fifty per entity.
 
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -14,6 +14,7 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
         TagTarget::User(id) => ("user", id, EntityKind::User),
         TagTarget::Role(id) => ("role", id, EntityKind::Role),
         TagTarget::Policy(id) => ("policy", id, EntityKind::Policy),
+        TagTarget::InstanceProfile(id) => ("instance-profile", id, EntityKind::InstanceProfile),
     }
 }
 
@@ -23,6 +24,9 @@ async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<
         TagTarget::User(_) => "SELECT account_id FROM users WHERE user_id = $1",
         TagTarget::Role(_) => "SELECT account_id FROM roles WHERE role_id = $1",
         TagTarget::Policy(_) => "SELECT account_id FROM policies WHERE policy_id = $1",
+        TagTarget::InstanceProfile(_) => {
+            "SELECT account_id FROM instance_profiles WHERE instance_profile_id = $1"
+        }
     };
     let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
     match row {
@@ -76,7 +80,7 @@ pub(crate) async fn insert_tags(
 }
 
 impl Store {
-    /// Tag(User|Role|Policy): adds tags, replacing the value (and the key's spelling) of a key
+    /// Tag(User|Role|Policy|InstanceProfile): adds tags, replacing the value (and the key's spelling) of a key
     /// already present in any case. All or nothing: `LimitExceeded` past fifty tags.
     pub async fn tag_resource(&self, target: &TagTarget, tags: &[Tag]) -> Result<()> {
         let mut w = self.begin_write().await?;
@@ -88,7 +92,7 @@ impl Store {
         Ok(())
     }
 
-    /// Untag(User|Role|Policy): removes the keys (matched case-insensitively); absent keys are
+    /// Untag(User|Role|Policy|InstanceProfile): removes the keys (matched case-insensitively); absent keys are
     /// ignored, as in AWS.
     pub async fn untag_resource(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
         let mut w = self.begin_write().await?;
@@ -109,7 +113,7 @@ impl Store {
         Ok(())
     }
 
-    /// List(User|Role|Policy)Tags, by key.
+    /// List(User|Role|Policy|InstanceProfile)Tags, by key.
     pub async fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>> {
         let mut conn = self.pool.acquire().await?;
         target_account(&mut conn, target).await?;

@@ -33,6 +33,17 @@ pub async fn sqlite() -> Fixture {
 }
 
 pub async fn postgres() -> Fixture {
+    let url = empty_postgres_database().await;
+    let store = Store::open(&url).await.expect("open postgres store");
+    Fixture {
+        store,
+        url,
+        _dir: None,
+    }
+}
+
+/// The URL of a new, empty database on the test PostgreSQL server.
+pub async fn empty_postgres_database() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let server = server_url();
     let name = format!(
@@ -48,13 +59,7 @@ pub async fn postgres() -> Fixture {
         .await
         .expect("create test database");
     admin.close().await.expect("close admin connection");
-    let url = format!("{server}/{name}");
-    let store = Store::open(&url).await.expect("open postgres store");
-    Fixture {
-        store,
-        url,
-        _dir: None,
-    }
+    format!("{server}/{name}")
 }
 
 /// `postgres://user@host:port` without a database name.
