@@ -710,7 +710,8 @@ impl Service {
             .put_inline_policy(
                 &store::Principal::role(&role.role_id),
                 "AWSRevokeOlderSessions",
-                &document,
+                &policy::Policy::parse(&document, policy::PolicyKind::Identity)
+                    .map_err(|e| ServiceError::internal(&e))?,
             )
             .await?;
         self.invalidate();

@@ -210,13 +210,11 @@ impl Service {
             passes += 1;
             for role in roles {
                 let bindings = self.bindings_of(&role.trust_policy).await?;
+                // Stored trust policies were validated when written.
+                let document = Policy::parse(&role.trust_policy, PolicyKind::Trust)
+                    .map_err(|e| ServiceError::internal(&e))?;
                 self.store
-                    .update_role_trust_policy(
-                        &role.account_id,
-                        &role.name,
-                        &role.trust_policy,
-                        &bindings,
-                    )
+                    .update_role_trust_policy(&role.account_id, &role.name, &document, &bindings)
                     .await?;
                 bound_roles += 1;
             }

@@ -1005,14 +1005,14 @@ async fn populate(service: &Service, root: &Caller) -> String {
             name: "Local".to_owned(),
             path: "/team/".to_owned(),
             description: Some("ours".to_owned()),
-            document: DOC.to_owned(),
+            document: identity(DOC),
             created_at: NOW,
             tags: Vec::new(),
         })
         .await
         .unwrap();
     store
-        .create_policy_version(&policy.arn, DOC, true, NOW + 10)
+        .create_policy_version(&policy.arn, &identity(DOC), true, NOW + 10)
         .await
         .unwrap();
     service
@@ -1057,7 +1057,11 @@ async fn populate(service: &Service, root: &Caller) -> String {
         .await
         .unwrap();
     store
-        .put_inline_policy(&Principal::group(&group.group_id), "group-inline", DOC)
+        .put_inline_policy(
+            &Principal::group(&group.group_id),
+            "group-inline",
+            &identity(DOC),
+        )
         .await
         .unwrap();
     store
@@ -1070,7 +1074,7 @@ async fn populate(service: &Service, root: &Caller) -> String {
             role_id: new_unique_id(IdKind::Role).unwrap(),
             name: "worker".to_owned(),
             path: "/".to_owned(),
-            trust_policy: TRUST.to_owned(),
+            trust_policy: policy::Policy::parse(TRUST, policy::PolicyKind::Trust).unwrap(),
             trust_principals: Vec::new(),
             description: None,
             max_session_duration: 3600,
@@ -1085,7 +1089,11 @@ async fn populate(service: &Service, root: &Caller) -> String {
         .await
         .unwrap();
     store
-        .put_inline_policy(&Principal::role(&role.role_id), "role-inline", DOC)
+        .put_inline_policy(
+            &Principal::role(&role.role_id),
+            "role-inline",
+            &identity(DOC),
+        )
         .await
         .unwrap();
     policy.arn
@@ -1487,4 +1495,9 @@ async fn iam_future_is_send() {
     let (service, root) = setup().await;
     let response = iam_is_send(&service, &root, Request::GetAccountSummary).await;
     assert!(response.is_ok());
+}
+
+/// A document validated as an identity policy, as the store takes them.
+fn identity(text: &str) -> policy::Policy {
+    policy::Policy::parse(text, policy::PolicyKind::Identity).unwrap()
 }

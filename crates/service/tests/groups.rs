@@ -815,7 +815,11 @@ async fn customer_managed_policies_attach_and_grant() {
             name: "list-groups".to_owned(),
             path: "/team/".to_owned(),
             description: None,
-            document: allow("iam:ListGroups", &["*"]),
+            document: policy::Policy::parse(
+                &allow("iam:ListGroups", &["*"]),
+                policy::PolicyKind::Identity,
+            )
+            .unwrap(),
             created_at: 1_700_000_000,
             tags: Vec::new(),
         })

@@ -1040,7 +1040,11 @@ async fn finding_6_roles_stored_before_bindings_are_bound_at_start_up() {
                 role_id: service::new_unique_id(service::IdKind::Role).unwrap(),
                 name: role.to_owned(),
                 path: "/".to_owned(),
-                trust_policy: trust_of(principal),
+                trust_policy: policy::Policy::parse(
+                    &trust_of(principal),
+                    policy::PolicyKind::Trust,
+                )
+                .unwrap(),
                 trust_principals: Vec::new(),
                 description: None,
                 max_session_duration: 3600,

@@ -900,7 +900,11 @@ async fn entities_for_a_policy() {
             role_id: "AROAEXAMPLEROLE000001".to_owned(),
             name: "deployer".to_owned(),
             path: "/".to_owned(),
-            trust_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+            trust_policy: policy::Policy::parse(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#,
+                policy::PolicyKind::Trust,
+            )
+            .unwrap(),
             trust_principals: Vec::new(),
             description: None,
             max_session_duration: 3600,

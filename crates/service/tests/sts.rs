@@ -104,7 +104,7 @@ impl World {
                 role_id: service::new_unique_id(service::IdKind::Role).unwrap(),
                 name: name.to_owned(),
                 path: "/".to_owned(),
-                trust_policy: trust.to_owned(),
+                trust_policy: ::policy::Policy::parse(trust, ::policy::PolicyKind::Trust).unwrap(),
                 trust_principals: Vec::new(),
                 description: None,
                 max_session_duration: 3600,
@@ -115,9 +115,10 @@ impl World {
             .await
             .unwrap();
         if let Some(policy) = policy {
+            let policy = ::policy::Policy::parse(policy, ::policy::PolicyKind::Identity).unwrap();
             self.service
                 .store()
-                .put_inline_policy(&store::Principal::role(&role.role_id), "p", policy)
+                .put_inline_policy(&store::Principal::role(&role.role_id), "p", &policy)
                 .await
                 .unwrap();
         }

@@ -431,6 +431,21 @@ pub(crate) fn paginate<T>(
     }
 }
 
+/// The text of a validated policy document about to be stored in a slot for `kind` (inline
+/// and managed policies: identity; a role's trust policy: trust). A document of another kind
+/// is a caller's bug, refused as a backend failure rather than stored.
+pub(crate) fn document_text(document: &policy::Policy, kind: policy::PolicyKind) -> Result<&str> {
+    if document.kind() == kind {
+        Ok(document.text())
+    } else {
+        Err(StoreError::Backend(BackendError::message(format!(
+            "a {} policy offered where a {} policy is stored",
+            document.kind().name(),
+            kind.name()
+        ))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

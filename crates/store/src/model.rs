@@ -139,8 +139,8 @@ pub struct NewRole {
     pub name: String,
     /// The path.
     pub path: String,
-    /// The trust policy document.
-    pub trust_policy: String,
+    /// The trust policy document, validated as a trust policy.
+    pub trust_policy: policy::Policy,
     /// The users and roles it names, with their unique ids.
     pub trust_principals: Vec<BoundPrincipal>,
     /// Free text.
@@ -227,8 +227,8 @@ pub struct NewPolicy {
     pub path: String,
     /// Free text.
     pub description: Option<String>,
-    /// The validated document text of `v1`.
-    pub document: String,
+    /// The document of `v1`, validated as an identity policy.
+    pub document: policy::Policy,
     /// Creation time.
     pub created_at: Timestamp,
     /// Tags, written in the same transaction as the policy.

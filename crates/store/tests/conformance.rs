@@ -109,13 +109,37 @@ fn new_group(n: usize, name: &str, path: &str) -> NewGroup {
     }
 }
 
+/// The text of a valid identity policy that `sid` tells apart from others.
+fn identity_text(sid: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}}}"#
+    )
+}
+
+/// A validated identity policy, as the store takes them.
+fn identity(sid: &str) -> policy::Policy {
+    policy::Policy::parse(&identity_text(sid), policy::PolicyKind::Identity).unwrap()
+}
+
+/// The text of a valid trust policy that `sid` tells apart from others.
+fn trust_text(sid: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}}}}"#
+    )
+}
+
+/// A validated trust policy.
+fn trust(sid: &str) -> policy::Policy {
+    policy::Policy::parse(&trust_text(sid), policy::PolicyKind::Trust).unwrap()
+}
+
 fn new_role(n: usize, name: &str) -> NewRole {
     NewRole {
         account_id: ACCOUNT.into(),
         role_id: format!("AROA{n:017}"),
         name: name.into(),
         path: "/".into(),
-        trust_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+        trust_policy: trust("Initial"),
         trust_principals: Vec::new(),
         description: Some("test role".into()),
         max_session_duration: 3600,
@@ -484,9 +508,29 @@ async fn roles_crud(f: &Fixture) {
         (None, 7200)
     );
     store
-        .update_role_trust_policy(ACCOUNT, "DEPLOY", "{\"Statement\":[]}", &[])
+        .update_role_trust_policy(ACCOUNT, "DEPLOY", &trust("Updated"), &[])
         .await
         .unwrap();
+    // A document validated as another kind never reaches a slot: nothing is written.
+    let wrong = store
+        .update_role_trust_policy(ACCOUNT, "Deploy", &identity("NotTrust"), &[])
+        .await;
+    assert!(matches!(wrong, Err(StoreError::Backend(_))), "{wrong:?}");
+    let wrong = store
+        .put_inline_policy(&Principal::role(&role.role_id), "t", &trust("NotIdentity"))
+        .await;
+    assert!(matches!(wrong, Err(StoreError::Backend(_))), "{wrong:?}");
+    let mut mistaken = new_policy(90, "Mistaken", "/");
+    mistaken.document = trust("NotIdentity");
+    let wrong = store.create_policy(&mistaken).await;
+    assert!(matches!(wrong, Err(StoreError::Backend(_))), "{wrong:?}");
+    assert!(
+        store
+            .list_inline_policies(&Principal::role(&role.role_id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store
         .set_role_permissions_boundary(
             ACCOUNT,
@@ -500,7 +544,7 @@ async fn roles_crud(f: &Fixture) {
         .await
         .unwrap();
     let got = store.get_role(ACCOUNT, "Deploy").await.unwrap();
-    assert_eq!(got.trust_policy, "{\"Statement\":[]}");
+    assert_eq!(got.trust_policy, trust_text("Updated"));
     assert_eq!(
         got.permissions_boundary_arn.as_deref(),
         Some("arn:aws:iam::aws:policy/ReadOnlyAccess")
@@ -536,7 +580,10 @@ fn new_policy(n: usize, name: &str, path: &str) -> NewPolicy {
         name: name.into(),
         path: path.into(),
         description: None,
-        document: format!("{{\"Version\":\"2012-10-17\",\"Statement\":[],\"Id\":\"{name}-v1\"}}"),
+        document: identity(&format!(
+            "{}V1",
+            name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        )),
         created_at: T0,
         tags: Vec::new(),
     }
@@ -594,7 +641,7 @@ async fn policies_and_versions(f: &Fixture) {
     // Versions: v2..v5, then the quota; ids are never reused after a delete.
     for n in 2..=5 {
         let v = store
-            .create_policy_version(&policy.arn, &format!("doc{n}"), n == 3, T0 + n)
+            .create_policy_version(&policy.arn, &identity(&format!("doc{n}")), n == 3, T0 + n)
             .await
             .unwrap();
         assert_eq!(v.version_id, format!("v{n}"));
@@ -609,7 +656,7 @@ async fn policies_and_versions(f: &Fixture) {
     );
     assert_limit(
         store
-            .create_policy_version(&policy.arn, "doc6", false, T0)
+            .create_policy_version(&policy.arn, &identity("doc6"), false, T0)
             .await,
         "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
     );
@@ -626,7 +673,7 @@ async fn policies_and_versions(f: &Fixture) {
         EntityKind::PolicyVersion,
     );
     let v6 = store
-        .create_policy_version(&policy.arn, "doc6", true, T0 + 6)
+        .create_policy_version(&policy.arn, &identity("doc6"), true, T0 + 6)
         .await
         .unwrap();
     assert_eq!(v6.version_id, "v6");
@@ -651,7 +698,7 @@ async fn policies_and_versions(f: &Fixture) {
         .unwrap();
     let v2 = store.get_policy_version(&policy.arn, "v2").await.unwrap();
     assert!(v2.is_default);
-    assert_eq!(v2.document, "doc2");
+    assert_eq!(v2.document, identity_text("doc2"));
     let got = store.get_policy(&policy.arn).await.unwrap();
     assert_eq!(
         (got.default_version_id.as_str(), got.updated_at),
@@ -785,15 +832,27 @@ async fn attachments_and_inline_policies(f: &Fixture) {
     assert_eq!(store.list_attached_policies(&u).await.unwrap().len(), 10);
 
     // Inline policies: upsert, exact names, per principal.
-    store.put_inline_policy(&r, "s3", "doc-a").await.unwrap();
-    store.put_inline_policy(&r, "s3", "doc-b").await.unwrap();
-    store.put_inline_policy(&r, "ec2", "doc-c").await.unwrap();
-    assert_eq!(store.get_inline_policy(&r, "s3").await.unwrap(), "doc-b");
+    store
+        .put_inline_policy(&r, "s3", &identity("docA"))
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(&r, "s3", &identity("docB"))
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(&r, "ec2", &identity("docC"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_inline_policy(&r, "s3").await.unwrap(),
+        identity_text("docB")
+    );
     assert_eq!(
         store.list_inline_policies(&r).await.unwrap(),
         [
-            ("ec2".to_owned(), "doc-c".to_owned()),
-            ("s3".to_owned(), "doc-b".to_owned())
+            ("ec2".to_owned(), identity_text("docC")),
+            ("s3".to_owned(), identity_text("docB"))
         ]
     );
     let error = store.get_inline_policy(&u, "s3").await.unwrap_err();
@@ -843,7 +902,10 @@ async fn delete_conflicts(f: &Fixture) {
         .delete_access_key(ACCOUNT, &new_key(1, None).access_key_id)
         .await
         .unwrap();
-    store.put_inline_policy(&u, "p", "{}").await.unwrap();
+    store
+        .put_inline_policy(&u, "p", &identity("P"))
+        .await
+        .unwrap();
     assert_conflict(
         store.delete_user(ACCOUNT, "alice").await,
         "Cannot delete entity, must delete policies first.",
@@ -876,7 +938,10 @@ async fn delete_conflicts(f: &Fixture) {
 
     let group = store.create_group(&new_group(1, "g", "/")).await.unwrap();
     let g = Principal::group(&group.group_id);
-    store.put_inline_policy(&g, "p", "{}").await.unwrap();
+    store
+        .put_inline_policy(&g, "p", &identity("P"))
+        .await
+        .unwrap();
     assert_conflict(
         store.delete_group(ACCOUNT, "g").await,
         "Cannot delete entity, must delete policies first.",
@@ -892,7 +957,10 @@ async fn delete_conflicts(f: &Fixture) {
 
     let role = store.create_role(&new_role(1, "r")).await.unwrap();
     let r = Principal::role(&role.role_id);
-    store.put_inline_policy(&r, "p", "{}").await.unwrap();
+    store
+        .put_inline_policy(&r, "p", &identity("P"))
+        .await
+        .unwrap();
     assert_conflict(
         store.delete_role(ACCOUNT, "r").await,
         "Cannot delete entity, must delete policies first.",
@@ -1941,13 +2009,18 @@ async fn finding_6_trust_principals_bound_to_unique_ids(f: &Fixture) {
     assert_eq!(got.trust_principals, Some(vec![carol.clone(), ops]));
     assert!(store.roles_with_unbound_trust(10).await.unwrap().is_empty());
     store
-        .update_role_trust_policy(ACCOUNT, "Deploy", "{}", std::slice::from_ref(&carol))
+        .update_role_trust_policy(
+            ACCOUNT,
+            "Deploy",
+            &trust("Carol"),
+            std::slice::from_ref(&carol),
+        )
         .await
         .unwrap();
     let got = store.get_role_by_id(&created.role_id).await.unwrap();
     assert_eq!(got.trust_principals, Some(vec![carol]));
     store
-        .update_role_trust_policy(ACCOUNT, "Deploy", "{}", &[])
+        .update_role_trust_policy(ACCOUNT, "Deploy", &trust("Nobody"), &[])
         .await
         .unwrap();
     let listed = store

@@ -555,7 +555,7 @@ impl Service {
             .entity::<K>(caller, operation.action(), name, Vec::new())
             .await?;
         K::modifiable(&record)?;
-        policy::Policy::parse(document, PolicyKind::Identity)?;
+        let parsed = policy::Policy::parse(document, PolicyKind::Identity)?;
         let owner = K::principal(&record);
         let others: usize = self
             .reads()
@@ -574,7 +574,7 @@ impl Service {
             )));
         }
         self.store
-            .put_inline_policy(&owner, policy_name, document)
+            .put_inline_policy(&owner, policy_name, &parsed)
             .await?;
         Ok(())
     }

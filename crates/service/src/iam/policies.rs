@@ -250,7 +250,7 @@ impl Service {
         let stored_tags = self
             .allow_creation(caller, operations, &arn, &tags, Vec::new())
             .await?;
-        policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let document = policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
         let record = self
             .store
             .create_policy(&NewPolicy {
@@ -259,7 +259,7 @@ impl Service {
                 name: input.policy_name,
                 path,
                 description: input.description,
-                document: input.policy_document,
+                document,
                 created_at: self.clock.seconds(),
                 tags: stored_tags,
             })
@@ -347,12 +347,12 @@ impl Service {
         let arn = input.policy_arn;
         self.writable_policy(caller, Operation::CreatePolicyVersion, &arn, Vec::new())
             .await?;
-        policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let document = policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
         let version = self
             .store
             .create_policy_version(
                 &arn,
-                &input.policy_document,
+                &document,
                 input.set_as_default.unwrap_or(false),
                 self.clock.seconds(),
             )

@@ -244,8 +244,11 @@ fn trust_error(error: policy::PolicyError) -> ServiceError {
 impl Service {
     /// Validates a trust policy: AWS's trust policy grammar, then every `AWS` principal must
     /// exist (a user or role ARN names an existing user or role of this server). Returns the
-    /// users and roles it names, bound to their unique ids.
-    async fn check_trust(&self, document: &str) -> ServiceResult<Vec<BoundPrincipal>> {
+    /// validated policy and the users and roles it names, bound to their unique ids.
+    async fn check_trust(
+        &self,
+        document: &str,
+    ) -> ServiceResult<(policy::Policy, Vec<BoundPrincipal>)> {
         if serde_json::from_str::<serde_json::Value>(document).is_err() {
             return Err(ServiceError::malformed_policy(
                 "This policy contains invalid Json",
@@ -271,7 +274,7 @@ impl Service {
                 }
             }
         }
-        Ok(bound)
+        Ok((parsed, bound))
     }
 
     pub(super) async fn create_role(
@@ -299,7 +302,8 @@ impl Service {
         let stored_tags = self
             .allow_creation(caller, operations, &arn, &tags, context)
             .await?;
-        let trust_principals = self.check_trust(&input.assume_role_policy_document).await?;
+        let (trust_policy, trust_principals) =
+            self.check_trust(&input.assume_role_policy_document).await?;
         if let Some(boundary) = &boundary {
             self.checked_boundary(caller, boundary).await?;
         }
@@ -310,7 +314,7 @@ impl Service {
                 role_id: new_unique_id(IdKind::Role)?,
                 name: input.role_name,
                 path,
-                trust_policy: input.assume_role_policy_document,
+                trust_policy,
                 trust_principals,
                 description: input.description.filter(|d| !d.is_empty()),
                 max_session_duration: duration.unwrap_or(DEFAULT_MAX_SESSION),
@@ -417,9 +421,9 @@ impl Service {
             )
             .await?;
         modifiable(&role)?;
-        let bound = self.check_trust(&input.policy_document).await?;
+        let (trust_policy, bound) = self.check_trust(&input.policy_document).await?;
         self.store
-            .update_role_trust_policy(&account, &input.role_name, &input.policy_document, &bound)
+            .update_role_trust_policy(&account, &input.role_name, &trust_policy, &bound)
             .await?;
         Ok(())
     }
@@ -696,7 +700,9 @@ impl Service {
                 role_id: new_unique_id(IdKind::Role)?,
                 name: name.clone(),
                 path,
-                trust_policy: trust,
+                // Built here from a checked service name: a failure is this code's bug.
+                trust_policy: policy::Policy::parse(&trust, PolicyKind::Trust)
+                    .map_err(|e| ServiceError::internal(&e))?,
                 trust_principals: Vec::new(),
                 description: input.description.filter(|d| !d.is_empty()),
                 max_session_duration: DEFAULT_MAX_SESSION,

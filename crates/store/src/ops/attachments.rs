@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 use sqlx::Row;
 
-use crate::db::{Lock, Store, not_found};
+use crate::db::{Lock, Store, document_text, not_found};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{PolicyEntity, Principal, PrincipalKind};
 use crate::quota;
@@ -195,8 +195,9 @@ impl Store {
         &self,
         principal: &Principal,
         policy_name: &str,
-        document: &str,
+        document: &policy::Policy,
     ) -> Result<()> {
+        let document = document_text(document, policy::PolicyKind::Identity)?;
         let mut w = self.begin_write().await?;
         let account_id = principal_account(w.conn(), principal).await?;
         sqlx::query(

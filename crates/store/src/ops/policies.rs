@@ -4,7 +4,9 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Lock, Store, conflict_as_exists, fetch_limit, flag, lower, not_found, paginate};
+use crate::db::{
+    Lock, Store, conflict_as_exists, document_text, fetch_limit, flag, lower, not_found, paginate,
+};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::TagTarget;
 use crate::model::{ListOptions, NewPolicy, Page, PolicyRecord, PolicyVersionRecord, Timestamp};
@@ -70,6 +72,7 @@ fn version_number(arn: &str, version_id: &str) -> Result<i64> {
 impl Store {
     /// CreatePolicy: the policy and its version `v1`, the default.
     pub async fn create_policy(&self, new: &NewPolicy) -> Result<PolicyRecord> {
+        let document = document_text(&new.document, policy::PolicyKind::Identity)?;
         let mut w = self.begin_write().await?;
         require_account(w.conn(), &new.account_id).await?;
         let arn = customer_policy_arn(&new.account_id, &new.path, &new.name);
@@ -94,7 +97,7 @@ impl Store {
              VALUES ($1, 1, $2, $3)",
         )
         .bind(&new.policy_id)
-        .bind(&new.document)
+        .bind(document)
         .bind(new.created_at)
         .execute(w.conn())
         .await?;
@@ -159,10 +162,11 @@ impl Store {
     pub async fn create_policy_version(
         &self,
         arn: &str,
-        document: &str,
+        document: &policy::Policy,
         set_as_default: bool,
         now: Timestamp,
     ) -> Result<PolicyVersionRecord> {
+        let document = document_text(document, policy::PolicyKind::Identity)?;
         let mut w = self.begin_write().await?;
         let policy = find_policy(w.conn(), arn).await?;
         w.lock_row(Lock::Policy, &policy.policy_id).await?;

@@ -4,7 +4,9 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Store, conflict_as_exists, fetch_limit, lower, not_found, paginate};
+use crate::db::{
+    Store, conflict_as_exists, document_text, fetch_limit, lower, not_found, paginate,
+};
 use crate::error::{EntityKind, Result};
 use crate::model::TagTarget;
 use crate::model::{BoundPrincipal, ListOptions, NewRole, Page, RoleRecord, Timestamp};
@@ -86,6 +88,7 @@ pub struct RoleUpdate {
 impl Store {
     /// Creates a role; `EntityAlreadyExists` when the name is taken, whatever its case.
     pub async fn create_role(&self, new: &NewRole) -> Result<RoleRecord> {
+        let trust_policy = document_text(&new.trust_policy, policy::PolicyKind::Trust)?;
         let mut w = self.begin_write().await?;
         require_account(w.conn(), &new.account_id).await?;
         sqlx::query(
@@ -99,7 +102,7 @@ impl Store {
         .bind(&new.name)
         .bind(lower(&new.name))
         .bind(&new.path)
-        .bind(&new.trust_policy)
+        .bind(trust_policy)
         .bind(new.description.as_deref())
         .bind(new.max_session_duration)
         .bind(new.permissions_boundary_arn.as_deref())
@@ -123,7 +126,7 @@ impl Store {
             role_id: new.role_id.clone(),
             name: new.name.clone(),
             path: new.path.clone(),
-            trust_policy: new.trust_policy.clone(),
+            trust_policy: trust_policy.to_owned(),
             trust_principals: Some(new.trust_principals.clone()),
             description: new.description.clone(),
             max_session_duration: new.max_session_duration,
@@ -217,9 +220,10 @@ impl Store {
         &self,
         account_id: &str,
         name: &str,
-        trust_policy: &str,
+        trust_policy: &policy::Policy,
         trust_principals: &[BoundPrincipal],
     ) -> Result<()> {
+        let trust_policy = document_text(trust_policy, policy::PolicyKind::Trust)?;
         let mut w = self.begin_write().await?;
         let role = find_role(w.conn(), account_id, name).await?;
         sqlx::query("UPDATE roles SET trust_policy = $1, trust_principals = $2 WHERE role_id = $3")
