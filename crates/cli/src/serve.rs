@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use service::{Clock, MasterKey, NewAccount, Sealer, Secret, Service};
-use store::Store;
+use service::{Clock, MasterKey, NewAccount, Secret, Service};
 
 /// Where the state lives and how to unlock it; shared by `serve` and `account create`.
 #[derive(Debug, Args)]
@@ -205,7 +204,7 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
             )
         }
     };
-    let store = Store::open(&url)
+    let sealed = Service::open(&url)
         .await
         .with_context(|| "cannot open the database".to_owned())?;
     warn_if_secret_on_command_line("--master-key");
@@ -226,7 +225,7 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
                     format!("the master key file `{}` is malformed", path.display())
                 })?,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    if !store.list_accounts().await?.is_empty() {
+                    if !sealed.is_empty().await? {
                         bail!(
                             "the database holds sealed secrets but no master key was given and `{}` does not exist; start with the master key that sealed them (--master-key or CASTELLAN_MASTER_KEY)",
                             path.display()
@@ -242,12 +241,11 @@ async fn open(storage: &StorageArgs, ephemeral: bool) -> anyhow::Result<Service>
             }
         }
     };
-    let service = Service::new(store, Sealer::new(&master), Clock::system());
-    if !service.master_key_matches().await? {
+    let Some(service) = sealed.unseal(&master, Clock::system()).await? else {
         bail!(
             "the master key does not open the secrets stored in this database; start with the master key that sealed them"
         );
-    }
+    };
     // Roles stored before trust policies were bound to unique ids are bound now, once.
     let bound = service.bind_unbound_trust_policies().await?;
     if bound > 0 {
@@ -330,7 +328,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         root_key: root_key.clone(),
     };
     let file = (!args.ephemeral).then(|| args.storage.data_dir.join("root-credentials"));
-    let accounts = service.store().list_accounts().await?;
+    let accounts = service.accounts().await?;
     if let Some(account) = accounts.first() {
         eprintln!(
             "castellan: serving {} existing account(s); the first is {}{}",

@@ -230,3 +230,43 @@ fn finding_12_master_key_on_the_command_line_warns() {
     assert!(!server.output().contains("warning"), "{}", server.output());
     assert!(!dir.path().join("master.key").exists());
 }
+
+/// A database whose secrets were sealed with one master key is never served with another,
+/// nor with a fresh one made because the key file went missing: both starts stop before
+/// listening, with a message that says what to do.
+#[test]
+fn a_sealed_database_opens_only_with_its_own_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), free_port(), &[]);
+    server.wait_for("listening on");
+    drop(server);
+    let key_file = dir.path().join("master.key");
+    let original = std::fs::read_to_string(&key_file).unwrap();
+
+    let other = dir.path().join("other.key");
+    std::fs::write(&other, format!("{MASTER_KEY}\n")).unwrap();
+    let other = other.display().to_string();
+    let (ok, output) = start(dir.path(), free_port(), &["--master-key-file", &other]).finish();
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("the master key does not open the secrets stored in this database"),
+        "{output}"
+    );
+    assert!(!output.contains("listening on"), "{output}");
+
+    std::fs::remove_file(&key_file).unwrap();
+    let (ok, output) = start(dir.path(), free_port(), &[]).finish();
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("the database holds sealed secrets but no master key was given"),
+        "{output}"
+    );
+    assert!(
+        !key_file.exists(),
+        "no new key is made for a database with secrets"
+    );
+
+    std::fs::write(&key_file, original).unwrap();
+    let mut server = start(dir.path(), free_port(), &[]);
+    server.wait_for("listening on");
+}

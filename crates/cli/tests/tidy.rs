@@ -152,7 +152,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("crates/server/Cargo.toml", &["service", "sigv4", "wire"]),
     (
         "crates/cli/Cargo.toml",
-        &["policy", "sigv4", "wire", "store", "service", "server"],
+        &["policy", "sigv4", "wire", "service", "server"],
     ),
     ("codegen/Cargo.toml", &[]),
     ("tests/sdk/Cargo.toml", &[]),

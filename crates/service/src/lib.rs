@@ -35,7 +35,7 @@ pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
 pub use service::{
     CacheLimits, CacheUsage, Clock, KeyEntry, NewAccount, PASSWORD_FAILURES_PER_ADDRESS,
-    PASSWORD_FAILURES_PER_USER, PasswordCheck, Service,
+    PASSWORD_FAILURES_PER_USER, PasswordCheck, Sealed, Service,
 };
 pub use session::{Session, SessionKind, TokenProblem};
 pub use throttle::{Throttle, ThrottleLimit};

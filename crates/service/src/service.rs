@@ -13,7 +13,7 @@ use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
 use crate::password::PasswordPool;
-use crate::seal::Sealer;
+use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
 use crate::throttle::{Throttle, ThrottleLimit};
 
@@ -504,6 +504,19 @@ impl Service {
         Ok(true)
     }
 
+    /// Every account of the server, oldest first.
+    pub async fn accounts(&self) -> ServiceResult<Vec<AccountRecord>> {
+        Ok(self.reads().list_accounts().await?)
+    }
+
+    /// Opens (and migrates) the database at `url` (`sqlite://...`, `sqlite::memory:`,
+    /// `postgres://...`), sealed: nothing is served until a master key opens it.
+    pub async fn open(url: &str) -> Result<Sealed, StoreError> {
+        Ok(Sealed {
+            store: Store::open(url).await?,
+        })
+    }
+
     /// Deletes everything (the test-suite mode's reset).
     pub async fn reset(&self) -> ServiceResult<()> {
         self.reset_then(|_| async { Ok::<(), ServiceError>(()) })
@@ -576,4 +589,25 @@ impl Service {
 /// The authenticated data that binds a sealed secret to its key id.
 fn key_binding(access_key_id: &str) -> String {
     format!("access-key:{access_key_id}")
+}
+
+/// A database opened by [`Service::open`] whose secrets are not unsealed yet.
+#[derive(Debug)]
+pub struct Sealed {
+    store: Store,
+}
+
+impl Sealed {
+    /// Whether the database holds no account yet: a first start, where a new master key may
+    /// be made (a database with accounts needs the key that sealed their secrets).
+    pub async fn is_empty(&self) -> ServiceResult<bool> {
+        Ok(self.store.list_accounts().await?.is_empty())
+    }
+
+    /// The service, once `master` is shown to open the secrets stored in the database;
+    /// `None` when it does not (the wrong key: nothing would verify or decrypt).
+    pub async fn unseal(self, master: &MasterKey, clock: Clock) -> ServiceResult<Option<Service>> {
+        let service = Service::new(self.store, Sealer::new(master), clock);
+        Ok(service.master_key_matches().await?.then_some(service))
+    }
 }
