@@ -7,13 +7,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
 use service::{Authenticated, AuthenticationError, RequestInfo, Service, ServiceError};
 use sigv4::{AuthError, Verifier};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, QueryParams, Service as WireService};
 
 use crate::config::{Cidr, ServerConfig};
@@ -107,8 +110,21 @@ pub fn app_router(app: Arc<App>, config: &ServerConfig) -> Router {
     router(Arc::new(Shared::new(app, config)))
 }
 
+/// The header AWS names its request ids with.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
 /// The routes: the Query API on `/` (GET and POST), a health check, and the reset hook;
 /// anything else is answered with AWS's error shape.
+///
+/// Every routed request gets its id from one place, tower-http's request-id layers: a
+/// client's own `x-amzn-requestid` is dropped first (AWS always assigns its own, and a
+/// client-chosen id must not reach the logs as ours), then a UUID v4 is set on the request,
+/// where handlers read it for the XML body and the log, and copied to the response. Refusals
+/// made before routing (over capacity, a panic) make their own. The other tower-http
+/// layers do not fit: limits and timeouts here are per phase of a connection (head, body,
+/// idle) and live in the accept loop (`listener.rs`), and the body limit is applied while the
+/// body is read so that the refusal is AWS's `RequestEntityTooLarge` XML, not tower-http's
+/// plain 413 or 408.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(query).post(query))
@@ -117,28 +133,56 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, AwsRequestIds))
+        .layer(axum::middleware::map_request(drop_client_request_id))
+}
+
+/// Makes AWS-style request ids (UUID v4).
+#[derive(Clone, Copy, Debug)]
+struct AwsRequestIds;
+
+impl MakeRequestId for AwsRequestIds {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&new_request_id())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+async fn drop_client_request_id(mut request: Request) -> Request {
+    request.headers_mut().remove(REQUEST_ID);
+    request
+}
+
+/// The id the request-id layer gave this request (a fresh one if it ran without the layer).
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned)
 }
 
 fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn not_found(uri: Uri) -> Response {
+async fn not_found(headers: HeaderMap, uri: Uri) -> Response {
     Failure::common(
         WireService::Iam,
         CommonError::NotFound,
         format!("nothing is served at `{}`", uri.path()),
     )
-    .into_response(&new_request_id())
+    .into_response(&request_id(&headers))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+async fn method_not_allowed(headers: HeaderMap, method: Method, uri: Uri) -> Response {
     Failure::common(
         WireService::Iam,
         CommonError::MethodNotAllowed,
         format!("the method `{method}` is not allowed on `{}`", uri.path()),
     )
-    .into_response(&new_request_id())
+    .into_response(&request_id(&headers))
 }
 
 /// A request that failed in a way nobody foresaw (a panicking task): AWS's generic 500.
@@ -164,8 +208,8 @@ fn unavailable(service: WireService) -> Failure {
     )
 }
 
-async fn reset(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    let request_id = new_request_id();
+async fn reset(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let request_id = request_id(&headers);
     let app = &shared.app;
     let Some(hook) = &app.reset else {
         return Failure::common(
@@ -368,7 +412,7 @@ async fn drain(body: &mut Body) {
 }
 
 async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let request_id = new_request_id();
+    let request_id = request_id(request.headers());
     let (parts, mut body) = request.into_parts();
     let Some(connection) = parts.extensions.get::<Connection>().copied() else {
         return internal_failure();

@@ -132,3 +132,36 @@ fn issue_10_router_is_built_without_a_runtime() {
     });
     assert_eq!(answer, 200);
 }
+
+/// Request ids come from one place, the request-id layers: every answer carries one, equal
+/// to the RequestId of its XML body (success, AWS error, unrouted path), each request gets
+/// its own, and a client cannot choose it.
+#[tokio::test]
+async fn issue_10_request_ids_come_from_the_layer_and_clients_cannot_choose_them() {
+    let signed_request = signed(
+        &root(),
+        "sts",
+        &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+    );
+    let first = oneshot(&signed_request).await;
+    let second = oneshot(&signed_request).await;
+    for answer in [&first, &second] {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let id = answer.request_id.as_deref().expect("a request id header");
+        assert_eq!(tag(&answer.body, "RequestId"), Some(id), "{}", answer.body);
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+    }
+    assert_ne!(first.request_id, second.request_id);
+
+    let chosen = "client-chosen-id";
+    for mut request in [plain("GET", "/nowhere"), plain("POST", "/")] {
+        request
+            .headers
+            .push(("x-amzn-requestid".to_owned(), chosen.to_owned()));
+        let answer = oneshot(&request).await;
+        let id = answer.request_id.as_deref().expect("a request id header");
+        assert_ne!(id, chosen);
+        assert_eq!(tag(&answer.body, "RequestId"), Some(id), "{}", answer.body);
+        assert!(!answer.body.contains(chosen), "{}", answer.body);
+    }
+}
