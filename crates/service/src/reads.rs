@@ -26,6 +26,13 @@ impl Service {
     }
 }
 
+impl<'a> Reads<'a> {
+    /// Reads of a store no service holds yet (a database opened but still sealed).
+    pub(crate) fn of(store: &'a Store) -> Self {
+        Reads { store }
+    }
+}
+
 /// Each read, with the store's signature; the bodies forward to the store for now.
 macro_rules! reads {
     ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {

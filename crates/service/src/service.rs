@@ -13,6 +13,7 @@ use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
 use crate::password::PasswordPool;
+use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
 use crate::throttle::{Throttle, ThrottleLimit};
@@ -601,7 +602,7 @@ impl Sealed {
     /// Whether the database holds no account yet: a first start, where a new master key may
     /// be made (a database with accounts needs the key that sealed their secrets).
     pub async fn is_empty(&self) -> ServiceResult<bool> {
-        Ok(self.store.list_accounts().await?.is_empty())
+        Ok(Reads::of(&self.store).list_accounts().await?.is_empty())
     }
 
     /// The service, once `master` is shown to open the secrets stored in the database;
