@@ -282,7 +282,8 @@ async fn create_get_list_update_delete() {
     assert!(created.role_id.starts_with("AROA") && created.role_id.len() == 21);
     assert_eq!(created.arn, "arn:aws:iam::123456789012:role/app/Deploy");
     assert_eq!(created.path, "/app/");
-    assert_eq!(created.max_session_duration, Some(7200));
+    // AWS's CreateRole response omits MaxSessionDuration; GetRole shows it (below).
+    assert_eq!(created.max_session_duration, None);
     assert_eq!(created.description.as_deref(), Some("deploys things"));
     assert_eq!(created.tags, Some(vec![tag("team", "ops")]));
     assert_eq!(created.role_last_used, None);
@@ -292,6 +293,7 @@ async fn create_get_list_update_delete() {
 
     let got = f.get_role("deploy").await;
     assert_eq!(got.role_id, created.role_id);
+    assert_eq!(got.max_session_duration, Some(7200));
     assert_eq!(got.create_date, wire::Timestamp::from_unix_seconds(T0));
     assert_eq!(got.tags, Some(vec![tag("team", "ops")]));
     let last = got.role_last_used.unwrap();

@@ -324,9 +324,13 @@ impl Service {
             })
             .await?;
         let tags = (!tags.is_empty()).then_some(tags);
-        Ok(CreateRoleResponse {
-            role: role_view(&role, tags, false),
-        })
+        // AWS's CreateRole answers without MaxSessionDuration (suites recorded on AWS
+        // snapshot it so); GetRole and ListRoles show it.
+        let role = Role {
+            max_session_duration: None,
+            ..role_view(&role, tags, false)
+        };
+        Ok(CreateRoleResponse { role })
     }
 
     pub(super) async fn get_role(
