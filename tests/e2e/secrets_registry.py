@@ -27,6 +27,7 @@ SECRET_FIELDS = frozenset(
         "NewPassword",
         "OldPassword",
         "ServicePassword",
+        "ServiceCredentialSecret",
         "Base32StringSeed",
         "PrivateKey",
     }

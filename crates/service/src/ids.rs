@@ -16,6 +16,10 @@ pub enum IdKind {
     Policy,
     /// `AIPA`: an instance profile.
     InstanceProfile,
+    /// `APKA`: an SSH public key.
+    SshPublicKey,
+    /// `ACCA`: a service-specific credential.
+    ServiceSpecificCredential,
 }
 
 impl IdKind {
@@ -26,6 +30,8 @@ impl IdKind {
             IdKind::Role => "AROA",
             IdKind::Policy => "ANPA",
             IdKind::InstanceProfile => "AIPA",
+            IdKind::SshPublicKey => "APKA",
+            IdKind::ServiceSpecificCredential => "ACCA",
         }
     }
 }
@@ -93,6 +99,19 @@ pub fn account_of_temporary_key(access_key_id: &str) -> Option<String> {
 /// A 40-character secret access key.
 pub fn new_secret_access_key() -> Result<Secret, RandomUnavailable> {
     random_chars(BASE64, 40).map(Secret::new)
+}
+
+/// A signing certificate's id: 32 base32 characters (IAM's ids for these have no prefix).
+pub fn new_certificate_id() -> Result<String, RandomUnavailable> {
+    random_chars(BASE32, 32)
+}
+
+/// A service-specific password or API key secret: 32 random bytes in padded base64, the
+/// 44-character shape of CodeCommit's generated passwords.
+pub fn new_service_password() -> Result<Secret, RandomUnavailable> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    random_bytes(bytes.as_mut())?;
+    Ok(Secret::new(data_encoding::BASE64.encode(bytes.as_ref())))
 }
 
 /// A 12-digit account id that does not start with 0.

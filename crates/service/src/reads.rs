@@ -10,6 +10,7 @@ use store::{
     LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
     Principal, RoleRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
+use store::{CredentialKind, UserCredentialRecord};
 
 use crate::service::Service;
 
@@ -66,6 +67,24 @@ reads! {
     fn get_access_key(access_key_id: &str) -> AccessKeyRecord;
     /// The access keys of a user (or of the root user when `user_id` is `None`).
     fn list_access_keys(account_id: &str, user_id: Option<&str>) -> Vec<AccessKeyRecord>;
+    /// The SSH keys, signing certificates or service-specific credentials of a user (or of
+    /// the root user when `user_id` is `None`).
+    fn list_user_credentials(
+        account_id: &str,
+        user_id: Option<&str>,
+        kind: CredentialKind
+    ) -> Vec<UserCredentialRecord>;
+    /// The credentials of one kind in the whole account.
+    fn list_account_credentials(
+        account_id: &str,
+        kind: CredentialKind
+    ) -> Vec<UserCredentialRecord>;
+    /// One credential by kind and id.
+    fn get_user_credential(
+        account_id: &str,
+        kind: CredentialKind,
+        credential_id: &str
+    ) -> UserCredentialRecord;
     /// A group by name.
     fn get_group(account_id: &str, name: &str) -> GroupRecord;
     /// A page of groups.

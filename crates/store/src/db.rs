@@ -154,6 +154,7 @@ impl Store {
             "DELETE FROM password_history",
             "DELETE FROM login_profiles",
             "DELETE FROM access_keys",
+            "DELETE FROM user_credentials",
             "DELETE FROM inline_policies",
             "DELETE FROM attachments",
             "DELETE FROM policy_versions",
@@ -314,6 +315,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "one tags table",
         include_str!("../migrations/sqlite/0004_one_tags_table.sql"),
     ),
+    (
+        5,
+        "user credentials",
+        include_str!("../migrations/sqlite/0005_user_credentials.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -335,6 +341,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         4,
         "one tags table",
         include_str!("../migrations/postgres/0004_one_tags_table.sql"),
+    ),
+    (
+        5,
+        "user credentials",
+        include_str!("../migrations/postgres/0005_user_credentials.sql"),
     ),
 ];
 

@@ -37,6 +37,12 @@ pub enum EntityKind {
     MfaDevice,
     /// An instance profile.
     InstanceProfile,
+    /// A user's SSH public key.
+    SshPublicKey,
+    /// A user's (or root's) signing certificate.
+    SigningCertificate,
+    /// A user's service-specific credential.
+    ServiceSpecificCredential,
 }
 
 impl EntityKind {
@@ -58,13 +64,16 @@ impl EntityKind {
             EntityKind::PasswordPolicy => "password-policy",
             EntityKind::MfaDevice => "mfa-device",
             EntityKind::InstanceProfile => "instance-profile",
+            EntityKind::SshPublicKey => "ssh-public-key",
+            EntityKind::SigningCertificate => "signing-certificate",
+            EntityKind::ServiceSpecificCredential => "service-specific-credential",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 14] = [
+        const ALL: [EntityKind; 17] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -79,6 +88,9 @@ impl EntityKind {
             EntityKind::PasswordPolicy,
             EntityKind::MfaDevice,
             EntityKind::InstanceProfile,
+            EntityKind::SshPublicKey,
+            EntityKind::SigningCertificate,
+            EntityKind::ServiceSpecificCredential,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -180,6 +192,13 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         }
         EntityKind::MfaDevice => format!("MFA device with serial number {name} does not exist."),
         EntityKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
+        EntityKind::SshPublicKey => format!("The Public Key with id {name} cannot be found."),
+        EntityKind::SigningCertificate => {
+            format!("The Certificate with id {name} cannot be found.")
+        }
+        EntityKind::ServiceSpecificCredential => {
+            format!("The Service Specific Credential with id {name} cannot be found.")
+        }
     }
 }
 
@@ -198,11 +217,16 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
             format!("MFADevice entity at the same path and name already exists: {name}.")
         }
         EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+        // The same key or certificate uploaded again; the service answers these with the
+        // Duplicate* codes, so these words are a fallback.
+        EntityKind::SshPublicKey => format!("The SSH public key {name} is already uploaded."),
+        EntityKind::SigningCertificate => format!("The certificate {name} is already uploaded."),
         EntityKind::PolicyVersion
         | EntityKind::UserPolicy
         | EntityKind::GroupPolicy
         | EntityKind::RolePolicy
-        | EntityKind::PasswordPolicy => format!("{kind} {name} already exists."),
+        | EntityKind::PasswordPolicy
+        | EntityKind::ServiceSpecificCredential => format!("{kind} {name} already exists."),
     }
 }
 

@@ -15,10 +15,11 @@ pub mod quota;
 pub use db::{Backend, CHANGE_CHANNEL, Store};
 pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
-    AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes, GroupRecord,
-    InstanceProfileRecord, ListOptions, LoginProfileRecord, MfaDeviceRecord, MfaOwner,
-    NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page,
-    PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind,
-    RoleRecord, Tag, TagTarget, Timestamp, UserRecord,
+    AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,
+    CredentialKind, GroupRecord, InstanceProfileRecord, ListOptions, LoginProfileRecord,
+    MfaDeviceRecord, MfaOwner, NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy,
+    NewRole, NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
+    Principal, PrincipalKind, RoleRecord, Tag, TagTarget, Timestamp, UserCredentialRecord,
+    UserRecord,
 };
 pub use ops::{RoleUpdate, customer_policy_arn};

@@ -419,6 +419,91 @@ impl AccessKeyStatus {
             AccessKeyStatus::Inactive => "Inactive",
         }
     }
+
+    /// The inverse of [`AccessKeyStatus::as_str`].
+    #[must_use]
+    pub fn parse(text: &str) -> Option<AccessKeyStatus> {
+        [AccessKeyStatus::Active, AccessKeyStatus::Inactive]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// What a [`UserCredentialRecord`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// An SSH public key for CodeCommit (`APKA...`), five per user.
+    SshPublicKey,
+    /// An X.509 signing certificate, two per user (or per account root).
+    SigningCertificate,
+    /// A generated user name and password (or alias and secret) for one service, two per user
+    /// and service (`ACCA...`).
+    ServiceSpecific,
+}
+
+impl CredentialKind {
+    /// The `kind` column's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::SshPublicKey => "ssh-public-key",
+            CredentialKind::SigningCertificate => "signing-certificate",
+            CredentialKind::ServiceSpecific => "service-specific-credential",
+        }
+    }
+
+    /// The kind its errors name.
+    #[must_use]
+    pub fn entity_kind(self) -> crate::error::EntityKind {
+        use crate::error::EntityKind;
+        match self {
+            CredentialKind::SshPublicKey => EntityKind::SshPublicKey,
+            CredentialKind::SigningCertificate => EntityKind::SigningCertificate,
+            CredentialKind::ServiceSpecific => EntityKind::ServiceSpecificCredential,
+        }
+    }
+}
+
+/// A user's credential other than a password or an access key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserCredentialRecord {
+    /// `APKA...`, the certificate id, or `ACCA...`.
+    pub credential_id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The owning user's id; `None` for the account root (signing certificates only).
+    pub user_id: Option<String>,
+    /// Which kind of credential.
+    pub kind: CredentialKind,
+    /// `Active` or `Inactive`.
+    pub status: AccessKeyStatus,
+    /// The SSH key or certificate as uploaded; empty for service-specific credentials.
+    pub body: String,
+    /// What identifies the same key or certificate uploaded twice (refused as a duplicate).
+    pub fingerprint: Option<String>,
+    /// The service a service-specific credential is for.
+    pub service_name: Option<String>,
+    /// Its generated user name or alias.
+    pub service_user_name: Option<String>,
+    /// Its sealed password or secret.
+    pub secret_ciphertext: Option<Vec<u8>>,
+    /// When it was uploaded or created.
+    pub created_at: Timestamp,
+    /// When it stops working, if it expires.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for UserCredentialRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentialRecord")
+            .field("credential_id", &self.credential_id)
+            .field("account_id", &self.account_id)
+            .field("user_id", &self.user_id)
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("service_name", &self.service_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user's console password.

@@ -8,6 +8,12 @@ pub type Quota = (&'static str, u32);
 
 /// Access keys per user (and per account root).
 pub const ACCESS_KEYS: Quota = ("AccessKeysPerUser", 2);
+/// SSH public keys per user.
+pub const SSH_PUBLIC_KEYS: Quota = ("SSHPublicKeysPerUser", 5);
+/// Signing certificates per user (and per account root).
+pub const SIGNING_CERTIFICATES: Quota = ("SigningCertificatesPerUser", 2);
+/// Service-specific credentials per user and service.
+pub const SERVICE_CREDENTIALS: Quota = ("ServiceSpecificCredentialsPerUserPerService", 2);
 /// Groups a user may belong to.
 pub const GROUPS_PER_USER: Quota = ("GroupsPerUser", 10);
 /// Managed policies attached to one user.

@@ -16,6 +16,7 @@ use store::{
     NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy,
     Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
+use store::{CredentialKind, UserCredentialRecord};
 use support::Fixture;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
@@ -64,6 +65,7 @@ conformance!(
     instance_profile_tags_and_conflicts,
     finding_6_trust_principals_bound_to_unique_ids,
     tagged_creation_is_one_write,
+    user_credentials,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2171,4 +2173,179 @@ async fn migration_4_moves_instance_profile_tags_into_the_tags_table() {
         assert!(old_table.is_err(), "{url}: the old table is gone");
         conn.close().await.unwrap();
     }
+}
+
+fn new_credential(
+    n: usize,
+    user_id: Option<&str>,
+    kind: CredentialKind,
+    fingerprint: &str,
+    service: Option<&str>,
+) -> UserCredentialRecord {
+    UserCredentialRecord {
+        credential_id: format!("CRED{n:017}"),
+        account_id: ACCOUNT.into(),
+        user_id: user_id.map(str::to_owned),
+        kind,
+        status: AccessKeyStatus::Active,
+        body: format!("body {n}"),
+        fingerprint: Some(fingerprint.to_owned()),
+        service_name: service.map(str::to_owned),
+        service_user_name: service.map(|_| "alice-at-111122223333".to_owned()),
+        secret_ciphertext: service.map(|_| vec![0, 255, u8::try_from(n % 256).unwrap()]),
+        created_at: T0 + i64::try_from(n).unwrap(),
+        expires_at: None,
+    }
+}
+
+async fn user_credentials(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let bob = store.create_user(&new_user(2, "bob", "/")).await.unwrap();
+    let (a, b) = (Some(alice.user_id.as_str()), Some(bob.user_id.as_str()));
+    let ssh = CredentialKind::SshPublicKey;
+    let cert = CredentialKind::SigningCertificate;
+    let service = CredentialKind::ServiceSpecific;
+
+    // SSH keys: five per user; the same key twice for one user is a duplicate, not for two.
+    for n in 1..=5 {
+        let fingerprint = format!("fp{n}");
+        store
+            .create_user_credential(&new_credential(n, a, ssh, &fingerprint, None))
+            .await
+            .unwrap();
+    }
+    let duplicate = store
+        .create_user_credential(&new_credential(6, a, ssh, "fp1", None))
+        .await;
+    assert!(matches!(
+        duplicate,
+        Err(StoreError::EntityAlreadyExists {
+            kind: EntityKind::SshPublicKey,
+            ..
+        })
+    ));
+    assert_limit(
+        store
+            .create_user_credential(&new_credential(7, a, ssh, "fp7", None))
+            .await,
+        "Cannot exceed quota for SSHPublicKeysPerUser: 5",
+    );
+    store
+        .create_user_credential(&new_credential(8, b, ssh, "fp1", None))
+        .await
+        .unwrap();
+
+    // Signing certificates: the same certificate is a duplicate across users, and the
+    // root's (no user) count apart from the users'.
+    store
+        .create_user_credential(&new_credential(10, a, cert, "c1", None))
+        .await
+        .unwrap();
+    let taken = store
+        .create_user_credential(&new_credential(11, b, cert, "c1", None))
+        .await;
+    assert!(matches!(
+        taken,
+        Err(StoreError::EntityAlreadyExists {
+            kind: EntityKind::SigningCertificate,
+            ..
+        })
+    ));
+    for n in [12, 13] {
+        let fingerprint = format!("c{n}");
+        store
+            .create_user_credential(&new_credential(n, None, cert, &fingerprint, None))
+            .await
+            .unwrap();
+    }
+    assert_limit(
+        store
+            .create_user_credential(&new_credential(14, None, cert, "c14", None))
+            .await,
+        "Cannot exceed quota for SigningCertificatesPerUser: 2",
+    );
+    let root_certs = store
+        .list_user_credentials(ACCOUNT, None, cert)
+        .await
+        .unwrap();
+    assert_eq!(root_certs.len(), 2);
+
+    // Service-specific credentials: two per user and service.
+    let codecommit = Some("codecommit.amazonaws.com");
+    for n in [20, 21] {
+        store
+            .create_user_credential(&new_credential(n, a, service, &format!("s{n}"), codecommit))
+            .await
+            .unwrap();
+    }
+    assert_limit(
+        store
+            .create_user_credential(&new_credential(22, a, service, "s22", codecommit))
+            .await,
+        "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2",
+    );
+    let keyspaces = Some("cassandra.amazonaws.com");
+    store
+        .create_user_credential(&new_credential(23, a, service, "s23", keyspaces))
+        .await
+        .unwrap();
+
+    // Reads, status, secret reset, deletion.
+    let listed = store.list_user_credentials(ACCOUNT, a, ssh).await.unwrap();
+    assert_eq!(listed.len(), 5);
+    assert_eq!(listed[0], new_credential(1, a, ssh, "fp1", None));
+    let id = listed[0].credential_id.clone();
+    store
+        .update_user_credential_status(ACCOUNT, ssh, &id, AccessKeyStatus::Inactive)
+        .await
+        .unwrap();
+    let got = store.get_user_credential(ACCOUNT, ssh, &id).await.unwrap();
+    assert_eq!(got.status, AccessKeyStatus::Inactive);
+    // The id of one kind is not found as another.
+    assert_not_found(
+        store.get_user_credential(ACCOUNT, cert, &id).await,
+        EntityKind::SigningCertificate,
+    );
+    let secret_id = new_credential(20, a, service, "", None).credential_id;
+    store
+        .reset_user_credential_secret(ACCOUNT, &secret_id, &[9, 9, 9])
+        .await
+        .unwrap();
+    let reset = store
+        .get_user_credential(ACCOUNT, service, &secret_id)
+        .await
+        .unwrap();
+    assert_eq!(reset.secret_ciphertext, Some(vec![9, 9, 9]));
+    assert_eq!(
+        store
+            .list_account_credentials(ACCOUNT, service)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // DeleteUser waits for every kind to go.
+    assert_conflict(
+        store.delete_user(ACCOUNT, "bob").await,
+        "Cannot delete entity, must delete SSH public keys first.",
+    );
+    let bobs = store.list_user_credentials(ACCOUNT, b, ssh).await.unwrap();
+    store
+        .delete_user_credential(ACCOUNT, ssh, &bobs[0].credential_id)
+        .await
+        .unwrap();
+    assert_not_found(
+        store
+            .delete_user_credential(ACCOUNT, ssh, &bobs[0].credential_id)
+            .await,
+        EntityKind::SshPublicKey,
+    );
+    store.delete_user(ACCOUNT, "bob").await.unwrap();
+    assert_conflict(
+        store.delete_user(ACCOUNT, "alice").await,
+        "Cannot delete entity, must delete signing certificates first.",
+    );
 }

@@ -38,8 +38,10 @@ const BARE: &str = "arn:aws:iam::111111111111:instance-profile/ip/bare";
 const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole";
 const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
 
-/// A mutating operation: its parameters (`{key}` stands for the fixture's access key id)
-/// and every ARN it must authorize.
+/// A mutating operation: its parameters (`{key}`, `{ssh}`, `{cert}` and `{credential}`
+/// stand for the ids of the fixture's access key, SSH key, signing certificate and
+/// service-specific credential; `{new-ssh}` and `{new-cert}` for a key and a certificate not
+/// uploaded yet) and every ARN it must authorize.
 type Mutating = (
     Operation,
     &'static [(&'static str, &'static str)],
@@ -104,6 +106,77 @@ const MUTATING: &[Mutating] = &[
     (
         Operation::DeleteAccessKey,
         &[("UserName", "alice"), ("AccessKeyId", "{key}")],
+        &[ALICE],
+    ),
+    (
+        Operation::UploadSSHPublicKey,
+        &[("UserName", "carol"), ("SSHPublicKeyBody", "{new-ssh}")],
+        &[CAROL],
+    ),
+    (
+        Operation::UpdateSSHPublicKey,
+        &[
+            ("UserName", "alice"),
+            ("SSHPublicKeyId", "{ssh}"),
+            ("Status", "Inactive"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteSSHPublicKey,
+        &[("UserName", "alice"), ("SSHPublicKeyId", "{ssh}")],
+        &[ALICE],
+    ),
+    (
+        Operation::UploadSigningCertificate,
+        &[("UserName", "carol"), ("CertificateBody", "{new-cert}")],
+        &[CAROL],
+    ),
+    (
+        Operation::UpdateSigningCertificate,
+        &[
+            ("UserName", "alice"),
+            ("CertificateId", "{cert}"),
+            ("Status", "Inactive"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteSigningCertificate,
+        &[("UserName", "alice"), ("CertificateId", "{cert}")],
+        &[ALICE],
+    ),
+    (
+        Operation::CreateServiceSpecificCredential,
+        &[
+            ("UserName", "carol"),
+            ("ServiceName", "cassandra.amazonaws.com"),
+        ],
+        &[CAROL],
+    ),
+    (
+        Operation::ResetServiceSpecificCredential,
+        &[
+            ("UserName", "alice"),
+            ("ServiceSpecificCredentialId", "{credential}"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::UpdateServiceSpecificCredential,
+        &[
+            ("UserName", "alice"),
+            ("ServiceSpecificCredentialId", "{credential}"),
+            ("Status", "Inactive"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteServiceSpecificCredential,
+        &[
+            ("UserName", "alice"),
+            ("ServiceSpecificCredentialId", "{credential}"),
+        ],
         &[ALICE],
     ),
     (
@@ -406,15 +479,11 @@ const NOT_BUILT: &[&str] = &[
     "CreateDelegationRequest",
     "CreateOpenIDConnectProvider",
     "CreateSAMLProvider",
-    "CreateServiceSpecificCredential",
     "CreateVirtualMFADevice",
     "DeactivateMFADevice",
     "DeleteOpenIDConnectProvider",
     "DeleteSAMLProvider",
-    "DeleteSSHPublicKey",
     "DeleteServerCertificate",
-    "DeleteServiceSpecificCredential",
-    "DeleteSigningCertificate",
     "DeleteVirtualMFADevice",
     "DisableOrganizationsRootCredentialsManagement",
     "DisableOrganizationsRootSessions",
@@ -438,7 +507,6 @@ const NOT_BUILT: &[&str] = &[
     "GetOutboundWebIdentityFederationInfo",
     "GetRoleTemplateVersion",
     "GetSAMLProvider",
-    "GetSSHPublicKey",
     "GetServerCertificate",
     "GetServiceLastAccessedDetails",
     "GetServiceLastAccessedDetailsWithEntities",
@@ -451,16 +519,12 @@ const NOT_BUILT: &[&str] = &[
     "ListPoliciesGrantingServiceAccess",
     "ListSAMLProviderTags",
     "ListSAMLProviders",
-    "ListSSHPublicKeys",
     "ListServerCertificateTags",
     "ListServerCertificates",
-    "ListServiceSpecificCredentials",
-    "ListSigningCertificates",
     "ListVirtualMFADevices",
     "PutAccountProperties",
     "RejectDelegationRequest",
     "RemoveClientIDFromOpenIDConnectProvider",
-    "ResetServiceSpecificCredential",
     "ResyncMFADevice",
     "SendDelegationToken",
     "SetSecurityTokenServicePreferences",
@@ -477,13 +541,8 @@ const NOT_BUILT: &[&str] = &[
     "UpdateDelegationRequest",
     "UpdateOpenIDConnectProviderThumbprint",
     "UpdateSAMLProvider",
-    "UpdateSSHPublicKey",
     "UpdateServerCertificate",
-    "UpdateServiceSpecificCredential",
-    "UpdateSigningCertificate",
-    "UploadSSHPublicKey",
     "UploadServerCertificate",
-    "UploadSigningCertificate",
 ];
 
 #[test]
@@ -510,10 +569,16 @@ fn finding_1_every_operation_of_the_models_is_classified() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-fn request(operation: Operation, params: &[(&str, &str)], key: &str) -> Request {
+/// The fixture's ids, by placeholder.
+type Ids = Vec<(&'static str, String)>;
+
+fn request(operation: Operation, params: &[(&str, &str)], ids: &Ids) -> Request {
     let params: Vec<(&str, &str)> = params
         .iter()
-        .map(|&(k, v)| (k, if v == "{key}" { key } else { v }))
+        .map(|&(k, v)| {
+            let id = ids.iter().find(|(placeholder, _)| *placeholder == v);
+            (k, id.map_or(v, |(_, id)| id.as_str()))
+        })
         .collect();
     operation
         .decode(&QueryParams::from_pairs(params))
@@ -531,8 +596,8 @@ fn root() -> Caller {
 }
 
 /// A fresh account holding one of everything the table's operations act on; returns the
-/// service and alice's access key id.
-async fn fixture() -> (Service, String) {
+/// service and the ids of what alice owns.
+async fn fixture() -> (Service, Ids) {
     let store = store::Store::open("sqlite::memory:").await.unwrap();
     let service = Service::new(
         store,
@@ -709,7 +774,62 @@ async fn fixture() -> (Service, String) {
         vec![("MinimumPasswordLength", s("8"))],
     )
     .await;
-    (service, key.access_key.access_key_id)
+    let Response::UploadSSHPublicKey(ssh) = run(
+        "UploadSSHPublicKey",
+        vec![
+            ("UserName", s("alice")),
+            ("SSHPublicKeyBody", crate::public_key::sample_openssh(1)),
+        ],
+    )
+    .await
+    else {
+        panic!("not UploadSSHPublicKey")
+    };
+    let Response::UploadSigningCertificate(cert) = run(
+        "UploadSigningCertificate",
+        vec![
+            ("UserName", s("alice")),
+            ("CertificateBody", sample_certificate()),
+        ],
+    )
+    .await
+    else {
+        panic!("not UploadSigningCertificate")
+    };
+    let Response::CreateServiceSpecificCredential(credential) = run(
+        "CreateServiceSpecificCredential",
+        vec![
+            ("UserName", s("alice")),
+            ("ServiceName", s("codecommit.amazonaws.com")),
+        ],
+    )
+    .await
+    else {
+        panic!("not CreateServiceSpecificCredential")
+    };
+    let ids = vec![
+        ("{new-ssh}", crate::public_key::sample_openssh(2)),
+        ("{new-cert}", sample_certificate()),
+        ("{key}", key.access_key.access_key_id),
+        ("{ssh}", ssh.ssh_public_key.unwrap().ssh_public_key_id),
+        ("{cert}", cert.certificate.certificate_id),
+        (
+            "{credential}",
+            credential
+                .service_specific_credential
+                .unwrap()
+                .service_specific_credential_id,
+        ),
+    ];
+    (service, ids)
+}
+
+/// A self-signed certificate, valid for years.
+fn sample_certificate() -> String {
+    rcgen::generate_simple_self_signed(vec!["walk.example".to_owned()])
+        .unwrap()
+        .cert
+        .pem()
 }
 
 /// The actor, with `policy` as its only policy.
@@ -724,7 +844,7 @@ async fn actor(service: &Service, policy: &str) -> Caller {
                     ("PolicyName", "walk"),
                     ("PolicyDocument", policy),
                 ],
-                "",
+                &Ids::new(),
             ),
         )
         .await
@@ -753,10 +873,10 @@ async fn finding_1_every_mutating_operation_authorizes_every_arn_it_touches() {
     for (operation, params, arns) in MUTATING {
         let name = operation.name();
         // Allowed everywhere: the call goes through (the fixture is right).
-        let (service, key) = fixture().await;
+        let (service, ids) = fixture().await;
         let caller = actor(&service, ALLOW_ALL).await;
         if let Err(error) = service
-            .iam(&caller, request(*operation, params, &key))
+            .iam(&caller, request(*operation, params, &ids))
             .await
         {
             problems.push(format!("{name}: allowed everywhere, yet {error:?}"));
@@ -764,11 +884,11 @@ async fn finding_1_every_mutating_operation_authorizes_every_arn_it_touches() {
         }
         // Allowed everywhere but one ARN: denied, and nothing changed.
         for arn in *arns {
-            let (service, key) = fixture().await;
+            let (service, ids) = fixture().await;
             let caller = actor(&service, &allow_all_but(arn)).await;
             let before = service.store().current_revision().await.unwrap();
             match service
-                .iam(&caller, request(*operation, params, &key))
+                .iam(&caller, request(*operation, params, &ids))
                 .await
             {
                 Err(error) if error.is_access_denied() => {

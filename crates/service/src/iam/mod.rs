@@ -6,6 +6,7 @@
 mod account;
 #[cfg(test)]
 mod arn_walk;
+mod credentials;
 mod entity;
 mod groups;
 mod instance_profiles;

@@ -52,6 +52,18 @@ use wire::iam::{
     UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest,
     UpdateRoleResponse, UpdateUserRequest,
 };
+use wire::iam::{
+    CreateServiceSpecificCredentialRequest, CreateServiceSpecificCredentialResponse,
+    DeleteSSHPublicKeyRequest, DeleteServiceSpecificCredentialRequest,
+    DeleteSigningCertificateRequest, GetSSHPublicKeyRequest, GetSSHPublicKeyResponse,
+    ListSSHPublicKeysRequest, ListSSHPublicKeysResponse, ListServiceSpecificCredentialsRequest,
+    ListServiceSpecificCredentialsResponse, ListSigningCertificatesRequest,
+    ListSigningCertificatesResponse, ResetServiceSpecificCredentialRequest,
+    ResetServiceSpecificCredentialResponse, UpdateSSHPublicKeyRequest,
+    UpdateServiceSpecificCredentialRequest, UpdateSigningCertificateRequest,
+    UploadSSHPublicKeyRequest, UploadSSHPublicKeyResponse, UploadSigningCertificateRequest,
+    UploadSigningCertificateResponse,
+};
 use wire::iam::{IamOperations, Operation};
 
 use crate::caller::Caller;
@@ -127,6 +139,9 @@ operations! {
         CreateRole: create_role(CreateRoleRequest) -> CreateRoleResponse;
         CreateServiceLinkedRole: create_service_linked_role(CreateServiceLinkedRoleRequest)
             -> CreateServiceLinkedRoleResponse;
+        CreateServiceSpecificCredential:
+            create_service_specific_credential(CreateServiceSpecificCredentialRequest)
+            -> CreateServiceSpecificCredentialResponse;
         CreateUser: create_user(CreateUserRequest) -> CreateUserResponse;
         DeleteAccessKey: delete_access_key(DeleteAccessKeyRequest) -> ();
         DeleteAccountAlias: delete_account_alias(DeleteAccountAliasRequest) -> ();
@@ -141,8 +156,12 @@ operations! {
             delete_role_permissions_boundary(DeleteRolePermissionsBoundaryRequest)
             -> ();
         DeleteRolePolicy: delete_role_policy(DeleteRolePolicyRequest) -> ();
+        DeleteSSHPublicKey: delete_ssh_public_key(DeleteSSHPublicKeyRequest) -> ();
         DeleteServiceLinkedRole: delete_service_linked_role(DeleteServiceLinkedRoleRequest)
             -> DeleteServiceLinkedRoleResponse;
+        DeleteServiceSpecificCredential:
+            delete_service_specific_credential(DeleteServiceSpecificCredentialRequest) -> ();
+        DeleteSigningCertificate: delete_signing_certificate(DeleteSigningCertificateRequest) -> ();
         DeleteUser: delete_user(DeleteUserRequest) -> ();
         DeleteUserPermissionsBoundary:
             delete_user_permissions_boundary(DeleteUserPermissionsBoundaryRequest)
@@ -165,6 +184,7 @@ operations! {
         GetPolicyVersion: get_policy_version(GetPolicyVersionRequest) -> GetPolicyVersionResponse;
         GetRole: get_role(GetRoleRequest) -> GetRoleResponse;
         GetRolePolicy: get_role_policy(GetRolePolicyRequest) -> GetRolePolicyResponse;
+        GetSSHPublicKey: get_ssh_public_key(GetSSHPublicKeyRequest) -> GetSSHPublicKeyResponse;
         GetServiceLinkedRoleDeletionStatus:
             get_service_linked_role_deletion_status(GetServiceLinkedRoleDeletionStatusRequest)
             -> GetServiceLinkedRoleDeletionStatusResponse;
@@ -200,6 +220,13 @@ operations! {
         ListRolePolicies: list_role_policies(ListRolePoliciesRequest) -> ListRolePoliciesResponse;
         ListRoleTags: list_role_tags(ListRoleTagsRequest) -> ListRoleTagsResponse;
         ListRoles: list_roles(ListRolesRequest) -> ListRolesResponse;
+        ListSSHPublicKeys: list_ssh_public_keys(ListSSHPublicKeysRequest)
+            -> ListSSHPublicKeysResponse;
+        ListServiceSpecificCredentials:
+            list_service_specific_credentials(ListServiceSpecificCredentialsRequest)
+            -> ListServiceSpecificCredentialsResponse;
+        ListSigningCertificates: list_signing_certificates(ListSigningCertificatesRequest)
+            -> ListSigningCertificatesResponse;
         ListUserPolicies: list_user_policies(ListUserPoliciesRequest) -> ListUserPoliciesResponse;
         ListUserTags: list_user_tags(ListUserTagsRequest) -> ListUserTagsResponse;
         ListUsers: list_users(ListUsersRequest) -> ListUsersResponse;
@@ -214,6 +241,9 @@ operations! {
             remove_role_from_instance_profile(RemoveRoleFromInstanceProfileRequest)
             -> ();
         RemoveUserFromGroup: remove_user_from_group(RemoveUserFromGroupRequest) -> ();
+        ResetServiceSpecificCredential:
+            reset_service_specific_credential(ResetServiceSpecificCredentialRequest)
+            -> ResetServiceSpecificCredentialResponse;
         SetDefaultPolicyVersion: set_default_policy_version(SetDefaultPolicyVersionRequest) -> ();
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
         TagPolicy: tag_policy(TagPolicyRequest) -> ();
@@ -233,6 +263,14 @@ operations! {
         UpdateRole: update_role(UpdateRoleRequest) -> UpdateRoleResponse;
         UpdateRoleDescription: update_role_description(UpdateRoleDescriptionRequest)
             -> UpdateRoleDescriptionResponse;
+        UpdateSSHPublicKey: update_ssh_public_key(UpdateSSHPublicKeyRequest) -> ();
+        UpdateServiceSpecificCredential:
+            update_service_specific_credential(UpdateServiceSpecificCredentialRequest) -> ();
+        UpdateSigningCertificate: update_signing_certificate(UpdateSigningCertificateRequest) -> ();
         UpdateUser: update_user(UpdateUserRequest) -> ();
+        UploadSSHPublicKey: upload_ssh_public_key(UploadSSHPublicKeyRequest)
+            -> UploadSSHPublicKeyResponse;
+        UploadSigningCertificate: upload_signing_certificate(UploadSigningCertificateRequest)
+            -> UploadSigningCertificateResponse;
     }
 }

@@ -1,6 +1,6 @@
 //! Users: CRUD, tags, access keys, inline and attached policies, permissions boundaries.
 
-use store::{AccessKeyStatus, NewUser, Page, StoreError, UserRecord};
+use store::{NewUser, Page, StoreError, UserRecord};
 use wire::iam::{
     AccessKey, AccessKeyLastUsed, AccessKeyMetadata, AttachUserPolicyRequest,
     CreateAccessKeyRequest, CreateAccessKeyResponse, CreateUserRequest, CreateUserResponse,
@@ -251,10 +251,7 @@ impl Service {
             .map(|k| AccessKeyMetadata {
                 user_name: name.clone(),
                 access_key_id: Some(k.access_key_id),
-                status: Some(match k.status {
-                    AccessKeyStatus::Active => StatusType::Active,
-                    AccessKeyStatus::Inactive => StatusType::Inactive,
-                }),
+                status: Some(super::credentials::wire_status(k.status)),
                 create_date: Some(timestamp(k.created_at)),
             })
             .collect();
@@ -287,15 +284,7 @@ impl Service {
             .await?;
         self.key_of(&account, owner.as_ref(), &input.access_key_id)
             .await?;
-        let status = match input.status {
-            StatusType::Active => AccessKeyStatus::Active,
-            StatusType::Inactive => AccessKeyStatus::Inactive,
-            StatusType::Expired => {
-                return Err(ServiceError::validation(
-                    "1 validation error detected: Value 'Expired' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]",
-                ));
-            }
-        };
+        let status = super::credentials::stored_status(input.status)?;
         self.store
             .update_access_key_status(&account, &input.access_key_id, status)
             .await?;

@@ -19,13 +19,8 @@ fn access_key(row: &AnyRow) -> Result<AccessKeyRecord> {
         account_id: row.try_get("account_id")?,
         user_id: row.try_get("user_id")?,
         secret_ciphertext: row.try_get("secret_ciphertext")?,
-        status: match status.as_str() {
-            "Active" => AccessKeyStatus::Active,
-            "Inactive" => AccessKeyStatus::Inactive,
-            other => {
-                return Err(BackendError::message(format!("unknown key status `{other}`")).into());
-            }
-        },
+        status: AccessKeyStatus::parse(&status)
+            .ok_or_else(|| BackendError::message(format!("unknown key status `{status}`")))?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
         last_used_service: row.try_get("last_used_service")?,

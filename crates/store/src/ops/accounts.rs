@@ -157,6 +157,10 @@ impl Store {
                 "Cannot delete entity, must delete MFA devices first.",
             ),
             (
+                "SELECT 1 FROM user_credentials WHERE account_id = $1",
+                "Cannot delete entity, must delete users' credentials first.",
+            ),
+            (
                 "SELECT 1 FROM instance_profiles WHERE account_id = $1",
                 "Cannot delete entity, must delete instance profiles first.",
             ),

@@ -15,3 +15,4 @@ pub use policies::customer_policy_arn;
 mod changes;
 mod logins;
 mod tags;
+mod user_credentials;

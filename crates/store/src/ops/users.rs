@@ -245,6 +245,19 @@ impl Store {
                 "Cannot delete entity, must delete MFA device first.",
             ),
             (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 AND kind = 'signing-certificate'",
+                "Cannot delete entity, must delete signing certificates first.",
+            ),
+            (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 AND kind = 'ssh-public-key'",
+                "Cannot delete entity, must delete SSH public keys first.",
+            ),
+            (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 \
+                 AND kind = 'service-specific-credential'",
+                "Cannot delete entity, must delete service specific credentials first.",
+            ),
+            (
                 "SELECT 1 FROM inline_policies WHERE principal_kind = 'user' AND principal_id = $1",
                 "Cannot delete entity, must delete policies first.",
             ),
