@@ -96,3 +96,51 @@ def test_account_authorization_details(server):
     assert users["alice"]["UserPolicyList"][0]["PolicyName"] == "p"
     assert users["alice"]["UserPolicyList"][0]["PolicyDocument"] == allow("iam:ListUsers")
     assert [p["PolicyName"] for p in users["alice"]["AttachedManagedPolicies"]] == ["IAMReadOnlyAccess"]
+
+
+def test_account_properties(server):
+    iam = server.iam()
+    assert iam.get_account_properties()["Properties"] == {}
+    iam.put_account_properties(Properties={"RoleManager/Enabled": "true", "RoleManager/Mode": "audit"})
+    iam.put_account_properties(Properties={"RoleManager/Mode": "enforce"})
+    assert iam.get_account_properties()["Properties"] == {"RoleManager/Enabled": "true", "RoleManager/Mode": "enforce"}
+    for bad in ({"NoSlash": "x"}, {"A/B/C": "x"}, {"A/": "x"}, {"A/x": "1", "B/y": "2"}):
+        with pytest.raises(ClientError) as e:
+            iam.put_account_properties(Properties=bad)
+        assert error_of(e)[:2] == ("InvalidInput", 400), bad
+    # A refused request changed nothing.
+    assert iam.get_account_properties()["Properties"]["RoleManager/Mode"] == "enforce"
+    # The aws CLI v1 (1.46.3, the newest on PyPI) does not know Get/PutAccountProperties yet.
+    reader = server.iam(server.new_user("reader", policy=allow("iam:GetAccountProperties")))
+    assert reader.get_account_properties()["Properties"]["RoleManager/Mode"] == "enforce"
+    with pytest.raises(ClientError) as e:
+        reader.put_account_properties(Properties={"RoleManager/Mode": "off"})
+    assert error_of(e)[:2] == ("AccessDenied", 403)
+
+
+def test_sts_global_endpoint_token_version_in_the_summary(server):
+    iam = server.iam()
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    server.aws("iam", "set-security-token-service-preferences", "--global-endpoint-token-version", "v1Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    with pytest.raises(ClientError) as e:
+        iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v3Token")
+    assert error_of(e)[:2] == ("ValidationError", 400)
+    denied = server.iam(server.new_user("nobody", policy=allow("iam:GetAccountSummary")))
+    with pytest.raises(ClientError) as e:
+        denied.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert error_of(e)[:2] == ("AccessDenied", 403)
+
+
+def test_summary_counts_instance_profiles_and_root_signing_certificates(server):
+    iam = server.iam()
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary["InstanceProfiles"], summary["AccountSigningCertificatesPresent"]) == (0, 0)
+    iam.create_instance_profile(InstanceProfileName="web")
+    from test_user_credentials import certificate
+
+    iam.upload_signing_certificate(CertificateBody=certificate())
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary["InstanceProfiles"], summary["AccountSigningCertificatesPresent"]) == (1, 1)

@@ -51,6 +51,8 @@ macro_rules! reads {
 reads! {
     /// An account by id.
     fn get_account(account_id: &str) -> AccountRecord;
+    /// The account's properties (Get/PutAccountProperties), by key.
+    fn list_account_properties(account_id: &str) -> Vec<(String, String)>;
     /// Every account of the server.
     fn list_accounts() -> Vec<AccountRecord>;
     /// The account's password policy, if it has one.

@@ -155,6 +155,7 @@ impl Store {
             "DELETE FROM login_profiles",
             "DELETE FROM access_keys",
             "DELETE FROM user_credentials",
+            "DELETE FROM account_properties",
             "DELETE FROM inline_policies",
             "DELETE FROM attachments",
             "DELETE FROM policy_versions",
@@ -320,6 +321,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "user credentials",
         include_str!("../migrations/sqlite/0005_user_credentials.sql"),
     ),
+    (
+        7,
+        "account settings",
+        include_str!("../migrations/sqlite/0007_account_settings.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -346,6 +352,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         5,
         "user credentials",
         include_str!("../migrations/postgres/0005_user_credentials.sql"),
+    ),
+    (
+        7,
+        "account settings",
+        include_str!("../migrations/postgres/0007_account_settings.sql"),
     ),
 ];
 

@@ -18,6 +18,8 @@ pub struct AccountRecord {
     pub alias: Option<String>,
     /// When it was created.
     pub created_at: Timestamp,
+    /// The version of the session tokens STS's global endpoint issues for it (1 or 2).
+    pub global_endpoint_token_version: i32,
 }
 
 /// An IAM user.

@@ -66,6 +66,7 @@ conformance!(
     finding_6_trust_principals_bound_to_unique_ids,
     tagged_creation_is_one_write,
     user_credentials,
+    account_settings,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2348,4 +2349,64 @@ async fn user_credentials(f: &Fixture) {
         store.delete_user(ACCOUNT, "alice").await,
         "Cannot delete entity, must delete signing certificates first.",
     );
+}
+
+async fn account_settings(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    assert_eq!(
+        store
+            .get_account(ACCOUNT)
+            .await
+            .unwrap()
+            .global_endpoint_token_version,
+        1
+    );
+    store
+        .set_global_endpoint_token_version(ACCOUNT, 2)
+        .await
+        .unwrap();
+    let accounts = store.list_accounts().await.unwrap();
+    let versions: Vec<i32> = accounts
+        .iter()
+        .map(|a| a.global_endpoint_token_version)
+        .collect();
+    assert_eq!(versions, [2, 1]);
+    assert_not_found(
+        store
+            .set_global_endpoint_token_version("999999999999", 2)
+            .await,
+        EntityKind::Account,
+    );
+
+    assert!(
+        store
+            .list_account_properties(ACCOUNT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    store
+        .put_account_properties(ACCOUNT, &[pair("Ns/B", "1"), pair("Ns/A", "true")])
+        .await
+        .unwrap();
+    store
+        .put_account_properties(ACCOUNT, &[pair("Ns/B", "2")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_account_properties(ACCOUNT).await.unwrap(),
+        [pair("Ns/A", "true"), pair("Ns/B", "2")]
+    );
+    assert!(
+        store
+            .list_account_properties(OTHER)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.reset().await.unwrap();
+    assert_not_found(store.get_account(ACCOUNT).await, EntityKind::Account);
 }

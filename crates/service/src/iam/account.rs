@@ -695,6 +695,16 @@ impl Service {
             .filter(|(arn, _)| Catalogue::shipped().get(arn).is_some())
             .count();
         let root_keys = self.reads().list_access_keys(account, None).await?;
+        let root_certificates = self
+            .reads()
+            .list_user_credentials(account, None, store::CredentialKind::SigningCertificate)
+            .await?;
+        let profiles = every!(|options| self.reads().list_instance_profiles(account, &options));
+        let token_version = self
+            .reads()
+            .get_account(account)
+            .await?
+            .global_endpoint_token_version;
         Ok(BTreeMap::from([
             (K::Users, count(users.len())),
             (K::UsersQuota, USERS_QUOTA),
@@ -720,7 +730,7 @@ impl Service {
             (K::SigningCertificatesPerUserQuota, 2),
             (K::ServerCertificates, 0),
             (K::ServerCertificatesQuota, 20),
-            (K::InstanceProfiles, 0),
+            (K::InstanceProfiles, count(profiles.len())),
             (K::InstanceProfilesQuota, 1_000),
             (K::Providers, 0),
             // Castellan keeps no MFA devices in the store yet.
@@ -731,8 +741,11 @@ impl Service {
                 K::AccountAccessKeysPresent,
                 i32::from(!root_keys.is_empty()),
             ),
-            (K::AccountSigningCertificatesPresent, 0),
-            (K::GlobalEndpointTokenVersion, 1),
+            (
+                K::AccountSigningCertificatesPresent,
+                i32::from(!root_certificates.is_empty()),
+            ),
+            (K::GlobalEndpointTokenVersion, token_version),
         ]))
     }
 

@@ -4,6 +4,7 @@
 //! `NotImplemented`.
 
 mod account;
+mod account_settings;
 #[cfg(test)]
 mod arn_walk;
 mod credentials;

@@ -64,6 +64,10 @@ use wire::iam::{
     UploadSSHPublicKeyRequest, UploadSSHPublicKeyResponse, UploadSigningCertificateRequest,
     UploadSigningCertificateResponse,
 };
+use wire::iam::{
+    GetAccountPropertiesRequest, GetAccountPropertiesResponse, PutAccountPropertiesRequest,
+    PutAccountPropertiesResponse, SetSecurityTokenServicePreferencesRequest,
+};
 use wire::iam::{IamOperations, Operation};
 
 use crate::caller::Caller;
@@ -175,6 +179,8 @@ operations! {
         GetAccountAuthorizationDetails:
             get_account_authorization_details(GetAccountAuthorizationDetailsRequest)
             -> GetAccountAuthorizationDetailsResponse;
+        GetAccountProperties: get_account_properties(GetAccountPropertiesRequest)
+            -> GetAccountPropertiesResponse;
         GetGroup: get_group(GetGroupRequest) -> GetGroupResponse;
         GetGroupPolicy: get_group_policy(GetGroupPolicyRequest) -> GetGroupPolicyResponse;
         GetInstanceProfile: get_instance_profile(GetInstanceProfileRequest)
@@ -230,6 +236,8 @@ operations! {
         ListUserPolicies: list_user_policies(ListUserPoliciesRequest) -> ListUserPoliciesResponse;
         ListUserTags: list_user_tags(ListUserTagsRequest) -> ListUserTagsResponse;
         ListUsers: list_users(ListUsersRequest) -> ListUsersResponse;
+        PutAccountProperties: put_account_properties(PutAccountPropertiesRequest)
+            -> PutAccountPropertiesResponse;
         PutGroupPolicy: put_group_policy(PutGroupPolicyRequest) -> ();
         PutRolePermissionsBoundary: put_role_permissions_boundary(PutRolePermissionsBoundaryRequest)
             -> ();
@@ -245,6 +253,9 @@ operations! {
             reset_service_specific_credential(ResetServiceSpecificCredentialRequest)
             -> ResetServiceSpecificCredentialResponse;
         SetDefaultPolicyVersion: set_default_policy_version(SetDefaultPolicyVersionRequest) -> ();
+        SetSecurityTokenServicePreferences:
+            set_security_token_service_preferences(SetSecurityTokenServicePreferencesRequest)
+            -> ();
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
         TagPolicy: tag_policy(TagPolicyRequest) -> ();
         TagRole: tag_role(TagRoleRequest) -> ();

@@ -8,12 +8,16 @@ use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{AccountRecord, NewAccount};
 use crate::ops::access_keys::insert_access_key;
 
+const SELECT: &str = "SELECT account_id, email, alias, created_at, global_endpoint_token_version \
+     FROM accounts";
+
 fn account(row: &AnyRow) -> Result<AccountRecord> {
     Ok(AccountRecord {
         account_id: row.try_get("account_id")?,
         email: row.try_get("email")?,
         alias: row.try_get("alias")?,
         created_at: row.try_get("created_at")?,
+        global_endpoint_token_version: row.try_get("global_endpoint_token_version")?,
     })
 }
 
@@ -46,14 +50,15 @@ impl Store {
             email: new.email.clone(),
             alias: new.alias.clone(),
             created_at: new.created_at,
+            global_endpoint_token_version: 1,
         })
     }
 
     /// An account by id.
     pub async fn get_account(&self, account_id: &str) -> Result<AccountRecord> {
-        let row = sqlx::query(
-            "SELECT account_id, email, alias, created_at FROM accounts WHERE account_id = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE account_id = $1"
+        )))
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -65,12 +70,10 @@ impl Store {
 
     /// The account with this alias (console sign-in by alias).
     pub async fn get_account_by_alias(&self, alias: &str) -> Result<AccountRecord> {
-        let row = sqlx::query(
-            "SELECT account_id, email, alias, created_at FROM accounts WHERE alias = $1",
-        )
-        .bind(alias)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE alias = $1")))
+            .bind(alias)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref()
             .map(account)
             .transpose()?
@@ -79,9 +82,9 @@ impl Store {
 
     /// The account whose root signs in with this email, compared case-insensitively.
     pub async fn get_account_by_email(&self, email: &str) -> Result<AccountRecord> {
-        let row = sqlx::query(
-            "SELECT account_id, email, alias, created_at FROM accounts WHERE email_lower = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE email_lower = $1"
+        )))
         .bind(lower(email))
         .fetch_optional(&self.pool)
         .await?;
@@ -93,11 +96,9 @@ impl Store {
 
     /// Every account, by id.
     pub async fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
-        let rows = sqlx::query(
-            "SELECT account_id, email, alias, created_at FROM accounts ORDER BY account_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY account_id")))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(account).collect()
     }
 
@@ -178,6 +179,10 @@ impl Store {
             }
         }
         sqlx::query("DELETE FROM password_policies WHERE account_id = $1")
+            .bind(account_id)
+            .execute(w.conn())
+            .await?;
+        sqlx::query("DELETE FROM account_properties WHERE account_id = $1")
             .bind(account_id)
             .execute(w.conn())
             .await?;

@@ -1,5 +1,6 @@
 //! The store's operations, one module per entity, each adding methods to [`crate::Store`].
 
+mod account_settings;
 mod accounts;
 mod groups;
 mod instance_profiles;
