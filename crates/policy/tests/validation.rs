@@ -388,8 +388,8 @@ fn refuses_what_aws_refuses() {
     }
 }
 
-/// Statement ids: letters and digits only in the policies IAM and Organizations store; any
-/// text in resource policies, whose services differ (S3 and KMS allow spaces).
+/// Statement ids (reading 28): letters and digits only in the policies IAM and Organizations
+/// store; any text in resource policies, whose services differ (S3 and KMS allow spaces).
 #[test]
 fn statement_ids_per_kind() {
     const IAM: &str = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
