@@ -127,3 +127,44 @@ def test_customer_policy_as_boundary(server):
     with pytest.raises(ClientError) as e:
         server.iam(alice).get_user(UserName="alice")
     assert error_of(e)[2].endswith("because no permissions boundary allows the iam:GetUser action")
+
+
+def test_documents_aws_accepts_are_stored_and_grant(server):
+    # Shapes AWS stores (ARCHITECTURE.md readings 22 to 27): empty condition blocks and
+    # lists, keys without a vendor, less common dates, JSON booleans, a null among the
+    # resources, a short ARN and a dotted vendor.
+    iam = server.iam()
+    odd = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "", "Effect": "Allow", "Action": ["iam:ListUsers", "s3.s:ListBucket"],
+        "Resource": [None, "arn:aws:fdsasf", "*"],
+        "Condition": {
+            "x": {}, "DateGreaterThan": {"aws:CurrentTime": "2020T"},
+            "DateGreaterThanEquals": {"aws:CurrentTime": "2020-01-01t1:00:00.5+01"},
+            "DateLessThan": {"aws:CurrentTime": 99999999999},
+            "StringEqualsIfExists": {"foo": "x"}, "Null": {"aws:username": False},
+            "Bool": {"token.actions.githubusercontent.com:aud": True},
+            "StringNotEquals": {"aws:username": []}}}]}
+    arn = iam.create_policy(PolicyName="odd", PolicyDocument=json.dumps(odd))["Policy"]["Arn"]
+    version = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert version["Document"] == odd
+    # Every condition holds for a user's request (the Bool key is absent: only ...IfExists
+    # would make that one hold, so it is dropped for the grant).
+    grant = json.loads(json.dumps(odd))
+    del grant["Statement"][0]["Condition"]["Bool"]
+    alice = server.new_user("alice", policy=grant)
+    server.iam(alice).list_users()
+    # A positive operator given no values grants nothing.
+    grant["Statement"][0]["Condition"]["StringEquals"] = {"aws:username": []}
+    iam.put_user_policy(UserName="alice", PolicyName="inline", PolicyDocument=json.dumps(grant))
+    with pytest.raises(ClientError) as e:
+        server.iam(alice).list_users()
+    assert error_of(e)[0] == "AccessDenied"
+    # Near them, AWS's refusals and messages.
+    for document, message in [
+        (allow("s3:ListBucket", "arn:aws::fdsasf"), "The policy failed legacy parsing"),
+        (allow("s3:ListBucket", "arn:aws"), "Resource vendor must be fully qualified and cannot contain regexes."),
+        (allow("s3:ListBucket", [None]), "Policy statement must contain resources."),
+    ]:
+        with pytest.raises(ClientError) as e:
+            iam.create_policy(PolicyName="refused", PolicyDocument=json.dumps(document))
+        assert error_of(e) == ("MalformedPolicyDocument", 400, message)

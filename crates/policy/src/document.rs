@@ -116,7 +116,7 @@ pub struct ConditionEntry {
     pub operator: Operator,
     /// The condition key as written.
     pub key: String,
-    /// The values as text (JSON booleans and numbers are read as their text).
+    /// The values as text (JSON booleans and numbers are read as their text); may be empty.
     pub values: Vec<String>,
 }
 
@@ -231,7 +231,7 @@ fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
                 if action.is_some() {
                     return Err(SyntaxError);
                 }
-                let list = string_list(value)?;
+                let list = string_list(value, false)?;
                 action = Some(if key == "Action" {
                     ActionClause::Action(list)
                 } else {
@@ -242,7 +242,8 @@ fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
                 if resource.is_some() {
                     return Err(SyntaxError);
                 }
-                let list = string_list(value)?;
+                // AWS stores a `null` inside a resource list; it names no resource.
+                let list = string_list(value, true)?;
                 resource = Some(if key == "Resource" {
                     ResourceClause::Resource(list)
                 } else {
@@ -253,25 +254,38 @@ fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
             _ => return Err(SyntaxError),
         }
     }
+    // An empty list passes the syntax check (both elements of a pair still may not be
+    // given) and then counts as a missing element: AWS answers "Policy statement must
+    // contain actions." or "... resources." for it.
     Ok(Statement {
         sid,
         effect: effect.ok_or(SyntaxError)?,
         principal,
-        action,
-        resource,
+        action: action.filter(|clause| !clause.patterns().is_empty()),
+        resource: resource.filter(|clause| !clause.patterns().is_empty()),
         conditions,
     })
 }
 
-/// A string or a non-empty array of strings.
-fn string_list(value: &Value) -> Parsed<Vec<String>> {
+/// A string or an array of strings, which may be empty; `nulls` lets `null` items through,
+/// dropped.
+fn string_list(value: &Value, nulls: bool) -> Parsed<Vec<String>> {
     match value {
         Value::String(text) => Ok(vec![text.clone()]),
-        Value::Array(items) if !items.is_empty() => items
+        Value::Array(items) => items
             .iter()
+            .filter(|item| !(nulls && item.is_null()))
             .map(|item| item.as_str().map(str::to_owned).ok_or(SyntaxError))
             .collect(),
         _ => Err(SyntaxError),
+    }
+}
+
+/// A string or a non-empty array of strings.
+fn principal_list(value: &Value) -> Parsed<Vec<String>> {
+    match value {
+        Value::Array(items) if items.is_empty() => Err(SyntaxError),
+        _ => string_list(value, false),
     }
 }
 
@@ -288,7 +302,7 @@ fn parse_principals(value: &Value) -> Parsed<Principals> {
                     "CanonicalUser" => PrincipalType::CanonicalUser,
                     _ => return Err(SyntaxError),
                 };
-                entries.push((kind, string_list(value)?));
+                entries.push((kind, principal_list(value)?));
             }
             Ok(Principals::Map(entries))
         }
@@ -302,18 +316,19 @@ fn parse_conditions(value: &Value) -> Parsed<Vec<ConditionEntry>> {
     };
     let mut entries = Vec::new();
     for (operator, keys) in operators {
-        let operator = Operator::parse(operator).ok_or(SyntaxError)?;
         let Value::Object(keys) = keys else {
             return Err(SyntaxError);
         };
+        // AWS reads the operator's name only for the entries under it: an operator with none,
+        // even an unknown one, is accepted and tests nothing.
         if keys.is_empty() {
-            return Err(SyntaxError);
+            continue;
         }
+        let operator = Operator::parse(operator).ok_or(SyntaxError)?;
         for (key, values) in keys {
+            // An empty list is accepted: the operator is applied to no policy values.
             let values = match values {
-                Value::Array(items) if !items.is_empty() => {
-                    items.iter().map(scalar_text).collect::<Parsed<Vec<_>>>()?
-                }
+                Value::Array(items) => items.iter().map(scalar_text).collect::<Parsed<Vec<_>>>()?,
                 other => vec![scalar_text(other)?],
             };
             entries.push(ConditionEntry {

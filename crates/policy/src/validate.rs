@@ -261,15 +261,33 @@ fn check(document: &Document, kind: PolicyKind) -> Vec<String> {
                 .iter()
                 .any(|v| !(variables && template::uses_variables(v)) && parse_date(v).is_none())
     });
-    if bad_date {
+    let resources = || {
+        statements
+            .iter()
+            .filter_map(|s| s.resource.as_ref())
+            .flat_map(ResourceClause::patterns)
+    };
+    if bad_date || resources().any(|r| fails_legacy_parsing(r)) {
         out.push("The policy failed legacy parsing".to_owned());
     }
 
-    // 4. Statement ids.
+    // 4. Statement ids: IAM's and Organizations' policies allow only letters and digits;
+    // resource policies follow their service's rules (S3 and KMS allow spaces), so any.
+    let sid_message = match kind {
+        PolicyKind::Identity | PolicyKind::Trust | PolicyKind::Boundary | PolicyKind::Session => {
+            Some(
+                "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+            )
+        }
+        PolicyKind::ServiceControl | PolicyKind::ResourceControl => Some(ORGANIZATIONS),
+        PolicyKind::Resource => None,
+    };
     let mut seen: Vec<&str> = Vec::new();
     for sid in statements.iter().filter_map(|s| s.sid.as_deref()) {
-        if kind.is_iam() && !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            out.push("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*".to_owned());
+        if let Some(message) = sid_message
+            && !sid.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            out.push(message.to_owned());
             break;
         }
         if !sid.is_empty() && seen.contains(&sid) {
@@ -284,46 +302,29 @@ fn check(document: &Document, kind: PolicyKind) -> Vec<String> {
         out.push("Policy statement must contain actions.".to_owned());
     }
 
-    // 6. Resource format.
-    if let Some(message) = statements
-        .iter()
-        .filter_map(|s| s.resource.as_ref())
-        .flat_map(ResourceClause::patterns)
-        .find_map(|r| resource_problem(r))
-    {
-        out.push(message);
-    }
-
-    // 7. Action and condition key format.
-    let actions = statements
-        .iter()
-        .filter_map(|s| s.action.as_ref())
-        .flat_map(ActionClause::patterns)
-        .map(String::as_str)
-        .filter(|a| *a != "*");
-    // Condition keys need a vendor too, but may hold more colons after it
-    // (`kms:EncryptionContext:aws:s3:arn`).
-    let key_problem = |c: &crate::document::ConditionEntry| match c.key.split_once(':') {
-        Some((vendor, _)) => vendor_problem(&format!("{vendor}:key")),
-        None => vendor_problem(&c.key),
-    };
-    let problem = actions
-        .map(vendor_problem)
-        .chain(
-            statements
-                .iter()
-                .flat_map(|s| &s.conditions)
-                .map(key_problem),
-        )
-        .find_map(|p| p);
-    if let Some(message) = problem {
-        out.push(message);
-    }
-
-    // 8. Resources present.
+    // 6. Resources present (before the format of actions: a statement with neither a
+    // resource nor a vendor in its action gets this message from AWS).
     let needs_resource = kind != PolicyKind::Trust;
     if needs_resource && statements.iter().any(|s| s.resource.is_none()) {
         out.push("Policy statement must contain resources.".to_owned());
+    }
+
+    // 7. Resource format.
+    if let Some(message) = resources().find_map(|r| resource_problem(r)) {
+        out.push(message);
+    }
+
+    // 8. Action format. Condition keys are not checked: AWS stores keys without a vendor
+    // (`"a"`), with dotted vendors (`token.actions.githubusercontent.com:sub`) and with
+    // slashes (`oidc.eks.<region>.amazonaws.com/id/<id>:sub`).
+    if let Some(message) = statements
+        .iter()
+        .filter_map(|s| s.action.as_ref())
+        .flat_map(ActionClause::patterns)
+        .filter(|a| *a != "*")
+        .find_map(|a| vendor_problem(a))
+    {
+        out.push(message);
     }
 
     // 9. Principals and kind-specific rules.
@@ -344,21 +345,41 @@ fn is_date(op: BaseOperator) -> bool {
     )
 }
 
+/// Resources AWS's legacy parser refuses, checked only when the format is otherwise right
+/// (`resource_problem` is `None`): an ARN of fewer than six parts with an empty one
+/// (`arn:aws::x`, `arn:aws:s3::bucket`), or one with an empty service (`arn:aws::::x`).
+fn fails_legacy_parsing(resource: &str) -> bool {
+    if resource == "*" || resource_problem(resource).is_some() {
+        return false;
+    }
+    let parts = resource.split(':').count();
+    let service = resource.split(':').nth(2).unwrap_or_default();
+    (parts < 6 && resource.contains("::")) || service.is_empty()
+}
+
+/// The format problem AWS reports for a resource. An ARN may have fewer than six parts
+/// (`arn:aws:fdsasf` is stored, and matches nothing), but needs a service.
 fn resource_problem(resource: &str) -> Option<String> {
     if resource == "*" {
         return None;
     }
-    let Some(arn) = arn::split(resource) else {
+    let mut parts = resource.split(':');
+    let (Some("arn"), Some(partition)) = (parts.next(), parts.next()) else {
         return Some(format!(
             "Resource {resource} must be in ARN format or \"*\"."
         ));
     };
-    let [_, partition, service, region, _, _] = arn;
-    if partition.is_empty() || service.is_empty() {
+    if partition.is_empty() {
         return Some(format!(
             "Resource {resource} must be in ARN format or \"*\"."
         ));
     }
+    let Some(service) = parts.next() else {
+        return Some(
+            "Resource vendor must be fully qualified and cannot contain regexes.".to_owned(),
+        );
+    };
+    let region = parts.next().unwrap_or_default();
     if service == "iam" && !region.is_empty() {
         return Some(format!(
             "IAM resource {resource} cannot contain region information."
@@ -378,7 +399,7 @@ fn vendor_problem(name: &str) -> Option<String> {
             let valid = !vendor.is_empty()
                 && vendor
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*' || b == b'?');
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.*?".contains(&b));
             (!valid).then(|| format!("Vendor {vendor} is not valid"))
         }
         _ => Some("Actions/Condition can contain only one colon.".to_owned()),

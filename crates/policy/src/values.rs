@@ -25,69 +25,99 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads a date as nanoseconds since the Unix epoch: a bare run of digits is epoch seconds
-/// (`1700000000`); otherwise ISO 8601
-/// (`2026-11-23`, `2026-11-23T14:00Z`, `2026-11-23T14:00:00.5+02:00`, `20261123T140000Z`).
+/// The years a date may name: AWS's legacy policy parser accepts `-292275054` as a year; the
+/// bounds are those of a 64-bit count of milliseconds.
+const YEARS: std::ops::RangeInclusive<i64> = -292_275_054..=292_278_993;
+
+/// Reads a date as nanoseconds since the Unix epoch, in the shapes AWS's legacy policy parser
+/// accepts. A bare run of digits is epoch seconds up to `i64::MAX` (`1700000000`). Anything
+/// else is ISO 8601: a signed year of one to nine digits with optional month and day
+/// (`2026-11-23`, `2026-11`, `-5`, and `01T`, the year 1), or eight digits `YYYYMMDD`; then
+/// optionally `T` (either case) and a time of one- or two-digit fields (`T9`, `T14:00`,
+/// `t2:00:00.593194`, basic `T140000`) with up to nine fractional digits; then optionally
+/// `Z` or an offset of two-digit hours with optional minutes (`+23`, `+02:00`, `-0530`).
 pub(crate) fn parse_date(text: &str) -> Option<i128> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds: i128 = text.parse().ok()?;
-        return Some(seconds * 1_000_000_000);
+        let seconds: i64 = text.parse().ok()?;
+        return Some(i128::from(seconds) * 1_000_000_000);
     }
     let mut cursor = Cursor {
         text: text.as_bytes(),
         at: 0,
     };
-    let year = cursor.digits(4)?;
-    let extended = cursor.eat(b'-');
-    let month = cursor.digits(2)?;
-    if extended && !cursor.eat(b'-') {
-        return None;
-    }
-    let day = cursor.digits(2)?;
+    let negative = cursor.eat(b'-');
+    let leading = cursor.count_digits();
+    let (year, month, day) = if leading == 8 && !negative && cursor.peek() != Some(b'-') {
+        (
+            i64::from(cursor.digits(4)?),
+            cursor.digits(2)?,
+            cursor.digits(2)?,
+        )
+    } else {
+        let year = i64::from(cursor.some_digits(9)?);
+        let (month, day) = if cursor.eat(b'-') {
+            let month = cursor.some_digits(2)?;
+            let day = if cursor.eat(b'-') {
+                cursor.some_digits(2)?
+            } else {
+                1
+            };
+            (month, day)
+        } else {
+            (1, 1)
+        };
+        (if negative { -year } else { year }, month, day)
+    };
     let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0i128);
-    if cursor.eat(b'T') || cursor.eat(b't') {
-        hour = cursor.digits(2)?;
-        let colon = cursor.eat(b':');
-        minute = cursor.digits(2)?;
-        if (colon && cursor.eat(b':')) || (!colon && cursor.peek_digit()) {
-            second = cursor.digits(2)?;
-            if cursor.eat(b'.') || cursor.eat(b',') {
-                let start = cursor.at;
-                let mut scale = 100_000_000i128;
-                while let Some(d) = cursor.digit() {
-                    nanos += i128::from(d) * scale;
-                    scale /= 10;
-                }
-                if cursor.at == start {
-                    return None;
-                }
+    if (cursor.eat(b'T') || cursor.eat(b't')) && cursor.peek_digit() {
+        let run = cursor.count_digits();
+        hour = cursor.digits(run.min(2))?;
+        if run > 2 {
+            // Basic format: `HHMM[SS]`.
+            minute = cursor.digits(2)?;
+            if cursor.peek_digit() {
+                second = cursor.digits(2)?;
+                nanos = cursor.fraction()?;
+            }
+        } else if cursor.eat(b':') {
+            minute = cursor.some_digits(2)?;
+            if cursor.eat(b':') {
+                second = cursor.some_digits(2)?;
+                nanos = cursor.fraction()?;
             }
         }
     }
     let offset_seconds: i64 = match cursor.next() {
-        None => 0,
-        Some(b'Z' | b'z') => 0,
+        None | Some(b'Z' | b'z') => 0,
         Some(sign @ (b'+' | b'-')) => {
             let hours = cursor.digits(2)?;
-            cursor.eat(b':');
-            let minutes = cursor.digits(2)?;
+            let colon = cursor.eat(b':');
+            let minutes = if colon || cursor.peek_digit() {
+                cursor.digits(2)?
+            } else {
+                0
+            };
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
             let total = i64::from(hours) * 3600 + i64::from(minutes) * 60;
             if sign == b'+' { total } else { -total }
         }
         Some(_) => return None,
     };
     if cursor.at != text.len()
+        || !YEARS.contains(&year)
         || !(1..=12).contains(&month)
         || day == 0
         || day > days_in_month(year, month)
         || hour > 23
         || minute > 59
-        || second > 60
+        || second > 59
     {
         return None;
     }
-    let days = days_from_civil(i64::from(year), month, day);
+    let days = days_from_civil(year, month, day);
     let seconds =
         days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
             - offset_seconds;
@@ -129,6 +159,20 @@ impl Cursor<'_> {
         }
     }
 
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    /// How many digits follow, without reading them.
+    fn count_digits(&self) -> usize {
+        self.text
+            .iter()
+            .skip(self.at)
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    }
+
+    /// Exactly `count` digits.
     fn digits(&mut self, count: usize) -> Option<u32> {
         let mut value = 0u32;
         for _ in 0..count {
@@ -136,13 +180,32 @@ impl Cursor<'_> {
         }
         Some(value)
     }
+
+    /// One to `max` digits; more is an error.
+    fn some_digits(&mut self, max: usize) -> Option<u32> {
+        let count = self.count_digits();
+        if count == 0 || count > max {
+            return None;
+        }
+        self.digits(count)
+    }
+
+    /// An optional `.` or `,` and one to nine digits of a second, as nanoseconds.
+    fn fraction(&mut self) -> Option<i128> {
+        if !(self.eat(b'.') || self.eat(b',')) {
+            return Some(0);
+        }
+        let count = self.count_digits();
+        let digits = i128::from(self.some_digits(9)?);
+        Some(digits * 10i128.pow(9u32.saturating_sub(u32::try_from(count).ok()?)))
+    }
 }
 
-fn is_leap(year: u32) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+fn is_leap(year: i64) -> bool {
+    (year.rem_euclid(4) == 0 && year.rem_euclid(100) != 0) || year.rem_euclid(400) == 0
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -207,6 +270,63 @@ mod tests {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800 * SECOND));
+    }
+
+    /// The less common shapes AWS accepts read as the instant they name.
+    #[test]
+    fn lenient_iso_shapes() {
+        let at = |text: &str| parse_date(text).unwrap_or_else(|| panic!("{text} unreadable"));
+        let exact = at("2023-11-14T22:13:20Z");
+        for same in [
+            "2023-11-14t22:13:20z",
+            "2023-11-14T22:13:20+00",
+            "2023-11-15T00:13:20+02",
+            "2023-11-14T20:13:20-0200",
+            "2023-11-14T22:13:20.000000000Z",
+            "2023-11-14T22:13:20,0Z",
+            "2023-11-15t0:13:20+02:00",
+            "2023-11-14T22:13:20",
+            "20231114T221320",
+        ] {
+            assert_eq!(at(same), exact, "{same}");
+        }
+        let midnight = at("2023-11-14T00:00:00Z");
+        for same in [
+            "2023-11-14",
+            "2023-11-14T",
+            "2023-11-14T00Z",
+            "2023-11-14T0:0Z",
+        ] {
+            assert_eq!(at(same), midnight, "{same}");
+        }
+        assert_eq!(at("2023-11"), at("2023-11-01T00:00:00Z"));
+        assert_eq!(at("2023-1-5"), at("2023-01-05T00:00:00Z"));
+        assert_eq!(at("2023"), 2023 * SECOND, "digits alone are epoch seconds");
+        // A year alone, as AWS reads `01T`: 1 January of the year 1.
+        assert_eq!(at("01T"), -62_135_596_800 * SECOND);
+        assert_eq!(at("0001-01-01T00:00:00Z"), -62_135_596_800 * SECOND);
+        assert!(at("-292275054") < at("-1") && at("-1") < at("01T"));
+        assert_eq!(at("9223372036854775807"), i128::from(i64::MAX) * SECOND);
+        assert_eq!(at("2023-11-14T22:13:20.123456789Z"), exact + 123_456_789);
+        for bad in [
+            "9223372036854775808",
+            "-292275055",
+            "234-13",
+            "2016-12-13t2:00:00.593194+1",
+            "2016-12-13t2:00:00.1999999999+10:59",
+            "2023-11-14T22:13:60Z",
+            "2023-11-14T22:60Z",
+            "2023-11-14T22:13:20+24:00",
+            "2023-11-14T22:13:20+02:60",
+            "T10:00Z",
+            "2023-11-14T22:13:20.Z",
+            "1234567890-01-01",
+            "2023-11-14 22:13:20Z",
+            "+2023-11-14",
+            "2023--14",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -45,13 +45,21 @@ fn syntax_errors() {
         r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":"*"}}"#,
-        r#"{"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":5,"Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Bogus":1}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:username":{"a":1}}}}}"#,
-        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":[]}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":"a"}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"x":{"a":"1"}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateGreaterThan":{"a":{}}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:username":[null]}}}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":["adfdf",{}]}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":null}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":["s3:*",null],"Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":[]}}"#,
+        r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":[]},"Action":"s3:*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Principal":"arn:aws:iam::111122223333:root","Action":"s3:*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Principal":{"Everyone":"*"},"Action":"s3:*","Resource":"*"}}"#,
     ] {
@@ -99,6 +107,20 @@ fn checks_after_syntax_in_aws_order() {
         r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#,
         Some("Policy statement must contain actions."),
     );
+    // Empty lists pass the syntax check and count as missing elements.
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}"#,
+        Some("Policy statement must contain actions."),
+    );
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":[]}}"#,
+        Some("Policy statement must contain resources."),
+    );
+    // Resources are looked for before the format of actions.
+    identity(
+        r#"{"Statement":{"Effect":"Allow","Action":"invalid"}}"#,
+        Some("Policy statement must contain resources."),
+    );
     identity(
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}}"#,
         Some("Resource bucket must be in ARN format or \"*\"."),
@@ -120,10 +142,6 @@ fn checks_after_syntax_in_aws_order() {
     identity(
         r#"{"Statement":{"Effect":"Allow","Action":"s 3:GetObject","Resource":"*"}}"#,
         Some("Vendor s 3 is not valid"),
-    );
-    identity(
-        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"username":"a"}}}}"#,
-        Some("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
     );
     identity(
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#,
@@ -247,4 +265,189 @@ fn hostile_inputs_are_rejected_quickly() {
         "*a".repeat(2000)
     );
     identity(&stars, None);
+}
+
+/// One statement granting `s3:ListBucket` on a bucket, with `extra` members added or
+/// replacing its own (`NotResource` replaces `Resource`).
+fn statement(extra: &str) -> String {
+    let mut statement: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket"}"#,
+    )
+    .unwrap();
+    let extra: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&format!("{{{extra}}}")).unwrap();
+    if extra.contains_key("NotResource") {
+        statement.remove("Resource");
+    }
+    statement.extend(extra);
+    serde_json::json!({"Version": "2012-10-17", "Statement": statement}).to_string()
+}
+
+/// Shapes AWS stores (recorded against CreatePolicy) that an earlier Castellan refused; the
+/// numbers are those of the readings in ARCHITECTURE.md.
+#[test]
+fn accepts_what_aws_accepts() {
+    for extra in [
+        // Empty condition blocks and lists (reading 22), even under an unknown operator.
+        r#""Condition":{}"#,
+        r#""Condition":{"DateGreaterThan":{}}"#,
+        r#""Condition":{"a":{}}"#,
+        r#""Condition":{"x":{},"y":{}}"#,
+        r#""Condition":{"DateGreaterThan":{"a":[]}}"#,
+        r#""Condition":{"StringEquals":{"aws:username":[]}}"#,
+        r#""Condition":{"Null":{"aws:username":[]},"ForAnyValue:StringLike":{"aws:TagKeys":[]}}"#,
+        // Condition keys without a vendor (reading 23), under any operator.
+        r#""Condition":{"StringEqualsIfExists":{"a":"asf"}}"#,
+        r#""Condition":{"ForAnyValue:StringEqualsIfExists":{"a":"asf"}}"#,
+        r#""Condition":{"DateLessThanEquals":{"a":"2019-07-01T13:20:15Z"}}"#,
+        r#""Condition":{"StringEquals":{"foo":"x"}}"#,
+        // Dates in the shapes AWS's legacy parser reads (reading 24).
+        r#""Condition":{"DateGreaterThan":{"a":"01T"}}"#,
+        r#""Condition":{"DateLessThanEquals":{"a":"2016-12-13T21:20:37.593194+00:00"}}"#,
+        r#""Condition":{"DateLessThanEquals":{"a":"2016-12-13t2:00:00.593194+23"}}"#,
+        r#""Condition":{"DateLessThan":{"a":"-292275054"}}"#,
+        r#""Condition":{"DateLessThan":{"aws:CurrentTime":["2020-01-01","2020-01-01T00:00Z","20200101T000000Z"]}}"#,
+        r#""Condition":{"DateGreaterThan":{"aws:CurrentTime":["2020-01-01T10:00:00.123+01:00",1577836800,"1577836800"]}}"#,
+        // JSON booleans under Bool and Null.
+        r#""Condition":{"Bool":{"aws:SecureTransport":true},"Null":{"aws:username":false}}"#,
+        // A null inside a resource list (reading 25).
+        r#""Resource":["arn:aws:s3:::example_bucket",null]"#,
+        r#""NotResource":[null,"arn:aws:s3:::example_bucket"]"#,
+        // ARNs of fewer than six parts (reading 26).
+        r#""Resource":"arn:aws:fdsasf""#,
+        r#""Resource":"arn:aws:s3:example_bucket""#,
+        r#""Resource":"arn:aws:s33:::example_bucket""#,
+        // Vendors with dots, in actions and condition keys (readings 23, 27).
+        r#""Action":"s3.s:ListBucket""#,
+        r#""Action":"iam: asdf safdsf af ""#,
+        r#""Condition":{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:o/r:*"}}"#,
+        r#""Condition":{"StringEquals":{"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub":"x"}}"#,
+        // Empty statement ids may repeat.
+        r#""Sid":"""#,
+    ] {
+        identity(&statement(extra), None);
+    }
+}
+
+/// Near those shapes, what AWS refuses, with AWS's message (recorded against CreatePolicy).
+#[test]
+fn refuses_what_aws_refuses() {
+    const LEGACY: Option<&str> = Some("The policy failed legacy parsing");
+    for (extra, expected) in [
+        (r#""Condition":{"DateGreaterThan":{"a":"sdfdsf"}}"#, LEGACY),
+        (
+            r#""Condition":{"DateLessThanEquals":{"a":"234-13"}}"#,
+            LEGACY,
+        ),
+        (
+            r#""Condition":{"DateLessThanEquals":{"a":"2016-12-13t2:00:00.593194+1"}}"#,
+            LEGACY,
+        ),
+        (
+            r#""Condition":{"DateLessThanEquals":{"a":"2016-12-13t2:00:00.1999999999+10:59"}}"#,
+            LEGACY,
+        ),
+        (
+            r#""Condition":{"DateLessThan":{"a":"9223372036854775808"}}"#,
+            LEGACY,
+        ),
+        (r#""Resource":"arn:aws::fdsasf""#, LEGACY),
+        (r#""Resource":"arn:aws:s3::example_bucket""#, LEGACY),
+        (r#""Resource":"arn:aws::::example_bucket""#, LEGACY),
+        (r#""NotResource":"arn:aws:s3::example_bucket""#, LEGACY),
+        (
+            r#""Resource":"arn:aws""#,
+            Some("Resource vendor must be fully qualified and cannot contain regexes."),
+        ),
+        (
+            r#""Resource":"invalid resource""#,
+            Some("Resource invalid resource must be in ARN format or \"*\"."),
+        ),
+        (
+            r#""Resource":"""#,
+            Some("Resource  must be in ARN format or \"*\"."),
+        ),
+        (
+            r#""Resource":[null]"#,
+            Some("Policy statement must contain resources."),
+        ),
+        (
+            r#""Action":"a a:ListBucket""#,
+            Some("Vendor a a is not valid"),
+        ),
+        (
+            r#""Action":"s3_x:ListBucket""#,
+            Some("Vendor s3_x is not valid"),
+        ),
+        (
+            r#""Action":"s3:List:Bucket""#,
+            Some("Actions/Condition can contain only one colon."),
+        ),
+    ] {
+        identity(&statement(extra), expected);
+    }
+}
+
+/// Statement ids (reading 28): letters and digits only in the policies IAM and Organizations
+/// store; any text in resource policies, whose services differ (S3 and KMS allow spaces).
+#[test]
+fn statement_ids_per_kind() {
+    const IAM: &str = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
+    const ORGANIZATIONS: &str =
+        "The provided policy document does not meet the requirements of the specified policy type.";
+    let trust = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}}}}"#
+        )
+    };
+    let resource = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Allow","Principal":{{"AWS":"111122223333"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
+        )
+    };
+    let scp = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Deny","Action":"ec2:*","Resource":"*"}}}}"#
+        )
+    };
+    let rcp = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{sid}","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}}}"#
+        )
+    };
+    for sid in ["Stmt1", "", "ABCdef0123"] {
+        check(
+            PolicyKind::Identity,
+            &statement(&format!(r#""Sid":"{sid}""#)),
+            None,
+        );
+        check(
+            PolicyKind::Boundary,
+            &statement(&format!(r#""Sid":"{sid}""#)),
+            None,
+        );
+        check(
+            PolicyKind::Session,
+            &statement(&format!(r#""Sid":"{sid}""#)),
+            None,
+        );
+        check(PolicyKind::Trust, &trust(sid), None);
+        check(PolicyKind::ServiceControl, &scp(sid), None);
+        check(PolicyKind::ResourceControl, &rcp(sid), None);
+    }
+    for sid in [
+        "my-sid",
+        "my_sid",
+        "Enable IAM User Permissions",
+        "__default_statement_ID",
+    ] {
+        let inline = statement(&format!(r#""Sid":"{sid}""#));
+        check(PolicyKind::Identity, &inline, Some(IAM));
+        check(PolicyKind::Boundary, &inline, Some(IAM));
+        check(PolicyKind::Session, &inline, Some(IAM));
+        check(PolicyKind::Trust, &trust(sid), Some(IAM));
+        check(PolicyKind::ServiceControl, &scp(sid), Some(ORGANIZATIONS));
+        check(PolicyKind::ResourceControl, &rcp(sid), Some(ORGANIZATIONS));
+        check(PolicyKind::Resource, &resource(sid), None);
+    }
 }

@@ -16,11 +16,11 @@ use service::{
 };
 use wire::iam::{
     AttachGroupPolicyRequest, AttachUserPolicyRequest, CreateGroupRequest, CreatePolicyRequest,
-    CreatePolicyVersionRequest, CreateUserRequest, DeletePolicyRequest, DeletePolicyVersionRequest,
-    DetachUserPolicyRequest, EntityType, GetPolicyRequest, GetPolicyVersionRequest,
-    ListEntitiesForPolicyRequest, ListPoliciesRequest, ListPolicyTagsRequest,
-    ListPolicyVersionsRequest, Policy, PolicyScopeType, PolicyUsageType, PolicyVersion,
-    PutUserPermissionsBoundaryRequest, PutUserPolicyRequest, Request, Response,
+    CreatePolicyVersionRequest, CreateRoleRequest, CreateUserRequest, DeletePolicyRequest,
+    DeletePolicyVersionRequest, DetachUserPolicyRequest, EntityType, GetPolicyRequest,
+    GetPolicyVersionRequest, ListEntitiesForPolicyRequest, ListPoliciesRequest,
+    ListPolicyTagsRequest, ListPolicyVersionsRequest, Policy, PolicyScopeType, PolicyUsageType,
+    PolicyVersion, PutUserPermissionsBoundaryRequest, PutUserPolicyRequest, Request, Response,
     SetDefaultPolicyVersionRequest, Tag, TagPolicyRequest, UntagPolicyRequest,
 };
 
@@ -1222,4 +1222,117 @@ async fn markers_stay_short_for_long_names_and_paths() {
         .await;
     assert_eq!(names(&rest), vec!["zz"]);
     assert_eq!(next, None);
+}
+
+/// Documents AWS stores though they look odd (ARCHITECTURE.md readings 22 to 28) are stored
+/// as given by CreatePolicy, PutUserPolicy and CreateRole, and decide as the readings say;
+/// near them, what AWS refuses is refused with its message and leaves nothing behind.
+#[tokio::test]
+async fn documents_aws_accepts_are_stored_and_decide() {
+    let f = Fixture::new().await;
+    let odd = r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Action":["s3.s:ListBucket","iam: odd "],"Resource":["arn:aws:fdsasf",null],"Condition":{"DateGreaterThan":{},"x":{},"StringEquals":{"aws:username":[]},"StringEqualsIfExists":{"foo":"x"},"DateLessThan":{"aws:CurrentTime":["01T","2016-12-13t2:00:00.5+23",1577836800]},"Bool":{"aws:SecureTransport":true},"Null":{"token.actions.githubusercontent.com:sub":true}}}]}"#;
+    f.ok(create_policy("Odd", None, odd)).await;
+    let v1 = f.version(&arn("Odd"), "v1").await.unwrap();
+    assert_eq!(uri_decode(v1.document.as_deref().unwrap()), odd);
+
+    // An inline policy whose grant goes through a null in its resource list, a key without
+    // a vendor under IfExists, a date given as a year alone and a JSON boolean.
+    f.user("gina").await;
+    let grant = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"iam:GetPolicy","Resource":[null,"arn:aws:iam::{ACCOUNT}:policy/*"],"Condition":{{"StringEqualsIfExists":{{"foo":"x"}},"DateGreaterThan":{{"aws:CurrentTime":"2020T"}},"Null":{{"aws:username":false}},"StringLike":{{"aws:username":[]}},"x":{{}}}}}}}}"#
+    );
+    let put = |document: String| {
+        Request::PutUserPolicy(PutUserPolicyRequest {
+            user_name: "gina".to_owned(),
+            policy_name: "odd".to_owned(),
+            policy_document: document,
+        })
+    };
+    f.ok(put(
+        grant.replace(r#","StringLike":{"aws:username":[]}"#, "")
+    ))
+    .await;
+    let gina = Caller {
+        identity: Identity::User(f.service.store().get_user(ACCOUNT, "gina").await.unwrap()),
+        access_key_id: "AKIAEXAMPLEUSER00001".to_owned(),
+        ..f.root.clone()
+    };
+    let get_policy = || {
+        Request::GetPolicy(GetPolicyRequest {
+            policy_arn: arn("Odd"),
+        })
+    };
+    f.service.iam(&gina, get_policy()).await.unwrap();
+    // The same grant with a positive operator given no values grants nothing.
+    f.ok(put(grant)).await;
+    let denied = f.service.iam(&gina, get_policy()).await.unwrap_err();
+    assert_eq!(denied.code(), "AccessDenied");
+
+    // A web-identity trust policy: its condition keys' vendors hold dots and slashes.
+    let trust = r#"{"Version":"2012-10-17","Statement":{"Sid":"GitHub","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","oidc.eks.us-east-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:default:app"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:octo/app:*"}}}}"#;
+    let role = |name: &str, document: &str| {
+        Request::CreateRole(CreateRoleRequest {
+            path: None,
+            role_name: name.to_owned(),
+            assume_role_policy_document: document.to_owned(),
+            description: None,
+            max_session_duration: None,
+            permissions_boundary: None,
+            tags: None,
+        })
+    };
+    f.ok(role("deployer", trust)).await;
+
+    let malformed = |message: &str| ("MalformedPolicyDocument".to_owned(), message.to_owned());
+    let sid = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
+    let refused = [
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws::fdsasf"}}"#,
+            malformed("The policy failed legacy parsing"),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2016-12-13t2:00:00+1"}}}}"#,
+            malformed("The policy failed legacy parsing"),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws"}}"#,
+            malformed("Resource vendor must be fully qualified and cannot contain regexes."),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":[null]}}"#,
+            malformed("Policy statement must contain resources."),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Sid":"my-sid","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}}"#,
+            malformed(sid),
+        ),
+    ];
+    for (document, expected) in refused {
+        assert_eq!(
+            error_of(f.root(create_policy("Refused", None, document)).await),
+            expected,
+            "{document}"
+        );
+        let inline = PutUserPolicyRequest {
+            user_name: "gina".to_owned(),
+            policy_name: "refused".to_owned(),
+            policy_document: document.to_owned(),
+        };
+        assert_eq!(
+            error_of(f.root(Request::PutUserPolicy(inline)).await),
+            expected,
+            "{document}"
+        );
+    }
+    assert_eq!(
+        error_of(
+            f.root(role("refused", &trust.replace("GitHub", "Git-Hub")))
+                .await
+        ),
+        malformed(sid)
+    );
+    // Nothing was left behind by the failures.
+    let (local, _) = f.list(list_request(Some(PolicyScopeType::Local))).await;
+    assert_eq!(names(&local), vec!["Odd"]);
+    assert_eq!(err(f.get(&arn("Refused")).await).0, "NoSuchEntity");
 }
