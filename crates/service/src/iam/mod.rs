@@ -12,6 +12,7 @@ mod instance_profiles;
 mod operations;
 mod policies;
 mod roles;
+mod service_linked;
 mod users;
 
 use policy::ContextValue;
