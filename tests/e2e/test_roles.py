@@ -10,10 +10,9 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, REGION, ROOT, allow, boto_session, error_of, user_arn
+from conftest import ACCOUNT_ID, REGION, allow, error_of, user_arn
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 VIEW_ONLY = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
@@ -40,20 +39,6 @@ def failure(call, **kwargs) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as e:
         call(**kwargs)
     return error_of(e)
-
-
-def unchecked_iam(server):
-    """Root's IAM client without botocore's own parameter checks (it refuses a
-    MaxSessionDuration below 3600 itself), so the value reaches the server and the server's
-    answer is what is tested."""
-    return boto_session().client(
-        "iam",
-        endpoint_url=server.endpoint,
-        region_name=REGION,
-        aws_access_key_id=ROOT.key_id,
-        aws_secret_access_key=ROOT.secret,
-        config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
 
 
 # Create, read, update, list, delete.
@@ -223,7 +208,8 @@ def test_trust_policy_validation(server):
 
 
 def test_max_session_duration_bounds(server):
-    iam = unchecked_iam(server)
+    # Without botocore's own checks (it refuses a MaxSessionDuration below 3600 itself).
+    iam = server.client("iam", checked=False)
     for value, bound in [(3_599, "greater than or equal to 3600"), (43_201, "less than or equal to 43200")]:
         code, status, message = failure(
             iam.create_role,
@@ -488,7 +474,11 @@ def test_service_linked_role_lifecycle(server):
     assert role["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": ["elasticbeanstalk.amazonaws.com"]}}
+            {
+                "Action": ["sts:AssumeRole"],
+                "Effect": "Allow",
+                "Principal": {"Service": ["elasticbeanstalk.amazonaws.com"]},
+            }
         ],
     }
     assert "MaxSessionDuration" not in role
