@@ -336,7 +336,9 @@ class Server:
 
     # Clients.
 
-    def client(self, service: str, creds: Creds = ROOT, region: str = REGION, pool: int = 10):
+    def client(self, service: str, creds: Creds = ROOT, region: str = REGION, pool: int = 10, checked: bool = True):
+        """A client of `service`; with checked=False botocore's own parameter checks are off,
+        so values it would refuse itself reach the server and the server's answer is tested."""
         return boto_session().client(
             service,
             endpoint_url=self.endpoint,
@@ -344,7 +346,11 @@ class Server:
             aws_access_key_id=creds.key_id,
             aws_secret_access_key=creds.secret,
             # One attempt: a retried request would hide what the server answered first.
-            config=Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=pool),
+            config=Config(
+                retries={"mode": "standard", "max_attempts": 1},
+                max_pool_connections=pool,
+                parameter_validation=checked,
+            ),
         )
 
     def iam(self, creds: Creds = ROOT):

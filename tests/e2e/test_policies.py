@@ -168,3 +168,63 @@ def test_documents_aws_accepts_are_stored_and_grant(server):
         with pytest.raises(ClientError) as e:
             iam.create_policy(PolicyName="refused", PolicyDocument=json.dumps(document))
         assert error_of(e) == ("MalformedPolicyDocument", 400, message)
+
+
+def test_missing_malformed_and_unattached_policies_in_aws_words(server):
+    """DeletePolicy of a missing policy; Attach/Detach and Put*PermissionsBoundary with a
+    malformed, missing or unattached ARN: AWS's codes, statuses and messages, boto3 and the CLI."""
+    iam = server.iam()
+    iam.create_user(UserName="alice")
+    iam.create_group(GroupName="devs")
+    iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }))
+    missing = policy_arn("missing")
+    malformed = "longpolicynamebutnoarn"
+    read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+    def failure(call, **kwargs):
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        return error_of(e)
+
+    assert failure(iam.delete_policy, PolicyArn=missing) == ("NoSuchEntity", 404, f"Policy {missing} was not found.")
+    for attach, detach, who in [
+        (iam.attach_user_policy, iam.detach_user_policy, {"UserName": "alice"}),
+        (iam.attach_group_policy, iam.detach_group_policy, {"GroupName": "devs"}),
+        (iam.attach_role_policy, iam.detach_role_policy, {"RoleName": "deploy"}),
+    ]:
+        not_valid = ("ValidationError", 400, f"ARN {malformed} is not valid.")
+        assert failure(attach, PolicyArn=malformed, **who) == not_valid
+        assert failure(detach, PolicyArn=malformed, **who) == not_valid
+        assert failure(attach, PolicyArn=missing, **who) == (
+            "NoSuchEntity", 404, f"Policy {missing} does not exist or is not attachable."
+        )
+        for absent in (missing, read_only):
+            assert failure(detach, PolicyArn=absent, **who) == ("NoSuchEntity", 404, f"Policy {absent} was not found.")
+    bad_boundary = f"arn:aws:iam::{ACCOUNT_ID}:not_a_policy/invalid"
+    assert failure(iam.put_user_permissions_boundary, UserName="alice", PermissionsBoundary=bad_boundary) == (
+        "InvalidInput", 400, f"ARN {bad_boundary} is not valid."
+    )
+    assert failure(iam.put_role_permissions_boundary, RoleName="deploy", PermissionsBoundary=missing) == (
+        "NoSuchEntity", 404, f"Scope ARN: {missing} does not exist or is not attachable."
+    )
+    assert iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="deploy")["Role"]
+
+    # The aws CLI shows the same.
+    done = server.aws("iam", "delete-policy", "--policy-arn", missing, check=False)
+    assert done.returncode != 0
+    assert "(NoSuchEntity)" in done.stderr and f"Policy {missing} was not found." in done.stderr
+    done = server.aws("iam", "attach-role-policy", "--role-name", "deploy", "--policy-arn", malformed, check=False)
+    assert done.returncode != 0
+    assert "(ValidationError)" in done.stderr and f"ARN {malformed} is not valid." in done.stderr
+    done = server.aws("iam", "detach-user-policy", "--user-name", "alice", "--policy-arn", read_only, check=False)
+    assert done.returncode != 0
+    assert "(NoSuchEntity)" in done.stderr and f"Policy {read_only} was not found." in done.stderr
+    done = server.aws(
+        "iam", "put-user-permissions-boundary", "--user-name", "alice", "--permissions-boundary", missing, check=False
+    )
+    assert done.returncode != 0
+    assert f"Scope ARN: {missing} does not exist or is not attachable." in done.stderr

@@ -10,10 +10,9 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, REGION, ROOT, allow, boto_session, error_of, user_arn
+from conftest import ACCOUNT_ID, REGION, allow, error_of, user_arn
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 VIEW_ONLY = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
@@ -40,20 +39,6 @@ def failure(call, **kwargs) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as e:
         call(**kwargs)
     return error_of(e)
-
-
-def unchecked_iam(server):
-    """Root's IAM client without botocore's own parameter checks (it refuses a
-    MaxSessionDuration below 3600 itself), so the value reaches the server and the server's
-    answer is what is tested."""
-    return boto_session().client(
-        "iam",
-        endpoint_url=server.endpoint,
-        region_name=REGION,
-        aws_access_key_id=ROOT.key_id,
-        aws_secret_access_key=ROOT.secret,
-        config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
 
 
 # Create, read, update, list, delete.
@@ -223,7 +208,8 @@ def test_trust_policy_validation(server):
 
 
 def test_max_session_duration_bounds(server):
-    iam = unchecked_iam(server)
+    # Without botocore's own checks (it refuses a MaxSessionDuration below 3600 itself).
+    iam = server.client("iam", checked=False)
     for value, bound in [(3_599, "greater than or equal to 3600"), (43_201, "less than or equal to 43200")]:
         code, status, message = failure(
             iam.create_role,
@@ -484,10 +470,23 @@ def test_service_linked_role_lifecycle(server):
     assert role["RoleName"] == "AWSServiceRoleForElasticBeanstalk"
     assert role["Path"] == SERVICE_PATH
     assert role["Arn"] == role_arn("AWSServiceRoleForElasticBeanstalk", SERVICE_PATH)
-    statement = role["AssumeRolePolicyDocument"]["Statement"][0]
-    services = statement["Principal"]["Service"]
-    assert (services if isinstance(services, list) else [services]) == ["elasticbeanstalk.amazonaws.com"]
+    # The trust policy as AWS's CreateServiceLinkedRole answers it, and no MaxSessionDuration.
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Action": ["sts:AssumeRole"],
+                "Effect": "Allow",
+                "Principal": {"Service": ["elasticbeanstalk.amazonaws.com"]},
+            }
+        ],
+    }
+    assert "MaxSessionDuration" not in role
     assert iam.get_role(RoleName="AWSServiceRoleForElasticBeanstalk")["Role"]["Description"] == "for EB"
+    # The service's own policy comes attached.
+    own = "arn:aws:iam::aws:policy/aws-service-role/AWSElasticBeanstalkServiceRolePolicy"
+    attached = iam.list_attached_role_policies(RoleName="AWSServiceRoleForElasticBeanstalk")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AWSElasticBeanstalkServiceRolePolicy", "PolicyArn": own}]
 
     code, status, message = failure(iam.create_service_linked_role, AWSServiceName="elasticbeanstalk.amazonaws.com")
     assert (code, status) == ("InvalidInput", 400)
@@ -495,8 +494,13 @@ def test_service_linked_role_lifecycle(server):
         "Service role name AWSServiceRoleForElasticBeanstalk has been taken in this account, "
         "please try a different suffix."
     )
-    suffixed = iam.create_service_linked_role(AWSServiceName="elasticbeanstalk.amazonaws.com", CustomSuffix="blue")
-    assert suffixed["Role"]["RoleName"] == "AWSServiceRoleForElasticBeanstalk_blue"
+    # Elastic Beanstalk takes no suffix; Auto Scaling does.
+    assert failure(
+        iam.create_service_linked_role, AWSServiceName="elasticbeanstalk.amazonaws.com", CustomSuffix="blue"
+    ) == ("InvalidInput", 400, "Custom suffix is not allowed for elasticbeanstalk.amazonaws.com")
+    suffixed = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="blue")
+    assert suffixed["Role"]["RoleName"] == "AWSServiceRoleForAutoScaling_blue"
+    assert suffixed["Role"]["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
     assert failure(iam.create_service_linked_role, AWSServiceName="example.com")[:2] == ("InvalidInput", 400)
     # The path is reserved: CreateRole cannot fake a service-linked role.
     code, status, _ = failure(
@@ -515,6 +519,7 @@ def test_service_linked_role_lifecycle(server):
     everything = json.dumps(allow("*"))
     assert failure(iam.put_role_policy, RoleName=name, PolicyName="p", PolicyDocument=everything) == unmodifiable
     assert failure(iam.attach_role_policy, RoleName=name, PolicyArn=READ_ONLY) == unmodifiable
+    assert failure(iam.detach_role_policy, RoleName=name, PolicyArn=own) == unmodifiable
     assert failure(iam.update_assume_role_policy, RoleName=name, PolicyDocument=json.dumps(EC2_TRUST)) == unmodifiable
     # Reading is fine.
     assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
@@ -533,7 +538,37 @@ def test_service_linked_role_lifecycle(server):
     create_role(iam, "plain")
     assert failure(iam.delete_service_linked_role, RoleName="plain")[:2] == ("InvalidInput", 400)
     remaining = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
-    assert remaining == ["AWSServiceRoleForElasticBeanstalk_blue", "plain"]
+    assert remaining == ["AWSServiceRoleForAutoScaling_blue", "plain"]
+    # Deleting the role took its attachment with it.
+    assert iam.list_entities_for_policy(PolicyArn=own)["PolicyRoles"] == []
+
+
+def test_service_linked_roles_with_the_cli(server):
+    """A few rows of the table through the aws CLI: name, path, policies, suffix rules."""
+    for service, name, policy, suffix_allowed in [
+        ("ecs.amazonaws.com", "AWSServiceRoleForECS", "AmazonECSServiceRolePolicy", False),
+        ("lexv2.amazonaws.com", "AWSServiceRoleForLexV2Bots", "AmazonLexV2BotPolicy", True),
+        ("rds.amazonaws.com", "AWSServiceRoleForRDS", "AmazonRDSServiceRolePolicy", False),
+    ]:
+        role = server.aws("iam", "create-service-linked-role", "--aws-service-name", service)["Role"]
+        path = f"/aws-service-role/{service}/"
+        assert (role["RoleName"], role["Path"], role["Arn"]) == (name, path, role_arn(name, path))
+        attached = server.aws("iam", "list-attached-role-policies", "--role-name", name)["AttachedPolicies"]
+        assert attached == [
+            {"PolicyName": policy, "PolicyArn": f"arn:aws:iam::aws:policy/aws-service-role/{policy}"}
+        ]
+        done = server.aws(
+            "iam", "create-service-linked-role", "--aws-service-name", service, "--custom-suffix", "dev", check=False
+        )
+        if suffix_allowed:
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["Role"]["RoleName"] == f"{name}_dev"
+        else:
+            assert done.returncode != 0
+            assert "InvalidInput" in done.stderr and f"Custom suffix is not allowed for {service}" in done.stderr
+        done = server.aws("iam", "create-service-linked-role", "--aws-service-name", service, check=False)
+        assert done.returncode != 0
+        assert f"Service role name {name} has been taken in this account" in done.stderr
 
 
 # RoleLastUsed.

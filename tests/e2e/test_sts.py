@@ -176,6 +176,40 @@ def test_root_cannot_assume_roles(server):
     assert (code, status, message) == ("AccessDenied", 403, "Roles may not be assumed by root accounts.")
 
 
+def test_malformed_role_arn_is_a_validation_error(server):
+    app = server.new_user("app", policy=allow("sts:AssumeRole"))
+    sts = server.sts(app)
+    for bad in [
+        f"arn:aws:iam::{ACCOUNT_ID}",
+        f"arn:aws::{ACCOUNT_ID}:role/x",
+        f"arn::iam::{ACCOUNT_ID}:role/x",
+        f"arn:aws:::{ACCOUNT_ID}:role/x",
+        f"arn:aws:iam::{ACCOUNT_ID}:",
+        "nothing-valid-in-here",
+    ]:
+        assert failure(sts.assume_role, RoleArn=bad, RoleSessionName="s1") == (
+            "ValidationError",
+            400,
+            f"{bad} is invalid",
+        ), bad
+    # Shorter than the model's 20 characters: the model's own constraint answers first (sent
+    # without botocore's parameter checks, which would refuse it before the server sees it).
+    unchecked = server.client("sts", app, checked=False)
+    assert failure(unchecked.assume_role, RoleArn="role/x", RoleSessionName="s1") == (
+        "ValidationError",
+        400,
+        "1 validation error detected: Value 'role/x' at 'roleArn' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 20",
+    )
+    # A well-formed ARN of something that is not a role reads as a plain denial.
+    denied(sts.assume_role, RoleArn=user_arn("app"), RoleSessionName="s1")
+    # The aws CLI shows the same.
+    bad = f"arn:aws:iam::{ACCOUNT_ID}"
+    done = server.aws("sts", "assume-role", "--role-arn", bad, "--role-session-name", "s1", creds=app, check=False)
+    assert done.returncode != 0
+    assert "(ValidationError)" in done.stderr and f"{bad} is invalid" in done.stderr, done.stderr
+
+
 # A developer in one account assumes a read-only role in another.
 
 

@@ -407,8 +407,9 @@ impl Service {
         })
     }
 
-    /// The role an AssumeRole names, with its ARN. An unknown or malformed role reads as a
-    /// plain denial, as in AWS.
+    /// The role an AssumeRole names, with its ARN. Text that is not an ARN is AWS's
+    /// `ValidationError`; an ARN that names no role of this server (an unknown role, or not a
+    /// role at all) reads as a plain denial, as in AWS.
     async fn role_to_assume(
         &self,
         caller: &Caller,
@@ -416,13 +417,16 @@ impl Service {
     ) -> ServiceResult<(RoleRecord, String)> {
         const ACTION: &str = Operation::AssumeRole.action();
         let parsed = policy::Arn::parse(role_arn_text)
-            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
-            .ok_or_else(|| {
-                ServiceError::validation(format!(
-                    "1 validation error detected: Value '{role_arn_text}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN"
-                ))
-            })?;
-        let role_name = parsed.resource.rsplit('/').next().unwrap_or_default();
+            .filter(|a| !a.partition.is_empty() && !a.service.is_empty() && !a.resource.is_empty())
+            .ok_or_else(|| ServiceError::validation(format!("{role_arn_text} is invalid")))?;
+        let Some(role_name) = parsed
+            .resource
+            .strip_prefix("role/")
+            .filter(|_| parsed.service == "iam")
+            .map(|path_and_name| path_and_name.rsplit('/').next().unwrap_or_default())
+        else {
+            return Err(access_denied(caller, ACTION, role_arn_text));
+        };
         let role = match self.reads().get_role(parsed.account, role_name).await {
             Ok(role) => role,
             Err(StoreError::NoSuchEntity { .. }) => {

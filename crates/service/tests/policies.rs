@@ -370,13 +370,198 @@ async fn create_get_and_delete_a_policy() {
             format!("Policy {arn} was not found.")
         )
     );
+    // DeletePolicy of a policy that is not there: AWS's "was not found", as GetPolicy.
     assert_eq!(
         error_of(f.root(delete_policy(&arn)).await),
         (
             "NoSuchEntity".to_owned(),
-            format!("Policy {arn} does not exist or is not attachable.")
+            format!("Policy {arn} was not found.")
         )
     );
+}
+
+/// Attach, Detach and Put*PermissionsBoundary with a malformed, missing or unattached
+/// policy answer AWS's codes, statuses and words, and change nothing.
+#[tokio::test]
+async fn attachment_and_boundary_errors_in_aws_words() {
+    let f = Fixture::new().await;
+    f.user("alice").await;
+    f.ok(Request::CreateGroup(CreateGroupRequest {
+        path: None,
+        group_name: "devs".to_owned(),
+    }))
+    .await;
+    f.ok(Request::CreateRole(wire::iam::CreateRoleRequest {
+        path: None,
+        role_name: "deploy".to_owned(),
+        assume_role_policy_document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.to_owned(),
+        description: None,
+        max_session_duration: None,
+        permissions_boundary: None,
+        tags: None,
+    }))
+    .await;
+    // Attach and Detach of one policy for one kind of entity.
+    let requests = |kind: &str, arn: &str| -> (Request, Request) {
+        let policy_arn = arn.to_owned();
+        let again = policy_arn.clone();
+        match kind {
+            "user" => (
+                Request::AttachUserPolicy(AttachUserPolicyRequest {
+                    user_name: "alice".to_owned(),
+                    policy_arn,
+                }),
+                Request::DetachUserPolicy(DetachUserPolicyRequest {
+                    user_name: "alice".to_owned(),
+                    policy_arn: again,
+                }),
+            ),
+            "group" => (
+                Request::AttachGroupPolicy(AttachGroupPolicyRequest {
+                    group_name: "devs".to_owned(),
+                    policy_arn,
+                }),
+                Request::DetachGroupPolicy(wire::iam::DetachGroupPolicyRequest {
+                    group_name: "devs".to_owned(),
+                    policy_arn: again,
+                }),
+            ),
+            _ => (
+                Request::AttachRolePolicy(wire::iam::AttachRolePolicyRequest {
+                    role_name: "deploy".to_owned(),
+                    policy_arn,
+                }),
+                Request::DetachRolePolicy(wire::iam::DetachRolePolicyRequest {
+                    role_name: "deploy".to_owned(),
+                    policy_arn: again,
+                }),
+            ),
+        }
+    };
+    let attach = |kind: &str, arn: &str| requests(kind, arn).0;
+    let detach = |kind: &str, arn: &str| requests(kind, arn).1;
+    let answer = |result: Result<Response, ServiceError>| {
+        let error = result.expect_err("expected an error");
+        (
+            error.code().to_owned(),
+            error.status(wire::Service::Iam),
+            error.message(),
+        )
+    };
+    let mine = arn("Mine");
+    f.create("Mine", None).await;
+    let missing = arn("Missing");
+    let malformed = [
+        "longpolicynamebutnoarn".to_owned(),
+        format!("arn:aws:iam::{ACCOUNT}:role/deploy"),
+        format!("arn:aws:iam::{ACCOUNT}:not_a_policy/invalid"),
+    ];
+    for kind in ["user", "group", "role"] {
+        for bad in &malformed {
+            let not_valid = (
+                "ValidationError".to_owned(),
+                400,
+                format!("ARN {bad} is not valid."),
+            );
+            assert_eq!(answer(f.root(attach(kind, bad)).await), not_valid, "{kind}");
+            assert_eq!(answer(f.root(detach(kind, bad)).await), not_valid, "{kind}");
+        }
+        for absent in [missing.as_str(), "arn:aws:iam::aws:policy/Nonexistent"] {
+            assert_eq!(
+                answer(f.root(attach(kind, absent)).await),
+                (
+                    "NoSuchEntity".to_owned(),
+                    404,
+                    format!("Policy {absent} does not exist or is not attachable.")
+                ),
+                "{kind}"
+            );
+        }
+        // Not attached, whether the policy exists or not.
+        for absent in [mine.as_str(), READ_ONLY, missing.as_str()] {
+            assert_eq!(
+                answer(f.root(detach(kind, absent)).await),
+                (
+                    "NoSuchEntity".to_owned(),
+                    404,
+                    format!("Policy {absent} was not found.")
+                ),
+                "{kind}"
+            );
+        }
+        // Attached, then detached twice: the second is "was not found" too.
+        f.ok(attach(kind, READ_ONLY)).await;
+        f.ok(detach(kind, READ_ONLY)).await;
+        assert_eq!(
+            answer(f.root(detach(kind, READ_ONLY)).await).2,
+            format!("Policy {READ_ONLY} was not found.")
+        );
+    }
+    assert_eq!(f.entities(entities_request(READ_ONLY)).await, Vec::new());
+
+    // Boundaries: a malformed ARN is InvalidInput, a missing policy AWS's "Scope ARN" words,
+    // on Put*PermissionsBoundary and at creation alike.
+    let put_user = |arn: &str| {
+        Request::PutUserPermissionsBoundary(PutUserPermissionsBoundaryRequest {
+            user_name: "alice".to_owned(),
+            permissions_boundary: arn.to_owned(),
+        })
+    };
+    let put_role = |arn: &str| {
+        Request::PutRolePermissionsBoundary(wire::iam::PutRolePermissionsBoundaryRequest {
+            role_name: "deploy".to_owned(),
+            permissions_boundary: arn.to_owned(),
+        })
+    };
+    let create_user = |arn: &str| {
+        Request::CreateUser(CreateUserRequest {
+            path: None,
+            user_name: "bounded".to_owned(),
+            permissions_boundary: Some(arn.to_owned()),
+            tags: None,
+        })
+    };
+    let expected = malformed
+        .iter()
+        .map(|bad| {
+            (
+                bad.clone(),
+                "InvalidInput",
+                400,
+                format!("ARN {bad} is not valid."),
+            )
+        })
+        .chain(
+            [missing.as_str(), "arn:aws:iam::aws:policy/Nonexistent"].map(|absent| {
+                let words = format!("Scope ARN: {absent} does not exist or is not attachable.");
+                (absent.to_owned(), "NoSuchEntity", 404, words)
+            }),
+        );
+    for (arn, code, status, message) in expected {
+        let wanted = (code.to_owned(), status, message);
+        assert_eq!(answer(f.root(put_user(&arn)).await), wanted);
+        assert_eq!(answer(f.root(put_role(&arn)).await), wanted);
+        assert_eq!(answer(f.root(create_user(&arn)).await), wanted);
+    }
+    assert_eq!(err(f.get(&missing).await).0, "NoSuchEntity");
+    assert!(
+        f.service
+            .store()
+            .get_user(ACCOUNT, "bounded")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        f.service
+            .store()
+            .get_user(ACCOUNT, "alice")
+            .await
+            .unwrap()
+            .permissions_boundary_arn,
+        None
+    );
+    // The well-formed and present still work.
+    f.ok(put_user(&mine)).await;
 }
 
 #[tokio::test]

@@ -116,6 +116,25 @@ impl Fixture {
         }
     }
 
+    /// The ARNs attached to a role, in ARN order.
+    async fn attached_arns(&self, name: &str) -> Vec<String> {
+        let request = Request::ListAttachedRolePolicies(ListAttachedRolePoliciesRequest {
+            role_name: name.to_owned(),
+            path_prefix: None,
+            marker: None,
+            max_items: None,
+        });
+        match self.ok(request).await {
+            Response::ListAttachedRolePolicies(r) => r
+                .attached_policies
+                .unwrap()
+                .into_iter()
+                .map(|p| p.policy_arn.unwrap())
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     async fn profile(&self, name: &str, path: Option<&str>) {
         self.ok(create_profile(name, path, None)).await;
     }
@@ -944,8 +963,18 @@ async fn service_linked_roles() {
     );
     assert_eq!(role.description.as_deref(), Some("made for the service"));
     let trust = decode(role.assume_role_policy_document.as_deref().unwrap());
-    assert!(trust.contains(r#""Service":["elasticbeanstalk.amazonaws.com"]"#));
-    policy::Policy::parse(&trust, policy::PolicyKind::Trust).unwrap();
+    assert_eq!(
+        trust,
+        r#"{"Version":"2012-10-17","Statement":[{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{"Service":["elasticbeanstalk.amazonaws.com"]}}]}"#
+    );
+    // As CreateRole, the answer has no MaxSessionDuration; GetRole has AWS's default.
+    assert_eq!(role.max_session_duration, None);
+    assert_eq!(
+        f.get_role("AWSServiceRoleForElasticBeanstalk")
+            .await
+            .max_session_duration,
+        Some(3600)
+    );
 
     for (service, name) in [
         ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling"),
@@ -962,13 +991,20 @@ async fn service_linked_roles() {
             other => panic!("{other:?}"),
         }
     }
+    // Elastic Beanstalk takes no suffix; Auto Scaling does.
+    assert_error(
+        &f.err(create("elasticbeanstalk.amazonaws.com", Some("blue")))
+            .await,
+        "InvalidInput",
+        "Custom suffix is not allowed for elasticbeanstalk.amazonaws.com",
+    );
     match f
-        .ok(create("elasticbeanstalk.amazonaws.com", Some("blue")))
+        .ok(create("autoscaling.amazonaws.com", Some("blue")))
         .await
     {
         Response::CreateServiceLinkedRole(r) => assert_eq!(
             r.role.unwrap().role_name,
-            "AWSServiceRoleForElasticBeanstalk_blue"
+            "AWSServiceRoleForAutoScaling_blue"
         ),
         other => panic!("{other:?}"),
     }
@@ -1060,6 +1096,136 @@ async fn service_linked_roles() {
         .code(),
         "NoSuchEntity"
     );
+}
+
+/// The whole shipped table of service-linked roles, replayed: every service's role is made
+/// with AWS's name, path, trust policy and attached policies; a suffix is taken only where
+/// AWS takes one, and a refused suffix writes nothing.
+#[tokio::test]
+async fn service_linked_roles_replay_the_table() {
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../../../data/aws-service-linked-roles.json")).unwrap();
+    let rows = table["roles"].as_array().unwrap();
+    assert_eq!(rows.len(), 71);
+    let f = Fixture::new().await;
+    let create = |service: &str, suffix: Option<&str>| {
+        Request::CreateServiceLinkedRole(CreateServiceLinkedRoleRequest {
+            aws_service_name: service.to_owned(),
+            description: None,
+            custom_suffix: suffix.map(str::to_owned),
+        })
+    };
+    let (mut refused, mut taken) = (0, 0);
+    for row in rows {
+        let service = row["service"].as_str().unwrap();
+        let name = row["role_name"].as_str().unwrap();
+        let path = row["path"].as_str().unwrap();
+        let mut policies: Vec<String> = row["attached_policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        policies.sort();
+
+        let role = match f.ok(create(service, None)).await {
+            Response::CreateServiceLinkedRole(r) => r.role.unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((role.role_name.as_str(), role.path.as_str()), (name, path));
+        assert_eq!(role.arn, format!("arn:aws:iam::{ACCOUNT}:role{path}{name}"));
+        assert_eq!(
+            decode(role.assume_role_policy_document.as_deref().unwrap()),
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{{"Service":["{service}"]}}}}]}}"#
+            )
+        );
+        assert_eq!(f.attached_arns(name).await, policies, "{service}");
+
+        let suffixed = format!("{name}_x");
+        if row["custom_suffix_allowed"].as_bool().unwrap() {
+            taken += 1;
+            match f.ok(create(service, Some("x"))).await {
+                Response::CreateServiceLinkedRole(r) => {
+                    let role = r.role.unwrap();
+                    assert_eq!(
+                        (role.role_name.as_str(), role.path.as_str()),
+                        (suffixed.as_str(), path)
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(f.attached_arns(&suffixed).await, policies, "{service}");
+        } else {
+            refused += 1;
+            assert_error(
+                &f.err(create(service, Some("x"))).await,
+                "InvalidInput",
+                &format!("Custom suffix is not allowed for {service}"),
+            );
+            assert_eq!(f.err(get_role(&suffixed)).await.code(), "NoSuchEntity");
+        }
+        assert_error(
+            &f.err(create(service, None)).await,
+            "InvalidInput",
+            &format!(
+                "Service role name {name} has been taken in this account, please try a different suffix."
+            ),
+        );
+    }
+    assert_eq!((refused, taken), (68, 3));
+}
+
+/// What a service attached stays attached: customers may not detach it, add to it or bound
+/// it; DeleteServiceLinkedRole removes the role and its attachments.
+#[tokio::test]
+async fn service_linked_role_policies_belong_to_the_service() {
+    let f = Fixture::new().await;
+    f.ok(Request::CreateServiceLinkedRole(
+        CreateServiceLinkedRoleRequest {
+            aws_service_name: "ecs.amazonaws.com".to_owned(),
+            description: None,
+            custom_suffix: None,
+        },
+    ))
+    .await;
+    let name = "AWSServiceRoleForECS";
+    let own = "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy";
+    let protected = format!(
+        "Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
+    );
+    for request in [
+        detach(name, own),
+        attach(name, READ_ONLY),
+        Request::PutRolePermissionsBoundary(PutRolePermissionsBoundaryRequest {
+            role_name: name.to_owned(),
+            permissions_boundary: READ_ONLY.to_owned(),
+        }),
+        Request::DeleteRolePermissionsBoundary(DeleteRolePermissionsBoundaryRequest {
+            role_name: name.to_owned(),
+        }),
+    ] {
+        assert_error(&f.err(request).await, "UnmodifiableEntity", &protected);
+    }
+    let store = f.service.store();
+    let roles_of = |arn: &'static str| async move {
+        store
+            .list_entities_for_policy(ACCOUNT, arn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entity| entity.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(roles_of(own).await, [name]);
+    f.ok(Request::DeleteServiceLinkedRole(
+        DeleteServiceLinkedRoleRequest {
+            role_name: name.to_owned(),
+        },
+    ))
+    .await;
+    assert_eq!(f.err(get_role(name)).await.code(), "NoSuchEntity");
+    assert!(roles_of(own).await.is_empty());
 }
 
 #[tokio::test]

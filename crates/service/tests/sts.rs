@@ -231,6 +231,51 @@ async fn same_account_assume_role_and_act_with_the_role() {
     ));
 }
 
+/// A RoleArn that is not an ARN (too few parts, no partition, service or resource) is AWS's
+/// ValidationError "<arn> is invalid" (400); a well-formed ARN that names no role is a plain
+/// denial, like an unknown role.
+#[tokio::test]
+async fn malformed_role_arns_are_validation_errors() {
+    let world = World::new().await;
+    let alice = world.user(A, "alice", Some(ALLOW_ASSUME)).await;
+    for bad in [
+        "arn:aws:iam::111111111111",
+        "arn:aws::111111111111:role/x",
+        "role/x",
+        "nothing-valid-in-here",
+        "arn::iam::111111111111:role/x",
+        "arn:aws:::111111111111:role/x",
+        "arn:aws:iam::111111111111:",
+        "arx:aws:iam::111111111111:role/x",
+    ] {
+        let error = world.assume(&alice, assume(bad)).await.unwrap_err();
+        assert_eq!(
+            (
+                error.code(),
+                error.status(wire::Service::Sts),
+                error.message()
+            ),
+            ("ValidationError", 400, format!("{bad} is invalid")),
+            "{bad}"
+        );
+    }
+    for not_a_role in [
+        "arn:aws:iam::111111111111:user/alice",
+        "arn:aws:s3:::bucket/role/x",
+        "arn:aws:iam::111111111111:role/ghost",
+    ] {
+        let error = world.assume(&alice, assume(not_a_role)).await.unwrap_err();
+        assert_eq!(error.code(), "AccessDenied", "{not_a_role}");
+        assert!(
+            error.message().ends_with(&format!(
+                "is not authorized to perform: sts:AssumeRole on resource: {not_a_role}"
+            )),
+            "{}",
+            error.message()
+        );
+    }
+}
+
 #[tokio::test]
 async fn trust_naming_the_account_needs_the_callers_permission() {
     let world = World::new().await;

@@ -67,6 +67,7 @@ conformance!(
     tagged_creation_is_one_write,
     user_credentials,
     account_settings,
+    role_created_with_policies_is_one_write,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2088,6 +2089,61 @@ async fn tagged_creation_is_one_write(f: &Fixture) {
         "Cannot exceed quota for TagsPerEntity: 50",
     );
     assert_not_found(store.get_role(ACCOUNT, "over").await, EntityKind::Role);
+}
+
+/// A role created with its managed policies (a service-linked role) has them from its first
+/// read; past the per-role quota neither the role nor any attachment is written.
+async fn role_created_with_policies_is_one_write(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let arns: Vec<String> = [
+        "ReadOnlyAccess",
+        "aws-service-role/AWSSupportServiceRolePolicy",
+    ]
+    .iter()
+    .map(|name| format!("arn:aws:iam::aws:policy/{name}"))
+    .collect();
+    let role = store
+        .create_role_with_policies(&new_role(1, "linked"), &arns)
+        .await
+        .unwrap();
+    let principal = Principal::role(&role.role_id);
+    assert_eq!(
+        store.list_attached_policies(&principal).await.unwrap(),
+        arns
+    );
+    assert_eq!(
+        store
+            .list_entities_for_policy(ACCOUNT, &arns[0])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let eleven: Vec<String> = (0..11)
+        .map(|i| format!("arn:aws:iam::aws:policy/P{i}"))
+        .collect();
+    assert_limit(
+        store
+            .create_role_with_policies(&new_role(2, "over"), &eleven)
+            .await,
+        "Cannot exceed quota for PoliciesPerRole: 10",
+    );
+    assert_not_found(store.get_role(ACCOUNT, "over").await, EntityKind::Role);
+    // A taken name leaves no attachment behind either.
+    assert!(matches!(
+        store
+            .create_role_with_policies(&new_role(3, "LINKED"), &arns)
+            .await,
+        Err(StoreError::EntityAlreadyExists { .. })
+    ));
+    assert!(
+        store
+            .list_attached_policies(&Principal::role(&new_role(3, "x").role_id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Migration 4 on a database written before it: instance profiles' tags move from their own

@@ -13,8 +13,8 @@ use std::future::Future;
 
 use policy::{ContextValue, PolicyKind};
 use store::{
-    GroupRecord, InstanceProfileRecord, PolicyRecord, RoleRecord, Store, StoreError, Tag,
-    TagTarget, UserRecord,
+    EntityKind, GroupRecord, InstanceProfileRecord, PolicyRecord, RoleRecord, Store, StoreError,
+    Tag, TagTarget, UserRecord,
 };
 use wire::iam::{AttachedPolicy, Operation};
 
@@ -637,8 +637,8 @@ impl Service {
         self.page_of(caller, operation, &names, marker, max_items)
     }
 
-    /// Attach(User|Group|Role)Policy: authorized with `iam:PolicyARN`; the policy must be
-    /// AWS's and attachable, or the account's own.
+    /// Attach(User|Group|Role)Policy: a malformed ARN is refused first; authorized with
+    /// `iam:PolicyARN`; the policy must be AWS's and attachable, or the account's own.
     pub(crate) async fn attach<K: PolicyOwner>(
         &self,
         caller: &Caller,
@@ -646,19 +646,24 @@ impl Service {
         name: &str,
         policy_arn: &str,
     ) -> ServiceResult<()> {
+        super::policies::attachment_owner(caller, policy_arn)?;
         let context = super::policy_arn_context(operation, policy_arn);
         let record = self
             .entity::<K>(caller, operation.action(), name, context)
             .await?;
         K::modifiable(&record)?;
-        self.attachable(caller, policy_arn).await?;
+        if !self.is_attachable(caller, policy_arn).await? {
+            return Err(super::policies::not_attachable(policy_arn));
+        }
         self.store
             .attach_policy(&K::principal(&record), policy_arn)
             .await?;
         Ok(())
     }
 
-    /// Detach(User|Group|Role)Policy, authorized with `iam:PolicyARN`.
+    /// Detach(User|Group|Role)Policy: a malformed ARN is refused first; authorized with
+    /// `iam:PolicyARN`; a policy not attached (whether or not it exists) is AWS's "was not
+    /// found".
     pub(crate) async fn detach<K: PolicyOwner>(
         &self,
         caller: &Caller,
@@ -666,15 +671,24 @@ impl Service {
         name: &str,
         policy_arn: &str,
     ) -> ServiceResult<()> {
+        super::policies::attachment_owner(caller, policy_arn)?;
         let context = super::policy_arn_context(operation, policy_arn);
         let record = self
             .entity::<K>(caller, operation.action(), name, context)
             .await?;
         K::modifiable(&record)?;
-        self.store
+        match self
+            .store
             .detach_policy(&K::principal(&record), policy_arn)
-            .await?;
-        Ok(())
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::NoSuchEntity {
+                kind: EntityKind::Policy,
+                ..
+            }) => Err(super::policies::was_not_found(policy_arn)),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// ListAttached(User|Group|Role)Policies: a page of the attached policies whose path
@@ -704,8 +718,8 @@ impl Service {
         self.page_of(caller, operation, &attached, marker, max_items)
     }
 
-    /// Put(User|Role)PermissionsBoundary: authorized with `iam:PermissionsBoundary`; the
-    /// policy must be attachable and valid as a boundary.
+    /// Put(User|Role)PermissionsBoundary: a malformed ARN is refused first; authorized with
+    /// `iam:PermissionsBoundary`; the policy must be attachable and valid as a boundary.
     pub(crate) async fn put_boundary<K: Bounded>(
         &self,
         caller: &Caller,
@@ -713,6 +727,7 @@ impl Service {
         name: &str,
         boundary_arn: &str,
     ) -> ServiceResult<()> {
+        super::policies::owner_of(caller, boundary_arn)?;
         let record = self
             .entity::<K>(
                 caller,
@@ -740,14 +755,20 @@ impl Service {
         K::set_boundary(&self.store, &record, None).await
     }
 
-    /// A managed policy about to become a boundary (set later, or at creation): attachable,
-    /// and valid as a boundary.
+    /// A managed policy about to become a boundary (set later, or at creation): a well-formed
+    /// ARN (`InvalidInput`), attachable (`NoSuchEntity` in AWS's boundary words), and valid
+    /// as a boundary.
     pub(crate) async fn checked_boundary(
         &self,
         caller: &Caller,
         boundary_arn: &str,
     ) -> ServiceResult<()> {
-        self.attachable(caller, boundary_arn).await?;
+        super::policies::owner_of(caller, boundary_arn)?;
+        if !self.is_attachable(caller, boundary_arn).await? {
+            return Err(ServiceError::no_such_entity(format!(
+                "Scope ARN: {boundary_arn} does not exist or is not attachable."
+            )));
+        }
         managed_policy(self.reads(), boundary_arn, PolicyKind::Boundary).await?;
         Ok(())
     }

@@ -14,6 +14,7 @@ mod instance_profiles;
 mod operations;
 mod policies;
 mod roles;
+mod service_linked;
 mod users;
 
 use policy::ContextValue;
@@ -257,20 +258,20 @@ impl Service {
         }
     }
 
-    /// Validates a managed policy ARN for attachment: AWS's catalogue or the account's own.
-    pub(crate) async fn attachable(&self, caller: &Caller, arn: &str) -> ServiceResult<()> {
+    /// Whether a well-formed managed policy ARN may be attached or set as a boundary: an
+    /// attachable policy of AWS's catalogue, or one of the account's own that exists.
+    pub(crate) async fn is_attachable(&self, caller: &Caller, arn: &str) -> ServiceResult<bool> {
         if let Some(aws) = Catalogue::shipped().get(arn) {
-            if aws.is_attachable {
-                return Ok(());
-            }
-        } else if arn.starts_with(&format!("arn:aws:iam::{}:policy/", caller.account_id))
-            && self.reads().get_policy(arn).await.is_ok()
-        {
-            return Ok(());
+            return Ok(aws.is_attachable);
         }
-        Err(ServiceError::no_such_entity(format!(
-            "Policy {arn} does not exist or is not attachable."
-        )))
+        if !arn.starts_with(&format!("arn:aws:iam::{}:policy/", caller.account_id)) {
+            return Ok(false);
+        }
+        match self.reads().get_policy(arn).await {
+            Ok(_) => Ok(true),
+            Err(store::StoreError::NoSuchEntity { .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Runs one IAM operation for an authenticated caller.

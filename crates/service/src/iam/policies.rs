@@ -45,34 +45,49 @@ fn path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/.,+@=_-".contains(c)
 }
 
-/// Checks the shape of a managed policy ARN and says whose it is. A malformed one is
-/// `InvalidInput`, as in AWS.
-pub(super) fn owner_of(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
-    let invalid = || ServiceError::invalid_input(format!("ARN {arn} is not valid."));
-    let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
-    let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
-    let path_and_name = resource.strip_prefix("policy").ok_or_else(invalid)?;
-    let slash = path_and_name.rfind('/').ok_or_else(invalid)?;
+/// Whose policy a managed policy ARN names, or `None` when it is not one.
+fn parse_owner(caller: &Caller, arn: &str) -> Option<Owner> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("policy")?;
+    let slash = path_and_name.rfind('/')?;
     let (path, name) = path_and_name.split_at(slash);
     let name = name.get(1..).unwrap_or_default();
     let path_ok = path.is_empty()
         || (path.starts_with('/') && !path.contains("//") && path.chars().all(path_char));
     if !path_ok || name.is_empty() || !name.chars().all(name_char) {
-        return Err(invalid());
+        return None;
     }
     if account == "aws" {
-        Ok(Owner::Aws)
+        Some(Owner::Aws)
     } else if account == caller.account_id {
-        Ok(Owner::Caller)
+        Some(Owner::Caller)
     } else if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(Owner::Other)
+        Some(Owner::Other)
     } else {
-        Err(invalid())
+        None
     }
 }
 
-/// GetPolicy's wording for a policy that does not exist.
-fn was_not_found(arn: &str) -> ServiceError {
+/// AWS's words for a malformed managed policy ARN.
+fn not_valid(arn: &str) -> String {
+    format!("ARN {arn} is not valid.")
+}
+
+/// Checks the shape of a managed policy ARN and says whose it is. A malformed one is
+/// `InvalidInput`, as in AWS.
+pub(super) fn owner_of(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
+    parse_owner(caller, arn).ok_or_else(|| ServiceError::invalid_input(not_valid(arn)))
+}
+
+/// The same check for Attach and Detach, where AWS now answers a malformed ARN with
+/// `ValidationError` in the same words (reading 35).
+pub(super) fn attachment_owner(caller: &Caller, arn: &str) -> ServiceResult<Owner> {
+    parse_owner(caller, arn).ok_or_else(|| ServiceError::validation(not_valid(arn)))
+}
+
+/// The wording of GetPolicy, DeletePolicy and Detach for a policy that is not there.
+pub(super) fn was_not_found(arn: &str) -> ServiceError {
     ServiceError::no_such_entity(format!("Policy {arn} was not found."))
 }
 
@@ -307,7 +322,7 @@ impl Service {
         let account = caller.account_id.clone();
         let arn = input.policy_arn;
         let record = self
-            .writable_policy(caller, Operation::DeletePolicy, &arn, Vec::new())
+            .writable_policy(caller, Operation::DeletePolicy, &arn, was_not_found)
             .await?;
         // A boundary names the policy as much as an attachment does: deleting it
         // would leave principals bounded by nothing that exists.
@@ -319,7 +334,10 @@ impl Service {
         self.store
             .delete_policy(&record.arn)
             .await
-            .map_err(|e| policy_error(e, &arn))?;
+            .map_err(|e| match e {
+                StoreError::NoSuchEntity { .. } => was_not_found(&arn),
+                other => other.into(),
+            })?;
         Ok(())
     }
 
@@ -345,7 +363,7 @@ impl Service {
         input: CreatePolicyVersionRequest,
     ) -> ServiceResult<CreatePolicyVersionResponse> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, Operation::CreatePolicyVersion, &arn, Vec::new())
+        self.writable_policy(caller, Operation::CreatePolicyVersion, &arn, not_attachable)
             .await?;
         let document = policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
         let version = self
@@ -400,7 +418,7 @@ impl Service {
         input: DeletePolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, Operation::DeletePolicyVersion, &arn, Vec::new())
+        self.writable_policy(caller, Operation::DeletePolicyVersion, &arn, not_attachable)
             .await?;
         self.store
             .delete_policy_version(&arn, &input.version_id)
@@ -456,8 +474,13 @@ impl Service {
         input: SetDefaultPolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, Operation::SetDefaultPolicyVersion, &arn, Vec::new())
-            .await?;
+        self.writable_policy(
+            caller,
+            Operation::SetDefaultPolicyVersion,
+            &arn,
+            not_attachable,
+        )
+        .await?;
         self.store
             .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
             .await
@@ -544,17 +567,18 @@ impl Service {
     }
 
     /// A policy about to be changed: authorized first, then it must be the caller's own
-    /// (AWS's policies and other accounts' are outside it).
+    /// (AWS's policies and other accounts' are outside it); `missing` words the answer for
+    /// one of the account's that does not exist, which differs by operation.
     async fn writable_policy(
         &self,
         caller: &Caller,
         operation: Operation,
         arn: &str,
-        extra: Vec<(String, ContextValue)>,
+        missing: fn(&str) -> ServiceError,
     ) -> ServiceResult<PolicyRecord> {
-        match self.policy_for(caller, operation, arn, extra).await? {
+        match self.policy_for(caller, operation, arn, Vec::new()).await? {
             (Owner::Caller, Some(record)) => Ok(record),
-            (Owner::Caller, None) => Err(not_attachable(arn)),
+            (Owner::Caller, None) => Err(missing(arn)),
             (Owner::Aws | Owner::Other, _) => Err(outside_account()),
         }
     }

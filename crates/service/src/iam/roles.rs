@@ -20,6 +20,7 @@ use wire::iam::{
 };
 
 use super::entity::boundary_context;
+use super::service_linked::{SERVICE_ROLE_PATH, linked_role, trust_document, valid_service_name};
 use super::{Roles, check_path, timestamp, uri_encode};
 use crate::caller::{Caller, role_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -27,76 +28,10 @@ use crate::ids::{IdKind, new_unique_id};
 use crate::service::Service;
 use crate::trust::{Named, aws_principals};
 
-/// Where service-linked roles live; AWS reserves it for them.
-const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
-
 /// AWS's default and bounds of a role's maximum session duration, in seconds.
 const DEFAULT_MAX_SESSION: i64 = 3_600;
 const MIN_MAX_SESSION: i32 = 3_600;
 const MAX_MAX_SESSION: i32 = 43_200;
-
-/// Service principals whose service-linked role AWS does not name after the principal's
-/// first label alone: `(principal without .amazonaws.com, what follows AWSServiceRoleFor)`.
-const SERVICE_ROLE_NAMES: &[(&str, &str)] = &[
-    ("access-analyzer", "AccessAnalyzer"),
-    ("apigateway", "APIGateway"),
-    ("autoscaling", "AutoScaling"),
-    ("backup", "Backup"),
-    ("batch", "Batch"),
-    ("cloudtrail", "CloudTrail"),
-    ("compute-optimizer", "ComputeOptimizer"),
-    ("config", "Config"),
-    (
-        "dynamodb.application-autoscaling",
-        "ApplicationAutoScaling_DynamoDBTable",
-    ),
-    (
-        "ec2.application-autoscaling",
-        "ApplicationAutoScaling_EC2SpotFleetRequest",
-    ),
-    ("ecs", "ECS"),
-    (
-        "ecs.application-autoscaling",
-        "ApplicationAutoScaling_ECSService",
-    ),
-    ("eks", "AmazonEKS"),
-    ("eks-fargate", "AmazonEKSForFargate"),
-    ("eks-nodegroup", "AmazonEKSNodegroup"),
-    ("elasticache", "ElastiCache"),
-    ("elasticbeanstalk", "ElasticBeanstalk"),
-    ("elasticloadbalancing", "ElasticLoadBalancing"),
-    ("elasticmapreduce", "EMRCleanup"),
-    ("emr-containers", "AmazonEMRContainers"),
-    ("es", "AmazonElasticsearchService"),
-    ("events", "CloudWatchEvents"),
-    ("fsx", "AmazonFSx"),
-    ("globalaccelerator", "GlobalAccelerator"),
-    ("guardduty", "AmazonGuardDuty"),
-    ("kafka", "Kafka"),
-    (
-        "lambda.application-autoscaling",
-        "ApplicationAutoScaling_LambdaConcurrency",
-    ),
-    ("opensearchservice", "AmazonOpenSearchService"),
-    ("organizations", "Organizations"),
-    ("rds", "RDS"),
-    (
-        "rds.application-autoscaling",
-        "ApplicationAutoScaling_RDSCluster",
-    ),
-    ("redshift", "Redshift"),
-    ("replication.dynamodb", "DynamoDBReplication"),
-    ("replication.ecr", "ECRReplication"),
-    ("securityhub", "SecurityHub"),
-    ("servicequotas", "ServiceQuotas"),
-    ("spot", "EC2Spot"),
-    ("spotfleet", "EC2SpotFleet"),
-    ("ssm", "AmazonSSM"),
-    ("sso", "SSO"),
-    ("support", "Support"),
-    ("transitgateway", "VPCTransitGateway"),
-    ("trustedadvisor", "TrustedAdvisor"),
-];
 
 /// A role as IAM shows it. `last_used` adds RoleLastUsed, which only GetRole returns.
 pub(super) fn role_view(
@@ -164,38 +99,6 @@ fn max_session(value: Option<i32>) -> ServiceResult<Option<i64>> {
         ))),
         Some(seconds) => Ok(Some(i64::from(seconds))),
     }
-}
-
-/// The role name AWS gives a service's service-linked role (before any custom suffix).
-fn service_role_name(service: &str) -> String {
-    let short = service.strip_suffix(".amazonaws.com").unwrap_or(service);
-    if let Some((_, name)) = SERVICE_ROLE_NAMES.iter().find(|(s, _)| *s == short) {
-        return format!("AWSServiceRoleFor{name}");
-    }
-    // Otherwise: the labels, most significant first, each word capitalised.
-    let mut name = String::from("AWSServiceRoleFor");
-    for label in short.rsplit('.') {
-        for word in label.split('-') {
-            let mut chars = word.chars();
-            if let Some(first) = chars.next() {
-                name.extend(first.to_uppercase());
-                name.push_str(chars.as_str());
-            }
-        }
-    }
-    name
-}
-
-fn valid_service_name(service: &str) -> bool {
-    service.strip_suffix(".amazonaws.com").is_some_and(|short| {
-        !short.is_empty()
-            && !short.starts_with('.')
-            && !short.ends_with('.')
-            && !short.contains("..")
-            && short
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-    })
 }
 
 /// A random UUID (version 4), as AWS writes deletion task ids.
@@ -676,17 +579,9 @@ impl Service {
                 "Service name {service} is not a valid AWS service principal."
             )));
         }
-        let mut name = service_role_name(&service);
-        if let Some(suffix) = input.custom_suffix.filter(|s| !s.is_empty()) {
-            name = format!("{name}_{suffix}");
-        }
-        if name.len() > 64 {
-            return Err(ServiceError::invalid_input(format!(
-                "Service role name {name} is longer than 64 characters, please try a shorter suffix."
-            )));
-        }
-        let path = format!("{SERVICE_ROLE_PATH}{service}/");
-        let arn = role_arn(&account, &path, &name);
+        let suffix = input.custom_suffix.filter(|s| !s.is_empty());
+        let made = linked_role(&service, suffix.as_deref())?;
+        let arn = role_arn(&account, &made.path, &made.name);
         self.allow(
             caller,
             Operation::CreateServiceLinkedRole,
@@ -694,39 +589,43 @@ impl Service {
             single("iam:AWSServiceName", &service),
         )
         .await?;
-        let trust = format!(
-            "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":[\"{service}\"]}},\"Action\":[\"sts:AssumeRole\"]}}]}}"
-        );
-        let created = self
+        let new_role = NewRole {
+            account_id: account,
+            role_id: new_unique_id(IdKind::Role)?,
+            name: made.name.clone(),
+            path: made.path,
+            // Built here from a checked service name: a failure is this code's bug.
+            trust_policy: policy::Policy::parse(&trust_document(&service), PolicyKind::Trust)
+                .map_err(|e| ServiceError::internal(&e))?,
+            trust_principals: Vec::new(),
+            description: input.description.filter(|d| !d.is_empty()),
+            max_session_duration: DEFAULT_MAX_SESSION,
+            permissions_boundary_arn: None,
+            created_at: self.clock.seconds(),
+            tags: Vec::new(),
+        };
+        // The role and the policies its service attaches are one write.
+        let role = match self
             .store
-            .create_role(&NewRole {
-                account_id: account,
-                role_id: new_unique_id(IdKind::Role)?,
-                name: name.clone(),
-                path,
-                // Built here from a checked service name: a failure is this code's bug.
-                trust_policy: policy::Policy::parse(&trust, PolicyKind::Trust)
-                    .map_err(|e| ServiceError::internal(&e))?,
-                trust_principals: Vec::new(),
-                description: input.description.filter(|d| !d.is_empty()),
-                max_session_duration: DEFAULT_MAX_SESSION,
-                permissions_boundary_arn: None,
-                created_at: self.clock.seconds(),
-                tags: Vec::new(),
-            })
-            .await;
-        let role = match created {
+            .create_role_with_policies(&new_role, &made.policies)
+            .await
+        {
             Ok(role) => role,
             Err(StoreError::EntityAlreadyExists { .. }) => {
                 return Err(ServiceError::invalid_input(format!(
-                    "Service role name {name} has been taken in this account, please try a different suffix."
+                    "Service role name {} has been taken in this account, please try a different suffix.",
+                    made.name
                 )));
             }
             Err(other) => return Err(other.into()),
         };
-        Ok(CreateServiceLinkedRoleResponse {
-            role: Some(role_view(&role, None, false)),
-        })
+        // As CreateRole, the answer carries no MaxSessionDuration (AWS's own answers, seen in
+        // the aws CLI's output, have none); GetRole shows it.
+        let role = Role {
+            max_session_duration: None,
+            ..role_view(&role, None, false)
+        };
+        Ok(CreateServiceLinkedRoleResponse { role: Some(role) })
     }
 
     pub(super) async fn delete_service_linked_role(

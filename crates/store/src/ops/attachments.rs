@@ -25,6 +25,26 @@ async fn principal_account(conn: &mut AnyConnection, principal: &Principal) -> R
     }
 }
 
+/// One attachment row; the caller has checked the quota and that it is not there yet.
+pub(crate) async fn insert_attachment(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    principal: &Principal,
+    policy_arn: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attachments (account_id, principal_kind, principal_id, policy_arn) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(account_id)
+    .bind(principal.kind.as_str())
+    .bind(&principal.id)
+    .bind(policy_arn)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 fn entity_kind(kind: PrincipalKind) -> EntityKind {
     match kind {
         PrincipalKind::User => EntityKind::User,
@@ -85,16 +105,7 @@ impl Store {
         if count >= i64::from(limit) {
             return Err(StoreError::LimitExceeded { what, limit });
         }
-        sqlx::query(
-            "INSERT INTO attachments (account_id, principal_kind, principal_id, policy_arn) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&account_id)
-        .bind(kind)
-        .bind(&principal.id)
-        .bind(policy_arn)
-        .execute(w.conn())
-        .await?;
+        insert_attachment(w.conn(), &account_id, principal, policy_arn).await?;
         w.touched(&account_id, entity_kind(principal.kind), &principal.id)
             .await?;
         w.commit().await?;

@@ -7,11 +7,13 @@ use sqlx::any::AnyRow;
 use crate::db::{
     Store, conflict_as_exists, document_text, fetch_limit, lower, not_found, paginate,
 };
-use crate::error::{EntityKind, Result};
+use crate::error::{EntityKind, Result, StoreError};
 use crate::model::TagTarget;
-use crate::model::{BoundPrincipal, ListOptions, NewRole, Page, RoleRecord, Timestamp};
+use crate::model::{BoundPrincipal, ListOptions, NewRole, Page, Principal, RoleRecord, Timestamp};
+use crate::ops::attachments::insert_attachment;
 use crate::ops::tags::insert_tags;
 use crate::ops::users::{conflict_if_any, require_account};
+use crate::quota;
 
 pub(crate) const SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, \
      trust_principals, description, max_session_duration, permissions_boundary_arn, created_at, \
@@ -88,7 +90,22 @@ pub struct RoleUpdate {
 impl Store {
     /// Creates a role; `EntityAlreadyExists` when the name is taken, whatever its case.
     pub async fn create_role(&self, new: &NewRole) -> Result<RoleRecord> {
+        self.create_role_with_policies(new, &[]).await
+    }
+
+    /// Creates a role with distinct managed policy ARNs already attached (a service-linked
+    /// role comes with its service's policies), role, tags and attachments in one
+    /// transaction; `LimitExceeded` past the per-role quota, and then nothing is written.
+    pub async fn create_role_with_policies(
+        &self,
+        new: &NewRole,
+        policy_arns: &[String],
+    ) -> Result<RoleRecord> {
         let trust_policy = document_text(&new.trust_policy, policy::PolicyKind::Trust)?;
+        let (what, limit) = quota::POLICIES_PER_ROLE;
+        if policy_arns.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+            return Err(StoreError::LimitExceeded { what, limit });
+        }
         let mut w = self.begin_write().await?;
         require_account(w.conn(), &new.account_id).await?;
         sqlx::query(
@@ -118,6 +135,10 @@ impl Store {
             &new.tags,
         )
         .await?;
+        let principal = Principal::role(&new.role_id);
+        for arn in policy_arns {
+            insert_attachment(w.conn(), &new.account_id, &principal, arn).await?;
+        }
         w.touched(&new.account_id, EntityKind::Role, &new.role_id)
             .await?;
         w.commit().await?;
