@@ -91,6 +91,10 @@ ORPHANS = {
     "tag without its user": (
         "SELECT resource_id FROM tags WHERE resource_kind = 'user' AND resource_id NOT IN (SELECT user_id FROM users)"
     ),
+    "user credential without its user": (
+        "SELECT credential_id FROM user_credentials WHERE user_id IS NOT NULL "
+        "AND user_id NOT IN (SELECT user_id FROM users)"
+    ),
 }
 
 
@@ -370,7 +374,8 @@ def test_orphan_queries_find_planted_orphans():
         conn.executescript(migration.read_text())
     conn.executescript(
         f"""
-        INSERT INTO accounts VALUES ('{ACCOUNT_ID}', 'e', 'e', NULL, 0);
+        INSERT INTO accounts (account_id, email, email_lower, alias, created_at)
+            VALUES ('{ACCOUNT_ID}', 'e', 'e', NULL, 0);
         INSERT INTO users (user_id, account_id, name, name_lower, path, created_at)
             VALUES ('AIDAWHOLE', '{ACCOUNT_ID}', 'whole', 'whole', '/', 0);
         INSERT INTO iam_groups VALUES ('AGPAWHOLE', '{ACCOUNT_ID}', 'g', 'g', '/', 0);
@@ -394,6 +399,11 @@ def test_orphan_queries_find_planted_orphans():
         INSERT INTO inline_policies VALUES ('{ACCOUNT_ID}', 'user', 'AIDAWHOLE', 'i', '{{}}'),
             ('{ACCOUNT_ID}', 'group', 'AGPAGONE', 'i', '{{}}');
         INSERT INTO tags VALUES ('{ACCOUNT_ID}', 'user', 'AIDAGONE', 'k', 'k', 'v');
+        INSERT INTO user_credentials (credential_id, account_id, user_id, kind, status, body,
+            created_at)
+            VALUES ('APKAWHOLE', '{ACCOUNT_ID}', 'AIDAWHOLE', 'ssh-public-key', 'Active', 'k', 0),
+                   ('CERTROOT', '{ACCOUNT_ID}', NULL, 'signing-certificate', 'Active', 'c', 0),
+                   ('APKAORPHAN', '{ACCOUNT_ID}', 'AIDAGONE', 'ssh-public-key', 'Active', 'k', 0);
         """
     )
     found = {kind: conn.execute(query).fetchall() for kind, query in ORPHANS.items()}
@@ -409,6 +419,7 @@ def test_orphan_queries_find_planted_orphans():
         "managed policy without its default version": [("arn:q",)],
         "policy version without its policy": [("ANPAGONE",)],
         "tag without its user": [("AIDAGONE",)],
+        "user credential without its user": [("APKAORPHAN",)],
     }
 
 
