@@ -37,6 +37,8 @@ pub enum EntityKind {
     MfaDevice,
     /// An instance profile.
     InstanceProfile,
+    /// A server certificate.
+    ServerCertificate,
 }
 
 impl EntityKind {
@@ -58,13 +60,14 @@ impl EntityKind {
             EntityKind::PasswordPolicy => "password-policy",
             EntityKind::MfaDevice => "mfa-device",
             EntityKind::InstanceProfile => "instance-profile",
+            EntityKind::ServerCertificate => "server-certificate",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 14] = [
+        const ALL: [EntityKind; 15] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -79,6 +82,7 @@ impl EntityKind {
             EntityKind::PasswordPolicy,
             EntityKind::MfaDevice,
             EntityKind::InstanceProfile,
+            EntityKind::ServerCertificate,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -180,6 +184,9 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         }
         EntityKind::MfaDevice => format!("MFA device with serial number {name} does not exist."),
         EntityKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
+        EntityKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} cannot be found.")
+        }
     }
 }
 
@@ -198,6 +205,9 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
             format!("MFADevice entity at the same path and name already exists: {name}.")
         }
         EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+        EntityKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} already exists.")
+        }
         EntityKind::PolicyVersion
         | EntityKind::UserPolicy
         | EntityKind::GroupPolicy

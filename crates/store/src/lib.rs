@@ -17,8 +17,9 @@ pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes, GroupRecord,
     InstanceProfileRecord, ListOptions, LoginProfileRecord, MfaDeviceRecord, MfaOwner,
-    NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page,
-    PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind,
-    RoleRecord, Tag, TagTarget, Timestamp, UserRecord,
+    NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole,
+    NewServerCertificate, NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord,
+    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, ServerCertificateRecord, Tag,
+    TagTarget, Timestamp, UserRecord,
 };
 pub use ops::{RoleUpdate, customer_policy_arn};
