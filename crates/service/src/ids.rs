@@ -16,6 +16,8 @@ pub enum IdKind {
     Policy,
     /// `AIPA`: an instance profile.
     InstanceProfile,
+    /// `ASCA`: a server certificate.
+    ServerCertificate,
 }
 
 impl IdKind {
@@ -26,6 +28,7 @@ impl IdKind {
             IdKind::Role => "AROA",
             IdKind::Policy => "ANPA",
             IdKind::InstanceProfile => "AIPA",
+            IdKind::ServerCertificate => "ASCA",
         }
     }
 }

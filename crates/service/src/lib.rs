@@ -7,6 +7,7 @@ mod authorize;
 mod bounded;
 mod caller;
 mod catalogue;
+mod certificate;
 mod error;
 mod iam;
 mod ids;

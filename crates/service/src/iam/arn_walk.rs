@@ -36,10 +36,12 @@ const TEAM: &str = "arn:aws:iam::111111111111:group/g/team";
 const APP: &str = "arn:aws:iam::111111111111:role/r/app";
 const BARE: &str = "arn:aws:iam::111111111111:instance-profile/ip/bare";
 const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole";
+const SITE: &str = "arn:aws:iam::111111111111:server-certificate/sc/site";
 const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
 
-/// A mutating operation: its parameters (`{key}` stands for the fixture's access key id)
-/// and every ARN it must authorize.
+/// A mutating operation: its parameters (`{key}` stands for the fixture's access key id,
+/// `{certificate}` and `{private_key}` for a test certificate and its key) and every ARN it
+/// must authorize.
 type Mutating = (
     Operation,
     &'static [(&'static str, &'static str)],
@@ -346,6 +348,56 @@ const MUTATING: &[Mutating] = &[
         &[BARE],
     ),
     (
+        Operation::UploadServerCertificate,
+        &[
+            ("ServerCertificateName", "new"),
+            ("Path", "/n/"),
+            ("CertificateBody", "{certificate}"),
+            ("PrivateKey", "{private_key}"),
+        ],
+        &["arn:aws:iam::111111111111:server-certificate/n/new"],
+    ),
+    (
+        Operation::UpdateServerCertificate,
+        &[
+            ("ServerCertificateName", "site"),
+            ("NewServerCertificateName", "web"),
+            ("NewPath", "/admin/"),
+        ],
+        &[
+            SITE,
+            "arn:aws:iam::111111111111:server-certificate/admin/web",
+        ],
+    ),
+    // A move alone.
+    (
+        Operation::UpdateServerCertificate,
+        &[("ServerCertificateName", "site"), ("NewPath", "/admin/")],
+        &[
+            SITE,
+            "arn:aws:iam::111111111111:server-certificate/admin/site",
+        ],
+    ),
+    (
+        Operation::DeleteServerCertificate,
+        &[("ServerCertificateName", "site")],
+        &[SITE],
+    ),
+    (
+        Operation::TagServerCertificate,
+        &[
+            ("ServerCertificateName", "site"),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[SITE],
+    ),
+    (
+        Operation::UntagServerCertificate,
+        &[("ServerCertificateName", "site"), ("TagKeys.member.1", "k")],
+        &[SITE],
+    ),
+    (
         Operation::CreateServiceLinkedRole,
         &[("AWSServiceName", "autoscaling.amazonaws.com")],
         &[
@@ -412,7 +464,6 @@ const NOT_BUILT: &[&str] = &[
     "DeleteOpenIDConnectProvider",
     "DeleteSAMLProvider",
     "DeleteSSHPublicKey",
-    "DeleteServerCertificate",
     "DeleteServiceSpecificCredential",
     "DeleteSigningCertificate",
     "DeleteVirtualMFADevice",
@@ -439,7 +490,6 @@ const NOT_BUILT: &[&str] = &[
     "GetRoleTemplateVersion",
     "GetSAMLProvider",
     "GetSSHPublicKey",
-    "GetServerCertificate",
     "GetServiceLastAccessedDetails",
     "GetServiceLastAccessedDetailsWithEntities",
     "ListDelegationRequests",
@@ -452,8 +502,6 @@ const NOT_BUILT: &[&str] = &[
     "ListSAMLProviderTags",
     "ListSAMLProviders",
     "ListSSHPublicKeys",
-    "ListServerCertificateTags",
-    "ListServerCertificates",
     "ListServiceSpecificCredentials",
     "ListSigningCertificates",
     "ListVirtualMFADevices",
@@ -469,20 +517,16 @@ const NOT_BUILT: &[&str] = &[
     "TagMFADevice",
     "TagOpenIDConnectProvider",
     "TagSAMLProvider",
-    "TagServerCertificate",
     "UntagMFADevice",
     "UntagOpenIDConnectProvider",
     "UntagSAMLProvider",
-    "UntagServerCertificate",
     "UpdateDelegationRequest",
     "UpdateOpenIDConnectProviderThumbprint",
     "UpdateSAMLProvider",
     "UpdateSSHPublicKey",
-    "UpdateServerCertificate",
     "UpdateServiceSpecificCredential",
     "UpdateSigningCertificate",
     "UploadSSHPublicKey",
-    "UploadServerCertificate",
     "UploadSigningCertificate",
 ];
 
@@ -510,10 +554,31 @@ fn finding_1_every_operation_of_the_models_is_classified() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// A self-signed test certificate and its private key, in PEM, made once per run.
+fn test_certificate() -> &'static (String, String) {
+    static PAIR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    PAIR.get_or_init(|| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["site.example.com".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+    })
+}
+
 fn request(operation: Operation, params: &[(&str, &str)], key: &str) -> Request {
+    let (certificate, private_key) = test_certificate();
     let params: Vec<(&str, &str)> = params
         .iter()
-        .map(|&(k, v)| (k, if v == "{key}" { key } else { v }))
+        .map(|&(k, v)| {
+            let v = match v {
+                "{key}" => key,
+                "{certificate}" => certificate,
+                "{private_key}" => private_key,
+                _ => v,
+            };
+            (k, v)
+        })
         .collect();
     operation
         .decode(&QueryParams::from_pairs(params))
@@ -703,6 +768,18 @@ async fn fixture() -> (Service, String) {
         vec![("AWSServiceName", s("elasticbeanstalk.amazonaws.com"))],
     )
     .await;
+    let (certificate, private_key) = test_certificate();
+    run(
+        "UploadServerCertificate",
+        vec![
+            ("ServerCertificateName", s("site")),
+            ("Path", s("/sc/")),
+            ("CertificateBody", s(certificate)),
+            ("PrivateKey", s(private_key)),
+        ],
+    )
+    .await;
+    run("TagServerCertificate", tag("ServerCertificateName", "site")).await;
     run("CreateAccountAlias", vec![("AccountAlias", s("acme-co"))]).await;
     run(
         "UpdateAccountPasswordPolicy",

@@ -12,6 +12,7 @@ mod instance_profiles;
 mod operations;
 mod policies;
 mod roles;
+mod server_certificates;
 mod users;
 
 use policy::ContextValue;
@@ -26,7 +27,7 @@ use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
-pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, Users};
+pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, ServerCertificates, Users};
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)

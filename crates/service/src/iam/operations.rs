@@ -52,6 +52,13 @@ use wire::iam::{
     UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest,
     UpdateRoleResponse, UpdateUserRequest,
 };
+use wire::iam::{
+    DeleteServerCertificateRequest, GetServerCertificateRequest, GetServerCertificateResponse,
+    ListServerCertificateTagsRequest, ListServerCertificateTagsResponse,
+    ListServerCertificatesRequest, ListServerCertificatesResponse, TagServerCertificateRequest,
+    UntagServerCertificateRequest, UpdateServerCertificateRequest, UploadServerCertificateRequest,
+    UploadServerCertificateResponse,
+};
 use wire::iam::{IamOperations, Operation};
 
 use crate::caller::Caller;
@@ -141,6 +148,7 @@ operations! {
             delete_role_permissions_boundary(DeleteRolePermissionsBoundaryRequest)
             -> ();
         DeleteRolePolicy: delete_role_policy(DeleteRolePolicyRequest) -> ();
+        DeleteServerCertificate: delete_server_certificate(DeleteServerCertificateRequest) -> ();
         DeleteServiceLinkedRole: delete_service_linked_role(DeleteServiceLinkedRoleRequest)
             -> DeleteServiceLinkedRoleResponse;
         DeleteUser: delete_user(DeleteUserRequest) -> ();
@@ -165,6 +173,8 @@ operations! {
         GetPolicyVersion: get_policy_version(GetPolicyVersionRequest) -> GetPolicyVersionResponse;
         GetRole: get_role(GetRoleRequest) -> GetRoleResponse;
         GetRolePolicy: get_role_policy(GetRolePolicyRequest) -> GetRolePolicyResponse;
+        GetServerCertificate: get_server_certificate(GetServerCertificateRequest)
+            -> GetServerCertificateResponse;
         GetServiceLinkedRoleDeletionStatus:
             get_service_linked_role_deletion_status(GetServiceLinkedRoleDeletionStatusRequest)
             -> GetServiceLinkedRoleDeletionStatusResponse;
@@ -200,6 +210,10 @@ operations! {
         ListRolePolicies: list_role_policies(ListRolePoliciesRequest) -> ListRolePoliciesResponse;
         ListRoleTags: list_role_tags(ListRoleTagsRequest) -> ListRoleTagsResponse;
         ListRoles: list_roles(ListRolesRequest) -> ListRolesResponse;
+        ListServerCertificateTags: list_server_certificate_tags(ListServerCertificateTagsRequest)
+            -> ListServerCertificateTagsResponse;
+        ListServerCertificates: list_server_certificates(ListServerCertificatesRequest)
+            -> ListServerCertificatesResponse;
         ListUserPolicies: list_user_policies(ListUserPoliciesRequest) -> ListUserPoliciesResponse;
         ListUserTags: list_user_tags(ListUserTagsRequest) -> ListUserTagsResponse;
         ListUsers: list_users(ListUsersRequest) -> ListUsersResponse;
@@ -218,10 +232,12 @@ operations! {
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
         TagPolicy: tag_policy(TagPolicyRequest) -> ();
         TagRole: tag_role(TagRoleRequest) -> ();
+        TagServerCertificate: tag_server_certificate(TagServerCertificateRequest) -> ();
         TagUser: tag_user(TagUserRequest) -> ();
         UntagInstanceProfile: untag_instance_profile(UntagInstanceProfileRequest) -> ();
         UntagPolicy: untag_policy(UntagPolicyRequest) -> ();
         UntagRole: untag_role(UntagRoleRequest) -> ();
+        UntagServerCertificate: untag_server_certificate(UntagServerCertificateRequest) -> ();
         UntagUser: untag_user(UntagUserRequest) -> ();
         UpdateAccessKey: update_access_key(UpdateAccessKeyRequest) -> ();
         UpdateAccountPasswordPolicy:
@@ -233,6 +249,9 @@ operations! {
         UpdateRole: update_role(UpdateRoleRequest) -> UpdateRoleResponse;
         UpdateRoleDescription: update_role_description(UpdateRoleDescriptionRequest)
             -> UpdateRoleDescriptionResponse;
+        UpdateServerCertificate: update_server_certificate(UpdateServerCertificateRequest) -> ();
         UpdateUser: update_user(UpdateUserRequest) -> ();
+        UploadServerCertificate: upload_server_certificate(UploadServerCertificateRequest)
+            -> UploadServerCertificateResponse;
     }
 }
