@@ -3,9 +3,9 @@ servers left behind (logs, outputs, database files and dumps).
 
 Every boto3 client of the suite comes from one session whose event hooks record the secret
 fields of every request and response (secret access keys, session tokens, passwords, MFA
-seeds); the aws CLI helper records its arguments and output the same way. The sweep searches
-for each secret as written and URL-encoded, with GNU grep's multi-pattern search (thousands of
-secrets over megabytes of trace logs).
+seeds, private keys, the last line by line); the aws CLI helper records its arguments and
+output the same way. The sweep searches for each secret as written and URL-encoded, with GNU
+grep's multi-pattern search (thousands of secrets over megabytes of trace logs).
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ class Registry:
             value = bytes(value).decode("utf-8", "replace")
         if not isinstance(value, str) or not value:
             return
+        if "\n" in value:
+            # A PEM private key: the sweep searches line by line, so each line of its base64
+            # is a secret of its own (the armour lines are not secret).
+            for line in value.splitlines():
+                if line.strip() and not line.startswith("-----"):
+                    self.add(line.strip(), f"{kind}, a line")
         with self._lock:
             if len(value) < MIN_LENGTH:
                 self.too_short.add(value)
@@ -158,7 +164,8 @@ def sweep(paths: list[Path], secrets: dict[str, str], allowed: list[Allowed], sc
     if not files or not pattern_of:
         return result
     patterns = scratch / "secret-patterns"
-    # No secret holds a newline; a pattern file has one per line.
+    # A pattern file has one per line: a secret holding newlines (a whole PEM key) is found
+    # by its lines, which `add` registered apart.
     patterns.write_text("".join(f"{p}\n" for p in pattern_of if "\n" not in p))
     # -r: every file below the roots; -a: binary files (database pages) searched as text;
     # -o -b: each match with its byte offset; -Z: the file name ends with a NUL; -F: fixed

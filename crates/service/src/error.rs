@@ -118,6 +118,16 @@ impl ServiceError {
         ServiceError::iam(iam::Error::MalformedPolicyDocument, message)
     }
 
+    /// `MalformedCertificate` (400).
+    pub fn malformed_certificate(message: impl Into<String>) -> ServiceError {
+        ServiceError::iam(iam::Error::MalformedCertificate, message)
+    }
+
+    /// `KeyPairMismatch` (400).
+    pub fn key_pair_mismatch(message: impl Into<String>) -> ServiceError {
+        ServiceError::iam(iam::Error::KeyPairMismatch, message)
+    }
+
     /// `ValidationError` (400).
     pub fn validation(message: impl Into<String>) -> ServiceError {
         ServiceError::common(CommonError::ValidationError, message)

@@ -20,6 +20,8 @@ pub enum IdKind {
     SshPublicKey,
     /// `ACCA`: a service-specific credential.
     ServiceSpecificCredential,
+    /// `ASCA`: a server certificate.
+    ServerCertificate,
 }
 
 impl IdKind {
@@ -32,6 +34,7 @@ impl IdKind {
             IdKind::InstanceProfile => "AIPA",
             IdKind::SshPublicKey => "APKA",
             IdKind::ServiceSpecificCredential => "ACCA",
+            IdKind::ServerCertificate => "ASCA",
         }
     }
 }

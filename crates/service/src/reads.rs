@@ -8,7 +8,7 @@
 use store::{
     AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, ListOptions,
     LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
-    Principal, RoleRecord, Store, StoreError, Tag, TagTarget, UserRecord,
+    Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
 use store::{CredentialKind, UserCredentialRecord};
 
@@ -122,6 +122,13 @@ reads! {
         role_name: &str,
         options: &ListOptions
     ) -> Page<InstanceProfileRecord>;
+    /// A server certificate by name.
+    fn get_server_certificate(account_id: &str, name: &str) -> ServerCertificateRecord;
+    /// A page of server certificates.
+    fn list_server_certificates(
+        account_id: &str,
+        options: &ListOptions
+    ) -> Page<ServerCertificateRecord>;
     /// A customer managed policy by ARN.
     fn get_policy(arn: &str) -> PolicyRecord;
     /// A page of the account's customer managed policies.

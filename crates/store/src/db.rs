@@ -149,6 +149,7 @@ impl Store {
             "DELETE FROM mfa_devices",
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
+            "DELETE FROM server_certificates",
             "DELETE FROM tags",
             "DELETE FROM password_policies",
             "DELETE FROM password_history",
@@ -322,6 +323,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         include_str!("../migrations/sqlite/0005_user_credentials.sql"),
     ),
     (
+        6,
+        "server certificates",
+        include_str!("../migrations/sqlite/0006_server_certificates.sql"),
+    ),
+    (
         7,
         "account settings",
         include_str!("../migrations/sqlite/0007_account_settings.sql"),
@@ -352,6 +358,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         5,
         "user credentials",
         include_str!("../migrations/postgres/0005_user_credentials.sql"),
+    ),
+    (
+        6,
+        "server certificates",
+        include_str!("../migrations/postgres/0006_server_certificates.sql"),
     ),
     (
         7,
@@ -451,6 +462,74 @@ pub(crate) fn paginate<T>(
             next_marker: None,
         }
     }
+}
+
+/// The entity of an account named `name` (case-insensitively), on any connection: `select`
+/// is its table's `SELECT ... FROM ...`, `row` reads it; `NoSuchEntity` (as `kind`) otherwise.
+pub(crate) async fn find_named<T>(
+    conn: &mut AnyConnection,
+    (select, kind): (&str, EntityKind),
+    account_id: &str,
+    name: &str,
+    row: fn(&AnyRow) -> Result<T>,
+) -> Result<T> {
+    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{select} WHERE account_id = $1 AND name_lower = $2"
+    )))
+    .bind(account_id)
+    .bind(lower(name))
+    .fetch_optional(conn)
+    .await?;
+    found
+        .as_ref()
+        .map(row)
+        .transpose()?
+        .ok_or_else(|| not_found(kind, name))
+}
+
+/// One page of an account's entities of one table in name order, filtered by path prefix:
+/// `select` is the table's `SELECT ... FROM ...`, `row` reads one row, `name` is its name.
+pub(crate) async fn list_named<T>(
+    pool: &AnyPool,
+    select: &str,
+    account_id: &str,
+    options: &ListOptions,
+    row: fn(&AnyRow) -> Result<T>,
+    name: fn(&T) -> &str,
+) -> Result<Page<T>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{select} WHERE account_id = $1 AND ($2 IS NULL OR substr(path, 1, length($2)) = $2) \
+         AND ($3 IS NULL OR name_lower > $3) ORDER BY name_lower LIMIT $4"
+    )))
+    .bind(account_id)
+    .bind(options.path_prefix.as_deref())
+    .bind(options.marker.as_deref())
+    .bind(fetch_limit(options))
+    .fetch_all(pool)
+    .await?;
+    let items = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
+    Ok(paginate(items, options, |item| lower(name(item))))
+}
+
+/// Gives the entity `id` of `table` (keyed by `id_column`) its new name and path within an
+/// open write; `EntityAlreadyExists` (as `kind`) when the name is taken in the account.
+pub(crate) async fn rename(
+    w: &mut Write,
+    (table, id_column, kind): (&str, &str, EntityKind),
+    id: &str,
+    (name, path): (&str, &str),
+) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET name = $1, name_lower = $2, path = $3 WHERE {id_column} = $4"
+    )))
+    .bind(name)
+    .bind(lower(name))
+    .bind(path)
+    .bind(id)
+    .execute(w.conn())
+    .await
+    .map_err(|e| conflict_as_exists(e, kind, name))?;
+    Ok(())
 }
 
 /// The text of a validated policy document about to be stored in a slot for `kind` (inline

@@ -43,6 +43,8 @@ pub enum EntityKind {
     SigningCertificate,
     /// A user's service-specific credential.
     ServiceSpecificCredential,
+    /// A server certificate.
+    ServerCertificate,
 }
 
 impl EntityKind {
@@ -67,13 +69,14 @@ impl EntityKind {
             EntityKind::SshPublicKey => "ssh-public-key",
             EntityKind::SigningCertificate => "signing-certificate",
             EntityKind::ServiceSpecificCredential => "service-specific-credential",
+            EntityKind::ServerCertificate => "server-certificate",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 17] = [
+        const ALL: [EntityKind; 18] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -91,6 +94,7 @@ impl EntityKind {
             EntityKind::SshPublicKey,
             EntityKind::SigningCertificate,
             EntityKind::ServiceSpecificCredential,
+            EntityKind::ServerCertificate,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -199,6 +203,9 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         EntityKind::ServiceSpecificCredential => {
             format!("The Service Specific Credential with id {name} cannot be found.")
         }
+        EntityKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} cannot be found.")
+        }
     }
 }
 
@@ -221,6 +228,9 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
         // Duplicate* codes, so these words are a fallback.
         EntityKind::SshPublicKey => format!("The SSH public key {name} is already uploaded."),
         EntityKind::SigningCertificate => format!("The certificate {name} is already uploaded."),
+        EntityKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} already exists.")
+        }
         EntityKind::PolicyVersion
         | EntityKind::UserPolicy
         | EntityKind::GroupPolicy

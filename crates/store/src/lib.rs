@@ -18,8 +18,8 @@ pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,
     CredentialKind, GroupRecord, InstanceProfileRecord, ListOptions, LoginProfileRecord,
     MfaDeviceRecord, MfaOwner, NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy,
-    NewRole, NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
-    Principal, PrincipalKind, RoleRecord, Tag, TagTarget, Timestamp, UserCredentialRecord,
-    UserRecord,
+    NewRole, NewServerCertificate, NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord,
+    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, ServerCertificateRecord, Tag,
+    TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{RoleUpdate, customer_policy_arn};

@@ -191,6 +191,66 @@ pub struct NewInstanceProfile {
     pub created_at: Timestamp,
 }
 
+/// A server certificate: what any reader may see of it. Its private key is written sealed and
+/// never read back, so no record carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCertificateRecord {
+    /// The owning account.
+    pub account_id: String,
+    /// `ASCA...`.
+    pub server_certificate_id: String,
+    /// The name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// The certificate, PEM-encoded, as uploaded.
+    pub certificate_body: String,
+    /// The chain of issuing certificates, PEM-encoded, as uploaded.
+    pub certificate_chain: Option<String>,
+    /// When it was uploaded.
+    pub uploaded_at: Timestamp,
+    /// The certificate's `notAfter`.
+    pub expires_at: Timestamp,
+}
+
+/// Input of [`crate::Store::create_server_certificate`].
+#[derive(Clone)]
+pub struct NewServerCertificate {
+    /// The owning account.
+    pub account_id: String,
+    /// `ASCA...`.
+    pub server_certificate_id: String,
+    /// The name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// The certificate, PEM-encoded.
+    pub certificate_body: String,
+    /// The chain, PEM-encoded.
+    pub certificate_chain: Option<String>,
+    /// The private key, sealed by the service.
+    pub private_key_ciphertext: Vec<u8>,
+    /// Upload time.
+    pub uploaded_at: Timestamp,
+    /// The certificate's `notAfter`.
+    pub expires_at: Timestamp,
+    /// Tags, written in the same transaction as the certificate.
+    pub tags: Vec<Tag>,
+}
+
+// The sealed key is harmless without the master key, but a Debug dump is no place for it.
+impl std::fmt::Debug for NewServerCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewServerCertificate")
+            .field("account_id", &self.account_id)
+            .field("server_certificate_id", &self.server_certificate_id)
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A customer managed policy (AWS managed policies are served from the shipped catalogue).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRecord {
@@ -587,6 +647,8 @@ pub enum TagTarget {
     Policy(String),
     /// An instance profile, by id.
     InstanceProfile(String),
+    /// A server certificate, by id.
+    ServerCertificate(String),
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.

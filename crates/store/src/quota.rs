@@ -26,6 +26,8 @@ pub const POLICIES_PER_ROLE: Quota = ("PoliciesPerRole", 10);
 pub const POLICY_VERSIONS: Quota = ("VersionsPerPolicy", 5);
 /// Tags on one entity.
 pub const TAGS_PER_ENTITY: Quota = ("TagsPerEntity", 50);
+/// Server certificates stored in one account.
+pub const SERVER_CERTIFICATES: Quota = ("ServerCertificatesPerAccount", 20);
 /// MFA devices assigned to one user.
 pub const MFA_DEVICES_PER_USER: Quota = ("MFADevicesPerUser", 8);
 /// Password hashes kept per user: the largest `PasswordReusePrevention`.

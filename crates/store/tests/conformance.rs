@@ -13,8 +13,8 @@ use std::collections::HashSet;
 
 use store::{
     AccessKeyStatus, BoundPrincipal, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey,
-    NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewUser, Page, PasswordPolicy,
-    Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
+    NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
+    Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use store::{CredentialKind, UserCredentialRecord};
 use support::Fixture;
@@ -68,6 +68,8 @@ conformance!(
     user_credentials,
     account_settings,
     role_created_with_policies_is_one_write,
+    server_certificates,
+    server_certificate_tags_quota_and_deletion,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2465,4 +2467,253 @@ async fn account_settings(f: &Fixture) {
     );
     store.reset().await.unwrap();
     assert_not_found(store.get_account(ACCOUNT).await, EntityKind::Account);
+}
+
+fn new_certificate(n: usize, name: &str, path: &str, tags: Vec<Tag>) -> NewServerCertificate {
+    NewServerCertificate {
+        account_id: ACCOUNT.into(),
+        server_certificate_id: format!("ASCA{n:017}"),
+        name: name.into(),
+        path: path.into(),
+        certificate_body: format!(
+            "-----BEGIN CERTIFICATE-----\nbody {n}\n-----END CERTIFICATE-----"
+        ),
+        certificate_chain: n.is_multiple_of(2).then(|| format!("chain {n}")),
+        private_key_ciphertext: vec![1, 2, 3, u8::try_from(n % 256).unwrap()],
+        uploaded_at: T0,
+        expires_at: T0 + 86_400,
+        tags,
+    }
+}
+
+/// Where the tags of the `n`th test certificate (`new_certificate(n, ..)`) live.
+fn certificate_tags(n: usize) -> TagTarget {
+    TagTarget::ServerCertificate(format!("ASCA{n:017}"))
+}
+
+async fn server_certificates(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let start = store.current_revision().await.unwrap();
+    let web = store
+        .create_server_certificate(&new_certificate(1, "Web", "/cloudfront/", Vec::new()))
+        .await
+        .unwrap();
+    let changes = store.changes_since(start, 10).await.unwrap();
+    assert!(changes.entries.iter().any(|c| {
+        c.kind == EntityKind::ServerCertificate && c.entity_id == web.server_certificate_id
+    }));
+    let got = store.get_server_certificate(ACCOUNT, "WEB").await.unwrap();
+    assert_eq!(got, web);
+    assert_eq!(got.certificate_chain, None);
+    assert_eq!(got.expires_at, T0 + 86_400);
+    match store
+        .create_server_certificate(&new_certificate(2, "web", "/", Vec::new()))
+        .await
+    {
+        Err(error @ StoreError::EntityAlreadyExists { .. }) => assert_eq!(
+            error.to_string(),
+            "The Server Certificate with name web already exists."
+        ),
+        other => panic!("expected EntityAlreadyExists, got {other:?}"),
+    }
+    let missing = store
+        .get_server_certificate(OTHER, "Web")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "The Server Certificate with name Web cannot be found."
+    );
+    for (n, name, path) in [(3, "api", "/cloudfront/prod/"), (4, "Batch", "/")] {
+        store
+            .create_server_certificate(&new_certificate(n, name, path, Vec::new()))
+            .await
+            .unwrap();
+    }
+    let listed = |account: &'static str, path_prefix: Option<&str>, marker, max_items| {
+        let options = ListOptions {
+            path_prefix: path_prefix.map(str::to_owned),
+            marker,
+            max_items,
+        };
+        async move {
+            let page = store
+                .list_server_certificates(account, &options)
+                .await
+                .unwrap();
+            (names(&page, |c| &c.name), page)
+        }
+    };
+    let (all, page) = listed(ACCOUNT, None, None, 100).await;
+    assert_eq!(all, ["api", "Batch", "Web"]);
+    assert_eq!(page.items[1].certificate_chain.as_deref(), Some("chain 4"));
+    let (cloudfront, _) = listed(ACCOUNT, Some("/cloudfront/"), None, 100).await;
+    assert_eq!(cloudfront, ["api", "Web"]);
+    let (first, page) = listed(ACCOUNT, None, None, 2).await;
+    assert_eq!(first, ["api", "Batch"]);
+    let (rest, page) = listed(ACCOUNT, None, page.next_marker, 2).await;
+    assert_eq!((rest, page.next_marker), (vec!["Web".to_owned()], None));
+    assert!(listed(OTHER, None, None, 100).await.0.is_empty());
+
+    // Rename and move: the id stays; a taken name is refused and nothing changes.
+    let moved = store
+        .update_server_certificate(ACCOUNT, "web", Some("Site"), Some("/edge/"))
+        .await
+        .unwrap();
+    assert_eq!(moved.server_certificate_id, web.server_certificate_id);
+    assert_eq!(
+        (moved.name.as_str(), moved.path.as_str()),
+        ("Site", "/edge/")
+    );
+    assert_eq!(
+        store.get_server_certificate(ACCOUNT, "site").await.unwrap(),
+        moved
+    );
+    assert_not_found(
+        store.get_server_certificate(ACCOUNT, "Web").await,
+        EntityKind::ServerCertificate,
+    );
+    match store
+        .update_server_certificate(ACCOUNT, "Site", Some("API"), None)
+        .await
+    {
+        Err(StoreError::EntityAlreadyExists { .. }) => {}
+        other => panic!("expected EntityAlreadyExists, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_server_certificate(ACCOUNT, "Site").await.unwrap(),
+        moved
+    );
+    assert_not_found(
+        store
+            .update_server_certificate(ACCOUNT, "Ghost", None, Some("/"))
+            .await,
+        EntityKind::ServerCertificate,
+    );
+}
+
+async fn server_certificate_tags_quota_and_deletion(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    store
+        .create_server_certificate(&new_certificate(
+            1,
+            "Web",
+            "/",
+            vec![Tag::new("Team", "a"), Tag::new("env", "prod")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&certificate_tags(1)).await.unwrap(),
+        [Tag::new("env", "prod"), Tag::new("Team", "a")]
+    );
+    store
+        .tag_resource(&certificate_tags(1), &[Tag::new("TEAM", "b")])
+        .await
+        .unwrap();
+    store
+        .untag_resource(&certificate_tags(1), &["env".into(), "absent".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&certificate_tags(1)).await.unwrap(),
+        [Tag::new("TEAM", "b")]
+    );
+    // Past fifty tags nothing is created.
+    assert_limit(
+        store
+            .create_server_certificate(&new_certificate(
+                2,
+                "Big",
+                "/",
+                (0..51).map(|i| Tag::new(format!("k{i}"), "v")).collect(),
+            ))
+            .await,
+        "Cannot exceed quota for TagsPerEntity: 50",
+    );
+    assert_not_found(
+        store.get_server_certificate(ACCOUNT, "Big").await,
+        EntityKind::ServerCertificate,
+    );
+    assert_not_found(
+        store.list_tags(&certificate_tags(2)).await,
+        EntityKind::ServerCertificate,
+    );
+
+    // Twenty per account: the twenty-first is refused whole; another account has its own.
+    for n in 3..=21 {
+        store
+            .create_server_certificate(&new_certificate(n, &format!("c{n}"), "/", Vec::new()))
+            .await
+            .unwrap();
+    }
+    let over = new_certificate(22, "c22", "/", vec![Tag::new("k", "v")]);
+    assert_limit(
+        store.create_server_certificate(&over).await,
+        "Cannot exceed quota for ServerCertificatesPerAccount: 20",
+    );
+    assert_not_found(
+        store.get_server_certificate(ACCOUNT, "c22").await,
+        EntityKind::ServerCertificate,
+    );
+    account(store, OTHER).await;
+    store
+        .create_server_certificate(&NewServerCertificate {
+            account_id: OTHER.into(),
+            ..new_certificate(23, "c22", "/", Vec::new())
+        })
+        .await
+        .unwrap();
+
+    // A deleted certificate goes with its tags and frees its place in the quota.
+    store
+        .delete_server_certificate(ACCOUNT, "web")
+        .await
+        .unwrap();
+    assert_not_found(
+        store.delete_server_certificate(ACCOUNT, "Web").await,
+        EntityKind::ServerCertificate,
+    );
+    store.create_server_certificate(&over).await.unwrap();
+    for n in 3..=22 {
+        store
+            .delete_server_certificate(ACCOUNT, &format!("c{n}"))
+            .await
+            .unwrap();
+    }
+    // No tag rows were left behind: a certificate reusing the first one's id has none.
+    store
+        .create_server_certificate(&new_certificate(1, "Again", "/", Vec::new()))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_tags(&certificate_tags(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_conflict(
+        store.delete_account(ACCOUNT).await,
+        "Cannot delete entity, must delete server certificates first.",
+    );
+    store
+        .delete_server_certificate(ACCOUNT, "Again")
+        .await
+        .unwrap();
+    store.delete_account(ACCOUNT).await.unwrap();
+    // Reset empties the table too.
+    store.reset().await.unwrap();
+    account(store, OTHER).await;
+    assert!(
+        store
+            .list_server_certificates(OTHER, &ListOptions::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }

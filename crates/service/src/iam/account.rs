@@ -682,6 +682,8 @@ impl Service {
         let groups = self.all_groups(account).await?;
         let roles = self.all_roles(account).await?;
         let policies = self.all_policies(account).await?;
+        let server_certificates =
+            every!(|options| self.reads().list_server_certificates(account, &options)).len();
         let mut versions_in_use = 0usize;
         for policy in &policies {
             versions_in_use += self.reads().list_policy_versions(&policy.arn).await?.len();
@@ -728,7 +730,7 @@ impl Service {
             (K::GroupsPerUserQuota, 10),
             (K::AccessKeysPerUserQuota, 2),
             (K::SigningCertificatesPerUserQuota, 2),
-            (K::ServerCertificates, 0),
+            (K::ServerCertificates, count(server_certificates)),
             (K::ServerCertificatesQuota, 20),
             (K::InstanceProfiles, count(profiles.len())),
             (K::InstanceProfilesQuota, 1_000),

@@ -36,12 +36,14 @@ const TEAM: &str = "arn:aws:iam::111111111111:group/g/team";
 const APP: &str = "arn:aws:iam::111111111111:role/r/app";
 const BARE: &str = "arn:aws:iam::111111111111:instance-profile/ip/bare";
 const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole";
+const SITE: &str = "arn:aws:iam::111111111111:server-certificate/sc/site";
 const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
 
 /// A mutating operation: its parameters (`{key}`, `{ssh}`, `{cert}` and `{credential}`
 /// stand for the ids of the fixture's access key, SSH key, signing certificate and
 /// service-specific credential; `{new-ssh}` and `{new-cert}` for a key and a certificate not
-/// uploaded yet) and every ARN it must authorize.
+/// uploaded yet; `{certificate}` and `{private_key}` for a server certificate and its key)
+/// and every ARN it must authorize.
 type Mutating = (
     Operation,
     &'static [(&'static str, &'static str)],
@@ -432,6 +434,56 @@ const MUTATING: &[Mutating] = &[
         &[BARE],
     ),
     (
+        Operation::UploadServerCertificate,
+        &[
+            ("ServerCertificateName", "new"),
+            ("Path", "/n/"),
+            ("CertificateBody", "{certificate}"),
+            ("PrivateKey", "{private_key}"),
+        ],
+        &["arn:aws:iam::111111111111:server-certificate/n/new"],
+    ),
+    (
+        Operation::UpdateServerCertificate,
+        &[
+            ("ServerCertificateName", "site"),
+            ("NewServerCertificateName", "web"),
+            ("NewPath", "/admin/"),
+        ],
+        &[
+            SITE,
+            "arn:aws:iam::111111111111:server-certificate/admin/web",
+        ],
+    ),
+    // A move alone.
+    (
+        Operation::UpdateServerCertificate,
+        &[("ServerCertificateName", "site"), ("NewPath", "/admin/")],
+        &[
+            SITE,
+            "arn:aws:iam::111111111111:server-certificate/admin/site",
+        ],
+    ),
+    (
+        Operation::DeleteServerCertificate,
+        &[("ServerCertificateName", "site")],
+        &[SITE],
+    ),
+    (
+        Operation::TagServerCertificate,
+        &[
+            ("ServerCertificateName", "site"),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[SITE],
+    ),
+    (
+        Operation::UntagServerCertificate,
+        &[("ServerCertificateName", "site"), ("TagKeys.member.1", "k")],
+        &[SITE],
+    ),
+    (
         Operation::CreateServiceLinkedRole,
         &[("AWSServiceName", "autoscaling.amazonaws.com")],
         &[
@@ -487,7 +539,6 @@ const PEOPLE: &str = "issue 12: people, MFA and the console";
 const FEDERATION: &str = "issue 13: OIDC and SAML federation";
 const ORGANIZATIONS: &str = "issue 15: Organizations";
 const TOOLS: &str = "issue 16: simulator, reports, access advisor";
-const SERVER_CERTIFICATES: &str = "issue 11: server certificates";
 const NEWEST: &str = "issue 11: the 2024-2025 additions";
 
 /// Operations of the models that Castellan does not offer yet (they answer NotImplemented),
@@ -505,7 +556,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("DeactivateMFADevice", PEOPLE),
     ("DeleteOpenIDConnectProvider", FEDERATION),
     ("DeleteSAMLProvider", FEDERATION),
-    ("DeleteServerCertificate", SERVER_CERTIFICATES),
     ("DeleteVirtualMFADevice", PEOPLE),
     (
         "DisableOrganizationsRootCredentialsManagement",
@@ -534,7 +584,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GetOutboundWebIdentityFederationInfo", NEWEST),
     ("GetRoleTemplateVersion", NEWEST),
     ("GetSAMLProvider", FEDERATION),
-    ("GetServerCertificate", SERVER_CERTIFICATES),
     ("GetServiceLastAccessedDetails", TOOLS),
     ("GetServiceLastAccessedDetailsWithEntities", TOOLS),
     ("ListDelegationRequests", NEWEST),
@@ -546,8 +595,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("ListPoliciesGrantingServiceAccess", TOOLS),
     ("ListSAMLProviderTags", FEDERATION),
     ("ListSAMLProviders", FEDERATION),
-    ("ListServerCertificateTags", SERVER_CERTIFICATES),
-    ("ListServerCertificates", SERVER_CERTIFICATES),
     ("ListVirtualMFADevices", PEOPLE),
     ("RejectDelegationRequest", NEWEST),
     ("RemoveClientIDFromOpenIDConnectProvider", FEDERATION),
@@ -558,16 +605,12 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("TagMFADevice", PEOPLE),
     ("TagOpenIDConnectProvider", FEDERATION),
     ("TagSAMLProvider", FEDERATION),
-    ("TagServerCertificate", SERVER_CERTIFICATES),
     ("UntagMFADevice", PEOPLE),
     ("UntagOpenIDConnectProvider", FEDERATION),
     ("UntagSAMLProvider", FEDERATION),
-    ("UntagServerCertificate", SERVER_CERTIFICATES),
     ("UpdateDelegationRequest", NEWEST),
     ("UpdateOpenIDConnectProviderThumbprint", FEDERATION),
     ("UpdateSAMLProvider", FEDERATION),
-    ("UpdateServerCertificate", SERVER_CERTIFICATES),
-    ("UploadServerCertificate", SERVER_CERTIFICATES),
 ];
 
 #[test]
@@ -592,6 +635,18 @@ fn finding_1_every_operation_of_the_models_is_classified() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A self-signed test certificate and its private key, in PEM, made once per run.
+fn test_certificate() -> &'static (String, String) {
+    static PAIR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    PAIR.get_or_init(|| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["site.example.com".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+    })
 }
 
 /// The fixture's ids, by placeholder.
@@ -793,6 +848,18 @@ async fn fixture() -> (Service, Ids) {
         vec![("AWSServiceName", s("elasticbeanstalk.amazonaws.com"))],
     )
     .await;
+    let (certificate, private_key) = test_certificate();
+    run(
+        "UploadServerCertificate",
+        vec![
+            ("ServerCertificateName", s("site")),
+            ("Path", s("/sc/")),
+            ("CertificateBody", s(certificate)),
+            ("PrivateKey", s(private_key)),
+        ],
+    )
+    .await;
+    run("TagServerCertificate", tag("ServerCertificateName", "site")).await;
     run("CreateAccountAlias", vec![("AccountAlias", s("acme-co"))]).await;
     run(
         "UpdateAccountPasswordPolicy",
@@ -833,6 +900,8 @@ async fn fixture() -> (Service, Ids) {
         panic!("not CreateServiceSpecificCredential")
     };
     let ids = vec![
+        ("{certificate}", certificate.clone()),
+        ("{private_key}", private_key.clone()),
         ("{new-ssh}", crate::public_key::sample_openssh(2)),
         ("{new-cert}", sample_certificate()),
         ("{key}", key.access_key.access_key_id),

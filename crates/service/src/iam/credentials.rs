@@ -20,7 +20,7 @@ use wire::iam::{
 
 use super::timestamp;
 use crate::caller::Caller;
-use crate::certificate::Certificate;
+use crate::certificate;
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{IdKind, new_certificate_id, new_service_password, new_unique_id};
 use crate::public_key::{KeyError, RsaPublicKey};
@@ -259,8 +259,8 @@ impl Service {
                 input.user_name.as_deref(),
             )
             .await?;
-        let certificate = Certificate::parse_pem(&input.certificate_body, self.clock.seconds())
-            .map_err(|why| ServiceError::iam(IamError::MalformedCertificate, why))?;
+        let (fingerprint, expiration) =
+            certificate::check_signing(&input.certificate_body, self.clock.seconds())?;
         let record = UserCredentialRecord {
             credential_id: new_certificate_id()?,
             account_id: caller.account_id.clone(),
@@ -268,12 +268,12 @@ impl Service {
             kind: CredentialKind::SigningCertificate,
             status: AccessKeyStatus::Active,
             body: input.certificate_body,
-            fingerprint: Some(certificate.fingerprint()),
+            fingerprint: Some(fingerprint),
             service_name: None,
             service_user_name: None,
             secret_ciphertext: None,
             created_at: self.clock.seconds(),
-            expires_at: Some(certificate.not_after),
+            expires_at: Some(expiration),
         };
         let created = match self.store.create_user_credential(&record).await {
             Err(StoreError::EntityAlreadyExists { .. }) => {

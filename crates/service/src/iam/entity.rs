@@ -7,14 +7,14 @@
 //! A kind says where its records live and what it has ([`Kind`], then [`PolicyOwner`] for
 //! inline and attached policies, then [`Bounded`] for boundaries); the behaviours are generic
 //! methods of the service, so an operation on any kind is its request's fields handed to one
-//! of them, and a new kind (MFA devices, providers, certificates) is one more `impl`.
+//! of them, and a new kind (MFA devices, providers) is one more `impl`.
 
 use std::future::Future;
 
 use policy::{ContextValue, PolicyKind};
 use store::{
-    EntityKind, GroupRecord, InstanceProfileRecord, PolicyRecord, RoleRecord, Store, StoreError,
-    Tag, TagTarget, UserRecord,
+    EntityKind, GroupRecord, InstanceProfileRecord, PolicyRecord, RoleRecord,
+    ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
 use wire::iam::{AttachedPolicy, Operation};
 
@@ -133,7 +133,8 @@ named!(
     GroupRecord,
     RoleRecord,
     InstanceProfileRecord,
-    PolicyRecord
+    PolicyRecord,
+    ServerCertificateRecord
 );
 
 /// Maps the store's "no such entity" to `None`, for [`Kind::find`].
@@ -155,6 +156,8 @@ pub(crate) struct Roles;
 pub(crate) struct InstanceProfiles;
 /// Customer managed policies (by ARN; AWS's own come from the catalogue and are read-only).
 pub(crate) struct Policies;
+/// Server certificates.
+pub(crate) struct ServerCertificates;
 
 impl Kind for Users {
     type Record = UserRecord;
@@ -313,6 +316,39 @@ impl Kind for InstanceProfiles {
     fn tag_target(profile: &InstanceProfileRecord) -> Option<TagTarget> {
         Some(TagTarget::InstanceProfile(
             profile.instance_profile_id.clone(),
+        ))
+    }
+}
+
+/// `arn:aws:iam::<account>:server-certificate<path><name>`.
+pub(crate) fn server_certificate_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:server-certificate{path}{name}")
+}
+
+impl Kind for ServerCertificates {
+    type Record = ServerCertificateRecord;
+
+    fn arn_at(account_id: &str, path: &str, name: &str) -> String {
+        server_certificate_arn(account_id, path, name)
+    }
+
+    fn not_found(name: &str) -> ServiceError {
+        ServiceError::no_such_entity(format!(
+            "The Server Certificate with name {name} cannot be found."
+        ))
+    }
+
+    async fn find(
+        reads: Reads<'_>,
+        caller: &Caller,
+        name: &str,
+    ) -> ServiceResult<Option<ServerCertificateRecord>> {
+        found(reads.get_server_certificate(&caller.account_id, name).await)
+    }
+
+    fn tag_target(certificate: &ServerCertificateRecord) -> Option<TagTarget> {
+        Some(TagTarget::ServerCertificate(
+            certificate.server_certificate_id.clone(),
         ))
     }
 }
@@ -493,7 +529,7 @@ impl Service {
         Ok(store_tags(tags))
     }
 
-    /// Tag(User|Role|Policy|InstanceProfile).
+    /// Tag(User|Role|Policy|InstanceProfile|ServerCertificate).
     pub(crate) async fn tag_entity<K: Kind>(
         &self,
         caller: &Caller,
@@ -509,7 +545,7 @@ impl Service {
         Ok(())
     }
 
-    /// Untag(User|Role|Policy|InstanceProfile): absent keys are ignored, as in AWS.
+    /// Untag(User|Role|Policy|InstanceProfile|ServerCertificate): absent keys are ignored, as in AWS.
     pub(crate) async fn untag_entity<K: Kind>(
         &self,
         caller: &Caller,
@@ -525,7 +561,7 @@ impl Service {
         Ok(())
     }
 
-    /// List(User|Role|Policy|InstanceProfile)Tags: a page of the entity's tags, by key.
+    /// List(User|Role|Policy|InstanceProfile|ServerCertificate)Tags: a page of the entity's tags, by key.
     pub(crate) async fn list_entity_tags<K: Kind>(
         &self,
         caller: &Caller,

@@ -14,6 +14,7 @@ mod instance_profiles;
 mod operations;
 mod policies;
 mod roles;
+mod server_certificates;
 mod service_linked;
 mod users;
 
@@ -29,7 +30,7 @@ use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
-pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, Users};
+pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, ServerCertificates, Users};
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)

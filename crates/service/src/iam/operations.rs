@@ -65,8 +65,13 @@ use wire::iam::{
     UploadSigningCertificateResponse,
 };
 use wire::iam::{
-    GetAccountPropertiesRequest, GetAccountPropertiesResponse, PutAccountPropertiesRequest,
-    PutAccountPropertiesResponse, SetSecurityTokenServicePreferencesRequest,
+    DeleteServerCertificateRequest, GetAccountPropertiesRequest, GetAccountPropertiesResponse,
+    GetServerCertificateRequest, GetServerCertificateResponse, ListServerCertificateTagsRequest,
+    ListServerCertificateTagsResponse, ListServerCertificatesRequest,
+    ListServerCertificatesResponse, PutAccountPropertiesRequest, PutAccountPropertiesResponse,
+    SetSecurityTokenServicePreferencesRequest, TagServerCertificateRequest,
+    UntagServerCertificateRequest, UpdateServerCertificateRequest, UploadServerCertificateRequest,
+    UploadServerCertificateResponse,
 };
 use wire::iam::{IamOperations, Operation};
 
@@ -161,6 +166,7 @@ operations! {
             -> ();
         DeleteRolePolicy: delete_role_policy(DeleteRolePolicyRequest) -> ();
         DeleteSSHPublicKey: delete_ssh_public_key(DeleteSSHPublicKeyRequest) -> ();
+        DeleteServerCertificate: delete_server_certificate(DeleteServerCertificateRequest) -> ();
         DeleteServiceLinkedRole: delete_service_linked_role(DeleteServiceLinkedRoleRequest)
             -> DeleteServiceLinkedRoleResponse;
         DeleteServiceSpecificCredential:
@@ -191,6 +197,8 @@ operations! {
         GetRole: get_role(GetRoleRequest) -> GetRoleResponse;
         GetRolePolicy: get_role_policy(GetRolePolicyRequest) -> GetRolePolicyResponse;
         GetSSHPublicKey: get_ssh_public_key(GetSSHPublicKeyRequest) -> GetSSHPublicKeyResponse;
+        GetServerCertificate: get_server_certificate(GetServerCertificateRequest)
+            -> GetServerCertificateResponse;
         GetServiceLinkedRoleDeletionStatus:
             get_service_linked_role_deletion_status(GetServiceLinkedRoleDeletionStatusRequest)
             -> GetServiceLinkedRoleDeletionStatusResponse;
@@ -228,6 +236,10 @@ operations! {
         ListRoles: list_roles(ListRolesRequest) -> ListRolesResponse;
         ListSSHPublicKeys: list_ssh_public_keys(ListSSHPublicKeysRequest)
             -> ListSSHPublicKeysResponse;
+        ListServerCertificateTags: list_server_certificate_tags(ListServerCertificateTagsRequest)
+            -> ListServerCertificateTagsResponse;
+        ListServerCertificates: list_server_certificates(ListServerCertificatesRequest)
+            -> ListServerCertificatesResponse;
         ListServiceSpecificCredentials:
             list_service_specific_credentials(ListServiceSpecificCredentialsRequest)
             -> ListServiceSpecificCredentialsResponse;
@@ -259,10 +271,12 @@ operations! {
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
         TagPolicy: tag_policy(TagPolicyRequest) -> ();
         TagRole: tag_role(TagRoleRequest) -> ();
+        TagServerCertificate: tag_server_certificate(TagServerCertificateRequest) -> ();
         TagUser: tag_user(TagUserRequest) -> ();
         UntagInstanceProfile: untag_instance_profile(UntagInstanceProfileRequest) -> ();
         UntagPolicy: untag_policy(UntagPolicyRequest) -> ();
         UntagRole: untag_role(UntagRoleRequest) -> ();
+        UntagServerCertificate: untag_server_certificate(UntagServerCertificateRequest) -> ();
         UntagUser: untag_user(UntagUserRequest) -> ();
         UpdateAccessKey: update_access_key(UpdateAccessKeyRequest) -> ();
         UpdateAccountPasswordPolicy:
@@ -275,12 +289,15 @@ operations! {
         UpdateRoleDescription: update_role_description(UpdateRoleDescriptionRequest)
             -> UpdateRoleDescriptionResponse;
         UpdateSSHPublicKey: update_ssh_public_key(UpdateSSHPublicKeyRequest) -> ();
+        UpdateServerCertificate: update_server_certificate(UpdateServerCertificateRequest) -> ();
         UpdateServiceSpecificCredential:
             update_service_specific_credential(UpdateServiceSpecificCredentialRequest) -> ();
         UpdateSigningCertificate: update_signing_certificate(UpdateSigningCertificateRequest) -> ();
         UpdateUser: update_user(UpdateUserRequest) -> ();
         UploadSSHPublicKey: upload_ssh_public_key(UploadSSHPublicKeyRequest)
             -> UploadSSHPublicKeyResponse;
+        UploadServerCertificate: upload_server_certificate(UploadServerCertificateRequest)
+            -> UploadServerCertificateResponse;
         UploadSigningCertificate: upload_signing_certificate(UploadSigningCertificateRequest)
             -> UploadSigningCertificateResponse;
     }

@@ -165,6 +165,10 @@ impl Store {
                 "SELECT 1 FROM instance_profiles WHERE account_id = $1",
                 "Cannot delete entity, must delete instance profiles first.",
             ),
+            (
+                "SELECT 1 FROM server_certificates WHERE account_id = $1",
+                "Cannot delete entity, must delete server certificates first.",
+            ),
         ] {
             let found = sqlx::query(sql)
                 .bind(account_id)

@@ -5,6 +5,7 @@ mod accounts;
 mod groups;
 mod instance_profiles;
 mod roles;
+mod server_certificates;
 mod users;
 
 pub use roles::RoleUpdate;

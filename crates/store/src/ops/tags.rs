@@ -1,5 +1,6 @@
-//! Tags on every taggable kind (users, roles, managed policies, instance profiles), in one
-//! table: keys unique case-insensitively per entity, at most fifty per entity.
+//! Tags on every taggable kind (users, roles, managed policies, instance profiles, server
+//! certificates), in one table: keys unique case-insensitively per entity, at most fifty per
+//! entity.
 
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -15,6 +16,9 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
         TagTarget::Role(id) => ("role", id, EntityKind::Role),
         TagTarget::Policy(id) => ("policy", id, EntityKind::Policy),
         TagTarget::InstanceProfile(id) => ("instance-profile", id, EntityKind::InstanceProfile),
+        TagTarget::ServerCertificate(id) => {
+            ("server-certificate", id, EntityKind::ServerCertificate)
+        }
     }
 }
 
@@ -26,6 +30,9 @@ async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<
         TagTarget::Policy(_) => "SELECT account_id FROM policies WHERE policy_id = $1",
         TagTarget::InstanceProfile(_) => {
             "SELECT account_id FROM instance_profiles WHERE instance_profile_id = $1"
+        }
+        TagTarget::ServerCertificate(_) => {
+            "SELECT account_id FROM server_certificates WHERE server_certificate_id = $1"
         }
     };
     let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
