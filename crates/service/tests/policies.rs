@@ -1521,3 +1521,49 @@ async fn documents_aws_accepts_are_stored_and_decide() {
     assert_eq!(names(&local), vec!["Odd"]);
     assert_eq!(err(f.get(&arn("Refused")).await).0, "NoSuchEntity");
 }
+
+/// A policy of the account that does not exist, in AWS's words as recorded on AWS: the
+/// version operations name the version, the tag operations say "was not found.".
+#[tokio::test]
+async fn missing_policy_words_for_versions_and_tags() {
+    let f = Fixture::new().await;
+    let missing = arn_missing();
+    let no_version = (
+        "NoSuchEntity".to_owned(),
+        format!("Policy {missing} version v1 does not exist or is not attachable."),
+    );
+    assert_eq!(err(f.version(&missing, "v1").await), no_version);
+    assert_eq!(
+        error_of(f.root(set_default(&missing, "v1")).await),
+        no_version
+    );
+    assert_eq!(
+        error_of(f.root(delete_version(&missing, "v1")).await),
+        no_version
+    );
+    let not_found = (
+        "NoSuchEntity".to_owned(),
+        format!("Policy {missing} was not found."),
+    );
+    assert_eq!(
+        error_of(
+            f.root(Request::TagPolicy(TagPolicyRequest {
+                policy_arn: missing.clone(),
+                tags: vec![tag("a", "b")],
+            }))
+            .await
+        ),
+        not_found
+    );
+    assert_eq!(
+        error_of(
+            f.root(Request::UntagPolicy(UntagPolicyRequest {
+                policy_arn: missing.clone(),
+                tag_keys: vec!["a".to_owned()],
+            }))
+            .await
+        ),
+        not_found
+    );
+    assert_eq!(err(f.tags(&missing).await), not_found);
+}

@@ -405,7 +405,9 @@ impl Service {
                 .get_policy_version(&arn, &input.version_id)
                 .await
                 .map_err(|e| version_error(e, &arn, &input.version_id))?,
-            (Owner::Caller | Owner::Other, _) => return Err(not_attachable(&arn)),
+            (Owner::Caller | Owner::Other, _) => {
+                return Err(no_such_version(&arn, &input.version_id));
+            }
         };
         Ok(GetPolicyVersionResponse {
             policy_version: Some(version_view(&version, true)),
@@ -418,8 +420,11 @@ impl Service {
         input: DeletePolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(caller, Operation::DeletePolicyVersion, &arn, not_attachable)
-            .await?;
+        let version = input.version_id.as_str();
+        self.writable_policy(caller, Operation::DeletePolicyVersion, &arn, |arn| {
+            no_such_version(arn, version)
+        })
+        .await?;
         self.store
             .delete_policy_version(&arn, &input.version_id)
             .await
@@ -474,12 +479,10 @@ impl Service {
         input: SetDefaultPolicyVersionRequest,
     ) -> ServiceResult<()> {
         let arn = input.policy_arn;
-        self.writable_policy(
-            caller,
-            Operation::SetDefaultPolicyVersion,
-            &arn,
-            not_attachable,
-        )
+        let version = input.version_id.as_str();
+        self.writable_policy(caller, Operation::SetDefaultPolicyVersion, &arn, |arn| {
+            no_such_version(arn, version)
+        })
         .await?;
         self.store
             .set_default_policy_version(&arn, &input.version_id, self.clock.seconds())
@@ -574,7 +577,7 @@ impl Service {
         caller: &Caller,
         operation: Operation,
         arn: &str,
-        missing: fn(&str) -> ServiceError,
+        missing: impl FnOnce(&str) -> ServiceError,
     ) -> ServiceResult<PolicyRecord> {
         match self.policy_for(caller, operation, arn, Vec::new()).await? {
             (Owner::Caller, Some(record)) => Ok(record),
@@ -594,8 +597,9 @@ impl Service {
         match self.policy_for(caller, operation, arn, extra).await? {
             (Owner::Caller, Some(record)) => Ok(record),
             (Owner::Aws, _) => Err(tags_not_supported()),
+            // AWS's words for a tag operation on a policy that is not there.
             (Owner::Caller | Owner::Other, None) | (Owner::Other, Some(_)) => {
-                Err(not_attachable(arn))
+                Err(was_not_found(arn))
             }
         }
     }
