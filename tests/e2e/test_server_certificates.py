@@ -229,6 +229,8 @@ def test_chain(server, make):
     upload(iam, "chained", leaf, CertificateChain=chain)
     got = iam.get_server_certificate(ServerCertificateName="chained")["ServerCertificate"]
     assert got["CertificateChain"] == chain
+    # AWS answers an empty tag list rather than none (recorded on AWS).
+    assert got["Tags"] == []
     for bad, index in [(root.certificate + middle.certificate, 0), (middle.certificate + leaf.certificate, 1)]:
         assert failure(upload, iam, "bad", leaf, CertificateChain=bad) == ("MalformedCertificate", 400, CHAIN_ORDER.format(index))
     code, _, message = failure(upload, iam, "bad", leaf, CertificateChain="not a chain")

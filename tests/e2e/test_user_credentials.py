@@ -180,7 +180,7 @@ def test_signing_certificates(server):
     iam.upload_signing_certificate(UserName="signer", CertificateBody=certificate())
     with pytest.raises(ClientError) as e:
         iam.upload_signing_certificate(UserName="signer", CertificateBody=certificate())
-    assert error_of(e) == ("LimitExceeded", 409, "Cannot exceed quota for SigningCertificatesPerUser: 2")
+    assert error_of(e) == ("LimitExceeded", 409, "Cannot exceed quota for CertificatesPerUser: 2")
 
     with pytest.raises(ClientError) as e:
         iam.delete_user(UserName="signer")
@@ -201,8 +201,12 @@ def test_signing_certificate_errors(server):
             iam.upload_signing_certificate(UserName="signer", CertificateBody=body)
         assert error_of(e)[:2] == ("MalformedCertificate", 400), body
     with pytest.raises(ClientError) as e:
+        iam.upload_signing_certificate(UserName="signer", CertificateBody="invalid-certificate-body")
+    # AWS's words, as recorded on AWS.
+    assert error_of(e) == ("MalformedCertificate", 400, "Certificate invalid-certificate-body is malformed.")
+    with pytest.raises(ClientError) as e:
         iam.upload_signing_certificate(UserName="nobody", CertificateBody=certificate())
-    assert error_of(e)[:2] == ("NoSuchEntity", 404)
+    assert error_of(e) == ("NoSuchEntity", 404, "The user with name nobody cannot be found.")
 
 
 def test_root_signing_certificates_without_a_user_name(server):

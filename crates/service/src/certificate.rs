@@ -55,8 +55,12 @@ pub(crate) fn check(
 /// expiration.
 pub(crate) fn check_signing(body: &str, now: i64) -> ServiceResult<(String, i64)> {
     use sha2::{Digest, Sha256};
-    let der = single_certificate(body).ok_or_else(malformed_body)?;
-    let certificate = parse_certificate(&der).ok_or_else(malformed_body)?;
+    // AWS's words for a signing certificate it cannot read quote the body (recorded).
+    let malformed = || {
+        ServiceError::malformed_certificate(format!("Certificate {} is malformed.", body.trim()))
+    };
+    let der = single_certificate(body).ok_or_else(malformed)?;
+    let certificate = parse_certificate(&der).ok_or_else(malformed)?;
     let expiration = valid_now(&certificate, now)?;
     let fingerprint = Sha256::digest(&der)
         .iter()

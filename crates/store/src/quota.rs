@@ -11,7 +11,7 @@ pub const ACCESS_KEYS: Quota = ("AccessKeysPerUser", 2);
 /// SSH public keys per user.
 pub const SSH_PUBLIC_KEYS: Quota = ("SSHPublicKeysPerUser", 5);
 /// Signing certificates per user (and per account root).
-pub const SIGNING_CERTIFICATES: Quota = ("SigningCertificatesPerUser", 2);
+pub const SIGNING_CERTIFICATES: Quota = ("CertificatesPerUser", 2);
 /// Service-specific credentials per user and service.
 pub const SERVICE_CREDENTIALS: Quota = ("ServiceSpecificCredentialsPerUserPerService", 2);
 /// Groups a user may belong to.

@@ -2323,7 +2323,7 @@ async fn user_credentials(f: &Fixture) {
         store
             .create_user_credential(&new_credential(14, None, cert, "c14", None))
             .await,
-        "Cannot exceed quota for SigningCertificatesPerUser: 2",
+        "Cannot exceed quota for CertificatesPerUser: 2",
     );
     let root_certs = store
         .list_user_credentials(ACCOUNT, None, cert)

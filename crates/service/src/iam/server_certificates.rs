@@ -107,7 +107,9 @@ impl Service {
                 Vec::new(),
             )
             .await?;
+        // AWS answers `Tags` even when empty (recorded), unlike for users and roles.
         let tags = self.tags_of::<ServerCertificates>(&certificate).await?;
+        let tags = Some(tags.unwrap_or_default());
         Ok(GetServerCertificateResponse {
             server_certificate: ServerCertificate {
                 server_certificate_metadata: metadata(&certificate),
