@@ -22,4 +22,6 @@ pub use model::{
     Principal, PrincipalKind, RoleRecord, Tag, TagTarget, Timestamp, UserCredentialRecord,
     UserRecord,
 };
-pub use ops::{RoleUpdate, customer_policy_arn};
+pub use ops::{
+    Enabling, OutboundFederationRecord, RoleUpdate, SigningKeyRecord, customer_policy_arn,
+};
