@@ -132,10 +132,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_castellan/health", get(|| async { "ok\n" }))
         .route("/_castellan/reset", post(reset))
         .route(
-            "/oidc/{issuer}/.well-known/openid-configuration",
-            get(openid_configuration),
+            "/oidc/{issuer}/.well-known/{document}",
+            get(issuer_document),
         )
-        .route("/oidc/{issuer}/.well-known/jwks.json", get(jwks))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
@@ -239,26 +238,21 @@ async fn reset(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) 
     }
 }
 
-/// The OpenID discovery document of an outbound federation issuer. Public, like AWS's
-/// issuer: an external service fetches it with no AWS credentials.
-async fn openid_configuration(
+/// A public document of an outbound federation issuer: its OpenID discovery document or its
+/// public keys (JWKS). Public, like AWS's issuer: external services fetch them with no AWS
+/// credentials.
+async fn issuer_document(
     State(shared): State<Arc<Shared>>,
-    Path(issuer): Path<String>,
+    Path((issuer, document)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let found = shared.app.service.openid_configuration(&issuer).await;
-    public_json(found, &headers, &uri)
-}
-
-/// The public keys (JWKS) of an outbound federation issuer. Public, as above.
-async fn jwks(
-    State(shared): State<Arc<Shared>>,
-    Path(issuer): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let found = shared.app.service.jwks(&issuer).await;
+    let service = &shared.app.service;
+    let found = match document.as_str() {
+        "openid-configuration" => service.openid_configuration(&issuer).await,
+        "jwks.json" => service.jwks(&issuer).await,
+        _ => Ok(None),
+    };
     public_json(found, &headers, &uri)
 }
 
