@@ -57,6 +57,7 @@ def test_a_token_verifies_with_the_published_keys_and_names_the_caller(server):
     assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (issuer, True)
 
     alice = server.new_user("alice", policy=allow(["sts:GetWebIdentityToken", "sts:TagGetWebIdentityToken"]))
+    server.iam().tag_user(UserName="alice", Tags=[{"Key": "team", "Value": "data"}])
     answer = server.sts(alice).get_web_identity_token(
         Audience=[AUDIENCE],
         SigningAlgorithm="ES384",
@@ -82,6 +83,7 @@ def test_a_token_verifies_with_the_published_keys_and_names_the_caller(server):
     assert claims[AWS_CLAIMS]["aws_account"] == ACCOUNT_ID
     assert claims[AWS_CLAIMS]["principal_id"] == user_arn("alice")
     assert claims[AWS_CLAIMS]["request_tags"] == {"job": "nightly"}
+    assert claims[AWS_CLAIMS]["principal_tags"] == {"team": "data"}
 
     # A signature over other claims fails: the check above can fail.
     other_header, other_claims, signature = answer["WebIdentityToken"].split(".")

@@ -11,6 +11,7 @@ use store::SigningKeyRecord;
 use wire::sts::{GetWebIdentityTokenRequest, GetWebIdentityTokenResponse};
 use zeroize::Zeroizing;
 
+use crate::authorize::caller_policies;
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::random_bytes;
@@ -135,6 +136,12 @@ struct TokenFacts<'a> {
     issued_at: i64,
     expires_at: i64,
     tags: &'a [(String, String)],
+    principal_tags: Vec<(String, String)>,
+}
+
+/// Tags as a JSON object (keys are unique: IAM and the request both refuse case variants).
+fn tag_object(tags: &[(String, String)]) -> Value {
+    Value::Object(tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
 }
 
 fn claims(caller: &Caller, facts: &TokenFacts<'_>) -> ServiceResult<Value> {
@@ -147,13 +154,11 @@ fn claims(caller: &Caller, facts: &TokenFacts<'_>) -> ServiceResult<Value> {
     aws.insert("aws_account".into(), json!(caller.account_id));
     aws.insert("source_region".into(), json!(caller.request.region));
     aws.insert("principal_id".into(), json!(caller.principal_arn()));
+    if !facts.principal_tags.is_empty() {
+        aws.insert("principal_tags".into(), tag_object(&facts.principal_tags));
+    }
     if !facts.tags.is_empty() {
-        let tags: Map<String, Value> = facts
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        aws.insert("request_tags".into(), Value::Object(tags));
+        aws.insert("request_tags".into(), tag_object(facts.tags));
     }
     Ok(json!({
         "iss": facts.issuer,
@@ -307,12 +312,29 @@ impl Service {
             issued_at,
             expires_at,
             tags: &tags,
+            principal_tags: self.principal_tags(caller).await?,
         };
         let token = sign(&self.sealer, key, &claims(caller, &facts)?)?;
         Ok(GetWebIdentityTokenResponse {
             web_identity_token: Some(token),
             expiration: Some(wire::Timestamp::from_unix_seconds(expires_at)),
         })
+    }
+
+    /// The caller's tags as `aws:PrincipalTag` sees them: the user's or role's own, a
+    /// session's tags replacing those of the same key.
+    async fn principal_tags(&self, caller: &Caller) -> ServiceResult<Vec<(String, String)>> {
+        let side = caller_policies(self.reads(), self.policy_cache(), caller).await?;
+        let mut tags = side
+            .compiled
+            .as_ref()
+            .map(|c| c.tags.clone())
+            .unwrap_or_default();
+        for (key, value) in caller.session.iter().flat_map(|s| s.tags.iter()) {
+            tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            tags.push((key.clone(), value.clone()));
+        }
+        Ok(tags)
     }
 
     /// `sts:GetWebIdentityToken` with the keys AWS documents for it, and

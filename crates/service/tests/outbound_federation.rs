@@ -221,6 +221,19 @@ async fn the_token_is_signed_with_the_published_key_and_says_who_asked() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["sts:GetWebIdentityToken","sts:TagGetWebIdentityToken"],"Resource":"*"}}"#,
     )
     .await;
+    service
+        .iam(
+            &root(),
+            IamRequest::TagUser(wire::iam::TagUserRequest {
+                user_name: "tagger".to_owned(),
+                tags: vec![wire::iam::Tag {
+                    key: "team".to_owned(),
+                    value: "data".to_owned(),
+                }],
+            }),
+        )
+        .await
+        .unwrap();
     let (jwt, expires) = token(&service, &tagger, request).await.unwrap();
     let (header, claims) = verified(&service, &issuer, &jwt).await;
     assert_eq!(header["alg"], "ES384");
@@ -235,6 +248,7 @@ async fn the_token_is_signed_with_the_published_key_and_says_who_asked() {
     assert_eq!(aws["aws_account"], A);
     assert_eq!(aws["principal_id"], format!("arn:aws:iam::{A}:user/tagger"));
     assert_eq!(aws["request_tags"]["job"], "42");
+    assert_eq!(aws["principal_tags"], serde_json::json!({"team": "data"}));
 
     // Several audiences are an array; the duration is the request's.
     let mut request = token_request(&["a", "b"], "ES384");
