@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from conftest import ACCOUNT_ID, allow, error_of, user_arn
+from test_sts import make_role, role_arn, session_client, trust
 
 AUDIENCE = "https://api.example.com"
 AWS_CLAIMS = "https://sts.amazonaws.com/"
@@ -90,6 +91,28 @@ def test_a_token_verifies_with_the_published_keys_and_names_the_caller(server):
     forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "someone"}).encode()).rstrip(b"=").decode()
     with pytest.raises(InvalidSignature):
         verified(f"{other_header}.{forged}.{signature}", jwks)
+
+
+def test_a_role_session_is_named_by_its_role(server):
+    issuer = server.iam().enable_outbound_web_identity_federation()["IssuerIdentifier"]
+    app = server.new_user("app", policy=allow("sts:AssumeRole", role_arn("worker")))
+    make_role(
+        server.iam(),
+        "worker",
+        trust({"AWS": user_arn("app")}, actions=("sts:AssumeRole", "sts:TagSession")),
+        policy=allow("sts:GetWebIdentityToken"),
+        Tags=[{"Key": "team", "Value": "role-team"}],
+    )
+    credentials = server.sts(app).assume_role(
+        RoleArn=role_arn("worker"), RoleSessionName="nightly", Tags=[{"Key": "shift", "Value": "night"}]
+    )["Credentials"]
+    token = session_client(server, "sts", credentials).get_web_identity_token(
+        Audience=[AUDIENCE], SigningAlgorithm="ES384"
+    )["WebIdentityToken"]
+    _, claims = verified(token, fetch_json(f"{issuer}/.well-known/jwks.json"))
+    assert claims["sub"] == role_arn("worker")
+    assert claims[AWS_CLAIMS]["principal_id"] == role_arn("worker")
+    assert claims[AWS_CLAIMS]["principal_tags"] == {"team": "role-team", "shift": "night"}
 
 
 def test_an_issuer_no_account_has_is_not_found(server):
