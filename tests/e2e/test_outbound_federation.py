@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from conftest import ACCOUNT_ID, allow, error_of, user_arn
+from conftest import ACCOUNT_ID, Server, allow, error_of, server_dir, user_arn
 from test_sts import make_role, role_arn, session_client, trust
 
 AUDIENCE = "https://api.example.com"
@@ -208,3 +208,22 @@ def test_the_aws_cli_where_it_knows_the_operations(server):
         "sts", "get-web-identity-token", "--audience", audience, "--signing-algorithm", "ES384", check=False
     )
     assert refused.returncode != 0 and "OutboundWebIdentityFederationDisabledException" in refused.stderr
+
+
+def test_the_issuer_is_under_the_public_url_when_one_is_set():
+    server = Server("sqlite", server_dir("public-url"), None, ephemeral=True)
+    server.extra_args = ["--public-url", "https://iam.example.test/"]
+    server.start()
+    try:
+        issuer = server.iam().enable_outbound_web_identity_federation()["IssuerIdentifier"]
+        assert issuer.startswith("https://iam.example.test/oidc/")
+        # A proxy would map that name to this server; fetch from the server itself.
+        path = issuer.removeprefix("https://iam.example.test")
+        discovery = fetch_json(f"{server.endpoint}{path}/.well-known/openid-configuration")
+        assert discovery["issuer"] == issuer
+        assert discovery["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+        token = server.sts().get_web_identity_token(Audience=[AUDIENCE], SigningAlgorithm="ES384")
+        _, claims = verified(token["WebIdentityToken"], fetch_json(f"{server.endpoint}{path}/.well-known/jwks.json"))
+        assert claims["iss"] == issuer
+    finally:
+        server.stop()
