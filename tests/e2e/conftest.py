@@ -239,6 +239,8 @@ class Server:
         # the sweep can allow exactly that one line of stdout.
         self.log_path = data_dir / "server.log"
         self.stdout_path = data_dir / "server.stdout"
+        # More `castellan serve` flags, for a test that needs a setting of its own.
+        self.extra_args: list[str] = []
 
     @property
     def endpoint(self) -> str:
@@ -267,6 +269,7 @@ class Server:
             args.append("--ephemeral")
         if self.database_url:
             args += ["--database-url", self.database_url]
+        args += self.extra_args
         # The server reads CASTELLAN_* settings from the environment: none may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
         env["CASTELLAN_LOG"] = SERVER_LOG

@@ -30,6 +30,7 @@ SECRET_FIELDS = frozenset(
         "ServiceCredentialSecret",
         "Base32StringSeed",
         "PrivateKey",
+        "WebIdentityToken",
     }
 )
 CLI_SECRET_FLAGS = frozenset({"--password", "--new-password", "--old-password"})

@@ -110,6 +110,10 @@ pub struct NetworkArgs {
     /// X-Forwarded-For are believed.
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<server::Cidr>,
+    /// The base URL clients reach this server at; outbound web identity federation issuers
+    /// are `<public-url>/oidc/<id>` (default: http(s)://<listen address>).
+    #[arg(long, env = "CASTELLAN_PUBLIC_URL", value_parser = server::parse_public_url)]
+    public_url: Option<String>,
 }
 
 impl NetworkArgs {
@@ -130,6 +134,7 @@ impl NetworkArgs {
             });
         }
         config.trusted_proxies = self.trusted_proxies.clone();
+        config.public_url = self.public_url.clone();
         config.check()?;
         Ok(config)
     }
@@ -314,9 +319,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listening = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
     let service = open(&args.storage, args.ephemeral)
         .await?
-        .with_encoded_denials(args.encode_authorization_messages);
+        .with_encoded_denials(args.encode_authorization_messages)
+        .with_public_url(&server_config.public_url_for(listening));
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,

@@ -1,6 +1,7 @@
-//! The server's settings: connection limits, timeouts, TLS files and trusted proxies.
+//! The server's settings: connection limits, timeouts, TLS files, trusted proxies and the
+//! public URL.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,6 +34,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Peers whose `X-Forwarded-Proto` and `X-Forwarded-For` are believed.
     pub trusted_proxies: Vec<Cidr>,
+    /// The base URL clients reach the server at (behind a proxy or a name), under which the
+    /// issuers of outbound web identity federation live; `None`: the listening address.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -47,8 +51,38 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(20),
             tls: None,
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
+}
+
+impl ServerConfig {
+    /// The public base URL: the one set, or `http(s)://<address>` of the socket listening.
+    #[must_use]
+    pub fn public_url_for(&self, listening: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{listening}")
+            }
+        }
+    }
+}
+
+/// A public base URL (`--public-url`): absolute `http://` or `https://` with a host, no
+/// query or fragment; a trailing slash is dropped.
+pub fn parse_public_url(text: &str) -> Result<String, SettingError> {
+    let invalid = || SettingError::PublicUrl(text.to_owned());
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || text.contains(['?', '#', ' ']) {
+        return Err(invalid());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// The PEM files of a TLS certificate chain and its private key.
@@ -76,6 +110,8 @@ pub enum SettingError {
     Duration(String),
     #[error("`{0}` is not a size (like 1048576, 512KiB or 32MiB)")]
     Size(String),
+    #[error("`{0}` is not a public URL (like https://iam.example.com or http://10.0.0.5:7070)")]
+    PublicUrl(String),
 }
 
 impl Cidr {
@@ -235,6 +271,34 @@ mod tests {
             2,
             "blanks skipped"
         );
+    }
+
+    #[test]
+    fn public_urls() {
+        assert_eq!(
+            parse_public_url("https://iam.example.com/").unwrap(),
+            "https://iam.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://10.0.0.5:7070/castellan").unwrap(),
+            "http://10.0.0.5:7070/castellan"
+        );
+        for bad in [
+            "",
+            "iam.example.com",
+            "ftp://x",
+            "https://",
+            "https:///x",
+            "http://x/?a=1",
+            "http://x#y",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+        let listening: SocketAddr = "127.0.0.1:7070".parse().unwrap();
+        let mut config = ServerConfig::default();
+        assert_eq!(config.public_url_for(listening), "http://127.0.0.1:7070");
+        config.public_url = Some("https://id.example".to_owned());
+        assert_eq!(config.public_url_for(listening), "https://id.example");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -113,8 +113,9 @@ pub fn app_router(app: Arc<App>, config: &ServerConfig) -> Router {
 /// The header AWS names its request ids with.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
-/// The routes: the Query API on `/` (GET and POST), a health check, and the reset hook;
-/// anything else is answered with AWS's error shape.
+/// The routes: the Query API on `/` (GET and POST), a health check, the reset hook, and the
+/// public discovery documents of outbound federation issuers (`/oidc/<id>/.well-known/...`,
+/// no authentication); anything else is answered with AWS's error shape.
 ///
 /// Every routed request gets its id from one place, tower-http's request-id layers: a
 /// client's own `x-amzn-requestid` is dropped first (AWS always assigns its own, and a
@@ -130,6 +131,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/", get(query).post(query))
         .route("/_castellan/health", get(|| async { "ok\n" }))
         .route("/_castellan/reset", post(reset))
+        .route(
+            "/oidc/{issuer}/.well-known/{document}",
+            get(issuer_document),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
@@ -229,6 +234,45 @@ async fn reset(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) 
         Ok(()) => (StatusCode::OK, "reset\n").into_response(),
         Err(error) => {
             Failure::from_service(WireService::Iam, error, &request_id).into_response(&request_id)
+        }
+    }
+}
+
+/// A public document of an outbound federation issuer: its OpenID discovery document or its
+/// public keys (JWKS). Public, like AWS's issuer: external services fetch them with no AWS
+/// credentials.
+async fn issuer_document(
+    State(shared): State<Arc<Shared>>,
+    Path((issuer, document)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let service = &shared.app.service;
+    let found = match document.as_str() {
+        "openid-configuration" => service.openid_configuration(&issuer).await,
+        "jwks.json" => service.jwks(&issuer).await,
+        _ => Ok(None),
+    };
+    public_json(found, &headers, &uri)
+}
+
+/// A public JSON document, or `NotFound` for an issuer no account has.
+fn public_json(
+    found: Result<Option<String>, ServiceError>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
+    let request_id = request_id(headers);
+    match found {
+        Ok(Some(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(None) => Failure::common(
+            WireService::Sts,
+            CommonError::NotFound,
+            format!("nothing is served at `{}`", uri.path()),
+        )
+        .into_response(&request_id),
+        Err(error) => {
+            Failure::from_service(WireService::Sts, error, &request_id).into_response(&request_id)
         }
     }
 }

@@ -11,7 +11,9 @@ mod handler;
 mod listener;
 mod tls;
 
-pub use config::{Cidr, ServerConfig, SettingError, TlsFiles, parse_duration, parse_size};
+pub use config::{
+    Cidr, ServerConfig, SettingError, TlsFiles, parse_duration, parse_public_url, parse_size,
+};
 pub use handler::{App, Connection, ResetFuture, ResetHook, app_router};
 pub use listener::{ServeError, serve, shutdown_signal};
 pub use tls::TlsError;

@@ -100,6 +100,16 @@ async fn issue_10_router_answers_404_and_405_with_aws_error_bodies() {
 }
 
 #[tokio::test]
+async fn issue_11_an_issuer_no_account_has_is_not_found_without_credentials() {
+    for document in ["openid-configuration", "jwks.json", "other"] {
+        let target = format!("/oidc/0123456789abcdef/.well-known/{document}");
+        assert_error(&oneshot(&plain("GET", &target)).await, 404, "NotFound");
+        let post = oneshot(&plain("POST", &target)).await;
+        assert_error(&post, 405, "MethodNotAllowed");
+    }
+}
+
+#[tokio::test]
 async fn issue_10_router_without_connection_fails_closed() {
     let app = App::new(service().await, None);
     let router = app_router(app, &ServerConfig::default());

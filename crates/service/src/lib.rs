@@ -22,6 +22,7 @@ mod session;
 mod sts;
 mod throttle;
 mod trust;
+mod web_identity;
 
 pub use authenticate::{Authenticated, AuthenticationError, Refused, claimed_service};
 pub use bounded::Bound;
@@ -36,8 +37,8 @@ pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
 pub use service::{
-    CacheLimits, CacheUsage, Clock, KeyEntry, NewAccount, PASSWORD_FAILURES_PER_ADDRESS,
-    PASSWORD_FAILURES_PER_USER, PasswordCheck, Sealed, Service,
+    CacheLimits, CacheUsage, Clock, DEFAULT_PUBLIC_URL, KeyEntry, NewAccount,
+    PASSWORD_FAILURES_PER_ADDRESS, PASSWORD_FAILURES_PER_USER, PasswordCheck, Sealed, Service,
 };
 pub use session::{Session, SessionKind, TokenProblem};
 pub use throttle::{Throttle, ThrottleLimit};

@@ -11,6 +11,7 @@ use store::{
     Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
 use store::{CredentialKind, UserCredentialRecord};
+use store::{OutboundFederationRecord, SigningKeyRecord};
 
 use crate::service::Service;
 
@@ -53,6 +54,12 @@ reads! {
     fn get_account(account_id: &str) -> AccountRecord;
     /// The account's properties (Get/PutAccountProperties), by key.
     fn list_account_properties(account_id: &str) -> Vec<(String, String)>;
+    /// The account's outbound web identity federation, if ever enabled.
+    fn get_outbound_federation(account_id: &str) -> Option<OutboundFederationRecord>;
+    /// The outbound federation whose issuer URL carries this id.
+    fn outbound_federation_by_issuer(issuer_id: &str) -> Option<OutboundFederationRecord>;
+    /// The account's outbound federation signing keys, oldest first.
+    fn list_outbound_signing_keys(account_id: &str) -> Vec<SigningKeyRecord>;
     /// Every account of the server.
     fn list_accounts() -> Vec<AccountRecord>;
     /// The account's password policy, if it has one.

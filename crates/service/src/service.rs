@@ -190,6 +190,9 @@ impl Caches {
     }
 }
 
+/// The public base URL until [`Service::with_public_url`] sets one (`serve` always does).
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost";
+
 /// Castellan's IAM and STS operations.
 #[derive(Clone, Debug)]
 pub struct Service {
@@ -200,6 +203,8 @@ pub struct Service {
     pub(crate) guards: Arc<Guards>,
     /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
     encode_denials: bool,
+    /// The base URL clients reach this server at: outbound federation issuers live under it.
+    pub(crate) public_url: Arc<str>,
 }
 
 /// Failed password checks allowed per user: 5 within 15 minutes.
@@ -262,7 +267,15 @@ impl Service {
             caches: Arc::new(Caches::new(&CacheLimits::default())),
             guards: Arc::new(Guards::default()),
             encode_denials: false,
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         }
+    }
+
+    /// Sets the base URL clients reach this server at (`http://host:port`, no trailing
+    /// slash needed): the issuer URLs of outbound web identity federation are built on it.
+    pub fn with_public_url(mut self, url: &str) -> Service {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 
     /// Makes denials carry an encoded authorization message that

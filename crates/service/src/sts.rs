@@ -12,7 +12,8 @@ use wire::sts::{
     DecodeAuthorizationMessageRequest, DecodeAuthorizationMessageResponse, FederatedUser,
     GetAccessKeyInfoRequest, GetAccessKeyInfoResponse, GetCallerIdentityRequest,
     GetCallerIdentityResponse, GetFederationTokenRequest, GetFederationTokenResponse,
-    GetSessionTokenRequest, GetSessionTokenResponse, Operation, Request, Response,
+    GetSessionTokenRequest, GetSessionTokenResponse, GetWebIdentityTokenRequest,
+    GetWebIdentityTokenResponse, Operation, Request, Response,
 };
 
 use crate::authorize::{base_context, caller_policies, session_managed_policy};
@@ -779,5 +780,13 @@ impl wire::sts::StsOperations for Service {
         input: GetSessionTokenRequest,
     ) -> impl Future<Output = ServiceResult<GetSessionTokenResponse>> + Send {
         Service::get_session_token(self, caller, input)
+    }
+
+    fn get_web_identity_token(
+        &self,
+        caller: &Caller,
+        input: GetWebIdentityTokenRequest,
+    ) -> impl Future<Output = ServiceResult<GetWebIdentityTokenResponse>> + Send {
+        Service::get_web_identity_token(self, caller, input)
     }
 }

@@ -641,7 +641,6 @@ const STS_NOT_BUILT: &[(&str, &str)] = &[
         "GetDelegatedAccessToken",
         "issue 11: the 2024-2025 additions",
     ),
-    ("GetWebIdentityToken", "issue 11: the 2024-2025 additions"),
 ];
 
 /// Parameters that decode for each STS operation.

@@ -157,6 +157,8 @@ impl Store {
             "DELETE FROM access_keys",
             "DELETE FROM user_credentials",
             "DELETE FROM account_properties",
+            "DELETE FROM outbound_signing_keys",
+            "DELETE FROM outbound_federation",
             "DELETE FROM inline_policies",
             "DELETE FROM attachments",
             "DELETE FROM policy_versions",
@@ -332,6 +334,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "account settings",
         include_str!("../migrations/sqlite/0007_account_settings.sql"),
     ),
+    (
+        8,
+        "outbound federation",
+        include_str!("../migrations/sqlite/0008_outbound_federation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -368,6 +375,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         7,
         "account settings",
         include_str!("../migrations/postgres/0007_account_settings.sql"),
+    ),
+    (
+        8,
+        "outbound federation",
+        include_str!("../migrations/postgres/0008_outbound_federation.sql"),
     ),
 ];
 

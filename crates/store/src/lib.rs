@@ -22,4 +22,6 @@ pub use model::{
     PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, ServerCertificateRecord, Tag,
     TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
-pub use ops::{RoleUpdate, customer_policy_arn};
+pub use ops::{
+    Enabling, OutboundFederationRecord, RoleUpdate, SigningKeyRecord, customer_policy_arn,
+};

@@ -17,6 +17,7 @@ use store::{
     Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use store::{CredentialKind, UserCredentialRecord};
+use store::{Enabling, SigningKeyRecord};
 use support::Fixture;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
@@ -70,6 +71,7 @@ conformance!(
     role_created_with_policies_is_one_write,
     server_certificates,
     server_certificate_tags_quota_and_deletion,
+    outbound_federation,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2715,5 +2717,122 @@ async fn server_certificate_tags_quota_and_deletion(f: &Fixture) {
             .unwrap()
             .items
             .is_empty()
+    );
+}
+
+fn signing_key(key_id: &str, account_id: &str) -> SigningKeyRecord {
+    SigningKeyRecord {
+        key_id: key_id.into(),
+        account_id: account_id.into(),
+        algorithm: "ES384".into(),
+        private_key_ciphertext: vec![1, 2, 3],
+        public_jwk: format!(r#"{{"kid":"{key_id}"}}"#),
+        created_at: T0,
+    }
+}
+
+async fn outbound_federation(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    assert_eq!(store.get_outbound_federation(ACCOUNT).await.unwrap(), None);
+    assert!(!store.disable_outbound_federation(ACCOUNT).await.unwrap());
+
+    let keys = [signing_key("k1", ACCOUNT)];
+    let Enabling::Enabled(first) = store
+        .enable_outbound_federation(ACCOUNT, "issuer-1", &keys, T0)
+        .await
+        .unwrap()
+    else {
+        panic!("first enable must enable");
+    };
+    assert!(first.enabled);
+    assert_eq!(first.issuer_id, "issuer-1");
+    // Enabling again changes nothing and says so.
+    let again = store
+        .enable_outbound_federation(ACCOUNT, "issuer-2", &[signing_key("k2", ACCOUNT)], T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(again, Enabling::AlreadyEnabled(first.clone()));
+    assert_eq!(
+        store.list_outbound_signing_keys(ACCOUNT).await.unwrap(),
+        keys
+    );
+
+    // Disabled: the issuer and keys stay; enabling again brings them back unchanged.
+    assert!(store.disable_outbound_federation(ACCOUNT).await.unwrap());
+    assert!(!store.disable_outbound_federation(ACCOUNT).await.unwrap());
+    let disabled = store
+        .get_outbound_federation(ACCOUNT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!disabled.enabled);
+    let back = store
+        .enable_outbound_federation(ACCOUNT, "issuer-3", &[signing_key("k3", ACCOUNT)], T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(back, Enabling::Enabled(first.clone()));
+    assert_eq!(
+        store.list_outbound_signing_keys(ACCOUNT).await.unwrap(),
+        keys
+    );
+    assert_eq!(
+        store
+            .outbound_federation_by_issuer("issuer-1")
+            .await
+            .unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .outbound_federation_by_issuer("issuer-3")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.get_outbound_federation(OTHER).await.unwrap(), None);
+    assert_not_found(
+        store
+            .enable_outbound_federation("999999999999", "issuer-9", &[], T0)
+            .await,
+        EntityKind::Account,
+    );
+
+    // An issuer id is one account's only.
+    assert!(
+        store
+            .enable_outbound_federation(OTHER, "issuer-1", &[signing_key("k4", OTHER)], T0)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.get_outbound_federation(OTHER).await.unwrap(), None);
+
+    store.delete_account(ACCOUNT).await.unwrap();
+    assert_eq!(
+        store
+            .outbound_federation_by_issuer("issuer-1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .list_outbound_signing_keys(ACCOUNT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .enable_outbound_federation(OTHER, "issuer-5", &[signing_key("k5", OTHER)], T0)
+        .await
+        .unwrap();
+    store.reset().await.unwrap();
+    assert_eq!(
+        store
+            .outbound_federation_by_issuer("issuer-5")
+            .await
+            .unwrap(),
+        None
     );
 }

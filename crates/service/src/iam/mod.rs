@@ -12,6 +12,7 @@ mod entity;
 mod groups;
 mod instance_profiles;
 mod operations;
+mod outbound_federation;
 mod policies;
 mod roles;
 mod server_certificates;

@@ -19,13 +19,14 @@ use wire::iam::{
     DeleteRoleRequest, DeleteServiceLinkedRoleRequest, DeleteServiceLinkedRoleResponse,
     DeleteUserPermissionsBoundaryRequest, DeleteUserPolicyRequest, DeleteUserRequest,
     DetachGroupPolicyRequest, DetachRolePolicyRequest, DetachUserPolicyRequest,
-    GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse,
-    GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse,
-    GetAccountPasswordPolicyResponse, GetAccountSummaryResponse, GetGroupPolicyRequest,
-    GetGroupPolicyResponse, GetGroupRequest, GetGroupResponse, GetInstanceProfileRequest,
-    GetInstanceProfileResponse, GetLoginProfileRequest, GetLoginProfileResponse, GetPolicyRequest,
-    GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse, GetRolePolicyRequest,
-    GetRolePolicyResponse, GetRoleRequest, GetRoleResponse,
+    EnableOutboundWebIdentityFederationResponse, GetAccessKeyLastUsedRequest,
+    GetAccessKeyLastUsedResponse, GetAccountAuthorizationDetailsRequest,
+    GetAccountAuthorizationDetailsResponse, GetAccountPasswordPolicyResponse,
+    GetAccountSummaryResponse, GetGroupPolicyRequest, GetGroupPolicyResponse, GetGroupRequest,
+    GetGroupResponse, GetInstanceProfileRequest, GetInstanceProfileResponse,
+    GetLoginProfileRequest, GetLoginProfileResponse, GetOutboundWebIdentityFederationInfoResponse,
+    GetPolicyRequest, GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse,
+    GetRolePolicyRequest, GetRolePolicyResponse, GetRoleRequest, GetRoleResponse,
     GetServiceLinkedRoleDeletionStatusRequest, GetServiceLinkedRoleDeletionStatusResponse,
     GetUserPolicyRequest, GetUserPolicyResponse, GetUserRequest, GetUserResponse,
     ListAccessKeysRequest, ListAccessKeysResponse, ListAccountAliasesRequest,
@@ -124,8 +125,13 @@ macro_rules! operations {
 operations! {
     without_input {
         DeleteAccountPasswordPolicy: delete_account_password_policy() -> ();
+        DisableOutboundWebIdentityFederation: disable_outbound_web_identity_federation() -> ();
+        EnableOutboundWebIdentityFederation: enable_outbound_web_identity_federation()
+            -> EnableOutboundWebIdentityFederationResponse;
         GetAccountPasswordPolicy: get_account_password_policy() -> GetAccountPasswordPolicyResponse;
         GetAccountSummary: get_account_summary() -> GetAccountSummaryResponse;
+        GetOutboundWebIdentityFederationInfo: get_outbound_web_identity_federation_info()
+            -> GetOutboundWebIdentityFederationInfoResponse;
     }
     with_input {
         AddRoleToInstanceProfile: add_role_to_instance_profile(AddRoleToInstanceProfileRequest)

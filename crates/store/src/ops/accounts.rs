@@ -190,6 +190,15 @@ impl Store {
             .bind(account_id)
             .execute(w.conn())
             .await?;
+        for delete in [
+            "DELETE FROM outbound_signing_keys WHERE account_id = $1",
+            "DELETE FROM outbound_federation WHERE account_id = $1",
+        ] {
+            sqlx::query(delete)
+                .bind(account_id)
+                .execute(w.conn())
+                .await?;
+        }
         sqlx::query("DELETE FROM accounts WHERE account_id = $1")
             .bind(account_id)
             .execute(w.conn())

@@ -4,10 +4,12 @@ mod account_settings;
 mod accounts;
 mod groups;
 mod instance_profiles;
+mod outbound_federation;
 mod roles;
 mod server_certificates;
 mod users;
 
+pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;
 mod access_keys;
 mod attachments;

@@ -391,7 +391,28 @@ impl Operation {
                 },
             ],
             Self::GetSessionToken => &[],
-            Self::GetWebIdentityToken => &[],
+            Self::GetWebIdentityToken => &[
+                ConditionKey {
+                    key: "sts:IdentityTokenAudience",
+                    member: Some("Audience"),
+                },
+                ConditionKey {
+                    key: "sts:DurationSeconds",
+                    member: Some("DurationSeconds"),
+                },
+                ConditionKey {
+                    key: "sts:SigningAlgorithm",
+                    member: Some("SigningAlgorithm"),
+                },
+                ConditionKey {
+                    key: "aws:TagKeys",
+                    member: Some("Tags"),
+                },
+                ConditionKey {
+                    key: "aws:RequestTag/${TagKey}",
+                    member: Some("Tags"),
+                },
+            ],
         }
     }
 
