@@ -82,6 +82,8 @@ def test_role_lifecycle(server):
     assert (got["Description"], got["MaxSessionDuration"]) == ("front end", 43_200)
     described = iam.update_role_description(RoleName="web", Description="edge")["Role"]
     assert (described["RoleName"], described["Description"]) == ("web", "edge")
+    # AWS answers the described role without MaxSessionDuration or RoleLastUsed (recorded).
+    assert "MaxSessionDuration" not in described and "RoleLastUsed" not in described
     new_trust = trust_of({"Service": "lambda.amazonaws.com"})
     iam.update_assume_role_policy(RoleName="web", PolicyDocument=json.dumps(new_trust))
     assert iam.get_role(RoleName="web")["Role"]["AssumeRolePolicyDocument"] == new_trust
@@ -173,7 +175,7 @@ def test_trust_policy_validation(server):
     assert refused(no_principal)[:2] == ("MalformedPolicyDocument", 400)
     with_resource = trust_of({"AWS": "*"})
     with_resource["Statement"][0]["Resource"] = "*"
-    assert refused(with_resource) == ("MalformedPolicyDocument", 400, "Has prohibited field Resource.")
+    assert refused(with_resource) == ("MalformedPolicyDocument", 400, "Has prohibited field Resource")
     assert refused(trust_of({"AWS": "*"}, action="iam:ListUsers"))[:2] == ("MalformedPolicyDocument", 400)
     # Nothing was created by the refusals.
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["peer"]

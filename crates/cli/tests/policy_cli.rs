@@ -50,7 +50,7 @@ fn validate_exit_codes() {
         stdout(&invalid),
         "MalformedPolicyDocument: Policy statement must contain a principal.\n\
          MalformedPolicyDocument: AssumeRole policy may only specify STS AssumeRole actions.\n\
-         MalformedPolicyDocument: Has prohibited field Resource.\n"
+         MalformedPolicyDocument: Has prohibited field Resource\n"
     );
 
     let missing = castellan(&["policy", "validate", "/nonexistent/policy.json"], "");

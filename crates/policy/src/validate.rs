@@ -463,7 +463,7 @@ fn kind_problems(statements: &[Statement], kind: PolicyKind) -> Vec<String> {
                 out.push("AssumeRole policy may only specify STS AssumeRole actions.".to_owned());
             }
             if statements.iter().any(|s| s.resource.is_some()) {
-                out.push("Has prohibited field Resource.".to_owned());
+                out.push("Has prohibited field Resource".to_owned());
             }
         }
     }

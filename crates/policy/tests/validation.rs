@@ -178,7 +178,7 @@ fn trust_policies() {
     );
     trust(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}}"#,
-        Some("Has prohibited field Resource."),
+        Some("Has prohibited field Resource"),
     );
     trust(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#,

@@ -65,6 +65,16 @@ pub(super) fn role_view(
     }
 }
 
+/// A role as AWS's writes answer it (CreateRole, CreateServiceLinkedRole,
+/// UpdateRoleDescription): without MaxSessionDuration, which only GetRole and ListRoles show
+/// (recorded on AWS).
+fn written_role(role: &RoleRecord, tags: Option<Vec<wire::iam::Tag>>) -> Role {
+    Role {
+        max_session_duration: None,
+        ..role_view(role, tags, false)
+    }
+}
+
 pub(super) fn single(key: &str, value: &str) -> Vec<(String, ContextValue)> {
     vec![(key.to_owned(), ContextValue::Single(value.to_owned()))]
 }
@@ -227,13 +237,9 @@ impl Service {
             })
             .await?;
         let tags = (!tags.is_empty()).then_some(tags);
-        // AWS's CreateRole answers without MaxSessionDuration (suites recorded on AWS
-        // snapshot it so); GetRole and ListRoles show it.
-        let role = Role {
-            max_session_duration: None,
-            ..role_view(&role, tags, false)
-        };
-        Ok(CreateRoleResponse { role })
+        Ok(CreateRoleResponse {
+            role: written_role(&role, tags),
+        })
     }
 
     pub(super) async fn get_role(
@@ -309,7 +315,7 @@ impl Service {
             .await?;
         let role = self.rendered_role(role).await?;
         Ok(UpdateRoleDescriptionResponse {
-            role: Some(role_view(&role, None, false)),
+            role: Some(written_role(&role, None)),
         })
     }
 
@@ -619,13 +625,9 @@ impl Service {
             }
             Err(other) => return Err(other.into()),
         };
-        // As CreateRole, the answer carries no MaxSessionDuration (AWS's own answers, seen in
-        // the aws CLI's output, have none); GetRole shows it.
-        let role = Role {
-            max_session_duration: None,
-            ..role_view(&role, None, false)
-        };
-        Ok(CreateServiceLinkedRoleResponse { role: Some(role) })
+        Ok(CreateServiceLinkedRoleResponse {
+            role: Some(written_role(&role, None)),
+        })
     }
 
     pub(super) async fn delete_service_linked_role(
