@@ -407,7 +407,10 @@ async fn create_get_list_update_delete() {
     assert_eq!(described.description.as_deref(), Some("described"));
     // AWS answers the described role without MaxSessionDuration (recorded); GetRole has it.
     assert_eq!(described.max_session_duration, None);
-    assert_eq!(f.get_role("deploy").await.max_session_duration, Some(43_200));
+    assert_eq!(
+        f.get_role("deploy").await.max_session_duration,
+        Some(43_200)
+    );
     assert_eq!(
         f.err(Request::UpdateRole(UpdateRoleRequest {
             role_name: "ghost".to_owned(),
