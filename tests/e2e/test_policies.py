@@ -26,6 +26,10 @@ def test_create_get_delete_policy(server):
     assert created["AttachmentCount"] == 0
     got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
     assert got["PolicyId"] == created["PolicyId"]
+    # GetPolicy answers an empty tag list, AWS managed policies too (recorded on AWS);
+    # CreatePolicy's answer has none.
+    assert got["Tags"] == [] and "Tags" not in created
+    assert iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]["Tags"] == []
     version = iam.get_policy_version(PolicyArn=created["Arn"], VersionId="v1")["PolicyVersion"]
     assert version["Document"] == LIST and version["IsDefaultVersion"] is True
     with pytest.raises(ClientError) as e:

@@ -1567,3 +1567,17 @@ async fn missing_policy_words_for_versions_and_tags() {
     );
     assert_eq!(err(f.tags(&missing).await), not_found);
 }
+
+/// GetPolicy answers an empty `Tags` list rather than none, for customer and AWS managed
+/// policies alike (recorded on AWS); CreatePolicy's answer has no `Tags` without tags.
+#[tokio::test]
+async fn get_policy_answers_an_empty_tag_list() {
+    let f = Fixture::new().await;
+    let created = f.create("plain", None).await;
+    assert_eq!(created.tags, None);
+    assert_eq!(
+        f.get(&created.arn.unwrap()).await.unwrap().tags,
+        Some(Vec::new())
+    );
+    assert_eq!(f.get(READ_ONLY).await.unwrap().tags, Some(Vec::new()));
+}

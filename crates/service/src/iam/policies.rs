@@ -309,6 +309,12 @@ impl Service {
             }
             (Owner::Caller | Owner::Other, _) => return Err(was_not_found(&arn)),
         };
+        // GetPolicy answers `Tags` even when there are none, for AWS managed policies too
+        // (recorded on AWS); the other views of a policy leave it out.
+        let policy = Policy {
+            tags: Some(policy.tags.unwrap_or_default()),
+            ..policy
+        };
         Ok(GetPolicyResponse {
             policy: Some(policy),
         })
