@@ -357,6 +357,18 @@ fn fails_legacy_parsing(resource: &str) -> bool {
     (parts < 6 && resource.contains("::")) || service.is_empty()
 }
 
+/// AWS's partitions.
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
 /// The format problem AWS reports for a resource. An ARN may have fewer than six parts
 /// (`arn:aws:fdsasf` is stored, and matches nothing), but needs a service.
 fn resource_problem(resource: &str) -> Option<String> {
@@ -379,6 +391,13 @@ fn resource_problem(resource: &str) -> Option<String> {
             "Resource vendor must be fully qualified and cannot contain regexes.".to_owned(),
         );
     };
+    // A whole ARN names its partition: one AWS has, or a wildcard (recorded on AWS).
+    let known = PARTITIONS.contains(&partition) || partition.contains(['*', '?']);
+    if !known && resource.split(':').count() >= 6 {
+        return Some(format!(
+            "Partition \"{partition}\" is not valid for resource \"{resource}\"."
+        ));
+    }
     let region = parts.next().unwrap_or_default();
     if service == "iam" && !region.is_empty() {
         return Some(format!(

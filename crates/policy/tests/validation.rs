@@ -371,6 +371,23 @@ fn refuses_what_aws_refuses() {
             r#""Resource":[null]"#,
             Some("Policy statement must contain resources."),
         ),
+        // A whole ARN's partition must be one of AWS's (or a wildcard), as recorded on AWS.
+        (
+            r#""Resource":"arn:error:s3:::example_bucket""#,
+            Some(
+                "Partition \"error\" is not valid for resource \"arn:error:s3:::example_bucket\".",
+            ),
+        ),
+        (
+            r#""Resource":"arn:b:c:d:e:f:g:h""#,
+            Some("Partition \"b\" is not valid for resource \"arn:b:c:d:e:f:g:h\"."),
+        ),
+        (
+            r#""Resource":"arn:s3:::example_bucket:*""#,
+            Some("Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\"."),
+        ),
+        (r#""Resource":"arn:aws-cn:s3:::example_bucket""#, None),
+        (r#""Resource":"arn:*:s3:::example_bucket""#, None),
         (
             r#""Action":"a a:ListBucket""#,
             Some("Vendor a a is not valid"),
