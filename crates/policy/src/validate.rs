@@ -404,7 +404,52 @@ fn resource_problem(resource: &str) -> Option<String> {
             "IAM resource {resource} cannot contain region information."
         ));
     }
+    let account = parts.next();
+    let path = parts.next();
+    // A bucket (no account) has no region; access points, which have both, do (recorded).
+    let literal_region = !region.is_empty() && !region.contains(['*', '?', '$']);
+    if service == "s3" && literal_region && account == Some("") {
+        return Some(format!(
+            "Resource {resource} can not contain region information."
+        ));
+    }
+    if service == "iam"
+        && let Some(path) = path
+        && !iam_path_known(path)
+    {
+        return Some(IAM_PATH.to_owned());
+    }
     None
+}
+
+/// AWS's words for an IAM ARN whose resource names no kind of IAM entity (recorded).
+const IAM_PATH: &str = "IAM resource path must either be \"*\", root, or start with user/, \
+     federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, \
+     sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.";
+
+/// Whether an IAM ARN's resource (after the account) starts as AWS requires, or leaves its
+/// kind to a wildcard or a policy variable.
+fn iam_path_known(path: &str) -> bool {
+    const KINDS: &[&str] = &[
+        "user/",
+        "federated-user/",
+        "role/",
+        "group/",
+        "instance-profile/",
+        "mfa/",
+        "server-certificate/",
+        "policy/",
+        "sms-mfa/",
+        "saml-provider/",
+        "oidc-provider/",
+        "report/",
+        "access-report/",
+    ];
+    let kind = path.split('/').next().unwrap_or_default();
+    path == "*"
+        || path == "root"
+        || KINDS.iter().any(|k| path.starts_with(k))
+        || kind.contains(['*', '?', '$'])
 }
 
 fn vendor_problem(name: &str) -> Option<String> {

@@ -387,6 +387,28 @@ fn refuses_what_aws_refuses() {
             Some("Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\"."),
         ),
         (r#""Resource":"arn:aws-cn:s3:::example_bucket""#, None),
+        // A bucket has no region; an access point has one (recorded on AWS).
+        (
+            r#""Resource":"arn:aws:s3:us-east-1::example_bucket""#,
+            Some(
+                "Resource arn:aws:s3:us-east-1::example_bucket can not contain region information.",
+            ),
+        ),
+        (
+            r#""Resource":"arn:aws:s3:us-west-2:123456789012:accesspoint/ap""#,
+            None,
+        ),
+        // An IAM ARN names a kind of IAM entity, root, or leaves it to a wildcard.
+        (
+            r#""Resource":"arn:aws:iam::123456789012:example""#,
+            Some(
+                "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.",
+            ),
+        ),
+        (r#""Resource":"arn:aws:iam::123456789012:root""#, None),
+        (r#""Resource":"arn:aws:iam::*:role/app-*""#, None),
+        (r#""Resource":"arn:aws:iam::123456789012:*""#, None),
+        (r#""Resource":"arn:aws:iam::123456789012:u*""#, None),
         (r#""Resource":"arn:*:s3:::example_bucket""#, None),
         (
             r#""Action":"a a:ListBucket""#,
