@@ -375,29 +375,36 @@ fn resource_problem(resource: &str) -> Option<String> {
     if resource == "*" {
         return None;
     }
-    let mut parts = resource.split(':');
-    let (Some("arn"), Some(partition)) = (parts.next(), parts.next()) else {
-        return Some(format!(
+    let not_arn = || {
+        Some(format!(
             "Resource {resource} must be in ARN format or \"*\"."
-        ));
+        ))
     };
-    if partition.is_empty() {
+    let mut parts = resource.split(':');
+    let first = parts.next().unwrap_or_default();
+    let Some(partition) = parts.next().filter(|p| !p.is_empty()) else {
+        return not_arn();
+    };
+    // AWS reads any text with a colon as an ARN for this check: its first part stands for
+    // `arn`, and missing parts for `*` (recorded: `a:b:cadfsdf` is `arn:b:cadfsdf:*:*:*`).
+    if !(PARTITIONS.contains(&partition) || partition.contains(['*', '?'])) {
+        let mut read: Vec<&str> = resource.split(':').skip(1).collect();
+        while read.len() < 5 {
+            read.push("*");
+        }
         return Some(format!(
-            "Resource {resource} must be in ARN format or \"*\"."
+            "Partition \"{partition}\" is not valid for resource \"arn:{}\".",
+            read.join(":")
         ));
+    }
+    if first != "arn" {
+        return not_arn();
     }
     let Some(service) = parts.next() else {
         return Some(
             "Resource vendor must be fully qualified and cannot contain regexes.".to_owned(),
         );
     };
-    // A whole ARN names its partition: one AWS has, or a wildcard (recorded on AWS).
-    let known = PARTITIONS.contains(&partition) || partition.contains(['*', '?']);
-    if !known && resource.split(':').count() >= 6 {
-        return Some(format!(
-            "Partition \"{partition}\" is not valid for resource \"{resource}\"."
-        ));
-    }
     let region = parts.next().unwrap_or_default();
     if service == "iam" && !region.is_empty() {
         return Some(format!(

@@ -386,6 +386,27 @@ fn refuses_what_aws_refuses() {
             r#""Resource":"arn:s3:::example_bucket:*""#,
             Some("Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\"."),
         ),
+        // Any text with a colon is read as an ARN for this check (recorded on AWS).
+        (
+            r#""Resource":"a:bsdfdsafsad""#,
+            Some(
+                "Partition \"bsdfdsafsad\" is not valid for resource \"arn:bsdfdsafsad:*:*:*:*\".",
+            ),
+        ),
+        (
+            r#""Resource":"a:b:cadfsdf""#,
+            Some("Partition \"b\" is not valid for resource \"arn:b:cadfsdf:*:*:*\"."),
+        ),
+        (
+            r#""Resource":"aws:s3:::example_bucket""#,
+            Some("Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\"."),
+        ),
+        (
+            r#""Resource":"arn:aws:iam:::example_bucket""#,
+            Some(
+                "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.",
+            ),
+        ),
         (r#""Resource":"arn:aws-cn:s3:::example_bucket""#, None),
         // A bucket has no region; an access point has one (recorded on AWS).
         (
