@@ -232,3 +232,16 @@ def test_missing_malformed_and_unattached_policies_in_aws_words(server):
     )
     assert done.returncode != 0
     assert f"Scope ARN: {missing} does not exist or is not attachable." in done.stderr
+
+
+def test_managed_policies_need_version_2012_10_17(server):
+    # Recorded on AWS: CreatePolicy refuses a document without Version, or with 2008-10-17,
+    # whatever it holds; an inline policy may leave it out.
+    iam = server.iam()
+    statement = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}
+    for document in ({"Statement": statement}, {"Version": "2008-10-17", "Statement": statement}):
+        with pytest.raises(ClientError) as e:
+            iam.create_policy(PolicyName="old", PolicyDocument=json.dumps(document))
+        assert error_of(e) == ("MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater.")
+    iam.create_user(UserName="ivy")
+    iam.put_user_policy(UserName="ivy", PolicyName="inline", PolicyDocument=json.dumps({"Statement": statement}))

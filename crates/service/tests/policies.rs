@@ -1581,3 +1581,41 @@ async fn get_policy_answers_an_empty_tag_list() {
     );
     assert_eq!(f.get(READ_ONLY).await.unwrap().tags, Some(Vec::new()));
 }
+
+/// Managed policies must say `"Version": "2012-10-17"` (recorded on AWS: CreatePolicy
+/// refuses a document without Version, or with 2008-10-17, whatever it holds); inline
+/// policies need not.
+#[tokio::test]
+async fn managed_policies_need_version_2012_10_17() {
+    let f = Fixture::new().await;
+    let statement = r#""Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}"#;
+    let refused = (
+        "MalformedPolicyDocument".to_owned(),
+        "Policy document must be version 2012-10-17 or greater.".to_owned(),
+    );
+    f.user("ivy").await;
+    for document in [
+        format!("{{{statement}}}"),
+        format!(r#"{{"Version":"2008-10-17",{statement}}}"#),
+    ] {
+        assert_eq!(
+            error_of(f.root(create_policy("old", None, &document)).await),
+            refused
+        );
+        let arn = f.create("current", None).await.arn.unwrap();
+        let new_version = Request::CreatePolicyVersion(CreatePolicyVersionRequest {
+            policy_arn: arn.clone(),
+            policy_document: document.clone(),
+            set_as_default: None,
+        });
+        assert_eq!(error_of(f.root(new_version).await), refused);
+        f.ok(delete_policy(&arn)).await;
+        // An inline policy may leave Version out.
+        f.ok(Request::PutUserPolicy(PutUserPolicyRequest {
+            user_name: "ivy".to_owned(),
+            policy_name: "inline".to_owned(),
+            policy_document: document,
+        }))
+        .await;
+    }
+}

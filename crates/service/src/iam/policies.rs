@@ -102,6 +102,19 @@ fn no_such_version(arn: &str, version_id: &str) -> ServiceError {
     ))
 }
 
+/// A managed policy's document: an identity policy that, unlike inline ones, must say
+/// `"Version": "2012-10-17"` (recorded on AWS: a document without Version, or with
+/// 2008-10-17, is refused by CreatePolicy whatever it holds).
+fn managed_document(text: &str) -> ServiceResult<policy::Policy> {
+    let document = policy::Policy::parse(text, PolicyKind::Identity)?;
+    if document.version() != Some(policy::Version::V2012_10_17) {
+        return Err(ServiceError::malformed_policy(
+            "Policy document must be version 2012-10-17 or greater.",
+        ));
+    }
+    Ok(document)
+}
+
 /// What AWS answers to a write on a policy of another account, AWS's own included.
 fn outside_account() -> ServiceError {
     ServiceError::access_denied("Policy is outside your own account.")
@@ -265,7 +278,7 @@ impl Service {
         let stored_tags = self
             .allow_creation(caller, operations, &arn, &tags, Vec::new())
             .await?;
-        let document = policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let document = managed_document(&input.policy_document)?;
         let record = self
             .store
             .create_policy(&NewPolicy {
@@ -371,7 +384,7 @@ impl Service {
         let arn = input.policy_arn;
         self.writable_policy(caller, Operation::CreatePolicyVersion, &arn, not_attachable)
             .await?;
-        let document = policy::Policy::parse(&input.policy_document, PolicyKind::Identity)?;
+        let document = managed_document(&input.policy_document)?;
         let version = self
             .store
             .create_policy_version(
