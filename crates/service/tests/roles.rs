@@ -1360,3 +1360,25 @@ async fn enforcement() {
         error.message()
     );
 }
+
+/// CreateRole keeps the service-linked path to CreateServiceLinkedRole, in AWS's words (as
+/// real CreateRole calls show them).
+#[tokio::test]
+async fn create_role_refuses_the_service_linked_path() {
+    let f = Fixture::new().await;
+    let answer = f
+        .err(create_role(
+            "AWSServiceRoleForECS",
+            Some("/aws-service-role/ecs.amazonaws.com/"),
+            EC2_TRUST,
+        ))
+        .await;
+    assert_eq!(
+        (answer.code(), answer.message()),
+        (
+            "InvalidInput",
+            "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles"
+                .to_owned()
+        )
+    );
+}

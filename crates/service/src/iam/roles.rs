@@ -199,8 +199,9 @@ impl Service {
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         check_path(&path)?;
         if path.starts_with(SERVICE_ROLE_PATH) {
+            // AWS's words, as real CreateRole calls show them.
             return Err(ServiceError::invalid_input(format!(
-                "The path prefix {SERVICE_ROLE_PATH} is reserved for service-linked roles: use CreateServiceLinkedRole."
+                "Path prefix '{SERVICE_ROLE_PATH}' can only be used for AWS Service linked Roles"
             )));
         }
         let tags = input.tags.unwrap_or_default();
