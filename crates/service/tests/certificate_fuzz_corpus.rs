@@ -1,0 +1,18 @@
+//! The `certificate_check` fuzz target's committed inputs (its corpus and any crash once
+//! found), replayed through the target's own code: none may panic.
+
+#[path = "../../../fuzz/harness/certificate_error.rs"]
+mod error;
+#[path = "../../../fuzz/harness/certificate_check.rs"]
+mod harness;
+#[path = "../../../fuzz/harness/replay.rs"]
+mod replay;
+
+#[test]
+fn committed_fuzz_inputs_never_panic() {
+    let count = replay::replay("certificate_check", harness::run);
+    assert!(
+        count > 0,
+        "the corpus is committed under fuzz/seeds/certificate_check"
+    );
+}
