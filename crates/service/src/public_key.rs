@@ -182,7 +182,7 @@ fn from_pem(text: &str) -> Result<RsaPublicKey, KeyError> {
 }
 
 /// The label and decoded content of a text that is one PEM block.
-pub(crate) fn pem_block(text: &str) -> Option<(&str, Vec<u8>)> {
+fn pem_block(text: &str) -> Option<(&str, Vec<u8>)> {
     let text = text.trim();
     let rest = text.strip_prefix("-----BEGIN ")?;
     let (label, rest) = rest.split_once("-----")?;

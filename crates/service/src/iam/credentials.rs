@@ -2,6 +2,8 @@
 //! service-specific credentials (CodeCommit and Keyspaces passwords, Bedrock and CloudWatch
 //! Logs API keys). Each is authorized on its user's ARN with its operation's own action.
 
+use std::collections::HashMap;
+
 use store::{AccessKeyStatus, CredentialKind, StoreError, UserCredentialRecord, UserRecord};
 use wire::iam::{
     CreateServiceSpecificCredentialRequest, CreateServiceSpecificCredentialResponse,
@@ -237,9 +239,9 @@ impl Service {
                 upload_date: timestamp(k.created_at),
             })
             .collect();
-        let page = (input.marker.as_deref(), input.max_items);
+        let marker = input.marker.as_deref();
         let (ssh_public_keys, marker) =
-            self.page_of(caller, operation, &metadata, page.0, page.1)?;
+            self.page_of(caller, operation, &metadata, marker, input.max_items)?;
         Ok(ListSSHPublicKeysResponse {
             ssh_public_keys: Some(ssh_public_keys),
             is_truncated: Some(marker.is_some()),
@@ -350,9 +352,9 @@ impl Service {
             .into_iter()
             .map(|c| certificate_view(owner.as_ref(), c))
             .collect();
-        let page = (input.marker.as_deref(), input.max_items);
+        let marker = input.marker.as_deref();
         let (certificates, marker) =
-            self.page_of(caller, operation, &certificates, page.0, page.1)?;
+            self.page_of(caller, operation, &certificates, marker, input.max_items)?;
         Ok(ListSigningCertificatesResponse {
             certificates,
             is_truncated: Some(marker.is_some()),
@@ -499,30 +501,31 @@ impl Service {
             }
         };
         let mut metadata = Vec::with_capacity(credentials.len());
+        let mut names: HashMap<String, String> = HashMap::new();
         for credential in credentials {
-            if input.service_name.is_none() || credential.service_name == input.service_name {
-                let owner = self.credential_owner_name(&credential).await?;
-                metadata.push(service_credential_metadata(owner, credential));
+            if input.service_name.is_some() && credential.service_name != input.service_name {
+                continue;
             }
+            // Service-specific credentials always belong to a user; one read per user.
+            let user_id = credential.user_id.clone().unwrap_or_default();
+            let owner = match names.get(&user_id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = self.reads().get_user_by_id(&user_id).await?.name;
+                    names.insert(user_id, name.clone());
+                    name
+                }
+            };
+            metadata.push(service_credential_metadata(owner, credential));
         }
-        let page = (input.marker.as_deref(), input.max_items);
-        let (listed, marker) = self.page_of(caller, operation, &metadata, page.0, page.1)?;
+        let marker = input.marker.as_deref();
+        let (listed, marker) =
+            self.page_of(caller, operation, &metadata, marker, input.max_items)?;
         Ok(ListServiceSpecificCredentialsResponse {
             service_specific_credentials: Some(listed),
             is_truncated: Some(marker.is_some()),
             marker,
         })
-    }
-
-    /// The name of the user a credential belongs to.
-    async fn credential_owner_name(
-        &self,
-        credential: &UserCredentialRecord,
-    ) -> ServiceResult<String> {
-        match &credential.user_id {
-            Some(id) => Ok(self.reads().get_user_by_id(id).await?.name),
-            None => Ok(String::new()),
-        }
     }
 
     async fn set_credential_status(
