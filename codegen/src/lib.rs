@@ -349,6 +349,9 @@ impl<'m> Service<'m> {
                     self.decode_expr(value_shape, "n", "p", true)?
                 )
             }
+            _ if ARN_SHAPES.contains(&name) => {
+                format!("cx.arn({node}, {path}, {required}, {})", self.rules(name)?)
+            }
             _ => format!(
                 "cx.scalar::<{}>({node}, {path}, {required}, {})",
                 self.rust_type(name)?,
@@ -381,6 +384,7 @@ impl<'m> Service<'m> {
                     self.encode_stmt(str_field(v, "shape").context("map value shape")?, "m", "v")?
                 )
             }
+            _ if ARN_SHAPES.contains(&name) => format!("w.arn({elem}, {value});"),
             _ => format!("w.scalar({elem}, {value});"),
         })
     }
@@ -400,7 +404,7 @@ impl<'m> Service<'m> {
              use crate::timestamp::Timestamp;\n\
              #[allow(unused_imports, reason = \"each service uses a different subset\")]\n\
              use crate::xml::{WriteXml, XmlValue, XmlWriter, response};\n\
-             use crate::{QueryParams, Service, ValidationErrors};\n\
+             use crate::{Partition, QueryParams, Service, ValidationErrors};\n\
              use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};\n\n",
         );
         self.render_operations(&mut out)?;
@@ -541,9 +545,9 @@ impl Response {{
 
     /// The XML body: `<{{Action}}Response>` with the result and `ResponseMetadata`.
     #[must_use]
-    pub fn to_xml(&self, request_id: &str) -> String {{
+    pub fn to_xml(&self, partition: Partition, request_id: &str) -> String {{
         let result: Option<&dyn WriteXml> = match self {{ {resp_encode} }};
-        response(Service::{svc}, self.operation().name(), result, request_id)
+        response(Service::{svc}, self.operation().name(), result, partition, request_id)
     }}
 }}
 
@@ -871,6 +875,10 @@ impl Response {{
 }
 
 /// Generated names that a shape must not take.
+/// Shapes whose values are ARNs (an MFA serial number is one for a virtual device): their
+/// members move between the request's partition and the canonical `aws` at the wire.
+const ARN_SHAPES: [&str; 2] = ["arnType", "serialNumberType"];
+
 const RESERVED: [&str; 8] = [
     "Operation",
     "Request",

@@ -30,13 +30,13 @@ def _boto():
     return boto_session()
 
 
-def session_client(server, service: str, credentials: dict):
+def session_client(server, service: str, credentials: dict, region: str = REGION):
     """A client signing with temporary credentials (AccessKeyId, SecretAccessKey and
     SessionToken as STS returns them); conftest's Creds has no session token."""
     return _boto().client(
         service,
         endpoint_url=server.endpoint,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

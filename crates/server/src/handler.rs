@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, QueryParams, Service as WireService};
+use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, Partition, QueryParams, Service as WireService};
 
 use crate::config::{Cidr, ServerConfig};
 
@@ -301,6 +301,16 @@ impl Failure {
     /// The one conversion of a service error to the wire. An internal failure's detail is
     /// logged here, with the request id the client receives, and never sent.
     fn from_service(service: WireService, error: ServiceError, request_id: &str) -> Failure {
+        Failure::from_service_in(service, Partition::Aws, error, request_id)
+    }
+
+    /// A service error answering a request that lives in `partition`.
+    fn from_service_in(
+        service: WireService,
+        partition: Partition,
+        error: ServiceError,
+        request_id: &str,
+    ) -> Failure {
         if let ServiceError::Internal { detail } = &error {
             tracing::error!(request_id, %detail, "internal failure");
         }
@@ -308,7 +318,7 @@ impl Failure {
             service,
             code: error.code(),
             status: error.status(service),
-            message: error.message(),
+            message: error.message_in(partition),
         }
     }
 
@@ -625,7 +635,10 @@ async fn handle(
     if *method == Method::POST && is_form(headers) {
         pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     }
-    let params = QueryParams::from_pairs(pairs);
+    // The partition follows the signing region: the service works in `aws`, the wire moves
+    // ARNs in and out of the caller's partition.
+    let partition = Partition::of_region(&caller.request.region);
+    let params = QueryParams::from_pairs(pairs).in_partition(partition);
     let Some(action) = params.get("Action").map(str::to_owned) else {
         return Err(fail(
             CommonError::MissingAction,
@@ -651,8 +664,8 @@ async fn handle(
                 .service
                 .iam(&caller, request)
                 .await
-                .map_err(|e| Failure::from_service(service, e, request_id))?;
-            Ok(response.to_xml(request_id))
+                .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
+            Ok(response.to_xml(partition, request_id))
         }
         WireService::Sts => {
             let operation =
@@ -662,8 +675,8 @@ async fn handle(
                 .service
                 .sts(&caller, request)
                 .await
-                .map_err(|e| Failure::from_service(service, e, request_id))?;
-            Ok(response.to_xml(request_id))
+                .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
+            Ok(response.to_xml(partition, request_id))
         }
     }
 }

@@ -284,7 +284,10 @@ pub(crate) async fn session_policies(
 pub(crate) fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, String)]) -> Context {
     let single = |text: &str| ContextValue::Single(text.to_owned());
     let mut context = Context::new();
-    context.insert("aws:PrincipalArn", single(&caller.principal_arn()));
+    context.insert(
+        "aws:PrincipalArn",
+        single(&caller.partition().swap(&caller.principal_arn())),
+    );
     context.insert("aws:PrincipalAccount", single(&caller.account_id));
     context.insert("aws:userid", single(&caller.user_id()));
     let principal_type = match &caller.identity {
@@ -369,22 +372,27 @@ pub(crate) async fn caller_policies(
     caller: &Caller,
 ) -> ServiceResult<CallerPolicies> {
     let internal = |e: policy::InvalidPrincipal| ServiceError::internal(&e);
+    // The engine sees the caller in the request's partition, where its policies were written.
+    let partition = caller.partition();
     let (principal, compiled) = match &caller.identity {
-        Identity::Root => (Principal::root(&caller.account_id), None),
+        Identity::Root => (
+            Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?,
+            None,
+        ),
         Identity::User(user) => (
-            Principal::user(&caller.arn()).map_err(internal)?,
+            Principal::user(&partition.swap(&caller.arn())).map_err(internal)?,
             Some(user_policies(reads, cache, user).await?),
         ),
         Identity::RoleSession { role, session_name } => (
             Principal::role_session(
-                &role_arn(&role.account_id, &role.path, &role.name),
+                &partition.swap(&role_arn(&role.account_id, &role.path, &role.name)),
                 session_name,
             )
             .map_err(internal)?,
             Some(role_policies(reads, cache, role).await?),
         ),
         Identity::FederatedUser { user, .. } => (
-            Principal::parse(&caller.arn()).map_err(internal)?,
+            Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?,
             Some(user_policies(reads, cache, user).await?),
         ),
     };
@@ -425,14 +433,22 @@ pub(crate) async fn authorize(
         .as_ref()
         .map(|c| c.tags.clone())
         .unwrap_or_default();
+    let partition = caller.partition();
     let mut context = base_context(caller, now, &tags);
     for (key, value) in extra {
+        let value = match value {
+            ContextValue::Single(arn) if ARN_KEYS.contains(&key.as_str()) => {
+                ContextValue::Single(partition.swap(&arn).into_owned())
+            }
+            other => other,
+        };
         context.insert(&key, value);
     }
+    let resource = partition.swap(resource);
     let request = Request {
         principal: &policies.principal,
         action,
-        resource,
+        resource: &resource,
         resource_account: Some(&caller.account_id),
         context: &context,
     };
@@ -448,7 +464,7 @@ pub(crate) async fn authorize(
     if evaluation.decision.is_allowed() {
         return Ok(());
     }
-    let message = evaluation.denial_message(&request).unwrap_or_else(|| {
+    let message = denial_message(caller, &evaluation, &request).unwrap_or_else(|| {
         format!(
             "User: {} is not authorized to perform: {action}",
             caller.arn()
@@ -460,9 +476,24 @@ pub(crate) async fn authorize(
         caller,
         &evaluation,
         action,
-        resource,
+        &resource,
         &context,
     ))
+}
+
+/// Context keys whose values the operations fill with ARNs (canonical, like every ARN the
+/// service holds), moved into the request's partition with the rest of the request.
+const ARN_KEYS: &[&str] = &["iam:PolicyARN", "iam:PermissionsBoundary"];
+
+/// The engine's denial message, which quotes the request as the engine saw it (in the
+/// caller's partition), brought back to the canonical partition every service message uses.
+pub(crate) fn denial_message(
+    caller: &Caller,
+    evaluation: &policy::Evaluation,
+    request: &Request<'_>,
+) -> Option<String> {
+    let message = evaluation.denial_message(request)?;
+    Some(caller.partition().swap_within(&message).into_owned())
 }
 
 /// The binding of sealed authorization messages.
@@ -515,7 +546,7 @@ fn encode_decision(
         "decidedBy": evaluation.deciding.map(|d| d.policy_type.description()),
         "account": caller.account_id,
         "context": {
-            "principal": { "id": caller.user_id(), "arn": caller.arn() },
+            "principal": { "id": caller.user_id(), "arn": caller.partition().swap(&caller.arn()) },
             "action": action,
             "resource": resource,
             "conditions": conditions,

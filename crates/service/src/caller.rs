@@ -62,7 +62,14 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller's ARN, as AWS shows it.
+    /// The partition the request lives in, from its signing region. The service works in
+    /// `aws`; the wire and the policy engine move ARNs into this partition
+    /// ([`wire::Partition::swap`]).
+    pub fn partition(&self) -> wire::Partition {
+        wire::Partition::of_region(&self.request.region)
+    }
+
+    /// The caller's ARN, as AWS shows it (in the canonical partition).
     pub fn arn(&self) -> String {
         match &self.identity {
             Identity::Root => format!("arn:aws:iam::{}:root", self.account_id),

@@ -194,6 +194,28 @@ impl ServiceError {
         }
     }
 
+    /// The `<Message>` for a request living in `partition`: the ARNs it quotes are canonical
+    /// (`aws`) and move into the request's partition, except in a malformed-document message,
+    /// which quotes the caller's own document as written.
+    #[must_use]
+    pub fn message_in(&self, partition: wire::Partition) -> String {
+        let message = self.message();
+        let quotes_document = matches!(
+            self,
+            ServiceError::Iam {
+                error: iam::Error::MalformedPolicyDocument,
+                ..
+            } | ServiceError::Sts {
+                error: sts::Error::MalformedPolicyDocument,
+                ..
+            }
+        );
+        if quotes_document {
+            return message;
+        }
+        partition.swap_within(&message).into_owned()
+    }
+
     /// Whether the caller was refused, by the policy engine or by a rule of the service.
     #[must_use]
     pub fn is_access_denied(&self) -> bool {

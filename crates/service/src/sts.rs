@@ -487,6 +487,8 @@ impl Service {
             );
         }
         context.insert("aws:ResourceAccount", single(&role.account_id));
+        // The engine works in the caller's partition, where the trust policy was written.
+        let resource = caller.partition().swap(arn);
         let policies = Policies {
             identity: caller_side.compiled.as_ref().map(|c| &c.identity),
             boundary: caller_side
@@ -502,14 +504,13 @@ impl Service {
             let request = PolicyRequest {
                 principal: &caller_side.principal,
                 action,
-                resource: arn,
+                resource: &resource,
                 resource_account: Some(&role.account_id),
                 context: &context,
             };
             let evaluation = policy::authorize(&request, &policies);
             if !evaluation.decision.is_allowed() {
-                let message = evaluation
-                    .denial_message(&request)
+                let message = crate::authorize::denial_message(caller, &evaluation, &request)
                     .unwrap_or_else(|| not_authorized(caller, action, arn));
                 return Err(crate::authorize::denial(
                     self.denial_encoder(),
@@ -517,7 +518,7 @@ impl Service {
                     caller,
                     &evaluation,
                     action,
-                    arn,
+                    &resource,
                     &context,
                 ));
             }

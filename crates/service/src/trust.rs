@@ -61,19 +61,21 @@ fn unmatchable(account: &str, unique_id: &str) -> String {
     format!("arn:aws:iam::{account}:unique-id/{unique_id}")
 }
 
-/// The caller's bindable ARN and unique id: a user's, or the role's of a role session.
+/// The caller's bindable ARN and unique id: a user's, or the role's of a role session; the
+/// ARN in the request's partition, as a trust policy written there names it.
 fn bindable_identity(caller: &Caller) -> Option<(String, &str)> {
-    match &caller.identity {
-        Identity::User(user) => Some((
+    let (arn, id) = match &caller.identity {
+        Identity::User(user) => (
             user_arn(&user.account_id, &user.path, &user.name),
             user.user_id.as_str(),
-        )),
-        Identity::RoleSession { role, .. } => Some((
+        ),
+        Identity::RoleSession { role, .. } => (
             role_arn(&role.account_id, &role.path, &role.name),
             role.role_id.as_str(),
-        )),
-        Identity::Root | Identity::FederatedUser { .. } => None,
-    }
+        ),
+        Identity::Root | Identity::FederatedUser { .. } => return None,
+    };
+    Some((caller.partition().swap(&arn).into_owned(), id))
 }
 
 impl Service {
@@ -82,9 +84,15 @@ impl Service {
         if value == "*" || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())) {
             return Ok(Named::Unbound);
         }
-        // Session ARNs (`arn:aws:sts::...`) name no stored entity; the parser checked their form.
-        let Some(rest) = value.strip_prefix("arn:aws:iam::") else {
-            return Ok(if value.starts_with("arn:aws:sts::") {
+        // Any partition: a trust policy is written in the partition its author's requests
+        // live in, and the validator checked the partition's name. Session ARNs
+        // (`arn:aws:sts::...`) name no stored entity; the parser checked their form.
+        let service_and_rest = value
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split_once(':'))
+            .map_or("", |(_partition, rest)| rest);
+        let Some(rest) = service_and_rest.strip_prefix("iam::") else {
+            return Ok(if service_and_rest.starts_with("sts::") {
                 Named::Unbound
             } else {
                 Named::Invalid

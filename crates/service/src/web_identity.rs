@@ -150,10 +150,15 @@ fn claims(caller: &Caller, facts: &TokenFacts<'_>) -> ServiceResult<Value> {
         [one] => json!(one),
         many => json!(many),
     };
+    // The token leaves the server as it is: its ARNs are the caller's partition's already.
+    let principal = caller
+        .partition()
+        .swap(&caller.principal_arn())
+        .into_owned();
     let mut aws = Map::new();
     aws.insert("aws_account".into(), json!(caller.account_id));
     aws.insert("source_region".into(), json!(caller.request.region));
-    aws.insert("principal_id".into(), json!(caller.principal_arn()));
+    aws.insert("principal_id".into(), json!(principal));
     if !facts.principal_tags.is_empty() {
         aws.insert("principal_tags".into(), tag_object(&facts.principal_tags));
     }
@@ -162,7 +167,7 @@ fn claims(caller: &Caller, facts: &TokenFacts<'_>) -> ServiceResult<Value> {
     }
     Ok(json!({
         "iss": facts.issuer,
-        "sub": caller.principal_arn(),
+        "sub": principal,
         "aud": audience,
         "iat": facts.issued_at,
         "nbf": facts.issued_at,

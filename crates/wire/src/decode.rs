@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::partition::Partition;
 use crate::pattern::Pattern;
 use crate::timestamp::Timestamp;
 
@@ -16,6 +17,7 @@ const MAX_DEPTH: usize = 24;
 #[derive(Debug, Default, Clone)]
 pub struct QueryParams {
     root: Node,
+    partition: Partition,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -53,7 +55,18 @@ impl QueryParams {
                 node.value = Some(value.into());
             }
         }
-        Self { root }
+        Self {
+            root,
+            partition: Partition::Aws,
+        }
+    }
+
+    /// The parameters of a request living in `partition`: their ARN-typed members decode into
+    /// the canonical `aws` partition ([`Partition::swap`]).
+    #[must_use]
+    pub fn in_partition(mut self, partition: Partition) -> Self {
+        self.partition = partition;
+        self
     }
 
     /// The value of a top-level parameter such as `Action` or `Version`.
@@ -242,7 +255,10 @@ pub(crate) trait Decode: Sized {
 
 /// Decodes a whole input structure from the request's root, collecting every failure.
 pub(crate) fn decode_input<T: Decode>(params: &QueryParams) -> Result<T, ValidationErrors> {
-    let mut cx = Cx::default();
+    let mut cx = Cx {
+        errors: Vec::new(),
+        partition: params.partition,
+    };
     let value = T::decode(params.root(), "", &mut cx);
     match value {
         Some(v) if cx.errors.is_empty() => Ok(v),
@@ -265,10 +281,11 @@ pub(crate) fn member_path(parent: &str, member: &str) -> String {
     out
 }
 
-/// The decoding context: the failures found so far.
+/// The decoding context: the failures found so far, and the request's partition.
 #[derive(Debug, Default)]
 pub(crate) struct Cx {
     errors: Vec<ValidationError>,
+    partition: Partition,
 }
 
 impl Cx {
@@ -282,6 +299,20 @@ impl Cx {
 
     fn missing(&mut self, path: &str) {
         self.fail(None, path, "Member must not be null".to_owned());
+    }
+
+    /// A member whose shape holds ARNs (`arnType`, `serialNumberType`): a string, validated as
+    /// sent, then moved into the canonical partition.
+    pub(crate) fn arn(
+        &mut self,
+        node: Option<&Node>,
+        path: &str,
+        required: bool,
+        rules: &Rules,
+    ) -> Option<String> {
+        let partition = self.partition;
+        self.scalar::<String>(node, path, required, rules)
+            .map(|arn| partition.swap(&arn).into_owned())
     }
 
     /// A scalar member. Returns `None` when absent or invalid (the failure is recorded).

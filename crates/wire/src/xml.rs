@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use crate::Service;
+use crate::partition::Partition;
 use crate::timestamp::Timestamp;
 
-/// Accumulates one XML document.
+/// Accumulates one XML document, for a request living in `partition`.
 #[derive(Debug, Default)]
 pub(crate) struct XmlWriter {
     out: String,
+    partition: Partition,
 }
 
 impl XmlWriter {
@@ -49,6 +51,13 @@ impl XmlWriter {
         self.open(name);
         value.write_text(self);
         self.close(name);
+    }
+
+    /// `<name>arn</name>` for a member whose shape holds ARNs, moved from the canonical
+    /// partition into the request's.
+    pub(crate) fn arn(&mut self, name: &str, arn: &str) {
+        let partition = self.partition;
+        self.scalar(name, partition.swap(arn).as_ref());
     }
 
     /// `<name>members</name>`.
@@ -156,9 +165,13 @@ pub(crate) fn response(
     service: Service,
     action: &str,
     result: Option<&dyn WriteXml>,
+    partition: Partition,
     request_id: &str,
 ) -> String {
-    let mut w = XmlWriter::default();
+    let mut w = XmlWriter {
+        out: String::new(),
+        partition,
+    };
     let outer = format!("{action}Response");
     w.out.push('<');
     w.out.push_str(&outer);

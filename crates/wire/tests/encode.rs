@@ -1,6 +1,6 @@
 //! XML bodies of real responses and errors, pinned as insta snapshots.
 
-use wire::{CommonError, Service, Timestamp, encode_error, iam, sts};
+use wire::{CommonError, Partition, QueryParams, Service, Timestamp, encode_error, iam, sts};
 
 const REQUEST_ID: &str = "7a62c49f-347e-4fc4-9331-6e8eEXAMPLE";
 
@@ -29,8 +29,8 @@ fn create_user_response() {
         key: "team".to_owned(),
         value: "a&b <c>".to_owned(),
     }]);
-    let body =
-        iam::Response::CreateUser(iam::CreateUserResponse { user: Some(u) }).to_xml(REQUEST_ID);
+    let body = iam::Response::CreateUser(iam::CreateUserResponse { user: Some(u) })
+        .to_xml(Partition::Aws, REQUEST_ID);
     insta::assert_snapshot!(body);
 }
 
@@ -44,7 +44,7 @@ fn list_users_response() {
         is_truncated: Some(true),
         marker: Some("bob+next/page=".to_owned()),
     })
-    .to_xml(REQUEST_ID);
+    .to_xml(Partition::Aws, REQUEST_ID);
     insta::assert_snapshot!(body);
 }
 
@@ -55,14 +55,14 @@ fn empty_list_and_no_output() {
         is_truncated: Some(false),
         marker: None,
     })
-    .to_xml(REQUEST_ID);
+    .to_xml(Partition::Aws, REQUEST_ID);
     assert!(
         body.contains(
             "<ListUsersResult><Users/><IsTruncated>false</IsTruncated></ListUsersResult>"
         ),
         "{body}"
     );
-    insta::assert_snapshot!(iam::Response::DeleteUser.to_xml(REQUEST_ID));
+    insta::assert_snapshot!(iam::Response::DeleteUser.to_xml(Partition::Aws, REQUEST_ID));
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn get_caller_identity_response() {
         account: Some("123456789012".to_owned()),
         arn: Some("arn:aws:iam::123456789012:user/alice".to_owned()),
     })
-    .to_xml(REQUEST_ID);
+    .to_xml(Partition::Aws, REQUEST_ID);
     insta::assert_snapshot!(body);
 }
 
@@ -94,7 +94,7 @@ fn assume_role_response() {
         session_token_utilization: None,
         session_token_size: None,
     })
-    .to_xml(REQUEST_ID);
+    .to_xml(Partition::Aws, REQUEST_ID);
     insta::assert_snapshot!(body);
 }
 
@@ -106,7 +106,7 @@ fn map_response() {
     let body = iam::Response::GetAccountSummary(iam::GetAccountSummaryResponse {
         summary_map: Some(summary),
     })
-    .to_xml(REQUEST_ID);
+    .to_xml(Partition::Aws, REQUEST_ID);
     assert!(
         body.contains(
             "<SummaryMap><entry><key>Users</key><value>2</value></entry>\
@@ -180,4 +180,60 @@ fn error_statuses_follow_the_protocol_reference() {
     for e in sts::Error::ALL {
         assert_eq!(sts::Error::from_code(e.code()), Some(*e));
     }
+}
+
+/// Issue 11: a request signed for `cn-north-1` lives in `aws-cn`. Its ARN-typed members arrive
+/// in the canonical `aws` partition and leave in `aws-cn`; other text is never touched (a tag
+/// value that looks like an ARN stays as written), and an `aws` ARN sent there is swapped
+/// the other way, so it names nothing inside.
+#[test]
+fn arn_members_move_between_the_requests_partition_and_aws() {
+    let body = iam::Response::CreateUser(iam::CreateUserResponse {
+        user: Some(iam::User {
+            tags: Some(vec![iam::Tag {
+                key: "k".to_owned(),
+                value: "arn:aws:iam::123456789012:user/x".to_owned(),
+            }]),
+            ..user("alice", "AIDAEXAMPLE")
+        }),
+    })
+    .to_xml(Partition::China, REQUEST_ID);
+    assert!(
+        body.contains("<Arn>arn:aws-cn:iam::123456789012:user/alice</Arn>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<Value>arn:aws:iam::123456789012:user/x</Value>"),
+        "{body}"
+    );
+
+    let decode = |arn: &str| {
+        let params = QueryParams::from_pairs([
+            ("Action", "AttachUserPolicy"),
+            ("UserName", "alice"),
+            ("PolicyArn", arn),
+        ])
+        .in_partition(Partition::China);
+        match iam::Operation::AttachUserPolicy.decode(&params) {
+            Ok(iam::Request::AttachUserPolicy(input)) => input.policy_arn,
+            other => format!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        decode("arn:aws-cn:iam::aws:policy/ReadOnlyAccess"),
+        "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    );
+    assert_eq!(
+        decode("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "arn:aws-cn:iam::aws:policy/ReadOnlyAccess"
+    );
+    let plain = QueryParams::from_pairs([
+        ("Action", "AttachUserPolicy"),
+        ("UserName", "alice"),
+        ("PolicyArn", "arn:aws-cn:iam::aws:policy/ReadOnlyAccess"),
+    ]);
+    assert!(matches!(
+        iam::Operation::AttachUserPolicy.decode(&plain),
+        Ok(iam::Request::AttachUserPolicy(input)) if input.policy_arn.starts_with("arn:aws-cn:")
+    ));
 }

@@ -7,7 +7,7 @@ use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType
 use crate::timestamp::Timestamp;
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::xml::{WriteXml, XmlValue, XmlWriter, response};
-use crate::{QueryParams, Service, ValidationErrors};
+use crate::{Partition, QueryParams, Service, ValidationErrors};
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use std::collections::BTreeMap;
 
@@ -2116,7 +2116,7 @@ impl Response {
 
     /// The XML body: `<{Action}Response>` with the result and `ResponseMetadata`.
     #[must_use]
-    pub fn to_xml(&self, request_id: &str) -> String {
+    pub fn to_xml(&self, partition: Partition, request_id: &str) -> String {
         let result: Option<&dyn WriteXml> = match self {
             Self::AcceptDelegationRequest => None,
             Self::AcquireRole(r) => Some(r),
@@ -2299,7 +2299,13 @@ impl Response {
             Self::UploadServerCertificate(r) => Some(r),
             Self::UploadSigningCertificate(r) => Some(r),
         };
-        response(Service::Iam, self.operation().name(), result, request_id)
+        response(
+            Service::Iam,
+            self.operation().name(),
+            result,
+            partition,
+            request_id,
+        )
     }
 }
 
@@ -8045,7 +8051,7 @@ pub struct AcquireRoleRequest {
 
 impl Decode for AcquireRoleRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_template_arn = cx.scalar::<String>(
+        let f_template_arn = cx.arn(
             node.get("TemplateArn"),
             &member_path(path, "TemplateArn"),
             true,
@@ -8096,7 +8102,7 @@ pub struct AddClientIDToOpenIDConnectProviderRequest {
 
 impl Decode for AddClientIDToOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -8210,7 +8216,7 @@ impl Decode for AttachGroupPolicyRequest {
             true,
             &RULES_GROUP_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -8239,7 +8245,7 @@ impl Decode for AttachRolePolicyRequest {
             true,
             &RULES_ROLE_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -8268,7 +8274,7 @@ impl Decode for AttachUserPolicyRequest {
             true,
             &RULES_USER_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -8295,7 +8301,7 @@ impl WriteXml for AttachedPermissionsBoundary {
             w.scalar("PermissionsBoundaryType", v);
         }
         if let Some(v) = &self.permissions_boundary_arn {
-            w.scalar("PermissionsBoundaryArn", v);
+            w.arn("PermissionsBoundaryArn", v);
         }
     }
 }
@@ -8313,7 +8319,7 @@ impl WriteXml for AttachedPolicy {
             w.scalar("PolicyName", v);
         }
         if let Some(v) = &self.policy_arn {
-            w.scalar("PolicyArn", v);
+            w.arn("PolicyArn", v);
         }
     }
 }
@@ -8856,7 +8862,7 @@ pub struct CreateOpenIDConnectProviderResponse {
 impl WriteXml for CreateOpenIDConnectProviderResponse {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.open_id_connect_provider_arn {
-            w.scalar("OpenIDConnectProviderArn", v);
+            w.arn("OpenIDConnectProviderArn", v);
         }
         if let Some(v) = &self.tags {
             w.list("Tags", "member", v, |w, m, it| {
@@ -8945,7 +8951,7 @@ pub struct CreatePolicyVersionRequest {
 
 impl Decode for CreatePolicyVersionRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -9030,7 +9036,7 @@ impl Decode for CreateRoleRequest {
             false,
             &RULES_ROLE_MAX_SESSION_DURATION_TYPE,
         );
-        let f_permissions_boundary = cx.scalar::<String>(
+        let f_permissions_boundary = cx.arn(
             node.get("PermissionsBoundary"),
             &member_path(path, "PermissionsBoundary"),
             false,
@@ -9146,7 +9152,7 @@ pub struct CreateSAMLProviderResponse {
 impl WriteXml for CreateSAMLProviderResponse {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.saml_provider_arn {
-            w.scalar("SAMLProviderArn", v);
+            w.arn("SAMLProviderArn", v);
         }
         if let Some(v) = &self.tags {
             w.list("Tags", "member", v, |w, m, it| {
@@ -9281,7 +9287,7 @@ impl Decode for CreateUserRequest {
             true,
             &RULES_USER_NAME_TYPE,
         );
-        let f_permissions_boundary = cx.scalar::<String>(
+        let f_permissions_boundary = cx.arn(
             node.get("PermissionsBoundary"),
             &member_path(path, "PermissionsBoundary"),
             false,
@@ -9385,7 +9391,7 @@ impl Decode for DeactivateMFADeviceRequest {
             false,
             &RULES_EXISTING_USER_NAME_TYPE,
         );
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -9408,7 +9414,7 @@ pub struct DelegationPermission {
 
 impl Decode for DelegationPermission {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_template_arn = cx.scalar::<String>(
+        let f_policy_template_arn = cx.arn(
             node.get("PolicyTemplateArn"),
             &member_path(path, "PolicyTemplateArn"),
             false,
@@ -9433,7 +9439,7 @@ impl Decode for DelegationPermission {
 impl WriteXml for DelegationPermission {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.policy_template_arn {
-            w.scalar("PolicyTemplateArn", v);
+            w.arn("PolicyTemplateArn", v);
         }
         if let Some(v) = &self.parameters {
             w.list("Parameters", "member", v, |w, m, it| {
@@ -9490,14 +9496,14 @@ impl WriteXml for DelegationRequest {
         }
         if let Some(v) = &self.role_permission_restriction_arns {
             w.list("RolePermissionRestrictionArns", "member", v, |w, m, it| {
-                w.scalar(m, it);
+                w.arn(m, it);
             });
         }
         if let Some(v) = &self.owner_id {
             w.scalar("OwnerId", v);
         }
         if let Some(v) = &self.approver_id {
-            w.scalar("ApproverId", v);
+            w.arn("ApproverId", v);
         }
         if let Some(v) = &self.state {
             w.scalar("State", v);
@@ -9685,7 +9691,7 @@ pub struct DeleteOpenIDConnectProviderRequest {
 
 impl Decode for DeleteOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -9706,7 +9712,7 @@ pub struct DeletePolicyRequest {
 
 impl Decode for DeletePolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -9728,7 +9734,7 @@ pub struct DeletePolicyVersionRequest {
 
 impl Decode for DeletePolicyVersionRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -9827,7 +9833,7 @@ pub struct DeleteSAMLProviderRequest {
 
 impl Decode for DeleteSAMLProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -10060,7 +10066,7 @@ pub struct DeleteVirtualMFADeviceRequest {
 
 impl Decode for DeleteVirtualMFADeviceRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -10136,7 +10142,7 @@ impl Decode for DetachGroupPolicyRequest {
             true,
             &RULES_GROUP_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -10165,7 +10171,7 @@ impl Decode for DetachRolePolicyRequest {
             true,
             &RULES_ROLE_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -10194,7 +10200,7 @@ impl Decode for DetachUserPolicyRequest {
             true,
             &RULES_USER_NAME_TYPE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -10285,7 +10291,7 @@ impl Decode for EnableMFADeviceRequest {
             true,
             &RULES_EXISTING_USER_NAME_TYPE,
         );
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -10415,7 +10421,7 @@ pub struct EntityInfo {
 
 impl WriteXml for EntityInfo {
     fn write_members(&self, w: &mut XmlWriter) {
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         w.scalar("Name", &self.name);
         w.scalar("Type", &self.r#type);
         w.scalar("Id", &self.id);
@@ -10621,7 +10627,7 @@ pub struct GenerateServiceLastAccessedDetailsRequest {
 
 impl Decode for GenerateServiceLastAccessedDetailsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_arn = cx.scalar::<String>(
+        let f_arn = cx.arn(
             node.get("Arn"),
             &member_path(path, "Arn"),
             true,
@@ -10877,7 +10883,7 @@ pub struct GetContextKeysForPrincipalPolicyRequest {
 
 impl Decode for GetContextKeysForPrincipalPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_source_arn = cx.scalar::<String>(
+        let f_policy_source_arn = cx.arn(
             node.get("PolicySourceArn"),
             &member_path(path, "PolicySourceArn"),
             true,
@@ -11087,7 +11093,7 @@ pub struct GetHumanReadableSummaryRequest {
 
 impl Decode for GetHumanReadableSummaryRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_entity_arn = cx.scalar::<String>(
+        let f_entity_arn = cx.arn(
             node.get("EntityArn"),
             &member_path(path, "EntityArn"),
             true,
@@ -11204,7 +11210,7 @@ pub struct GetMFADeviceRequest {
 
 impl Decode for GetMFADeviceRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -11238,7 +11244,7 @@ impl WriteXml for GetMFADeviceResponse {
         if let Some(v) = &self.user_name {
             w.scalar("UserName", v);
         }
-        w.scalar("SerialNumber", &self.serial_number);
+        w.arn("SerialNumber", &self.serial_number);
         if let Some(v) = &self.enable_date {
             w.scalar("EnableDate", v);
         }
@@ -11258,7 +11264,7 @@ pub struct GetOpenIDConnectProviderRequest {
 
 impl Decode for GetOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -11422,7 +11428,7 @@ pub struct GetPolicyRequest {
 
 impl Decode for GetPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -11458,7 +11464,7 @@ pub struct GetPolicyVersionRequest {
 
 impl Decode for GetPolicyVersionRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -11579,7 +11585,7 @@ pub struct GetRoleTemplateVersionRequest {
 
 impl Decode for GetRoleTemplateVersionRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_template_arn = cx.scalar::<String>(
+        let f_template_arn = cx.arn(
             node.get("TemplateArn"),
             &member_path(path, "TemplateArn"),
             true,
@@ -11619,7 +11625,7 @@ pub struct GetSAMLProviderRequest {
 
 impl Decode for GetSAMLProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -12048,7 +12054,7 @@ impl WriteXml for Group {
         w.scalar("Path", &self.path);
         w.scalar("GroupName", &self.group_name);
         w.scalar("GroupId", &self.group_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         w.scalar("CreateDate", &self.create_date);
     }
 }
@@ -12077,7 +12083,7 @@ impl WriteXml for GroupDetail {
             w.scalar("GroupId", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.create_date {
             w.scalar("CreateDate", v);
@@ -12163,7 +12169,7 @@ impl WriteXml for InstanceProfile {
         w.scalar("Path", &self.path);
         w.scalar("InstanceProfileName", &self.instance_profile_name);
         w.scalar("InstanceProfileId", &self.instance_profile_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         w.scalar("CreateDate", &self.create_date);
         w.list("Roles", "member", &self.roles, |w, m, it| {
             w.structure(m, it);
@@ -12577,7 +12583,7 @@ pub struct ListEntitiesForPolicyRequest {
 
 impl Decode for ListEntitiesForPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -13035,7 +13041,7 @@ pub struct ListMFADeviceTagsRequest {
 
 impl Decode for ListMFADeviceTagsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -13153,7 +13159,7 @@ pub struct ListOpenIDConnectProviderTagsRequest {
 
 impl Decode for ListOpenIDConnectProviderTagsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -13294,7 +13300,7 @@ impl Decode for ListPoliciesGrantingServiceAccessRequest {
             false,
             &RULES_MARKER_TYPE,
         );
-        let f_arn = cx.scalar::<String>(
+        let f_arn = cx.arn(
             node.get("Arn"),
             &member_path(path, "Arn"),
             true,
@@ -13439,7 +13445,7 @@ pub struct ListPolicyTagsRequest {
 
 impl Decode for ListPolicyTagsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -13498,7 +13504,7 @@ pub struct ListPolicyVersionsRequest {
 
 impl Decode for ListPolicyVersionsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -13736,7 +13742,7 @@ pub struct ListSAMLProviderTagsRequest {
 
 impl Decode for ListSAMLProviderTagsRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -14401,7 +14407,7 @@ pub struct MFADevice {
 impl WriteXml for MFADevice {
     fn write_members(&self, w: &mut XmlWriter) {
         w.scalar("UserName", &self.user_name);
-        w.scalar("SerialNumber", &self.serial_number);
+        w.arn("SerialNumber", &self.serial_number);
         w.scalar("EnableDate", &self.enable_date);
     }
 }
@@ -14432,7 +14438,7 @@ impl WriteXml for ManagedPolicyDetail {
             w.scalar("PolicyId", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.path {
             w.scalar("Path", v);
@@ -14475,7 +14481,7 @@ pub struct OpenIDConnectProviderListEntry {
 impl WriteXml for OpenIDConnectProviderListEntry {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
     }
 }
@@ -14663,7 +14669,7 @@ impl WriteXml for Policy {
             w.scalar("PolicyId", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.path {
             w.scalar("Path", v);
@@ -14756,7 +14762,7 @@ impl WriteXml for PolicyGrantingServiceAccess {
         w.scalar("PolicyName", &self.policy_name);
         w.scalar("PolicyType", &self.policy_type);
         if let Some(v) = &self.policy_arn {
-            w.scalar("PolicyArn", v);
+            w.arn("PolicyArn", v);
         }
         if let Some(v) = &self.entity_type {
             w.scalar("EntityType", v);
@@ -14801,7 +14807,7 @@ impl Decode for PolicyIdentifier {
             false,
             &Rules::NONE,
         );
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             false,
@@ -15186,7 +15192,7 @@ impl Decode for PutRolePermissionsBoundaryRequest {
             true,
             &RULES_ROLE_NAME_TYPE,
         );
-        let f_permissions_boundary = cx.scalar::<String>(
+        let f_permissions_boundary = cx.arn(
             node.get("PermissionsBoundary"),
             &member_path(path, "PermissionsBoundary"),
             true,
@@ -15252,7 +15258,7 @@ impl Decode for PutUserPermissionsBoundaryRequest {
             true,
             &RULES_USER_NAME_TYPE,
         );
-        let f_permissions_boundary = cx.scalar::<String>(
+        let f_permissions_boundary = cx.arn(
             node.get("PermissionsBoundary"),
             &member_path(path, "PermissionsBoundary"),
             true,
@@ -15341,7 +15347,7 @@ pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
 
 impl Decode for RemoveClientIDFromOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -15584,7 +15590,7 @@ impl Decode for ResyncMFADeviceRequest {
             true,
             &RULES_EXISTING_USER_NAME_TYPE,
         );
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -15634,7 +15640,7 @@ impl WriteXml for Role {
         w.scalar("Path", &self.path);
         w.scalar("RoleName", &self.role_name);
         w.scalar("RoleId", &self.role_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         w.scalar("CreateDate", &self.create_date);
         if let Some(v) = &self.assume_role_policy_document {
             w.scalar("AssumeRolePolicyDocument", v);
@@ -15691,7 +15697,7 @@ impl WriteXml for RoleDetail {
             w.scalar("RoleId", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.create_date {
             w.scalar("CreateDate", v);
@@ -15777,7 +15783,7 @@ pub struct RoleTemplateVersion {
 impl WriteXml for RoleTemplateVersion {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.template_arn {
-            w.scalar("TemplateArn", v);
+            w.arn("TemplateArn", v);
         }
         if let Some(v) = &self.template_name {
             w.scalar("TemplateName", v);
@@ -15825,11 +15831,11 @@ impl WriteXml for RoleTemplateVersion {
         }
         if let Some(v) = &self.managed_policy_arns {
             w.list("ManagedPolicyArns", "member", v, |w, m, it| {
-                w.scalar(m, it);
+                w.arn(m, it);
             });
         }
         if let Some(v) = &self.permission_boundary_arn {
-            w.scalar("PermissionBoundaryArn", v);
+            w.arn("PermissionBoundaryArn", v);
         }
         if let Some(v) = &self.parameters_definition {
             w.list("ParametersDefinition", "member", v, |w, m, it| {
@@ -15870,7 +15876,7 @@ impl WriteXml for RoleUsageType {
         }
         if let Some(v) = &self.resources {
             w.list("Resources", "member", v, |w, m, it| {
-                w.scalar(m, it);
+                w.arn(m, it);
             });
         }
     }
@@ -15905,7 +15911,7 @@ pub struct SAMLProviderListEntry {
 impl WriteXml for SAMLProviderListEntry {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.valid_until {
             w.scalar("ValidUntil", v);
@@ -16022,7 +16028,7 @@ impl WriteXml for ServerCertificateMetadata {
         w.scalar("Path", &self.path);
         w.scalar("ServerCertificateName", &self.server_certificate_name);
         w.scalar("ServerCertificateId", &self.server_certificate_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         if let Some(v) = &self.upload_date {
             w.scalar("UploadDate", v);
         }
@@ -16052,7 +16058,7 @@ impl WriteXml for ServiceLastAccessed {
         }
         w.scalar("ServiceNamespace", &self.service_namespace);
         if let Some(v) = &self.last_authenticated_entity {
-            w.scalar("LastAuthenticatedEntity", v);
+            w.arn("LastAuthenticatedEntity", v);
         }
         if let Some(v) = &self.last_authenticated_region {
             w.scalar("LastAuthenticatedRegion", v);
@@ -16175,7 +16181,7 @@ pub struct SetDefaultPolicyVersionRequest {
 
 impl Decode for SetDefaultPolicyVersionRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -16403,7 +16409,7 @@ pub struct SimulatePrincipalPolicyRequest {
 
 impl Decode for SimulatePrincipalPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_source_arn = cx.scalar::<String>(
+        let f_policy_source_arn = cx.arn(
             node.get("PolicySourceArn"),
             &member_path(path, "PolicySourceArn"),
             true,
@@ -16521,7 +16527,7 @@ pub struct SourceRoleTemplate {
 
 impl WriteXml for SourceRoleTemplate {
     fn write_members(&self, w: &mut XmlWriter) {
-        w.scalar("TemplateArn", &self.template_arn);
+        w.arn("TemplateArn", &self.template_arn);
         w.scalar("TemplateMinorVersion", &self.template_minor_version);
     }
 }
@@ -16628,7 +16634,7 @@ pub struct TagMFADeviceRequest {
 
 impl Decode for TagMFADeviceRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -16659,7 +16665,7 @@ pub struct TagOpenIDConnectProviderRequest {
 
 impl Decode for TagOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -16690,7 +16696,7 @@ pub struct TagPolicyRequest {
 
 impl Decode for TagPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -16752,7 +16758,7 @@ pub struct TagSAMLProviderRequest {
 
 impl Decode for TagSAMLProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -16865,7 +16871,7 @@ impl WriteXml for TrackedActionLastAccessed {
             w.scalar("ActionName", v);
         }
         if let Some(v) = &self.last_accessed_entity {
-            w.scalar("LastAccessedEntity", v);
+            w.arn("LastAccessedEntity", v);
         }
         if let Some(v) = &self.last_accessed_time {
             w.scalar("LastAccessedTime", v);
@@ -16916,7 +16922,7 @@ pub struct UntagMFADeviceRequest {
 
 impl Decode for UntagMFADeviceRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             true,
@@ -16947,7 +16953,7 @@ pub struct UntagOpenIDConnectProviderRequest {
 
 impl Decode for UntagOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -16978,7 +16984,7 @@ pub struct UntagPolicyRequest {
 
 impl Decode for UntagPolicyRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_policy_arn = cx.scalar::<String>(
+        let f_policy_arn = cx.arn(
             node.get("PolicyArn"),
             &member_path(path, "PolicyArn"),
             true,
@@ -17040,7 +17046,7 @@ pub struct UntagSAMLProviderRequest {
 
 impl Decode for UntagSAMLProviderRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -17397,7 +17403,7 @@ pub struct UpdateOpenIDConnectProviderThumbprintRequest {
 
 impl Decode for UpdateOpenIDConnectProviderThumbprintRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_open_id_connect_provider_arn = cx.scalar::<String>(
+        let f_open_id_connect_provider_arn = cx.arn(
             node.get("OpenIDConnectProviderArn"),
             &member_path(path, "OpenIDConnectProviderArn"),
             true,
@@ -17537,7 +17543,7 @@ impl Decode for UpdateSAMLProviderRequest {
             false,
             &RULES_SAML_METADATA_DOCUMENT_TYPE,
         );
-        let f_saml_provider_arn = cx.scalar::<String>(
+        let f_saml_provider_arn = cx.arn(
             node.get("SAMLProviderArn"),
             &member_path(path, "SAMLProviderArn"),
             true,
@@ -17581,7 +17587,7 @@ pub struct UpdateSAMLProviderResponse {
 impl WriteXml for UpdateSAMLProviderResponse {
     fn write_members(&self, w: &mut XmlWriter) {
         if let Some(v) = &self.saml_provider_arn {
-            w.scalar("SAMLProviderArn", v);
+            w.arn("SAMLProviderArn", v);
         }
     }
 }
@@ -17969,7 +17975,7 @@ impl WriteXml for User {
         w.scalar("Path", &self.path);
         w.scalar("UserName", &self.user_name);
         w.scalar("UserId", &self.user_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
         w.scalar("CreateDate", &self.create_date);
         if let Some(v) = &self.password_last_used {
             w.scalar("PasswordLastUsed", v);
@@ -18012,7 +18018,7 @@ impl WriteXml for UserDetail {
             w.scalar("UserId", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
         if let Some(v) = &self.create_date {
             w.scalar("CreateDate", v);
@@ -18069,7 +18075,7 @@ impl std::fmt::Debug for VirtualMFADevice {
 
 impl WriteXml for VirtualMFADevice {
     fn write_members(&self, w: &mut XmlWriter) {
-        w.scalar("SerialNumber", &self.serial_number);
+        w.arn("SerialNumber", &self.serial_number);
         if let Some(v) = &self.base32_string_seed {
             w.scalar("Base32StringSeed", v);
         }

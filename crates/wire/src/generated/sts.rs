@@ -7,7 +7,7 @@ use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType
 use crate::timestamp::Timestamp;
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::xml::{WriteXml, XmlValue, XmlWriter, response};
-use crate::{QueryParams, Service, ValidationErrors};
+use crate::{Partition, QueryParams, Service, ValidationErrors};
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use std::collections::BTreeMap;
 
@@ -193,7 +193,7 @@ impl Response {
 
     /// The XML body: `<{Action}Response>` with the result and `ResponseMetadata`.
     #[must_use]
-    pub fn to_xml(&self, request_id: &str) -> String {
+    pub fn to_xml(&self, partition: Partition, request_id: &str) -> String {
         let result: Option<&dyn WriteXml> = match self {
             Self::AssumeRole(r) => Some(r),
             Self::AssumeRoleWithSAML(r) => Some(r),
@@ -207,7 +207,13 @@ impl Response {
             Self::GetSessionToken(r) => Some(r),
             Self::GetWebIdentityToken(r) => Some(r),
         };
-        response(Service::Sts, self.operation().name(), result, request_id)
+        response(
+            Service::Sts,
+            self.operation().name(),
+            result,
+            partition,
+            request_id,
+        )
     }
 }
 
@@ -953,7 +959,7 @@ pub struct AssumeRoleRequest {
 
 impl Decode for AssumeRoleRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_role_arn = cx.scalar::<String>(
+        let f_role_arn = cx.arn(
             node.get("RoleArn"),
             &member_path(path, "RoleArn"),
             true,
@@ -1007,7 +1013,7 @@ impl Decode for AssumeRoleRequest {
             false,
             &RULES_EXTERNAL_ID_TYPE,
         );
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             false,
@@ -1123,13 +1129,13 @@ impl std::fmt::Debug for AssumeRoleWithSAMLRequest {
 
 impl Decode for AssumeRoleWithSAMLRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_role_arn = cx.scalar::<String>(
+        let f_role_arn = cx.arn(
             node.get("RoleArn"),
             &member_path(path, "RoleArn"),
             true,
             &RULES_ARN_TYPE,
         );
-        let f_principal_arn = cx.scalar::<String>(
+        let f_principal_arn = cx.arn(
             node.get("PrincipalArn"),
             &member_path(path, "PrincipalArn"),
             true,
@@ -1267,7 +1273,7 @@ impl std::fmt::Debug for AssumeRoleWithWebIdentityRequest {
 
 impl Decode for AssumeRoleWithWebIdentityRequest {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_role_arn = cx.scalar::<String>(
+        let f_role_arn = cx.arn(
             node.get("RoleArn"),
             &member_path(path, "RoleArn"),
             true,
@@ -1457,7 +1463,7 @@ pub struct AssumedRoleUser {
 impl WriteXml for AssumedRoleUser {
     fn write_members(&self, w: &mut XmlWriter) {
         w.scalar("AssumedRoleId", &self.assumed_role_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
     }
 }
 
@@ -1535,7 +1541,7 @@ pub struct FederatedUser {
 impl WriteXml for FederatedUser {
     fn write_members(&self, w: &mut XmlWriter) {
         w.scalar("FederatedUserId", &self.federated_user_id);
-        w.scalar("Arn", &self.arn);
+        w.arn("Arn", &self.arn);
     }
 }
 
@@ -1601,7 +1607,7 @@ impl WriteXml for GetCallerIdentityResponse {
             w.scalar("Account", v);
         }
         if let Some(v) = &self.arn {
-            w.scalar("Arn", v);
+            w.arn("Arn", v);
         }
     }
 }
@@ -1652,7 +1658,7 @@ impl WriteXml for GetDelegatedAccessTokenResponse {
             w.scalar("PackedPolicySize", v);
         }
         if let Some(v) = &self.assumed_principal {
-            w.scalar("AssumedPrincipal", v);
+            w.arn("AssumedPrincipal", v);
         }
     }
 }
@@ -1769,7 +1775,7 @@ impl Decode for GetSessionTokenRequest {
             false,
             &RULES_DURATION_SECONDS_TYPE,
         );
-        let f_serial_number = cx.scalar::<String>(
+        let f_serial_number = cx.arn(
             node.get("SerialNumber"),
             &member_path(path, "SerialNumber"),
             false,
@@ -1905,7 +1911,7 @@ pub struct PolicyDescriptorType {
 
 impl Decode for PolicyDescriptorType {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_arn = cx.scalar::<String>(
+        let f_arn = cx.arn(
             node.get("arn"),
             &member_path(path, "arn"),
             false,
@@ -1925,7 +1931,7 @@ pub struct ProvidedContext {
 
 impl Decode for ProvidedContext {
     fn decode(node: &Node, path: &str, cx: &mut Cx) -> Option<Self> {
-        let f_provider_arn = cx.scalar::<String>(
+        let f_provider_arn = cx.arn(
             node.get("ProviderArn"),
             &member_path(path, "ProviderArn"),
             false,
