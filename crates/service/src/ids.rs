@@ -117,6 +117,23 @@ pub fn new_service_password() -> Result<Secret, RandomUnavailable> {
     Ok(Secret::new(data_encoding::BASE64.encode(bytes.as_ref())))
 }
 
+/// A console session's cookie value: 32 random bytes, URL-safe base64 without padding.
+pub fn new_console_session_id() -> Result<Secret, RandomUnavailable> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    random_bytes(bytes.as_mut())?;
+    Ok(Secret::new(
+        data_encoding::BASE64URL_NOPAD.encode(bytes.as_ref()),
+    ))
+}
+
+/// A generated console password: 20 random base64 characters (120 bits) and a fixed `#Aa1`
+/// that adds no strength but meets every character rule a password policy can set.
+pub fn new_console_password() -> Result<Secret, RandomUnavailable> {
+    let mut text = random_chars(BASE64, 20)?;
+    text.push_str("#Aa1");
+    Ok(Secret::new(text))
+}
+
 /// A 12-digit account id that does not start with 0.
 pub fn new_account_id() -> Result<String, RandomUnavailable> {
     let mut bytes = [0u8; 12];

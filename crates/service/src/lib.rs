@@ -19,6 +19,7 @@ mod seal;
 mod secret;
 mod service;
 mod session;
+mod sign_in;
 mod sts;
 mod throttle;
 mod trust;
@@ -30,8 +31,8 @@ pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
 pub use error::{Denial, ServiceError, ServiceResult};
 pub use ids::{
-    IdKind, account_of_temporary_key, new_access_key_id, new_account_id, new_secret_access_key,
-    new_temporary_key_id, new_unique_id,
+    IdKind, account_of_temporary_key, new_access_key_id, new_account_id, new_console_password,
+    new_secret_access_key, new_temporary_key_id, new_unique_id,
 };
 pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
@@ -41,6 +42,9 @@ pub use service::{
     PASSWORD_FAILURES_PER_ADDRESS, PASSWORD_FAILURES_PER_USER, PasswordCheck, Sealed, Service,
 };
 pub use session::{Session, SessionKind, TokenProblem};
+pub use sign_in::{
+    CONSOLE_IDLE_SECONDS, CONSOLE_SESSION_SECONDS, ConsoleCaller, SignIn, SignInRequest,
+};
 pub use throttle::{Throttle, ThrottleLimit};
 
 /// The system's random source failed: nothing secret can be made, so the caller must fail

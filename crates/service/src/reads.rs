@@ -10,7 +10,7 @@ use store::{
     LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
     Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
-use store::{CredentialKind, UserCredentialRecord};
+use store::{ConsoleSessionRecord, CredentialKind, UserCredentialRecord};
 use store::{OutboundFederationRecord, SigningKeyRecord};
 
 use crate::service::Service;
@@ -52,6 +52,14 @@ macro_rules! reads {
 reads! {
     /// An account by id.
     fn get_account(account_id: &str) -> AccountRecord;
+    /// The account with this alias (console sign-in).
+    fn get_account_by_alias(alias: &str) -> AccountRecord;
+    /// The account whose root user signs in with this email.
+    fn get_account_by_email(email: &str) -> AccountRecord;
+    /// The root user's console password hash, if one was set.
+    fn get_root_password_hash(account_id: &str) -> Option<String>;
+    /// A console session by the hash of its cookie value.
+    fn get_console_session(id_hash: &str) -> Option<ConsoleSessionRecord>;
     /// The account's properties (Get/PutAccountProperties), by key.
     fn list_account_properties(account_id: &str) -> Vec<(String, String)>;
     /// The account's outbound web identity federation, if ever enabled.

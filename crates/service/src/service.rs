@@ -238,6 +238,9 @@ pub(crate) struct Guards {
     pub(crate) passwords: PasswordPool,
     pub(crate) failed_by_user: Throttle,
     pub(crate) failed_by_address: Throttle,
+    /// A hash of no one's password, made on first use: what an unknown name's password is
+    /// checked against, so that it costs what a known one does.
+    dummy_hash: tokio::sync::OnceCell<String>,
     /// Held for a whole reset (and what is re-created after it), so resets never interleave.
     reset: tokio::sync::Mutex<()>,
     /// How many resets this server has done: sealed into each session token's binding, so a
@@ -249,6 +252,7 @@ impl Default for Guards {
     fn default() -> Guards {
         Guards {
             passwords: PasswordPool::default(),
+            dummy_hash: tokio::sync::OnceCell::new(),
             failed_by_user: Throttle::new(PASSWORD_FAILURES_PER_USER, 65_536),
             failed_by_address: Throttle::new(PASSWORD_FAILURES_PER_ADDRESS, 65_536),
             reset: tokio::sync::Mutex::new(()),
@@ -567,31 +571,70 @@ impl Service {
         password: &str,
         stored_hash: &str,
     ) -> ServiceResult<PasswordCheck> {
+        self.check_password_of(
+            &format!("user:{user_id}"),
+            source_ip,
+            password,
+            Some(stored_hash),
+        )
+        .await
+    }
+
+    /// [`Service::check_password`] for any throttle key (`user:<id>`, `root:<account>`, or a
+    /// name that names no one); without a stored hash the password is checked against a
+    /// dummy hash, so an unknown name costs the same Argon2 run and is always wrong.
+    pub(crate) async fn check_password_of(
+        &self,
+        user_key: &str,
+        source_ip: Option<std::net::IpAddr>,
+        password: &str,
+        stored_hash: Option<&str>,
+    ) -> ServiceResult<PasswordCheck> {
         let now = self.clock.seconds();
-        let user_key = format!("user:{user_id}");
         let address_key = source_ip.map(|ip| format!("address:{ip}"));
         let guards = &self.guards;
-        if !guards.failed_by_user.allows(&user_key, now)
+        if !guards.failed_by_user.allows(user_key, now)
             || address_key
                 .as_deref()
                 .is_some_and(|key| !guards.failed_by_address.allows(key, now))
         {
             return Ok(PasswordCheck::Throttled);
         }
+        let (hash, known) = match stored_hash {
+            Some(hash) => (hash, true),
+            None => (self.dummy_password_hash().await?, false),
+        };
         let matches = guards
             .passwords
-            .verify(password, stored_hash)
+            .verify(password, hash)
             .await
             .map_err(|e| ServiceError::internal(&e))?;
-        if matches {
-            guards.failed_by_user.succeeded(&user_key);
+        if matches && known {
+            guards.failed_by_user.succeeded(user_key);
             return Ok(PasswordCheck::Matches);
         }
-        guards.failed_by_user.failed(&user_key, now);
+        guards.failed_by_user.failed(user_key, now);
         if let Some(key) = &address_key {
             guards.failed_by_address.failed(key, now);
         }
         Ok(PasswordCheck::Wrong)
+    }
+
+    async fn dummy_password_hash(&self) -> ServiceResult<&str> {
+        let guards = &self.guards;
+        let hash = guards
+            .dummy_hash
+            .get_or_try_init(|| async {
+                let password =
+                    crate::ids::new_console_password().map_err(|e| ServiceError::internal(&e))?;
+                guards
+                    .passwords
+                    .hash(password.expose())
+                    .await
+                    .map_err(|e| ServiceError::internal(&e))
+            })
+            .await?;
+        Ok(hash.as_str())
     }
 
     /// The number of resets so far (see [`Service::reset_then`]).

@@ -30,6 +30,13 @@ pub enum SessionKind {
         /// The user's id; `None` for the account root.
         user_id: Option<String>,
     },
+    /// A console sign-in of a user (or of the root user when `None`). Never sealed into a
+    /// token: console sessions live in the store; this kind gives their callers the
+    /// session facts of the request context (issue time, MFA).
+    Console {
+        /// The user's id; `None` for the account root.
+        user_id: Option<String>,
+    },
     /// GetFederationToken: a federated user acting within an IAM user's permissions.
     Federated {
         /// The federated user name.

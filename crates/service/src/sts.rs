@@ -75,6 +75,8 @@ fn session_allows(caller: &Caller, called: Called) -> bool {
                 Operation::AssumeRole | Operation::GetCallerIdentity
             ) || (session.mfa && operation != Operation::GetSessionToken)
         }
+        // A person in the console may do what its policies allow, as with its own keys.
+        (SessionKind::Console { .. }, _) => true,
         (SessionKind::Federated { .. }, Called::Iam(_)) => false,
         (SessionKind::Federated { .. }, Called::Sts(operation)) => {
             operation == Operation::GetCallerIdentity
@@ -689,8 +691,13 @@ impl Service {
                 role: self.cached_role(role_id).await?.as_ref().clone(),
                 session_name: session_name.clone(),
             },
-            SessionKind::User { user_id: None } => Identity::Root,
+            SessionKind::User { user_id: None } | SessionKind::Console { user_id: None } => {
+                Identity::Root
+            }
             SessionKind::User {
+                user_id: Some(user_id),
+            }
+            | SessionKind::Console {
                 user_id: Some(user_id),
             } => Identity::User(self.cached_user(user_id).await?.as_ref().clone()),
             SessionKind::Federated { name, user_id } => Identity::FederatedUser {

@@ -146,6 +146,7 @@ impl Store {
         let mut w = self.begin_write().await?;
         for table in [
             "DELETE FROM change_log",
+            "DELETE FROM console_sessions",
             "DELETE FROM mfa_devices",
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
@@ -339,6 +340,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "outbound federation",
         include_str!("../migrations/sqlite/0008_outbound_federation.sql"),
     ),
+    (
+        10,
+        "console",
+        include_str!("../migrations/sqlite/0010_console.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -380,6 +386,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         8,
         "outbound federation",
         include_str!("../migrations/postgres/0008_outbound_federation.sql"),
+    ),
+    (
+        10,
+        "console",
+        include_str!("../migrations/postgres/0010_console.sql"),
     ),
 ];
 

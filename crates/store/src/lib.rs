@@ -16,11 +16,11 @@ pub use db::{Backend, CHANGE_CHANNEL, Store};
 pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,
-    CredentialKind, GroupRecord, InstanceProfileRecord, ListOptions, LoginProfileRecord,
-    MfaDeviceRecord, MfaOwner, NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy,
-    NewRole, NewServerCertificate, NewUser, Page, PasswordPolicy, PolicyEntity, PolicyRecord,
-    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, ServerCertificateRecord, Tag,
-    TagTarget, Timestamp, UserCredentialRecord, UserRecord,
+    ConsoleSessionRecord, CredentialKind, GroupRecord, InstanceProfileRecord, ListOptions,
+    LoginProfileRecord, MfaDeviceRecord, MfaOwner, NewAccessKey, NewAccount, NewGroup,
+    NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser, Page, PasswordPolicy,
+    PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord,
+    ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
     Enabling, OutboundFederationRecord, RoleUpdate, SigningKeyRecord, customer_policy_arn,

@@ -20,6 +20,8 @@ pub struct AccountRecord {
     pub created_at: Timestamp,
     /// The version of the session tokens STS's global endpoint issues for it (1 or 2).
     pub global_endpoint_token_version: i32,
+    /// When the root user last signed in to the console with its password.
+    pub root_password_last_used: Option<Timestamp>,
 }
 
 /// An IAM user.
@@ -743,4 +745,25 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Present when more items follow: pass it as the next call's marker (`IsTruncated`).
     pub next_marker: Option<String>,
+}
+
+/// A console session, stored under the SHA-256 of its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSessionRecord {
+    /// Hex SHA-256 of the cookie value.
+    pub id_hash: String,
+    /// The account signed in to.
+    pub account_id: String,
+    /// The user signed in; `None` for the root user.
+    pub user_id: Option<String>,
+    /// Whether sign-in passed an MFA check.
+    pub mfa: bool,
+    /// Whether the session may only change the password (reset required or expired).
+    pub password_change: bool,
+    /// Sign-in time.
+    pub created_at: Timestamp,
+    /// The last request seen, for the idle timeout.
+    pub last_seen_at: Timestamp,
+    /// The absolute end of the session.
+    pub expires_at: Timestamp,
 }

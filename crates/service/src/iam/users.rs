@@ -74,16 +74,15 @@ impl Service {
             Some(user) => user,
             None => {
                 // Root without a name: AWS answers with the root "user".
+                let record = self.reads().get_account(&account).await?;
                 return Ok(GetUserResponse {
                     user: User {
                         path: "/".to_owned(),
                         user_name: String::new(),
                         user_id: account.clone(),
                         arn: caller.arn(),
-                        create_date: timestamp(
-                            self.reads().get_account(&account).await?.created_at,
-                        ),
-                        password_last_used: None,
+                        create_date: timestamp(record.created_at),
+                        password_last_used: record.root_password_last_used.map(timestamp),
                         permissions_boundary: None,
                         tags: None,
                     },

@@ -8,8 +8,8 @@ use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{AccountRecord, NewAccount};
 use crate::ops::access_keys::insert_access_key;
 
-const SELECT: &str = "SELECT account_id, email, alias, created_at, global_endpoint_token_version \
-     FROM accounts";
+const SELECT: &str = "SELECT account_id, email, alias, created_at, global_endpoint_token_version, \
+     root_password_last_used FROM accounts";
 
 fn account(row: &AnyRow) -> Result<AccountRecord> {
     Ok(AccountRecord {
@@ -18,6 +18,7 @@ fn account(row: &AnyRow) -> Result<AccountRecord> {
         alias: row.try_get("alias")?,
         created_at: row.try_get("created_at")?,
         global_endpoint_token_version: row.try_get("global_endpoint_token_version")?,
+        root_password_last_used: row.try_get("root_password_last_used")?,
     })
 }
 
@@ -51,6 +52,7 @@ impl Store {
             alias: new.alias.clone(),
             created_at: new.created_at,
             global_endpoint_token_version: 1,
+            root_password_last_used: None,
         })
     }
 
@@ -191,6 +193,7 @@ impl Store {
             .execute(w.conn())
             .await?;
         for delete in [
+            "DELETE FROM console_sessions WHERE account_id = $1",
             "DELETE FROM outbound_signing_keys WHERE account_id = $1",
             "DELETE FROM outbound_federation WHERE account_id = $1",
         ] {

@@ -2,6 +2,7 @@
 
 mod account_settings;
 mod accounts;
+mod console;
 mod groups;
 mod instance_profiles;
 mod outbound_federation;
