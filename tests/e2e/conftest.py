@@ -41,6 +41,10 @@ REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 ROOT_KEY_ID = "AKIAE2EROOT000000001"
 ROOT_SECRET = "e2e/root/secret/0123456789abcdefghijklmnopq"
+ROOT_EMAIL = "root@castellan.local"
+# The root user's console password: given in the environment, never printed, and a secret
+# the sweep looks for in every log.
+ROOT_PASSWORD = "e2e-Root-Console-Password-1"
 REGION = "us-east-1"
 # A fixed master key so a restarted PostgreSQL-backed server opens the secrets it sealed.
 MASTER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -54,6 +58,7 @@ SERVER_LOG = "trace"
 RUN_DIR = Path(tempfile.mkdtemp(prefix="castellan-e2e-run-"))
 SWEEP_MODULE = "test_secrets_sweep.py"
 secrets_registry.REGISTRY.add(ROOT_SECRET, "root secret access key")
+secrets_registry.REGISTRY.add(ROOT_PASSWORD, "root console password")
 secrets_registry.REGISTRY.add(MASTER_KEY, "master key")
 _server_dirs = itertools.count()
 # Figures the tests measured (crash rounds, the sweep), printed at the end of the run.
@@ -273,6 +278,7 @@ class Server:
         # The server reads CASTELLAN_* settings from the environment: none may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
         env["CASTELLAN_LOG"] = SERVER_LOG
+        env["CASTELLAN_ROOT_PASSWORD"] = ROOT_PASSWORD
         with open(self.log_path, "ab") as log, open(self.stdout_path, "ab") as out:
             self.process = subprocess.Popen(
                 args,

@@ -41,6 +41,8 @@ enum RoleCommand {
 enum AccountCommand {
     /// Create another account with its own root credentials (printed once).
     Create(serve::CreateAccountArgs),
+    /// Set the root user's console password.
+    RootPassword(serve::RootPasswordArgs),
 }
 
 /// Runs an async command on a multi-threaded runtime, reporting failures on stderr.
@@ -80,6 +82,9 @@ fn main() -> ExitCode {
             run_async(serve::serve(args))
         }
         Command::Account(AccountCommand::Create(args)) => run_async(serve::create_account(args)),
+        Command::Account(AccountCommand::RootPassword(args)) => {
+            run_async(serve::root_password(args))
+        }
         Command::Role(RoleCommand::RevokeSessions(args)) => run_async(serve::revoke_sessions(args)),
         Command::Policy(command) => policy_cmd::run(command),
     }

@@ -61,6 +61,10 @@ pub struct ServeArgs {
         requires = "root_access_key_id"
     )]
     root_secret_access_key: Option<String>,
+    /// The first account's root console password (sign in at `/console` with the root
+    /// email); generated and shown once when not given.
+    #[arg(long, env = "CASTELLAN_ROOT_PASSWORD", hide_env_values = true)]
+    root_password: Option<String>,
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
@@ -151,6 +155,22 @@ pub struct CreateAccountArgs {
     /// An account alias, unique across the server.
     #[arg(long)]
     alias: Option<String>,
+    /// The root console password; generated and shown once when not given.
+    #[arg(long, env = "CASTELLAN_ROOT_PASSWORD", hide_env_values = true)]
+    root_password: Option<String>,
+}
+
+/// `castellan account root-password`.
+#[derive(Debug, Args)]
+pub struct RootPasswordArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The account.
+    #[arg(long)]
+    account_id: String,
+    /// The new root console password; generated and shown once when not given.
+    #[arg(long, env = "CASTELLAN_ROOT_PASSWORD", hide_env_values = true)]
+    root_password: Option<String>,
 }
 
 /// `castellan role revoke-sessions`.
@@ -304,16 +324,38 @@ fn print_credentials(account_id: &str, key_id: &str, secret: Option<&Secret>, fi
     }
 }
 
-fn credentials_file(account_id: &str, key_id: &str, secret: &Secret) -> String {
-    format!(
+fn credentials_file(
+    account_id: &str,
+    key_id: &str,
+    secret: &Secret,
+    password: Option<&Secret>,
+) -> String {
+    let mut text = format!(
         "[castellan-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {}\n",
         secret.expose()
-    )
+    );
+    if let Some(password) = password {
+        text.push_str(&format!(
+            "# root console password (sign in at /console with the root email): {}\n",
+            password.expose()
+        ));
+    }
+    text
+}
+
+/// A password given on the command line or in the environment, else a generated one (and
+/// whether it was generated, so that only a generated one is shown).
+fn password_or_generated(given: Option<String>) -> anyhow::Result<(Secret, bool)> {
+    Ok(match given {
+        Some(password) => (Secret::new(password), false),
+        None => (service::new_console_password()?, true),
+    })
 }
 
 /// `castellan serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     warn_if_secret_on_command_line("--root-secret-access-key");
+    warn_if_secret_on_command_line("--root-password");
     let server_config = args.network.server_config()?;
     // Listen first: a busy port must fail before a first start creates (and shows) anything.
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -330,11 +372,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,
     };
+    let (root_password, generated) = password_or_generated(args.root_password.clone())?;
     let mut first = NewAccount {
         account_id: args.account_id.clone(),
         email: args.root_email.clone(),
         alias: None,
         root_key: root_key.clone(),
+        root_password: Some(root_password.clone()),
     };
     let file = (!args.ephemeral).then(|| args.storage.data_dir.join("root-credentials"));
     let accounts = service.accounts().await?;
@@ -351,9 +395,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         );
     } else {
-        let (account_id, key_id, secret) = first_start(&service, &first, file.as_deref()).await?;
+        let (account_id, key_id, secret) =
+            first_start(&service, &first, generated, file.as_deref()).await?;
         let shown = (!args.no_print_root_secret).then_some(&secret);
         print_credentials(&account_id, &key_id, shown, file.as_deref());
+        if generated && !args.no_print_root_secret {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "root console password:  {} (sign in at /console as {})",
+                root_password.expose(),
+                args.root_email
+            );
+        }
         // A reset brings back this very account with this very key pair.
         first.account_id = Some(account_id);
         first.root_key = Some((key_id, secret));
@@ -380,11 +434,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Creates the first account, all or nothing: the key pair is chosen, then written to the
-/// credentials file, and only then stored with the account in one write; a failure removes
+/// credentials file (with the root console password when it was generated: one given is
+/// known already), and only then stored with the account in one write; a failure removes
 /// the file again, so a later start begins afresh and no root secret is ever lost.
 async fn first_start(
     service: &Service,
     first: &NewAccount,
+    password_generated: bool,
     file: Option<&Path>,
 ) -> anyhow::Result<(String, String, Secret)> {
     let mut first = first.clone();
@@ -400,7 +456,15 @@ async fn first_start(
         ),
     };
     if let Some(file) = file {
-        write_private(file, &credentials_file(&account_id, &key_id, &secret))?;
+        write_private(
+            file,
+            &credentials_file(
+                &account_id,
+                &key_id,
+                &secret,
+                first.root_password.as_ref().filter(|_| password_generated),
+            ),
+        )?;
     }
     first.account_id = Some(account_id.clone());
     first.root_key = Some((key_id.clone(), secret.clone()));
@@ -415,16 +479,44 @@ async fn first_start(
 
 /// `castellan account create`.
 pub async fn create_account(args: CreateAccountArgs) -> anyhow::Result<()> {
+    warn_if_secret_on_command_line("--root-password");
     let service = open(&args.storage, false).await?;
+    let (password, generated) = password_or_generated(args.root_password)?;
     let (account, (key_id, secret)) = service
         .create_account(NewAccount {
             account_id: None,
             email: args.email,
             alias: args.alias,
             root_key: None,
+            root_password: Some(password.clone()),
         })
         .await?;
     print_credentials(&account.account_id, &key_id, Some(&secret), None);
+    if generated {
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "root console password:  {}",
+            password.expose()
+        );
+    }
+    Ok(())
+}
+
+/// `castellan account root-password`: sets the root user's console password (accounts made
+/// before console sign-in existed have none).
+pub async fn root_password(args: RootPasswordArgs) -> anyhow::Result<()> {
+    warn_if_secret_on_command_line("--root-password");
+    let service = open(&args.storage, false).await?;
+    let (password, generated) = password_or_generated(args.root_password)?;
+    service
+        .set_root_password(&args.account_id, &password)
+        .await?;
+    let mut out = std::io::stdout().lock();
+    if generated {
+        let _ = writeln!(out, "root console password:  {}", password.expose());
+    } else {
+        let _ = writeln!(out, "root console password set");
+    }
     Ok(())
 }
 

@@ -64,7 +64,7 @@ impl App {
 /// The app with the request-level limits of the server's settings.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    app: Arc<App>,
+    pub(crate) app: Arc<App>,
     body_timeout: Duration,
     max_body: usize,
     /// One permit per body byte held for a request whose signature is not yet verified.
@@ -135,6 +135,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/oidc/{issuer}/.well-known/{document}",
             get(issuer_document),
         )
+        .merge(crate::console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
@@ -512,14 +513,14 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
 
 /// Where the request comes from and whether it came over TLS, as far as the server can tell.
 #[derive(Clone, Copy, Debug)]
-struct Client {
-    ip: IpAddr,
-    secure: bool,
+pub(crate) struct Client {
+    pub(crate) ip: IpAddr,
+    pub(crate) secure: bool,
 }
 
 /// The client as the connection shows it, or as a trusted proxy reports it: forwarded
 /// headers from any other peer are ignored, so nobody can claim TLS or an address.
-fn client_info(shared: &Shared, connection: &Connection, headers: &HeaderMap) -> Client {
+pub(crate) fn client_info(shared: &Shared, connection: &Connection, headers: &HeaderMap) -> Client {
     let peer = connection.peer.ip();
     let trusted = |ip: IpAddr| shared.trusted_proxies.iter().any(|c| c.contains(ip));
     if !trusted(peer) {

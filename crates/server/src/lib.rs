@@ -7,6 +7,7 @@
 //! crate that knows axum and hyper.
 
 mod config;
+mod console;
 mod handler;
 mod listener;
 mod tls;

@@ -92,6 +92,8 @@ pub struct NewAccount {
     pub alias: Option<String>,
     /// A fixed root key pair, or `None` to generate one.
     pub root_key: Option<(String, Secret)>,
+    /// The root user's console password, or `None` for no console sign-in until one is set.
+    pub root_password: Option<Secret>,
 }
 
 /// How often at most the last use of one access key is written to the store: the first use
@@ -466,6 +468,12 @@ impl Service {
                 root_key: Some(root_key),
             })
             .await?;
+        if let Some(password) = &new.root_password {
+            // A second write: should it fail, the account stands without a console password,
+            // which `castellan account root-password` sets.
+            self.set_root_password(&account.account_id, password)
+                .await?;
+        }
         self.invalidate();
         Ok((account, (key_id, secret)))
     }

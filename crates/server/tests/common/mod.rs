@@ -55,6 +55,7 @@ pub async fn service() -> Service {
             email: "root@example.com".to_owned(),
             alias: None,
             root_key: Some((root.key_id, Secret::new(root.secret))),
+            root_password: None,
         })
         .await
         .unwrap();
