@@ -1479,6 +1479,15 @@ async fn documents_aws_accepts_are_stored_and_decide() {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2016-12-13t2:00:00+1"}}}}"#,
             malformed("The policy failed legacy parsing"),
         ),
+        // An Effect in another letter case (reading 40).
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"denY","Action":"s3:ListBucket","Resource":"*"}}"#,
+            malformed("The policy failed legacy parsing"),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allows","Action":"s3:ListBucket","Resource":"*"}}"#,
+            malformed("Syntax errors in policy."),
+        ),
         (
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws"}}"#,
             malformed("Resource vendor must be fully qualified and cannot contain regexes."),
@@ -1515,6 +1524,13 @@ async fn documents_aws_accepts_are_stored_and_decide() {
                 .await
         ),
         malformed(sid)
+    );
+    assert_eq!(
+        error_of(
+            f.root(role("refused", &trust.replace("\"Allow\"", "\"allow\"")))
+                .await
+        ),
+        malformed("The policy failed legacy parsing")
     );
     // Nothing was left behind by the failures.
     let (local, _) = f.list(list_request(Some(PolicyScopeType::Local))).await;
@@ -1597,7 +1613,10 @@ async fn managed_policies_need_version_2012_10_17() {
     for document in [
         format!("{{{statement}}}"),
         format!(r#"{{"Version":"2008-10-17",{statement}}}"#),
+        // The version is checked before legacy parsing (recorded on AWS).
+        format!("{{{}}}", statement.replace("Allow", "denY")),
     ] {
+        let legacy = document.contains("denY");
         assert_eq!(
             error_of(f.root(create_policy("old", None, &document)).await),
             refused
@@ -1611,11 +1630,18 @@ async fn managed_policies_need_version_2012_10_17() {
         assert_eq!(error_of(f.root(new_version).await), refused);
         f.ok(delete_policy(&arn)).await;
         // An inline policy may leave Version out.
-        f.ok(Request::PutUserPolicy(PutUserPolicyRequest {
+        let inline = Request::PutUserPolicy(PutUserPolicyRequest {
             user_name: "ivy".to_owned(),
             policy_name: "inline".to_owned(),
             policy_document: document,
-        }))
-        .await;
+        });
+        if legacy {
+            assert_eq!(
+                error_of(f.root(inline).await).1,
+                "The policy failed legacy parsing"
+            );
+        } else {
+            f.ok(inline).await;
+        }
     }
 }
