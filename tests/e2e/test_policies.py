@@ -338,3 +338,25 @@ def test_effect_in_another_letter_case_fails_legacy_parsing(server):
     assert refused(iam.create_role, RoleName="r", AssumeRolePolicyDocument=json.dumps(trust)) == legacy
     assert iam.list_policies(Scope="Local")["Policies"] == []
     assert iam.list_user_policies(UserName="casey")["PolicyNames"] == []
+
+
+def test_policy_tag_keys_are_kept_apart_by_case(server):
+    """Recorded on AWS: a policy's `a` and `A` are two tags, answered by CreatePolicy in the
+    order given and listed `A` first; untagging `a` leaves `A`; a repeated key is "Duplicate
+    tag keys found."; a user's keys still compare case-insensitively (reading 42)."""
+    iam = server.iam()
+    tags = [{"Key": "a", "Value": "lowercase"}, {"Key": "A", "Value": "uppercase"}]
+    created = iam.create_policy(PolicyName="cased", PolicyDocument=json.dumps(LIST), Tags=tags)["Policy"]
+    assert created["Tags"] == tags
+    arn = created["Arn"]
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [tags[1], tags[0]]
+    iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [tags[1]]
+    with pytest.raises(ClientError) as e:
+        iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "0", "Value": ""}, {"Key": "0", "Value": ""}])
+    assert error_of(e) == ("InvalidInput", 400, "Duplicate tag keys found.")
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName="cased", Tags=tags)
+    assert error_of(e) == (
+        "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+    )

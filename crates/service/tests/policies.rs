@@ -21,7 +21,7 @@ use wire::iam::{
     GetPolicyVersionRequest, ListEntitiesForPolicyRequest, ListPoliciesRequest,
     ListPolicyTagsRequest, ListPolicyVersionsRequest, Policy, PolicyScopeType, PolicyUsageType,
     PolicyVersion, PutUserPermissionsBoundaryRequest, PutUserPolicyRequest, Request, Response,
-    SetDefaultPolicyVersionRequest, Tag, TagPolicyRequest, UntagPolicyRequest,
+    SetDefaultPolicyVersionRequest, Tag, TagPolicyRequest, TagUserRequest, UntagPolicyRequest,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -611,12 +611,36 @@ async fn create_policy_errors() {
         path: None,
         policy_document: DOC.to_owned(),
         description: None,
-        tags: Some(vec![tag("a", "1"), tag("A", "2")]),
+        tags: Some(vec![tag("0", ""), tag("0", "")]),
     });
-    assert_eq!(error_of(f.root(duplicate_tags).await).0, "InvalidInput");
+    assert_eq!(
+        error_of(f.root(duplicate_tags).await),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found.".to_owned()
+        )
+    );
     // Nothing was left behind by the failures.
     let (local, _) = f.list(list_request(Some(PolicyScopeType::Local))).await;
     assert_eq!(names(&local), vec!["Dup"]);
+    // Keys differing in case are two tags of a policy (recorded on AWS), answered in the
+    // order given.
+    let cased = f
+        .ok(Request::CreatePolicy(CreatePolicyRequest {
+            policy_name: "Cased".to_owned(),
+            path: None,
+            policy_document: DOC.to_owned(),
+            description: None,
+            tags: Some(vec![tag("a", "lowercase"), tag("A", "uppercase")]),
+        }))
+        .await;
+    let Response::CreatePolicy(cased) = cased else {
+        panic!("{cased:?}")
+    };
+    assert_eq!(
+        cased.policy.unwrap().tags,
+        Some(vec![tag("a", "lowercase"), tag("A", "uppercase")])
+    );
 }
 
 #[tokio::test]
@@ -1250,10 +1274,24 @@ async fn policy_tags() {
             ("team".to_owned(), "data".to_owned())
         ]
     );
-    // Same key in another case replaces the tag.
+    // A policy's tag keys are kept apart by case, listed in byte order, untagged as written
+    // (recorded on AWS: `a` and `A` are two tags, `A` listed first).
     f.ok(Request::TagPolicy(TagPolicyRequest {
         policy_arn: arn.clone(),
         tags: vec![tag("ENV", "prod")],
+    }))
+    .await;
+    assert_eq!(
+        f.tags(&arn).await.unwrap(),
+        vec![
+            ("ENV".to_owned(), "prod".to_owned()),
+            ("env".to_owned(), "dev".to_owned()),
+            ("team".to_owned(), "data".to_owned())
+        ]
+    );
+    f.ok(Request::UntagPolicy(UntagPolicyRequest {
+        policy_arn: arn.clone(),
+        tag_keys: vec!["env".to_owned(), "absent".to_owned()],
     }))
     .await;
     assert_eq!(
@@ -1265,7 +1303,7 @@ async fn policy_tags() {
     );
     f.ok(Request::UntagPolicy(UntagPolicyRequest {
         policy_arn: arn.clone(),
-        tag_keys: vec!["env".to_owned(), "absent".to_owned()],
+        tag_keys: vec!["ENV".to_owned()],
     }))
     .await;
     assert_eq!(
@@ -1275,6 +1313,35 @@ async fn policy_tags() {
     assert_eq!(
         f.get(&arn).await.unwrap().tags,
         Some(vec![tag("team", "data")])
+    );
+    // A key given twice: AWS's words for a policy, which does not mention case.
+    assert_eq!(
+        error_of(
+            f.root(Request::TagPolicy(TagPolicyRequest {
+                policy_arn: arn.clone(),
+                tags: vec![tag("0", ""), tag("0", "")],
+            }))
+            .await
+        ),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found.".to_owned()
+        )
+    );
+    // A user's keys are compared case-insensitively, and the words say so.
+    f.user("tagged").await;
+    assert_eq!(
+        error_of(
+            f.root(Request::TagUser(TagUserRequest {
+                user_name: "tagged".to_owned(),
+                tags: vec![tag("a", ""), tag("A", "")],
+            }))
+            .await
+        ),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned()
+        )
     );
 
     let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
