@@ -245,3 +245,118 @@ def test_managed_policies_need_version_2012_10_17(server):
         assert error_of(e) == ("MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater.")
     iam.create_user(UserName="ivy")
     iam.put_user_policy(UserName="ivy", PolicyName="inline", PolicyDocument=json.dumps({"Statement": statement}))
+
+
+def test_policy_version_answers_as_recorded_on_aws(server):
+    """The version operations' answers and errors as recorded on AWS: newest version first,
+    numbers never reused, the missing policy or version named with its version, AWS's
+    pattern message for a malformed VersionId; an AWS managed policy has only the default
+    version the catalogue ships (reading 41)."""
+    iam = server.iam()
+    arn = iam.create_policy(PolicyName="versions", PolicyDocument=json.dumps(LIST))["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET), SetAsDefault=True)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET), SetAsDefault=True)
+    listed = iam.list_policy_versions(PolicyArn=arn)
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in listed["Versions"]] == [
+        ("v3", True), ("v2", False), ("v1", False)
+    ]
+    assert listed["IsTruncated"] is False and "Document" not in listed["Versions"][0]
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
+    # Numbers are never reused: after v3 is deleted the next is v4 (AWS: v6 after deleting v5).
+    created = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(GET))["PolicyVersion"]
+    assert created["VersionId"] == "v4" and created["IsDefaultVersion"] is False
+    assert sorted(created) == ["CreateDate", "IsDefaultVersion", "VersionId"]
+
+    missing = policy_arn("TestNonExistingPolicy")
+
+    def failure(call, **kwargs):
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        return error_of(e)
+
+    def no_version(policy, version):
+        return ("NoSuchEntity", 404, f"Policy {policy} version {version} does not exist or is not attachable.")
+
+    assert failure(iam.get_policy_version, PolicyArn=missing, VersionId="v1") == no_version(missing, "v1")
+    assert failure(iam.get_policy_version, PolicyArn=arn, VersionId="v9") == no_version(arn, "v9")
+    assert failure(iam.delete_policy_version, PolicyArn=arn, VersionId="v1") == (
+        "DeleteConflict", 409, "Cannot delete the default version of a policy."
+    )
+    assert failure(iam.delete_policy_version, PolicyArn=arn, VersionId="v9") == no_version(arn, "v9")
+    assert failure(iam.set_default_policy_version, PolicyArn=missing, VersionId="v1") == no_version(missing, "v1")
+    assert failure(iam.set_default_policy_version, PolicyArn=arn, VersionId="v3") == no_version(arn, "v3")
+    # AWS's constraint text (recorded); AWS now leaves the value out ("Value at 'versionId'"),
+    # the wire crate still quotes it, as AWS long did.
+    code, status, message = failure(iam.set_default_policy_version, PolicyArn=arn, VersionId="wrong_version_id")
+    assert (code, status) == ("ValidationError", 400)
+    assert message.endswith(
+        "at 'versionId' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"
+    )
+
+    # An AWS managed policy: its default version is served; older ones, which AWS keeps but
+    # the shipped catalogue does not, are not found in AWS's words.
+    aws = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    default = iam.get_policy(PolicyArn=aws)["Policy"]["DefaultVersionId"]
+    assert default != "v1"
+    assert iam.get_policy_version(PolicyArn=aws, VersionId=default)["PolicyVersion"]["IsDefaultVersion"] is True
+    assert failure(iam.get_policy_version, PolicyArn=aws, VersionId="v1") == no_version(aws, "v1")
+    assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=aws)["Versions"]] == [default]
+
+
+def test_effect_in_another_letter_case_fails_legacy_parsing(server):
+    """Recorded on AWS: `denY`, `allow`, `aLLow` are legacy-parsing failures, another word a
+    syntax error; a missing Version of a managed policy is reported first (reading 40)."""
+    iam = server.iam()
+    iam.create_user(UserName="casey")
+
+    def statement(effect):
+        return {"Effect": effect, "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::example_bucket"}
+
+    def refused(call, **kwargs):
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        return error_of(e)
+
+    legacy = ("MalformedPolicyDocument", 400, "The policy failed legacy parsing")
+    for effect in ("denY", "allow", "DENY"):
+        document = json.dumps({"Version": "2012-10-17", "Statement": statement(effect)})
+        assert refused(iam.create_policy, PolicyName="p", PolicyDocument=document) == legacy
+        assert refused(iam.put_user_policy, UserName="casey", PolicyName="p", PolicyDocument=document) == legacy
+    document = json.dumps({"Version": "2012-10-17", "Statement": statement("invalid")})
+    assert refused(iam.create_policy, PolicyName="p", PolicyDocument=document) == (
+        "MalformedPolicyDocument", 400, "Syntax errors in policy."
+    )
+    document = json.dumps({"Statement": statement("denY")})
+    assert refused(iam.create_policy, PolicyName="p", PolicyDocument=document) == (
+        "MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater."
+    )
+    trust = {"Version": "2012-10-17", "Statement": {
+        "Effect": "allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
+    }}
+    assert refused(iam.create_role, RoleName="r", AssumeRolePolicyDocument=json.dumps(trust)) == legacy
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+    assert iam.list_user_policies(UserName="casey")["PolicyNames"] == []
+
+
+def test_policy_tag_keys_are_kept_apart_by_case(server):
+    """Recorded on AWS: a policy's `a` and `A` are two tags, answered by CreatePolicy in the
+    order given and listed `A` first; untagging `a` leaves `A`; a repeated key is "Duplicate
+    tag keys found."; a user's keys still compare case-insensitively (reading 42)."""
+    iam = server.iam()
+    tags = [{"Key": "a", "Value": "lowercase"}, {"Key": "A", "Value": "uppercase"}]
+    created = iam.create_policy(PolicyName="cased", PolicyDocument=json.dumps(LIST), Tags=tags)["Policy"]
+    assert created["Tags"] == tags
+    arn = created["Arn"]
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [tags[1], tags[0]]
+    iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [tags[1]]
+    with pytest.raises(ClientError) as e:
+        iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "0", "Value": ""}, {"Key": "0", "Value": ""}])
+    assert error_of(e) == ("InvalidInput", 400, "Duplicate tag keys found.")
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName="cased", Tags=tags)
+    assert error_of(e) == (
+        "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+    )

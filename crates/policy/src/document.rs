@@ -144,6 +144,10 @@ pub struct Document {
     pub(crate) version: Option<Version>,
     pub(crate) id: Option<String>,
     pub(crate) statements: Vec<Statement>,
+    /// Some statement's `Effect` is `Allow` or `Deny` in other letter case (`"allow"`,
+    /// `"DENY"`): it passes the syntax check, as on AWS, and fails legacy parsing, so such a
+    /// document never becomes a `Policy`.
+    pub(crate) miscased_effect: bool,
 }
 
 /// The syntax check failed.
@@ -162,6 +166,7 @@ impl Document {
         let mut version = None;
         let mut id = None;
         let mut statements = None;
+        let mut miscased_effect = false;
         for (key, value) in &top {
             match key.as_str() {
                 "Version" => {
@@ -172,7 +177,11 @@ impl Document {
                     })
                 }
                 "Id" => id = Some(value.as_str().ok_or(SyntaxError)?.to_owned()),
-                "Statement" => statements = Some(parse_statements(value)?),
+                "Statement" => {
+                    let parsed = parse_statements(value)?;
+                    miscased_effect = parsed.iter().any(|(_, miscased)| *miscased);
+                    statements = Some(parsed.into_iter().map(|(s, _)| s).collect());
+                }
                 _ => return Err(SyntaxError),
             }
         }
@@ -181,11 +190,13 @@ impl Document {
             version,
             id,
             statements: statements.ok_or(SyntaxError)?,
+            miscased_effect,
         })
     }
 }
 
-fn parse_statements(value: &Value) -> Parsed<Vec<Statement>> {
+/// The statements, each with whether its `Effect` was written in another letter case.
+fn parse_statements(value: &Value) -> Parsed<Vec<(Statement, bool)>> {
     match value {
         Value::Object(object) => Ok(vec![parse_statement(object)?]),
         Value::Array(items) if !items.is_empty() => items
@@ -199,9 +210,10 @@ fn parse_statements(value: &Value) -> Parsed<Vec<Statement>> {
     }
 }
 
-fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
+fn parse_statement(object: &Map<String, Value>) -> Parsed<(Statement, bool)> {
     let mut sid = None;
     let mut effect = None;
+    let mut miscased = false;
     let mut principal = None;
     let mut action = None;
     let mut resource = None;
@@ -210,11 +222,15 @@ fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
         match key.as_str() {
             "Sid" => sid = Some(value.as_str().ok_or(SyntaxError)?.to_owned()),
             "Effect" => {
-                effect = Some(match value.as_str() {
-                    Some("Allow") => Effect::Allow,
-                    Some("Deny") => Effect::Deny,
-                    _ => return Err(SyntaxError),
-                })
+                let text = value.as_str().ok_or(SyntaxError)?;
+                effect = Some(if text.eq_ignore_ascii_case("Allow") {
+                    Effect::Allow
+                } else if text.eq_ignore_ascii_case("Deny") {
+                    Effect::Deny
+                } else {
+                    return Err(SyntaxError);
+                });
+                miscased = !matches!(text, "Allow" | "Deny");
             }
             "Principal" | "NotPrincipal" => {
                 if principal.is_some() {
@@ -257,14 +273,15 @@ fn parse_statement(object: &Map<String, Value>) -> Parsed<Statement> {
     // An empty list passes the syntax check (both elements of a pair still may not be
     // given) and then counts as a missing element: AWS answers "Policy statement must
     // contain actions." or "... resources." for it.
-    Ok(Statement {
+    let statement = Statement {
         sid,
         effect: effect.ok_or(SyntaxError)?,
         principal,
         action: action.filter(|clause| !clause.patterns().is_empty()),
         resource: resource.filter(|clause| !clause.patterns().is_empty()),
         conditions,
-    })
+    };
+    Ok((statement, miscased))
 }
 
 /// A string or an array of strings, which may be empty; `nulls` lets `null` items through,

@@ -161,19 +161,28 @@ pub struct Policy {
 impl Policy {
     /// Parses and validates `text` as a policy of `kind`.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        Policy::parse_with_limit(text, kind, kind.max_size())
+        Policy::parse_with_limit(text, kind, kind.max_size(), false)
+    }
+
+    /// Parses and validates a customer managed policy (CreatePolicy, CreatePolicyVersion):
+    /// an identity policy that must say `"Version": "2012-10-17"`, checked where AWS checks
+    /// the version, after the syntax and before legacy parsing (recorded on AWS).
+    pub fn parse_customer_managed(text: &str) -> Result<Policy, PolicyError> {
+        let kind = PolicyKind::Identity;
+        Policy::parse_with_limit(text, kind, kind.max_size(), true)
     }
 
     /// Parses and validates an AWS managed policy: an identity policy that AWS publishes, to
     /// which the customer size quota does not apply (some exceed 100,000 characters).
     pub fn parse_aws_managed(text: &str) -> Result<Policy, PolicyError> {
-        Policy::parse_with_limit(text, PolicyKind::Identity, usize::MAX)
+        Policy::parse_with_limit(text, PolicyKind::Identity, usize::MAX, false)
     }
 
     fn parse_with_limit(
         text: &str,
         kind: PolicyKind,
         max_size: usize,
+        version_required: bool,
     ) -> Result<Policy, PolicyError> {
         let mut findings = Vec::new();
         let malformed = |message: String| Finding {
@@ -197,7 +206,7 @@ impl Policy {
             findings.push(malformed(SYNTAX.to_owned()));
             return Err(PolicyError { findings });
         };
-        for message in check(&document, kind) {
+        for message in check(&document, kind, version_required) {
             findings.push(malformed(message));
         }
         if findings.is_empty() {
@@ -238,22 +247,23 @@ fn allowed_char(c: char) -> bool {
 }
 
 /// The checks after syntax, in AWS's order; each check runs over every statement before the
-/// next check starts, as AWS reports the first failing check.
-fn check(document: &Document, kind: PolicyKind) -> Vec<String> {
+/// next check starts, as AWS reports the first failing check. `version_required`: the
+/// document must say 2012-10-17 whatever it holds (customer managed policies).
+fn check(document: &Document, kind: PolicyKind, version_required: bool) -> Vec<String> {
     let statements = &document.statements;
     let mut out = Vec::new();
 
     // 2. Version.
     let old_version = document.version != Some(Version::V2012_10_17);
-    if old_version
-        && kind.is_iam()
-        && kind != PolicyKind::Trust
-        && template::uses_variables(&document.text)
-    {
+    let variables_need_version =
+        kind.is_iam() && kind != PolicyKind::Trust && template::uses_variables(&document.text);
+    if old_version && (version_required || variables_need_version) {
         out.push("Policy document must be version 2012-10-17 or greater.".to_owned());
     }
 
-    // 3. Legacy parsing: values that the old parser cannot read.
+    // 3. Legacy parsing: values that the old parser cannot read, and an `Effect` in another
+    // letter case (recorded on AWS: `denY`, `allow`, `aLLow`; any other word is a syntax
+    // error).
     let variables = document.version.is_some_and(Version::has_variables);
     let bad_date = statements.iter().flat_map(|s| &s.conditions).any(|c| {
         is_date(c.operator.base)
@@ -267,7 +277,7 @@ fn check(document: &Document, kind: PolicyKind) -> Vec<String> {
             .filter_map(|s| s.resource.as_ref())
             .flat_map(ResourceClause::patterns)
     };
-    if bad_date || resources().any(|r| fails_legacy_parsing(r)) {
+    if document.miscased_effect || bad_date || resources().any(|r| fails_legacy_parsing(r)) {
         out.push("The policy failed legacy parsing".to_owned());
     }
 

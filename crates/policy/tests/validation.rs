@@ -41,7 +41,9 @@ fn syntax_errors() {
         r#"{"Version":"2012-10-17","Statement":"x"}"#,
         r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
         r#"{"Version":"2012-10-17","Extra":1,"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
-        r#"{"Statement":{"Effect":"allow","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"invalid","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":"Allows","Action":"s3:*","Resource":"*"}}"#,
+        r#"{"Statement":{"Effect":["Allow"],"Action":"s3:*","Resource":"*"}}"#,
         r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*"}}"#,
         r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":"*"}}"#,
@@ -510,4 +512,86 @@ fn statement_ids_per_kind() {
         check(PolicyKind::ResourceControl, &rcp(sid), Some(ORGANIZATIONS));
         check(PolicyKind::Resource, &resource(sid), None);
     }
+}
+
+/// An `Effect` of `Allow` or `Deny` in another letter case passes the syntax check and fails
+/// legacy parsing (recorded on AWS against CreatePolicy; reading 40), for every kind: such a
+/// document is never a `Policy`, so evaluation never meets it.
+#[test]
+fn effect_in_another_letter_case_fails_legacy_parsing() {
+    const LEGACY: Option<&str> = Some("The policy failed legacy parsing");
+    for effect in ["denY", "allow", "aLLow", "DENY", "deny"] {
+        let inline = statement(&format!(r#""Effect":"{effect}""#));
+        for kind in [
+            PolicyKind::Identity,
+            PolicyKind::Boundary,
+            PolicyKind::Session,
+        ] {
+            check(kind, &inline, LEGACY);
+        }
+        check(
+            PolicyKind::Trust,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}}}}"#
+            ),
+            LEGACY,
+        );
+        check(
+            PolicyKind::Resource,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Principal":{{"AWS":"111122223333"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
+            ),
+            LEGACY,
+        );
+    }
+    // Legacy parsing comes before the statement ids, the missing action and the S3 region
+    // (recorded on AWS).
+    identity(
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"sdf","Effect":"aLLow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket"},{"Sid":"sdf","Effect":"Allow"}]}"#,
+        LEGACY,
+    );
+    identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"allow","Resource":"arn:aws:s3:us-east-1::example_bucket"}}"#,
+        LEGACY,
+    );
+    // Any other word stays a syntax error.
+    identity(&statement(r#""Effect":"invalid""#), SYNTAX);
+}
+
+/// Customer managed policies must say Version 2012-10-17, checked after the syntax and before
+/// legacy parsing (recorded on AWS against CreatePolicy).
+#[test]
+fn customer_managed_policies_need_the_version_first() {
+    const VERSION: &str = "Policy document must be version 2012-10-17 or greater.";
+    let managed = |text: &str| {
+        Policy::parse_customer_managed(text)
+            .unwrap_err()
+            .first()
+            .unwrap()
+            .message
+            .clone()
+    };
+    assert_eq!(
+        managed(
+            r#"{"Statement":{"Effect":"denY","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket"}}"#
+        ),
+        VERSION
+    );
+    assert_eq!(
+        managed(
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket","Condition":{"DateGreaterThan":{"a":"sdfdsf"}}}}"#
+        ),
+        VERSION
+    );
+    assert_eq!(
+        managed(
+            r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket"}}"#
+        ),
+        VERSION
+    );
+    assert_eq!(managed(r#"{"Statement":"x"}"#), "Syntax errors in policy.");
+    assert!(
+        Policy::parse_customer_managed(&statement(r#""Sid":"a""#)).is_ok(),
+        "a valid managed policy"
+    );
 }

@@ -21,7 +21,7 @@ use wire::iam::{
     GetPolicyVersionRequest, ListEntitiesForPolicyRequest, ListPoliciesRequest,
     ListPolicyTagsRequest, ListPolicyVersionsRequest, Policy, PolicyScopeType, PolicyUsageType,
     PolicyVersion, PutUserPermissionsBoundaryRequest, PutUserPolicyRequest, Request, Response,
-    SetDefaultPolicyVersionRequest, Tag, TagPolicyRequest, UntagPolicyRequest,
+    SetDefaultPolicyVersionRequest, Tag, TagPolicyRequest, TagUserRequest, UntagPolicyRequest,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -611,12 +611,36 @@ async fn create_policy_errors() {
         path: None,
         policy_document: DOC.to_owned(),
         description: None,
-        tags: Some(vec![tag("a", "1"), tag("A", "2")]),
+        tags: Some(vec![tag("0", ""), tag("0", "")]),
     });
-    assert_eq!(error_of(f.root(duplicate_tags).await).0, "InvalidInput");
+    assert_eq!(
+        error_of(f.root(duplicate_tags).await),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found.".to_owned()
+        )
+    );
     // Nothing was left behind by the failures.
     let (local, _) = f.list(list_request(Some(PolicyScopeType::Local))).await;
     assert_eq!(names(&local), vec!["Dup"]);
+    // Keys differing in case are two tags of a policy (recorded on AWS), answered in the
+    // order given.
+    let cased = f
+        .ok(Request::CreatePolicy(CreatePolicyRequest {
+            policy_name: "Cased".to_owned(),
+            path: None,
+            policy_document: DOC.to_owned(),
+            description: None,
+            tags: Some(vec![tag("a", "lowercase"), tag("A", "uppercase")]),
+        }))
+        .await;
+    let Response::CreatePolicy(cased) = cased else {
+        panic!("{cased:?}")
+    };
+    assert_eq!(
+        cased.policy.unwrap().tags,
+        Some(vec![tag("a", "lowercase"), tag("A", "uppercase")])
+    );
 }
 
 #[tokio::test]
@@ -789,7 +813,14 @@ async fn aws_managed_policies_come_from_the_catalogue() {
     assert_eq!(document, shipped.document);
     let parsed: serde_json::Value = serde_json::from_str(&document).unwrap();
     assert_eq!(parsed["Version"], "2012-10-17");
-    assert_eq!(err(f.version(READ_ONLY, "v1").await).0, "NoSuchEntity");
+    // Older versions, which AWS keeps but the catalogue does not ship (reading 41).
+    assert_eq!(
+        err(f.version(READ_ONLY, "v1").await),
+        (
+            "NoSuchEntity".to_owned(),
+            format!("Policy {READ_ONLY} version v1 does not exist or is not attachable.")
+        )
+    );
     let versions = f.versions(READ_ONLY).await;
     assert_eq!(versions.len(), 1);
     assert_eq!(
@@ -1243,10 +1274,24 @@ async fn policy_tags() {
             ("team".to_owned(), "data".to_owned())
         ]
     );
-    // Same key in another case replaces the tag.
+    // A policy's tag keys are kept apart by case, listed in byte order, untagged as written
+    // (recorded on AWS: `a` and `A` are two tags, `A` listed first).
     f.ok(Request::TagPolicy(TagPolicyRequest {
         policy_arn: arn.clone(),
         tags: vec![tag("ENV", "prod")],
+    }))
+    .await;
+    assert_eq!(
+        f.tags(&arn).await.unwrap(),
+        vec![
+            ("ENV".to_owned(), "prod".to_owned()),
+            ("env".to_owned(), "dev".to_owned()),
+            ("team".to_owned(), "data".to_owned())
+        ]
+    );
+    f.ok(Request::UntagPolicy(UntagPolicyRequest {
+        policy_arn: arn.clone(),
+        tag_keys: vec!["env".to_owned(), "absent".to_owned()],
     }))
     .await;
     assert_eq!(
@@ -1258,7 +1303,7 @@ async fn policy_tags() {
     );
     f.ok(Request::UntagPolicy(UntagPolicyRequest {
         policy_arn: arn.clone(),
-        tag_keys: vec!["env".to_owned(), "absent".to_owned()],
+        tag_keys: vec!["ENV".to_owned()],
     }))
     .await;
     assert_eq!(
@@ -1268,6 +1313,35 @@ async fn policy_tags() {
     assert_eq!(
         f.get(&arn).await.unwrap().tags,
         Some(vec![tag("team", "data")])
+    );
+    // A key given twice: AWS's words for a policy, which does not mention case.
+    assert_eq!(
+        error_of(
+            f.root(Request::TagPolicy(TagPolicyRequest {
+                policy_arn: arn.clone(),
+                tags: vec![tag("0", ""), tag("0", "")],
+            }))
+            .await
+        ),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found.".to_owned()
+        )
+    );
+    // A user's keys are compared case-insensitively, and the words say so.
+    f.user("tagged").await;
+    assert_eq!(
+        error_of(
+            f.root(Request::TagUser(TagUserRequest {
+                user_name: "tagged".to_owned(),
+                tags: vec![tag("a", ""), tag("A", "")],
+            }))
+            .await
+        ),
+        (
+            "InvalidInput".to_owned(),
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned()
+        )
     );
 
     let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
@@ -1479,6 +1553,15 @@ async fn documents_aws_accepts_are_stored_and_decide() {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2016-12-13t2:00:00+1"}}}}"#,
             malformed("The policy failed legacy parsing"),
         ),
+        // An Effect in another letter case (reading 40).
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"denY","Action":"s3:ListBucket","Resource":"*"}}"#,
+            malformed("The policy failed legacy parsing"),
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allows","Action":"s3:ListBucket","Resource":"*"}}"#,
+            malformed("Syntax errors in policy."),
+        ),
         (
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws"}}"#,
             malformed("Resource vendor must be fully qualified and cannot contain regexes."),
@@ -1515,6 +1598,13 @@ async fn documents_aws_accepts_are_stored_and_decide() {
                 .await
         ),
         malformed(sid)
+    );
+    assert_eq!(
+        error_of(
+            f.root(role("refused", &trust.replace("\"Allow\"", "\"allow\"")))
+                .await
+        ),
+        malformed("The policy failed legacy parsing")
     );
     // Nothing was left behind by the failures.
     let (local, _) = f.list(list_request(Some(PolicyScopeType::Local))).await;
@@ -1597,7 +1687,10 @@ async fn managed_policies_need_version_2012_10_17() {
     for document in [
         format!("{{{statement}}}"),
         format!(r#"{{"Version":"2008-10-17",{statement}}}"#),
+        // The version is checked before legacy parsing (recorded on AWS).
+        format!("{{{}}}", statement.replace("Allow", "denY")),
     ] {
+        let legacy = document.contains("denY");
         assert_eq!(
             error_of(f.root(create_policy("old", None, &document)).await),
             refused
@@ -1611,11 +1704,18 @@ async fn managed_policies_need_version_2012_10_17() {
         assert_eq!(error_of(f.root(new_version).await), refused);
         f.ok(delete_policy(&arn)).await;
         // An inline policy may leave Version out.
-        f.ok(Request::PutUserPolicy(PutUserPolicyRequest {
+        let inline = Request::PutUserPolicy(PutUserPolicyRequest {
             user_name: "ivy".to_owned(),
             policy_name: "inline".to_owned(),
             policy_document: document,
-        }))
-        .await;
+        });
+        if legacy {
+            assert_eq!(
+                error_of(f.root(inline).await).1,
+                "The policy failed legacy parsing"
+            );
+        } else {
+            f.ok(inline).await;
+        }
     }
 }

@@ -1111,7 +1111,7 @@ async fn service_linked_roles_replay_the_table() {
     let table: serde_json::Value =
         serde_json::from_str(include_str!("../../../data/aws-service-linked-roles.json")).unwrap();
     let rows = table["roles"].as_array().unwrap();
-    assert_eq!(rows.len(), 71);
+    assert_eq!(rows.len(), 72);
     let f = Fixture::new().await;
     let create = |service: &str, suffix: Option<&str>| {
         Request::CreateServiceLinkedRole(CreateServiceLinkedRoleRequest {
@@ -1178,7 +1178,7 @@ async fn service_linked_roles_replay_the_table() {
             ),
         );
     }
-    assert_eq!((refused, taken), (68, 3));
+    assert_eq!((refused, taken), (69, 3));
 }
 
 /// What a service attached stays attached: customers may not detach it, add to it or bound

@@ -341,6 +341,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         include_str!("../migrations/sqlite/0008_outbound_federation.sql"),
     ),
     (
+        9,
+        "policy tag keys",
+        include_str!("../migrations/sqlite/0009_policy_tag_keys.sql"),
+    ),
+    (
         10,
         "console",
         include_str!("../migrations/sqlite/0010_console.sql"),
@@ -386,6 +391,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         8,
         "outbound federation",
         include_str!("../migrations/postgres/0008_outbound_federation.sql"),
+    ),
+    (
+        9,
+        "policy tag keys",
+        include_str!("../migrations/postgres/0009_policy_tag_keys.sql"),
     ),
     (
         10,

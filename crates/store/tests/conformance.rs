@@ -1255,10 +1255,29 @@ async fn tags(f: &Fixture) {
         .unwrap();
     assert_eq!(
         store
-            .list_tags(&TagTarget::Policy(policy.policy_id))
+            .list_tags(&TagTarget::Policy(policy.policy_id.clone()))
             .await
             .unwrap(),
         [Tag::new("a", "1")]
+    );
+    // A policy keeps keys apart by case (recorded on AWS), listed in byte order on both
+    // backends, and untags them as written.
+    let policy_tags = TagTarget::Policy(policy.policy_id.clone());
+    store
+        .tag_resource(&policy_tags, &[Tag::new("A", "2"), Tag::new("b", "3")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&policy_tags).await.unwrap(),
+        [Tag::new("A", "2"), Tag::new("a", "1"), Tag::new("b", "3")]
+    );
+    store
+        .untag_resource(&policy_tags, &["a".to_owned(), "B".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(&policy_tags).await.unwrap(),
+        [Tag::new("A", "2"), Tag::new("b", "3")]
     );
     assert_not_found(
         store.list_tags(&TagTarget::User("AIDANOSUCH".into())).await,

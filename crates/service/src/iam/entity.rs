@@ -19,7 +19,8 @@ use store::{
 use wire::iam::{AttachedPolicy, Operation};
 
 use super::{
-    check_path, check_tags, non_whitespace, policy_path, tag_context, uri_encode, wire_tags,
+    check_path, check_tags, non_whitespace, policy_path, tag_context, tag_keys_case_sensitive,
+    uri_encode, wire_tags,
 };
 use crate::authorize::managed_policy;
 use crate::caller::{Caller, group_arn, role_arn, user_arn};
@@ -519,7 +520,7 @@ impl Service {
         tags: &[wire::iam::Tag],
         extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<Vec<Tag>> {
-        check_tags(tags)?;
+        check_tags(tags, tag_keys_case_sensitive(create))?;
         let mut context = tag_context(tags);
         context.extend(extra);
         self.allow(caller, create, arn, context).await?;
@@ -537,7 +538,7 @@ impl Service {
         name: &str,
         tags: &[wire::iam::Tag],
     ) -> ServiceResult<()> {
-        check_tags(tags)?;
+        check_tags(tags, tag_keys_case_sensitive(operation))?;
         let record = K::for_tags(self, caller, operation, name, tag_context(tags)).await?;
         if let Some(target) = K::tag_target(&record) {
             self.store.tag_resource(&target, &store_tags(tags)).await?;

@@ -113,9 +113,16 @@ pub(crate) fn check_path(path: &str) -> ServiceResult<()> {
     }
 }
 
+/// Whether the tag keys of the entity an operation tags are compared as written: a managed
+/// policy's are (recorded on AWS: `a` and `A` are two tags, and a repeated key is "Duplicate
+/// tag keys found."); the other kinds compare them case-insensitively.
+pub(crate) fn tag_keys_case_sensitive(operation: Operation) -> bool {
+    matches!(operation, Operation::CreatePolicy | Operation::TagPolicy)
+}
+
 /// Checks the tags of a request before anything is written: AWS reserves keys starting with
-/// `aws:` (in any case) for itself, and keys are unique case-insensitively.
-pub(crate) fn check_tags(tags: &[wire::iam::Tag]) -> ServiceResult<()> {
+/// `aws:` (in any case) for itself, and keys are unique as the tagged kind compares them.
+pub(crate) fn check_tags(tags: &[wire::iam::Tag], case_sensitive: bool) -> ServiceResult<()> {
     for (i, tag) in tags.iter().enumerate() {
         let reserved = tag
             .key
@@ -127,14 +134,19 @@ pub(crate) fn check_tags(tags: &[wire::iam::Tag]) -> ServiceResult<()> {
                 tag.key
             )));
         }
-        if tags
-            .iter()
-            .skip(i + 1)
-            .any(|other| other.key.eq_ignore_ascii_case(&tag.key))
-        {
-            return Err(ServiceError::invalid_input(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-            ));
+        let same = |other: &&wire::iam::Tag| {
+            if case_sensitive {
+                other.key == tag.key
+            } else {
+                other.key.to_lowercase() == tag.key.to_lowercase()
+            }
+        };
+        if tags.iter().skip(i + 1).any(|other| same(&other)) {
+            return Err(ServiceError::invalid_input(if case_sensitive {
+                "Duplicate tag keys found."
+            } else {
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            }));
         }
     }
     Ok(())

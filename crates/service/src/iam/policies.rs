@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use policy::{ContextValue, PolicyKind};
+use policy::ContextValue;
 use sha2::{Digest, Sha256};
 use store::{ListOptions, NewPolicy, PolicyRecord, PolicyVersionRecord, PrincipalKind, StoreError};
 use wire::iam::{
@@ -104,15 +104,9 @@ fn no_such_version(arn: &str, version_id: &str) -> ServiceError {
 
 /// A managed policy's document: an identity policy that, unlike inline ones, must say
 /// `"Version": "2012-10-17"` (recorded on AWS: a document without Version, or with
-/// 2008-10-17, is refused by CreatePolicy whatever it holds).
+/// 2008-10-17, is refused by CreatePolicy whatever it holds, before legacy parsing).
 fn managed_document(text: &str) -> ServiceResult<policy::Policy> {
-    let document = policy::Policy::parse(text, PolicyKind::Identity)?;
-    if document.version() != Some(policy::Version::V2012_10_17) {
-        return Err(ServiceError::malformed_policy(
-            "Policy document must be version 2012-10-17 or greater.",
-        ));
-    }
-    Ok(document)
+    Ok(policy::Policy::parse_customer_managed(text)?)
 }
 
 /// What AWS answers to a write on a policy of another account, AWS's own included.

@@ -34,7 +34,6 @@ const ROLE_NAMES: &[(&str, &str)] = &[
         "ApplicationAutoScaling_ECSService",
     ),
     ("elasticmapreduce", "EMRCleanup"),
-    ("es", "AmazonElasticsearchService"),
     ("events", "CloudWatchEvents"),
     ("fsx", "AmazonFSx"),
     ("globalaccelerator", "GlobalAccelerator"),
@@ -192,8 +191,8 @@ mod tests {
     #[test]
     fn the_whole_table_loads_and_names_policies_of_the_catalogue() {
         let raw: serde_json::Value = serde_json::from_str(TABLE).unwrap();
-        assert_eq!(table().len(), 71);
-        assert_eq!(raw["count"], 71);
+        assert_eq!(table().len(), 72);
+        assert_eq!(raw["count"], 72);
         for row in table().values() {
             assert!(valid_service_name(&row.service), "{}", row.service);
             assert_eq!(row.path, format!("{SERVICE_ROLE_PATH}{}/", row.service));
@@ -210,6 +209,25 @@ mod tests {
             let service = format!("{short}.amazonaws.com");
             assert!(!table().contains_key(&service), "{service}");
         }
+    }
+
+    /// Recorded on AWS (CloudFormation's ServiceLinkedRole with a CustomSuffix): the legacy
+    /// Elasticsearch principal refuses a suffix, like its OpenSearch successor.
+    #[test]
+    fn elasticsearch_refuses_a_suffix() {
+        for service in ["es.amazonaws.com", "opensearchservice.amazonaws.com"] {
+            let refused = linked_role(service, Some("stack")).unwrap_err();
+            assert_eq!(
+                refused.message(),
+                format!("Custom suffix is not allowed for {service}")
+            );
+        }
+        let made = linked_role("es.amazonaws.com", None).unwrap();
+        assert_eq!(made.name, "AWSServiceRoleForAmazonElasticsearchService");
+        assert_eq!(
+            made.policies,
+            ["arn:aws:iam::aws:policy/aws-service-role/AmazonElasticsearchServiceRolePolicy"]
+        );
     }
 
     #[test]

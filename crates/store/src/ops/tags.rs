@@ -1,6 +1,7 @@
 //! Tags on every taggable kind (users, roles, managed policies, instance profiles, server
-//! certificates), in one table: keys unique case-insensitively per entity, at most fifty per
-//! entity.
+//! certificates), in one table, at most fifty per entity. Keys are unique per entity
+//! case-insensitively, except a managed policy's, which AWS keeps apart by case (`a` and `A`
+//! are two tags, recorded on AWS): `key_lower` holds the key as it is compared.
 
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -19,6 +20,14 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
         TagTarget::ServerCertificate(id) => {
             ("server-certificate", id, EntityKind::ServerCertificate)
         }
+    }
+}
+
+/// The key as `target`'s kind compares it (the `key_lower` column).
+fn compared_key(target: &TagTarget, key: &str) -> String {
+    match target {
+        TagTarget::Policy(_) => key.to_owned(),
+        _ => lower(key),
     }
 }
 
@@ -63,7 +72,7 @@ pub(crate) async fn insert_tags(
         .bind(kind_text)
         .bind(id)
         .bind(&tag.key)
-        .bind(lower(&tag.key))
+        .bind(compared_key(target, &tag.key))
         .bind(&tag.value)
         .execute(w.conn())
         .await?;
@@ -99,8 +108,8 @@ impl Store {
         Ok(())
     }
 
-    /// Untag(User|Role|Policy|InstanceProfile): removes the keys (matched case-insensitively); absent keys are
-    /// ignored, as in AWS.
+    /// Untag(User|Role|Policy|InstanceProfile): removes the keys (matched as the kind compares
+    /// them); absent keys are ignored, as in AWS.
     pub async fn untag_resource(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
         let mut w = self.begin_write().await?;
         let account_id = target_account(w.conn(), target).await?;
@@ -111,7 +120,7 @@ impl Store {
             )
             .bind(kind_text)
             .bind(id)
-            .bind(lower(key))
+            .bind(compared_key(target, key))
             .execute(w.conn())
             .await?;
         }
@@ -120,26 +129,29 @@ impl Store {
         Ok(())
     }
 
-    /// List(User|Role|Policy|InstanceProfile)Tags, by key.
+    /// List(User|Role|Policy|InstanceProfile)Tags, by the compared key in byte order (the same
+    /// on both backends, whatever a database's collation).
     pub async fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>> {
         let mut conn = self.pool.acquire().await?;
         target_account(&mut conn, target).await?;
         let (kind_text, id, _) = parts(target);
         let rows = sqlx::query(
-            "SELECT tag_key, tag_value FROM tags WHERE resource_kind = $1 AND resource_id = $2 \
-             ORDER BY key_lower",
+            "SELECT tag_key, tag_value FROM tags WHERE resource_kind = $1 AND resource_id = $2",
         )
         .bind(kind_text)
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
-        rows.iter()
+        let mut tags = rows
+            .iter()
             .map(|row| {
                 Ok(Tag {
                     key: row.try_get("tag_key")?,
                     value: row.try_get("tag_value")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Tag>>>()?;
+        tags.sort_by_cached_key(|tag| compared_key(target, &tag.key));
+        Ok(tags)
     }
 }
