@@ -14,6 +14,7 @@ mod ids;
 mod marker;
 mod password;
 mod public_key;
+mod qr;
 mod reads;
 mod seal;
 mod secret;
@@ -21,6 +22,7 @@ mod service;
 mod session;
 mod sts;
 mod throttle;
+pub mod totp;
 mod trust;
 mod web_identity;
 

@@ -339,6 +339,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "outbound federation",
         include_str!("../migrations/sqlite/0008_outbound_federation.sql"),
     ),
+    (
+        9,
+        "mfa devices",
+        include_str!("../migrations/sqlite/0009_mfa_devices.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -380,6 +385,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         8,
         "outbound federation",
         include_str!("../migrations/postgres/0008_outbound_federation.sql"),
+    ),
+    (
+        9,
+        "mfa devices",
+        include_str!("../migrations/postgres/0009_mfa_devices.sql"),
     ),
 ];
 

@@ -649,6 +649,8 @@ pub enum TagTarget {
     InstanceProfile(String),
     /// A server certificate, by id.
     ServerCertificate(String),
+    /// A virtual MFA device, by serial number.
+    MfaDevice(String),
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.
