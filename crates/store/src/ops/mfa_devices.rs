@@ -337,9 +337,10 @@ impl Store {
     /// GetAccountSummary's MFA figures.
     pub async fn mfa_counts(&self, account_id: &str) -> Result<MfaCounts> {
         let row = sqlx::query(
+            // COUNT, not SUM: PostgreSQL sums BIGINT columns to NUMERIC.
             "SELECT COUNT(*) AS devices, \
-             COALESCE(SUM(CASE WHEN user_id IS NOT NULL OR owner_root = 1 THEN 1 ELSE 0 END), 0) \
-             AS in_use, COALESCE(SUM(owner_root), 0) AS root FROM mfa_devices \
+             COUNT(CASE WHEN user_id IS NOT NULL OR owner_root = 1 THEN 1 END) AS in_use, \
+             COUNT(CASE WHEN owner_root = 1 THEN 1 END) AS root FROM mfa_devices \
              WHERE account_id = $1",
         )
         .bind(account_id)
