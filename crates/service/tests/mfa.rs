@@ -320,9 +320,9 @@ async fn a_code_is_accepted_once_within_one_step_of_drift() {
 }
 
 #[tokio::test]
-async fn resync_finds_a_drifted_device_and_spends_its_codes() {
+async fn resync_learns_a_drifted_device_and_spends_its_codes() {
     let world = World::new().await;
-    let (_alice, serial, seed) = world.user_with_device("alice", ALLOW_ALL).await;
+    let (alice, serial, seed) = world.user_with_device("alice", ALLOW_ALL).await;
     let admin = root();
     let resync = |codes: (String, String)| {
         world.iam(
@@ -335,18 +335,35 @@ async fn resync_finds_a_drifted_device_and_spends_its_codes() {
             }),
         )
     };
-    // A device five steps ahead resyncs; the same codes do not twice.
+    // Five steps ahead, the device's codes are refused by STS until it is resynced.
+    let error = world
+        .session_token(&alice, Some(&serial), Some(world.code(&seed, 5)))
+        .await
+        .unwrap_err();
+    assert_eq!(error.message(), WRONG_CODE);
     resync((world.code(&seed, 5), world.code(&seed, 6)))
         .await
         .unwrap();
-    let error = resync((world.code(&seed, 5), world.code(&seed, 6)))
+    // The same codes do not resync twice, nor codes beyond ten steps.
+    for (one, two) in [(5, 6), (15, 16)] {
+        let error = resync((world.code(&seed, one), world.code(&seed, two)))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "InvalidAuthenticationCode");
+    }
+    // A step later, the device's next code is accepted (its drift is known now), and the
+    // code of the server's own step is not.
+    world.clock.set(START + 30);
+    let error = world
+        .session_token(&alice, Some(&serial), Some(world.code(&seed, 0)))
         .await
         .unwrap_err();
-    assert_eq!(error.code(), "InvalidAuthenticationCode");
-    let error = resync((world.code(&seed, 20), world.code(&seed, 21)))
+    assert_eq!(error.message(), WRONG_CODE);
+    let session = world
+        .session_token(&alice, Some(&serial), Some(world.code(&seed, 6)))
         .await
-        .unwrap_err();
-    assert_eq!(error.code(), "InvalidAuthenticationCode");
+        .unwrap();
+    assert!(session.session.as_ref().unwrap().mfa);
 }
 
 #[tokio::test]

@@ -670,6 +670,9 @@ pub struct MfaDeviceRecord {
     pub enabled_at: Option<Timestamp>,
     /// The last TOTP time step accepted, so that no code is accepted twice.
     pub last_used_step: Option<i64>,
+    /// How many steps the device's clock runs ahead of the server's (negative: behind), as
+    /// ResyncMFADevice last found; 0 until then.
+    pub drift_steps: i64,
 }
 
 impl std::fmt::Debug for MfaDeviceRecord {

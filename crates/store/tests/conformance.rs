@@ -2917,6 +2917,15 @@ async fn mfa_devices(f: &Fixture) {
         (counts.devices, counts.in_use, counts.root_enabled),
         (9, 9, true)
     );
+    store
+        .resync_mfa_device(ACCOUNT, &serial, (10, -2))
+        .await
+        .unwrap();
+    let resynced = store.get_mfa_device(ACCOUNT, &serial).await.unwrap();
+    assert_eq!(
+        (resynced.last_used_step, resynced.drift_steps),
+        (Some(10), -2)
+    );
     // Steps only move forwards.
     assert!(!store.spend_mfa_step(&serial, 10).await.unwrap());
     assert!(store.spend_mfa_step(&serial, 11).await.unwrap());

@@ -310,8 +310,10 @@ impl Service {
             input.authentication_code2.as_str(),
         );
         let step = self.consecutive(&device, codes, now - RESYNC_STEPS..=now + RESYNC_STEPS)?;
+        // The second code is the device's current one: its clock is `step - now` steps off.
+        let drift = (step, step - now);
         self.store
-            .resync_mfa_device(&caller.account_id, &device.serial_number, step)
+            .resync_mfa_device(&caller.account_id, &device.serial_number, drift)
             .await?;
         Ok(())
     }
@@ -542,9 +544,9 @@ impl Service {
 
     /// STS's MFA check, when the request gives a serial number or a code (false when it
     /// gives neither): `serial` must name a device enabled for the caller (a user or the
-    /// root user, with long-term keys) and `code` be its code of the current step or one
-    /// step either side, later than any accepted before; the step is then spent. Answers
-    /// AWS's `AccessDenied` otherwise.
+    /// root user, with long-term keys) and `code` be its code of the current step (shifted by
+    /// the device's drift) or one step either side, later than any accepted before; the step
+    /// is then spent. Answers AWS's `AccessDenied` otherwise.
     pub(crate) async fn check_mfa_code(
         &self,
         caller: &Caller,
@@ -573,7 +575,8 @@ impl Service {
         let wrong = || ServiceError::access_denied(WRONG_CODE);
         let code = code.ok_or_else(wrong)?;
         let seed = self.seed(&device)?;
-        let now = self.current_step();
+        // The device's step now, as ResyncMFADevice last measured its clock.
+        let now = self.current_step() + device.drift_steps;
         let step = totp::matching_step(&seed, code, now - 1..=now + 1).ok_or_else(wrong)?;
         if self
             .store

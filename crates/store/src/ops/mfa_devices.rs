@@ -14,7 +14,7 @@ use crate::ops::users::require_account;
 use crate::quota;
 
 const SELECT: &str = "SELECT serial_number, account_id, user_id, owner_root, seed_ciphertext, \
-     created_at, enabled_at, last_used_step FROM mfa_devices";
+     created_at, enabled_at, last_used_step, drift_steps FROM mfa_devices";
 
 const KIND: EntityKind = EntityKind::MfaDevice;
 
@@ -79,6 +79,7 @@ fn device(row: &AnyRow) -> Result<MfaDeviceRecord> {
         created_at: row.try_get("created_at")?,
         enabled_at: row.try_get("enabled_at")?,
         last_used_step: row.try_get("last_used_step")?,
+        drift_steps: row.try_get("drift_steps")?,
     })
 }
 
@@ -147,6 +148,7 @@ impl Store {
             created_at: new.created_at,
             enabled_at: None,
             last_used_step: None,
+            drift_steps: 0,
         })
     }
 
@@ -202,7 +204,8 @@ impl Store {
         rows.iter().map(device).collect()
     }
 
-    /// EnableMFADevice: the device is given to `owner` with the last accepted step.
+    /// EnableMFADevice: the device is given to `owner` with the last accepted step (and no
+    /// drift).
     /// `NoSuchEntity` for no such device; `EntityAlreadyExists` when it is enabled already;
     /// `LimitExceeded` past the owner's quota (eight for a user, one for the root user).
     pub async fn enable_mfa_device(
@@ -242,7 +245,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE mfa_devices SET user_id = $1, owner_root = $2, enabled_at = $3, \
-             last_used_step = $4 WHERE serial_number = $5",
+             last_used_step = $4, drift_steps = 0 WHERE serial_number = $5",
         )
         .bind(user_id)
         .bind(root)
@@ -317,20 +320,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// ResyncMFADevice: the device's last accepted step set anew, as a write of IAM data.
+    /// ResyncMFADevice: the device's last accepted step and drift set anew, as a write of
+    /// IAM data.
     pub async fn resync_mfa_device(
         &self,
         account_id: &str,
         serial_number: &str,
-        last_used_step: i64,
+        (last_used_step, drift_steps): (i64, i64),
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
         find_device(w.conn(), account_id, serial_number).await?;
-        sqlx::query("UPDATE mfa_devices SET last_used_step = $1 WHERE serial_number = $2")
-            .bind(last_used_step)
-            .bind(serial_number)
-            .execute(w.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE mfa_devices SET last_used_step = $1, drift_steps = $2 \
+             WHERE serial_number = $3",
+        )
+        .bind(last_used_step)
+        .bind(drift_steps)
+        .bind(serial_number)
+        .execute(w.conn())
+        .await?;
         done(w, account_id, serial_number).await
     }
 
