@@ -176,6 +176,12 @@ def test_enable_get_resync_deactivate(server):
     assigned = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
     assert [(d["SerialNumber"], d["User"]["UserName"]) for d in assigned] == [(device.serial, "alice")]
     assert "EnableDate" in assigned[0]
+    # The root user's own devices (none), and a device not enabled for the user named.
+    assert iam.list_mfa_devices()["MFADevices"] == []
+    spare = create(iam, "spare")
+    with pytest.raises(ClientError) as e:
+        iam.get_mfa_device(UserName="alice", SerialNumber=spare.serial)
+    assert error_of(e) == ("NoSuchEntity", 404, f"VirtualMFADevice with serial number {spare.serial} doesn't exist.")
 
     # Resync with two consecutive codes a few steps ahead (a device whose clock runs fast).
     ahead = step_now() + 4
