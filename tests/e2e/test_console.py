@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
+import secrets_registry
 from conftest import ACCOUNT_ID, ROOT_EMAIL, ROOT_PASSWORD, in_ci
+from test_mfa import step_now, totp
 
 SHOTS = Path(__file__).resolve().parents[2] / "target" / "console-screenshots"
 ALICE_PASSWORD = "Alice-Console-Pw-1"
+for password in (ALICE_PASSWORD, "Temporary-Pw-1", "Target-Password-1"):
+    secrets_registry.REGISTRY.add(password, "console password")
 
 
 def chromium() -> str | None:
@@ -66,12 +70,31 @@ def sign_in_as_root(page):
     page.wait_for_url("**/console")
 
 
-def sign_in_as_user(page, account: str, user: str, password: str):
-    page.goto("/console/signin")
+def sign_in_as_user(page, account: str, user: str, password: str, code: str | None = None):
+    if "/console/signin" not in page.url:
+        page.goto("/console/signin")
     page.get_by_label("Account ID (12 digits) or account alias").fill(account)
     page.get_by_label("IAM user name").fill(user)
     page.get_by_label("Password").fill(password)
+    if code is not None:
+        page.get_by_label(re.compile("^MFA code")).fill(code)
     press(page, "Sign in")
+
+
+def add_mfa_device(page, name: str) -> str:
+    """Assigns a virtual MFA device from the page's MFA section; returns its seed."""
+    page.get_by_label("Device name").fill(name)
+    press(page, "Assign MFA device")
+    qr = page.locator("#qr")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code is a PNG the browser shows"
+    seed = page.locator("#seed").inner_text()
+    secrets_registry.REGISTRY.add(seed, "MFA seed shown by the console")
+    step = step_now()
+    page.get_by_label("MFA code 1").fill(totp(seed, step - 1))
+    page.get_by_label("MFA code 2 (the next code the app shows)").fill(totp(seed, step))
+    press(page, "Add MFA device")
+    assert "succeeded." in flash(page), flash(page)
+    return seed
 
 
 def flash(page) -> str:
@@ -119,6 +142,8 @@ def test_root_and_a_user_through_the_console(page, server):
     press(page, "Enable console access")
     assert "CreateLoginProfile succeeded." in flash(page)
     assert server.iam().get_login_profile(UserName="alice")["LoginProfile"]["PasswordResetRequired"] is True
+    alice_seed = add_mfa_device(page, "alice-phone")
+    assert [d["UserName"] for d in server.iam().list_mfa_devices(UserName="alice")["MFADevices"]] == ["alice"]
     # Read-only access through an inline policy written in the console.
     page.get_by_label("Policy name").fill("read-users")
     page.get_by_label("Policy document (JSON)").fill(
@@ -135,6 +160,7 @@ def test_root_and_a_user_through_the_console(page, server):
     press(page, "Create access key")
     key_id = page.locator("#key-id").inner_text()
     secret = page.locator("#key-secret").inner_text()
+    secrets_registry.REGISTRY.add(secret, "secret access key shown by the console")
     assert key_id.startswith("AKIA") and len(secret) == 40
     keys = server.iam().list_access_keys(UserName="alice")["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [key_id]
@@ -149,11 +175,17 @@ def test_root_and_a_user_through_the_console(page, server):
     page.goto("/console/users")
     assert page.url.endswith("/console/signin"), "signed out"
 
-    # A wrong password, then the right one, which must be changed first.
+    # A wrong password, then the right one: a code is asked, a wrong one refused, and the
+    # password must be changed first.
     sign_in_as_user(page, "example-corp", "alice", "Wrong-Password-1")
     assert flash(page) == "Your authentication information is incorrect. Please try again."
     shot(page, "sign-in")
     sign_in_as_user(page, ACCOUNT_ID, "alice", "Temporary-Pw-1")
+    assert flash(page) == "Enter the code your MFA device shows, with your password."
+    right = totp(alice_seed, step_now() + 1)
+    sign_in_as_user(page, ACCOUNT_ID, "alice", "Temporary-Pw-1", "999999" if right != "999999" else "999998")
+    assert flash(page) == "Your authentication information is incorrect. Please try again."
+    sign_in_as_user(page, ACCOUNT_ID, "alice", "Temporary-Pw-1", right)
     page.wait_for_url("**/console/password")
     page.goto("/console/users")
     assert page.url.endswith("/console/password"), "nothing else until the password is changed"
@@ -179,6 +211,28 @@ def test_root_and_a_user_through_the_console(page, server):
     press(page, "Create access key")
     assert flash(page).startswith(f"AccessDenied: User: arn:aws:iam::{ACCOUNT_ID}:user/alice is not authorized to perform: iam:CreateAccessKey")
     assert len(server.iam().list_access_keys(UserName="alice")["AccessKeyMetadata"]) == 1
+
+
+def test_the_root_user_protects_itself_with_an_mfa_device(page, server):
+    sign_in_as_root(page)
+    assert "The root user has no MFA device" in page.locator(".recommendations").inner_text()
+    page.get_by_role("link", name="My security credentials").click()
+    seed = add_mfa_device(page, "root-phone")
+    summary = server.iam().get_account_summary()["SummaryMap"]
+    assert summary["AccountMFAEnabled"] == 1
+    shot(page, "root-credentials")
+    page.goto("/console")
+    assert "The root user has no MFA device" not in page.locator("main").inner_text()
+    press(page, "Sign out")
+    page.get_by_role("link", name="Sign in using root user email").click()
+    page.get_by_label("Root user email address").fill(ROOT_EMAIL)
+    page.get_by_label("Password").fill(ROOT_PASSWORD)
+    press(page, "Sign in")
+    assert flash(page) == "Enter the code your MFA device shows, with your password."
+    page.get_by_label("Password").fill(ROOT_PASSWORD)
+    page.get_by_label(re.compile("^MFA code")).fill(totp(seed, step_now() + 1))
+    press(page, "Sign in")
+    assert page.get_by_role("heading", name="IAM dashboard").is_visible()
 
 
 def test_policies_and_roles_pages(page, server):

@@ -75,6 +75,9 @@ def test_servers_handle_secrets(durable_server):
     assumed = server.sts(alice).assume_role(RoleArn=f"arn:aws:iam::{conftest.ACCOUNT_ID}:role/swept", RoleSessionName="sweep")
     assert assumed["Credentials"]["SessionToken"] in REGISTRY.snapshot()
     assert "Sweep-Wrong-Password-3" in REGISTRY.snapshot()
+    # A virtual MFA device's seed, answered once, sealed in the database.
+    seed = iam.create_virtual_mfa_device(VirtualMFADeviceName="swept")["VirtualMFADevice"]["Base32StringSeed"]
+    assert seed.decode("ascii") in REGISTRY.snapshot()
     server.restart()
     server.sts(alice).get_caller_identity()
 

@@ -317,7 +317,7 @@ pub(crate) fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, St
             single(if session.mfa { "true" } else { "false" }),
         );
         if session.mfa {
-            let age = epoch_seconds(now) - session.issued_at;
+            let age = epoch_seconds(now) - session.mfa_at.unwrap_or(session.issued_at);
             context.insert("aws:MultiFactorAuthAge", single(&age.max(0).to_string()));
         }
         if let Some(source) = &session.source_identity {

@@ -103,6 +103,14 @@ impl ServiceError {
         ServiceError::iam(iam::Error::DeleteConflict, message)
     }
 
+    /// `InvalidAuthenticationCode` (403): MFA codes that do not check.
+    pub fn invalid_authentication_code() -> ServiceError {
+        ServiceError::iam(
+            iam::Error::InvalidAuthenticationCode,
+            "Authentication code for device is not valid.",
+        )
+    }
+
     /// `InvalidInput` (400).
     pub fn invalid_input(message: impl Into<String>) -> ServiceError {
         ServiceError::iam(iam::Error::InvalidInput, message)

@@ -14,6 +14,7 @@ mod ids;
 mod marker;
 mod password;
 mod public_key;
+mod qr;
 mod reads;
 mod seal;
 mod secret;
@@ -22,6 +23,7 @@ mod session;
 mod sign_in;
 mod sts;
 mod throttle;
+pub mod totp;
 mod trust;
 mod web_identity;
 

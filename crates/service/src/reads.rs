@@ -72,6 +72,14 @@ reads! {
     fn list_accounts() -> Vec<AccountRecord>;
     /// The account's password policy, if it has one.
     fn get_password_policy(account_id: &str) -> Option<PasswordPolicy>;
+    /// A virtual MFA device of the account by serial number.
+    fn get_mfa_device(account_id: &str, serial_number: &str) -> store::MfaDeviceRecord;
+    /// A page of the account's virtual MFA devices.
+    fn list_virtual_mfa_devices(account_id: &str, assignment: store::Assignment, options: &ListOptions) -> Page<store::MfaDeviceRecord>;
+    /// The MFA devices enabled for a user or the root user.
+    fn list_mfa_devices_of(account_id: &str, owner: &store::MfaOwner) -> Vec<store::MfaDeviceRecord>;
+    /// The account's MFA figures (GetAccountSummary).
+    fn mfa_counts(account_id: &str) -> store::MfaCounts;
     /// A user by name.
     fn get_user(account_id: &str, name: &str) -> UserRecord;
     /// A user by unique id.

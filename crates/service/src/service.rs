@@ -628,6 +628,18 @@ impl Service {
         Ok(PasswordCheck::Wrong)
     }
 
+    /// Counts a failed check that was not a password's (a wrong MFA code after a right
+    /// password), so that codes cannot be guessed faster than passwords.
+    pub(crate) fn count_failure(&self, user_key: &str, source_ip: Option<std::net::IpAddr>) {
+        let now = self.clock.seconds();
+        self.guards.failed_by_user.failed(user_key, now);
+        if let Some(ip) = source_ip {
+            self.guards
+                .failed_by_address
+                .failed(&format!("address:{ip}"), now);
+        }
+    }
+
     async fn dummy_password_hash(&self) -> ServiceResult<&str> {
         let guards = &self.guards;
         let hash = guards

@@ -69,6 +69,11 @@ pub struct Session {
     pub source_identity: Option<String>,
     /// Whether the session was created with MFA.
     pub mfa: bool,
+    /// When the MFA code was checked (epoch seconds), for `aws:MultiFactorAuthAge`; it
+    /// stays with the sessions a session chains to. Tokens from before it fall back to
+    /// their issue time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_at: Option<i64>,
     /// Issue time, epoch seconds.
     pub issued_at: i64,
     /// Expiry, epoch seconds.

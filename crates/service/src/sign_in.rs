@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use store::{AccountRecord, ConsoleSessionRecord, StoreError};
+use store::{AccountRecord, ConsoleSessionRecord, MfaOwner, StoreError};
 
 use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
@@ -107,6 +107,27 @@ impl Service {
         if check != PasswordCheck::Matches {
             return Ok(SignIn::Refused);
         }
+        let owner = match &claimant.user_id {
+            Some(user_id) => MfaOwner::User(user_id.clone()),
+            None => MfaOwner::Root,
+        };
+        let mfa = match self
+            .sign_in_mfa(
+                &claimant.account.account_id,
+                &owner,
+                request.mfa_code.as_deref(),
+            )
+            .await?
+        {
+            None => false,
+            Some(true) => true,
+            // The password was right: ask for a code, or refuse a wrong one like the rest.
+            Some(false) if request.mfa_code.is_none() => return Ok(SignIn::MfaRequired),
+            Some(false) => {
+                self.count_failure(&claimant.throttle_key, request.source_ip);
+                return Ok(SignIn::Refused);
+            }
+        };
         let now = self.clock.seconds();
         let mut password_change = claimant.reset_required;
         if let (Some(_), Some(set_at)) = (&claimant.user_id, claimant.password_set_at) {
@@ -129,7 +150,7 @@ impl Service {
             .record_password_used(&account_id, claimant.user_id.as_deref(), now)
             .await?;
         let cookie = self
-            .open_console_session(&account_id, claimant.user_id, false, password_change)
+            .open_console_session(&account_id, claimant.user_id, mfa, password_change)
             .await?;
         Ok(SignIn::SignedIn {
             cookie,
@@ -295,6 +316,7 @@ impl Service {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             mfa: record.mfa,
+            mfa_at: record.mfa.then_some(record.created_at),
             issued_at: record.created_at,
             expires_at: record.expires_at,
         };

@@ -303,12 +303,11 @@ impl Service {
                 "Roles may not be assumed by root accounts.",
             ));
         }
-        if input.serial_number.is_some() || input.token_code.is_some() {
-            return Err(ServiceError::access_denied(
-                "MultiFactorAuthentication failed: this server has no MFA devices yet.",
-            ));
-        }
         let (role, arn) = self.role_to_assume(caller, &input.role_arn).await?;
+        // The MFA code is checked (and spent) before the trust policy is read, whose
+        // `aws:MultiFactorAuth*` conditions then see it.
+        let mfa = (&input.serial_number, &input.token_code);
+        let with_mfa = self.check_mfa_code(caller, mfa).await?;
 
         // Duration: the role's maximum, one hour when chaining.
         let chained = matches!(caller.identity, Identity::RoleSession { .. });
@@ -357,6 +356,13 @@ impl Service {
         if let Some(source) = &input.source_identity {
             context.push(("sts:SourceIdentity", ContextValue::Single(source.clone())));
         }
+        if with_mfa {
+            context.push((
+                "aws:MultiFactorAuthPresent",
+                ContextValue::Single("true".into()),
+            ));
+            context.push(("aws:MultiFactorAuthAge", ContextValue::Single("0".into())));
+        }
         self.trust_decision(caller, &role, &arn, &actions, context, &session_tags)
             .await?;
         let SessionTags {
@@ -382,7 +388,12 @@ impl Service {
             tags,
             transitive_tag_keys: transitive,
             source_identity: source_identity.clone(),
-            mfa: caller.session.as_ref().is_some_and(|s| s.mfa),
+            mfa: with_mfa || caller.session.as_ref().is_some_and(|s| s.mfa),
+            mfa_at: if with_mfa {
+                Some(now)
+            } else {
+                caller.session.as_ref().and_then(|s| s.mfa_at)
+            },
             issued_at: now,
             expires_at: now + duration,
         };
@@ -547,11 +558,8 @@ impl Service {
                 "Cannot call GetSessionToken with session credentials",
             ));
         }
-        if input.serial_number.is_some() || input.token_code.is_some() {
-            return Err(ServiceError::access_denied(
-                "MultiFactorAuthentication failed: this server has no MFA devices yet.",
-            ));
-        }
+        let mfa = (&input.serial_number, &input.token_code);
+        let with_mfa = self.check_mfa_code(caller, mfa).await?;
         let duration = i64::from(input.duration_seconds.unwrap_or(default)).min(max);
         let now = self.clock.seconds();
         let session = Session {
@@ -564,7 +572,8 @@ impl Service {
             tags: Vec::new(),
             transitive_tag_keys: Vec::new(),
             source_identity: None,
-            mfa: false,
+            mfa: with_mfa,
+            mfa_at: with_mfa.then_some(now),
             issued_at: now,
             expires_at: now + duration,
         };
@@ -624,6 +633,7 @@ impl Service {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             mfa: false,
+            mfa_at: None,
             issued_at: now,
             expires_at: now + duration,
         };

@@ -394,3 +394,76 @@ async fn console_callers_are_authorized_by_their_policies() {
         denied.message()
     );
 }
+
+/// Creates and enables a virtual MFA device for `user`; returns its seed.
+async fn mfa_device(service: &Service, root: &Caller, clock: &Clock, user: &str) -> Vec<u8> {
+    let created = match iam(
+        service,
+        root,
+        Request::CreateVirtualMFADevice(wire::iam::CreateVirtualMFADeviceRequest {
+            path: None,
+            virtual_mfa_device_name: format!("{user}-phone"),
+            tags: None,
+        }),
+    )
+    .await
+    {
+        Response::CreateVirtualMFADevice(r) => r.virtual_mfa_device,
+        other => panic!("{other:?}"),
+    };
+    let seed_text = created.base32_string_seed.unwrap();
+    let seed = data_encoding::BASE32_NOPAD
+        .decode(
+            String::from_utf8(seed_text)
+                .unwrap()
+                .trim_end_matches('=')
+                .as_bytes(),
+        )
+        .unwrap();
+    let step = service::totp::step_at(clock.seconds());
+    iam(
+        service,
+        root,
+        Request::EnableMFADevice(wire::iam::EnableMFADeviceRequest {
+            user_name: user.to_owned(),
+            serial_number: created.serial_number,
+            authentication_code1: service::totp::code_at_step(&seed, step - 1),
+            authentication_code2: service::totp::code_at_step(&seed, step),
+        }),
+    )
+    .await;
+    seed
+}
+
+#[tokio::test]
+async fn a_user_with_an_mfa_device_signs_in_with_a_code_and_the_session_carries_mfa() {
+    let (service, root, clock) = setup().await;
+    person(&service, &root, "alice", false).await;
+    let seed = mfa_device(&service, &root, &clock, "alice").await;
+    assert!(matches!(
+        service
+            .sign_in(&form(ACCOUNT, "alice", GOOD))
+            .await
+            .unwrap(),
+        SignIn::MfaRequired
+    ));
+    // A wrong password with no code is refused as ever: MFA is asked only after it.
+    assert!(refused(&service, &form(ACCOUNT, "alice", "Wrong-Horse-9")).await);
+    clock.set(NOW + 90);
+    let step = service::totp::step_at(NOW + 90);
+    let mut with_code = form(ACCOUNT, "alice", GOOD);
+    with_code.mfa_code = Some("000000".to_owned());
+    if service::totp::code_at_step(&seed, step) != "000000" {
+        assert!(refused(&service, &with_code).await, "wrong code");
+    }
+    with_code.mfa_code = Some(service::totp::code_at_step(&seed, step));
+    let (cookie, _) = signed_in(&service, &with_code).await;
+    // The same code is never accepted twice.
+    assert!(refused(&service, &with_code).await, "replayed code");
+    let console = service
+        .console_caller(&cookie, RequestInfo::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(console.caller.session.as_ref().unwrap().mfa);
+}

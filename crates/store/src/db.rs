@@ -350,6 +350,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "console",
         include_str!("../migrations/sqlite/0010_console.sql"),
     ),
+    (
+        11,
+        "mfa devices",
+        include_str!("../migrations/sqlite/0011_mfa_devices.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -401,6 +406,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         10,
         "console",
         include_str!("../migrations/postgres/0010_console.sql"),
+    ),
+    (
+        11,
+        "mfa devices",
+        include_str!("../migrations/postgres/0011_mfa_devices.sql"),
     ),
 ];
 

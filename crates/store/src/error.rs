@@ -194,7 +194,9 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         EntityKind::PasswordPolicy => {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
-        EntityKind::MfaDevice => format!("MFA device with serial number {name} does not exist."),
+        EntityKind::MfaDevice => {
+            format!("VirtualMFADevice with serial number {name} doesn't exist.")
+        }
         EntityKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
         EntityKind::SshPublicKey => format!("The Public Key with id {name} cannot be found."),
         EntityKind::SigningCertificate => {
@@ -221,7 +223,8 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
         EntityKind::LoginProfile => format!("Login Profile for user {name} already exists."),
         EntityKind::AccessKey => format!("Access key {name} already exists."),
         EntityKind::MfaDevice => {
-            format!("MFADevice entity at the same path and name already exists: {name}.")
+            // AWS's words name neither (as its CloudTrail records show them).
+            "MFADevice entity at the same path and name already exists.".to_owned()
         }
         EntityKind::InstanceProfile => format!("Instance Profile {name} already exists."),
         // The same key or certificate uploaded again; the service answers these with the

@@ -23,5 +23,6 @@ pub use model::{
     ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
-    Enabling, OutboundFederationRecord, RoleUpdate, SigningKeyRecord, customer_policy_arn,
+    Assignment, Enabling, MfaCounts, NewMfaDevice, OutboundFederationRecord, RoleUpdate,
+    SigningKeyRecord, customer_policy_arn,
 };

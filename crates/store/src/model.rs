@@ -651,6 +651,8 @@ pub enum TagTarget {
     InstanceProfile(String),
     /// A server certificate, by id.
     ServerCertificate(String),
+    /// A virtual MFA device, by serial number.
+    MfaDevice(String),
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.
@@ -670,6 +672,9 @@ pub struct MfaDeviceRecord {
     pub enabled_at: Option<Timestamp>,
     /// The last TOTP time step accepted, so that no code is accepted twice.
     pub last_used_step: Option<i64>,
+    /// How many steps the device's clock runs ahead of the server's (negative: behind), as
+    /// ResyncMFADevice last found; 0 until then.
+    pub drift_steps: i64,
 }
 
 impl std::fmt::Debug for MfaDeviceRecord {

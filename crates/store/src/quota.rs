@@ -30,5 +30,7 @@ pub const TAGS_PER_ENTITY: Quota = ("TagsPerEntity", 50);
 pub const SERVER_CERTIFICATES: Quota = ("ServerCertificatesPerAccount", 20);
 /// MFA devices assigned to one user.
 pub const MFA_DEVICES_PER_USER: Quota = ("MFADevicesPerUser", 8);
+/// MFA devices enabled for the root user (reading 52).
+pub const MFA_DEVICES_PER_ROOT: Quota = ("MFADevicesPerRootUser", 1);
 /// Password hashes kept per user: the largest `PasswordReusePrevention`.
 pub const PASSWORD_HISTORY: usize = 24;

@@ -16,6 +16,7 @@ use store::{
     NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
     Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
+use store::{Assignment, MfaOwner, NewMfaDevice};
 use store::{CredentialKind, UserCredentialRecord};
 use store::{Enabling, SigningKeyRecord};
 use support::Fixture;
@@ -72,6 +73,7 @@ conformance!(
     server_certificates,
     server_certificate_tags_quota_and_deletion,
     outbound_federation,
+    mfa_devices,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -2854,4 +2856,164 @@ async fn outbound_federation(f: &Fixture) {
             .unwrap(),
         None
     );
+}
+
+fn new_mfa(name: &str) -> NewMfaDevice {
+    NewMfaDevice {
+        serial_number: format!("arn:aws:iam::{ACCOUNT}:mfa/{name}"),
+        account_id: ACCOUNT.to_owned(),
+        seed_ciphertext: vec![7; 24],
+        created_at: T0,
+        tags: vec![Tag {
+            key: "k".into(),
+            value: "v".into(),
+        }],
+    }
+}
+
+async fn mfa_devices(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    let one = store.create_mfa_device(&new_mfa("one")).await.unwrap();
+    let serial = one.serial_number.clone();
+    assert_eq!(store.get_mfa_device(ACCOUNT, &serial).await.unwrap(), one);
+    let taken = store.create_mfa_device(&new_mfa("ONE")).await.unwrap_err();
+    assert!(
+        matches!(taken, StoreError::EntityAlreadyExists { .. }),
+        "{taken:?}"
+    );
+    let target = TagTarget::MfaDevice(serial.clone());
+    assert_eq!(store.list_tags(&target).await.unwrap().len(), 1);
+    for n in 2..=9 {
+        store
+            .create_mfa_device(&new_mfa(&format!("d{n}")))
+            .await
+            .unwrap();
+    }
+    let me = MfaOwner::User(alice.user_id.clone());
+    for n in 2..=9 {
+        let device = format!("arn:aws:iam::{ACCOUNT}:mfa/d{n}");
+        store
+            .enable_mfa_device(ACCOUNT, &device, &me, (T0, n))
+            .await
+            .unwrap();
+    }
+    let quota = store
+        .enable_mfa_device(ACCOUNT, &serial, &me, (T0, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(quota, StoreError::LimitExceeded { limit: 8, .. }),
+        "{quota:?}"
+    );
+    store
+        .enable_mfa_device(ACCOUNT, &serial, &MfaOwner::Root, (T0, 10))
+        .await
+        .unwrap();
+    let again = store
+        .enable_mfa_device(ACCOUNT, &serial, &MfaOwner::Root, (T0, 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, StoreError::EntityAlreadyExists { .. }),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.list_mfa_devices_of(ACCOUNT, &me).await.unwrap().len(),
+        8
+    );
+    assert_eq!(
+        store
+            .list_mfa_devices_of(ACCOUNT, &MfaOwner::Root)
+            .await
+            .unwrap()[0]
+            .serial_number,
+        serial
+    );
+    let counts = store.mfa_counts(ACCOUNT).await.unwrap();
+    assert_eq!(
+        (counts.devices, counts.in_use, counts.root_enabled),
+        (9, 9, true)
+    );
+    store
+        .resync_mfa_device(ACCOUNT, &serial, (10, -2))
+        .await
+        .unwrap();
+    let resynced = store.get_mfa_device(ACCOUNT, &serial).await.unwrap();
+    assert_eq!(
+        (resynced.last_used_step, resynced.drift_steps),
+        (Some(10), -2)
+    );
+    // Steps only move forwards.
+    assert!(!store.spend_mfa_step(&serial, 10).await.unwrap());
+    assert!(store.spend_mfa_step(&serial, 11).await.unwrap());
+    assert!(!store.spend_mfa_step(&serial, 11).await.unwrap());
+    // Lists, by assignment and in pages.
+    let all = ListOptions {
+        max_items: 4,
+        ..ListOptions::default()
+    };
+    let page = store
+        .list_virtual_mfa_devices(ACCOUNT, Assignment::Any, &all)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 4);
+    let rest = store
+        .list_virtual_mfa_devices(
+            ACCOUNT,
+            Assignment::Any,
+            &ListOptions {
+                marker: page.next_marker.clone(),
+                max_items: 100,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 5);
+    let unassigned = store
+        .list_virtual_mfa_devices(ACCOUNT, Assignment::Unassigned, &ListOptions::default())
+        .await
+        .unwrap();
+    assert!(unassigned.items.is_empty());
+    // Deleting waits for deactivation; the user waits for its devices.
+    let conflict = store.delete_mfa_device(ACCOUNT, &serial).await.unwrap_err();
+    assert!(
+        matches!(conflict, StoreError::DeleteConflict { .. }),
+        "{conflict:?}"
+    );
+    let user_conflict = store.delete_user(ACCOUNT, "alice").await.unwrap_err();
+    assert_eq!(
+        user_conflict.to_string(),
+        "Cannot delete entity, must delete MFA device first."
+    );
+    let not_mine = store
+        .deactivate_mfa_device(ACCOUNT, &serial, &me)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(not_mine, StoreError::NoSuchEntity { .. }),
+        "{not_mine:?}"
+    );
+    store
+        .deactivate_mfa_device(ACCOUNT, &serial, &MfaOwner::Root)
+        .await
+        .unwrap();
+    let deactivated = store.get_mfa_device(ACCOUNT, &serial).await.unwrap();
+    assert_eq!(
+        (deactivated.owner, deactivated.last_used_step),
+        (None, Some(11))
+    );
+    store.delete_mfa_device(ACCOUNT, &serial).await.unwrap();
+    let gone = store.get_mfa_device(ACCOUNT, &serial).await.unwrap_err();
+    assert_eq!(
+        gone.to_string(),
+        format!("VirtualMFADevice with serial number {serial} doesn't exist.")
+    );
+    // Its tags went with it: a device of the same serial number starts bare.
+    let mut bare = new_mfa("one");
+    bare.tags.clear();
+    store.create_mfa_device(&bare).await.unwrap();
+    assert!(store.list_tags(&target).await.unwrap().is_empty());
 }

@@ -221,7 +221,11 @@ async fn errors_arrive_with_aws_codes() {
         Some("SignatureDoesNotMatch")
     );
 
-    let not_built = iam.list_virtual_mfa_devices().send().await.unwrap_err();
+    let not_built = iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(
         not_built.into_service_error().meta().code(),
         Some("NotImplemented")

@@ -58,6 +58,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/console/policies", get(pages::policies))
         .route("/console/policy", get(pages::policy))
         .route("/console/account", get(pages::account))
+        .route("/console/credentials", get(pages::credentials))
         .route("/console/do", post(pages::act))
 }
 
@@ -87,7 +88,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    fn from_service(error: &ServiceError) -> Problem {
+    pub(crate) fn from_service(error: &ServiceError) -> Problem {
         Problem {
             code: error.code(),
             message: error.message(),

@@ -12,8 +12,8 @@ use service::{Secret, SignIn, SignInRequest};
 use wire::iam::Response as Iam;
 
 use super::templates::{
-    AccountPage, Chrome, Dashboard, GroupPage, Input, KeyPage, ListPage, PasswordPage, PolicyPage,
-    RolePage, Row, SignInPage, UserPage,
+    AccountPage, Chrome, CredentialsPage, Dashboard, GroupPage, Input, KeyPage, ListPage, MfaPage,
+    PasswordPage, PolicyPage, RolePage, Row, SignInPage, UserPage,
 };
 use super::{
     AnyVisit, Problem, SESSION_COOKIE, SIGN_IN_COOKIE, Visit, back_to, cookie, csrf_ok, field,
@@ -534,6 +534,8 @@ pub(crate) async fn user(visit: Visit, uri: Uri, Path(name): Path<String>) -> Re
         has_password: false,
         reset_required: false,
         keys: Vec::new(),
+        devices: Vec::new(),
+        device_user: Some(name.clone()),
     };
     let user = expect!(
         visit
@@ -604,7 +606,40 @@ pub(crate) async fn user(visit: Visit, uri: Uri, Path(name): Path<String>) -> Re
             })
             .collect();
     }
+    view.devices = mfa_devices(&visit, Some(&name)).await.unwrap_or_default();
     page(StatusCode::OK, &view)
+}
+
+/// The MFA devices of `user` (`None`: the caller's own) as (serial number, enabled).
+async fn mfa_devices(visit: &Visit, user: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
+    let mut asked = pairs(&[("Action", "ListMFADevices")]);
+    if let Some(user) = user {
+        asked.push(("UserName".to_owned(), user.to_owned()));
+    }
+    let listed = expect!(visit.iam(asked).await, ListMFADevices)?;
+    Ok(listed
+        .mfa_devices
+        .into_iter()
+        .map(|d| (d.serial_number, d.enable_date.to_string()))
+        .collect())
+}
+
+/// The signed-in person's own MFA devices (the root user's are set up only here).
+pub(crate) async fn credentials(visit: Visit, uri: Uri) -> Response {
+    let (devices, problem) = match mfa_devices(&visit, None).await {
+        Ok(devices) => (devices, None),
+        Err(problem) => (Vec::new(), Some(problem.text())),
+    };
+    page(
+        StatusCode::OK,
+        &CredentialsPage {
+            chrome: chrome(&visit, &uri),
+            back: "/console/credentials".to_owned(),
+            problem,
+            devices,
+            device_user: visit.console.user_name.clone(),
+        },
+    )
 }
 
 pub(crate) async fn groups(visit: Visit, uri: Uri) -> Response {
@@ -1042,11 +1077,50 @@ pub(crate) async fn act(visit: Visit, request: Request) -> Response {
     let action = field(&fields, "Action").unwrap_or_default().to_owned();
     let asked: Vec<(String, String)> = fields
         .iter()
-        .filter(|(k, v)| k != "csrf" && k != "back" && !v.is_empty())
+        .filter(|(k, v)| k != "csrf" && k != "back" && k != "assign" && !v.is_empty())
         .cloned()
         .collect();
     let separator = if back.contains('?') { '&' } else { '?' };
-    match visit.iam(asked).await {
+    let outcome = if action == "EnableRootMFADevice" {
+        // AWS's API has no form for this: only the root user's console enables its device.
+        let service = visit.shared.app.service();
+        service
+            .enable_root_mfa_device(
+                &visit.console.caller,
+                field(&fields, "SerialNumber").unwrap_or_default(),
+                (
+                    field(&fields, "AuthenticationCode1").unwrap_or_default(),
+                    field(&fields, "AuthenticationCode2").unwrap_or_default(),
+                ),
+            )
+            .await
+            .map(|()| Iam::EnableMFADevice)
+            .map_err(|e| Problem::from_service(&e))
+    } else {
+        visit.iam(asked).await
+    };
+    match outcome {
+        Ok(Iam::CreateVirtualMFADevice(created)) => {
+            let device = created.virtual_mfa_device;
+            let assign = field(&fields, "assign").filter(|u| !u.is_empty());
+            let (enable_action, user) = match assign {
+                Some(user) => ("EnableMFADevice", Some(user.to_owned())),
+                None => ("EnableRootMFADevice", None),
+            };
+            page(
+                StatusCode::OK,
+                &MfaPage {
+                    chrome: chrome(&visit, &parts.uri),
+                    back,
+                    serial: device.serial_number,
+                    seed: String::from_utf8_lossy(&device.base32_string_seed.unwrap_or_default())
+                        .into_owned(),
+                    qr_png: data_encoding::BASE64.encode(&device.qr_code_png.unwrap_or_default()),
+                    enable_action,
+                    user,
+                },
+            )
+        }
         Ok(Iam::CreateAccessKey(created)) => {
             let key = created.access_key;
             let csv = format!(

@@ -104,6 +104,10 @@ pub(crate) struct UserPage {
     pub(crate) reset_required: bool,
     /// (id, status, created).
     pub(crate) keys: Vec<(String, String, String)>,
+    /// MFA devices: (serial number, enabled).
+    pub(crate) devices: Vec<(String, String)>,
+    /// Whose devices these are (`None`: the root user's).
+    pub(crate) device_user: Option<String>,
 }
 
 #[derive(Template)]
@@ -181,4 +185,29 @@ pub(crate) struct KeyPage {
     pub(crate) secret: String,
     pub(crate) csv: String,
     pub(crate) back: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/mfa.html")]
+pub(crate) struct MfaPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) back: String,
+    pub(crate) serial: String,
+    pub(crate) seed: String,
+    /// The QR code PNG, base64.
+    pub(crate) qr_png: String,
+    /// `EnableMFADevice`, or the console's own `EnableRootMFADevice`.
+    pub(crate) enable_action: &'static str,
+    pub(crate) user: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/credentials.html")]
+pub(crate) struct CredentialsPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) back: String,
+    pub(crate) problem: Option<String>,
+    /// (serial number, enabled).
+    pub(crate) devices: Vec<(String, String)>,
+    pub(crate) device_user: Option<String>,
 }

@@ -64,6 +64,10 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+fn count_i64(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// ChangePassword refused while the user or its address has too many recent failures.
 fn too_many_failures() -> ServiceError {
     ServiceError::limit_exceeded("Too many failed password attempts. Try again later.")
@@ -702,6 +706,7 @@ impl Service {
             .list_user_credentials(account, None, store::CredentialKind::SigningCertificate)
             .await?;
         let profiles = every!(|options| self.reads().list_instance_profiles(account, &options));
+        let mfa = self.reads().mfa_counts(account).await?;
         let token_version = self
             .reads()
             .get_account(account)
@@ -735,10 +740,9 @@ impl Service {
             (K::InstanceProfiles, count(profiles.len())),
             (K::InstanceProfilesQuota, 1_000),
             (K::Providers, 0),
-            // Castellan keeps no MFA devices in the store yet.
-            (K::MFADevices, 0),
-            (K::MFADevicesInUse, 0),
-            (K::AccountMFAEnabled, 0),
+            (K::MFADevices, count_i64(mfa.devices)),
+            (K::MFADevicesInUse, count_i64(mfa.in_use)),
+            (K::AccountMFAEnabled, i32::from(mfa.root_enabled)),
             (
                 K::AccountAccessKeysPresent,
                 i32::from(!root_keys.is_empty()),

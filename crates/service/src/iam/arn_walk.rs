@@ -37,6 +37,9 @@ const APP: &str = "arn:aws:iam::111111111111:role/r/app";
 const BARE: &str = "arn:aws:iam::111111111111:instance-profile/ip/bare";
 const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole";
 const SITE: &str = "arn:aws:iam::111111111111:server-certificate/sc/site";
+const WALK_MFA: &str = "arn:aws:iam::111111111111:mfa/m/walk";
+const ALICE_MFA: &str = "arn:aws:iam::111111111111:mfa/alicemfa";
+const BOB: &str = "arn:aws:iam::111111111111:user/bob";
 const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
 
 /// A mutating operation: its parameters (`{key}`, `{ssh}`, `{cert}` and `{credential}`
@@ -109,6 +112,55 @@ const MUTATING: &[Mutating] = &[
         Operation::DeleteAccessKey,
         &[("UserName", "alice"), ("AccessKeyId", "{key}")],
         &[ALICE],
+    ),
+    (
+        Operation::CreateVirtualMFADevice,
+        &[("VirtualMFADeviceName", "new"), ("Path", "/m/")],
+        &["arn:aws:iam::111111111111:mfa/m/new"],
+    ),
+    (
+        Operation::EnableMFADevice,
+        &[
+            ("UserName", "bob"),
+            ("SerialNumber", WALK_MFA),
+            ("AuthenticationCode1", "{walk-code1}"),
+            ("AuthenticationCode2", "{walk-code2}"),
+        ],
+        &[BOB],
+    ),
+    (
+        Operation::ResyncMFADevice,
+        &[
+            ("UserName", "alice"),
+            ("SerialNumber", ALICE_MFA),
+            ("AuthenticationCode1", "{resync-code1}"),
+            ("AuthenticationCode2", "{resync-code2}"),
+        ],
+        &[ALICE],
+    ),
+    (
+        Operation::DeactivateMFADevice,
+        &[("UserName", "alice"), ("SerialNumber", ALICE_MFA)],
+        &[ALICE],
+    ),
+    (
+        Operation::DeleteVirtualMFADevice,
+        &[("SerialNumber", WALK_MFA)],
+        &[WALK_MFA],
+    ),
+    (
+        Operation::TagMFADevice,
+        &[
+            ("SerialNumber", WALK_MFA),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[WALK_MFA],
+    ),
+    (
+        Operation::UntagMFADevice,
+        &[("SerialNumber", WALK_MFA), ("TagKeys.member.1", "k")],
+        &[WALK_MFA],
     ),
     (
         Operation::PutAccountProperties,
@@ -537,7 +589,6 @@ const MUTATING: &[Mutating] = &[
 ];
 
 /// Who builds an operation not built yet: the open issue that owns it.
-const PEOPLE: &str = "issue 12: people, MFA and the console";
 const FEDERATION: &str = "issue 13: OIDC and SAML federation";
 const ORGANIZATIONS: &str = "issue 15: Organizations";
 const TOOLS: &str = "issue 16: simulator, reports, access advisor";
@@ -556,17 +607,13 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("CreateDelegationRequest", UNPUBLISHED),
     ("CreateOpenIDConnectProvider", FEDERATION),
     ("CreateSAMLProvider", FEDERATION),
-    ("CreateVirtualMFADevice", PEOPLE),
-    ("DeactivateMFADevice", PEOPLE),
     ("DeleteOpenIDConnectProvider", FEDERATION),
     ("DeleteSAMLProvider", FEDERATION),
-    ("DeleteVirtualMFADevice", PEOPLE),
     (
         "DisableOrganizationsRootCredentialsManagement",
         ORGANIZATIONS,
     ),
     ("DisableOrganizationsRootSessions", ORGANIZATIONS),
-    ("EnableMFADevice", PEOPLE),
     (
         "EnableOrganizationsRootCredentialsManagement",
         ORGANIZATIONS,
@@ -580,7 +627,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GetCredentialReport", TOOLS),
     ("GetDelegationRequest", UNPUBLISHED),
     ("GetHumanReadableSummary", UNPUBLISHED),
-    ("GetMFADevice", PEOPLE),
     ("GetOpenIDConnectProvider", FEDERATION),
     ("GetOrganizationsAccessReport", ORGANIZATIONS),
     ("GetRoleTemplateVersion", UNPUBLISHED),
@@ -588,25 +634,19 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GetServiceLastAccessedDetails", TOOLS),
     ("GetServiceLastAccessedDetailsWithEntities", TOOLS),
     ("ListDelegationRequests", UNPUBLISHED),
-    ("ListMFADeviceTags", PEOPLE),
-    ("ListMFADevices", PEOPLE),
     ("ListOpenIDConnectProviderTags", FEDERATION),
     ("ListOpenIDConnectProviders", FEDERATION),
     ("ListOrganizationsFeatures", ORGANIZATIONS),
     ("ListPoliciesGrantingServiceAccess", TOOLS),
     ("ListSAMLProviderTags", FEDERATION),
     ("ListSAMLProviders", FEDERATION),
-    ("ListVirtualMFADevices", PEOPLE),
     ("RejectDelegationRequest", UNPUBLISHED),
     ("RemoveClientIDFromOpenIDConnectProvider", FEDERATION),
-    ("ResyncMFADevice", PEOPLE),
     ("SendDelegationToken", UNPUBLISHED),
     ("SimulateCustomPolicy", TOOLS),
     ("SimulatePrincipalPolicy", TOOLS),
-    ("TagMFADevice", PEOPLE),
     ("TagOpenIDConnectProvider", FEDERATION),
     ("TagSAMLProvider", FEDERATION),
-    ("UntagMFADevice", PEOPLE),
     ("UntagOpenIDConnectProvider", FEDERATION),
     ("UntagSAMLProvider", FEDERATION),
     ("UpdateDelegationRequest", UNPUBLISHED),
@@ -900,7 +940,39 @@ async fn fixture() -> (Service, Ids) {
     else {
         panic!("not CreateServiceSpecificCredential")
     };
+    // Two virtual MFA devices: `walk` unassigned, `alicemfa` enabled for alice (codes of
+    // the two steps before the fixed clock's), and the codes the table's operations submit.
+    let mut seeds = Vec::new();
+    for (name, path) in [("walk", "/m/"), ("alicemfa", "/")] {
+        let Response::CreateVirtualMFADevice(created) = run(
+            "CreateVirtualMFADevice",
+            vec![("VirtualMFADeviceName", s(name)), ("Path", s(path))],
+        )
+        .await
+        else {
+            panic!("not CreateVirtualMFADevice")
+        };
+        let text = created.virtual_mfa_device.base32_string_seed.unwrap();
+        seeds.push(data_encoding::BASE32_NOPAD.decode(&text).unwrap());
+    }
+    let now = crate::totp::step_at(1_700_000_000);
+    let code = |seed: &[u8], step: i64| crate::totp::code_at_step(seed, step);
+    run(
+        "EnableMFADevice",
+        vec![
+            ("UserName", s("alice")),
+            ("SerialNumber", s(ALICE_MFA)),
+            ("AuthenticationCode1", code(&seeds[1], now - 2)),
+            ("AuthenticationCode2", code(&seeds[1], now - 1)),
+        ],
+    )
+    .await;
+    run("TagMFADevice", tag("SerialNumber", WALK_MFA)).await;
     let ids = vec![
+        ("{walk-code1}", code(&seeds[0], now - 1)),
+        ("{walk-code2}", code(&seeds[0], now)),
+        ("{resync-code1}", code(&seeds[1], now)),
+        ("{resync-code2}", code(&seeds[1], now + 1)),
         ("{certificate}", certificate.clone()),
         ("{private_key}", private_key.clone()),
         ("{new-ssh}", crate::public_key::sample_openssh(2)),

@@ -11,6 +11,7 @@ mod credentials;
 mod entity;
 mod groups;
 mod instance_profiles;
+mod mfa;
 mod operations;
 mod outbound_federation;
 mod policies;

@@ -66,6 +66,14 @@ use wire::iam::{
     UploadSigningCertificateResponse,
 };
 use wire::iam::{
+    CreateVirtualMFADeviceRequest, CreateVirtualMFADeviceResponse, DeactivateMFADeviceRequest,
+    DeleteVirtualMFADeviceRequest, EnableMFADeviceRequest, GetMFADeviceRequest,
+    GetMFADeviceResponse, ListMFADeviceTagsRequest, ListMFADeviceTagsResponse,
+    ListMFADevicesRequest, ListMFADevicesResponse, ListVirtualMFADevicesRequest,
+    ListVirtualMFADevicesResponse, ResyncMFADeviceRequest, TagMFADeviceRequest,
+    UntagMFADeviceRequest,
+};
+use wire::iam::{
     DeleteServerCertificateRequest, GetAccountPropertiesRequest, GetAccountPropertiesResponse,
     GetServerCertificateRequest, GetServerCertificateResponse, ListServerCertificateTagsRequest,
     ListServerCertificateTagsResponse, ListServerCertificatesRequest,
@@ -158,6 +166,20 @@ operations! {
             create_service_specific_credential(CreateServiceSpecificCredentialRequest)
             -> CreateServiceSpecificCredentialResponse;
         CreateUser: create_user(CreateUserRequest) -> CreateUserResponse;
+        CreateVirtualMFADevice: create_virtual_mfa_device(CreateVirtualMFADeviceRequest)
+            -> CreateVirtualMFADeviceResponse;
+        DeactivateMFADevice: deactivate_mfa_device(DeactivateMFADeviceRequest) -> ();
+        DeleteVirtualMFADevice: delete_virtual_mfa_device(DeleteVirtualMFADeviceRequest) -> ();
+        EnableMFADevice: enable_mfa_device(EnableMFADeviceRequest) -> ();
+        GetMFADevice: get_mfa_device(GetMFADeviceRequest) -> GetMFADeviceResponse;
+        ListMFADeviceTags: list_mfa_device_tags(ListMFADeviceTagsRequest)
+            -> ListMFADeviceTagsResponse;
+        ListMFADevices: list_mfa_devices(ListMFADevicesRequest) -> ListMFADevicesResponse;
+        ListVirtualMFADevices: list_virtual_mfa_devices(ListVirtualMFADevicesRequest)
+            -> ListVirtualMFADevicesResponse;
+        ResyncMFADevice: resync_mfa_device(ResyncMFADeviceRequest) -> ();
+        TagMFADevice: tag_mfa_device(TagMFADeviceRequest) -> ();
+        UntagMFADevice: untag_mfa_device(UntagMFADeviceRequest) -> ();
         DeleteAccessKey: delete_access_key(DeleteAccessKeyRequest) -> ();
         DeleteAccountAlias: delete_account_alias(DeleteAccountAliasRequest) -> ();
         DeleteGroup: delete_group(DeleteGroupRequest) -> ();

@@ -5,11 +5,13 @@ mod accounts;
 mod console;
 mod groups;
 mod instance_profiles;
+mod mfa_devices;
 mod outbound_federation;
 mod roles;
 mod server_certificates;
 mod users;
 
+pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;
 mod access_keys;

@@ -20,6 +20,7 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
         TagTarget::ServerCertificate(id) => {
             ("server-certificate", id, EntityKind::ServerCertificate)
         }
+        TagTarget::MfaDevice(serial) => ("mfa", serial, EntityKind::MfaDevice),
     }
 }
 
@@ -43,6 +44,7 @@ async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<
         TagTarget::ServerCertificate(_) => {
             "SELECT account_id FROM server_certificates WHERE server_certificate_id = $1"
         }
+        TagTarget::MfaDevice(_) => "SELECT account_id FROM mfa_devices WHERE serial_number = $1",
     };
     let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
     match row {
