@@ -254,11 +254,7 @@ impl<'m> Service<'m> {
         let num = |k: &str| shape.get(k).and_then(Value::as_i64);
         let (min, max) = (num("min"), num("max"));
         let pattern = str_field(shape, "pattern");
-        let sensitive = shape
-            .get("sensitive")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if min.is_none() && max.is_none() && pattern.is_none() && !sensitive {
+        if min.is_none() && max.is_none() && pattern.is_none() {
             return Ok("&Rules::NONE".to_owned());
         }
         Ok(format!("&{}", rules_const(name)))
@@ -304,13 +300,9 @@ impl<'m> Service<'m> {
         let num = |k: &str| shape.get(k).and_then(Value::as_i64);
         let (min, max) = (num("min"), num("max"));
         let pattern = str_field(shape, "pattern");
-        let sensitive = shape
-            .get("sensitive")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
         let opt = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
         Ok(format!(
-            "Rules {{ min: {}, max: {}, pattern: {}, sensitive: {sensitive} }}",
+            "Rules {{ min: {}, max: {}, pattern: {} }}",
             opt(min),
             opt(max),
             pattern.map_or("None".to_owned(), |p| format!("Some({p:?})")),

@@ -221,7 +221,7 @@ def test_max_session_duration_bounds(server):
         )
         assert (code, status) == ("ValidationError", 400)
         assert message == (
-            f"1 validation error detected: Value '{value}' at 'maxSessionDuration' failed to satisfy "
+            f"1 validation error detected: Value at 'maxSessionDuration' failed to satisfy "
             f"constraint: Member must have value {bound}"
         )
     assert iam.list_roles()["Roles"] == []

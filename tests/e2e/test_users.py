@@ -55,7 +55,7 @@ def test_user_name_too_long_is_validation_error(server):
     assert error_of(e) == (
         "ValidationError",
         400,
-        f"1 validation error detected: Value '{name}' at 'userName' failed to satisfy constraint: "
+        f"1 validation error detected: Value at 'userName' failed to satisfy constraint: "
         "Member must have length less than or equal to 64",
     )
     # 64 is allowed.

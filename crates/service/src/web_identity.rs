@@ -279,9 +279,9 @@ impl Service {
     ) -> ServiceResult<GetWebIdentityTokenResponse> {
         let algorithm = input.signing_algorithm;
         if !AWS_ALGORITHMS.contains(&algorithm.as_str()) {
-            return Err(ServiceError::validation(format!(
-                "1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]"
-            )));
+            return Err(ServiceError::validation(
+                "1 validation error detected: Value at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]",
+            ));
         }
         let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
         let tags = request_tags(input.tags)?;

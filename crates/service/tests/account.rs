@@ -349,7 +349,7 @@ async fn login_profile_errors() {
             )
             .await,
         "ValidationError",
-        "1 validation error detected: Value null at 'password' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value at 'password' failed to satisfy constraint: Member must not be null",
     );
     // Root must name the user (no AssumeRoot sessions here).
     assert_error(
@@ -364,7 +364,7 @@ async fn login_profile_errors() {
             )
             .await,
         "ValidationError",
-        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must not be null",
     );
     assert_eq!(
         error(service.iam(&root, get_profile(None)).await).code(),

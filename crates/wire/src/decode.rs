@@ -81,11 +81,10 @@ impl QueryParams {
 }
 
 /// One failed constraint, rendered like AWS:
-/// `Value 'x' at 'userName' failed to satisfy constraint: Member must ...`.
+/// `Value at 'userName' failed to satisfy constraint: Member must ...`. AWS no longer quotes
+/// the offending value (reading 43), so nothing sent comes back in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
-    /// The offending value as AWS quotes it; `None` renders as `null` (a missing member).
-    value: Option<String>,
     path: String,
     constraint: String,
 }
@@ -106,13 +105,9 @@ impl ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value {
-            Some(v) => write!(f, "Value '{v}'")?,
-            None => f.write_str("Value null")?,
-        }
         write!(
             f,
-            " at '{}' failed to satisfy constraint: {}",
+            "Value at '{}' failed to satisfy constraint: {}",
             self.path, self.constraint
         )
     }
@@ -155,8 +150,6 @@ pub(crate) struct Rules {
     pub(crate) min: Option<i64>,
     pub(crate) max: Option<i64>,
     pub(crate) pattern: Option<&'static str>,
-    /// Values of sensitive shapes (passwords, tokens) never appear in messages.
-    pub(crate) sensitive: bool,
 }
 
 impl Rules {
@@ -164,7 +157,6 @@ impl Rules {
         min: None,
         max: None,
         pattern: None,
-        sensitive: false,
     };
 }
 
@@ -289,16 +281,15 @@ pub(crate) struct Cx {
 }
 
 impl Cx {
-    fn fail(&mut self, value: Option<String>, path: &str, constraint: String) {
+    fn fail(&mut self, path: &str, constraint: String) {
         self.errors.push(ValidationError {
-            value,
             path: path.to_owned(),
             constraint,
         });
     }
 
     fn missing(&mut self, path: &str) {
-        self.fail(None, path, "Member must not be null".to_owned());
+        self.fail(path, "Member must not be null".to_owned());
     }
 
     /// A member whose shape holds ARNs (`arnType`, `serialNumberType`): a string, validated as
@@ -329,17 +320,10 @@ impl Cx {
             }
             return None;
         };
-        let shown = || {
-            if rules.sensitive {
-                "***".to_owned()
-            } else {
-                text.to_owned()
-            }
-        };
         let value = match T::parse(text) {
             Ok(v) => v,
             Err(constraint) => {
-                self.fail(Some(shown()), path, constraint);
+                self.fail(path, constraint);
                 return None;
             }
         };
@@ -350,13 +334,12 @@ impl Cx {
             Measure::Nothing => (0, ""),
         };
         if !what.is_empty() {
-            self.range(amount, what, rules, path, &shown);
+            self.range(amount, what, rules, path);
         }
         if let Some(p) = rules.pattern
             && !pattern_matches(p, text)
         {
             self.fail(
-                Some(shown()),
                 path,
                 format!("Member must satisfy regular expression pattern: {p}"),
             );
@@ -364,19 +347,11 @@ impl Cx {
         (self.errors.len() == before).then_some(value)
     }
 
-    fn range(
-        &mut self,
-        amount: i64,
-        what: &str,
-        rules: &Rules,
-        path: &str,
-        shown: &dyn Fn() -> String,
-    ) {
+    fn range(&mut self, amount: i64, what: &str, rules: &Rules, path: &str) {
         if let Some(min) = rules.min
             && amount < min
         {
             self.fail(
-                Some(shown()),
                 path,
                 format!("Member must have {what} greater than or equal to {min}"),
             );
@@ -385,7 +360,6 @@ impl Cx {
             && amount > max
         {
             self.fail(
-                Some(shown()),
                 path,
                 format!("Member must have {what} less than or equal to {max}"),
             );
@@ -437,8 +411,7 @@ impl Cx {
             }
         }
         let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
-        let shown = || render_list(&entries);
-        self.range(count, "length", rules, path, &shown);
+        self.range(count, "length", rules, path);
         (self.errors.len() == before).then_some(out)
     }
 
@@ -480,8 +453,7 @@ impl Cx {
             }
         }
         let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
-        let shown = || render_list(&entries);
-        self.range(count, "length", rules, path, &shown);
+        self.range(count, "length", rules, path);
         (self.errors.len() == before).then_some(out)
     }
 }
@@ -506,35 +478,6 @@ fn indexed(node: Option<&Node>) -> Vec<(u32, &Node)> {
     // `01` and `1` name the same item: keep one (the first in name order), never both.
     items.dedup_by_key(|(i, _)| *i);
     items
-}
-
-/// A list as AWS shows it in a length message: `[a, b]`; structures as `{Key=k, Value=v}`.
-fn render_list(entries: &[(u32, &Node)]) -> String {
-    fn render(node: &Node, out: &mut String) {
-        if node.children.is_empty() {
-            out.push_str(node.value.as_deref().unwrap_or("null"));
-            return;
-        }
-        out.push('{');
-        for (i, (k, v)) in node.children.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(k);
-            out.push('=');
-            render(v, out);
-        }
-        out.push('}');
-    }
-    let mut out = String::from("[");
-    for (i, (_, node)) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        render(node, &mut out);
-    }
-    out.push(']');
-    out
 }
 
 fn pattern_matches(pattern: &'static str, text: &str) -> bool {

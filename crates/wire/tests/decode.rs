@@ -284,7 +284,7 @@ fn maps_by_entry_index() {
             iam::Operation::PutAccountProperties,
             &[("Properties.entry.1.key", "a")]
         ),
-        "1 validation error detected: Value null at 'properties.1.member.value' failed to \
+        "1 validation error detected: Value at 'properties.1.member.value' failed to \
          satisfy constraint: Member must not be null"
     );
 }
@@ -293,7 +293,7 @@ fn maps_by_entry_index() {
 fn missing_required_member() {
     assert_eq!(
         iam_err(iam::Operation::CreateUser, &[("Action", "CreateUser")]),
-        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: \
          Member must not be null"
     );
 }
@@ -304,7 +304,7 @@ fn length_limits() {
     assert_eq!(
         iam_err(iam::Operation::CreateUser, &[("UserName", &long)]),
         format!(
-            "1 validation error detected: Value '{long}' at 'userName' failed to satisfy \
+            "1 validation error detected: Value at 'userName' failed to satisfy \
              constraint: Member must have length less than or equal to 64"
         )
     );
@@ -313,8 +313,8 @@ fn length_limits() {
             iam::Operation::CreateGroup,
             &[("GroupName", "g"), ("Path", "")]
         ),
-        "2 validation errors detected: Value '' at 'path' failed to satisfy constraint: \
-         Member must have length greater than or equal to 1; Value '' at 'path' failed to \
+        "2 validation errors detected: Value at 'path' failed to satisfy constraint: \
+         Member must have length greater than or equal to 1; Value at 'path' failed to \
          satisfy constraint: Member must satisfy regular expression pattern: \
          (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
     );
@@ -328,7 +328,7 @@ fn length_limits() {
 fn pattern() {
     assert_eq!(
         iam_err(iam::Operation::CreateUser, &[("UserName", "bob smith")]),
-        "1 validation error detected: Value 'bob smith' at 'userName' failed to satisfy \
+        "1 validation error detected: Value at 'userName' failed to satisfy \
          constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
     );
 }
@@ -343,7 +343,7 @@ fn enum_value_set() {
                 ("Status", "Enabled")
             ]
         ),
-        "1 validation error detected: Value 'Enabled' at 'status' failed to satisfy \
+        "1 validation error detected: Value at 'status' failed to satisfy \
          constraint: Member must satisfy enum value set: [Active, Inactive, Expired]"
     );
 }
@@ -352,17 +352,17 @@ fn enum_value_set() {
 fn numeric_range() {
     assert_eq!(
         iam_err(iam::Operation::ListUsers, &[("MaxItems", "5000")]),
-        "1 validation error detected: Value '5000' at 'maxItems' failed to satisfy \
+        "1 validation error detected: Value at 'maxItems' failed to satisfy \
          constraint: Member must have value less than or equal to 1000"
     );
     assert_eq!(
         iam_err(iam::Operation::ListUsers, &[("MaxItems", "0")]),
-        "1 validation error detected: Value '0' at 'maxItems' failed to satisfy \
+        "1 validation error detected: Value at 'maxItems' failed to satisfy \
          constraint: Member must have value greater than or equal to 1"
     );
     assert_eq!(
         iam_err(iam::Operation::ListUsers, &[("MaxItems", "ten")]),
-        "1 validation error detected: Value 'ten' at 'maxItems' failed to satisfy \
+        "1 validation error detected: Value at 'maxItems' failed to satisfy \
          constraint: Member must be a valid integer"
     );
 }
@@ -375,9 +375,9 @@ fn several_errors_in_member_order() {
             &[("UserName", "a/b"), ("Status", "On")]
         ),
         "3 validation errors detected: \
-         Value 'a/b' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; \
-         Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null; \
-         Value 'On' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]"
+         Value at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; \
+         Value at 'accessKeyId' failed to satisfy constraint: Member must not be null; \
+         Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]"
     );
 }
 
@@ -393,9 +393,9 @@ fn nested_members_name_their_list_position() {
             ]
         ),
         "3 validation errors detected: \
-         Value null at 'tags.3.member.value' failed to satisfy constraint: Member must not be null; \
-         Value null at 'tags.4.member.key' failed to satisfy constraint: Member must not be null; \
-         Value 'v{' at 'tags.4.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
+         Value at 'tags.3.member.value' failed to satisfy constraint: Member must not be null; \
+         Value at 'tags.4.member.key' failed to satisfy constraint: Member must not be null; \
+         Value at 'tags.4.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
     );
 }
 
@@ -415,9 +415,10 @@ fn list_length() {
         e.errors()[0].constraint(),
         "Member must have length less than or equal to 50"
     );
-    assert!(e.to_string().starts_with(
-        "1 validation error detected: Value '[{Key=k1, Value=v}, {Key=k2, Value=v}, "
-    ));
+    assert_eq!(
+        e.to_string(),
+        "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"
+    );
 }
 
 #[test]
@@ -427,7 +428,7 @@ fn sensitive_values_are_not_echoed() {
             iam::Operation::CreateLoginProfile,
             &[("UserName", "alice"), ("Password", &"p".repeat(129))]
         ),
-        "1 validation error detected: Value '***' at 'password' failed to satisfy \
+        "1 validation error detected: Value at 'password' failed to satisfy \
          constraint: Member must have length less than or equal to 128"
     );
     // ...nor shown by Debug.
@@ -449,8 +450,8 @@ fn sts_constraints() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "2 validation errors detected: Value 's' at 'roleSessionName' failed to satisfy \
-         constraint: Member must have length greater than or equal to 2; Value '43201' at \
+        "2 validation errors detected: Value at 'roleSessionName' failed to satisfy \
+         constraint: Member must have length greater than or equal to 2; Value at \
          'durationSeconds' failed to satisfy constraint: Member must have value less than or \
          equal to 43200"
     );

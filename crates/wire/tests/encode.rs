@@ -122,7 +122,7 @@ fn error_responses() {
     assert_eq!((e.code(), e.status()), ("NoSuchEntity", 404));
     insta::assert_snapshot!(e.to_xml("The user with name bob cannot be found.", REQUEST_ID));
     let v = CommonError::ValidationError;
-    let message = "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null";
+    let message = "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must not be null";
     insta::assert_snapshot!(encode_error(
         Service::Iam,
         v.code(),

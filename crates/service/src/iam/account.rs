@@ -52,7 +52,7 @@ fn password_policy_violation(message: impl Into<String>) -> ServiceError {
 /// Castellan does not issue: reported as the wire decoder reports a missing member.
 fn missing(member: &str) -> ServiceError {
     ServiceError::validation(format!(
-        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must not be null"
     ))
 }
 

@@ -60,7 +60,7 @@ pub(super) fn stored_status(status: StatusType) -> ServiceResult<AccessKeyStatus
         StatusType::Active => Ok(AccessKeyStatus::Active),
         StatusType::Inactive => Ok(AccessKeyStatus::Inactive),
         StatusType::Expired => Err(ServiceError::validation(
-            "1 validation error detected: Value 'Expired' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]",
+            "1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]",
         )),
     }
 }

@@ -102,10 +102,10 @@ fn max_session(value: Option<i32>) -> ServiceResult<Option<i64>> {
     match value {
         None => Ok(None),
         Some(seconds) if seconds < MIN_MAX_SESSION => Err(ServiceError::validation(format!(
-            "1 validation error detected: Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to {MIN_MAX_SESSION}"
+            "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to {MIN_MAX_SESSION}"
         ))),
         Some(seconds) if seconds > MAX_MAX_SESSION => Err(ServiceError::validation(format!(
-            "1 validation error detected: Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to {MAX_MAX_SESSION}"
+            "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to {MAX_MAX_SESSION}"
         ))),
         Some(seconds) => Ok(Some(i64::from(seconds))),
     }

@@ -7382,463 +7382,386 @@ const RULES_ACTION_NAME_TYPE: Rules = Rules {
     min: Some(3),
     max: Some(128),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ATTACHMENT_NAME: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_CONTEXT_KEY_NAME_TYPE: Rules = Rules {
     min: Some(5),
     max: Some(256),
     pattern: None,
-    sensitive: false,
 };
 const RULES_DELETION_TASK_ID_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(1000),
     pattern: None,
-    sensitive: false,
 };
 const RULES_OPEN_ID_CONNECT_PROVIDER_URL_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(255),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ORGANIZATION_POLICY_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(7),
     pattern: None,
-    sensitive: false,
 };
 const RULES_POLICY_EXCLUSIONS_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(256),
     pattern: None,
-    sensitive: false,
 };
 const RULES_RESOURCE_HANDLING_OPTION_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(64),
     pattern: None,
-    sensitive: false,
 };
 const RULES_RESOURCE_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(2048),
     pattern: None,
-    sensitive: false,
 };
 const RULES_SAML_METADATA_DOCUMENT_TYPE: Rules = Rules {
     min: Some(1000),
     max: Some(10000000),
     pattern: None,
-    sensitive: false,
 };
 const RULES_SAML_PROVIDER_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w._-]+"),
-    sensitive: false,
 };
 const RULES_ACCESS_KEY_ID_TYPE: Rules = Rules {
     min: Some(16),
     max: Some(128),
     pattern: Some("[\\w]+"),
-    sensitive: false,
 };
 const RULES_ACCOUNT_ALIAS_TYPE: Rules = Rules {
     min: Some(3),
     max: Some(63),
     pattern: Some("^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"),
-    sensitive: false,
 };
 const RULES_ACCOUNT_ID_TYPE: Rules = Rules {
     min: None,
     max: None,
     pattern: Some("\\d{12}"),
-    sensitive: false,
 };
 const RULES_ACCOUNT_PROPERTY_KEY_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(50),
     pattern: Some("^[A-Za-z][A-Za-z0-9/_-]*$"),
-    sensitive: false,
 };
 const RULES_ACCOUNT_PROPERTY_VALUE_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(1024),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ARN_TYPE: Rules = Rules {
     min: Some(20),
     max: Some(2048),
     pattern: None,
-    sensitive: false,
 };
 const RULES_AUTHENTICATION_CODE_TYPE: Rules = Rules {
     min: Some(6),
     max: Some(6),
     pattern: Some("[\\d]+"),
-    sensitive: false,
 };
 const RULES_CERTIFICATE_BODY_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(16384),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_CERTIFICATE_CHAIN_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(2097152),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_CERTIFICATE_ID_TYPE: Rules = Rules {
     min: Some(24),
     max: Some(128),
     pattern: Some("[\\w]+"),
-    sensitive: false,
 };
 const RULES_CLIENT_ID_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(255),
     pattern: None,
-    sensitive: false,
 };
 const RULES_CREDENTIAL_AGE_DAYS: Rules = Rules {
     min: Some(1),
     max: Some(36600),
     pattern: None,
-    sensitive: false,
 };
 const RULES_CUSTOM_SUFFIX_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(64),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_DELEGATION_REQUEST_DESCRIPTION_TYPE: Rules = Rules {
     min: None,
     max: Some(1000),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"),
-    sensitive: false,
 };
 const RULES_DELEGATION_REQUEST_ID_TYPE: Rules = Rules {
     min: Some(16),
     max: Some(128),
     pattern: Some("[\\w-]+"),
-    sensitive: false,
 };
 const RULES_EXISTING_USER_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_GROUP_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_INSTANCE_PROFILE_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_JOB_ID_TYPE: Rules = Rules {
     min: Some(36),
     max: Some(36),
     pattern: None,
-    sensitive: false,
 };
 const RULES_LOCALE_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(12),
     pattern: None,
-    sensitive: false,
 };
 const RULES_MAP_STRING_REPLACEMENT_VALUE_ENTRY: Rules = Rules {
     min: None,
     max: Some(30),
     pattern: None,
-    sensitive: false,
 };
 const RULES_MARKER_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(320),
     pattern: Some("[\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_MAX_ITEMS_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(1000),
     pattern: None,
-    sensitive: false,
 };
 const RULES_MAX_PASSWORD_AGE_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(1095),
     pattern: None,
-    sensitive: false,
 };
 const RULES_MINIMUM_PASSWORD_LENGTH_TYPE: Rules = Rules {
     min: Some(6),
     max: Some(128),
     pattern: None,
-    sensitive: false,
 };
 const RULES_NOTES_TYPE: Rules = Rules {
     min: None,
     max: Some(500),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"),
-    sensitive: false,
 };
 const RULES_NOTIFICATION_CHANNEL_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(400),
     pattern: Some("^[a-zA-Z0-9:_.-]+$"),
-    sensitive: false,
 };
 const RULES_ORGANIZATIONS_ENTITY_PATH_TYPE: Rules = Rules {
     min: Some(19),
     max: Some(427),
     pattern: Some("^o-[0-9a-z]{10,32}\\/r-[0-9a-z]{4,32}[0-9a-z-\\/]*"),
-    sensitive: false,
 };
 const RULES_ORGANIZATIONS_POLICY_ID_TYPE: Rules = Rules {
     min: None,
     max: None,
     pattern: Some("^p-[0-9a-zA-Z_]{8,128}$"),
-    sensitive: false,
 };
 const RULES_OWNER_ID_TYPE: Rules = Rules {
     min: Some(20),
     max: Some(2048),
     pattern: Some("^[a-zA-Z0-9:/+=,.@_-]+$"),
-    sensitive: false,
 };
 const RULES_PASSWORD_REUSE_PREVENTION_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(24),
     pattern: None,
-    sensitive: false,
 };
 const RULES_PASSWORD_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: true,
 };
 const RULES_PATH_PREFIX_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(512),
     pattern: Some("\\u002F[\\u0021-\\u007F]*"),
-    sensitive: false,
 };
 const RULES_PATH_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(512),
     pattern: Some("(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"),
-    sensitive: false,
 };
 const RULES_POLICY_DESCRIPTION_TYPE: Rules = Rules {
     min: None,
     max: Some(1000),
     pattern: None,
-    sensitive: false,
 };
 const RULES_POLICY_DOCUMENT_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(131072),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_POLICY_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_POLICY_PARAMETER_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(50),
     pattern: None,
-    sensitive: false,
 };
 const RULES_POLICY_PARAMETER_NAME_TYPE: Rules = Rules {
     min: Some(5),
     max: Some(256),
     pattern: Some("[ -~]+"),
-    sensitive: false,
 };
 const RULES_POLICY_PARAMETER_VALUE_TYPE: Rules = Rules {
     min: None,
     max: None,
     pattern: Some("[ -~]+"),
-    sensitive: false,
 };
 const RULES_POLICY_PATH_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(512),
     pattern: Some("((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"),
-    sensitive: false,
 };
 const RULES_POLICY_VERSION_ID_TYPE: Rules = Rules {
     min: None,
     max: None,
     pattern: Some("v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"),
-    sensitive: false,
 };
 const RULES_PRIVATE_KEY_ID_TYPE: Rules = Rules {
     min: Some(22),
     max: Some(64),
     pattern: Some("[A-Z0-9]+"),
-    sensitive: false,
 };
 const RULES_PRIVATE_KEY_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(16384),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: true,
 };
 const RULES_PUBLIC_KEY_ID_TYPE: Rules = Rules {
     min: Some(20),
     max: Some(128),
     pattern: Some("[\\w]+"),
-    sensitive: false,
 };
 const RULES_PUBLIC_KEY_MATERIAL_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(16384),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_REDIRECT_URL_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(255),
     pattern: Some("^http(s?)://[a-zA-Z0-9._/-]*(\\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$"),
-    sensitive: false,
 };
 const RULES_REPLACEMENT_VALUE_LIST_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(20),
     pattern: None,
-    sensitive: false,
 };
 const RULES_REQUEST_MESSAGE_TYPE: Rules = Rules {
     min: None,
     max: Some(200),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"),
-    sensitive: false,
 };
 const RULES_REQUESTOR_WORKFLOW_ID_TYPE: Rules = Rules {
     min: Some(5),
     max: Some(400),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_ROLE_DESCRIPTION_TYPE: Rules = Rules {
     min: None,
     max: Some(1000),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"),
-    sensitive: false,
 };
 const RULES_ROLE_MAX_SESSION_DURATION_TYPE: Rules = Rules {
     min: Some(3600),
     max: Some(43200),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ROLE_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(64),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_SERIAL_NUMBER_TYPE: Rules = Rules {
     min: Some(9),
     max: Some(256),
     pattern: Some("[\\w+=/:,.@-]+"),
-    sensitive: false,
 };
 const RULES_SERVER_CERTIFICATE_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_SERVICE_NAMESPACE_LIST_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(200),
     pattern: None,
-    sensitive: false,
 };
 const RULES_SERVICE_NAMESPACE_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(64),
     pattern: Some("[\\w-]*"),
-    sensitive: false,
 };
 const RULES_SERVICE_SPECIFIC_CREDENTIAL_ID: Rules = Rules {
     min: Some(20),
     max: Some(128),
     pattern: Some("[\\w]+"),
-    sensitive: false,
 };
 const RULES_SESSION_DURATION_TYPE: Rules = Rules {
     min: Some(300),
     max: Some(43200),
     pattern: None,
-    sensitive: false,
 };
 const RULES_TAG_KEY_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(50),
     pattern: None,
-    sensitive: false,
 };
 const RULES_TAG_KEY_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"),
-    sensitive: false,
 };
 const RULES_TAG_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(50),
     pattern: None,
-    sensitive: false,
 };
 const RULES_TAG_VALUE_TYPE: Rules = Rules {
     min: Some(0),
     max: Some(256),
     pattern: Some("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"),
-    sensitive: false,
 };
 const RULES_THUMBPRINT_TYPE: Rules = Rules {
     min: Some(40),
     max: Some(40),
     pattern: None,
-    sensitive: false,
 };
 const RULES_USER_NAME_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(64),
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 const RULES_VIRTUAL_MFA_DEVICE_NAME: Rules = Rules {
     min: Some(1),
     max: None,
     pattern: Some("[\\w+=,.@-]+"),
-    sensitive: false,
 };
 
 /// Every pattern requests are checked against, for the test that all compile.

@@ -746,31 +746,26 @@ const RULES_PROVIDED_CONTEXTS_LIST_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(5),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ROOT_DURATION_SECONDS_TYPE: Rules = Rules {
     min: Some(0),
     max: Some(900),
     pattern: None,
-    sensitive: false,
 };
 const RULES_SAML_ASSERTION_TYPE: Rules = Rules {
     min: Some(4),
     max: Some(100000),
     pattern: None,
-    sensitive: true,
 };
 const RULES_TARGET_PRINCIPAL_TYPE: Rules = Rules {
     min: Some(12),
     max: Some(2048),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ACCESS_KEY_ID_TYPE: Rules = Rules {
     min: Some(16),
     max: Some(128),
     pattern: Some("[\\w]*"),
-    sensitive: false,
 };
 const RULES_ARN_TYPE: Rules = Rules {
     min: Some(20),
@@ -778,151 +773,121 @@ const RULES_ARN_TYPE: Rules = Rules {
     pattern: Some(
         "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+",
     ),
-    sensitive: false,
 };
 const RULES_CLIENT_TOKEN_TYPE: Rules = Rules {
     min: Some(4),
     max: Some(20000),
     pattern: None,
-    sensitive: true,
 };
 const RULES_CONTEXT_ASSERTION_TYPE: Rules = Rules {
     min: Some(4),
     max: Some(2048),
     pattern: None,
-    sensitive: false,
 };
 const RULES_DURATION_SECONDS_TYPE: Rules = Rules {
     min: Some(900),
     max: Some(129600),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ENCODED_MESSAGE_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(10240),
     pattern: None,
-    sensitive: false,
 };
 const RULES_EXTERNAL_ID_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(1224),
     pattern: Some("[\\w+=,.@:\\/-]*"),
-    sensitive: false,
 };
 const RULES_JWT_ALGORITHM_TYPE: Rules = Rules {
     min: Some(5),
     max: Some(5),
     pattern: None,
-    sensitive: false,
 };
 const RULES_MINIMUM_SESSION_TOKEN_SIZE_TYPE: Rules = Rules {
     min: Some(0),
     max: Some(4096),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ROLE_DURATION_SECONDS_TYPE: Rules = Rules {
     min: Some(900),
     max: Some(43200),
     pattern: None,
-    sensitive: false,
 };
 const RULES_ROLE_SESSION_NAME_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(64),
     pattern: Some("[\\w+=,.@-]*"),
-    sensitive: false,
 };
 const RULES_SERIAL_NUMBER_TYPE: Rules = Rules {
     min: Some(9),
     max: Some(256),
     pattern: Some("[\\w+=/:,.@-]*"),
-    sensitive: false,
 };
 const RULES_SESSION_POLICY_DOCUMENT_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(2048),
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_SOURCE_IDENTITY_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(64),
     pattern: Some("[\\w+=,.@-]*"),
-    sensitive: false,
 };
 const RULES_TAG_KEY_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(50),
     pattern: None,
-    sensitive: false,
 };
 const RULES_TAG_KEY_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(128),
     pattern: Some("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"),
-    sensitive: false,
 };
 const RULES_TAG_LIST_TYPE: Rules = Rules {
     min: None,
     max: Some(50),
     pattern: None,
-    sensitive: false,
 };
 const RULES_TAG_VALUE_TYPE: Rules = Rules {
     min: Some(0),
     max: Some(256),
     pattern: Some("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"),
-    sensitive: false,
 };
 const RULES_TOKEN_CODE_TYPE: Rules = Rules {
     min: Some(6),
     max: Some(6),
     pattern: Some("[\\d]*"),
-    sensitive: false,
-};
-const RULES_TRADE_IN_TOKEN_TYPE: Rules = Rules {
-    min: None,
-    max: None,
-    pattern: None,
-    sensitive: true,
 };
 const RULES_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE: Rules = Rules {
     min: Some(1),
     max: None,
     pattern: Some("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
-    sensitive: false,
 };
 const RULES_URL_TYPE: Rules = Rules {
     min: Some(4),
     max: Some(2048),
     pattern: None,
-    sensitive: false,
 };
 const RULES_USER_NAME_TYPE: Rules = Rules {
     min: Some(2),
     max: Some(32),
     pattern: Some("[\\w+=,.@-]*"),
-    sensitive: false,
 };
 const RULES_WEB_IDENTITY_TOKEN_AUDIENCE_LIST_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(10),
     pattern: None,
-    sensitive: false,
 };
 const RULES_WEB_IDENTITY_TOKEN_AUDIENCE_STRING_TYPE: Rules = Rules {
     min: Some(1),
     max: Some(1000),
     pattern: None,
-    sensitive: false,
 };
 const RULES_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE: Rules = Rules {
     min: Some(60),
     max: Some(3600),
     pattern: None,
-    sensitive: false,
 };
 
 /// Every pattern requests are checked against, for the test that all compile.
@@ -1632,7 +1597,7 @@ impl Decode for GetDelegatedAccessTokenRequest {
             node.get("TradeInToken"),
             &member_path(path, "TradeInToken"),
             true,
-            &RULES_TRADE_IN_TOKEN_TYPE,
+            &Rules::NONE,
         );
 
         Some(Self {
