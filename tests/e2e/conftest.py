@@ -269,6 +269,7 @@ class Server:
             ROOT_SECRET,
             "--master-key",
             MASTER_KEY,
+            "--test-clock",
         ]
         if self.ephemeral:
             args.append("--ephemeral")
@@ -337,6 +338,13 @@ class Server:
             except OSError:
                 pass
         return text
+
+    def advance_clock(self, seconds: int) -> int:
+        """Moves the server's clock forward (`--test-clock`); returns its time now. Signed
+        requests are then out of its clock window until a reset takes the move back."""
+        request = urllib.request.Request(f"{self.endpoint}/_castellan/clock?advance={seconds}", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return int(r.read())
 
     def reset(self):
         request = urllib.request.Request(f"{self.endpoint}/_castellan/reset", method="POST")

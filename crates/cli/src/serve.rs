@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// email); generated and shown once when not given.
     #[arg(long, env = "CASTELLAN_ROOT_PASSWORD", hide_env_values = true)]
     root_password: Option<String>,
+    /// For test suites: `POST /_castellan/clock?advance=SECONDS` moves the server's clock
+    /// forward (password expiry, throttle windows, TOTP steps); a reset takes it back.
+    #[arg(long, env = "CASTELLAN_TEST_CLOCK")]
+    test_clock: bool,
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
@@ -421,7 +425,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }) as server::ResetFuture
         }))
     });
-    let app = server::App::new(service, reset);
+    let app = if args.test_clock {
+        eprintln!("castellan: --test-clock: POST /_castellan/clock moves this server's clock");
+        server::App::with_test_clock(service, reset)
+    } else {
+        server::App::new(service, reset)
+    };
     tracing::info!(listen = %args.listen, "castellan is serving IAM and STS");
     let scheme = if server_config.tls.is_some() {
         "https"

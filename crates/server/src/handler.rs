@@ -29,6 +29,8 @@ pub struct App {
     /// Whether `POST /_castellan/reset` is enabled (the test-suite mode), and what to
     /// recreate after a reset.
     reset: Option<ResetHook>,
+    /// Whether `POST /_castellan/clock?advance=SECONDS` moves the clock (`--test-clock`).
+    test_clock: bool,
 }
 
 /// The future a reset hook returns.
@@ -53,6 +55,18 @@ impl App {
             service,
             verifier: Verifier::new(),
             reset,
+            test_clock: false,
+        })
+    }
+
+    /// [`App::new`] whose clock a test suite moves with `POST
+    /// /_castellan/clock?advance=SECONDS` (never for a server that strangers reach).
+    pub fn with_test_clock(service: Service, reset: Option<ResetHook>) -> Arc<App> {
+        Arc::new(App {
+            service,
+            verifier: Verifier::new(),
+            reset,
+            test_clock: true,
         })
     }
 
@@ -131,6 +145,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/", get(query).post(query))
         .route("/_castellan/health", get(|| async { "ok\n" }))
         .route("/_castellan/reset", post(reset))
+        .route("/_castellan/clock", post(move_clock))
         .route(
             "/oidc/{issuer}/.well-known/{document}",
             get(issuer_document),
@@ -236,6 +251,39 @@ async fn reset(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) 
         Err(error) => {
             Failure::from_service(WireService::Iam, error, &request_id).into_response(&request_id)
         }
+    }
+}
+
+/// Moves the server's clock forward by `advance` seconds (`--test-clock` only): test suites
+/// reach expiries, throttle windows and TOTP steps without waiting. A reset takes it back.
+async fn move_clock(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let request_id = request_id(&headers);
+    if !shared.app.test_clock {
+        return Failure::common(
+            WireService::Iam,
+            CommonError::NotFound,
+            format!(
+                "nothing is served at `{}` (the clock moves only with --test-clock)",
+                uri.path()
+            ),
+        )
+        .into_response(&request_id);
+    }
+    let advance = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "advance")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    match advance {
+        Some(seconds) => {
+            let clock = shared.app.service.clock();
+            clock.advance(seconds);
+            (StatusCode::OK, format!("{}\n", clock.seconds())).into_response()
+        }
+        None => Failure::common(
+            WireService::Iam,
+            CommonError::InvalidParameterValue,
+            "advance must be a number of seconds".to_owned(),
+        )
+        .into_response(&request_id),
     }
 }
 

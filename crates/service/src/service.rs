@@ -18,10 +18,12 @@ use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
 use crate::throttle::{Throttle, ThrottleLimit};
 
-/// The time source: the system clock, or a fixed time that tests move by hand.
+/// The time source: the system clock, or a fixed time that tests move by hand; either
+/// moved forward by an offset that a test suite sets through the server (`--test-clock`).
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     fixed: Option<Arc<AtomicI64>>,
+    offset: Arc<AtomicI64>,
 }
 
 impl Clock {
@@ -34,7 +36,19 @@ impl Clock {
     pub fn fixed(seconds: i64) -> Clock {
         Clock {
             fixed: Some(Arc::new(AtomicI64::new(seconds))),
+            offset: Arc::default(),
         }
+    }
+
+    /// Moves the clock forward by `seconds` from wherever it is (a negative number moves it
+    /// back); [`Clock::reset_offset`] undoes every move.
+    pub fn advance(&self, seconds: i64) {
+        self.offset.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// Takes back every [`Clock::advance`].
+    pub fn reset_offset(&self) {
+        self.offset.store(0, Ordering::SeqCst);
     }
 
     /// Moves a fixed clock; no effect on the system clock.
@@ -46,13 +60,21 @@ impl Clock {
 
     /// Now.
     pub fn now(&self) -> SystemTime {
-        match &self.fixed {
+        let base = match &self.fixed {
             Some(fixed) => {
                 let seconds = u64::try_from(fixed.load(Ordering::SeqCst)).unwrap_or_default();
                 UNIX_EPOCH + Duration::from_secs(seconds)
             }
             None => SystemTime::now(),
-        }
+        };
+        let offset = self.offset.load(Ordering::SeqCst);
+        let by = Duration::from_secs(offset.unsigned_abs());
+        let moved = if offset >= 0 {
+            base.checked_add(by)
+        } else {
+            base.checked_sub(by)
+        };
+        moved.unwrap_or(base)
     }
 
     /// Now, in epoch seconds.
@@ -565,6 +587,7 @@ impl Service {
         reset.map_err(ServiceError::from)?;
         self.guards.failed_by_user.clear();
         self.guards.failed_by_address.clear();
+        self.clock.reset_offset();
         self.invalidate();
         after(self.clone()).await
     }

@@ -467,3 +467,40 @@ async fn a_user_with_an_mfa_device_signs_in_with_a_code_and_the_session_carries_
         .unwrap();
     assert!(console.caller.session.as_ref().unwrap().mfa);
 }
+
+#[tokio::test]
+async fn an_administrators_new_password_keeps_the_reuse_rule_too() {
+    let (service, root, _) = setup().await;
+    person(&service, &root, "alice", false).await;
+    iam(
+        &service,
+        &root,
+        Request::UpdateAccountPasswordPolicy(UpdateAccountPasswordPolicyRequest {
+            minimum_password_length: None,
+            require_symbols: None,
+            require_numbers: None,
+            require_uppercase_characters: None,
+            require_lowercase_characters: None,
+            allow_users_to_change_password: None,
+            max_password_age: None,
+            password_reuse_prevention: Some(2),
+            hard_expiry: None,
+        }),
+    )
+    .await;
+    let update = |password: &str| {
+        Request::UpdateLoginProfile(wire::iam::UpdateLoginProfileRequest {
+            user_name: "alice".to_owned(),
+            password: Some(password.to_owned()),
+            password_reset_required: None,
+        })
+    };
+    let refused = service.iam(&root, update(GOOD)).await.unwrap_err();
+    assert_eq!(refused.code(), "PasswordPolicyViolation");
+    assert_eq!(
+        refused.message(),
+        "Policy constraint violation with password reuse prevention during password change."
+    );
+    iam(&service, &root, update("Second-Horse-9")).await;
+    signed_in(&service, &form(ACCOUNT, "alice", "Second-Horse-9")).await;
+}

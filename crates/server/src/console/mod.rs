@@ -40,6 +40,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/console", get(pages::dashboard))
         .route("/console/", get(pages::dashboard))
         .route("/console/style.css", get(style))
+        .route("/console/editor.js", get(editor_script))
+        .route("/console/validate", post(pages::validate))
         .route(
             "/console/signin",
             get(pages::sign_in_page).post(pages::sign_in),
@@ -67,6 +69,15 @@ async fn style() -> Response {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response
+}
+
+async fn editor_script() -> Response {
+    let mut response = include_str!("editor.js").into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
     );
     response
 }
@@ -237,7 +248,7 @@ pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
             headers.insert(
                 "content-security-policy",
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+                    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
                 ),
             );
             response

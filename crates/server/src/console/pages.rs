@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use service::{Secret, SignIn, SignInRequest};
+use service::{DocumentKind, Secret, SignIn, SignInRequest, check_document};
 use wire::iam::Response as Iam;
 
 use super::templates::{
@@ -391,6 +391,7 @@ fn input(name: &'static str, label: &'static str, required: bool) -> Input {
         value: String::new(),
         required,
         multiline: false,
+        policy: "",
     }
 }
 
@@ -752,6 +753,7 @@ pub(crate) async fn roles(visit: Visit, uri: Uri) -> Response {
             value: starter_trust(&visit.console.caller.account_id),
             required: true,
             multiline: true,
+            policy: "trust",
         },
     ];
     page(StatusCode::OK, &list)
@@ -898,6 +900,7 @@ pub(crate) async fn policies(visit: Visit, uri: Uri) -> Response {
                 value: "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"\",\n      \"Resource\": \"*\"\n    }\n  ]\n}".to_owned(),
                 required: true,
                 multiline: true,
+                policy: "managed",
             },
         ];
     }
@@ -1150,6 +1153,31 @@ pub(crate) async fn act(visit: Visit, request: Request) -> Response {
                 form_urlencoded::byte_serialize(problem.text().as_bytes()).collect();
             see_other(&format!("{back}{separator}error={error}"))
         }
+    }
+}
+
+/// The policy engine's first finding on a document being edited (the console's editor asks
+/// as its person types): 200 "No findings." or 400 with AWS's code and message. `kind` is
+/// `managed` (a customer managed policy: Version required), `inline` or `trust`.
+pub(crate) async fn validate(visit: Visit, request: Request) -> Response {
+    let Some((_, fields)) = form(request).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if !csrf_ok(&visit, &fields) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let kind = match field(&fields, "kind") {
+        Some("managed") => DocumentKind::Managed,
+        Some("trust") => DocumentKind::Trust,
+        _ => DocumentKind::Inline,
+    };
+    match check_document(field(&fields, "document").unwrap_or_default(), kind) {
+        Ok(()) => (StatusCode::OK, "No findings.").into_response(),
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            format!("{}: {}", error.code(), error.message()),
+        )
+            .into_response(),
     }
 }
 

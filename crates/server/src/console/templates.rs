@@ -59,6 +59,8 @@ pub(crate) struct Input {
     pub(crate) value: String,
     pub(crate) required: bool,
     pub(crate) multiline: bool,
+    /// For a policy document: the editor's kind of live check (`managed`, `trust`).
+    pub(crate) policy: &'static str,
 }
 
 #[derive(Template)]

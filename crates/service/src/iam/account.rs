@@ -311,6 +311,9 @@ impl Service {
             Some(password) => {
                 let (policy, email) = self.password_rules(&account).await?;
                 check_password(password, policy.as_ref(), &email)?;
+                // Every path that sets a password keeps the reuse rule, an administrator's too.
+                self.check_reuse(&user.user_id, password, policy.as_ref())
+                    .await?;
                 Some(self.hash(password).await?)
             }
             None => None,
@@ -371,23 +374,8 @@ impl Service {
         self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
             .await?;
         check_password(&input.new_password, policy.as_ref(), &email)?;
-        let remembered = policy
-            .as_ref()
-            .and_then(|p| p.password_reuse_prevention)
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0);
-        if remembered > 0 {
-            // The history holds the current password too: it counts as a previous one.
-            for previous in self
-                .store
-                .recent_password_hashes(&me.user_id, remembered)
-                .await?
-            {
-                if self.matches(&input.new_password, &previous).await? {
-                    return Err(password_policy_violation(REUSE_MESSAGE));
-                }
-            }
-        }
+        self.check_reuse(&me.user_id, &input.new_password, policy.as_ref())
+            .await?;
         let hashed = self.hash(&input.new_password).await?;
         // A changed password satisfies a pending reset requirement.
         self.store
@@ -595,6 +583,33 @@ impl Service {
         let policy = self.reads().get_password_policy(account).await?;
         let email = self.reads().get_account(account).await?.email;
         Ok((policy, email))
+    }
+
+    /// `PasswordReusePrevention`: the new password is none of the user's last N (the
+    /// history holds the current password too, so it counts as a previous one).
+    async fn check_reuse(
+        &self,
+        user_id: &str,
+        password: &str,
+        policy: Option<&PasswordPolicy>,
+    ) -> ServiceResult<()> {
+        let remembered = policy
+            .and_then(|p| p.password_reuse_prevention)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        if remembered == 0 {
+            return Ok(());
+        }
+        for previous in self
+            .store
+            .recent_password_hashes(user_id, remembered)
+            .await?
+        {
+            if self.matches(password, &previous).await? {
+                return Err(password_policy_violation(REUSE_MESSAGE));
+            }
+        }
+        Ok(())
     }
 
     async fn hash(&self, password: &str) -> ServiceResult<String> {

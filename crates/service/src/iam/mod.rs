@@ -33,6 +33,7 @@ use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
 pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, ServerCertificates, Users};
+pub use policies::{DocumentKind, check_document};
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)

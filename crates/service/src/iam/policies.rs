@@ -109,6 +109,35 @@ fn managed_document(text: &str) -> ServiceResult<policy::Policy> {
     Ok(policy::Policy::parse_customer_managed(text)?)
 }
 
+/// Which rules a document being edited is checked against ([`check_document`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// A customer managed policy (its `Version` is required).
+    Managed,
+    /// An inline policy of a user, group or role.
+    Inline,
+    /// A role's trust policy.
+    Trust,
+}
+
+/// The policy engine's verdict on a document, as the operation saving it would give it
+/// (the console's editor shows it as one types). Trust policies are checked as documents
+/// only: whether the principals they name exist is known when they are saved.
+///
+/// # Errors
+/// The first finding, with AWS's code and message.
+pub fn check_document(text: &str, kind: DocumentKind) -> ServiceResult<()> {
+    match kind {
+        DocumentKind::Managed => managed_document(text).map(drop),
+        DocumentKind::Inline => {
+            Ok(policy::Policy::parse(text, policy::PolicyKind::Identity).map(drop)?)
+        }
+        DocumentKind::Trust => {
+            Ok(policy::Policy::parse(text, policy::PolicyKind::Trust).map(drop)?)
+        }
+    }
+}
+
 /// What AWS answers to a write on a policy of another account, AWS's own included.
 fn outside_account() -> ServiceError {
     ServiceError::access_denied("Policy is outside your own account.")
