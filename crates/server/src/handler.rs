@@ -566,6 +566,22 @@ pub(crate) struct Client {
     pub(crate) secure: bool,
 }
 
+impl Client {
+    /// The request facts conditions test, before a signature adds its region and service.
+    pub(crate) fn request_info(&self, headers: &HeaderMap) -> RequestInfo {
+        RequestInfo {
+            source_ip: Some(self.ip),
+            secure_transport: self.secure,
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            region: String::new(),
+            service: String::new(),
+        }
+    }
+}
+
 /// The client as the connection shows it, or as a trusted proxy reports it: forwarded
 /// headers from any other peer are ignored, so nobody can claim TLS or an address.
 pub(crate) fn client_info(shared: &Shared, connection: &Connection, headers: &HeaderMap) -> Client {
@@ -653,16 +669,7 @@ async fn handle(
         headers: &header_pairs,
         body,
     };
-    let client = RequestInfo {
-        source_ip: Some(client.ip),
-        secure_transport: client.secure,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        region: String::new(),
-        service: String::new(),
-    };
+    let client = client.request_info(headers);
     let Authenticated { caller, service } = app
         .service
         .authenticate(&app.verifier, &signed, client)

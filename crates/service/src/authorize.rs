@@ -437,7 +437,9 @@ pub(crate) async fn authorize(
     let mut context = base_context(caller, now, &tags);
     for (key, value) in extra {
         let value = match value {
-            ContextValue::Single(arn) if ARN_KEYS.contains(&key.as_str()) => {
+            ContextValue::Single(arn)
+                if partition != wire::Partition::Aws && ARN_KEYS.contains(&key.as_str()) =>
+            {
                 ContextValue::Single(partition.swap(&arn).into_owned())
             }
             other => other,

@@ -59,8 +59,8 @@ async fn iam(service: &Service, caller: &Caller, request: Request) -> Response {
     service.iam(caller, request).await.unwrap()
 }
 
-/// Creates user `name` with console password GOOD.
-async fn person(service: &Service, root: &Caller, name: &str, reset_required: bool) {
+/// Creates user `name` (no console password).
+async fn create_user(service: &Service, root: &Caller, name: &str) {
     iam(
         service,
         root,
@@ -72,6 +72,30 @@ async fn person(service: &Service, root: &Caller, name: &str, reset_required: bo
         }),
     )
     .await;
+}
+
+/// The account's password policy with these settings (the others unset).
+fn password_policy(
+    max_password_age: Option<i32>,
+    password_reuse_prevention: Option<i32>,
+    hard_expiry: Option<bool>,
+) -> Request {
+    Request::UpdateAccountPasswordPolicy(UpdateAccountPasswordPolicyRequest {
+        minimum_password_length: None,
+        require_symbols: None,
+        require_numbers: None,
+        require_uppercase_characters: None,
+        require_lowercase_characters: None,
+        allow_users_to_change_password: Some(true),
+        max_password_age,
+        password_reuse_prevention,
+        hard_expiry,
+    })
+}
+
+/// Creates user `name` with console password GOOD.
+async fn person(service: &Service, root: &Caller, name: &str, reset_required: bool) {
+    create_user(service, root, name).await;
     iam(
         service,
         root,
@@ -149,17 +173,7 @@ async fn users_sign_in_by_account_id_or_alias_and_root_by_email() {
 async fn every_refusal_is_the_same_answer() {
     let (service, root, _) = setup().await;
     person(&service, &root, "alice", false).await;
-    iam(
-        &service,
-        &root,
-        Request::CreateUser(CreateUserRequest {
-            path: None,
-            user_name: "nologin".to_owned(),
-            permissions_boundary: None,
-            tags: None,
-        }),
-    )
-    .await;
+    create_user(&service, &root, "nologin").await;
     for request in [
         form(ACCOUNT, "alice", "Wrong-Horse-9"),
         form(ACCOUNT, "nobody", GOOD),
@@ -206,19 +220,7 @@ async fn reset_and_expired_passwords_give_a_session_that_can_only_change_them() 
     assert!(change, "PasswordResetRequired");
 
     person(&service, &root, "bob", false).await;
-    let policy = |hard_expiry| {
-        Request::UpdateAccountPasswordPolicy(UpdateAccountPasswordPolicyRequest {
-            minimum_password_length: None,
-            require_symbols: None,
-            require_numbers: None,
-            require_uppercase_characters: None,
-            require_lowercase_characters: None,
-            allow_users_to_change_password: Some(true),
-            max_password_age: Some(30),
-            password_reuse_prevention: None,
-            hard_expiry: Some(hard_expiry),
-        })
-    };
+    let policy = |hard_expiry| password_policy(Some(30), None, Some(hard_expiry));
     iam(&service, &root, policy(false)).await;
     let (_, change) = signed_in(&service, &form(ACCOUNT, "bob", GOOD)).await;
     assert!(!change, "not expired yet");
@@ -472,22 +474,7 @@ async fn a_user_with_an_mfa_device_signs_in_with_a_code_and_the_session_carries_
 async fn an_administrators_new_password_keeps_the_reuse_rule_too() {
     let (service, root, _) = setup().await;
     person(&service, &root, "alice", false).await;
-    iam(
-        &service,
-        &root,
-        Request::UpdateAccountPasswordPolicy(UpdateAccountPasswordPolicyRequest {
-            minimum_password_length: None,
-            require_symbols: None,
-            require_numbers: None,
-            require_uppercase_characters: None,
-            require_lowercase_characters: None,
-            allow_users_to_change_password: None,
-            max_password_age: None,
-            password_reuse_prevention: Some(2),
-            hard_expiry: None,
-        }),
-    )
-    .await;
+    iam(&service, &root, password_policy(None, Some(2), None)).await;
     let update = |password: &str| {
         Request::UpdateLoginProfile(wire::iam::UpdateLoginProfileRequest {
             user_name: "alice".to_owned(),

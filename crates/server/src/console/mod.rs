@@ -202,26 +202,16 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// The request facts of a console request (no signature: no region, service `iam`).
+/// The request facts of a console request (no signature: no region; service `iam`).
 pub(crate) fn request_info(
     shared: &Shared,
     connection: &Connection,
     headers: &HeaderMap,
-) -> (RequestInfo, bool) {
-    let client = client_info(shared, connection, headers);
-    (
-        RequestInfo {
-            source_ip: Some(client.ip),
-            secure_transport: client.secure,
-            user_agent: headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            region: String::new(),
-            service: "iam".to_owned(),
-        },
-        client.secure,
-    )
+) -> RequestInfo {
+    RequestInfo {
+        service: "iam".to_owned(),
+        ..client_info(shared, connection, headers).request_info(headers)
+    }
 }
 
 /// A redirect (303: the browser follows with GET).
@@ -269,7 +259,8 @@ pub(crate) async fn visit(
     let Some(connection) = connection else {
         return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     };
-    let (info, secure) = request_info(&shared, connection, headers);
+    let info = request_info(&shared, connection, headers);
+    let secure = info.secure_transport;
     let Some(cookie) = cookie(headers, SESSION_COOKIE) else {
         return Err(see_other("/console/signin"));
     };

@@ -91,7 +91,7 @@ pub(crate) async fn sign_in_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let (_, secure) = request_info(&shared, &connection, &headers);
+    let secure = request_info(&shared, &connection, &headers).secure_transport;
     let token = uuid::Uuid::new_v4().simple().to_string();
     let mut response = page(
         StatusCode::OK,
@@ -119,7 +119,8 @@ pub(crate) async fn sign_in(
     let Some((parts, fields)) = form(request).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let (info, secure) = request_info(&shared, &connection, &parts.headers);
+    let info = request_info(&shared, &connection, &parts.headers);
+    let secure = info.secure_transport;
     // Login CSRF: the form must carry the token its own page set as a cookie.
     let token = cookie(&parts.headers, SIGN_IN_COOKIE).unwrap_or_default();
     if token.is_empty() || !field(&fields, "csrf").is_some_and(|f| same(f, &token)) {
