@@ -32,6 +32,13 @@ pub enum PrincipalKind {
     },
     /// An unauthenticated caller.
     Anonymous,
+    /// A caller federated by an identity provider, before it has a session: the provider's
+    /// ARN (`arn:aws:iam::A:oidc-provider/host`, `...:saml-provider/Name`) or a well-known
+    /// provider's name (`accounts.google.com`). Trust policies name it under `Federated`.
+    IdentityProvider {
+        /// The provider, as a trust policy's `Federated` entry names it.
+        provider: String,
+    },
 }
 
 /// The caller of a request.
@@ -109,6 +116,18 @@ impl Principal {
             kind: PrincipalKind::Anonymous,
             arn: "anonymous".to_owned(),
             account: None,
+        }
+    }
+
+    /// A caller federated by `provider`: an OIDC or SAML provider ARN, or a well-known
+    /// provider's name. It has no identity policies: a trust policy alone decides.
+    pub fn identity_provider(provider: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::IdentityProvider {
+                provider: provider.to_owned(),
+            },
+            arn: provider.to_owned(),
+            account: Arn::parse(provider).map(|arn| arn.account.to_owned()),
         }
     }
 
@@ -231,8 +250,9 @@ enum Entry {
     Account(Box<str>),
     Arn(Box<str>),
     Service(Box<str>),
-    /// Federated and canonical-user entries: matched by exact text against the caller's
-    /// ARN, which no scenario principal has.
+    /// `Federated`: an identity provider, matched by exact text.
+    Provider(Box<str>),
+    /// Canonical-user entries: no caller of IAM has one.
     Other(Box<str>),
 }
 
@@ -280,7 +300,8 @@ fn compile_entry(kind: PrincipalType, value: &str) -> Entry {
             }
         }
         PrincipalType::Service => Entry::Service(value.to_ascii_lowercase().into()),
-        PrincipalType::Federated | PrincipalType::CanonicalUser => Entry::Other(value.into()),
+        PrincipalType::Federated => Entry::Provider(value.into()),
+        PrincipalType::CanonicalUser => Entry::Other(value.into()),
     }
 }
 
@@ -314,6 +335,12 @@ fn entry_grant(entry: &Entry, principal: &Principal) -> Option<GrantKind> {
             }
             _ => None,
         },
+        Entry::Provider(provider) => match &principal.kind {
+            PrincipalKind::IdentityProvider { provider: caller } if **provider == **caller => {
+                Some(GrantKind::Direct)
+            }
+            _ => None,
+        },
         Entry::Other(_) => None,
     }
 }
@@ -321,6 +348,36 @@ fn entry_grant(entry: &Entry, principal: &Principal) -> Option<GrantKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_federated_entry_names_only_its_own_provider() {
+        let oidc = "arn:aws:iam::111122223333:oidc-provider/localhost:8443";
+        let matcher = PrincipalMatcher::compile(&Principals::Map(vec![(
+            PrincipalType::Federated,
+            vec![oidc.into(), "accounts.google.com".into()],
+        )]));
+        let caller = Principal::identity_provider(oidc);
+        assert_eq!(caller.account(), Some("111122223333"));
+        assert_eq!(matcher.grant(&caller), Some(GrantKind::Direct));
+        assert_eq!(
+            matcher.grant(&Principal::identity_provider("accounts.google.com")),
+            Some(GrantKind::Direct)
+        );
+        for other in [
+            Principal::identity_provider("arn:aws:iam::111122223333:oidc-provider/localhost"),
+            Principal::identity_provider("cognito-identity.amazonaws.com"),
+            Principal::parse("arn:aws:iam::111122223333:root").unwrap(),
+            Principal::service("accounts.google.com"),
+        ] {
+            assert_eq!(matcher.grant(&other), None, "{other:?}");
+        }
+        // An AWS entry with the provider's text does not name the provider either.
+        let aws = PrincipalMatcher::compile(&Principals::Map(vec![(
+            PrincipalType::Aws,
+            vec![oidc.into()],
+        )]));
+        assert_eq!(aws.grant(&caller), None);
+    }
 
     #[test]
     fn parses_every_kind() {

@@ -210,7 +210,7 @@ fn derive_context(context: &mut Context, principal: &Principal, resource_account
         PrincipalKind::RoleSession { .. } => Some("AssumedRole"),
         PrincipalKind::FederatedUser { .. } => Some("FederatedUser"),
         PrincipalKind::Anonymous => Some("Anonymous"),
-        PrincipalKind::Service { .. } => None,
+        PrincipalKind::Service { .. } | PrincipalKind::IdentityProvider { .. } => None,
     };
     if let Some(principal_type) = principal_type {
         context.insert_default("aws:PrincipalType", single(principal_type));

@@ -649,6 +649,31 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The STS operations AWS serves without a signature: the identity provider's token or
+/// assertion is the credential. A signature on them, if any, is not checked.
+const UNSIGNED_STS_ACTIONS: [&str; 2] = ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"];
+
+/// The region an unsigned request is answered in: STS's global endpoint's.
+const UNSIGNED_REGION: &str = "us-east-1";
+
+/// The Query parameters of a request: the query string's (but the presigning ones) and, for
+/// a form POST, the body's.
+fn query_pairs(
+    method: &Method,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| !k.starts_with("X-Amz-"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if *method == Method::POST && is_form(headers) {
+        pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    }
+    pairs
+}
+
 async fn handle(
     app: &App,
     client: Client,
@@ -661,6 +686,20 @@ async fn handle(
     let Received { bytes, reservation } = received;
     let body: &[u8] = &bytes;
     let query = uri.query().unwrap_or_default();
+    let pairs = query_pairs(method, query, headers, body);
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone());
+    if let Some(action) = action.filter(|a| UNSIGNED_STS_ACTIONS.contains(&a.as_str())) {
+        let info = RequestInfo {
+            region: UNSIGNED_REGION.to_owned(),
+            service: "sts".to_owned(),
+            ..client.request_info(headers)
+        };
+        return handle_unsigned(app, info, &action, pairs, request_id).await;
+    }
+
     let header_pairs = header_pairs(headers);
     let signed = sigv4::Request {
         method: method.as_str(),
@@ -684,13 +723,6 @@ async fn handle(
     // for unauthenticated bytes.
     drop(reservation);
     let fail = |error: CommonError, message: String| Failure::common(service, error, message);
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| !k.starts_with("X-Amz-"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if *method == Method::POST && is_form(headers) {
-        pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
-    }
     // The partition follows the signing region: the service works in `aws`, the wire moves
     // ARNs in and out of the caller's partition.
     let partition = Partition::of_region(&caller.request.region);
@@ -735,6 +767,39 @@ async fn handle(
             Ok(response.to_xml(partition, request_id))
         }
     }
+}
+
+/// AssumeRoleWithWebIdentity and AssumeRoleWithSAML: decoded and run with no caller, in the
+/// `aws` partition of STS's global endpoint.
+async fn handle_unsigned(
+    app: &App,
+    info: RequestInfo,
+    action: &str,
+    pairs: Vec<(String, String)>,
+    request_id: &str,
+) -> Result<String, Failure> {
+    let service = WireService::Sts;
+    let partition = Partition::of_region(&info.region);
+    let params = QueryParams::from_pairs(pairs).in_partition(partition);
+    let operation = wire::sts::Operation::from_action(action).ok_or_else(|| {
+        Failure::common(
+            service,
+            CommonError::InvalidAction,
+            format!(
+                "Could not find operation {action} for version {}",
+                service.version()
+            ),
+        )
+    })?;
+    let request = operation
+        .decode(&params)
+        .map_err(|e| Failure::common(service, CommonError::ValidationError, e.to_string()))?;
+    let response = app
+        .service
+        .sts_unsigned(info, request)
+        .await
+        .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
+    Ok(response.to_xml(partition, request_id))
 }
 
 #[cfg(test)]

@@ -11,12 +11,12 @@ use store::{ListOptions, RoleRecord, StoreError, TagTarget, UserRecord};
 use crate::reads::Reads;
 
 use crate::bounded::BoundedMap;
-use crate::caller::{Caller, Identity, role_arn};
+use crate::caller::{Caller, Identity, RequestInfo, role_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{Denial, ServiceError, ServiceResult};
 use crate::seal::Sealer;
 use crate::service::CacheLimits;
-use crate::session::Session;
+use crate::session::{Session, SessionKind};
 
 /// A user's or role's policies, compiled.
 #[derive(Debug)]
@@ -320,10 +320,25 @@ pub(crate) fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, St
             let age = epoch_seconds(now) - session.mfa_at.unwrap_or(session.issued_at);
             context.insert("aws:MultiFactorAuthAge", single(&age.max(0).to_string()));
         }
+        if let SessionKind::Role {
+            provider: Some(provider),
+            ..
+        } = &session.kind
+        {
+            context.insert("aws:FederatedProvider", single(provider));
+        }
         if let Some(source) = &session.source_identity {
             context.insert("aws:SourceIdentity", single(source));
         }
     }
+    insert_request_facts(&mut context, &caller.request, now);
+    context
+}
+
+/// The request's own facts (time, transport, address, user agent, region), which every
+/// decision sees, whoever calls.
+pub(crate) fn insert_request_facts(context: &mut Context, request: &RequestInfo, now: SystemTime) {
+    let single = |text: &str| ContextValue::Single(text.to_owned());
     let seconds = epoch_seconds(now);
     context.insert(
         "aws:CurrentTime",
@@ -332,22 +347,21 @@ pub(crate) fn base_context(caller: &Caller, now: SystemTime, tags: &[(String, St
     context.insert("aws:EpochTime", single(&seconds.to_string()));
     context.insert(
         "aws:SecureTransport",
-        single(if caller.request.secure_transport {
+        single(if request.secure_transport {
             "true"
         } else {
             "false"
         }),
     );
-    if let Some(ip) = caller.request.source_ip {
+    if let Some(ip) = request.source_ip {
         context.insert("aws:SourceIp", single(&ip.to_string()));
     }
-    if let Some(agent) = &caller.request.user_agent {
+    if let Some(agent) = &request.user_agent {
         context.insert("aws:UserAgent", single(agent));
     }
-    if !caller.request.region.is_empty() {
-        context.insert("aws:RequestedRegion", single(&caller.request.region));
+    if !request.region.is_empty() {
+        context.insert("aws:RequestedRegion", single(&request.region));
     }
-    context
 }
 
 fn epoch_seconds(now: SystemTime) -> i64 {

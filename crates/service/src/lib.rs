@@ -9,6 +9,7 @@ mod caller;
 mod catalogue;
 mod certificate;
 mod error;
+mod federation;
 mod iam;
 mod ids;
 mod marker;

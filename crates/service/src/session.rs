@@ -24,6 +24,10 @@ pub enum SessionKind {
         session_name: String,
         /// Whether the caller was itself a role session (role chaining).
         chained: bool,
+        /// The identity provider that federated the session (AssumeRoleWithWebIdentity,
+        /// AssumeRoleWithSAML): its ARN or well-known name, for `aws:FederatedProvider`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
     },
     /// GetSessionToken: the user (or root) itself, with temporary keys.
     User {

@@ -232,7 +232,7 @@ impl Service {
     /// Managed session policies must be AWS managed or belong to `account` (the role's, or
     /// the federating user's): any other ARN gets one answer whether or not it exists, so
     /// AssumeRole is no oracle for another account's policy names.
-    async fn session_policy_inputs(
+    pub(crate) async fn session_policy_inputs(
         &self,
         account: &str,
         policy: Option<String>,
@@ -283,7 +283,7 @@ impl Service {
     }
 
     /// Seals a new session and returns its credentials.
-    fn issue(&self, session: &Session) -> ServiceResult<Credentials> {
+    pub(crate) fn issue(&self, session: &Session) -> ServiceResult<Credentials> {
         Ok(Credentials {
             access_key_id: session.access_key_id.clone(),
             secret_access_key: session.secret.clone(),
@@ -382,6 +382,7 @@ impl Service {
                 role_id: role.role_id.clone(),
                 session_name: input.role_session_name.clone(),
                 chained,
+                provider: None,
             },
             policy,
             policy_arns,
@@ -430,6 +431,18 @@ impl Service {
         role_arn_text: &str,
     ) -> ServiceResult<(RoleRecord, String)> {
         const ACTION: &str = Operation::AssumeRole.action();
+        self.role_named_by(role_arn_text)
+            .await?
+            .ok_or_else(|| access_denied(caller, ACTION, role_arn_text))
+    }
+
+    /// The role a role ARN names, with its canonical ARN; `None` when it names no role of
+    /// this server (an unknown role, another kind of resource, a path that differs). Text
+    /// that is not an ARN is AWS's `ValidationError` "<text> is invalid".
+    pub(crate) async fn role_named_by(
+        &self,
+        role_arn_text: &str,
+    ) -> ServiceResult<Option<(RoleRecord, String)>> {
         let parsed = policy::Arn::parse(role_arn_text)
             .filter(|a| !a.partition.is_empty() && !a.service.is_empty() && !a.resource.is_empty())
             .ok_or_else(|| ServiceError::validation(format!("{role_arn_text} is invalid")))?;
@@ -439,20 +452,15 @@ impl Service {
             .filter(|_| parsed.service == "iam")
             .map(|path_and_name| path_and_name.rsplit('/').next().unwrap_or_default())
         else {
-            return Err(access_denied(caller, ACTION, role_arn_text));
+            return Ok(None);
         };
         let role = match self.reads().get_role(parsed.account, role_name).await {
             Ok(role) => role,
-            Err(StoreError::NoSuchEntity { .. }) => {
-                return Err(access_denied(caller, ACTION, role_arn_text));
-            }
+            Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
         let arn = role_arn(&role.account_id, &role.path, &role.name);
-        if arn != role_arn_text {
-            return Err(access_denied(caller, ACTION, role_arn_text));
-        }
-        Ok((role, arn))
+        Ok((arn == role_arn_text).then_some((role, arn)))
     }
 
     /// The AssumeRole decision, for each action the request needs: the role's trust policy

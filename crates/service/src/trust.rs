@@ -168,6 +168,18 @@ impl Service {
         Ok(role)
     }
 
+    /// The role's trust policy as stored, compiled once and cached: what any caller that is
+    /// no namesake of a bound identity sees (identity providers have no unique id to bind).
+    pub(crate) fn trust_of(&self, role: &RoleRecord) -> ServiceResult<Arc<PolicySet>> {
+        let cache = &self.policy_cache().trusts;
+        if let Some(set) = cache.get(&role.role_id) {
+            return Ok(set);
+        }
+        let set = Arc::new(compile_trust(&role.trust_policy)?);
+        cache.insert_weighted(&role.role_id, Arc::clone(&set), role.trust_policy.len());
+        Ok(set)
+    }
+
     /// The role's trust policy as the engine must see it for `caller`: where it names the
     /// caller's ARN bound to another identity (a namesake deleted since), that principal
     /// is replaced by one that matches no caller. Compiled once per role and cached; only
@@ -181,13 +193,7 @@ impl Service {
         let namesake = bindable_identity(caller)
             .filter(|(arn, id)| bindings.iter().any(|b| b.arn == *arn && b.unique_id != *id));
         let Some((arn, id)) = namesake else {
-            let cache = &self.policy_cache().trusts;
-            if let Some(set) = cache.get(&role.role_id) {
-                return Ok(set);
-            }
-            let set = Arc::new(compile_trust(&role.trust_policy)?);
-            cache.insert_weighted(&role.role_id, Arc::clone(&set), role.trust_policy.len());
-            return Ok(set);
+            return self.trust_of(role);
         };
         let rewritten = rewrite_principals(&role.trust_policy, |value| {
             bindings
