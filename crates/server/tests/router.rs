@@ -93,6 +93,41 @@ async fn issue_10_router_refuses_an_unsigned_request_with_aws_error() {
     assert_error(&answer, 403, "MissingAuthenticationToken");
 }
 
+fn unsigned_form(body: &str) -> Raw {
+    let mut request = plain("POST", "/");
+    request.headers.push((
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    ));
+    request.body = body.as_bytes().to_vec();
+    request
+}
+
+/// AWS serves the two federation calls without a signature (the provider's token is the
+/// credential): they reach the operation's own checks, here the models' required members,
+/// where any other unsigned action stops at authentication.
+#[tokio::test]
+async fn issue_13_federation_calls_need_no_signature_and_others_still_do() {
+    for action in ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"] {
+        let body = format!(
+            "Action={action}&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A{}%3Arole%2Fr",
+            common::ACCOUNT
+        );
+        let answer = oneshot(&unsigned_form(&body)).await;
+        assert_error(&answer, 400, "ValidationError");
+        assert!(
+            !answer.body.contains("MissingAuthenticationToken"),
+            "{}",
+            answer.body
+        );
+    }
+    let answer = oneshot(&unsigned_form(
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    ))
+    .await;
+    assert_error(&answer, 403, "MissingAuthenticationToken");
+}
+
 #[tokio::test]
 async fn issue_10_router_answers_404_and_405_with_aws_error_bodies() {
     assert_error(&oneshot(&plain("GET", "/nowhere")).await, 404, "NotFound");
