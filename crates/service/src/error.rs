@@ -237,6 +237,18 @@ impl ServiceError {
         )
     }
 
+    /// Whether this is `InvalidClientTokenId`: a token or key that names no one (any more).
+    #[must_use]
+    pub fn is_invalid_token(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Common {
+                error: CommonError::InvalidClientTokenId,
+                ..
+            }
+        )
+    }
+
     /// Whether this is `NoSuchEntity`.
     #[must_use]
     pub fn is_no_such_entity(&self) -> bool {

@@ -355,6 +355,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "mfa devices",
         include_str!("../migrations/sqlite/0011_mfa_devices.sql"),
     ),
+    (
+        13,
+        "console federation",
+        include_str!("../migrations/sqlite/0013_console_federation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -411,6 +416,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         11,
         "mfa devices",
         include_str!("../migrations/postgres/0011_mfa_devices.sql"),
+    ),
+    (
+        13,
+        "console federation",
+        include_str!("../migrations/postgres/0013_console_federation.sql"),
     ),
 ];
 

@@ -771,4 +771,7 @@ pub struct ConsoleSessionRecord {
     pub last_seen_at: Timestamp,
     /// The absolute end of the session.
     pub expires_at: Timestamp,
+    /// For a federated sign-in (SAML), the sealed token of the role session it made; the
+    /// session is that role session's, and `user_id` is `None`.
+    pub role_session: Option<String>,
 }

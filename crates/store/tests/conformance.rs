@@ -17,8 +17,8 @@ use store::{
     Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
 use store::{Assignment, MfaOwner, NewMfaDevice};
+use store::{ConsoleSessionRecord, Enabling, SigningKeyRecord};
 use store::{CredentialKind, UserCredentialRecord};
-use store::{Enabling, SigningKeyRecord};
 use support::Fixture;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
@@ -74,6 +74,7 @@ conformance!(
     server_certificate_tags_quota_and_deletion,
     outbound_federation,
     mfa_devices,
+    console_sessions,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -3016,4 +3017,63 @@ async fn mfa_devices(f: &Fixture) {
     bare.tags.clear();
     store.create_mfa_device(&bare).await.unwrap();
     assert!(store.list_tags(&target).await.unwrap().is_empty());
+}
+
+/// Console sessions: stored and read whole (a federated one with its sealed role session),
+/// touched, ended, and swept once past their end.
+async fn console_sessions(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let user = ConsoleSessionRecord {
+        id_hash: "a".repeat(64),
+        account_id: ACCOUNT.to_owned(),
+        user_id: Some("AIDAEXAMPLE000000001".to_owned()),
+        mfa: true,
+        password_change: false,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + 100,
+        role_session: None,
+    };
+    let federated = ConsoleSessionRecord {
+        id_hash: "b".repeat(64),
+        user_id: None,
+        mfa: false,
+        role_session: Some("c2VhbGVkIHJvbGUgc2Vzc2lvbg==".to_owned()),
+        expires_at: T0 + 3_600,
+        ..user.clone()
+    };
+    store.create_console_session(&user).await.unwrap();
+    store.create_console_session(&federated).await.unwrap();
+    for session in [&user, &federated] {
+        let read = store.get_console_session(&session.id_hash).await.unwrap();
+        assert_eq!(read.as_ref(), Some(session));
+    }
+    store
+        .touch_console_session(&user.id_hash, T0 + 50)
+        .await
+        .unwrap();
+    let touched = store.get_console_session(&user.id_hash).await.unwrap();
+    assert_eq!(touched.map(|s| s.last_seen_at), Some(T0 + 50));
+    store
+        .delete_console_session(&federated.id_hash)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_console_session(&federated.id_hash).await.unwrap(),
+        None
+    );
+    // A new session sweeps those past their end.
+    let later = ConsoleSessionRecord {
+        id_hash: "d".repeat(64),
+        created_at: T0 + 200,
+        last_seen_at: T0 + 200,
+        expires_at: T0 + 300,
+        ..user.clone()
+    };
+    store.create_console_session(&later).await.unwrap();
+    assert_eq!(
+        store.get_console_session(&user.id_hash).await.unwrap(),
+        None
+    );
 }

@@ -146,9 +146,9 @@ impl Visit {
             .account_alias
             .clone()
             .unwrap_or_else(|| self.console.caller.account_id.clone());
-        match &self.console.user_name {
-            Some(name) => format!("{name} @ {account}"),
-            None => format!("root @ {account}"),
+        match (&self.console.user_name, &self.console.role_session) {
+            (Some(name), _) | (None, Some(name)) => format!("{name} @ {account}"),
+            (None, None) => format!("root @ {account}"),
         }
     }
 }

@@ -57,6 +57,8 @@ pub(crate) struct FederatedAssume {
 /// The session a federated caller gets.
 #[derive(Debug)]
 pub(crate) struct FederatedSession {
+    /// The session as sealed into the credentials' token (a console sign-in keeps it).
+    pub session: Session,
     pub credentials: Credentials,
     pub assumed_role_user: AssumedRoleUser,
     pub packed_policy_size: Option<i32>,
@@ -223,6 +225,7 @@ impl Service {
             tracing::warn!(%error, "could not record role use");
         }
         Ok(FederatedSession {
+            session,
             credentials,
             assumed_role_user: AssumedRoleUser {
                 assumed_role_id: format!("{}:{}", role.role_id, asked.session_name),

@@ -18,6 +18,7 @@ fn session(row: &AnyRow) -> Result<ConsoleSessionRecord> {
         created_at: row.try_get("created_at")?,
         last_seen_at: row.try_get("last_seen_at")?,
         expires_at: row.try_get("expires_at")?,
+        role_session: row.try_get("role_session")?,
     })
 }
 
@@ -93,7 +94,8 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO console_sessions (id_hash, account_id, user_id, mfa, password_change, \
-             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, last_seen_at, expires_at, role_session) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&new.id_hash)
         .bind(&new.account_id)
@@ -103,6 +105,7 @@ impl Store {
         .bind(new.created_at)
         .bind(new.last_seen_at)
         .bind(new.expires_at)
+        .bind(new.role_session.as_deref())
         .execute(w.conn())
         .await?;
         w.commit().await?;
@@ -113,7 +116,7 @@ impl Store {
     pub async fn get_console_session(&self, id_hash: &str) -> Result<Option<ConsoleSessionRecord>> {
         let row = sqlx::query(
             "SELECT id_hash, account_id, user_id, mfa, password_change, created_at, \
-             last_seen_at, expires_at FROM console_sessions WHERE id_hash = $1",
+             last_seen_at, expires_at, role_session FROM console_sessions WHERE id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
