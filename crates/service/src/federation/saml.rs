@@ -358,13 +358,100 @@ mod tests {
 
     #[test]
     fn name_qualifier_as_aws_documents_it() {
-        // SHA-1 of "https://example.com/saml123456789012/MySAMLIdP", base64.
-        let q = name_qualifier("https://example.com/saml", "123456789012", "MySAMLIdP");
-        assert_eq!(q.len(), 28);
-        assert_ne!(
-            q,
-            name_qualifier("https://example.com/saml", "123456789012", "Other")
+        // base64(SHA-1("https://example.com/saml123456789012/MySAMLIdP")), by Python's hashlib.
+        assert_eq!(
+            name_qualifier("https://example.com/saml", "123456789012", "MySAMLIdP"),
+            "1uAJanUnBc2XeUkHURMht+xam2c="
         );
+    }
+
+    fn assertion(attributes: &[(&str, &[&str])]) -> Assertion {
+        Assertion {
+            issuer: "https://idp.test/".to_owned(),
+            subject: "alice".to_owned(),
+            subject_format: TRANSIENT.to_owned(),
+            recipient: "https://signin.aws.amazon.com/saml".to_owned(),
+            attributes: attributes
+                .iter()
+                .map(|(name, values)| {
+                    (
+                        (*name).to_owned(),
+                        values.iter().map(|v| (*v).to_owned()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+    const IDP: &str = "arn:aws:iam::123456789012:saml-provider/Idp";
+
+    #[test]
+    fn role_pairs_in_either_order_and_only_whole_pairs() {
+        let role_attr = format!("{ATTRIBUTES}Role");
+        let pair = format!("{IDP}, {ROLE}");
+        let a = assertion(&[(&role_attr, &["arn:aws:iam::1:role/x,arn:aws:iam::1:saml-provider/y", &pair])]);
+        assert!(has_role_pair(&a, ROLE, IDP));
+        assert!(!has_role_pair(&a, ROLE, "arn:aws:iam::123456789012:saml-provider/Other"));
+        let triple = format!("{ROLE},{IDP},extra");
+        assert!(!has_role_pair(&assertion(&[(&role_attr, &[&triple])]), ROLE, IDP));
+        assert!(!has_role_pair(&assertion(&[]), ROLE, IDP));
+    }
+
+    #[test]
+    fn session_attributes_are_read_and_bounded() {
+        let name = format!("{ATTRIBUTES}RoleSessionName");
+        let duration = format!("{ATTRIBUTES}SessionDuration");
+        let tag = format!("{ATTRIBUTES}PrincipalTag:team");
+        let transitive = format!("{ATTRIBUTES}TransitiveTagKeys");
+        let source = format!("{ATTRIBUTES}SourceIdentity");
+        let asks = session_asks(&assertion(&[
+            (&name, &["alice@example.com"]),
+            (&duration, &["1800"]),
+            (&tag, &["blue"]),
+            (&transitive, &["team"]),
+            (&source, &["alice"]),
+        ]))
+        .unwrap();
+        assert_eq!(asks.session_name, "alice@example.com");
+        assert_eq!(asks.duration, Some(1800));
+        assert_eq!(asks.tags, vec![("team".to_owned(), "blue".to_owned())]);
+        assert_eq!(asks.transitive, vec!["team".to_owned()]);
+        assert_eq!(asks.source_identity.as_deref(), Some("alice"));
+
+        let missing = session_asks(&assertion(&[])).unwrap_err();
+        assert_eq!(missing.code(), "InvalidIdentityToken");
+        assert_eq!(missing.message(), "RoleSessionName is required in AuthnResponse");
+        for bad in [
+            vec![(name.as_str(), &["x"][..])],
+            vec![(name.as_str(), &["alice", "bob"][..])],
+            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["899"][..])],
+            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["43201"][..])],
+            vec![(name.as_str(), &["alice"][..]), (tag.as_str(), &["a", "b"][..])],
+        ] {
+            let err = session_asks(&assertion(&bad)).unwrap_err();
+            assert_eq!(err.code(), "InvalidIdentityToken", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn condition_keys_as_aws_documents_them() {
+        let affiliation = "urn:oid:1.3.6.1.4.1.5923.1.1.1.1";
+        let a = assertion(&[(affiliation, &["staff", "member"])]);
+        let keys = condition_keys(&a, "q", "123456789012", "Idp");
+        let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let single = |v: &str| Some(ContextValue::Single(v.to_owned()));
+        assert_eq!(get("saml:aud"), single("https://signin.aws.amazon.com/saml"));
+        assert_eq!(get("saml:iss"), single("https://idp.test/"));
+        assert_eq!(get("saml:sub"), single("alice"));
+        assert_eq!(get("saml:sub_type"), single("transient"));
+        assert_eq!(get("saml:namequalifier"), single("q"));
+        assert_eq!(get("saml:doc"), single("123456789012/Idp"));
+        assert_eq!(
+            get("saml:edupersonaffiliation"),
+            Some(ContextValue::Multi(vec!["staff".to_owned(), "member".to_owned()]))
+        );
+        assert_eq!(subject_type("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"), "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
     }
 
     #[test]
