@@ -31,6 +31,7 @@ SECRET_FIELDS = frozenset(
         "Base32StringSeed",
         "PrivateKey",
         "WebIdentityToken",
+        "SAMLAssertion",
     }
 )
 CLI_SECRET_FLAGS = frozenset({"--password", "--new-password", "--old-password"})

@@ -7,8 +7,11 @@
 // Used by oidc.rs and saml.rs as they are built (issue 13); this goes when both are.
 #![allow(dead_code)]
 
+mod assertion;
+mod c14n;
 mod oidc;
 mod saml;
+mod xmldsig;
 
 use policy::{Context, ContextValue, Policies, Principal, Request as PolicyRequest};
 use wire::sts::{AssumedRoleUser, Credentials, PolicyDescriptorType, Request, Response};

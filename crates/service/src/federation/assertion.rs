@@ -1,0 +1,433 @@
+//! The SAML response of AssumeRoleWithSAML, read and checked: parsed with roxmltree (no DTD,
+//! so no entities and no XXE; a node cap), every signature verified against the provider's
+//! keys, wrapping refused (one Assertion in the whole document, signed itself or inside the
+//! signed Response), then the assertion's conditions and subject confirmation checked and its
+//! subject and attributes read, from the signed subtree only.
+//!
+//! Self-contained (with `c14n.rs` and `xmldsig.rs`): the `saml_verify` fuzz target and the
+//! corpus test compile it by path.
+
+use roxmltree::{Document, Node, NodeType, ParsingOptions};
+
+use super::xmldsig::{DSIG_NS, SignatureError, SigningKey, element_text, verify};
+
+pub(crate) const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+pub(crate) const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+/// At most this many XML nodes in a response: a real one has a few hundred.
+const NODES_LIMIT: u32 = 20_000;
+/// Clock skew allowed on `NotBefore` (an IdP's clock a little ahead of ours).
+pub(crate) const NOT_BEFORE_SKEW: i64 = 300;
+
+/// Why an assertion is refused. The operation maps each to AWS's error and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AssertionError {
+    /// Not XML, a DTD (entities, XXE), too many nodes, a processing instruction, or not a
+    /// SAML Response.
+    Malformed,
+    /// The response's status is not Success.
+    Status,
+    /// No signature at all.
+    Unsigned,
+    /// A signature that does not hold, or one in a place a signature may not be.
+    Signature(SignatureError),
+    /// More than one Assertion, an encrypted one, or the signature covers another element
+    /// than the one read.
+    Wrapping,
+    /// An element or attribute the assertion must have is missing or repeated.
+    Missing(&'static str),
+    /// An attribute `Name` appears twice.
+    DuplicateAttribute,
+    /// `NotOnOrAfter` (conditions or subject confirmation) is past.
+    Expired,
+    /// `NotBefore` is ahead of us beyond the skew.
+    NotYetValid,
+    /// No `Audience` of the conditions is AWS's sign-in endpoint.
+    Audience,
+    /// The bearer confirmation's `Recipient` is not AWS's sign-in endpoint.
+    Recipient,
+    /// The assertion's issuer is not the provider's entity.
+    Issuer,
+}
+
+/// What a verified assertion says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Assertion {
+    pub issuer: String,
+    pub subject: String,
+    /// The NameID's `Format`, as written (empty when absent).
+    pub subject_format: String,
+    /// The bearer confirmation's `Recipient` (AWS's `saml:aud` and the response's Audience).
+    pub recipient: String,
+    /// Each attribute's `Name` and values, in document order, names unique.
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+impl Assertion {
+    /// The values of attribute `name`, if present.
+    pub(crate) fn attribute(&self, name: &str) -> Option<&[String]> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, values)| values.as_slice())
+    }
+}
+
+/// Whether `url` is an audience AWS accepts for SAML federation: its sign-in endpoint
+/// (global or regional) or the `urn:amazon:webservices` entity.
+fn is_aws_audience(url: &str) -> bool {
+    url == "urn:amazon:webservices" || is_aws_endpoint(url)
+}
+
+/// Whether `url` is AWS's sign-in SAML endpoint, global or regional.
+fn is_aws_endpoint(url: &str) -> bool {
+    url == "https://signin.aws.amazon.com/saml"
+        || url
+            .strip_prefix("https://")
+            .and_then(|rest| rest.strip_suffix(".signin.aws.amazon.com/saml"))
+            .is_some_and(|region| {
+                !region.is_empty()
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+}
+
+/// Parses untrusted XML: no DTD (roxmltree then refuses every entity but the five
+/// predefined), a node cap, no processing instructions.
+pub(crate) fn parse(xml: &str) -> Result<Document<'_>, AssertionError> {
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: NODES_LIMIT,
+        ..ParsingOptions::default()
+    };
+    let doc = Document::parse_with_options(xml, options).map_err(|_| AssertionError::Malformed)?;
+    if doc.descendants().any(|n| n.node_type() == NodeType::PI) {
+        return Err(AssertionError::Malformed);
+    }
+    Ok(doc)
+}
+
+/// The one child element of `node` named `name` in `ns`; `Missing(what)` when there is
+/// none or more than one.
+fn one<'a, 'i>(
+    node: Node<'a, 'i>,
+    ns: &str,
+    name: &str,
+    what: &'static str,
+) -> Result<Node<'a, 'i>, AssertionError> {
+    let mut found = node
+        .children()
+        .filter(|c| c.is_element() && c.has_tag_name((ns, name)));
+    match (found.next(), found.next()) {
+        (Some(child), None) => Ok(child),
+        _ => Err(AssertionError::Missing(what)),
+    }
+}
+
+fn text_of(node: Node<'_, '_>, what: &'static str) -> Result<String, AssertionError> {
+    element_text(node)
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or(AssertionError::Missing(what))
+}
+
+/// Seconds since the epoch of an `xs:dateTime` in UTC (`2026-12-04T16:05:02Z`, fraction
+/// allowed, `Z` or `+00:00` required: SAML mandates UTC).
+pub(crate) fn parse_instant(text: &str) -> Option<i64> {
+    let body = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix("+00:00"))?;
+    let (date, time) = body.split_once('T')?;
+    let mut date_parts = date.splitn(3, '-');
+    let year: i64 = date_parts.next()?.parse().ok()?;
+    let month: i64 = date_parts.next()?.parse().ok()?;
+    let day: i64 = date_parts.next()?.parse().ok()?;
+    let time = time.split_once('.').map_or(time, |(whole, fraction)| {
+        if fraction.bytes().all(|b| b.is_ascii_digit()) {
+            whole
+        } else {
+            ""
+        }
+    });
+    let mut time_parts = time.splitn(3, ':');
+    let hour: i64 = time_parts.next()?.parse().ok()?;
+    let minute: i64 = time_parts.next()?.parse().ok()?;
+    let second: i64 = time_parts.next()?.parse().ok()?;
+    if !(1..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+fn check_window(node: Node<'_, '_>, now: i64) -> Result<(), AssertionError> {
+    if let Some(text) = node.attribute("NotOnOrAfter") {
+        let end = parse_instant(text).ok_or(AssertionError::Missing("NotOnOrAfter"))?;
+        if now >= end {
+            return Err(AssertionError::Expired);
+        }
+    }
+    if let Some(text) = node.attribute("NotBefore") {
+        let start = parse_instant(text).ok_or(AssertionError::Missing("NotBefore"))?;
+        if now.saturating_add(NOT_BEFORE_SKEW) < start {
+            return Err(AssertionError::NotYetValid);
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a SAML response (the decoded `SAMLAssertion` of the request) with the provider's
+/// keys at `now`, and reads its one assertion. `entity_id` is the provider's metadata
+/// entityID, which the assertion's Issuer must name.
+pub(crate) fn verify_response(
+    xml: &str,
+    keys: &[SigningKey],
+    entity_id: &str,
+    now: i64,
+) -> Result<Assertion, AssertionError> {
+    let doc = parse(xml)?;
+    let response = doc.root_element();
+    if !response.has_tag_name((PROTOCOL_NS, "Response")) {
+        return Err(AssertionError::Malformed);
+    }
+    let status = one(response, PROTOCOL_NS, "Status", "Status")?;
+    let code = one(status, PROTOCOL_NS, "StatusCode", "StatusCode")?;
+    if code.attribute("Value") != Some(SUCCESS) {
+        return Err(AssertionError::Status);
+    }
+
+    // Wrapping: exactly one Assertion anywhere in the document, a child of the Response, and
+    // no encrypted one beside it (not supported).
+    if doc
+        .descendants()
+        .any(|n| n.has_tag_name((ASSERTION_NS, "EncryptedAssertion")))
+    {
+        return Err(AssertionError::Wrapping);
+    }
+    let mut assertions = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((ASSERTION_NS, "Assertion")));
+    let assertion = match (assertions.next(), assertions.next()) {
+        (Some(one), None) => one,
+        (None, _) => return Err(AssertionError::Missing("Assertion")),
+        _ => return Err(AssertionError::Wrapping),
+    };
+    if assertion.parent_element().map(|p| p.id()) != Some(response.id()) {
+        return Err(AssertionError::Wrapping);
+    }
+
+    // Every signature in the document must hold, and may only sign the Response or the
+    // Assertion (as their direct child); at least one must cover the assertion.
+    let mut covered = false;
+    let mut any = false;
+    for signature in doc
+        .descendants()
+        .filter(|n| n.has_tag_name((DSIG_NS, "Signature")))
+    {
+        any = true;
+        let signed = verify(&doc, signature, keys).map_err(AssertionError::Signature)?;
+        if signed == assertion.id() || signed == response.id() {
+            covered = true;
+        } else {
+            return Err(AssertionError::Wrapping);
+        }
+    }
+    if !any {
+        return Err(AssertionError::Unsigned);
+    }
+    if !covered {
+        return Err(AssertionError::Wrapping);
+    }
+
+    read_assertion(assertion, entity_id, now)
+}
+
+fn read_assertion(
+    assertion: Node<'_, '_>,
+    entity_id: &str,
+    now: i64,
+) -> Result<Assertion, AssertionError> {
+    let issuer = text_of(one(assertion, ASSERTION_NS, "Issuer", "Issuer")?, "Issuer")?;
+    if issuer != entity_id {
+        return Err(AssertionError::Issuer);
+    }
+
+    let subject = one(assertion, ASSERTION_NS, "Subject", "Subject")?;
+    let name_id = one(subject, ASSERTION_NS, "NameID", "NameID")?;
+    let subject_name = text_of(name_id, "NameID")?;
+    let subject_format = name_id.attribute("Format").unwrap_or("").to_owned();
+
+    // A bearer confirmation for AWS's endpoint, still valid.
+    let mut recipient = None;
+    for confirmation in subject
+        .children()
+        .filter(|c| c.has_tag_name((ASSERTION_NS, "SubjectConfirmation")))
+    {
+        if confirmation.attribute("Method") != Some(BEARER) {
+            continue;
+        }
+        let data = one(
+            confirmation,
+            ASSERTION_NS,
+            "SubjectConfirmationData",
+            "SubjectConfirmationData",
+        )?;
+        if data.attribute("NotOnOrAfter").is_none() {
+            return Err(AssertionError::Missing("NotOnOrAfter"));
+        }
+        check_window(data, now)?;
+        let to = data
+            .attribute("Recipient")
+            .ok_or(AssertionError::Missing("Recipient"))?;
+        if !is_aws_endpoint(to) {
+            return Err(AssertionError::Recipient);
+        }
+        recipient = Some(to.to_owned());
+    }
+    let recipient = recipient.ok_or(AssertionError::Missing("SubjectConfirmation"))?;
+
+    let conditions = one(assertion, ASSERTION_NS, "Conditions", "Conditions")?;
+    check_window(conditions, now)?;
+    let mut audiences = Vec::new();
+    for restriction in conditions
+        .children()
+        .filter(|c| c.has_tag_name((ASSERTION_NS, "AudienceRestriction")))
+    {
+        let mut these = Vec::new();
+        for audience in restriction
+            .children()
+            .filter(|c| c.has_tag_name((ASSERTION_NS, "Audience")))
+        {
+            these.push(text_of(audience, "Audience")?);
+        }
+        // Each restriction must be met on its own (SAML core 2.5.1.4).
+        if !these.iter().any(|a| is_aws_audience(a)) {
+            return Err(AssertionError::Audience);
+        }
+        audiences.extend(these);
+    }
+    if audiences.is_empty() {
+        return Err(AssertionError::Audience);
+    }
+
+    let mut attributes: Vec<(String, Vec<String>)> = Vec::new();
+    for statement in assertion
+        .children()
+        .filter(|c| c.has_tag_name((ASSERTION_NS, "AttributeStatement")))
+    {
+        for attribute in statement
+            .children()
+            .filter(|c| c.has_tag_name((ASSERTION_NS, "Attribute")))
+        {
+            let name = attribute
+                .attribute("Name")
+                .ok_or(AssertionError::Missing("Attribute Name"))?;
+            if attributes.iter().any(|(n, _)| n == name) {
+                return Err(AssertionError::DuplicateAttribute);
+            }
+            let mut values = Vec::new();
+            for value in attribute
+                .children()
+                .filter(|c| c.has_tag_name((ASSERTION_NS, "AttributeValue")))
+            {
+                values.push(
+                    element_text(value)
+                        .map(|t| t.trim().to_owned())
+                        .ok_or(AssertionError::Missing("AttributeValue"))?,
+                );
+            }
+            attributes.push((name.to_owned(), values));
+        }
+    }
+
+    Ok(Assertion {
+        issuer,
+        subject: subject_name,
+        subject_format,
+        recipient,
+        attributes,
+    })
+}
+
+/// A provider's metadata: its entityID and the signing keys of its IDPSSODescriptor
+/// (KeyDescriptors with `use="signing"` or no `use`). `None` when it has neither.
+pub(crate) fn metadata_keys(metadata: &str) -> Option<(String, Vec<SigningKey>)> {
+    let doc = parse(metadata).ok()?;
+    let root = doc.root_element();
+    let descriptor = if root.has_tag_name((METADATA_NS, "EntityDescriptor")) {
+        root
+    } else {
+        return None;
+    };
+    let entity_id = descriptor.attribute("entityID")?.to_owned();
+    let mut keys = Vec::new();
+    for idp in descriptor
+        .children()
+        .filter(|c| c.has_tag_name((METADATA_NS, "IDPSSODescriptor")))
+    {
+        for key in idp
+            .children()
+            .filter(|c| c.has_tag_name((METADATA_NS, "KeyDescriptor")))
+            .filter(|c| matches!(c.attribute("use"), None | Some("signing")))
+        {
+            for certificate in key
+                .descendants()
+                .filter(|c| c.has_tag_name((DSIG_NS, "X509Certificate")))
+            {
+                let text = element_text(certificate)?;
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                let der = data_encoding::BASE64.decode(compact.as_bytes()).ok()?;
+                keys.extend(SigningKey::from_certificate(&der));
+            }
+        }
+    }
+    (!keys.is_empty()).then_some((entity_id, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_in_utc() {
+        assert_eq!(parse_instant("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_instant("2026-12-04T16:05:02.123Z"), Some(1_796_400_302));
+        assert_eq!(parse_instant("2026-12-04T16:05:02+01:00"), None);
+        assert_eq!(parse_instant("2026-13-04T16:05:02Z"), None);
+        assert_eq!(parse_instant("2026-12-04T16:05:02.x1Z"), None);
+    }
+
+    #[test]
+    fn aws_endpoints() {
+        assert!(is_aws_endpoint("https://signin.aws.amazon.com/saml"));
+        assert!(is_aws_endpoint("https://eu-west-1.signin.aws.amazon.com/saml"));
+        assert!(!is_aws_endpoint("https://evil.com/.signin.aws.amazon.com/saml"));
+        assert!(!is_aws_endpoint("http://signin.aws.amazon.com/saml"));
+        assert!(is_aws_audience("urn:amazon:webservices"));
+    }
+
+    #[test]
+    fn dtds_and_entities_are_refused() {
+        let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
+        assert_eq!(parse(xxe).err(), Some(AssertionError::Malformed));
+        let laughs = r#"<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>"#;
+        assert_eq!(parse(laughs).err(), Some(AssertionError::Malformed));
+        assert_eq!(parse("<r><?pi x?></r>").err(), Some(AssertionError::Malformed));
+    }
+}

@@ -1,0 +1,140 @@
+//! The SAML verifier against responses signed by `signxml` (tests/e2e/saml_idp.py, an
+//! independent XML-DSig implementation; regenerate with `python tests/e2e/saml_idp.py
+//! crates/service/tests/data/saml`): the valid one verifies, and every hostile variant
+//! (wrapping, comments in NameID, duplicated attributes, XXE, entity expansion, oversize,
+//! altered, unsigned, another key, expired, wrong audience or recipient) is refused.
+
+#[allow(dead_code)]
+#[path = "../src/federation/assertion.rs"]
+mod assertion;
+#[allow(dead_code)]
+#[path = "../src/federation/c14n.rs"]
+mod c14n;
+#[allow(dead_code)]
+#[path = "../src/federation/xmldsig.rs"]
+mod xmldsig;
+
+use std::path::PathBuf;
+
+use assertion::{Assertion, AssertionError, metadata_keys, parse_instant, verify_response};
+use xmldsig::{SignatureError, SigningKey};
+
+const ENTITY: &str = "https://idp.castellan.test/saml";
+const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
+
+fn data(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/saml")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn keys() -> Vec<SigningKey> {
+    let (entity, keys) = metadata_keys(&data("metadata.xml")).expect("metadata has keys");
+    assert_eq!(entity, ENTITY);
+    keys
+}
+
+/// One minute after the corpus's issue instant.
+fn now() -> i64 {
+    parse_instant("2030-01-01T00:01:00Z").expect("instant")
+}
+
+fn check(name: &str) -> Result<Assertion, AssertionError> {
+    verify_response(&data(name), &keys(), ENTITY, now())
+}
+
+#[test]
+fn the_signed_response_verifies_and_reads_from_the_signed_assertion() {
+    let assertion = check("valid.xml").expect("valid");
+    assert_eq!(assertion.subject, "alice@example.com");
+    assert_eq!(assertion.issuer, ENTITY);
+    assert_eq!(assertion.recipient, "https://signin.aws.amazon.com/saml");
+    assert_eq!(
+        assertion.attribute(&format!("{ATTR}Role")),
+        Some(
+            &["arn:aws:iam::123456789012:role/ReadOnly,arn:aws:iam::123456789012:saml-provider/TestIdp".to_owned()][..]
+        )
+    );
+    assert_eq!(
+        assertion.attribute(&format!("{ATTR}PrincipalTag:team")),
+        Some(&["blue".to_owned()][..])
+    );
+}
+
+#[test]
+fn time_bounds_are_enforced() {
+    let late = parse_instant("2030-01-01T00:05:00Z").expect("instant");
+    assert_eq!(
+        verify_response(&data("valid.xml"), &keys(), ENTITY, late).err(),
+        Some(AssertionError::Expired)
+    );
+    // NotBefore is the issue instant: five minutes of skew, not more.
+    let early = parse_instant("2029-12-31T23:55:00Z").expect("instant");
+    assert!(verify_response(&data("valid.xml"), &keys(), ENTITY, early).is_ok());
+    assert_eq!(
+        verify_response(&data("valid.xml"), &keys(), ENTITY, early - 1).err(),
+        Some(AssertionError::NotYetValid)
+    );
+}
+
+#[test]
+fn the_issuer_must_be_the_providers_entity() {
+    assert_eq!(
+        verify_response(&data("valid.xml"), &keys(), "https://other.test/", now()).err(),
+        Some(AssertionError::Issuer)
+    );
+}
+
+#[test]
+fn a_comment_inside_the_signed_name_id_is_read_as_the_whole_signed_text() {
+    let assertion = check("comment-nameid-signed.xml").expect("signed with a comment");
+    assert_eq!(assertion.subject, "admin@example.com.evil");
+}
+
+#[test]
+fn every_hostile_response_is_refused_with_its_reason() {
+    use AssertionError as E;
+    let cases: &[(&str, AssertionError)] = &[
+        ("hostile-altered-nameid.xml", E::Signature(SignatureError::Digest)),
+        ("hostile-comment-nameid.xml", E::Signature(SignatureError::Digest)),
+        ("hostile-wrap-extensions.xml", E::Wrapping),
+        ("hostile-wrap-sibling.xml", E::Wrapping),
+        ("hostile-wrap-nested.xml", E::Wrapping),
+        ("hostile-wrap-moved-signature.xml", E::Signature(SignatureError::Reference)),
+        ("hostile-duplicate-attribute.xml", E::DuplicateAttribute),
+        ("hostile-unsigned.xml", E::Unsigned),
+        ("hostile-other-key.xml", E::Signature(SignatureError::Signature)),
+        ("hostile-expired.xml", E::Expired),
+        ("hostile-audience.xml", E::Audience),
+        ("hostile-recipient.xml", E::Recipient),
+        ("hostile-xxe.xml", E::Malformed),
+        ("hostile-entity-expansion.xml", E::Malformed),
+        ("hostile-oversize.xml", E::Malformed),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(check(name).err(), Some(*expected), "{name}");
+    }
+}
+
+#[test]
+fn mutating_any_byte_of_the_signed_response_never_verifies_a_different_reading() {
+    // Flip each byte of the valid response's text content in turn: either refused, or (a
+    // change c14n does not see, such as whitespace inside a tag) the same reading.
+    let valid = data("valid.xml");
+    let reference = check("valid.xml").expect("valid");
+    let keys = keys();
+    for index in (0..valid.len()).step_by(7) {
+        let mut bytes = valid.clone().into_bytes();
+        let Some(byte) = bytes.get_mut(index) else {
+            continue;
+        };
+        *byte = if *byte == b'a' { b'b' } else { b'a' };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        if let Ok(read) = verify_response(&text, &keys, ENTITY, now()) {
+            assert_eq!(read, reference, "byte {index} changed the reading");
+        }
+    }
+}
