@@ -249,6 +249,12 @@ impl ServiceError {
         )
     }
 
+    /// Whether this is an internal failure (a fault of the server, not of the request).
+    #[must_use]
+    pub fn is_internal(&self) -> bool {
+        matches!(self, ServiceError::Internal { .. })
+    }
+
     /// Whether this is `NoSuchEntity`.
     #[must_use]
     pub fn is_no_such_entity(&self) -> bool {

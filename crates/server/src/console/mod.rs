@@ -33,6 +33,9 @@ pub(crate) const SESSION_COOKIE: &str = "castellan-console";
 pub(crate) const SIGN_IN_COOKIE: &str = "castellan-sign-in";
 /// Forms are small: a policy document is at most 6,144 characters, percent-encoded.
 const MAX_FORM_BYTES: usize = 64 * 1024;
+/// A SAML response is at most 100,000 base64 characters, each at most three when
+/// percent-encoded, with the relay state and role beside it.
+pub(crate) const MAX_SAML_FORM_BYTES: usize = 320 * 1024;
 
 /// The console's routes (merged into the server's router).
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -62,6 +65,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/console/account", get(pages::account))
         .route("/console/credentials", get(pages::credentials))
         .route("/console/do", post(pages::act))
+        // Where an identity provider posts a SAML response, as to AWS's sign-in endpoint.
+        .route("/saml", post(pages::saml_sign_in))
 }
 
 async fn style() -> Response {
@@ -328,10 +333,16 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for AnyVisit {
 pub(crate) async fn form(
     request: Request,
 ) -> Option<(axum::http::request::Parts, Vec<(String, String)>)> {
+    form_within(request, MAX_FORM_BYTES).await
+}
+
+/// A form's fields, read whole within `limit` bytes.
+pub(crate) async fn form_within(
+    request: Request,
+    limit: usize,
+) -> Option<(axum::http::request::Parts, Vec<(String, String)>)> {
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(Body::new(body), MAX_FORM_BYTES)
-        .await
-        .ok()?;
+    let bytes = axum::body::to_bytes(Body::new(body), limit).await.ok()?;
     let fields = form_urlencoded::parse(&bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();

@@ -8,16 +8,17 @@ use axum::Extension;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use service::{DocumentKind, Secret, SignIn, SignInRequest, check_document};
+use service::{DocumentKind, SamlSignIn, Secret, SignIn, SignInRequest, check_document};
 use wire::iam::Response as Iam;
 
 use super::templates::{
     AccountPage, Chrome, CredentialsPage, Dashboard, GroupPage, Input, KeyPage, ListPage, MfaPage,
-    PasswordPage, PolicyPage, RolePage, Row, SignInPage, UserPage,
+    PasswordPage, PolicyPage, RolePage, Row, SamlRefusedPage, SamlRolesPage, SamlSignedInPage,
+    SignInPage, UserPage,
 };
 use super::{
-    AnyVisit, Problem, SESSION_COOKIE, SIGN_IN_COOKIE, Visit, back_to, cookie, csrf_ok, field,
-    form, page, pairs, request_info, same, see_other, set_cookie,
+    AnyVisit, MAX_SAML_FORM_BYTES, Problem, SESSION_COOKIE, SIGN_IN_COOKIE, Visit, back_to, cookie,
+    csrf_ok, field, form, form_within, page, pairs, request_info, same, see_other, set_cookie,
 };
 use crate::handler::{Connection, Shared};
 
@@ -198,6 +199,70 @@ pub(crate) async fn sign_in(
         ),
         Ok(SignIn::Refused) => again(Some(REFUSED), false),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Where a SAML sign-in lands: the relay state when it is a console page, else the
+/// dashboard (never another site: the relay state comes from the IdP's form).
+fn saml_destination(relay_state: &str) -> String {
+    let local = relay_state.starts_with("/console")
+        && !relay_state.contains("//")
+        && !relay_state.contains('\\')
+        && relay_state.bytes().all(|b| b.is_ascii_graphic());
+    if local {
+        relay_state.to_owned()
+    } else {
+        "/console".to_owned()
+    }
+}
+
+/// `POST /saml`: an identity provider's SAML response (HTTP-POST binding), as AWS's sign-in
+/// endpoint takes it. No CSRF token can exist (the IdP's page posts it): the response's
+/// signature is what is checked. Several roles offered: the role page posts the response
+/// back with `roleIndex`, the chosen role's ARN.
+pub(crate) async fn saml_sign_in(
+    State(shared): State<Arc<Shared>>,
+    Extension(connection): Extension<Connection>,
+    request: Request,
+) -> Response {
+    let Some((parts, fields)) = form_within(request, MAX_SAML_FORM_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let info = request_info(&shared, &connection, &parts.headers);
+    let secure = info.secure_transport;
+    let saml_response = field(&fields, "SAMLResponse")
+        .unwrap_or_default()
+        .to_owned();
+    let relay_state = field(&fields, "RelayState").unwrap_or_default().to_owned();
+    let outcome = shared
+        .app
+        .service()
+        .saml_sign_in(info, &saml_response, field(&fields, "roleIndex"))
+        .await;
+    match outcome {
+        Ok(SamlSignIn::SignedIn { cookie }) => {
+            let mut response = page(
+                StatusCode::OK,
+                &SamlSignedInPage {
+                    destination: saml_destination(&relay_state),
+                },
+            );
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, cookie.expose(), secure, None),
+            );
+            response
+        }
+        Ok(SamlSignIn::ChooseRole { roles }) => page(
+            StatusCode::OK,
+            &SamlRolesPage {
+                saml_response,
+                relay_state,
+                roles,
+            },
+        ),
+        Err(error) if error.is_internal() => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(_) => page(StatusCode::FORBIDDEN, &SamlRefusedPage),
     }
 }
 

@@ -24,6 +24,30 @@ pub(crate) struct SignInPage {
     pub(crate) mfa_required: bool,
 }
 
+/// The role page of a SAML sign-in whose response offers several roles: the response goes
+/// back with the choice, as on AWS's role page.
+#[derive(Template)]
+#[template(path = "console/saml_roles.html")]
+pub(crate) struct SamlRolesPage {
+    pub(crate) saml_response: String,
+    pub(crate) relay_state: String,
+    pub(crate) roles: Vec<String>,
+}
+
+/// After a SAML sign-in: a same-site navigation to the console, so the new session's
+/// SameSite=Strict cookie goes with it (the IdP's cross-site POST would not carry it through
+/// a redirect).
+#[derive(Template)]
+#[template(path = "console/saml_signed_in.html")]
+pub(crate) struct SamlSignedInPage {
+    pub(crate) destination: String,
+}
+
+/// A SAML response the server refused, in AWS's words.
+#[derive(Template)]
+#[template(path = "console/saml_refused.html")]
+pub(crate) struct SamlRefusedPage;
+
 #[derive(Template)]
 #[template(path = "console/password.html")]
 pub(crate) struct PasswordPage {

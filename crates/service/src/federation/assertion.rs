@@ -407,7 +407,10 @@ mod tests {
     #[test]
     fn instants_in_utc() {
         assert_eq!(parse_instant("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_instant("2026-12-04T16:05:02.123Z"), Some(1_796_400_302));
+        assert_eq!(
+            parse_instant("2026-12-04T16:05:02.123Z"),
+            Some(1_796_400_302)
+        );
         assert_eq!(parse_instant("2026-12-04T16:05:02+01:00"), None);
         assert_eq!(parse_instant("2026-13-04T16:05:02Z"), None);
         assert_eq!(parse_instant("2026-12-04T16:05:02.x1Z"), None);
@@ -416,8 +419,12 @@ mod tests {
     #[test]
     fn aws_endpoints() {
         assert!(is_aws_endpoint("https://signin.aws.amazon.com/saml"));
-        assert!(is_aws_endpoint("https://eu-west-1.signin.aws.amazon.com/saml"));
-        assert!(!is_aws_endpoint("https://evil.com/.signin.aws.amazon.com/saml"));
+        assert!(is_aws_endpoint(
+            "https://eu-west-1.signin.aws.amazon.com/saml"
+        ));
+        assert!(!is_aws_endpoint(
+            "https://evil.com/.signin.aws.amazon.com/saml"
+        ));
         assert!(!is_aws_endpoint("http://signin.aws.amazon.com/saml"));
         assert!(is_aws_audience("urn:amazon:webservices"));
     }
@@ -428,6 +435,9 @@ mod tests {
         assert_eq!(parse(xxe).err(), Some(AssertionError::Malformed));
         let laughs = r#"<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>"#;
         assert_eq!(parse(laughs).err(), Some(AssertionError::Malformed));
-        assert_eq!(parse("<r><?pi x?></r>").err(), Some(AssertionError::Malformed));
+        assert_eq!(
+            parse("<r><?pi x?></r>").err(),
+            Some(AssertionError::Malformed)
+        );
     }
 }

@@ -11,7 +11,10 @@ mod assertion;
 mod c14n;
 mod oidc;
 mod saml;
+mod saml_sign_in;
 mod xmldsig;
+
+pub use saml_sign_in::SamlSignIn;
 
 use policy::{Context, ContextValue, Policies, Principal, Request as PolicyRequest};
 use wire::sts::{AssumedRoleUser, Credentials, PolicyDescriptorType, Request, Response};

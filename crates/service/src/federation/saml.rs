@@ -13,8 +13,8 @@ use crate::caller::RequestInfo;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
 
-const ACTION: &str = "sts:AssumeRoleWithSAML";
-const ATTRIBUTES: &str = "https://aws.amazon.com/SAML/Attributes/";
+pub(super) const ACTION: &str = "sts:AssumeRoleWithSAML";
+pub(super) const ATTRIBUTES: &str = "https://aws.amazon.com/SAML/Attributes/";
 /// The base64 `SAMLAssertion` is at most this long (the model's bound), so the decoded XML
 /// is at most three quarters of it.
 const ASSERTION_CHARS: usize = 100_000;
@@ -37,7 +37,10 @@ const ATTRIBUTE_KEYS: &[(&str, &str)] = &[
     ),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.2", "saml:edupersonnickname"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", "saml:edupersonorgdn"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.4", "saml:edupersonorgunitdn"),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.4",
+        "saml:edupersonorgunitdn",
+    ),
     (
         "urn:oid:1.3.6.1.4.1.5923.1.1.1.5",
         "saml:edupersonprimaryaffiliation",
@@ -73,20 +76,24 @@ fn invalid(message: &str) -> ServiceError {
 }
 
 /// AWS's error for each refusal of the assertion (reading 70).
-fn refusal(error: AssertionError) -> ServiceError {
+pub(super) fn refusal(error: AssertionError) -> ServiceError {
     match error {
-        AssertionError::Malformed => invalid("Invalid SAML response: the response could not be parsed"),
+        AssertionError::Malformed => {
+            invalid("Invalid SAML response: the response could not be parsed")
+        }
         AssertionError::Status => ServiceError::sts(
             wire::sts::Error::IDPRejectedClaim,
             "The identity provider reported that authentication failed",
         ),
-        AssertionError::Unsigned => invalid("Response signature invalid: the response is not signed"),
+        AssertionError::Unsigned => {
+            invalid("Response signature invalid: the response is not signed")
+        }
         AssertionError::Signature(_) | AssertionError::Wrapping => {
             invalid("Response signature invalid")
         }
-        AssertionError::Missing(what) => {
-            invalid(&format!("Invalid SAML response: {what} is missing or repeated"))
-        }
+        AssertionError::Missing(what) => invalid(&format!(
+            "Invalid SAML response: {what} is missing or repeated"
+        )),
         AssertionError::DuplicateAttribute => {
             invalid("Invalid SAML response: an attribute appears more than once")
         }
@@ -94,7 +101,9 @@ fn refusal(error: AssertionError) -> ServiceError {
             wire::sts::Error::ExpiredToken,
             "Token expired: the SAML assertion is no longer valid",
         ),
-        AssertionError::NotYetValid => invalid("Invalid SAML response: the assertion is not yet valid"),
+        AssertionError::NotYetValid => {
+            invalid("Invalid SAML response: the assertion is not yet valid")
+        }
         AssertionError::Audience => {
             invalid("Invalid SAML response: the Audience does not name AWS")
         }
@@ -105,6 +114,22 @@ fn refusal(error: AssertionError) -> ServiceError {
             invalid("Invalid SAML response: the Issuer does not match the provider's metadata")
         }
     }
+}
+
+/// The XML of a base64 SAML response (line breaks allowed), bounded in size.
+pub(super) fn decode_response(encoded: &str) -> ServiceResult<String> {
+    if encoded.len() > ASSERTION_CHARS {
+        return Err(invalid("Invalid SAML response: the response is too large"));
+    }
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    data_encoding::BASE64
+        .decode(compact.as_bytes())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| invalid("Invalid base64 SAMLResponse"))
 }
 
 /// A role session name as AWS bounds it: 2 to 64 of `[\w+=,.@-]`.
@@ -135,7 +160,9 @@ fn has_role_pair(assertion: &Assertion, role: &str, provider: &str) -> bool {
     values.iter().any(|value| {
         let mut parts = value.split(',').map(str::trim);
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(a), Some(b), None) => (a == role && b == provider) || (a == provider && b == role),
+            (Some(a), Some(b), None) => {
+                (a == role && b == provider) || (a == provider && b == role)
+            }
             _ => false,
         }
     })
@@ -153,26 +180,23 @@ fn subject_type(format: &str) -> String {
 
 /// `saml:namequalifier`: base64 of SHA-1 over issuer, account id and `/provider-name`, as
 /// AWS documents it.
-fn name_qualifier(issuer: &str, account_id: &str, provider_name: &str) -> String {
+pub(super) fn name_qualifier(issuer: &str, account_id: &str, provider_name: &str) -> String {
     let input = format!("{issuer}{account_id}/{provider_name}");
-    let digest = ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        input.as_bytes(),
-    );
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, input.as_bytes());
     data_encoding::BASE64.encode(digest.as_ref())
 }
 
 /// What the AWS attributes ask of the session.
 #[derive(Debug)]
-struct SessionAsks {
-    session_name: String,
-    duration: Option<i32>,
-    tags: Vec<(String, String)>,
-    transitive: Vec<String>,
-    source_identity: Option<String>,
+pub(super) struct SessionAsks {
+    pub(super) session_name: String,
+    pub(super) duration: Option<i32>,
+    pub(super) tags: Vec<(String, String)>,
+    pub(super) transitive: Vec<String>,
+    pub(super) source_identity: Option<String>,
 }
 
-fn session_asks(assertion: &Assertion) -> ServiceResult<SessionAsks> {
+pub(super) fn session_asks(assertion: &Assertion) -> ServiceResult<SessionAsks> {
     let session_name = single(assertion, &format!("{ATTRIBUTES}RoleSessionName"))?
         .ok_or_else(|| invalid("RoleSessionName is required in AuthnResponse"))?;
     if !valid_session_name(session_name) {
@@ -202,7 +226,11 @@ fn session_asks(assertion: &Assertion) -> ServiceResult<SessionAsks> {
                 "Invalid SAML response: the attribute {name} must have exactly one value"
             )));
         };
-        if key.is_empty() || tags.iter().any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(key)) {
+        if key.is_empty()
+            || tags
+                .iter()
+                .any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(key))
+        {
             return Err(invalid(&format!(
                 "Invalid SAML response: the session tag key {key} is empty or repeated"
             )));
@@ -225,7 +253,7 @@ fn session_asks(assertion: &Assertion) -> ServiceResult<SessionAsks> {
 }
 
 /// The `saml:` condition keys of a verified assertion.
-fn condition_keys(
+pub(super) fn condition_keys(
     assertion: &Assertion,
     qualifier: &str,
     account_id: &str,
@@ -265,7 +293,7 @@ impl Service {
 
     /// The provider named by a SAML provider ARN: its entityID and signing keys. `None` when
     /// the ARN names no provider of ours.
-    async fn saml_provider_keys(
+    pub(super) async fn saml_provider_keys(
         &self,
         provider_arn: &str,
     ) -> ServiceResult<Option<(String, String, String, Vec<SigningKey>)>> {
@@ -290,19 +318,7 @@ impl Service {
         info: &RequestInfo,
         input: AssumeRoleWithSAMLRequest,
     ) -> ServiceResult<AssumeRoleWithSAMLResponse> {
-        if input.saml_assertion.len() > ASSERTION_CHARS {
-            return Err(invalid("Invalid SAML response: the response is too large"));
-        }
-        let compact: String = input
-            .saml_assertion
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        let xml = data_encoding::BASE64
-            .decode(compact.as_bytes())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| invalid("Invalid base64 SAMLResponse"))?;
+        let xml = decode_response(&input.saml_assertion)?;
 
         let Some((account_id, provider_name, entity_id, keys)) =
             self.saml_provider_keys(&input.principal_arn).await?
@@ -390,11 +406,25 @@ mod tests {
     fn role_pairs_in_either_order_and_only_whole_pairs() {
         let role_attr = format!("{ATTRIBUTES}Role");
         let pair = format!("{IDP}, {ROLE}");
-        let a = assertion(&[(&role_attr, &["arn:aws:iam::1:role/x,arn:aws:iam::1:saml-provider/y", &pair])]);
+        let a = assertion(&[(
+            &role_attr,
+            &[
+                "arn:aws:iam::1:role/x,arn:aws:iam::1:saml-provider/y",
+                &pair,
+            ],
+        )]);
         assert!(has_role_pair(&a, ROLE, IDP));
-        assert!(!has_role_pair(&a, ROLE, "arn:aws:iam::123456789012:saml-provider/Other"));
+        assert!(!has_role_pair(
+            &a,
+            ROLE,
+            "arn:aws:iam::123456789012:saml-provider/Other"
+        ));
         let triple = format!("{ROLE},{IDP},extra");
-        assert!(!has_role_pair(&assertion(&[(&role_attr, &[&triple])]), ROLE, IDP));
+        assert!(!has_role_pair(
+            &assertion(&[(&role_attr, &[&triple])]),
+            ROLE,
+            IDP
+        ));
         assert!(!has_role_pair(&assertion(&[]), ROLE, IDP));
     }
 
@@ -421,13 +451,25 @@ mod tests {
 
         let missing = session_asks(&assertion(&[])).unwrap_err();
         assert_eq!(missing.code(), "InvalidIdentityToken");
-        assert_eq!(missing.message(), "RoleSessionName is required in AuthnResponse");
+        assert_eq!(
+            missing.message(),
+            "RoleSessionName is required in AuthnResponse"
+        );
         for bad in [
             vec![(name.as_str(), &["x"][..])],
             vec![(name.as_str(), &["alice", "bob"][..])],
-            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["899"][..])],
-            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["43201"][..])],
-            vec![(name.as_str(), &["alice"][..]), (tag.as_str(), &["a", "b"][..])],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (duration.as_str(), &["899"][..]),
+            ],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (duration.as_str(), &["43201"][..]),
+            ],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (tag.as_str(), &["a", "b"][..]),
+            ],
         ] {
             let err = session_asks(&assertion(&bad)).unwrap_err();
             assert_eq!(err.code(), "InvalidIdentityToken", "{bad:?}");
@@ -441,7 +483,10 @@ mod tests {
         let keys = condition_keys(&a, "q", "123456789012", "Idp");
         let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let single = |v: &str| Some(ContextValue::Single(v.to_owned()));
-        assert_eq!(get("saml:aud"), single("https://signin.aws.amazon.com/saml"));
+        assert_eq!(
+            get("saml:aud"),
+            single("https://signin.aws.amazon.com/saml")
+        );
         assert_eq!(get("saml:iss"), single("https://idp.test/"));
         assert_eq!(get("saml:sub"), single("alice"));
         assert_eq!(get("saml:sub_type"), single("transient"));
@@ -449,9 +494,15 @@ mod tests {
         assert_eq!(get("saml:doc"), single("123456789012/Idp"));
         assert_eq!(
             get("saml:edupersonaffiliation"),
-            Some(ContextValue::Multi(vec!["staff".to_owned(), "member".to_owned()]))
+            Some(ContextValue::Multi(vec![
+                "staff".to_owned(),
+                "member".to_owned()
+            ]))
         );
-        assert_eq!(subject_type("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"), "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+        assert_eq!(
+            subject_type("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+        );
     }
 
     #[test]
