@@ -252,6 +252,22 @@ def _corpus(out: Path) -> None:
     st.append(copy.deepcopy(st[0]))
     write("hostile-duplicate-attribute.xml", idp.response(idp.sign(dup), now=now))
 
+    # Signed at the Response only (the assertion inside unsigned): accepted.
+    r = idp.response(idp.assertion("alice@example.com", attrs, now=now), now=now)
+    a = r.find(f"{{{SAML}}}Assertion")
+    a.remove(a.find(f"{{{DS}}}Signature"))
+    r.insert(1, etree.Element(f"{{{DS}}}Signature", Id="placeholder", nsmap={"ds": DS}))
+    write("response-signed.xml", idp.sign(r))
+
+    # An inclusive c14n signature (signxml's default), and a SHA-1 one: refused.
+    inclusive = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256")
+    a = idp.assertion("alice@example.com", attrs, now=now)
+    write("hostile-inclusive-c14n.xml", idp.response(inclusive.sign(a, key=idp.key_pem(), cert=idp.cert_pem(), reference_uri=a.get("ID")), now=now))
+    a = idp.assertion("alice@example.com", attrs, now=now)
+    doc = idp.response(idp.sign(a), now=now)
+    body = etree.tostring(doc).decode().replace("xmlenc#sha256", "xmldsig#sha1", 1)
+    write("hostile-sha1-digest.xml", body.encode())
+
     # Unsigned.
     unsigned = idp.assertion("alice@example.com", attrs, now=now)
     unsigned.remove(unsigned.find(f"{{{DS}}}Signature"))

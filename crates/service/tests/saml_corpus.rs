@@ -1,7 +1,7 @@
 //! The SAML verifier against responses signed by `signxml` (tests/e2e/saml_idp.py, an
 //! independent XML-DSig implementation; regenerate with `python tests/e2e/saml_idp.py
 //! crates/service/tests/data/saml`): the valid one verifies, and every hostile variant
-//! (wrapping, comments in NameID, duplicated attributes, XXE, entity expansion, oversize,
+//! (wrapping, comments in NameID, inclusive c14n, SHA-1, duplicated attributes, XXE, entity expansion, oversize,
 //! altered, unsigned, another key, expired, wrong audience or recipient) is refused.
 
 #[allow(dead_code)]
@@ -87,6 +87,12 @@ fn the_issuer_must_be_the_providers_entity() {
 }
 
 #[test]
+fn a_response_signed_as_a_whole_covers_its_assertion() {
+    let assertion = check("response-signed.xml").expect("response signature");
+    assert_eq!(assertion.subject, "alice@example.com");
+}
+
+#[test]
 fn a_comment_inside_the_signed_name_id_is_read_as_the_whole_signed_text() {
     let assertion = check("comment-nameid-signed.xml").expect("signed with a comment");
     assert_eq!(assertion.subject, "admin@example.com.evil");
@@ -108,6 +114,8 @@ fn every_hostile_response_is_refused_with_its_reason() {
         ("hostile-expired.xml", E::Expired),
         ("hostile-audience.xml", E::Audience),
         ("hostile-recipient.xml", E::Recipient),
+        ("hostile-inclusive-c14n.xml", E::Signature(SignatureError::Algorithm)),
+        ("hostile-sha1-digest.xml", E::Signature(SignatureError::Algorithm)),
         ("hostile-xxe.xml", E::Malformed),
         ("hostile-entity-expansion.xml", E::Malformed),
         ("hostile-oversize.xml", E::Malformed),
