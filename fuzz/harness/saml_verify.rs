@@ -15,7 +15,9 @@ pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let keys = metadata_keys(METADATA).map(|(_, keys)| keys).unwrap_or_default();
+    let keys = metadata_keys(METADATA)
+        .map(|(_, keys)| keys)
+        .unwrap_or_default();
     let _ = verify_response(text, &keys, ENTITY, NOW);
     let _ = metadata_keys(text);
     if let Ok(doc) = parse(text) {

@@ -4,6 +4,14 @@
 //! (wrapping, comments in NameID, inclusive c14n, SHA-1, duplicated attributes, XXE, entity expansion, oversize,
 //! altered, unsigned, another key, expired, wrong audience or recipient) is refused.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
+
 #[allow(dead_code)]
 #[path = "../src/federation/assertion.rs"]
 mod assertion;
@@ -102,20 +110,38 @@ fn a_comment_inside_the_signed_name_id_is_read_as_the_whole_signed_text() {
 fn every_hostile_response_is_refused_with_its_reason() {
     use AssertionError as E;
     let cases: &[(&str, AssertionError)] = &[
-        ("hostile-altered-nameid.xml", E::Signature(SignatureError::Digest)),
-        ("hostile-comment-nameid.xml", E::Signature(SignatureError::Digest)),
+        (
+            "hostile-altered-nameid.xml",
+            E::Signature(SignatureError::Digest),
+        ),
+        (
+            "hostile-comment-nameid.xml",
+            E::Signature(SignatureError::Digest),
+        ),
         ("hostile-wrap-extensions.xml", E::Wrapping),
         ("hostile-wrap-sibling.xml", E::Wrapping),
         ("hostile-wrap-nested.xml", E::Wrapping),
-        ("hostile-wrap-moved-signature.xml", E::Signature(SignatureError::Reference)),
+        (
+            "hostile-wrap-moved-signature.xml",
+            E::Signature(SignatureError::Reference),
+        ),
         ("hostile-duplicate-attribute.xml", E::DuplicateAttribute),
         ("hostile-unsigned.xml", E::Unsigned),
-        ("hostile-other-key.xml", E::Signature(SignatureError::Signature)),
+        (
+            "hostile-other-key.xml",
+            E::Signature(SignatureError::Signature),
+        ),
         ("hostile-expired.xml", E::Expired),
         ("hostile-audience.xml", E::Audience),
         ("hostile-recipient.xml", E::Recipient),
-        ("hostile-inclusive-c14n.xml", E::Signature(SignatureError::Algorithm)),
-        ("hostile-sha1-digest.xml", E::Signature(SignatureError::Algorithm)),
+        (
+            "hostile-inclusive-c14n.xml",
+            E::Signature(SignatureError::Algorithm),
+        ),
+        (
+            "hostile-sha1-digest.xml",
+            E::Signature(SignatureError::Algorithm),
+        ),
         ("hostile-xxe.xml", E::Malformed),
         ("hostile-entity-expansion.xml", E::Malformed),
         ("hostile-oversize.xml", E::Malformed),

@@ -18,5 +18,8 @@ mod xmldsig;
 #[test]
 fn committed_fuzz_inputs_never_panic() {
     let count = replay::replay("saml_verify", harness::run);
-    assert!(count > 0, "the corpus is committed under fuzz/seeds/saml_verify");
+    assert!(
+        count > 0,
+        "the corpus is committed under fuzz/seeds/saml_verify"
+    );
 }

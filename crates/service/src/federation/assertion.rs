@@ -4,7 +4,7 @@
 //! signed Response), then the assertion's conditions and subject confirmation checked and its
 //! subject and attributes read, from the signed subtree only.
 //!
-//! Self-contained (with `c14n.rs` and `xmldsig.rs`): the `saml_verify` fuzz target and the
+//! Self-contained (with `c14n.rs`, `xmldsig.rs` and the `wire` crate's timestamps): the `saml_verify` fuzz target and the
 //! corpus test compile it by path.
 
 use roxmltree::{Document, Node, NodeType, ParsingOptions};
@@ -137,43 +137,12 @@ fn text_of(node: Node<'_, '_>, what: &'static str) -> Result<String, AssertionEr
 /// Seconds since the epoch of an `xs:dateTime` in UTC (`2026-12-04T16:05:02Z`, fraction
 /// allowed, `Z` or `+00:00` required: SAML mandates UTC).
 pub(crate) fn parse_instant(text: &str) -> Option<i64> {
-    let body = text
-        .strip_suffix('Z')
-        .or_else(|| text.strip_suffix("+00:00"))?;
-    let (date, time) = body.split_once('T')?;
-    let mut date_parts = date.splitn(3, '-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: i64 = date_parts.next()?.parse().ok()?;
-    let day: i64 = date_parts.next()?.parse().ok()?;
-    let time = time.split_once('.').map_or(time, |(whole, fraction)| {
-        if fraction.bytes().all(|b| b.is_ascii_digit()) {
-            whole
-        } else {
-            ""
-        }
-    });
-    let mut time_parts = time.splitn(3, ':');
-    let hour: i64 = time_parts.next()?.parse().ok()?;
-    let minute: i64 = time_parts.next()?.parse().ok()?;
-    let second: i64 = time_parts.next()?.parse().ok()?;
-    if !(1..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !(text.ends_with('Z') || text.ends_with("+00:00")) {
         return None;
     }
-    // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    wire::Timestamp::parse_iso8601(text)
+        .ok()
+        .map(wire::Timestamp::unix_seconds)
 }
 
 fn check_window(node: Node<'_, '_>, now: i64) -> Result<(), AssertionError> {
@@ -407,7 +376,10 @@ mod tests {
     #[test]
     fn instants_in_utc() {
         assert_eq!(parse_instant("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_instant("2026-12-04T16:05:02.123Z"), Some(1_796_400_302));
+        assert_eq!(
+            parse_instant("2026-12-04T16:05:02.123Z"),
+            Some(1_796_400_302)
+        );
         assert_eq!(parse_instant("2026-12-04T16:05:02+01:00"), None);
         assert_eq!(parse_instant("2026-13-04T16:05:02Z"), None);
         assert_eq!(parse_instant("2026-12-04T16:05:02.x1Z"), None);
@@ -416,8 +388,12 @@ mod tests {
     #[test]
     fn aws_endpoints() {
         assert!(is_aws_endpoint("https://signin.aws.amazon.com/saml"));
-        assert!(is_aws_endpoint("https://eu-west-1.signin.aws.amazon.com/saml"));
-        assert!(!is_aws_endpoint("https://evil.com/.signin.aws.amazon.com/saml"));
+        assert!(is_aws_endpoint(
+            "https://eu-west-1.signin.aws.amazon.com/saml"
+        ));
+        assert!(!is_aws_endpoint(
+            "https://evil.com/.signin.aws.amazon.com/saml"
+        ));
         assert!(!is_aws_endpoint("http://signin.aws.amazon.com/saml"));
         assert!(is_aws_audience("urn:amazon:webservices"));
     }
@@ -428,6 +404,9 @@ mod tests {
         assert_eq!(parse(xxe).err(), Some(AssertionError::Malformed));
         let laughs = r#"<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>"#;
         assert_eq!(parse(laughs).err(), Some(AssertionError::Malformed));
-        assert_eq!(parse("<r><?pi x?></r>").err(), Some(AssertionError::Malformed));
+        assert_eq!(
+            parse("<r><?pi x?></r>").err(),
+            Some(AssertionError::Malformed)
+        );
     }
 }

@@ -37,7 +37,10 @@ const ATTRIBUTE_KEYS: &[(&str, &str)] = &[
     ),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.2", "saml:edupersonnickname"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", "saml:edupersonorgdn"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.4", "saml:edupersonorgunitdn"),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.4",
+        "saml:edupersonorgunitdn",
+    ),
     (
         "urn:oid:1.3.6.1.4.1.5923.1.1.1.5",
         "saml:edupersonprimaryaffiliation",
@@ -75,18 +78,22 @@ fn invalid(message: &str) -> ServiceError {
 /// AWS's error for each refusal of the assertion (reading 70).
 fn refusal(error: AssertionError) -> ServiceError {
     match error {
-        AssertionError::Malformed => invalid("Invalid SAML response: the response could not be parsed"),
+        AssertionError::Malformed => {
+            invalid("Invalid SAML response: the response could not be parsed")
+        }
         AssertionError::Status => ServiceError::sts(
             wire::sts::Error::IDPRejectedClaim,
             "The identity provider reported that authentication failed",
         ),
-        AssertionError::Unsigned => invalid("Response signature invalid: the response is not signed"),
+        AssertionError::Unsigned => {
+            invalid("Response signature invalid: the response is not signed")
+        }
         AssertionError::Signature(_) | AssertionError::Wrapping => {
             invalid("Response signature invalid")
         }
-        AssertionError::Missing(what) => {
-            invalid(&format!("Invalid SAML response: {what} is missing or repeated"))
-        }
+        AssertionError::Missing(what) => invalid(&format!(
+            "Invalid SAML response: {what} is missing or repeated"
+        )),
         AssertionError::DuplicateAttribute => {
             invalid("Invalid SAML response: an attribute appears more than once")
         }
@@ -94,7 +101,9 @@ fn refusal(error: AssertionError) -> ServiceError {
             wire::sts::Error::ExpiredToken,
             "Token expired: the SAML assertion is no longer valid",
         ),
-        AssertionError::NotYetValid => invalid("Invalid SAML response: the assertion is not yet valid"),
+        AssertionError::NotYetValid => {
+            invalid("Invalid SAML response: the assertion is not yet valid")
+        }
         AssertionError::Audience => {
             invalid("Invalid SAML response: the Audience does not name AWS")
         }
@@ -135,7 +144,9 @@ fn has_role_pair(assertion: &Assertion, role: &str, provider: &str) -> bool {
     values.iter().any(|value| {
         let mut parts = value.split(',').map(str::trim);
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(a), Some(b), None) => (a == role && b == provider) || (a == provider && b == role),
+            (Some(a), Some(b), None) => {
+                (a == role && b == provider) || (a == provider && b == role)
+            }
             _ => false,
         }
     })
@@ -155,10 +166,7 @@ fn subject_type(format: &str) -> String {
 /// AWS documents it.
 fn name_qualifier(issuer: &str, account_id: &str, provider_name: &str) -> String {
     let input = format!("{issuer}{account_id}/{provider_name}");
-    let digest = ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        input.as_bytes(),
-    );
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, input.as_bytes());
     data_encoding::BASE64.encode(digest.as_ref())
 }
 
@@ -202,7 +210,11 @@ fn session_asks(assertion: &Assertion) -> ServiceResult<SessionAsks> {
                 "Invalid SAML response: the attribute {name} must have exactly one value"
             )));
         };
-        if key.is_empty() || tags.iter().any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(key)) {
+        if key.is_empty()
+            || tags
+                .iter()
+                .any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(key))
+        {
             return Err(invalid(&format!(
                 "Invalid SAML response: the session tag key {key} is empty or repeated"
             )));
@@ -390,11 +402,25 @@ mod tests {
     fn role_pairs_in_either_order_and_only_whole_pairs() {
         let role_attr = format!("{ATTRIBUTES}Role");
         let pair = format!("{IDP}, {ROLE}");
-        let a = assertion(&[(&role_attr, &["arn:aws:iam::1:role/x,arn:aws:iam::1:saml-provider/y", &pair])]);
+        let a = assertion(&[(
+            &role_attr,
+            &[
+                "arn:aws:iam::1:role/x,arn:aws:iam::1:saml-provider/y",
+                &pair,
+            ],
+        )]);
         assert!(has_role_pair(&a, ROLE, IDP));
-        assert!(!has_role_pair(&a, ROLE, "arn:aws:iam::123456789012:saml-provider/Other"));
+        assert!(!has_role_pair(
+            &a,
+            ROLE,
+            "arn:aws:iam::123456789012:saml-provider/Other"
+        ));
         let triple = format!("{ROLE},{IDP},extra");
-        assert!(!has_role_pair(&assertion(&[(&role_attr, &[&triple])]), ROLE, IDP));
+        assert!(!has_role_pair(
+            &assertion(&[(&role_attr, &[&triple])]),
+            ROLE,
+            IDP
+        ));
         assert!(!has_role_pair(&assertion(&[]), ROLE, IDP));
     }
 
@@ -421,13 +447,25 @@ mod tests {
 
         let missing = session_asks(&assertion(&[])).unwrap_err();
         assert_eq!(missing.code(), "InvalidIdentityToken");
-        assert_eq!(missing.message(), "RoleSessionName is required in AuthnResponse");
+        assert_eq!(
+            missing.message(),
+            "RoleSessionName is required in AuthnResponse"
+        );
         for bad in [
             vec![(name.as_str(), &["x"][..])],
             vec![(name.as_str(), &["alice", "bob"][..])],
-            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["899"][..])],
-            vec![(name.as_str(), &["alice"][..]), (duration.as_str(), &["43201"][..])],
-            vec![(name.as_str(), &["alice"][..]), (tag.as_str(), &["a", "b"][..])],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (duration.as_str(), &["899"][..]),
+            ],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (duration.as_str(), &["43201"][..]),
+            ],
+            vec![
+                (name.as_str(), &["alice"][..]),
+                (tag.as_str(), &["a", "b"][..]),
+            ],
         ] {
             let err = session_asks(&assertion(&bad)).unwrap_err();
             assert_eq!(err.code(), "InvalidIdentityToken", "{bad:?}");
@@ -441,7 +479,10 @@ mod tests {
         let keys = condition_keys(&a, "q", "123456789012", "Idp");
         let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let single = |v: &str| Some(ContextValue::Single(v.to_owned()));
-        assert_eq!(get("saml:aud"), single("https://signin.aws.amazon.com/saml"));
+        assert_eq!(
+            get("saml:aud"),
+            single("https://signin.aws.amazon.com/saml")
+        );
         assert_eq!(get("saml:iss"), single("https://idp.test/"));
         assert_eq!(get("saml:sub"), single("alice"));
         assert_eq!(get("saml:sub_type"), single("transient"));
@@ -449,9 +490,15 @@ mod tests {
         assert_eq!(get("saml:doc"), single("123456789012/Idp"));
         assert_eq!(
             get("saml:edupersonaffiliation"),
-            Some(ContextValue::Multi(vec!["staff".to_owned(), "member".to_owned()]))
+            Some(ContextValue::Multi(vec![
+                "staff".to_owned(),
+                "member".to_owned()
+            ]))
         );
-        assert_eq!(subject_type("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"), "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+        assert_eq!(
+            subject_type("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+        );
     }
 
     #[test]
