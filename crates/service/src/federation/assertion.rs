@@ -13,7 +13,6 @@ use super::xmldsig::{DSIG_NS, SignatureError, SigningKey, element_text, verify};
 
 pub(crate) const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// At most this many XML nodes in a response: a real one has a few hundred.
@@ -332,41 +331,6 @@ fn read_assertion(
         recipient,
         attributes,
     })
-}
-
-/// A provider's metadata: its entityID and the signing keys of its IDPSSODescriptor
-/// (KeyDescriptors with `use="signing"` or no `use`). `None` when it has neither.
-pub(crate) fn metadata_keys(metadata: &str) -> Option<(String, Vec<SigningKey>)> {
-    let doc = parse(metadata).ok()?;
-    let root = doc.root_element();
-    let descriptor = if root.has_tag_name((METADATA_NS, "EntityDescriptor")) {
-        root
-    } else {
-        return None;
-    };
-    let entity_id = descriptor.attribute("entityID")?.to_owned();
-    let mut keys = Vec::new();
-    for idp in descriptor
-        .children()
-        .filter(|c| c.has_tag_name((METADATA_NS, "IDPSSODescriptor")))
-    {
-        for key in idp
-            .children()
-            .filter(|c| c.has_tag_name((METADATA_NS, "KeyDescriptor")))
-            .filter(|c| matches!(c.attribute("use"), None | Some("signing")))
-        {
-            for certificate in key
-                .descendants()
-                .filter(|c| c.has_tag_name((DSIG_NS, "X509Certificate")))
-            {
-                let text = element_text(certificate)?;
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                let der = data_encoding::BASE64.decode(compact.as_bytes()).ok()?;
-                keys.extend(SigningKey::from_certificate(&der));
-            }
-        }
-    }
-    (!keys.is_empty()).then_some((entity_id, keys))
 }
 
 #[cfg(test)]
