@@ -1,8 +1,9 @@
 //! The SAML verifier against responses signed by `signxml` (tests/e2e/saml_idp.py, an
-//! independent XML-DSig implementation; regenerate with `python tests/e2e/saml_idp.py
-//! crates/service/tests/data/saml`): the valid one verifies, and every hostile variant
-//! (wrapping, comments in NameID, inclusive c14n, SHA-1, duplicated attributes, XXE, entity expansion, oversize,
-//! altered, unsigned, another key, expired, wrong audience or recipient) is refused.
+//! independent XML-DSig implementation) and one signed by the xmlsec1 tool; regenerate with
+//! `python tests/e2e/saml_idp.py crates/service/tests/data/saml`. The valid ones verify, and
+//! every hostile variant (wrapping, comments in NameID, inclusive c14n, SHA-1, duplicated
+//! attributes, XXE, entity expansion, oversize, altered, unsigned, another key, expired,
+//! wrong audience or recipient) is refused.
 
 #![allow(
     clippy::unwrap_used,
@@ -100,6 +101,14 @@ fn the_issuer_must_be_the_providers_entity() {
 #[test]
 fn a_response_signed_as_a_whole_covers_its_assertion() {
     let assertion = check("response-signed.xml").expect("response signature");
+    assert_eq!(assertion.subject, "alice@example.com");
+}
+
+#[test]
+fn a_response_signed_by_xmlsec1_with_a_prefix_list_verifies() {
+    // libxmlsec1, a third implementation, with an InclusiveNamespaces PrefixList and
+    // xsi:type'd attribute values, as commercial IdPs send them.
+    let assertion = check("xmlsec1-signed.xml").expect("xmlsec1 signature");
     assert_eq!(assertion.subject, "alice@example.com");
 }
 
