@@ -13,7 +13,10 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import shutil
+import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -160,6 +163,45 @@ def aws_attributes(role_arn: str, provider_arn: str, session: str, **extra) -> d
     return attributes
 
 
+def xmlsec1_signed(idp: Idp, assertion: etree._Element) -> bytes | None:
+    """The assertion signed by the xmlsec1 tool (libxmlsec1, a third implementation) from a
+    template in the style of commercial IdPs: exclusive c14n with an InclusiveNamespaces
+    PrefixList and xsi:type'd values. None when xmlsec1 is not installed (Debian package
+    `xmlsec1`; only needed to regenerate the corpus)."""
+    tool = shutil.which("xmlsec1")
+    if tool is None:
+        return None
+    xsi = "http://www.w3.org/2001/XMLSchema-instance"
+    signature = assertion.find(f"{{{DS}}}Signature")
+    template = etree.fromstring(
+        f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo>'
+        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+        f'<ds:Reference URI="#{assertion.get("ID")}"><ds:Transforms>'
+        '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+        f'<ds:Transform Algorithm="{EXC_C14N}"><ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="xs"/></ds:Transform>'
+        '</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature>"
+    )
+    signature.getparent().replace(signature, template)
+    for value in assertion.iter(f"{{{SAML}}}AttributeValue"):
+        value.set(f"{{{xsi}}}type", "xs:string")
+    with tempfile.TemporaryDirectory() as work:
+        key = Path(work) / "key.pem"
+        key.write_bytes(idp.key_pem())
+        source = Path(work) / "in.xml"
+        xml = etree.tostring(assertion).decode()
+        # The xs prefix declared on the assertion, used only inside attribute values.
+        xml = xml.replace("<saml:Assertion ", '<saml:Assertion xmlns:xs="http://www.w3.org/2001/XMLSchema" ', 1)
+        source.write_text(xml)
+        out = Path(work) / "out.xml"
+        subprocess.run(
+            [tool, "--sign", "--privkey-pem", str(key), "--id-attr:ID", f"{SAML}:Assertion", "--output", str(out), str(source)],
+            check=True,
+        )
+        return out.read_bytes()
+
+
 def _corpus(out: Path) -> None:
     """The committed corpus (see the module doc): fixed time 2030-01-01T00:00:00Z."""
     now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
@@ -251,6 +293,27 @@ def _corpus(out: Path) -> None:
     st = dup.find(f"{{{SAML}}}AttributeStatement")
     st.append(copy.deepcopy(st[0]))
     write("hostile-duplicate-attribute.xml", idp.response(idp.sign(dup), now=now))
+
+    # Signed at the Response only (the assertion inside unsigned): accepted.
+    r = idp.response(idp.assertion("alice@example.com", attrs, now=now), now=now)
+    a = r.find(f"{{{SAML}}}Assertion")
+    a.remove(a.find(f"{{{DS}}}Signature"))
+    r.insert(1, etree.Element(f"{{{DS}}}Signature", Id="placeholder", nsmap={"ds": DS}))
+    write("response-signed.xml", idp.sign(r))
+
+    # An inclusive c14n signature (signxml's default), and a SHA-1 one: refused.
+    inclusive = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256")
+    a = idp.assertion("alice@example.com", attrs, now=now)
+    write("hostile-inclusive-c14n.xml", idp.response(inclusive.sign(a, key=idp.key_pem(), cert=idp.cert_pem(), reference_uri=a.get("ID")), now=now))
+    a = idp.assertion("alice@example.com", attrs, now=now)
+    doc = idp.response(idp.sign(a), now=now)
+    body = etree.tostring(doc).decode().replace("xmlenc#sha256", "xmldsig#sha1", 1)
+    write("hostile-sha1-digest.xml", body.encode())
+
+    # Signed by xmlsec1 (when installed) with a PrefixList: accepted.
+    signed = xmlsec1_signed(idp, idp.assertion("alice@example.com", attrs, now=now))
+    if signed is not None:
+        write("xmlsec1-signed.xml", idp.response(etree.fromstring(signed), now=now))
 
     # Unsigned.
     unsigned = idp.assertion("alice@example.com", attrs, now=now)

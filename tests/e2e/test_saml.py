@@ -33,15 +33,10 @@ PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/{PROVIDER}"
 @pytest.fixture
 def idp(server):
     """The IdP, registered as provider TestIdp, and the read-only role that trusts it for
-    subjects of example.com, when the server has CreateSAMLProvider."""
+    subjects of example.com."""
     idp = Idp()
     iam = server.iam()
-    try:
-        arn = iam.create_saml_provider(Name=PROVIDER, SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "NotImplemented":
-            pytest.skip("CreateSAMLProvider is built on branch h-providers (issue 13)")
-        raise
+    arn = iam.create_saml_provider(Name=PROVIDER, SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
     assert arn == PROVIDER_ARN
     trust = {
         "Version": "2012-10-17",

@@ -1,6 +1,8 @@
-//! AssumeRoleWithSAML through `Service::sts_unsigned`: what is refused before any provider
-//! is consulted (oversize, not base64) and a provider that does not exist, with AWS's codes.
-//! The verifier itself is covered by `saml_corpus.rs`.
+//! AssumeRoleWithSAML through `Service::sts_unsigned`, with a SAML provider in the store
+//! whose metadata is the signxml corpus's (tests/data/saml, signed for 2030-01-01): the valid
+//! response gives a role session with AWS's response fields; the trust policy decides with
+//! the `saml:` keys; malformed, oversize, wrapped, unlisted-role, expired-provider and
+//! unknown-provider requests are refused with AWS's codes.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,17 +12,35 @@
     reason = "test code fails loudly"
 )]
 
-use service::{Clock, MasterKey, NewAccount, RequestInfo, Sealer, Service, ServiceError};
-use wire::sts::{AssumeRoleWithSAMLRequest, Request};
+use service::{
+    Caller, Clock, Identity, MasterKey, NewAccount, RequestInfo, Sealer, Service, ServiceError,
+};
+use store::{NewSamlProvider, SamlProviderRecord};
+use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse, Request, Response};
 
-const A: &str = "111111111111";
+const A: &str = "123456789012";
+const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/TestIdp";
+/// One minute after the corpus's issue instant (2030-01-01T00:01:00Z).
+const NOW: i64 = 1_893_456_060;
 
-async fn service() -> Service {
+fn data(name: &str) -> String {
+    let path = format!("{}/tests/data/saml/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn encoded(name: &str) -> String {
+    data_encoding::BASE64.encode(data(name).as_bytes())
+}
+
+/// A service with account A, provider TestIdp (valid until `valid_until`) and role ReadOnly
+/// trusting it under `condition`.
+async fn world(condition: &str, valid_until: i64) -> Service {
     let store = store::Store::open("sqlite::memory:").await.unwrap();
     let service = Service::new(
-        store,
+        store.clone(),
         Sealer::new(&MasterKey::generate().unwrap()),
-        Clock::fixed(1_893_456_060),
+        Clock::fixed(NOW),
     );
     service
         .create_account(NewAccount {
@@ -30,12 +50,58 @@ async fn service() -> Service {
         })
         .await
         .unwrap();
+    store
+        .create_saml_provider(&NewSamlProvider {
+            provider: SamlProviderRecord {
+                account_id: A.to_owned(),
+                name: "TestIdp".to_owned(),
+                saml_provider_uuid: "a0000000-0000-4000-8000-000000000001".to_owned(),
+                metadata_document: data("metadata.xml"),
+                created_at: NOW - 60,
+                valid_until,
+                assertion_encryption_mode: None,
+                private_keys: Vec::new(),
+            },
+            tags: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER}"}},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{condition}}}}}"#
+    );
+    let root = Caller {
+        account_id: A.to_owned(),
+        identity: Identity::Root,
+        access_key_id: "AKIAROOT".to_owned(),
+        request: RequestInfo::default(),
+        session: None,
+    };
+    service
+        .iam(
+            &root,
+            wire::iam::Request::CreateRole(wire::iam::CreateRoleRequest {
+                path: None,
+                role_name: "ReadOnly".to_owned(),
+                assume_role_policy_document: trust,
+                description: None,
+                max_session_duration: None,
+                permissions_boundary: None,
+                tags: None,
+            }),
+        )
+        .await
+        .unwrap();
     service
 }
 
-async fn assume(service: &Service, provider: &str, assertion: String) -> ServiceError {
+async fn assume(
+    service: &Service,
+    role: &str,
+    provider: &str,
+    assertion: String,
+) -> Result<AssumeRoleWithSAMLResponse, ServiceError> {
     let request = Request::AssumeRoleWithSAML(AssumeRoleWithSAMLRequest {
-        role_arn: format!("arn:aws:iam::{A}:role/ReadOnly"),
+        role_arn: role.to_owned(),
         principal_arn: provider.to_owned(),
         saml_assertion: assertion,
         policy_arns: None,
@@ -43,40 +109,136 @@ async fn assume(service: &Service, provider: &str, assertion: String) -> Service
         duration_seconds: None,
         minimum_session_token_size: None,
     });
-    service
-        .sts_unsigned(RequestInfo::default(), request)
-        .await
-        .expect_err("refused")
+    match service.sts_unsigned(RequestInfo::default(), request).await {
+        Ok(Response::AssumeRoleWithSAML(answer)) => Ok(answer),
+        Ok(other) => panic!("{other:?}"),
+        Err(error) => Err(error),
+    }
 }
 
-fn valid_response() -> String {
-    let xml = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/saml/valid.xml"
-    ))
-    .unwrap();
-    data_encoding::BASE64.encode(&xml)
+const SUB_CONDITION: &str = r#"{"StringEquals":{"saml:aud":"https://signin.aws.amazon.com/saml","saml:iss":"https://idp.castellan.test/saml","saml:sub_type":"persistent"},"StringLike":{"saml:sub":"*@example.com"}}"#;
+
+#[tokio::test]
+async fn a_valid_response_gives_a_role_session_with_aws_response_fields() {
+    let service = world(SUB_CONDITION, i64::MAX).await;
+    let answer = assume(&service, ROLE, PROVIDER, encoded("valid.xml"))
+        .await
+        .unwrap();
+    let user = answer.assumed_role_user.unwrap();
+    assert_eq!(
+        user.arn,
+        "arn:aws:sts::123456789012:assumed-role/ReadOnly/alice"
+    );
+    assert_eq!(answer.subject.as_deref(), Some("alice@example.com"));
+    assert_eq!(answer.subject_type.as_deref(), Some("persistent"));
+    assert_eq!(
+        answer.issuer.as_deref(),
+        Some("https://idp.castellan.test/saml")
+    );
+    assert_eq!(
+        answer.audience.as_deref(),
+        Some("https://signin.aws.amazon.com/saml")
+    );
+    assert!(answer.name_qualifier.is_some());
+    let credentials = answer.credentials.unwrap();
+    assert_eq!(credentials.expiration.unix_seconds(), NOW + 3_600);
+}
+
+#[tokio::test]
+async fn the_trust_policy_decides_with_the_saml_keys() {
+    let service = world(
+        r#"{"StringEquals":{"saml:sub":"bob@example.com"}}"#,
+        i64::MAX,
+    )
+    .await;
+    let error = assume(&service, ROLE, PROVIDER, encoded("valid.xml"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "AccessDenied");
+    assert_eq!(
+        error.message(),
+        "Not authorized to perform sts:AssumeRoleWithSAML"
+    );
+    // The session tag the assertion carries needs sts:TagSession, which this trust policy
+    // grants only to team blue.
+    let service = world(
+        r#"{"StringEquals":{"aws:RequestTag/team":"blue"}}"#,
+        i64::MAX,
+    )
+    .await;
+    assert!(
+        assume(&service, ROLE, PROVIDER, encoded("valid.xml"))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_role_the_assertion_does_not_list_is_not_authorized() {
+    let service = world(SUB_CONDITION, i64::MAX).await;
+    let error = assume(
+        &service,
+        "arn:aws:iam::123456789012:role/Other",
+        PROVIDER,
+        encoded("valid.xml"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), "AccessDenied");
+}
+
+#[tokio::test]
+async fn wrapped_altered_and_expired_responses_are_refused_with_aws_codes() {
+    let service = world(SUB_CONDITION, i64::MAX).await;
+    for (name, code) in [
+        ("hostile-wrap-sibling.xml", "InvalidIdentityToken"),
+        ("hostile-altered-nameid.xml", "InvalidIdentityToken"),
+        ("hostile-other-key.xml", "InvalidIdentityToken"),
+        ("hostile-unsigned.xml", "InvalidIdentityToken"),
+        ("hostile-xxe.xml", "InvalidIdentityToken"),
+        ("hostile-expired.xml", "ExpiredTokenException"),
+    ] {
+        let error = assume(&service, ROLE, PROVIDER, encoded(name))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), code, "{name}");
+    }
+    let error = assume(
+        &service,
+        ROLE,
+        PROVIDER,
+        encoded("hostile-wrap-sibling.xml"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.message(), "Response signature invalid");
 }
 
 #[tokio::test]
 async fn malformed_and_oversize_assertions_are_invalid_identity_tokens() {
-    let service = service().await;
-    let provider = format!("arn:aws:iam::{A}:saml-provider/TestIdp");
-    let error = assume(&service, &provider, "%%% not base64 %%%".to_owned()).await;
+    let service = world(SUB_CONDITION, i64::MAX).await;
+    let error = assume(&service, ROLE, PROVIDER, "%%% not base64 %%%".to_owned())
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "InvalidIdentityToken");
     assert_eq!(error.message(), "Invalid base64 SAMLResponse");
-    let error = assume(&service, &provider, "A".repeat(100_004)).await;
+    let error = assume(&service, ROLE, PROVIDER, "A".repeat(100_004))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "InvalidIdentityToken");
 }
 
 #[tokio::test]
-async fn an_unknown_provider_is_refused_before_the_assertion_is_read() {
-    let service = service().await;
+async fn unknown_and_expired_providers_do_not_exist() {
+    let service = world(SUB_CONDITION, NOW).await;
     for provider in [
-        format!("arn:aws:iam::{A}:saml-provider/Nobody"),
-        format!("arn:aws:iam::{A}:role/NotAProvider"),
+        PROVIDER,
+        "arn:aws:iam::123456789012:saml-provider/Nobody",
+        "arn:aws:iam::123456789012:role/NotAProvider",
     ] {
-        let error = assume(&service, &provider, valid_response()).await;
+        let error = assume(&service, ROLE, provider, encoded("valid.xml"))
+            .await
+            .unwrap_err();
         assert_eq!(error.code(), "InvalidIdentityToken", "{provider}");
         assert_eq!(error.message(), "Specified provider doesn't exist");
     }

@@ -1,8 +1,17 @@
 //! The SAML verifier against responses signed by `signxml` (tests/e2e/saml_idp.py, an
-//! independent XML-DSig implementation; regenerate with `python tests/e2e/saml_idp.py
-//! crates/service/tests/data/saml`): the valid one verifies, and every hostile variant
-//! (wrapping, comments in NameID, duplicated attributes, XXE, entity expansion, oversize,
-//! altered, unsigned, another key, expired, wrong audience or recipient) is refused.
+//! independent XML-DSig implementation) and one signed by the xmlsec1 tool; regenerate with
+//! `python tests/e2e/saml_idp.py crates/service/tests/data/saml`. The valid ones verify, and
+//! every hostile variant (wrapping, comments in NameID, inclusive c14n, SHA-1, duplicated
+//! attributes, XXE, entity expansion, oversize, altered, unsigned, another key, expired,
+//! wrong audience or recipient) is refused.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly"
+)]
 
 #[allow(dead_code)]
 #[path = "../src/federation/assertion.rs"]
@@ -11,12 +20,15 @@ mod assertion;
 #[path = "../src/federation/c14n.rs"]
 mod c14n;
 #[allow(dead_code)]
+#[path = "../../../fuzz/harness/saml_verify.rs"]
+mod harness;
+#[allow(dead_code)]
 #[path = "../src/federation/xmldsig.rs"]
 mod xmldsig;
 
 use std::path::PathBuf;
 
-use assertion::{Assertion, AssertionError, metadata_keys, parse_instant, verify_response};
+use assertion::{Assertion, AssertionError, parse_instant, verify_response};
 use xmldsig::{SignatureError, SigningKey};
 
 const ENTITY: &str = "https://idp.castellan.test/saml";
@@ -30,8 +42,8 @@ fn data(name: &str) -> String {
 }
 
 fn keys() -> Vec<SigningKey> {
-    let (entity, keys) = metadata_keys(&data("metadata.xml")).expect("metadata has keys");
-    assert_eq!(entity, ENTITY);
+    let keys = harness::signing_keys(&data("metadata.xml"));
+    assert_eq!(keys.len(), 1);
     keys
 }
 
@@ -87,6 +99,20 @@ fn the_issuer_must_be_the_providers_entity() {
 }
 
 #[test]
+fn a_response_signed_as_a_whole_covers_its_assertion() {
+    let assertion = check("response-signed.xml").expect("response signature");
+    assert_eq!(assertion.subject, "alice@example.com");
+}
+
+#[test]
+fn a_response_signed_by_xmlsec1_with_a_prefix_list_verifies() {
+    // libxmlsec1, a third implementation, with an InclusiveNamespaces PrefixList and
+    // xsi:type'd attribute values, as commercial IdPs send them.
+    let assertion = check("xmlsec1-signed.xml").expect("xmlsec1 signature");
+    assert_eq!(assertion.subject, "alice@example.com");
+}
+
+#[test]
 fn a_comment_inside_the_signed_name_id_is_read_as_the_whole_signed_text() {
     let assertion = check("comment-nameid-signed.xml").expect("signed with a comment");
     assert_eq!(assertion.subject, "admin@example.com.evil");
@@ -120,6 +146,14 @@ fn every_hostile_response_is_refused_with_its_reason() {
         ("hostile-expired.xml", E::Expired),
         ("hostile-audience.xml", E::Audience),
         ("hostile-recipient.xml", E::Recipient),
+        (
+            "hostile-inclusive-c14n.xml",
+            E::Signature(SignatureError::Algorithm),
+        ),
+        (
+            "hostile-sha1-digest.xml",
+            E::Signature(SignatureError::Algorithm),
+        ),
         ("hostile-xxe.xml", E::Malformed),
         ("hostile-entity-expansion.xml", E::Malformed),
         ("hostile-oversize.xml", E::Malformed),

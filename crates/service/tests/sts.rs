@@ -628,7 +628,6 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
 
 /// The STS operations of the model not built yet, each with the open issue that owns it.
 const STS_NOT_BUILT: &[(&str, &str)] = &[
-    ("AssumeRoleWithSAML", "issue 13: OIDC and SAML federation"),
     (
         "AssumeRoleWithWebIdentity",
         "issue 13: OIDC and SAML federation",
@@ -696,7 +695,16 @@ async fn every_sts_operation_is_built_or_owned_by_an_open_issue() {
         let request = operation
             .decode(&params)
             .unwrap_or_else(|e| panic!("{}: {e:?}", operation.name()));
-        let answer = world.service.sts(&caller, request).await;
+        // The federation calls are unsigned: the server routes them to `sts_unsigned`.
+        let answer = match operation.name() {
+            "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity" => {
+                world
+                    .service
+                    .sts_unsigned(service::RequestInfo::default(), request)
+                    .await
+            }
+            _ => world.service.sts(&caller, request).await,
+        };
         let not_implemented = matches!(&answer, Err(e) if e.code() == "NotImplemented");
         let listed = STS_NOT_BUILT.iter().any(|(n, _)| *n == operation.name());
         if not_implemented != listed {

@@ -4,7 +4,7 @@
 //! signed Response), then the assertion's conditions and subject confirmation checked and its
 //! subject and attributes read, from the signed subtree only.
 //!
-//! Self-contained (with `c14n.rs` and `xmldsig.rs`): the `saml_verify` fuzz target and the
+//! Self-contained (with `c14n.rs`, `xmldsig.rs` and the `wire` crate's timestamps): the `saml_verify` fuzz target and the
 //! corpus test compile it by path.
 
 use roxmltree::{Document, Node, NodeType, ParsingOptions};
@@ -13,7 +13,6 @@ use super::xmldsig::{DSIG_NS, SignatureError, SigningKey, element_text, verify};
 
 pub(crate) const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// At most this many XML nodes in a response: a real one has a few hundred.
@@ -137,43 +136,12 @@ fn text_of(node: Node<'_, '_>, what: &'static str) -> Result<String, AssertionEr
 /// Seconds since the epoch of an `xs:dateTime` in UTC (`2026-12-04T16:05:02Z`, fraction
 /// allowed, `Z` or `+00:00` required: SAML mandates UTC).
 pub(crate) fn parse_instant(text: &str) -> Option<i64> {
-    let body = text
-        .strip_suffix('Z')
-        .or_else(|| text.strip_suffix("+00:00"))?;
-    let (date, time) = body.split_once('T')?;
-    let mut date_parts = date.splitn(3, '-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: i64 = date_parts.next()?.parse().ok()?;
-    let day: i64 = date_parts.next()?.parse().ok()?;
-    let time = time.split_once('.').map_or(time, |(whole, fraction)| {
-        if fraction.bytes().all(|b| b.is_ascii_digit()) {
-            whole
-        } else {
-            ""
-        }
-    });
-    let mut time_parts = time.splitn(3, ':');
-    let hour: i64 = time_parts.next()?.parse().ok()?;
-    let minute: i64 = time_parts.next()?.parse().ok()?;
-    let second: i64 = time_parts.next()?.parse().ok()?;
-    if !(1..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !(text.ends_with('Z') || text.ends_with("+00:00")) {
         return None;
     }
-    // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    wire::Timestamp::parse_iso8601(text)
+        .ok()
+        .map(wire::Timestamp::unix_seconds)
 }
 
 fn check_window(node: Node<'_, '_>, now: i64) -> Result<(), AssertionError> {
@@ -363,41 +331,6 @@ fn read_assertion(
         recipient,
         attributes,
     })
-}
-
-/// A provider's metadata: its entityID and the signing keys of its IDPSSODescriptor
-/// (KeyDescriptors with `use="signing"` or no `use`). `None` when it has neither.
-pub(crate) fn metadata_keys(metadata: &str) -> Option<(String, Vec<SigningKey>)> {
-    let doc = parse(metadata).ok()?;
-    let root = doc.root_element();
-    let descriptor = if root.has_tag_name((METADATA_NS, "EntityDescriptor")) {
-        root
-    } else {
-        return None;
-    };
-    let entity_id = descriptor.attribute("entityID")?.to_owned();
-    let mut keys = Vec::new();
-    for idp in descriptor
-        .children()
-        .filter(|c| c.has_tag_name((METADATA_NS, "IDPSSODescriptor")))
-    {
-        for key in idp
-            .children()
-            .filter(|c| c.has_tag_name((METADATA_NS, "KeyDescriptor")))
-            .filter(|c| matches!(c.attribute("use"), None | Some("signing")))
-        {
-            for certificate in key
-                .descendants()
-                .filter(|c| c.has_tag_name((DSIG_NS, "X509Certificate")))
-            {
-                let text = element_text(certificate)?;
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                let der = data_encoding::BASE64.decode(compact.as_bytes()).ok()?;
-                keys.extend(SigningKey::from_certificate(&der));
-            }
-        }
-    }
-    (!keys.is_empty()).then_some((entity_id, keys))
 }
 
 #[cfg(test)]

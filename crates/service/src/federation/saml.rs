@@ -6,11 +6,14 @@
 use policy::ContextValue;
 use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse};
 
-use super::assertion::{Assertion, AssertionError, metadata_keys, verify_response};
+use store::StoreError;
+
+use super::assertion::{Assertion, AssertionError, verify_response};
 use super::xmldsig::SigningKey;
 use super::{FederatedAssume, not_authorized};
 use crate::caller::RequestInfo;
 use crate::error::{ServiceError, ServiceResult};
+use crate::iam::saml_metadata;
 use crate::service::Service;
 
 pub(super) const ACTION: &str = "sts:AssumeRoleWithSAML";
@@ -283,16 +286,9 @@ pub(super) fn condition_keys(
 }
 
 impl Service {
-    /// The metadata document of SAML provider `name`, `None` when there is none. The
-    /// provider records come with the providers' store (branch h-providers, issue 13); until
-    /// it is merged no SAML provider can exist, and this says so.
-    #[allow(clippy::unused_async)]
-    async fn saml_metadata(&self, _account_id: &str, _name: &str) -> ServiceResult<Option<String>> {
-        Ok(None)
-    }
-
-    /// The provider named by a SAML provider ARN: its entityID and signing keys. `None` when
-    /// the ARN names no provider of ours.
+    /// The provider named by a SAML provider ARN: (account, name, entityID, signing keys).
+    /// `None` when the ARN names no provider of ours, or one whose metadata is past its
+    /// `validUntil` (reading 73).
     pub(super) async fn saml_provider_keys(
         &self,
         provider_arn: &str,
@@ -303,11 +299,29 @@ impl Service {
         else {
             return Ok(None);
         };
-        let Some(metadata) = self.saml_metadata(account_id, name).await? else {
+        let record = match self.reads().saml_provider(account_id, name).await {
+            Ok(record) => record,
+            Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        if self.clock().seconds() >= record.valid_until {
+            return Ok(None);
+        }
+        // Checked when stored; a document that no longer reads is refused all the same.
+        let Ok(metadata) = saml_metadata::parse(&record.metadata_document) else {
             return Ok(None);
         };
-        Ok(metadata_keys(&metadata)
-            .map(|(entity, keys)| (account_id.to_owned(), name.to_owned(), entity, keys)))
+        let keys = metadata
+            .signing_certificates
+            .iter()
+            .filter_map(|der| SigningKey::from_certificate(der))
+            .collect();
+        Ok(Some((
+            record.account_id,
+            record.name,
+            metadata.entity_id,
+            keys,
+        )))
     }
 
     /// AssumeRoleWithSAML: the response verified against the provider's metadata, the role
