@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// sts:DecodeAuthorizationMessage (IAM's own messages carry none, hence off by default).
     #[arg(long, env = "CASTELLAN_ENCODE_AUTHORIZATION_MESSAGES")]
     encode_authorization_messages: bool,
+    /// A PEM bundle of CA certificates trusted, besides the system's roots, when fetching
+    /// OIDC issuers' discovery documents and keys (AssumeRoleWithWebIdentity with a private
+    /// issuer).
+    #[arg(long, env = "CASTELLAN_TRUST_CA_FILE")]
+    trust_ca_file: Option<PathBuf>,
     /// Connection limits, timeouts, TLS and trusted proxies (boxed: clap's arguments are
     /// moved around by value).
     #[command(flatten)]
@@ -368,10 +373,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listening = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let service = open(&args.storage, args.ephemeral)
+    let mut service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages)
         .with_public_url(&server_config.public_url_for(listening));
+    if let Some(path) = &args.trust_ca_file {
+        service = service
+            .with_trust_ca_file(path)
+            .map_err(|error| anyhow::anyhow!("--trust-ca-file: {error}"))?;
+    }
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,

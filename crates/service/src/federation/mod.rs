@@ -7,8 +7,12 @@
 // Used by oidc.rs and saml.rs as they are built (issue 13); this goes when both are.
 #![allow(dead_code)]
 
+pub(crate) mod jwks;
+pub(crate) mod jwt;
 mod oidc;
 mod saml;
+
+pub(crate) use jwks::KeyFetcher;
 
 use policy::{Context, ContextValue, Policies, Principal, Request as PolicyRequest};
 use wire::sts::{AssumedRoleUser, Credentials, PolicyDescriptorType, Request, Response};
