@@ -630,10 +630,6 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
 const STS_NOT_BUILT: &[(&str, &str)] = &[
     ("AssumeRoleWithSAML", "issue 13: OIDC and SAML federation"),
     (
-        "AssumeRoleWithWebIdentity",
-        "issue 13: OIDC and SAML federation",
-    ),
-    (
         "AssumeRoot",
         "issue 15: Organizations (centralized root access)",
     ),
@@ -696,7 +692,16 @@ async fn every_sts_operation_is_built_or_owned_by_an_open_issue() {
         let request = operation
             .decode(&params)
             .unwrap_or_else(|e| panic!("{}: {e:?}", operation.name()));
-        let answer = world.service.sts(&caller, request).await;
+        // The federation operations take no signature: the server sends them here.
+        let answer = match operation.name() {
+            "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" => {
+                world
+                    .service
+                    .sts_unsigned(service::RequestInfo::default(), request)
+                    .await
+            }
+            _ => world.service.sts(&caller, request).await,
+        };
         let not_implemented = matches!(&answer, Err(e) if e.code() == "NotImplemented");
         let listed = STS_NOT_BUILT.iter().any(|(n, _)| *n == operation.name());
         if not_implemented != listed {
