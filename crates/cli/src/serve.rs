@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -366,6 +367,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     warn_if_secret_on_command_line("--root-secret-access-key");
     warn_if_secret_on_command_line("--root-password");
     let server_config = args.network.server_config()?;
+    // Before anything is created: an unreadable --trust-ca-file stops the start.
+    let issuer_client = server::IssuerClient::new(args.trust_ca_file.as_deref())
+        .map_err(|error| anyhow::anyhow!("--trust-ca-file: {error}"))?;
     // Listen first: a busy port must fail before a first start creates (and shows) anything.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -373,15 +377,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listening = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let mut service = open(&args.storage, args.ephemeral)
+    let service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages)
-        .with_public_url(&server_config.public_url_for(listening));
-    if let Some(path) = &args.trust_ca_file {
-        service = service
-            .with_trust_ca_file(path)
-            .map_err(|error| anyhow::anyhow!("--trust-ca-file: {error}"))?;
-    }
+        .with_public_url(&server_config.public_url_for(listening))
+        .with_https_client(Arc::new(issuer_client));
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,

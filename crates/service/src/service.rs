@@ -299,15 +299,15 @@ impl Service {
             guards: Arc::new(Guards::default()),
             encode_denials: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
-            key_fetcher: Arc::new(KeyFetcher::new(None)),
+            key_fetcher: Arc::new(KeyFetcher::default()),
         }
     }
 
-    /// Trusts the certificates of the PEM bundle at `path` too when fetching OIDC issuers'
-    /// keys (private issuers), besides the system's roots.
-    pub fn with_trust_ca_file(mut self, path: &std::path::Path) -> Result<Service, String> {
-        self.key_fetcher = Arc::new(KeyFetcher::with_extra_roots(path)?);
-        Ok(self)
+    /// Sets the HTTPS client that fetches OIDC issuers' discovery documents and keys
+    /// (AssumeRoleWithWebIdentity); without one, every fetch fails.
+    pub fn with_https_client(mut self, client: Arc<dyn crate::federation::HttpsGet>) -> Service {
+        self.key_fetcher = Arc::new(KeyFetcher::new(client));
+        self
     }
 
     /// Sets the base URL clients reach this server at (`http://host:port`, no trailing

@@ -13,6 +13,7 @@ mod oidc;
 mod saml;
 
 pub(crate) use jwks::KeyFetcher;
+pub use jwks::{HttpsGet, HttpsGetResult};
 
 use policy::{Context, ContextValue, Policies, Principal, Request as PolicyRequest};
 use wire::sts::{AssumedRoleUser, Credentials, PolicyDescriptorType, Request, Response};

@@ -211,11 +211,12 @@ pub(crate) fn check_claims(
     })
 }
 
+/// Session tags (key, value) and the keys among them that pass on to chained sessions.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
 /// Session tags from the `https://aws.amazon.com/tags` claim: `principal_tags` maps each key
 /// to an array holding its one value; `transitive_tag_keys` lists keys among them.
-fn session_tags(
-    claims: &Map<String, Value>,
-) -> ServiceResult<(Vec<(String, String)>, Vec<String>)> {
+fn session_tags(claims: &Map<String, Value>) -> ServiceResult<SessionTags> {
     let Some(claim) = claims.get(TAGS_CLAIM) else {
         return Ok((Vec::new(), Vec::new()));
     };
