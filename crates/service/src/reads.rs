@@ -11,6 +11,7 @@ use store::{
     Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
 };
 use store::{ConsoleSessionRecord, CredentialKind, UserCredentialRecord};
+use store::{OidcProviderRecord, SamlProviderRecord};
 use store::{OutboundFederationRecord, SigningKeyRecord};
 
 use crate::service::Service;
@@ -32,6 +33,28 @@ impl<'a> Reads<'a> {
     /// Reads of a store no service holds yet (a database opened but still sealed).
     pub(crate) fn of(store: &'a Store) -> Self {
         Reads { store }
+    }
+}
+
+impl Reads<'_> {
+    /// The account's OpenID Connect provider for `resource` (the ARN's part after
+    /// `oidc-provider/`, exact text); `NoSuchEntity` naming the ARN when absent.
+    pub(crate) async fn oidc_provider(
+        &self,
+        account_id: &str,
+        resource: &str,
+    ) -> Result<OidcProviderRecord, StoreError> {
+        self.store.get_oidc_provider(account_id, resource).await
+    }
+
+    /// The account's SAML provider named `name` (case-insensitively); `NoSuchEntity` naming
+    /// the ARN when absent.
+    pub(crate) async fn saml_provider(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<SamlProviderRecord, StoreError> {
+        self.store.get_saml_provider(account_id, name).await
     }
 }
 

@@ -151,6 +151,10 @@ impl Store {
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
             "DELETE FROM server_certificates",
+            "DELETE FROM oidc_provider_values",
+            "DELETE FROM oidc_providers",
+            "DELETE FROM saml_provider_private_keys",
+            "DELETE FROM saml_providers",
             "DELETE FROM tags",
             "DELETE FROM password_policies",
             "DELETE FROM password_history",
@@ -356,6 +360,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         include_str!("../migrations/sqlite/0011_mfa_devices.sql"),
     ),
     (
+        12,
+        "identity providers",
+        include_str!("../migrations/sqlite/0012_identity_providers.sql"),
+    ),
+    (
         13,
         "console federation",
         include_str!("../migrations/sqlite/0013_console_federation.sql"),
@@ -416,6 +425,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         11,
         "mfa devices",
         include_str!("../migrations/postgres/0011_mfa_devices.sql"),
+    ),
+    (
+        12,
+        "identity providers",
+        include_str!("../migrations/postgres/0012_identity_providers.sql"),
     ),
     (
         13,

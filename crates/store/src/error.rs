@@ -45,6 +45,10 @@ pub enum EntityKind {
     ServiceSpecificCredential,
     /// A server certificate.
     ServerCertificate,
+    /// An OpenID Connect identity provider (named by its ARN in errors).
+    OidcProvider,
+    /// A SAML identity provider (named by its ARN in errors).
+    SamlProvider,
 }
 
 impl EntityKind {
@@ -70,13 +74,15 @@ impl EntityKind {
             EntityKind::SigningCertificate => "signing-certificate",
             EntityKind::ServiceSpecificCredential => "service-specific-credential",
             EntityKind::ServerCertificate => "server-certificate",
+            EntityKind::OidcProvider => "oidc-provider",
+            EntityKind::SamlProvider => "saml-provider",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 18] = [
+        const ALL: [EntityKind; 20] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -95,6 +101,8 @@ impl EntityKind {
             EntityKind::SigningCertificate,
             EntityKind::ServiceSpecificCredential,
             EntityKind::ServerCertificate,
+            EntityKind::OidcProvider,
+            EntityKind::SamlProvider,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -208,6 +216,9 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         EntityKind::ServerCertificate => {
             format!("The Server Certificate with name {name} cannot be found.")
         }
+        // `name` is the provider's ARN (reading 60).
+        EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
+        EntityKind::SamlProvider => format!("SAMLProvider not found for arn {name}"),
     }
 }
 
@@ -234,6 +245,9 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
         EntityKind::ServerCertificate => {
             format!("The Server Certificate with name {name} already exists.")
         }
+        // `name` is the URL as given, or the SAML provider's name (reading 60).
+        EntityKind::OidcProvider => format!("Provider with url {name} already exists."),
+        EntityKind::SamlProvider => format!("Provider with name {name} already exists."),
         EntityKind::PolicyVersion
         | EntityKind::UserPolicy
         | EntityKind::GroupPolicy

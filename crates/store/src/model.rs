@@ -653,6 +653,10 @@ pub enum TagTarget {
     ServerCertificate(String),
     /// A virtual MFA device, by serial number.
     MfaDevice(String),
+    /// An OpenID Connect provider, by ARN.
+    OidcProvider(String),
+    /// A SAML provider, by SAMLProviderUUID.
+    SamlProvider(String),
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.

@@ -28,6 +28,14 @@ pub const POLICY_VERSIONS: Quota = ("VersionsPerPolicy", 5);
 pub const TAGS_PER_ENTITY: Quota = ("TagsPerEntity", 50);
 /// Server certificates stored in one account.
 pub const SERVER_CERTIFICATES: Quota = ("ServerCertificatesPerAccount", 20);
+/// OpenID Connect providers in one account.
+pub const OIDC_PROVIDERS: Quota = ("OpenIdConnectProvidersPerAccount", 100);
+/// Client ids (audiences) of one OpenID Connect provider.
+pub const OIDC_CLIENT_IDS: Quota = ("ClientIdsPerOpenIdConnectProvider", 100);
+/// SAML providers in one account.
+pub const SAML_PROVIDERS: Quota = ("SAMLProvidersPerAccount", 100);
+/// Private keys (for encrypted assertions) of one SAML provider.
+pub const SAML_PRIVATE_KEYS: Quota = ("PrivateKeysPerSAMLProvider", 2);
 /// MFA devices assigned to one user.
 pub const MFA_DEVICES_PER_USER: Quota = ("MFADevicesPerUser", 8);
 /// MFA devices enabled for the root user (reading 52).

@@ -19,6 +19,10 @@ use store::{
 use store::{Assignment, MfaOwner, NewMfaDevice};
 use store::{ConsoleSessionRecord, Enabling, SigningKeyRecord};
 use store::{CredentialKind, UserCredentialRecord};
+use store::{
+    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderRecord,
+    SamlProviderUpdate,
+};
 use support::Fixture;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
@@ -75,6 +79,9 @@ conformance!(
     outbound_federation,
     mfa_devices,
     console_sessions,
+    oidc_providers,
+    oidc_provider_quota,
+    saml_providers,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -3075,5 +3082,386 @@ async fn console_sessions(f: &Fixture) {
     assert_eq!(
         store.get_console_session(&user.id_hash).await.unwrap(),
         None
+    );
+}
+
+fn new_oidc(
+    account_id: &str,
+    resource: &str,
+    client_ids: &[&str],
+    tags: Vec<Tag>,
+) -> NewOidcProvider {
+    NewOidcProvider {
+        provider: OidcProviderRecord {
+            account_id: account_id.into(),
+            resource: resource.into(),
+            url: format!("https://{resource}"),
+            client_ids: client_ids.iter().map(|&c| c.to_owned()).collect(),
+            thumbprints: vec!["a".repeat(40), "b".repeat(40), "a".repeat(40)],
+            created_at: T0,
+        },
+        tags,
+    }
+}
+
+async fn oidc_providers(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let start = store.current_revision().await.unwrap();
+    let tags = vec![Tag::new("team", "id")];
+    let created = store
+        .create_oidc_provider(&new_oidc(
+            ACCOUNT,
+            "idp.example.com/r",
+            &["b", "a", "b"],
+            tags,
+        ))
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.com/r");
+    assert_eq!(created.arn(), arn);
+    // Order kept, duplicates once.
+    assert_eq!(created.client_ids, ["b", "a"]);
+    assert_eq!(created.thumbprints, ["a".repeat(40), "b".repeat(40)]);
+    let changes = store.changes_since(start, 10).await.unwrap();
+    assert!(
+        changes
+            .entries
+            .iter()
+            .any(|c| c.kind == EntityKind::OidcProvider && c.entity_id == arn)
+    );
+    assert_eq!(
+        store
+            .get_oidc_provider(ACCOUNT, "idp.example.com/r")
+            .await
+            .unwrap(),
+        created
+    );
+    let target = TagTarget::OidcProvider(arn.clone());
+    assert_eq!(
+        store.list_tags(&target).await.unwrap(),
+        [Tag::new("team", "id")]
+    );
+    // The resource is the key: another account may hold the same one, this one may not.
+    match store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "idp.example.com/r", &[], Vec::new()))
+        .await
+    {
+        Err(error @ StoreError::EntityAlreadyExists { .. }) => assert_eq!(
+            error.to_string(),
+            "Provider with url https://idp.example.com/r already exists."
+        ),
+        other => panic!("expected EntityAlreadyExists, got {other:?}"),
+    }
+    store
+        .create_oidc_provider(&new_oidc(OTHER, "idp.example.com/r", &[], Vec::new()))
+        .await
+        .unwrap();
+    let missing = store
+        .get_oidc_provider(ACCOUNT, "idp.example.com")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "OpenIDConnect Provider not found for arn arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.com"
+        )
+    );
+    store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "a.example.com", &["x"], Vec::new()))
+        .await
+        .unwrap();
+    let listed = store.list_oidc_providers(ACCOUNT).await.unwrap();
+    let resources: Vec<_> = listed.iter().map(|p| p.resource.as_str()).collect();
+    assert_eq!(resources, ["a.example.com", "idp.example.com/r"]);
+
+    // Client ids: adding one present changes nothing, removing one absent neither.
+    let added = store
+        .add_oidc_client_id(ACCOUNT, "idp.example.com/r", "c")
+        .await
+        .unwrap();
+    assert_eq!(added.client_ids, ["b", "a", "c"]);
+    let again = store
+        .add_oidc_client_id(ACCOUNT, "idp.example.com/r", "a")
+        .await
+        .unwrap();
+    assert_eq!(again.client_ids, ["b", "a", "c"]);
+    let removed = store
+        .remove_oidc_client_id(ACCOUNT, "idp.example.com/r", "a")
+        .await
+        .unwrap();
+    assert_eq!(removed.client_ids, ["b", "c"]);
+    let same = store
+        .remove_oidc_client_id(ACCOUNT, "idp.example.com/r", "zz")
+        .await
+        .unwrap();
+    assert_eq!(same.client_ids, ["b", "c"]);
+    // After a removal the next one still goes last.
+    let last = store
+        .add_oidc_client_id(ACCOUNT, "idp.example.com/r", "a")
+        .await
+        .unwrap();
+    assert_eq!(last.client_ids, ["b", "c", "a"]);
+    let thumbs = vec!["c".repeat(40)];
+    let updated = store
+        .update_oidc_thumbprints(ACCOUNT, "idp.example.com/r", &thumbs)
+        .await
+        .unwrap();
+    assert_eq!(updated.thumbprints, thumbs);
+    let cleared = store
+        .update_oidc_thumbprints(ACCOUNT, "idp.example.com/r", &[])
+        .await
+        .unwrap();
+    assert!(cleared.thumbprints.is_empty());
+
+    // A hundred client ids at most, refused whole.
+    for n in 3..100 {
+        store
+            .add_oidc_client_id(ACCOUNT, "idp.example.com/r", &format!("id-{n}"))
+            .await
+            .unwrap();
+    }
+    match store
+        .add_oidc_client_id(ACCOUNT, "idp.example.com/r", "one-too-many")
+        .await
+    {
+        Err(StoreError::LimitExceeded { limit: 100, .. }) => {}
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    let full = store
+        .get_oidc_provider(ACCOUNT, "idp.example.com/r")
+        .await
+        .unwrap();
+    assert_eq!(full.client_ids.len(), 100);
+    let many: Vec<String> = (0..101).map(|n| format!("c{n}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    match store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "many.example.com", &refs, Vec::new()))
+        .await
+    {
+        Err(StoreError::LimitExceeded { limit: 100, .. }) => {}
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    assert_not_found(
+        store.get_oidc_provider(ACCOUNT, "many.example.com").await,
+        EntityKind::OidcProvider,
+    );
+
+    // Deleting takes the lists and the tags along; the other account's stays.
+    store
+        .delete_oidc_provider(ACCOUNT, "idp.example.com/r")
+        .await
+        .unwrap();
+    assert_not_found(
+        store.get_oidc_provider(ACCOUNT, "idp.example.com/r").await,
+        EntityKind::OidcProvider,
+    );
+    assert_not_found(store.list_tags(&target).await, EntityKind::OidcProvider);
+    assert_not_found(
+        store
+            .delete_oidc_provider(ACCOUNT, "idp.example.com/r")
+            .await,
+        EntityKind::OidcProvider,
+    );
+    let recreated = store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "idp.example.com/r", &["n"], Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(recreated.client_ids, ["n"]);
+    assert!(store.list_tags(&target).await.unwrap().is_empty());
+    assert_eq!(store.list_oidc_providers(OTHER).await.unwrap().len(), 1);
+}
+
+async fn oidc_provider_quota(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    for n in 0..100 {
+        store
+            .create_oidc_provider(&new_oidc(
+                ACCOUNT,
+                &format!("p{n}.example.com"),
+                &[],
+                Vec::new(),
+            ))
+            .await
+            .unwrap();
+    }
+    match store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "last.example.com", &[], Vec::new()))
+        .await
+    {
+        Err(error @ StoreError::LimitExceeded { .. }) => assert_eq!(
+            error.to_string(),
+            "Cannot exceed quota for OpenIdConnectProvidersPerAccount: 100"
+        ),
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    assert_eq!(store.list_oidc_providers(ACCOUNT).await.unwrap().len(), 100);
+}
+
+fn private_key(id: &str, at: i64) -> SamlPrivateKeyRecord {
+    SamlPrivateKeyRecord {
+        key_id: id.into(),
+        private_key_ciphertext: id.as_bytes().to_vec(),
+        added_at: at,
+    }
+}
+
+fn new_saml(
+    name: &str,
+    uuid: &str,
+    keys: Vec<SamlPrivateKeyRecord>,
+    tags: Vec<Tag>,
+) -> NewSamlProvider {
+    NewSamlProvider {
+        provider: SamlProviderRecord {
+            account_id: ACCOUNT.into(),
+            name: name.into(),
+            saml_provider_uuid: uuid.into(),
+            metadata_document: format!("<md:EntityDescriptor entityID=\"{name}\"/>"),
+            created_at: T0,
+            valid_until: T0 + 100,
+            assertion_encryption_mode: None,
+            private_keys: keys,
+        },
+        tags,
+    }
+}
+
+async fn saml_providers(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let start = store.current_revision().await.unwrap();
+    let created = store
+        .create_saml_provider(&new_saml(
+            "Okta",
+            "uuid-1",
+            vec![private_key("k1", T0)],
+            vec![Tag::new("a", "1")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        created.arn(),
+        format!("arn:aws:iam::{ACCOUNT}:saml-provider/Okta")
+    );
+    assert_eq!(created.private_keys, [private_key("k1", T0)]);
+    let changes = store.changes_since(start, 10).await.unwrap();
+    assert!(
+        changes
+            .entries
+            .iter()
+            .any(|c| c.kind == EntityKind::SamlProvider && c.entity_id == "uuid-1")
+    );
+    assert_eq!(
+        store.get_saml_provider(ACCOUNT, "OKTA").await.unwrap(),
+        created
+    );
+    let target = TagTarget::SamlProvider("uuid-1".into());
+    assert_eq!(
+        store.list_tags(&target).await.unwrap(),
+        [Tag::new("a", "1")]
+    );
+    match store
+        .create_saml_provider(&new_saml("okta", "uuid-2", Vec::new(), Vec::new()))
+        .await
+    {
+        Err(error @ StoreError::EntityAlreadyExists { .. }) => {
+            assert_eq!(error.to_string(), "Provider with name okta already exists.");
+        }
+        other => panic!("expected EntityAlreadyExists, got {other:?}"),
+    }
+    let missing = store.get_saml_provider(OTHER, "Okta").await.unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        format!("SAMLProvider not found for arn arn:aws:iam::{OTHER}:saml-provider/Okta")
+    );
+    store
+        .create_saml_provider(&new_saml("Adfs", "uuid-3", Vec::new(), Vec::new()))
+        .await
+        .unwrap();
+    let names: Vec<_> = store
+        .list_saml_providers(ACCOUNT)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name, p.private_keys.len()))
+        .collect();
+    assert_eq!(names, [("Adfs".to_owned(), 0), ("Okta".to_owned(), 1)]);
+
+    // Updates: metadata with its expiry, the mode, a key added and one removed in one call.
+    let update = SamlProviderUpdate {
+        metadata: Some(("<new/>".into(), T0 + 500)),
+        assertion_encryption_mode: Some("Required".into()),
+        add_private_key: Some(private_key("k2", T0 + 1)),
+        remove_private_key: None,
+    };
+    let updated = store
+        .update_saml_provider(ACCOUNT, "okta", &update)
+        .await
+        .unwrap();
+    assert_eq!(updated.metadata_document, "<new/>");
+    assert_eq!(updated.valid_until, T0 + 500);
+    assert_eq!(
+        updated.assertion_encryption_mode.as_deref(),
+        Some("Required")
+    );
+    assert_eq!(
+        updated.private_keys,
+        [private_key("k1", T0), private_key("k2", T0 + 1)]
+    );
+    // A third key is refused and nothing of that call is applied.
+    let third = SamlProviderUpdate {
+        metadata: Some(("<lost/>".into(), T0)),
+        add_private_key: Some(private_key("k3", T0 + 2)),
+        ..SamlProviderUpdate::default()
+    };
+    match store.update_saml_provider(ACCOUNT, "Okta", &third).await {
+        Err(StoreError::LimitExceeded { limit: 2, .. }) => {}
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_saml_provider(ACCOUNT, "Okta").await.unwrap(),
+        updated
+    );
+    // Rotation: removing and adding in one call stays within two.
+    let rotate = SamlProviderUpdate {
+        add_private_key: Some(private_key("k3", T0 + 2)),
+        remove_private_key: Some("k1".into()),
+        ..SamlProviderUpdate::default()
+    };
+    let rotated = store
+        .update_saml_provider(ACCOUNT, "Okta", &rotate)
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated.private_keys,
+        [private_key("k2", T0 + 1), private_key("k3", T0 + 2)]
+    );
+    assert_eq!(rotated.metadata_document, "<new/>");
+    assert_not_found(
+        store.update_saml_provider(OTHER, "Okta", &rotate).await,
+        EntityKind::SamlProvider,
+    );
+
+    store.delete_saml_provider(ACCOUNT, "OKTA").await.unwrap();
+    assert_not_found(
+        store.get_saml_provider(ACCOUNT, "Okta").await,
+        EntityKind::SamlProvider,
+    );
+    assert_not_found(store.list_tags(&target).await, EntityKind::SamlProvider);
+    // The keys went too: the same uuid starts with none.
+    let again = store
+        .create_saml_provider(&new_saml("Okta", "uuid-1", Vec::new(), Vec::new()))
+        .await
+        .unwrap();
+    assert!(again.private_keys.is_empty());
+    assert!(store.list_tags(&target).await.unwrap().is_empty());
+    store.reset().await.unwrap();
+    assert_not_found(
+        store.get_saml_provider(ACCOUNT, "Okta").await,
+        EntityKind::SamlProvider,
     );
 }

@@ -16,6 +16,7 @@ mod operations;
 mod outbound_federation;
 mod policies;
 mod roles;
+pub(crate) mod saml_metadata;
 mod server_certificates;
 mod service_linked;
 mod users;

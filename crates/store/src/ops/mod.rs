@@ -4,6 +4,7 @@ mod account_settings;
 mod accounts;
 mod console;
 mod groups;
+mod identity_providers;
 mod instance_profiles;
 mod mfa_devices;
 mod outbound_federation;
@@ -11,6 +12,10 @@ mod roles;
 mod server_certificates;
 mod users;
 
+pub use identity_providers::{
+    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderRecord,
+    SamlProviderUpdate,
+};
 pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;

@@ -21,6 +21,8 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
             ("server-certificate", id, EntityKind::ServerCertificate)
         }
         TagTarget::MfaDevice(serial) => ("mfa", serial, EntityKind::MfaDevice),
+        TagTarget::OidcProvider(arn) => ("oidc-provider", arn, EntityKind::OidcProvider),
+        TagTarget::SamlProvider(id) => ("saml-provider", id, EntityKind::SamlProvider),
     }
 }
 
@@ -45,6 +47,10 @@ async fn target_account(conn: &mut AnyConnection, target: &TagTarget) -> Result<
             "SELECT account_id FROM server_certificates WHERE server_certificate_id = $1"
         }
         TagTarget::MfaDevice(_) => "SELECT account_id FROM mfa_devices WHERE serial_number = $1",
+        TagTarget::OidcProvider(_) => "SELECT account_id FROM oidc_providers WHERE arn = $1",
+        TagTarget::SamlProvider(_) => {
+            "SELECT account_id FROM saml_providers WHERE saml_provider_uuid = $1"
+        }
     };
     let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
     match row {
