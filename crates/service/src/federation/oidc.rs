@@ -7,6 +7,7 @@
 
 use policy::ContextValue;
 use serde_json::{Map, Value};
+use store::StoreError;
 use wire::sts::{
     self as sts_wire, AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse,
 };
@@ -379,10 +380,11 @@ impl Service {
         account_id: &str,
         resource: &str,
     ) -> ServiceResult<Option<Vec<String>>> {
-        // The provider records come with helper providers' store commit (issue 13); until
-        // it is merged no provider exists.
-        let _ = (account_id, resource);
-        Ok(None)
+        match self.reads().oidc_provider(account_id, resource).await {
+            Ok(provider) => Ok(Some(provider.client_ids)),
+            Err(StoreError::NoSuchEntity { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
     }
 }
 
