@@ -157,6 +157,23 @@ impl World {
             .unwrap();
     }
 
+    /// A GitHub Actions provider in `provider_account`, a deploy role of account A trusting
+    /// it for `octo-org/app`, and a token of that repository: (role ARN, token).
+    async fn github_deploy(&self, provider_account: &str) -> (String, String) {
+        let provider = self
+            .provider(provider_account, GITHUB, &["sts.amazonaws.com"])
+            .await;
+        let prefix = "token.actions.githubusercontent.com";
+        self.role(
+            A,
+            "deploy",
+            &deploy_trust(&provider, prefix, "octo-org/app"),
+        )
+        .await;
+        let token = self.token(&github_claims("repo:octo-org/app:ref:refs/heads/main"));
+        (format!("arn:aws:iam::{A}:role/deploy"), token)
+    }
+
     fn token(&self, claims: &Value) -> String {
         let header = json!({"alg": "ES256", "kid": "k1", "typ": "JWT"});
         let input = format!(
@@ -284,20 +301,7 @@ async fn an_issuer_with_a_port_keeps_it_in_the_arn_and_the_keys() {
 #[tokio::test]
 async fn the_provider_must_be_the_role_accounts_and_the_issuer_reachable() {
     let world = World::new().await;
-    let provider = world.provider(B, GITHUB, &["sts.amazonaws.com"]).await;
-    world
-        .role(
-            A,
-            "deploy",
-            &deploy_trust(
-                &provider,
-                "token.actions.githubusercontent.com",
-                "octo-org/app",
-            ),
-        )
-        .await;
-    let role = format!("arn:aws:iam::{A}:role/deploy");
-    let token = world.token(&github_claims("repo:octo-org/app:ref:refs/heads/main"));
+    let (role, token) = world.github_deploy(B).await;
     let refused = world.assume(&role, token.clone(), None).await.unwrap_err();
     assert_eq!(refused.code(), "InvalidIdentityToken");
     assert_eq!(
@@ -318,20 +322,7 @@ async fn the_provider_must_be_the_role_accounts_and_the_issuer_reachable() {
 #[tokio::test]
 async fn expired_tokens_wrong_audiences_and_provider_ids_are_refused() {
     let world = World::new().await;
-    let provider = world.provider(A, GITHUB, &["sts.amazonaws.com"]).await;
-    world
-        .role(
-            A,
-            "deploy",
-            &deploy_trust(
-                &provider,
-                "token.actions.githubusercontent.com",
-                "octo-org/app",
-            ),
-        )
-        .await;
-    let role = format!("arn:aws:iam::{A}:role/deploy");
-    let token = world.token(&github_claims("repo:octo-org/app:ref:refs/heads/main"));
+    let (role, token) = world.github_deploy(A).await;
     assert!(world.assume(&role, token.clone(), None).await.is_ok());
 
     let refused = world
