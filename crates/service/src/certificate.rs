@@ -50,6 +50,12 @@ pub(crate) fn check(
     Ok(expiration)
 }
 
+/// Whether `text` is one unencrypted PEM private key, RSA or EC (a SAML provider's key for
+/// encrypted assertions).
+pub(crate) fn is_private_key(text: &str) -> bool {
+    Private::from_pem(text).is_some()
+}
+
 /// Checks a signing certificate (UploadSigningCertificate): one PEM certificate, valid now.
 /// Answers its SHA-256 in hex, which identifies the same certificate uploaded twice, and its
 /// expiration.

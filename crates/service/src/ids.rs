@@ -99,6 +99,40 @@ pub fn account_of_temporary_key(access_key_id: &str) -> Option<String> {
     (account < 1_000_000_000_000).then(|| format!("{account:012}"))
 }
 
+/// A random (version 4) UUID in its 36-character text form: a SAML provider's
+/// `SAMLProviderUUID`.
+pub fn new_uuid() -> Result<String, RandomUnavailable> {
+    let mut bytes = [0u8; 16];
+    random_bytes(&mut bytes)?;
+    let [
+        b0,
+        b1,
+        b2,
+        b3,
+        b4,
+        b5,
+        b6,
+        b7,
+        b8,
+        b9,
+        b10,
+        b11,
+        b12,
+        b13,
+        b14,
+        b15,
+    ] = bytes;
+    let hex = |part: &[u8]| data_encoding::HEXLOWER.encode(part);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        hex(&[b0, b1, b2, b3]),
+        hex(&[b4, b5]),
+        hex(&[(b6 & 0x0f) | 0x40, b7]),
+        hex(&[(b8 & 0x3f) | 0x80, b9]),
+        hex(&[b10, b11, b12, b13, b14, b15])
+    ))
+}
+
 /// A 40-character secret access key.
 pub fn new_secret_access_key() -> Result<Secret, RandomUnavailable> {
     random_chars(BASE64, 40).map(Secret::new)

@@ -58,6 +58,24 @@ impl Reads<'_> {
     }
 }
 
+impl Reads<'_> {
+    /// The account's OpenID Connect providers, by resource.
+    pub(crate) async fn list_oidc_providers(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<OidcProviderRecord>, StoreError> {
+        self.store.list_oidc_providers(account_id).await
+    }
+
+    /// The account's SAML providers, by name.
+    pub(crate) async fn list_saml_providers(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<SamlProviderRecord>, StoreError> {
+        self.store.list_saml_providers(account_id).await
+    }
+}
+
 /// Each read, with the store's signature; the bodies forward to the store for now.
 macro_rules! reads {
     ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {

@@ -39,6 +39,8 @@ const WITH_ROLE: &str = "arn:aws:iam::111111111111:instance-profile/ip/withrole"
 const SITE: &str = "arn:aws:iam::111111111111:server-certificate/sc/site";
 const WALK_MFA: &str = "arn:aws:iam::111111111111:mfa/m/walk";
 const ALICE_MFA: &str = "arn:aws:iam::111111111111:mfa/alicemfa";
+const IDP: &str = "arn:aws:iam::111111111111:oidc-provider/idp.example.com";
+const CORP: &str = "arn:aws:iam::111111111111:saml-provider/corp";
 const BOB: &str = "arn:aws:iam::111111111111:user/bob";
 const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk";
 
@@ -54,6 +56,84 @@ type Mutating = (
 );
 
 const MUTATING: &[Mutating] = &[
+    (
+        Operation::CreateOpenIDConnectProvider,
+        &[("Url", "https://new.example.com/x")],
+        &["arn:aws:iam::111111111111:oidc-provider/new.example.com/x"],
+    ),
+    (
+        Operation::AddClientIDToOpenIDConnectProvider,
+        &[("OpenIDConnectProviderArn", IDP), ("ClientID", "new-app")],
+        &[IDP],
+    ),
+    (
+        Operation::RemoveClientIDFromOpenIDConnectProvider,
+        &[("OpenIDConnectProviderArn", IDP), ("ClientID", "app")],
+        &[IDP],
+    ),
+    (
+        Operation::UpdateOpenIDConnectProviderThumbprint,
+        &[
+            ("OpenIDConnectProviderArn", IDP),
+            (
+                "ThumbprintList.member.1",
+                "0123456789abcdef0123456789abcdef01234567",
+            ),
+        ],
+        &[IDP],
+    ),
+    (
+        Operation::TagOpenIDConnectProvider,
+        &[
+            ("OpenIDConnectProviderArn", IDP),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[IDP],
+    ),
+    (
+        Operation::UntagOpenIDConnectProvider,
+        &[("OpenIDConnectProviderArn", IDP), ("TagKeys.member.1", "k")],
+        &[IDP],
+    ),
+    (
+        Operation::DeleteOpenIDConnectProvider,
+        &[("OpenIDConnectProviderArn", IDP)],
+        &[IDP],
+    ),
+    (
+        Operation::CreateSAMLProvider,
+        &[("Name", "new"), ("SAMLMetadataDocument", "{saml_metadata}")],
+        &["arn:aws:iam::111111111111:saml-provider/new"],
+    ),
+    (
+        Operation::UpdateSAMLProvider,
+        &[
+            ("SAMLProviderArn", CORP),
+            ("SAMLMetadataDocument", "{saml_metadata}"),
+            ("AddPrivateKey", "{private_key}"),
+        ],
+        &[CORP],
+    ),
+    (
+        Operation::TagSAMLProvider,
+        &[
+            ("SAMLProviderArn", CORP),
+            ("Tags.member.1.Key", "t"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        &[CORP],
+    ),
+    (
+        Operation::UntagSAMLProvider,
+        &[("SAMLProviderArn", CORP), ("TagKeys.member.1", "k")],
+        &[CORP],
+    ),
+    (
+        Operation::DeleteSAMLProvider,
+        &[("SAMLProviderArn", CORP)],
+        &[CORP],
+    ),
     (
         Operation::CreateUser,
         &[("UserName", "new"), ("Path", "/n/")],
@@ -589,7 +669,6 @@ const MUTATING: &[Mutating] = &[
 ];
 
 /// Who builds an operation not built yet: the open issue that owns it.
-const FEDERATION: &str = "issue 13: OIDC and SAML federation";
 const ORGANIZATIONS: &str = "issue 15: Organizations";
 const TOOLS: &str = "issue 16: simulator, reports, access advisor";
 /// Delegation requests (a partner-only API), their LLM summary, and role templates (AWS's own
@@ -602,13 +681,8 @@ const UNPUBLISHED: &str = "none: AWS documents too little to reproduce (reading 
 const NOT_BUILT: &[(&str, &str)] = &[
     ("AcceptDelegationRequest", UNPUBLISHED),
     ("AcquireRole", UNPUBLISHED),
-    ("AddClientIDToOpenIDConnectProvider", FEDERATION),
     ("AssociateDelegationRequest", UNPUBLISHED),
     ("CreateDelegationRequest", UNPUBLISHED),
-    ("CreateOpenIDConnectProvider", FEDERATION),
-    ("CreateSAMLProvider", FEDERATION),
-    ("DeleteOpenIDConnectProvider", FEDERATION),
-    ("DeleteSAMLProvider", FEDERATION),
     (
         "DisableOrganizationsRootCredentialsManagement",
         ORGANIZATIONS,
@@ -627,31 +701,18 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GetCredentialReport", TOOLS),
     ("GetDelegationRequest", UNPUBLISHED),
     ("GetHumanReadableSummary", UNPUBLISHED),
-    ("GetOpenIDConnectProvider", FEDERATION),
     ("GetOrganizationsAccessReport", ORGANIZATIONS),
     ("GetRoleTemplateVersion", UNPUBLISHED),
-    ("GetSAMLProvider", FEDERATION),
     ("GetServiceLastAccessedDetails", TOOLS),
     ("GetServiceLastAccessedDetailsWithEntities", TOOLS),
     ("ListDelegationRequests", UNPUBLISHED),
-    ("ListOpenIDConnectProviderTags", FEDERATION),
-    ("ListOpenIDConnectProviders", FEDERATION),
     ("ListOrganizationsFeatures", ORGANIZATIONS),
     ("ListPoliciesGrantingServiceAccess", TOOLS),
-    ("ListSAMLProviderTags", FEDERATION),
-    ("ListSAMLProviders", FEDERATION),
     ("RejectDelegationRequest", UNPUBLISHED),
-    ("RemoveClientIDFromOpenIDConnectProvider", FEDERATION),
     ("SendDelegationToken", UNPUBLISHED),
     ("SimulateCustomPolicy", TOOLS),
     ("SimulatePrincipalPolicy", TOOLS),
-    ("TagOpenIDConnectProvider", FEDERATION),
-    ("TagSAMLProvider", FEDERATION),
-    ("UntagOpenIDConnectProvider", FEDERATION),
-    ("UntagSAMLProvider", FEDERATION),
     ("UpdateDelegationRequest", UNPUBLISHED),
-    ("UpdateOpenIDConnectProviderThumbprint", FEDERATION),
-    ("UpdateSAMLProvider", FEDERATION),
 ];
 
 #[test]
@@ -968,12 +1029,36 @@ async fn fixture() -> (Service, Ids) {
     )
     .await;
     run("TagMFADevice", tag("SerialNumber", WALK_MFA)).await;
+    run(
+        "CreateOpenIDConnectProvider",
+        vec![
+            ("Url", s("https://idp.example.com")),
+            ("ClientIDList.member.1", s("app")),
+        ],
+    )
+    .await;
+    run(
+        "TagOpenIDConnectProvider",
+        tag("OpenIDConnectProviderArn", IDP),
+    )
+    .await;
+    let saml_metadata = super::saml_metadata::sample_metadata("https://idp.example.com/saml");
+    run(
+        "CreateSAMLProvider",
+        vec![
+            ("Name", s("corp")),
+            ("SAMLMetadataDocument", saml_metadata.clone()),
+        ],
+    )
+    .await;
+    run("TagSAMLProvider", tag("SAMLProviderArn", CORP)).await;
     let ids = vec![
         ("{walk-code1}", code(&seeds[0], now - 1)),
         ("{walk-code2}", code(&seeds[0], now)),
         ("{resync-code1}", code(&seeds[1], now)),
         ("{resync-code2}", code(&seeds[1], now + 1)),
         ("{certificate}", certificate.clone()),
+        ("{saml_metadata}", saml_metadata),
         ("{private_key}", private_key.clone()),
         ("{new-ssh}", crate::public_key::sample_openssh(2)),
         ("{new-cert}", sample_certificate()),

@@ -5,6 +5,19 @@
 use std::future::Future;
 
 use wire::iam::{
+    AddClientIDToOpenIDConnectProviderRequest, CreateOpenIDConnectProviderRequest,
+    CreateOpenIDConnectProviderResponse, CreateSAMLProviderRequest, CreateSAMLProviderResponse,
+    DeleteOpenIDConnectProviderRequest, DeleteSAMLProviderRequest, GetOpenIDConnectProviderRequest,
+    GetOpenIDConnectProviderResponse, GetSAMLProviderRequest, GetSAMLProviderResponse,
+    ListOpenIDConnectProviderTagsRequest, ListOpenIDConnectProviderTagsResponse,
+    ListOpenIDConnectProvidersRequest, ListOpenIDConnectProvidersResponse,
+    ListSAMLProviderTagsRequest, ListSAMLProviderTagsResponse, ListSAMLProvidersRequest,
+    ListSAMLProvidersResponse, RemoveClientIDFromOpenIDConnectProviderRequest,
+    TagOpenIDConnectProviderRequest, TagSAMLProviderRequest, UntagOpenIDConnectProviderRequest,
+    UntagSAMLProviderRequest, UpdateOpenIDConnectProviderThumbprintRequest,
+    UpdateSAMLProviderRequest, UpdateSAMLProviderResponse,
+};
+use wire::iam::{
     AddRoleToInstanceProfileRequest, AddUserToGroupRequest, AttachGroupPolicyRequest,
     AttachRolePolicyRequest, AttachUserPolicyRequest, ChangePasswordRequest,
     CreateAccessKeyRequest, CreateAccessKeyResponse, CreateAccountAliasRequest, CreateGroupRequest,
@@ -142,6 +155,44 @@ operations! {
             -> GetOutboundWebIdentityFederationInfoResponse;
     }
     with_input {
+        AddClientIDToOpenIDConnectProvider:
+            add_client_id_to_open_id_connect_provider(AddClientIDToOpenIDConnectProviderRequest)
+            -> ();
+        CreateOpenIDConnectProvider:
+            create_open_id_connect_provider(CreateOpenIDConnectProviderRequest)
+            -> CreateOpenIDConnectProviderResponse;
+        CreateSAMLProvider: create_saml_provider(CreateSAMLProviderRequest)
+            -> CreateSAMLProviderResponse;
+        DeleteOpenIDConnectProvider:
+            delete_open_id_connect_provider(DeleteOpenIDConnectProviderRequest) -> ();
+        DeleteSAMLProvider: delete_saml_provider(DeleteSAMLProviderRequest) -> ();
+        GetOpenIDConnectProvider: get_open_id_connect_provider(GetOpenIDConnectProviderRequest)
+            -> GetOpenIDConnectProviderResponse;
+        GetSAMLProvider: get_saml_provider(GetSAMLProviderRequest) -> GetSAMLProviderResponse;
+        ListOpenIDConnectProviderTags:
+            list_open_id_connect_provider_tags(ListOpenIDConnectProviderTagsRequest)
+            -> ListOpenIDConnectProviderTagsResponse;
+        ListOpenIDConnectProviders:
+            list_open_id_connect_providers(ListOpenIDConnectProvidersRequest)
+            -> ListOpenIDConnectProvidersResponse;
+        ListSAMLProviderTags: list_saml_provider_tags(ListSAMLProviderTagsRequest)
+            -> ListSAMLProviderTagsResponse;
+        ListSAMLProviders: list_saml_providers(ListSAMLProvidersRequest)
+            -> ListSAMLProvidersResponse;
+        RemoveClientIDFromOpenIDConnectProvider: remove_client_id_from_open_id_connect_provider(
+            RemoveClientIDFromOpenIDConnectProviderRequest
+        ) -> ();
+        TagOpenIDConnectProvider: tag_open_id_connect_provider(TagOpenIDConnectProviderRequest)
+            -> ();
+        TagSAMLProvider: tag_saml_provider(TagSAMLProviderRequest) -> ();
+        UntagOpenIDConnectProvider:
+            untag_open_id_connect_provider(UntagOpenIDConnectProviderRequest) -> ();
+        UntagSAMLProvider: untag_saml_provider(UntagSAMLProviderRequest) -> ();
+        UpdateOpenIDConnectProviderThumbprint: update_open_id_connect_provider_thumbprint(
+            UpdateOpenIDConnectProviderThumbprintRequest
+        ) -> ();
+        UpdateSAMLProvider: update_saml_provider(UpdateSAMLProviderRequest)
+            -> UpdateSAMLProviderResponse;
         AddRoleToInstanceProfile: add_role_to_instance_profile(AddRoleToInstanceProfileRequest)
             -> ();
         AddUserToGroup: add_user_to_group(AddUserToGroupRequest) -> ();

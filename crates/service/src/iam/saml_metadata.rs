@@ -123,6 +123,37 @@ fn certificate_der(node: Node<'_, '_>) -> ServiceResult<Vec<u8>> {
     }
 }
 
+/// A metadata document of an IdP `entity_id` with a fresh signing certificate, long enough
+/// for the model's 1,000 characters (test fixtures).
+#[cfg(test)]
+pub(crate) fn sample_metadata(entity_id: &str) -> String {
+    let key = rcgen::KeyPair::generate().ok();
+    let params = rcgen::CertificateParams::new(vec!["idp.example.com".to_owned()]).ok();
+    let der = key
+        .zip(params)
+        .and_then(|(key, params)| params.self_signed(&key).ok())
+        .map(|certificate| certificate.der().to_vec())
+        .unwrap_or_default();
+    // Wrapped at 64 columns as IdPs write it; the padding keeps short documents valid.
+    let base64 = data_encoding::BASE64.encode(&der);
+    let wrapped: Vec<&str> = base64
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|line| std::str::from_utf8(line).ok())
+        .collect();
+    format!(
+        "<md:EntityDescriptor xmlns:md=\"{MD}\" xmlns:ds=\"{DS}\" entityID=\"{entity_id}\">\n\
+         <md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n\
+         <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>\n{}\n\
+         </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n\
+         <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" \
+         Location=\"https://idp.example.com/sso\"/>\n\
+         </md:IDPSSODescriptor>\n<!-- {} -->\n</md:EntityDescriptor>\n",
+        wrapped.join("\n"),
+        "padding ".repeat(60)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
