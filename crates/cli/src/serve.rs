@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -84,6 +85,11 @@ pub struct ServeArgs {
     /// sts:DecodeAuthorizationMessage (IAM's own messages carry none, hence off by default).
     #[arg(long, env = "CASTELLAN_ENCODE_AUTHORIZATION_MESSAGES")]
     encode_authorization_messages: bool,
+    /// A PEM bundle of CA certificates trusted, besides the system's roots, when fetching
+    /// OIDC issuers' discovery documents and keys (AssumeRoleWithWebIdentity with a private
+    /// issuer).
+    #[arg(long, env = "CASTELLAN_TRUST_CA_FILE")]
+    trust_ca_file: Option<PathBuf>,
     /// Connection limits, timeouts, TLS and trusted proxies (boxed: clap's arguments are
     /// moved around by value).
     #[command(flatten)]
@@ -361,6 +367,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     warn_if_secret_on_command_line("--root-secret-access-key");
     warn_if_secret_on_command_line("--root-password");
     let server_config = args.network.server_config()?;
+    // Before anything is created: an unreadable --trust-ca-file stops the start.
+    let issuer_client = server::IssuerClient::new(args.trust_ca_file.as_deref())
+        .map_err(|error| anyhow::anyhow!("--trust-ca-file: {error}"))?;
     // Listen first: a busy port must fail before a first start creates (and shows) anything.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -371,7 +380,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages)
-        .with_public_url(&server_config.public_url_for(listening));
+        .with_public_url(&server_config.public_url_for(listening))
+        .with_https_client(Arc::new(issuer_client));
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,

@@ -9,6 +9,7 @@
 mod config;
 mod console;
 mod handler;
+mod issuer_client;
 mod listener;
 mod tls;
 
@@ -16,5 +17,6 @@ pub use config::{
     Cidr, ServerConfig, SettingError, TlsFiles, parse_duration, parse_public_url, parse_size,
 };
 pub use handler::{App, Connection, ResetFuture, ResetHook, app_router};
+pub use issuer_client::IssuerClient;
 pub use listener::{ServeError, serve, shutdown_signal};
 pub use tls::TlsError;

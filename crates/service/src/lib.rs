@@ -34,6 +34,7 @@ pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
 pub use error::{Denial, ServiceError, ServiceResult};
 pub use federation::SamlSignIn;
+pub use federation::{HttpsGet, HttpsGetResult};
 pub use iam::{DocumentKind, check_document};
 pub use ids::{
     IdKind, account_of_temporary_key, new_access_key_id, new_account_id, new_console_password,

@@ -11,6 +11,7 @@ use crate::authorize::PolicyCache;
 use crate::bounded::{Bound, BoundedMap};
 use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
+use crate::federation::KeyFetcher;
 use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
 use crate::password::PasswordPool;
 use crate::reads::Reads;
@@ -229,6 +230,8 @@ pub struct Service {
     encode_denials: bool,
     /// The base URL clients reach this server at: outbound federation issuers live under it.
     pub(crate) public_url: Arc<str>,
+    /// OIDC issuers' signing keys, fetched over HTTPS and cached (AssumeRoleWithWebIdentity).
+    pub(crate) key_fetcher: Arc<KeyFetcher>,
 }
 
 /// Failed password checks allowed per user: 5 within 15 minutes.
@@ -296,7 +299,15 @@ impl Service {
             guards: Arc::new(Guards::default()),
             encode_denials: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            key_fetcher: Arc::new(KeyFetcher::default()),
         }
+    }
+
+    /// Sets the HTTPS client that fetches OIDC issuers' discovery documents and keys
+    /// (AssumeRoleWithWebIdentity); without one, every fetch fails.
+    pub fn with_https_client(mut self, client: Arc<dyn crate::federation::HttpsGet>) -> Service {
+        self.key_fetcher = Arc::new(KeyFetcher::new(client));
+        self
     }
 
     /// Sets the base URL clients reach this server at (`http://host:port`, no trailing

@@ -629,10 +629,6 @@ async fn encoded_denials_decode_for_permitted_callers_of_the_account() {
 /// The STS operations of the model not built yet, each with the open issue that owns it.
 const STS_NOT_BUILT: &[(&str, &str)] = &[
     (
-        "AssumeRoleWithWebIdentity",
-        "issue 13: OIDC and SAML federation",
-    ),
-    (
         "AssumeRoot",
         "issue 15: Organizations (centralized root access)",
     ),

@@ -9,12 +9,17 @@
 
 mod assertion;
 mod c14n;
+pub(crate) mod jwks;
+pub(crate) mod jwt;
 mod oidc;
 mod saml;
 mod saml_sign_in;
 mod xmldsig;
 
 pub use saml_sign_in::SamlSignIn;
+
+pub(crate) use jwks::KeyFetcher;
+pub use jwks::{HttpsGet, HttpsGetResult};
 
 use policy::{Context, ContextValue, Policies, Principal, Request as PolicyRequest};
 use wire::sts::{AssumedRoleUser, Credentials, PolicyDescriptorType, Request, Response};
