@@ -141,6 +141,14 @@ impl Fixture {
     }
 }
 
+/// GetAccountSummary's `Providers`: identity providers of both kinds.
+async fn providers_in_summary(f: &Fixture) -> i32 {
+    let Response::GetAccountSummary(summary) = f.ok("GetAccountSummary", &[]).await else {
+        panic!()
+    };
+    summary.summary_map.unwrap()[&wire::iam::SummaryKeyType::Providers]
+}
+
 fn assert_error(error: &ServiceError, code: &str, message: &str) {
     assert_eq!((error.code(), error.message().as_str()), (code, message));
 }
@@ -408,6 +416,7 @@ async fn saml_provider_lifecycle_and_private_keys_sealed() {
         f.get_saml(adfs).await.valid_until.unwrap().unix_seconds(),
         T0 + HUNDRED_YEARS
     );
+    assert_eq!(providers_in_summary(&f).await, 2);
     let Response::ListSAMLProviders(listed) = f.ok("ListSAMLProviders", &[]).await else {
         panic!()
     };

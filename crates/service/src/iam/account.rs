@@ -722,6 +722,9 @@ impl Service {
             .await?;
         let profiles = every!(|options| self.reads().list_instance_profiles(account, &options));
         let mfa = self.reads().mfa_counts(account).await?;
+        // Identity providers of both kinds (reading 60).
+        let providers = self.reads().list_oidc_providers(account).await?.len()
+            + self.reads().list_saml_providers(account).await?.len();
         let token_version = self
             .reads()
             .get_account(account)
@@ -754,7 +757,7 @@ impl Service {
             (K::ServerCertificatesQuota, 20),
             (K::InstanceProfiles, count(profiles.len())),
             (K::InstanceProfilesQuota, 1_000),
-            (K::Providers, 0),
+            (K::Providers, count(providers)),
             (K::MFADevices, count_i64(mfa.devices)),
             (K::MFADevicesInUse, count_i64(mfa.in_use)),
             (K::AccountMFAEnabled, i32::from(mfa.root_enabled)),

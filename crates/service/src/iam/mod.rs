@@ -10,7 +10,7 @@ mod arn_walk;
 mod credentials;
 mod entity;
 mod groups;
-mod identity_providers;
+pub(crate) mod identity_providers;
 mod instance_profiles;
 mod mfa;
 mod operations;

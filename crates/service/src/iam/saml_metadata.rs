@@ -118,7 +118,7 @@ fn certificate_der(node: Node<'_, '_>) -> ServiceResult<Vec<u8>> {
         .decode(text.as_bytes())
         .map_err(|_| invalid("a certificate is not base64"))?;
     match x509_parser::parse_x509_certificate(&der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(der),
+        Ok(([], _)) => Ok(der),
         _ => Err(invalid("a certificate is not X.509")),
     }
 }
