@@ -17,6 +17,8 @@ const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// At most this many XML nodes in a response: a real one has a few hundred.
 const NODES_LIMIT: u32 = 20_000;
+/// At most this deep: a real response nests about ten levels.
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Clock skew allowed on `NotBefore` (an IdP's clock a little ahead of ours).
 pub(crate) const NOT_BEFORE_SKEW: i64 = 300;
 
@@ -105,6 +107,22 @@ pub(crate) fn parse(xml: &str) -> Result<Document<'_>, AssertionError> {
     let doc = Document::parse_with_options(xml, options).map_err(|_| AssertionError::Malformed)?;
     if doc.descendants().any(|n| n.node_type() == NodeType::PI) {
         return Err(AssertionError::Malformed);
+    }
+    // Canonicalization recurses per level: a deep document is refused before it can
+    // exhaust a worker's stack. Depths by node id, parents always come first.
+    let mut depths = vec![0_usize; doc.descendants().count().saturating_add(1)];
+    for node in doc.descendants() {
+        let parent = node
+            .parent()
+            .and_then(|p| depths.get(p.id().get_usize()).copied())
+            .unwrap_or(0);
+        let depth = parent.saturating_add(1);
+        if depth > MAX_DEPTH {
+            return Err(AssertionError::Malformed);
+        }
+        if let Some(slot) = depths.get_mut(node.id().get_usize()) {
+            *slot = depth;
+        }
     }
     Ok(doc)
 }

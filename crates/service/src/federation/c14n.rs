@@ -19,7 +19,12 @@ pub(crate) enum C14nError {
     ProcessingInstruction,
     /// A prefix with no declaration in scope (roxmltree refuses these; kept fail-closed).
     UnboundPrefix,
+    /// Deeper than [`MAX_DEPTH`]: the recursion stops before the stack does.
+    TooDeep,
 }
+
+/// The deepest subtree canonicalized (the SAML reader refuses deeper documents first).
+const MAX_DEPTH: usize = 128;
 
 /// The canonical form of `apex` and its descendants, without `exclude`'s subtree.
 /// `inclusive` is the InclusiveNamespaces PrefixList (`#default` names the default
@@ -31,7 +36,7 @@ pub(crate) fn canonicalize(
 ) -> Result<Vec<u8>, C14nError> {
     let mut out = Vec::new();
     let rendered = BTreeMap::new();
-    element(&mut out, apex, &rendered, exclude, inclusive)?;
+    element(&mut out, apex, &rendered, exclude, inclusive, 0)?;
     Ok(out)
 }
 
@@ -67,9 +72,13 @@ fn element(
     rendered: &BTreeMap<String, String>,
     exclude: Option<NodeId>,
     inclusive: &[String],
+    depth: usize,
 ) -> Result<(), C14nError> {
     if Some(node.id()) == exclude {
         return Ok(());
+    }
+    if depth > MAX_DEPTH {
+        return Err(C14nError::TooDeep);
     }
     let text = node.document().input_text();
     let qname = element_qname(node);
@@ -145,7 +154,16 @@ fn element(
     inner.extend(declare);
     for child in node.children() {
         match child.node_type() {
-            NodeType::Element => element(out, child, &inner, exclude, inclusive)?,
+            NodeType::Element => {
+                element(
+                    out,
+                    child,
+                    &inner,
+                    exclude,
+                    inclusive,
+                    depth.saturating_add(1),
+                )?;
+            }
             NodeType::Text => escape_text(out, child.text().unwrap_or("")),
             NodeType::Comment => {}
             NodeType::PI | NodeType::Root => return Err(C14nError::ProcessingInstruction),
