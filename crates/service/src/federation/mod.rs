@@ -4,9 +4,6 @@
 //! [`Service::assume_federated`]: the role's trust policy decides for the provider as
 //! principal, and a role session is sealed.
 
-// Used by oidc.rs and saml.rs as they are built (issue 13); this goes when both are.
-#![allow(dead_code)]
-
 mod assertion;
 mod c14n;
 pub(crate) mod jwks;

@@ -110,15 +110,6 @@ fn elements<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
     node.children().filter(Node::is_element)
 }
 
-/// The one child named `name` in the DSig namespace.
-fn only_child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Result<Node<'a, 'i>, SignatureError> {
-    let mut found = elements(node).filter(|c| c.has_tag_name((DSIG_NS, name)));
-    match (found.next(), found.next()) {
-        (Some(child), None) => Ok(child),
-        _ => Err(SignatureError::Structure),
-    }
-}
-
 /// An element's text with its comments dropped (as c14n drops them); `None` when it has
 /// element children.
 pub(crate) fn element_text(node: Node<'_, '_>) -> Option<String> {
