@@ -16,6 +16,7 @@ use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
 use crate::password::PasswordPool;
 use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
+use crate::state::State;
 use crate::secret::Secret;
 use crate::throttle::{Throttle, ThrottleLimit};
 
@@ -225,6 +226,8 @@ pub struct Service {
     pub(crate) sealer: Sealer,
     pub(crate) clock: Clock,
     caches: Arc<Caches>,
+    /// The in-memory state that reads are served from (`state/`).
+    state: Arc<State>,
     pub(crate) guards: Arc<Guards>,
     /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
     encode_denials: bool,
@@ -296,6 +299,7 @@ impl Service {
             sealer,
             clock,
             caches: Arc::new(Caches::new(&CacheLimits::default())),
+            state: Arc::new(State::default()),
             guards: Arc::new(Guards::default()),
             encode_denials: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
@@ -359,21 +363,39 @@ impl Service {
         &self.clock
     }
 
-    /// Drops every cached key and compiled policy when the store changed since the last
-    /// look (a write through another node). Called periodically by the server, and after
-    /// every write through this node.
+    /// Brings the in-memory state up to the store's latest revision (the first call loads
+    /// it whole) and drops every cached key and compiled policy when that moved (a write
+    /// through another node). Called periodically by the server.
     pub async fn refresh_caches(&self) -> ServiceResult<()> {
-        let revision = self.store.current_revision().await?;
+        self.state.catch_up(&self.store).await?;
+        let revision = self.state.snapshot().revision;
         if self.caches.revision.swap(revision, Ordering::SeqCst) != revision {
             self.caches.clear();
         }
         Ok(())
     }
 
-    /// Forgets every cache at once (after a write here, or a reset).
-    pub(crate) fn invalidate(&self) {
+    /// After a write through this node: the state catches up with it and the caches start
+    /// afresh, so the very next request sees the write. The write is committed whatever
+    /// happens here; a failed catch-up is retried by the next one (a second at most).
+    pub(crate) async fn after_write(&self) {
         self.caches.clear();
         self.caches.revision.store(-1, Ordering::SeqCst);
+        if let Err(error) = self.state.catch_up(&self.store).await {
+            tracing::warn!(%error, "could not catch up with a write");
+        }
+    }
+
+    /// Stamps an AssumeRole (RoleLastUsed) in the store and in this node's state.
+    pub(crate) async fn record_role_use(&self, role_id: &str, at: i64, region: &str) {
+        self.state.stamp_role_use(role_id, at, region);
+        if let Err(error) = self.store.record_role_use(role_id, at, region).await {
+            tracing::warn!(%error, "could not record role use");
+        }
+    }
+
+    pub(crate) fn state(&self) -> &State {
+        &self.state
     }
 
     pub(crate) fn policy_cache(&self) -> &PolicyCache {
@@ -507,7 +529,7 @@ impl Service {
             self.set_root_password(&account.account_id, password)
                 .await?;
         }
-        self.invalidate();
+        self.after_write().await;
         Ok((account, (key_id, secret)))
     }
 
@@ -599,8 +621,11 @@ impl Service {
         self.guards.failed_by_user.clear();
         self.guards.failed_by_address.clear();
         self.clock.reset_offset();
-        self.invalidate();
-        after(self.clone()).await
+        // Nothing is served from memory until the state is loaded again, below.
+        self.state.clear();
+        let after = after(self.clone()).await;
+        self.after_write().await;
+        after
     }
 
     /// Checks a user's password against its stored hash, throttled per user and per source

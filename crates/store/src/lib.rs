@@ -23,7 +23,7 @@ pub use model::{
     ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
-    Assignment, Enabling, MfaCounts, NewMfaDevice, NewOidcProvider, NewSamlProvider,
+    Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider, NewSamlProvider,
     OidcProviderRecord, OutboundFederationRecord, RoleUpdate, SamlPrivateKeyRecord,
     SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord, customer_policy_arn,
 };

@@ -225,13 +225,7 @@ impl Service {
             expires_at: now + duration,
         };
         let credentials = self.issue(&session)?;
-        if let Err(error) = self
-            .store
-            .record_role_use(&role.role_id, now, &info.region)
-            .await
-        {
-            tracing::warn!(%error, "could not record role use");
-        }
+        self.record_role_use(&role.role_id, now, &info.region).await;
         Ok(FederatedSession {
             session,
             credentials,

@@ -299,7 +299,7 @@ impl Service {
         let response = wire::iam::dispatch(self, caller, request).await;
         if response.is_ok() && !operation.reads_only() {
             // Whatever an operation wrote is visible to the very next request on this node.
-            self.invalidate();
+            self.after_write().await;
         }
         response
     }
