@@ -94,7 +94,10 @@ impl<'a> Reads<'a> {
 
     /// The tags of an entity, by key.
     pub(crate) async fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>, StoreError> {
-        if let Some(served) = self.loaded().and_then(|snapshot| snapshot.list_tags(target)) {
+        if let Some(served) = self
+            .loaded()
+            .and_then(|snapshot| snapshot.list_tags(target))
+        {
             return served;
         }
         self.store.list_tags(target).await

@@ -16,8 +16,8 @@ use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
 use crate::password::PasswordPool;
 use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
-use crate::state::State;
 use crate::secret::Secret;
+use crate::state::State;
 use crate::throttle::{Throttle, ThrottleLimit};
 
 /// The time source: the system clock, or a fixed time that tests move by hand; either
@@ -364,10 +364,12 @@ impl Service {
     }
 
     /// Brings the in-memory state up to the store's latest revision (the first call loads
-    /// it whole) and drops every cached key and compiled policy when that moved (a write
-    /// through another node). Called periodically by the server.
+    /// it whole), reads other nodes' AssumeRole stamps, and drops every cached key and
+    /// compiled policy when the revision moved (a write through another node). Called
+    /// periodically by the server.
     pub async fn refresh_caches(&self) -> ServiceResult<()> {
         self.state.catch_up(&self.store).await?;
+        self.state.refresh_stamps(&self.store).await?;
         let revision = self.state.snapshot().revision;
         if self.caches.revision.swap(revision, Ordering::SeqCst) != revision {
             self.caches.clear();

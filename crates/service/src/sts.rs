@@ -399,7 +399,8 @@ impl Service {
             expires_at: now + duration,
         };
         let credentials = self.issue(&session)?;
-        self.record_role_use(&role.role_id, now, &caller.request.region).await;
+        self.record_role_use(&role.role_id, now, &caller.request.region)
+            .await;
         Ok(AssumeRoleResponse {
             credentials: Some(credentials),
             assumed_role_user: Some(AssumedRoleUser {

@@ -23,7 +23,8 @@ pub use model::{
     ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
-    Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider, NewSamlProvider,
-    OidcProviderRecord, OutboundFederationRecord, RoleUpdate, SamlPrivateKeyRecord,
-    SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord, customer_policy_arn,
+    Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider,
+    NewSamlProvider, OidcProviderRecord, OutboundFederationRecord, RoleUpdate,
+    SamlPrivateKeyRecord, SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord,
+    customer_policy_arn,
 };

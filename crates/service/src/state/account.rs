@@ -187,13 +187,15 @@ impl Grouped {
             grouped.versions.entry(policy_id).or_default().push(version);
         }
         // Row order is the database's: sort, so that one entity loaded alone and the whole
-        // account loaded at once give equal entries.
+        // account loaded at once give equal entries. A membership arrives twice when its
+        // user and its group are both reloaded.
         for ids in grouped
             .user_groups
             .values_mut()
             .chain(grouped.group_members.values_mut())
         {
             ids.sort();
+            ids.dedup();
         }
         for versions in grouped.versions.values_mut() {
             versions.sort_by_key(|v| std::cmp::Reverse(version_number(&v.version_id)));

@@ -53,7 +53,9 @@ impl Snapshot {
 
     /// The account owning the user, group, role or access key with this id.
     pub(crate) fn owner(&self, id: &str) -> Option<&Arc<AccountState>> {
-        self.owners.get(id).and_then(|account| self.accounts.get(account))
+        self.owners
+            .get(id)
+            .and_then(|account| self.accounts.get(account))
     }
 
     fn forget_owned(&mut self, account: &AccountState) {
@@ -102,11 +104,13 @@ impl Snapshot {
     }
 }
 
-/// Usage stamps that do not move the store's revision (AssumeRole's RoleLastUsed), kept
-/// here as this node records them so that reads show them at once.
+/// Usage stamps that do not move the store's revision (AssumeRole's RoleLastUsed): this
+/// node's own as it records them, other nodes' as the refresh reads them from the store.
 #[derive(Debug, Default)]
 struct Stamps {
     roles: std::collections::HashMap<String, (i64, String)>,
+    /// The newest stamp read from the store: the next read starts there.
+    read_up_to: i64,
 }
 
 /// The state: the current snapshot, and the lock that makes catch-ups one at a time.
@@ -146,6 +150,25 @@ impl State {
                 .roles
                 .insert(role_id.to_owned(), (at, region.to_owned()));
         }
+    }
+
+    /// Reads the AssumeRole stamps written since the last read (other nodes' among them).
+    pub(crate) async fn refresh_stamps(&self, store: &Store) -> Result<(), StoreError> {
+        let since = self.stamps.lock().map_or(0, |stamps| stamps.read_up_to);
+        let uses = store.role_uses_since(since).await?;
+        if let Ok(mut stamps) = self.stamps.lock() {
+            for (role_id, at, region) in uses {
+                stamps.read_up_to = stamps.read_up_to.max(at);
+                let newer = stamps
+                    .roles
+                    .get(&role_id)
+                    .is_none_or(|(seen, _)| *seen < at);
+                if newer {
+                    stamps.roles.insert(role_id, (at, region));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The role's last use as this node knows it: the newer of the record and the stamp.
@@ -240,7 +263,9 @@ async fn apply(
 ) -> Result<(), StoreError> {
     let Some(existing) = next.accounts.get(account_id).cloned() else {
         // A new account (or one this snapshot never had): load it whole.
-        let mut loaded = store.load(&LoadScope::Account(account_id.to_owned())).await?;
+        let mut loaded = store
+            .load(&LoadScope::Account(account_id.to_owned()))
+            .await?;
         if let Some(record) = loaded.accounts.pop() {
             let mut account = AccountState::new(record);
             account.replace(&Stale::default(), &mut loaded);
@@ -291,7 +316,8 @@ async fn apply(
     for id in arrived {
         next.owners.insert(id, account_id.to_owned());
     }
-    next.accounts.insert(account_id.to_owned(), Arc::new(account));
+    next.accounts
+        .insert(account_id.to_owned(), Arc::new(account));
     Ok(())
 }
 

@@ -115,9 +115,11 @@ impl Snapshot {
         let Some(account) = self.account(account_id) else {
             return page(std::iter::empty(), options, |_| true);
         };
-        let mut found = page(after_marker(&account.users.by_name, options), options, |u| {
-            path_matches(&u.record.path, options)
-        });
+        let mut found = page(
+            after_marker(&account.users.by_name, options),
+            options,
+            |u| path_matches(&u.record.path, options),
+        );
         Page {
             items: found.items.drain(..).map(|u| u.record.clone()).collect(),
             next_marker: found.next_marker,
@@ -139,9 +141,11 @@ impl Snapshot {
         let Some(account) = self.account(account_id) else {
             return page(std::iter::empty(), options, |_| true);
         };
-        let found = page(after_marker(&account.groups.by_name, options), options, |g| {
-            path_matches(&g.record.path, options)
-        });
+        let found = page(
+            after_marker(&account.groups.by_name, options),
+            options,
+            |g| path_matches(&g.record.path, options),
+        );
         Page {
             items: found.items.iter().map(|g| g.record.clone()).collect(),
             next_marker: found.next_marker,
@@ -198,9 +202,11 @@ impl Snapshot {
         let Some(account) = self.account(account_id) else {
             return page(std::iter::empty(), options, |_| true);
         };
-        let found = page(after_marker(&account.roles.by_name, options), options, |r| {
-            path_matches(&r.record.path, options)
-        });
+        let found = page(
+            after_marker(&account.roles.by_name, options),
+            options,
+            |r| path_matches(&r.record.path, options),
+        );
         Page {
             items: found.items.iter().map(|r| r.record.clone()).collect(),
             next_marker: found.next_marker,
@@ -213,7 +219,10 @@ impl Snapshot {
         self.account(account_id)
     }
 
-    fn policy_entry(&self, arn: &str) -> Option<(&Arc<AccountState>, &Arc<super::account::PolicyEntry>)> {
+    fn policy_entry(
+        &self,
+        arn: &str,
+    ) -> Option<(&Arc<AccountState>, &Arc<super::account::PolicyEntry>)> {
         let account = self.policy_account(arn)?;
         let id = account.policy_ids.get(arn)?;
         Some((account, account.policies.by_id(id)?))
@@ -243,10 +252,14 @@ impl Snapshot {
         let Some(account) = self.account(account_id) else {
             return page(std::iter::empty(), options, |_| true);
         };
-        let found = page(after_marker(&account.policies.by_name, options), options, |p| {
-            path_matches(&p.record.path, options)
-                && (!only_attached || account.attached_to.contains_key(&p.record.arn))
-        });
+        let found = page(
+            after_marker(&account.policies.by_name, options),
+            options,
+            |p| {
+                path_matches(&p.record.path, options)
+                    && (!only_attached || account.attached_to.contains_key(&p.record.arn))
+            },
+        );
         Page {
             items: found
                 .items
@@ -309,12 +322,18 @@ impl Snapshot {
             .iter()
             .filter_map(|(kind, id)| {
                 let (kind, name) = match *kind {
-                    "user" => (PrincipalKind::User, account.users.by_id(id)?.record.name.clone()),
+                    "user" => (
+                        PrincipalKind::User,
+                        account.users.by_id(id)?.record.name.clone(),
+                    ),
                     "group" => (
                         PrincipalKind::Group,
                         account.groups.by_id(id)?.record.name.clone(),
                     ),
-                    _ => (PrincipalKind::Role, account.roles.by_id(id)?.record.name.clone()),
+                    _ => (
+                        PrincipalKind::Role,
+                        account.roles.by_id(id)?.record.name.clone(),
+                    ),
                 };
                 Some((
                     kind_text(kind),
@@ -393,7 +412,10 @@ impl Snapshot {
         Some(found)
     }
 
-    pub(crate) fn get_access_key(&self, access_key_id: &str) -> Result<AccessKeyRecord, StoreError> {
+    pub(crate) fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<AccessKeyRecord, StoreError> {
         self.owner(access_key_id)
             .and_then(|a| a.access_keys.get(access_key_id))
             .map(|k| k.as_ref().clone())
@@ -414,7 +436,9 @@ impl Snapshot {
             .filter(|k| k.user_id.as_deref() == user_id)
             .map(|k| k.as_ref().clone())
             .collect();
-        keys.sort_by(|a, b| (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id)));
+        keys.sort_by(|a, b| {
+            (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id))
+        });
         keys
     }
 }

@@ -47,7 +47,13 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
     let role_id = |name: &str| format!("AROA{account}{}", name.to_uppercase());
     let policy_arn = |name: &str| format!("arn:aws:iam::{account}:policy/{name}");
     let now = i64::try_from(step).unwrap_or(0);
-    let _ = match dice.below(20) {
+    // Creations weigh more, so that later writes find something to act on.
+    const OPS: [usize; 30] = [
+        0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 8, 8, 9, 10, 10, 11, 12, 13, 13, 14, 15, 16, 16, 17,
+        17, 18, 19, 3,
+    ];
+    let op = OPS[dice.below(OPS.len())];
+    let outcome = match op {
         0 => store
             .create_user(&NewUser {
                 account_id: account.to_owned(),
@@ -62,21 +68,34 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
             .map(drop),
         1 => store.delete_user(account, name).await,
         2 => store
-            .update_user(account, name, Some(&format!("{name}{step}")), Some("/moved/"))
+            // A new case keeps the name reachable (names compare case-insensitively).
+            .update_user(account, name, Some(&name.to_uppercase()), Some("/moved/"))
             .await
             .map(drop),
-        3 => store
-            .tag_resource(&TagTarget::User(user_id(name)), &[Tag::new("k", other)])
-            .await,
-        4 => store
-            .attach_policy(&Principal::user(user_id(name)), &policy_arn(other))
-            .await,
-        5 => store
-            .detach_policy(&Principal::user(user_id(name)), &policy_arn(other))
-            .await,
-        6 => store
-            .put_inline_policy(&Principal::user(user_id(name)), other, &identity_policy(step))
-            .await,
+        3 => {
+            store
+                .tag_resource(&TagTarget::User(user_id(name)), &[Tag::new("k", other)])
+                .await
+        }
+        4 => {
+            store
+                .attach_policy(&Principal::user(user_id(name)), &policy_arn(other))
+                .await
+        }
+        5 => {
+            store
+                .detach_policy(&Principal::user(user_id(name)), &policy_arn(other))
+                .await
+        }
+        6 => {
+            store
+                .put_inline_policy(
+                    &Principal::user(user_id(name)),
+                    other,
+                    &identity_policy(step),
+                )
+                .await
+        }
         7 => store
             .create_group(&NewGroup {
                 account_id: account.to_owned(),
@@ -105,9 +124,11 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
             })
             .await
             .map(drop),
-        11 => store
-            .attach_policy(&Principal::role(role_id(name)), &policy_arn(other))
-            .await,
+        11 => {
+            store
+                .attach_policy(&Principal::role(role_id(name)), &policy_arn(other))
+                .await
+        }
         12 => store.delete_role(account, name).await,
         13 => store
             .create_policy(&NewPolicy {
@@ -153,26 +174,33 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
                 None => Ok(()),
             }
         }
-        18 => store
-            .put_password_policy(
-                account,
-                &PasswordPolicy {
-                    minimum_password_length: 8 + i64::try_from(dice.below(8)).unwrap_or(0),
-                    require_symbols: true,
-                    require_numbers: false,
-                    require_uppercase_characters: false,
-                    require_lowercase_characters: false,
-                    allow_users_to_change_password: true,
-                    max_password_age: None,
-                    password_reuse_prevention: None,
-                    hard_expiry: false,
-                },
-            )
-            .await,
-        _ => store
-            .set_account_alias(account, Some(&format!("alias-{account}-{step}")))
-            .await,
+        18 => {
+            store
+                .put_password_policy(
+                    account,
+                    &PasswordPolicy {
+                        minimum_password_length: 8 + i64::try_from(dice.below(8)).unwrap_or(0),
+                        require_symbols: true,
+                        require_numbers: false,
+                        require_uppercase_characters: false,
+                        require_lowercase_characters: false,
+                        allow_users_to_change_password: true,
+                        max_password_age: None,
+                        password_reuse_prevention: None,
+                        hard_expiry: false,
+                    },
+                )
+                .await
+        }
+        _ => {
+            store
+                .set_account_alias(account, Some(&format!("alias-{account}-{step}")))
+                .await
+        }
     };
+    if std::env::var("STATE_TEST_TRACE").is_ok() {
+        eprintln!("{step} op {op}: {:?}", outcome.err());
+    }
 }
 
 #[tokio::test]
@@ -199,7 +227,8 @@ async fn the_state_equals_a_fresh_load_after_every_write() {
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        for step in 0..150 {
+        let mut memberships_seen = false;
+        for step in 0..250 {
             random_write(&store, &mut dice, step).await;
             state
                 .catch_up(&store)
@@ -213,7 +242,12 @@ async fn the_state_equals_a_fresh_load_after_every_write() {
                 fresh,
                 "seed {seed}, step {step}: the state differs from the store"
             );
+            memberships_seen |= fresh
+                .accounts
+                .values()
+                .any(|a| a.users.by_name.values().any(|u| !u.groups.is_empty()));
         }
+        assert!(memberships_seen, "seed {seed}: no membership was ever made");
         // The writes reached the state at all (the comparison is not of two empty states).
         let snapshot = state.snapshot();
         let entities: usize = snapshot

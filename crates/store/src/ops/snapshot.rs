@@ -10,8 +10,8 @@ use sqlx::{AnyConnection, Row};
 use crate::db::{Backend, Store};
 use crate::error::{BackendError, Result};
 use crate::model::{
-    AccessKeyRecord, AccountRecord, GroupRecord, PasswordPolicy, PolicyRecord,
-    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget, UserRecord,
+    AccessKeyRecord, AccountRecord, GroupRecord, PasswordPolicy, PolicyRecord, PolicyVersionRecord,
+    Principal, PrincipalKind, RoleRecord, Tag, TagTarget, UserRecord,
 };
 use crate::ops::logins::{PASSWORD_POLICY_COLUMNS, password_policy};
 use crate::ops::tags::compared_key;
@@ -168,7 +168,14 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
 
     let select = "SELECT account_id, user_id, name, path, created_at, permissions_boundary_arn, \
                   password_last_used FROM users";
-    for row in rows(conn, scope, select, table(matches!(scope, S::User(_)), "user_id = $1")).await? {
+    for row in rows(
+        conn,
+        scope,
+        select,
+        table(matches!(scope, S::User(_)), "user_id = $1"),
+    )
+    .await?
+    {
         loaded.users.push(users::user(&row)?);
     }
     let select = "SELECT account_id, group_id, name, path, created_at FROM iam_groups";
