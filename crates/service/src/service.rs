@@ -216,6 +216,9 @@ impl Caches {
     }
 }
 
+/// How often the state is refreshed from the store (when no notice comes sooner).
+const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The public base URL until [`Service::with_public_url`] sets one (`serve` always does).
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost";
 
@@ -228,6 +231,9 @@ pub struct Service {
     caches: Arc<Caches>,
     /// The in-memory state that reads are served from (`state/`).
     state: Arc<State>,
+    /// How old the state may be (since the store last confirmed it) before requests are
+    /// refused; `None`: no bound (a service no refresher keeps fresh, in tests).
+    max_staleness: Option<Duration>,
     pub(crate) guards: Arc<Guards>,
     /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
     encode_denials: bool,
@@ -300,6 +306,7 @@ impl Service {
             clock,
             caches: Arc::new(Caches::new(&CacheLimits::default())),
             state: Arc::new(State::default()),
+            max_staleness: None,
             guards: Arc::new(Guards::default()),
             encode_denials: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
@@ -326,6 +333,14 @@ impl Service {
     /// denials do not, hence off by default).
     pub fn with_encoded_denials(mut self, encode: bool) -> Service {
         self.encode_denials = encode;
+        self
+    }
+
+    /// Refuses every request (`ServiceUnavailable`) while the store has not confirmed the
+    /// in-memory state for longer than `bound`: a node cut off from its database stops
+    /// deciding on what it last knew. [`Service::follow_changes`] keeps it confirmed.
+    pub fn with_max_staleness(mut self, bound: Duration) -> Service {
+        self.max_staleness = Some(bound);
         self
     }
 
@@ -375,6 +390,62 @@ impl Service {
             self.caches.clear();
         }
         Ok(())
+    }
+
+    /// Follows the store for as long as it runs: a refresh every second, and at once when
+    /// PostgreSQL notifies another node's commit. A refresh that takes longer than a second
+    /// is abandoned and tried again, so a database that stops answering shows as staleness
+    /// (see [`Service::with_max_staleness`]), and one that returns is followed again at the
+    /// next tick.
+    pub async fn follow_changes(self) {
+        let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut notices = None;
+        loop {
+            if notices.is_none() {
+                notices = match tokio::time::timeout(REFRESH_INTERVAL, self.store.change_notices())
+                    .await
+                {
+                    Ok(Ok(found)) => found,
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "cannot listen for other nodes' changes");
+                        None
+                    }
+                    Err(_) => None,
+                };
+            }
+            let notice = async {
+                match notices.as_mut() {
+                    Some(notices) => notices.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tick.tick() => {}
+                heard = notice => {
+                    if let Err(error) = heard {
+                        tracing::warn!(%error, "lost the change notices; polling until they return");
+                        notices = None;
+                    }
+                }
+            }
+            match tokio::time::timeout(REFRESH_INTERVAL, self.refresh_caches()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "could not refresh the state"),
+                Err(_) => tracing::warn!("refreshing the state took over a second; trying again"),
+            }
+        }
+    }
+
+    /// `ServiceUnavailable` when the state is older than the staleness bound.
+    pub(crate) fn check_fresh(&self) -> ServiceResult<()> {
+        match self.max_staleness {
+            Some(bound) if !self.state.confirmed_within(bound) => Err(ServiceError::common(
+                wire::CommonError::ServiceUnavailable,
+                "Service is unavailable: the database has not answered recently.",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// After a write through this node: the state catches up with it and the caches start

@@ -12,7 +12,7 @@ mod model;
 mod ops;
 pub mod quota;
 
-pub use db::{Backend, CHANGE_CHANNEL, Store};
+pub use db::{Backend, CHANGE_CHANNEL, ChangeNotices, Store};
 pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,

@@ -105,6 +105,7 @@ impl Service {
         info: RequestInfo,
         request: Request,
     ) -> ServiceResult<Response> {
+        self.check_fresh()?;
         match request {
             Request::AssumeRoleWithWebIdentity(input) => self
                 .assume_role_with_web_identity(&info, input)

@@ -294,6 +294,8 @@ impl Service {
 
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        // The console calls this without `authenticate`.
+        self.check_fresh()?;
         let operation = request.operation();
         self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
         let response = wire::iam::dispatch(self, caller, request).await;

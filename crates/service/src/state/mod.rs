@@ -11,6 +11,7 @@ mod reads;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use store::{EntityKind, LoadScope, Loaded, Store, StoreError};
@@ -113,12 +114,16 @@ struct Stamps {
     read_up_to: i64,
 }
 
-/// The state: the current snapshot, and the lock that makes catch-ups one at a time.
+/// The state: the current snapshot, the lock that makes catch-ups one at a time, and when
+/// the store last confirmed the snapshot.
 #[derive(Debug)]
 pub(crate) struct State {
     current: ArcSwap<Snapshot>,
     catching_up: tokio::sync::Mutex<()>,
     stamps: Mutex<Stamps>,
+    /// When the last successful catch-up began to read the store: the snapshot was the
+    /// store's state at that moment at least. `None` before the first.
+    confirmed: Mutex<Option<Instant>>,
 }
 
 impl Default for State {
@@ -127,6 +132,7 @@ impl Default for State {
             current: ArcSwap::from_pointee(Snapshot::empty()),
             catching_up: tokio::sync::Mutex::new(()),
             stamps: Mutex::new(Stamps::default()),
+            confirmed: Mutex::new(None),
         }
     }
 }
@@ -135,6 +141,15 @@ impl State {
     /// The current snapshot (a reference count, no lock).
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.current.load_full()
+    }
+
+    /// Whether the store confirmed the snapshot less than `bound` ago.
+    pub(crate) fn confirmed_within(&self, bound: Duration) -> bool {
+        self.confirmed
+            .lock()
+            .ok()
+            .and_then(|confirmed| *confirmed)
+            .is_some_and(|at| at.elapsed() <= bound)
     }
 
     /// Forgets everything; the next catch-up loads the whole store again.
@@ -192,6 +207,15 @@ impl State {
     /// log names since the snapshot's revision.
     pub(crate) async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
+        let began = Instant::now();
+        self.catch_up_locked(store).await?;
+        if let Ok(mut confirmed) = self.confirmed.lock() {
+            *confirmed = Some(began);
+        }
+        Ok(())
+    }
+
+    async fn catch_up_locked(&self, store: &Store) -> Result<(), StoreError> {
         loop {
             let current = self.snapshot();
             if !current.is_loaded() {
