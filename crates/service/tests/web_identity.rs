@@ -155,6 +155,8 @@ impl World {
             })
             .await
             .unwrap();
+        // Written to the store directly, as another node would: catch up as its refresh would.
+        self.service.refresh_caches().await.unwrap();
     }
 
     /// A GitHub Actions provider in `provider_account`, a deploy role of account A trusting

@@ -105,6 +105,7 @@ impl Service {
         info: RequestInfo,
         request: Request,
     ) -> ServiceResult<Response> {
+        self.check_fresh()?;
         match request {
             Request::AssumeRoleWithWebIdentity(input) => self
                 .assume_role_with_web_identity(&info, input)
@@ -225,13 +226,7 @@ impl Service {
             expires_at: now + duration,
         };
         let credentials = self.issue(&session)?;
-        if let Err(error) = self
-            .store
-            .record_role_use(&role.role_id, now, &info.region)
-            .await
-        {
-            tracing::warn!(%error, "could not record role use");
-        }
+        self.record_role_use(&role.role_id, now, &info.region).await;
         Ok(FederatedSession {
             session,
             credentials,
