@@ -39,6 +39,7 @@ const B: &str = "222222222222";
 const START: i64 = 1_700_000_000;
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 const LOCAL: &str = "https://localhost:8443";
+const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
 
 /// Issuers in memory: every issuer URL answers discovery and the one JWKS.
 #[derive(Debug)]
@@ -249,6 +250,14 @@ fn github_claims(sub: &str) -> Value {
     })
 }
 
+/// A trust policy letting `provider` in for `actions` under `condition`.
+fn trusting(provider: &str, actions: Value, condition: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider},
+        "Action": actions, "Condition": condition,
+    }]})
+}
+
 fn deploy_trust(provider: &str, prefix: &str, repo: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": provider},
@@ -414,10 +423,7 @@ async fn session_tags_from_the_token_need_tag_session_in_the_trust_policy() {
 async fn the_discovery_documents_issuer_must_be_the_tokens_iss() {
     let world = World::new().await;
     let provider = world.provider(A, LOCAL, &["my-app"]).await;
-    let trust = json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-    }]});
+    let trust = trusting(&provider, json!(WEB_IDENTITY), json!({}));
     world.role(A, "app", &trust).await;
     let role = format!("arn:aws:iam::{A}:role/app");
     let token = |iss: &str| {
@@ -463,12 +469,7 @@ async fn the_discovery_documents_issuer_must_be_the_tokens_iss() {
 async fn aws_federated_provider_is_in_the_trust_decision_and_the_sessions_requests() {
     let world = World::new().await;
     let provider = world.provider(A, LOCAL, &["my-app"]).await;
-    let trust = |condition: Value| {
-        json!({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Federated": provider},
-            "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition,
-        }]})
-    };
+    let trust = |condition: Value| trusting(&provider, json!(WEB_IDENTITY), condition);
     // The provider ARN, as AWS documents the value for IAM OIDC providers; no
     // aws:TokenIssueTime (the request carries no temporary credentials).
     let list_users = json!({"Version": "2012-10-17", "Statement": [{
@@ -618,16 +619,8 @@ async fn cognito_identity_pool_roles_must_pin_the_pool_and_the_kind_of_identity(
     }
 
     // The rule is Cognito's: a role trusting Google with no condition is still assumed.
-    world
-        .role(
-            A,
-            "google",
-            &json!({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-            }]}),
-        )
-        .await;
+    let google_trust = trusting("accounts.google.com", json!(WEB_IDENTITY), json!({}));
+    world.role(A, "google", &google_trust).await;
     let google = world.token(&json!({
         "iss": "accounts.google.com", "aud": "123.apps.googleusercontent.com",
         "sub": "1234567890", "exp": START + 60,
@@ -643,15 +636,9 @@ async fn cognito_identity_pool_roles_must_pin_the_pool_and_the_kind_of_identity(
 async fn hostile_headers_claims_and_session_inputs_are_invalid_identity_tokens() {
     let world = World::new().await;
     let provider = world.provider(A, LOCAL, &["my-app"]).await;
+    let actions = json!([WEB_IDENTITY, "sts:TagSession", "sts:SetSourceIdentity"]);
     world
-        .role(
-            A,
-            "app",
-            &json!({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Federated": provider},
-                "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:SetSourceIdentity"],
-            }]}),
-        )
+        .role(A, "app", &trusting(&provider, actions, json!({})))
         .await;
     let role = format!("arn:aws:iam::{A}:role/app");
     let claims = |extra: Value| {
