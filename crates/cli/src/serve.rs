@@ -432,6 +432,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         first.account_id = Some(account_id);
         first.root_key = Some((key_id, secret));
     }
+    // The in-memory state is loaded before the first request: until then the staleness
+    // bound would refuse them all.
+    service
+        .refresh_caches()
+        .await
+        .context("cannot load the state from the database")?;
     let reset = args.ephemeral.then(|| {
         server::ResetHook(Box::new(move |service: Service| {
             let first = first.clone();

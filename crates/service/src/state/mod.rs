@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use store::{EntityKind, LoadScope, Loaded, Store, StoreError};
+use store::{EntityKind, LoadScope, Store, StoreError};
 
 pub(crate) use account::AccountState;
 use account::Stale;
@@ -297,7 +297,6 @@ async fn apply(
         }
         return Ok(());
     };
-    let mut loaded = Loaded::default();
     let mut scopes = Vec::new();
     if stale.settings {
         scopes.push(LoadScope::AccountSettings(account_id.to_owned()));
@@ -307,9 +306,7 @@ async fn apply(
     scopes.extend(stale.roles.iter().cloned().map(LoadScope::Role));
     scopes.extend(stale.policies.iter().cloned().map(LoadScope::Policy));
     scopes.extend(stale.access_keys.iter().cloned().map(LoadScope::AccessKey));
-    for scope in &scopes {
-        merge(&mut loaded, store.load(scope).await?);
-    }
+    let mut loaded = store.load_each(&scopes).await?;
     if stale.settings && loaded.accounts.is_empty() {
         next.remove_account(account_id);
         return Ok(());
@@ -343,22 +340,6 @@ async fn apply(
     next.accounts
         .insert(account_id.to_owned(), Arc::new(account));
     Ok(())
-}
-
-/// Appends one load's rows to another's.
-fn merge(into: &mut Loaded, from: Loaded) {
-    into.accounts.extend(from.accounts);
-    into.password_policies.extend(from.password_policies);
-    into.users.extend(from.users);
-    into.groups.extend(from.groups);
-    into.roles.extend(from.roles);
-    into.policies.extend(from.policies);
-    into.versions.extend(from.versions);
-    into.memberships.extend(from.memberships);
-    into.attachments.extend(from.attachments);
-    into.inline_policies.extend(from.inline_policies);
-    into.tags.extend(from.tags);
-    into.access_keys.extend(from.access_keys);
 }
 
 /// The whole store, account by account, at a revision read first (so a write committed

@@ -69,6 +69,24 @@ pub struct Loaded {
     pub access_keys: Vec<AccessKeyRecord>,
 }
 
+impl Loaded {
+    /// Appends another load's rows to these.
+    pub fn append(&mut self, other: Loaded) {
+        self.accounts.extend(other.accounts);
+        self.password_policies.extend(other.password_policies);
+        self.users.extend(other.users);
+        self.groups.extend(other.groups);
+        self.roles.extend(other.roles);
+        self.policies.extend(other.policies);
+        self.versions.extend(other.versions);
+        self.memberships.extend(other.memberships);
+        self.attachments.extend(other.attachments);
+        self.inline_policies.extend(other.inline_policies);
+        self.tags.extend(other.tags);
+        self.access_keys.extend(other.access_keys);
+    }
+}
+
 /// One table's filter for a scope: the SQL condition (with `$1` the scope's id) or `None`
 /// when the scope does not cover the table.
 type Filter = Option<&'static str>;
@@ -79,13 +97,22 @@ impl Store {
     /// Every row of `scope`, read in one transaction (repeatable read on PostgreSQL), so the
     /// result is one snapshot of the store.
     pub async fn load(&self, scope: &LoadScope) -> Result<Loaded> {
+        self.load_each(std::slice::from_ref(scope)).await
+    }
+
+    /// The rows of every scope, appended in order, all read in one transaction: entities
+    /// that one write changed together arrive together.
+    pub async fn load_each(&self, scopes: &[LoadScope]) -> Result<Loaded> {
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
                 .await?;
         }
-        let loaded = load_in(&mut tx, scope).await?;
+        let mut loaded = Loaded::default();
+        for scope in scopes {
+            loaded.append(load_in(&mut tx, scope).await?);
+        }
         tx.commit().await?;
         Ok(loaded)
     }
