@@ -33,9 +33,11 @@ pub(crate) struct CompiledPrincipal {
 /// store changes.
 #[derive(Debug)]
 pub(crate) struct PolicyCache {
-    principals: BoundedMap<Arc<CompiledPrincipal>>,
-    sessions: BoundedMap<Arc<PolicySet>>,
-    pub(crate) trusts: BoundedMap<Arc<PolicySet>>,
+    /// Each value with the state revision it was compiled at (see `Reads::holds`).
+    principals: BoundedMap<(i64, Arc<CompiledPrincipal>)>,
+    sessions: BoundedMap<(i64, Arc<PolicySet>)>,
+    /// A role's trust policy by role id, with the text it was compiled from.
+    pub(crate) trusts: BoundedMap<(Arc<str>, Arc<PolicySet>)>,
 }
 
 impl PolicyCache {
@@ -65,13 +67,18 @@ impl PolicyCache {
         self.trusts.usage()
     }
 
-    fn get(&self, id: &str) -> Option<Arc<CompiledPrincipal>> {
-        self.principals.get(id)
+    /// The principal's compiled policies, if compiled since its last change.
+    fn get(&self, reads: Reads<'_>, id: &str) -> Option<Arc<CompiledPrincipal>> {
+        self.principals
+            .get(id)
+            .filter(|(revision, _)| reads.holds(id, *revision))
+            .map(|(_, compiled)| compiled)
     }
 
-    fn put(&self, id: &str, compiled: Arc<CompiledPrincipal>) {
+    fn put(&self, id: &str, revision: i64, compiled: Arc<CompiledPrincipal>) {
         let weight = compiled.text.max(1);
-        self.principals.insert_weighted(id, compiled, weight);
+        self.principals
+            .insert_weighted(id, (revision, compiled), weight);
     }
 }
 
@@ -223,11 +230,14 @@ pub(crate) async fn user_policies(
     cache: &PolicyCache,
     user: &UserRecord,
 ) -> ServiceResult<Arc<CompiledPrincipal>> {
-    if let Some(compiled) = cache.get(&user.user_id) {
+    if let Some(compiled) = cache.get(reads, &user.user_id) {
         return Ok(compiled);
     }
-    let compiled = Arc::new(compile_user(reads, user).await?);
-    cache.put(&user.user_id, Arc::clone(&compiled));
+    // The revision first, then the record again: everything compiled is at least that new.
+    let revision = reads.revision();
+    let fresh = reads.get_user_by_id(&user.user_id).await?;
+    let compiled = Arc::new(compile_user(reads, &fresh).await?);
+    cache.put(&user.user_id, revision, Arc::clone(&compiled));
     Ok(compiled)
 }
 
@@ -237,11 +247,14 @@ pub(crate) async fn role_policies(
     cache: &PolicyCache,
     role: &RoleRecord,
 ) -> ServiceResult<Arc<CompiledPrincipal>> {
-    if let Some(compiled) = cache.get(&role.role_id) {
+    if let Some(compiled) = cache.get(reads, &role.role_id) {
         return Ok(compiled);
     }
-    let compiled = Arc::new(compile_role(reads, role).await?);
-    cache.put(&role.role_id, Arc::clone(&compiled));
+    // The revision first, then the record again: everything compiled is at least that new.
+    let revision = reads.revision();
+    let fresh = reads.get_role_by_id(&role.role_id).await?;
+    let compiled = Arc::new(compile_role(reads, &fresh).await?);
+    cache.put(&role.role_id, revision, Arc::clone(&compiled));
     Ok(compiled)
 }
 
@@ -254,9 +267,14 @@ pub(crate) async fn session_policies(
     if session.policy.is_none() && session.policy_arns.is_empty() {
         return Ok(None);
     }
-    if let Some(set) = cache.sessions.get(&session.access_key_id) {
+    if let Some((_, set)) = cache
+        .sessions
+        .get(&session.access_key_id)
+        .filter(|(revision, _)| reads.policies_hold(*revision))
+    {
         return Ok(Some(set));
     }
+    let revision = reads.revision();
     let mut set = PolicySet::default();
     let mut weight = 0usize;
     if let Some(text) = &session.policy {
@@ -274,9 +292,11 @@ pub(crate) async fn session_policies(
         }
     }
     let set = Arc::new(set);
-    cache
-        .sessions
-        .insert_weighted(&session.access_key_id, Arc::clone(&set), weight.max(1));
+    cache.sessions.insert_weighted(
+        &session.access_key_id,
+        (revision, Arc::clone(&set)),
+        weight.max(1),
+    );
     Ok(Some(set))
 }
 

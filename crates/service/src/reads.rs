@@ -48,6 +48,24 @@ impl<'a> Reads<'a> {
             .filter(|snapshot| snapshot.is_loaded())
     }
 
+    /// The revision a value computed from the reads that follow will carry: taken before
+    /// them, so that a change landing meanwhile makes the value stale, never the reverse.
+    pub(crate) fn revision(&self) -> i64 {
+        self.loaded().map_or(-1, |snapshot| snapshot.revision)
+    }
+
+    /// Whether a value computed at `revision` for the user, role or key `id` still holds.
+    pub(crate) fn holds(&self, id: &str, revision: i64) -> bool {
+        self.loaded()
+            .is_some_and(|snapshot| snapshot.holds(id, revision))
+    }
+
+    /// Whether a value computed at `revision` from managed policies still holds.
+    pub(crate) fn policies_hold(&self, revision: i64) -> bool {
+        self.loaded()
+            .is_some_and(|snapshot| snapshot.policies_hold(revision))
+    }
+
     /// A role as this node knows it, with its latest AssumeRole stamp.
     fn stamped(&self, role: RoleRecord) -> RoleRecord {
         match self.state {

@@ -132,8 +132,6 @@ const KEY_USE_INTERVAL_SECONDS: i64 = 60;
 pub struct CacheLimits {
     /// Signing keys by access key id.
     pub keys: Bound,
-    /// Users and roles by unique id (each).
-    pub principals: Bound,
     /// Compiled identity policies by user or role; weight: policy text in bytes.
     pub compiled: Bound,
     /// Compiled session policies by temporary key; weight: policy text and ARNs in bytes.
@@ -148,7 +146,6 @@ impl Default for CacheLimits {
     fn default() -> CacheLimits {
         CacheLimits {
             keys: Bound::entries(262_144),
-            principals: Bound::entries(262_144),
             compiled: Bound {
                 entries: 131_072,
                 weight: 64 << 20,
@@ -171,10 +168,6 @@ impl Default for CacheLimits {
 pub struct CacheUsage {
     /// Signing keys.
     pub keys: (usize, usize),
-    /// Users.
-    pub users: (usize, usize),
-    /// Roles.
-    pub roles: (usize, usize),
     /// Compiled user and role policies.
     pub compiled: (usize, usize),
     /// Compiled session policies.
@@ -187,10 +180,8 @@ pub struct CacheUsage {
 
 #[derive(Debug)]
 struct Caches {
-    revision: AtomicI64,
-    keys: BoundedMap<Arc<KeyEntry>>,
-    users: BoundedMap<Arc<store::UserRecord>>,
-    roles: BoundedMap<Arc<store::RoleRecord>>,
+    /// Opened signing keys, each with the state revision it was read at.
+    keys: BoundedMap<(i64, Arc<KeyEntry>)>,
     policies: PolicyCache,
     /// When each key's use was last written (kept across cache clears: it is not state).
     key_use_written: BoundedMap<i64>,
@@ -199,10 +190,7 @@ struct Caches {
 impl Caches {
     fn new(limits: &CacheLimits) -> Caches {
         Caches {
-            revision: AtomicI64::new(-1),
             keys: BoundedMap::new(limits.keys),
-            users: BoundedMap::new(limits.principals),
-            roles: BoundedMap::new(limits.principals),
             policies: PolicyCache::new(limits),
             key_use_written: BoundedMap::new(limits.key_uses),
         }
@@ -210,8 +198,6 @@ impl Caches {
 
     fn clear(&self) {
         self.keys.clear();
-        self.users.clear();
-        self.roles.clear();
         self.policies.clear();
     }
 }
@@ -355,8 +341,6 @@ impl Service {
         let caches = &self.caches;
         CacheUsage {
             keys: caches.keys.usage(),
-            users: caches.users.usage(),
-            roles: caches.roles.usage(),
             compiled: caches.policies.compiled_usage(),
             sessions: caches.policies.sessions_usage(),
             trusts: caches.policies.trusts_usage(),
@@ -379,16 +363,13 @@ impl Service {
     }
 
     /// Brings the in-memory state up to the store's latest revision (the first call loads
-    /// it whole), reads other nodes' AssumeRole stamps, and drops every cached key and
-    /// compiled policy when the revision moved (a write through another node). Called
-    /// periodically by the server.
+    /// it whole) and reads other nodes' AssumeRole stamps. Cached keys and compiled policies
+    /// need no clearing: each carries the revision it was computed at, and holds only while
+    /// nothing it depends on changed since (`Snapshot::holds`). Called periodically by the
+    /// server.
     pub async fn refresh_caches(&self) -> ServiceResult<()> {
         self.state.catch_up(&self.store).await?;
         self.state.refresh_stamps(&self.store).await?;
-        let revision = self.state.snapshot().revision;
-        if self.caches.revision.swap(revision, Ordering::SeqCst) != revision {
-            self.caches.clear();
-        }
         Ok(())
     }
 
@@ -448,12 +429,10 @@ impl Service {
         }
     }
 
-    /// After a write through this node: the state catches up with it and the caches start
-    /// afresh, so the very next request sees the write. The write is committed whatever
-    /// happens here; a failed catch-up is retried by the next one (a second at most).
+    /// After a write through this node: the state catches up with it, so the very next
+    /// request sees the write. The write is committed whatever happens here; a failed
+    /// catch-up is retried by the next one (a second at most).
     pub(crate) async fn after_write(&self) {
-        self.caches.clear();
-        self.caches.revision.store(-1, Ordering::SeqCst);
         if let Err(error) = self.state.catch_up(&self.store).await {
             tracing::warn!(%error, "could not catch up with a write");
         }
@@ -477,10 +456,17 @@ impl Service {
 
     /// The signing key with this id, from the cache or the store.
     pub async fn signing_key(&self, access_key_id: &str) -> ServiceResult<Option<Arc<KeyEntry>>> {
-        if let Some(entry) = self.caches.keys.get(access_key_id) {
+        let reads = self.reads();
+        if let Some((_, entry)) = self
+            .caches
+            .keys
+            .get(access_key_id)
+            .filter(|(revision, _)| reads.holds(access_key_id, *revision))
+        {
             return Ok(Some(entry));
         }
-        let record = match self.reads().get_access_key(access_key_id).await {
+        let revision = reads.revision();
+        let record = match reads.get_access_key(access_key_id).await {
             Ok(record) => record,
             Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
             Err(error) => return Err(error.into()),
@@ -498,7 +484,9 @@ impl Service {
             active: record.status == AccessKeyStatus::Active,
             secret: sigv4::SecretKey::new(secret),
         });
-        self.caches.keys.insert(access_key_id, Arc::clone(&entry));
+        self.caches
+            .keys
+            .insert(access_key_id, (revision, Arc::clone(&entry)));
         Ok(Some(entry))
     }
 
@@ -519,24 +507,14 @@ impl Service {
         })
     }
 
-    /// A role by id, from the cache while nothing changed.
+    /// A role by id (from the state: no cache of its own is needed).
     pub(crate) async fn cached_role(&self, role_id: &str) -> ServiceResult<Arc<store::RoleRecord>> {
-        if let Some(role) = self.caches.roles.get(role_id) {
-            return Ok(role);
-        }
-        let role = Arc::new(self.reads().get_role_by_id(role_id).await?);
-        self.caches.roles.insert(role_id, Arc::clone(&role));
-        Ok(role)
+        Ok(Arc::new(self.reads().get_role_by_id(role_id).await?))
     }
 
-    /// A user by id, from the cache while nothing changed.
+    /// A user by id (from the state: no cache of its own is needed).
     pub(crate) async fn cached_user(&self, user_id: &str) -> ServiceResult<Arc<store::UserRecord>> {
-        if let Some(user) = self.caches.users.get(user_id) {
-            return Ok(user);
-        }
-        let user = Arc::new(self.reads().get_user_by_id(user_id).await?);
-        self.caches.users.insert(user_id, Arc::clone(&user));
-        Ok(user)
+        Ok(Arc::new(self.reads().get_user_by_id(user_id).await?))
     }
 
     /// Records a key's use (time, service, region) unless it was recorded within the last
@@ -696,6 +674,7 @@ impl Service {
         self.clock.reset_offset();
         // Nothing is served from memory until the state is loaded again, below.
         self.state.clear();
+        self.caches.clear();
         let after = after(self.clone()).await;
         self.after_write().await;
         after

@@ -172,11 +172,19 @@ impl Service {
     /// no namesake of a bound identity sees (identity providers have no unique id to bind).
     pub(crate) fn trust_of(&self, role: &RoleRecord) -> ServiceResult<Arc<PolicySet>> {
         let cache = &self.policy_cache().trusts;
-        if let Some(set) = cache.get(&role.role_id) {
+        // Valid while the role's trust policy is the text it was compiled from.
+        if let Some((_, set)) = cache
+            .get(&role.role_id)
+            .filter(|(text, _)| **text == *role.trust_policy)
+        {
             return Ok(set);
         }
         let set = Arc::new(compile_trust(&role.trust_policy)?);
-        cache.insert_weighted(&role.role_id, Arc::clone(&set), role.trust_policy.len());
+        cache.insert_weighted(
+            &role.role_id,
+            (Arc::from(role.trust_policy.as_str()), Arc::clone(&set)),
+            role.trust_policy.len().saturating_mul(2),
+        );
         Ok(set)
     }
 

@@ -345,6 +345,59 @@ impl AccountState {
     }
 }
 
+impl AccountState {
+    /// Every id this account owns.
+    pub(crate) fn owned_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.users
+            .names
+            .keys()
+            .chain(self.groups.names.keys())
+            .chain(self.roles.names.keys())
+            .chain(self.policies.names.keys())
+            .chain(self.access_keys.keys())
+            .cloned()
+    }
+
+    /// The users, roles and access keys whose compiled policies or opened keys a change of
+    /// the `stale` entities may affect, as this account holds them now.
+    pub(crate) fn affected_by(&self, stale: &Stale) -> Vec<String> {
+        let mut affected: Vec<String> = stale
+            .users
+            .iter()
+            .chain(&stale.roles)
+            .chain(&stale.access_keys)
+            .cloned()
+            .collect();
+        let members_of = |group_id: &str| {
+            self.groups
+                .by_id(group_id)
+                .map(|g| g.members.clone())
+                .unwrap_or_default()
+        };
+        for group_id in &stale.groups {
+            affected.extend(members_of(group_id));
+        }
+        for policy_id in &stale.policies {
+            let Some(policy) = self.policies.by_id(policy_id) else {
+                continue;
+            };
+            for (kind, id) in self
+                .attached_to
+                .get(&policy.record.arn)
+                .into_iter()
+                .flatten()
+            {
+                if *kind == "group" {
+                    affected.extend(members_of(id));
+                } else {
+                    affected.push(id.clone());
+                }
+            }
+        }
+        affected
+    }
+}
+
 /// The entities of one account that a catch-up reloads (their old entries are dropped first).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Stale {

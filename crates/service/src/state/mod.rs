@@ -23,15 +23,39 @@ use account::Stale;
 const CHANGES_PER_READ: u32 = 1000;
 
 /// One published version of the state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     /// The store revision this snapshot reflects at least; `-1` before the first load (then
     /// nothing is served from memory).
     pub(crate) revision: i64,
     pub(crate) accounts: imbl::HashMap<String, Arc<AccountState>>,
-    /// Unique id (user, group, role, customer managed policy, access key) -> its account. The ids' prefixes differ by
-    /// kind, so one map serves them all.
+    /// Unique id (user, group, role, customer managed policy, access key) -> its account.
+    /// The ids' prefixes differ by kind, so one map serves them all.
     pub(crate) owners: imbl::HashMap<String, String>,
+    /// What values computed from the state (compiled policies, opened keys) depend on.
+    pub(crate) changes: Changed,
+}
+
+/// When what a cached value was computed from last changed, so that a value computed from
+/// one snapshot is known to hold in a later one without clearing every cache at each
+/// change: per user, role and access key id the revision of the last change that affects
+/// it (its own, its groups', its managed policies'), the last change of any managed policy
+/// (sessions name them), and the last whole reload.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Changed {
+    by_id: imbl::HashMap<String, i64>,
+    any_policy: i64,
+    reloaded: i64,
+}
+
+impl PartialEq for Snapshot {
+    /// The state itself; when it changed is not part of it (a fresh load equals a state
+    /// caught up change by change).
+    fn eq(&self, other: &Snapshot) -> bool {
+        self.revision == other.revision
+            && self.accounts == other.accounts
+            && self.owners == other.owners
+    }
 }
 
 impl Snapshot {
@@ -40,7 +64,25 @@ impl Snapshot {
             revision: -1,
             accounts: imbl::HashMap::new(),
             owners: imbl::HashMap::new(),
+            changes: Changed::default(),
         }
+    }
+
+    /// Whether a value computed from `id` at `revision` (the snapshot's revision before the
+    /// computation read anything) still holds in this snapshot.
+    pub(crate) fn holds(&self, id: &str, revision: i64) -> bool {
+        self.is_loaded()
+            && revision >= self.changes.reloaded
+            && self
+                .changes
+                .by_id
+                .get(id)
+                .is_none_or(|changed| *changed <= revision)
+    }
+
+    /// Whether a value computed at `revision` from managed policies still holds.
+    pub(crate) fn policies_hold(&self, revision: i64) -> bool {
+        self.is_loaded() && revision >= self.changes.reloaded && revision >= self.changes.any_policy
     }
 
     /// Whether reads may be served from this snapshot.
@@ -255,9 +297,24 @@ impl State {
                     _ => {}
                 }
             }
+            let mut affected = Vec::new();
             for (account_id, mut stale) in stale {
                 dedup(&mut stale);
-                apply(&mut next, store, &account_id, &stale).await?;
+                if !stale.policies.is_empty() {
+                    next.changes.any_policy = changes.revision;
+                }
+                affected.extend(apply(&mut next, store, &account_id, &stale).await?);
+            }
+            if next.changes.by_id.len() > 4 * next.owners.len() + 1024 {
+                // Ids of deleted entities pile up: start afresh (every cached value is
+                // computed once more).
+                next.changes = Changed {
+                    reloaded: changes.revision,
+                    ..Changed::default()
+                };
+            }
+            for id in affected {
+                next.changes.by_id.insert(id, changes.revision);
             }
             next.revision = changes.revision;
             self.current.store(Arc::new(next));
@@ -278,13 +335,14 @@ fn dedup(stale: &mut Stale) {
     }
 }
 
-/// Reloads what `stale` names of one account into `next`.
+/// Reloads what `stale` names of one account into `next`; answers the ids of the users,
+/// roles and access keys whose cached values the change may affect.
 async fn apply(
     next: &mut Snapshot,
     store: &Store,
     account_id: &str,
     stale: &Stale,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let Some(existing) = next.accounts.get(account_id).cloned() else {
         // A new account (or one this snapshot never had): load it whole.
         let mut loaded = store
@@ -295,7 +353,7 @@ async fn apply(
             account.replace(&Stale::default(), &mut loaded);
             next.put_account(account);
         }
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut scopes = Vec::new();
     if stale.settings {
@@ -308,8 +366,9 @@ async fn apply(
     scopes.extend(stale.access_keys.iter().cloned().map(LoadScope::AccessKey));
     let mut loaded = store.load_each(&scopes).await?;
     if stale.settings && loaded.accounts.is_empty() {
+        let affected = existing.owned_ids().collect();
         next.remove_account(account_id);
-        return Ok(());
+        return Ok(affected);
     }
     // The ids that were and those that are now: owners follow the difference.
     let gone: Vec<&String> = stale
@@ -330,7 +389,10 @@ async fn apply(
         .chain(loaded.access_keys.iter().map(|k| k.access_key_id.clone()))
         .collect();
     let mut account = (*existing).clone();
+    // Before and after: a group's old members lose its policies, its new ones gain them.
+    let mut affected = existing.affected_by(stale);
     account.replace(stale, &mut loaded);
+    affected.extend(account.affected_by(stale));
     for id in gone {
         next.owners.remove(id);
     }
@@ -339,7 +401,7 @@ async fn apply(
     }
     next.accounts
         .insert(account_id.to_owned(), Arc::new(account));
-    Ok(())
+    Ok(affected)
 }
 
 /// The whole store, account by account, at a revision read first (so a write committed
@@ -357,6 +419,7 @@ async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
         snapshot.put_account(account);
     }
     snapshot.revision = revision;
+    snapshot.changes.reloaded = revision;
     Ok(snapshot)
 }
 

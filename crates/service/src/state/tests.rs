@@ -258,3 +258,131 @@ async fn the_state_equals_a_fresh_load_after_every_write() {
         assert!(entities > 0, "seed {seed}: no write landed");
     }
 }
+
+/// A value computed for a user or role holds until something it depends on changes: its
+/// own record, its groups' policies and membership, the managed policies attached to it or
+/// to its groups. Changes elsewhere leave it holding.
+#[tokio::test]
+async fn computed_values_hold_until_what_they_depend_on_changes() {
+    let store = Store::open("sqlite::memory:")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let account = ACCOUNTS[0];
+    let must = |done: Result<(), store::StoreError>| done.unwrap_or_else(|e| panic!("{e}"));
+    must(
+        store
+            .create_account(&NewAccount {
+                account_id: account.to_owned(),
+                email: "root@example.com".to_owned(),
+                alias: None,
+                created_at: 0,
+                root_key: None,
+            })
+            .await
+            .map(drop),
+    );
+    let user = format!("AIDA{account}USER");
+    let role = format!("AROA{account}ROLE");
+    let arn = format!("arn:aws:iam::{account}:policy/shared");
+    must(
+        store
+            .create_user(&NewUser {
+                account_id: account.to_owned(),
+                user_id: user.clone(),
+                name: "user".to_owned(),
+                path: "/".to_owned(),
+                permissions_boundary_arn: None,
+                created_at: 0,
+                tags: Vec::new(),
+            })
+            .await
+            .map(drop),
+    );
+    must(
+        store
+            .create_group(&NewGroup {
+                account_id: account.to_owned(),
+                group_id: format!("AGPA{account}GROUP"),
+                name: "group".to_owned(),
+                path: "/".to_owned(),
+                created_at: 0,
+            })
+            .await
+            .map(drop),
+    );
+    must(store.add_user_to_group(account, "group", "user").await);
+    must(
+        store
+            .create_policy(&NewPolicy {
+                account_id: account.to_owned(),
+                policy_id: format!("ANPA{account}SHARED"),
+                name: "shared".to_owned(),
+                path: "/".to_owned(),
+                description: None,
+                document: identity_policy(1),
+                created_at: 0,
+                tags: Vec::new(),
+            })
+            .await
+            .map(drop),
+    );
+    must(
+        store
+            .attach_policy(&Principal::group(format!("AGPA{account}GROUP")), &arn)
+            .await,
+    );
+    must(
+        store
+            .create_role(&NewRole {
+                account_id: account.to_owned(),
+                role_id: role.clone(),
+                name: "role".to_owned(),
+                path: "/".to_owned(),
+                trust_policy: trust_policy(),
+                trust_principals: Vec::new(),
+                description: None,
+                max_session_duration: 3600,
+                permissions_boundary_arn: None,
+                created_at: 0,
+                tags: Vec::new(),
+            })
+            .await
+            .map(drop),
+    );
+    let state = State::default();
+    let caught_up = || async {
+        state
+            .catch_up(&store)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        state.snapshot()
+    };
+    let at = caught_up().await.revision;
+    assert!(caught_up().await.holds(&user, at) && caught_up().await.holds(&role, at));
+
+    // A new default version of a policy attached to the user's group.
+    must(
+        store
+            .create_policy_version(&arn, &identity_policy(2), true, 1)
+            .await
+            .map(drop),
+    );
+    let now = caught_up().await;
+    assert!(!now.holds(&user, at), "the group's policy changed");
+    assert!(now.holds(&role, at), "nothing of the role changed");
+    assert!(!now.policies_hold(at), "sessions may name the policy");
+
+    // The user leaves the group; the role gains the policy.
+    let at = now.revision;
+    must(store.remove_user_from_group(account, "group", "user").await);
+    let now = caught_up().await;
+    assert!(!now.holds(&user, at) && now.holds(&role, at));
+    let at = now.revision;
+    must(store.attach_policy(&Principal::role(&role), &arn).await);
+    let now = caught_up().await;
+    assert!(now.holds(&user, at) && !now.holds(&role, at));
+    assert!(now.policies_hold(at), "no policy document changed");
+
+    // A value computed before the state was loaded never holds.
+    assert!(!now.holds(&user, -1));
+}
