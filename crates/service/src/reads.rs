@@ -1,6 +1,7 @@
 //! The one read interface of the operations: every read of IAM state that an operation or a
 //! decision makes goes through [`Reads`]. What the in-memory state holds (`state/`: users,
-//! groups, roles, customer managed policies, access keys, accounts and password policies)
+//! groups, roles, customer managed policies, access keys, instance profiles, accounts and
+//! password policies)
 //! is served from its current snapshot once it is loaded; the rest goes to the store.
 //!
 //! Writes go to the store directly: the store stays the source of truth, and a write is
@@ -246,6 +247,19 @@ served! {
     total fn list_inline_policies(principal: &Principal) -> Vec<(String, String)>;
     /// The ARNs of the managed policies attached to a user, group or role.
     total fn list_attached_policies(principal: &Principal) -> Vec<String>;
+    /// An instance profile by name.
+    fallible fn get_instance_profile(account_id: &str, name: &str) -> InstanceProfileRecord;
+    /// A page of instance profiles.
+    total fn list_instance_profiles(
+        account_id: &str,
+        options: &ListOptions
+    ) -> Page<InstanceProfileRecord>;
+    /// A page of the instance profiles holding a role.
+    fallible fn list_instance_profiles_for_role(
+        account_id: &str,
+        role_name: &str,
+        options: &ListOptions
+    ) -> Page<InstanceProfileRecord>;
 }
 
 /// Reads the state does not hold: each goes to the store, with the store's signature.
@@ -307,19 +321,6 @@ reads! {
         kind: CredentialKind,
         credential_id: &str
     ) -> UserCredentialRecord;
-    /// An instance profile by name.
-    fn get_instance_profile(account_id: &str, name: &str) -> InstanceProfileRecord;
-    /// A page of instance profiles.
-    fn list_instance_profiles(
-        account_id: &str,
-        options: &ListOptions
-    ) -> Page<InstanceProfileRecord>;
-    /// A page of the instance profiles holding a role.
-    fn list_instance_profiles_for_role(
-        account_id: &str,
-        role_name: &str,
-        options: &ListOptions
-    ) -> Page<InstanceProfileRecord>;
     /// A server certificate by name.
     fn get_server_certificate(account_id: &str, name: &str) -> ServerCertificateRecord;
     /// A page of server certificates.

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use imbl::{HashMap, OrdMap, OrdSet};
 use store::{
-    AccessKeyRecord, AccountRecord, GroupRecord, Loaded, PasswordPolicy, PolicyRecord,
-    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget, UserRecord,
+    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, Loaded, PasswordPolicy,
+    PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget,
+    UserRecord,
 };
 
 /// A user, group or role's own policies (and a user's or role's tags).
@@ -52,6 +53,14 @@ pub(crate) struct PolicyEntry {
     pub(crate) record: PolicyRecord,
     pub(crate) versions: Vec<PolicyVersionRecord>,
     pub(crate) tags: Vec<Tag>,
+}
+
+/// An instance profile and the id of its role (none or one).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProfileEntry {
+    /// The record, its `roles` empty: they are the state's current roles when read.
+    pub(crate) record: InstanceProfileRecord,
+    pub(crate) role_ids: Vec<String>,
 }
 
 /// Entities of one kind: by lower-cased name (the store's list order and markers) and by id.
@@ -118,6 +127,7 @@ pub(crate) struct AccountState {
     /// Customer managed policy ARN -> policy id.
     pub(crate) policy_ids: HashMap<String, String>,
     pub(crate) access_keys: OrdMap<String, Arc<AccessKeyRecord>>,
+    pub(crate) instance_profiles: Named<ProfileEntry>,
     /// Managed policy ARN (customer or AWS) -> the principals it is attached to.
     pub(crate) attached_to: OrdMap<String, OrdSet<PrincipalKey>>,
 }
@@ -232,6 +242,7 @@ impl AccountState {
             policies: Named::default(),
             policy_ids: HashMap::new(),
             access_keys: OrdMap::new(),
+            instance_profiles: Named::default(),
             attached_to: OrdMap::new(),
         }
     }
@@ -278,6 +289,9 @@ impl AccountState {
         }
         for id in &stale.access_keys {
             self.access_keys.remove(id);
+        }
+        for id in &stale.instance_profiles {
+            self.instance_profiles.remove(id);
         }
         if stale.settings {
             self.password_policy = None;
@@ -342,6 +356,19 @@ impl AccountState {
             self.access_keys
                 .insert(key.access_key_id.clone(), Arc::new(key));
         }
+        let mut roles_of: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for (profile_id, role_id) in std::mem::take(&mut loaded.profile_roles) {
+            roles_of.entry(profile_id).or_default().push(role_id);
+        }
+        for record in std::mem::take(&mut loaded.instance_profiles) {
+            let id = record.instance_profile_id.clone();
+            let mut role_ids = roles_of.remove(&id).unwrap_or_default();
+            role_ids.sort();
+            let name = record.name.clone();
+            self.instance_profiles
+                .insert(&id, &name, ProfileEntry { record, role_ids });
+        }
     }
 }
 
@@ -355,6 +382,7 @@ impl AccountState {
             .chain(self.roles.names.keys())
             .chain(self.policies.names.keys())
             .chain(self.access_keys.keys())
+            .chain(self.instance_profiles.names.keys())
             .cloned()
     }
 
@@ -407,4 +435,5 @@ pub(crate) struct Stale {
     pub(crate) roles: Vec<String>,
     pub(crate) policies: Vec<String>,
     pub(crate) access_keys: Vec<String>,
+    pub(crate) instance_profiles: Vec<String>,
 }

@@ -29,7 +29,8 @@ pub(crate) struct Snapshot {
     /// nothing is served from memory).
     pub(crate) revision: i64,
     pub(crate) accounts: imbl::HashMap<String, Arc<AccountState>>,
-    /// Unique id (user, group, role, customer managed policy, access key) -> its account.
+    /// Unique id (user, group, role, customer managed policy, access key, instance profile) ->
+    /// its account.
     /// The ids' prefixes differ by kind, so one map serves them all.
     pub(crate) owners: imbl::HashMap<String, String>,
     /// What values computed from the state (compiled policies, opened keys) depend on.
@@ -110,6 +111,7 @@ impl Snapshot {
             .chain(account.roles.names.keys())
             .chain(account.policies.names.keys())
             .chain(account.access_keys.keys())
+            .chain(account.instance_profiles.names.keys())
         {
             self.owners.remove(id);
         }
@@ -125,6 +127,7 @@ impl Snapshot {
             .chain(account.roles.names.keys())
             .chain(account.policies.names.keys())
             .chain(account.access_keys.keys())
+            .chain(account.instance_profiles.names.keys())
         {
             self.owners.insert(id.clone(), account_id.clone());
         }
@@ -293,6 +296,7 @@ impl State {
                     EntityKind::Role | EntityKind::RolePolicy => entry.roles.push(id),
                     EntityKind::Policy | EntityKind::PolicyVersion => entry.policies.push(id),
                     EntityKind::AccessKey => entry.access_keys.push(id),
+                    EntityKind::InstanceProfile => entry.instance_profiles.push(id),
                     // Not held in memory: read from the store each time.
                     _ => {}
                 }
@@ -329,6 +333,7 @@ fn dedup(stale: &mut Stale) {
         &mut stale.roles,
         &mut stale.policies,
         &mut stale.access_keys,
+        &mut stale.instance_profiles,
     ] {
         ids.sort();
         ids.dedup();
@@ -364,6 +369,13 @@ async fn apply(
     scopes.extend(stale.roles.iter().cloned().map(LoadScope::Role));
     scopes.extend(stale.policies.iter().cloned().map(LoadScope::Policy));
     scopes.extend(stale.access_keys.iter().cloned().map(LoadScope::AccessKey));
+    scopes.extend(
+        stale
+            .instance_profiles
+            .iter()
+            .cloned()
+            .map(LoadScope::InstanceProfile),
+    );
     let mut loaded = store.load_each(&scopes).await?;
     if stale.settings && loaded.accounts.is_empty() {
         let affected = existing.owned_ids().collect();
@@ -378,6 +390,7 @@ async fn apply(
         .chain(&stale.roles)
         .chain(&stale.policies)
         .chain(&stale.access_keys)
+        .chain(&stale.instance_profiles)
         .collect();
     let arrived: Vec<String> = loaded
         .users
@@ -387,6 +400,12 @@ async fn apply(
         .chain(loaded.roles.iter().map(|r| r.role_id.clone()))
         .chain(loaded.policies.iter().map(|p| p.policy_id.clone()))
         .chain(loaded.access_keys.iter().map(|k| k.access_key_id.clone()))
+        .chain(
+            loaded
+                .instance_profiles
+                .iter()
+                .map(|p| p.instance_profile_id.clone()),
+        )
         .collect();
     let mut account = (*existing).clone();
     // Before and after: a group's old members lose its policies, its new ones gain them.

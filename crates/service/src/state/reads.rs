@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use imbl::OrdMap;
 use store::{
-    AccessKeyRecord, AccountRecord, EntityKind, GroupRecord, ListOptions, Page, PasswordPolicy,
-    PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord,
-    StoreError, Tag, TagTarget, UserRecord,
+    AccessKeyRecord, AccountRecord, EntityKind, GroupRecord, InstanceProfileRecord, ListOptions,
+    Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal,
+    PrincipalKind, RoleRecord, StoreError, Tag, TagTarget, UserRecord,
 };
 
 use super::Snapshot;
-use super::account::{AccountState, Named, Policies, lower, version_number};
+use super::account::{AccountState, Named, Policies, ProfileEntry, lower, version_number};
 
 fn not_found(kind: EntityKind, name: &str) -> StoreError {
     StoreError::NoSuchEntity {
@@ -440,6 +440,82 @@ impl Snapshot {
             (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id))
         });
         keys
+    }
+}
+
+/// An instance profile's record with its role as the state holds it now.
+fn profile_record(account: &AccountState, entry: &ProfileEntry) -> InstanceProfileRecord {
+    let mut record = entry.record.clone();
+    record.roles = entry
+        .role_ids
+        .iter()
+        .filter_map(|id| account.roles.by_id(id).map(|r| r.record.clone()))
+        .collect();
+    record
+}
+
+impl Snapshot {
+    pub(crate) fn get_instance_profile(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<InstanceProfileRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| {
+                let entry = a.instance_profiles.by_name.get(&lower(name))?;
+                Some(profile_record(a, entry))
+            })
+            .ok_or_else(|| not_found(EntityKind::InstanceProfile, name))
+    }
+
+    pub(crate) fn list_instance_profiles(
+        &self,
+        account_id: &str,
+        options: &ListOptions,
+    ) -> Page<InstanceProfileRecord> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options, |_| true);
+        };
+        let found = page(
+            after_marker(&account.instance_profiles.by_name, options),
+            options,
+            |p| path_matches(&p.record.path, options),
+        );
+        Page {
+            items: found
+                .items
+                .iter()
+                .map(|p| profile_record(account, p))
+                .collect(),
+            next_marker: found.next_marker,
+        }
+    }
+
+    pub(crate) fn list_instance_profiles_for_role(
+        &self,
+        account_id: &str,
+        role_name: &str,
+        options: &ListOptions,
+    ) -> Result<Page<InstanceProfileRecord>, StoreError> {
+        let account = self.account(account_id);
+        let role = account
+            .and_then(|a| a.roles.by_name.get(&lower(role_name)))
+            .ok_or_else(|| not_found(EntityKind::Role, role_name))?;
+        let account = self.in_account(account_id)?;
+        let role_id = &role.record.role_id;
+        let found = page(
+            after_marker(&account.instance_profiles.by_name, options),
+            options,
+            |p| p.role_ids.contains(role_id),
+        );
+        Ok(Page {
+            items: found
+                .items
+                .iter()
+                .map(|p| profile_record(account, p))
+                .collect(),
+            next_marker: found.next_marker,
+        })
     }
 }
 

@@ -2,8 +2,8 @@
 //! of every kind the state holds, a catch-up after each, and a comparison with a new load.
 
 use store::{
-    AccessKeyStatus, NewAccessKey, NewAccount, NewGroup, NewPolicy, NewRole, NewUser,
-    PasswordPolicy, Principal, Store, Tag, TagTarget,
+    AccessKeyStatus, NewAccessKey, NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole,
+    NewUser, PasswordPolicy, Principal, Store, Tag, TagTarget,
 };
 
 use super::{State, load_everything};
@@ -48,9 +48,9 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
     let policy_arn = |name: &str| format!("arn:aws:iam::{account}:policy/{name}");
     let now = i64::try_from(step).unwrap_or(0);
     // Creations weigh more, so that later writes find something to act on.
-    const OPS: [usize; 30] = [
+    const OPS: [usize; 38] = [
         0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 8, 8, 9, 10, 10, 11, 12, 13, 13, 14, 15, 16, 16, 17,
-        17, 18, 19, 3,
+        17, 18, 19, 3, 20, 20, 21, 21, 21, 21, 10, 22,
     ];
     let op = OPS[dice.below(OPS.len())];
     let outcome = match op {
@@ -192,11 +192,34 @@ async fn random_write(store: &Store, dice: &mut Dice, step: usize) {
                 )
                 .await
         }
-        _ => {
+        19 => {
             store
                 .set_account_alias(account, Some(&format!("alias-{account}-{step}")))
                 .await
         }
+        20 => store
+            .create_instance_profile(&NewInstanceProfile {
+                account_id: account.to_owned(),
+                instance_profile_id: format!("AIPA{account}{}", name.to_uppercase()),
+                name: name.to_owned(),
+                path: "/".to_owned(),
+                tags: Vec::new(),
+                created_at: now,
+            })
+            .await
+            .map(drop),
+        21 => {
+            if dice.below(2) == 0 {
+                store
+                    .add_role_to_instance_profile(account, name, other)
+                    .await
+            } else {
+                store
+                    .remove_role_from_instance_profile(account, name, other)
+                    .await
+            }
+        }
+        _ => store.delete_instance_profile(account, name).await,
     };
     if std::env::var("STATE_TEST_TRACE").is_ok() {
         eprintln!("{step} op {op}: {:?}", outcome.err());
@@ -228,6 +251,7 @@ async fn the_state_equals_a_fresh_load_after_every_write() {
         }
         let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut memberships_seen = false;
+        let mut profiles_seen = false;
         for step in 0..250 {
             random_write(&store, &mut dice, step).await;
             state
@@ -242,12 +266,22 @@ async fn the_state_equals_a_fresh_load_after_every_write() {
                 fresh,
                 "seed {seed}, step {step}: the state differs from the store"
             );
+            profiles_seen |= fresh.accounts.values().any(|a| {
+                a.instance_profiles
+                    .by_name
+                    .values()
+                    .any(|p| !p.role_ids.is_empty())
+            });
             memberships_seen |= fresh
                 .accounts
                 .values()
                 .any(|a| a.users.by_name.values().any(|u| !u.groups.is_empty()));
         }
         assert!(memberships_seen, "seed {seed}: no membership was ever made");
+        assert!(
+            profiles_seen,
+            "seed {seed}: no instance profile ever held a role"
+        );
         // The writes reached the state at all (the comparison is not of two empty states).
         let snapshot = state.snapshot();
         let entities: usize = snapshot

@@ -18,11 +18,11 @@ use crate::quota::Quota;
 /// Roles one instance profile may hold; the table's primary key enforces it too.
 const ROLES_PER_INSTANCE_PROFILE: Quota = ("InstanceSessionsPerInstanceProfile", 1);
 
-const SELECT: &str = "SELECT account_id, instance_profile_id, name, path, created_at \
+pub(crate) const SELECT: &str = "SELECT account_id, instance_profile_id, name, path, created_at \
      FROM instance_profiles";
 
 /// A profile row, without its roles yet.
-fn profile(row: &AnyRow) -> Result<InstanceProfileRecord> {
+pub(crate) fn profile(row: &AnyRow) -> Result<InstanceProfileRecord> {
     Ok(InstanceProfileRecord {
         account_id: row.try_get("account_id")?,
         instance_profile_id: row.try_get("instance_profile_id")?,

@@ -10,12 +10,13 @@ use sqlx::{AnyConnection, Row};
 use crate::db::{Backend, Store};
 use crate::error::{BackendError, Result};
 use crate::model::{
-    AccessKeyRecord, AccountRecord, GroupRecord, PasswordPolicy, PolicyRecord, PolicyVersionRecord,
-    Principal, PrincipalKind, RoleRecord, Tag, TagTarget, UserRecord,
+    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, PasswordPolicy,
+    PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget,
+    UserRecord,
 };
 use crate::ops::logins::{PASSWORD_POLICY_COLUMNS, password_policy};
 use crate::ops::tags::compared_key;
-use crate::ops::{access_keys, accounts, groups, policies, roles, users};
+use crate::ops::{access_keys, accounts, groups, instance_profiles, policies, roles, users};
 
 /// What to load: everything, one account, or one entity (by unique id) with its tags,
 /// policies and memberships. The change log names entities the same way.
@@ -37,6 +38,8 @@ pub enum LoadScope {
     Policy(String),
     /// One access key.
     AccessKey(String),
+    /// An instance profile with the id of its role.
+    InstanceProfile(String),
 }
 
 /// The rows a [`LoadScope`] covers. Lists hold what exists now: an entity of the scope that
@@ -67,6 +70,10 @@ pub struct Loaded {
     pub tags: Vec<(TagTarget, Vec<Tag>)>,
     /// Access keys.
     pub access_keys: Vec<AccessKeyRecord>,
+    /// Instance profiles (their `roles` empty: see `profile_roles`).
+    pub instance_profiles: Vec<InstanceProfileRecord>,
+    /// The role of each instance profile: (instance profile id, role id).
+    pub profile_roles: Vec<(String, String)>,
 }
 
 impl Loaded {
@@ -84,6 +91,8 @@ impl Loaded {
         self.inline_policies.extend(other.inline_policies);
         self.tags.extend(other.tags);
         self.access_keys.extend(other.access_keys);
+        self.instance_profiles.extend(other.instance_profiles);
+        self.profile_roles.extend(other.profile_roles);
     }
 }
 
@@ -128,7 +137,8 @@ fn scope_id(scope: &LoadScope) -> Option<&str> {
         | LoadScope::Group(id)
         | LoadScope::Role(id)
         | LoadScope::Policy(id)
-        | LoadScope::AccessKey(id) => Some(id),
+        | LoadScope::AccessKey(id)
+        | LoadScope::InstanceProfile(id) => Some(id),
     }
 }
 
@@ -297,6 +307,28 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
     let filter = table(matches!(scope, S::AccessKey(_)), "access_key_id = $1");
     for row in rows(conn, scope, access_keys::SELECT, filter).await? {
         loaded.access_keys.push(access_keys::access_key(&row)?);
+    }
+    let filter = table(
+        matches!(scope, S::InstanceProfile(_)),
+        "instance_profile_id = $1",
+    );
+    for row in rows(conn, scope, instance_profiles::SELECT, filter).await? {
+        loaded
+            .instance_profiles
+            .push(instance_profiles::profile(&row)?);
+    }
+    let select = "SELECT m.instance_profile_id, m.role_id FROM instance_profile_roles m \
+                  JOIN instance_profiles p ON p.instance_profile_id = m.instance_profile_id";
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("p.account_id = $1"),
+        S::InstanceProfile(_) => Some("m.instance_profile_id = $1"),
+        _ => None,
+    };
+    for row in rows(conn, scope, select, filter).await? {
+        loaded
+            .profile_roles
+            .push((row.try_get("instance_profile_id")?, row.try_get("role_id")?));
     }
     Ok(loaded)
 }
