@@ -267,15 +267,15 @@ class Idp:
         self,
         subject: str,
         attributes: dict[str, list[str]],
-        recipient: rsa.RSAPublicKey,
+        to: rsa.RSAPublicKey,
         encryption: dict | None = None,
         **kw,
     ) -> str:
-        """The base64 SAMLResponse with its assertion signed, then encrypted to `recipient`
-        (`encryption`: keyword arguments of `encrypt_assertion`)."""
+        """The base64 SAMLResponse with its assertion signed, then encrypted to the service
+        provider's key `to` (`encryption`: keyword arguments of `encrypt_assertion`)."""
         now = kw.pop("now", None)
         signed = self.sign(self.assertion(subject, attributes, now=now, **kw))
-        encrypted = encrypt_assertion(etree.tostring(signed), recipient, **(encryption or {}))
+        encrypted = encrypt_assertion(etree.tostring(signed), to, **(encryption or {}))
         xml = etree.tostring(self.response(encrypted, now=now))
         return base64.b64encode(xml).decode()
 
