@@ -200,3 +200,54 @@ fn mutating_any_byte_of_the_signed_response_never_verifies_a_different_reading()
         }
     }
 }
+
+#[test]
+fn the_decrypted_documents_rules_hold_whatever_decrypts_it() {
+    // The fuzz target's encrypted seeds, "decrypted" by its stand-in (the CipherValue is the
+    // plaintext): the signed assertion is read in its namespace context, whichever key
+    // placement and OAEP method; two assertions inside and RSA PKCS#1 v1.5 are refused.
+    let seed = |name: &str| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/saml_verify")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let keys = keys();
+    let provider = harness::provider(&keys, Some(&harness::Transparent));
+    for name in [
+        "encrypted-signed-assertion",
+        "encrypted-peer-key-cbc",
+        "encrypted-context-namespaces",
+        "encrypted-oaep11",
+    ] {
+        let assertion = verify_response(&seed(name), &provider, now())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(assertion.subject, "alice@example.com", "{name}");
+    }
+    for name in ["encrypted-two-inside", "encrypted-rsa-1_5"] {
+        assert_eq!(
+            verify_response(&seed(name), &provider, now()).err(),
+            Some(AssertionError::Decryption),
+            "{name}"
+        );
+    }
+    // Without keys, or for a provider requiring encryption given a plain assertion.
+    assert_eq!(
+        verify_response(
+            &seed("encrypted-signed-assertion"),
+            &harness::provider(&keys, None),
+            now()
+        )
+        .err(),
+        Some(AssertionError::Decryption)
+    );
+    let required = assertion::Provider {
+        encryption_required: true,
+        ..provider
+    };
+    assert_eq!(
+        verify_response(&data("valid.xml"), &required, now()).err(),
+        Some(AssertionError::EncryptionRequired)
+    );
+    assert!(verify_response(&seed("encrypted-signed-assertion"), &required, now()).is_ok());
+}
