@@ -239,17 +239,26 @@ def samlify(tls_dir: Path, *args: str) -> str:
     ).stdout
 
 
+SAMLIFY_ENTITY = "https://idp.castellan.test"
+
+
+def samlify_idp(tmp_path: Path) -> str:
+    """The samlify IdP's key and certificate (idp-key.pem, idp.pem in `tmp_path`): its
+    metadata document."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = certificate("castellan e2e samlify IdP", key, None, None, ca=False, dns=None)
+    (tmp_path / "idp.pem").write_bytes(pem(cert))
+    (tmp_path / "idp-key.pem").write_bytes(key_pem(key))
+    return samlify(tmp_path, "metadata", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), SAMLIFY_ENTITY)
+
+
 def test_a_saml_user_signed_by_a_real_idp_library_lands_in_a_read_only_role_and_is_denied_a_write(
     federation_server, tmp_path
 ):
     server = federation_server
     server.reset()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certificate("castellan e2e samlify IdP", key, None, None, ca=False, dns=None)
-    (tmp_path / "idp.pem").write_bytes(pem(cert))
-    (tmp_path / "idp-key.pem").write_bytes(key_pem(key))
-    entity = "https://idp.castellan.test"
-    metadata = samlify(tmp_path, "metadata", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), entity)
+    entity = SAMLIFY_ENTITY
+    metadata = samlify_idp(tmp_path)
 
     iam = server.iam()
     provider_arn = iam.create_saml_provider(Name="samlify", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
@@ -312,15 +321,11 @@ def test_a_real_idp_library_encrypting_its_assertions_signs_a_user_in_to_a_provi
     AES-CBC) to the service provider certificate whose private key the provider holds."""
     server = federation_server
     server.reset()
-    idp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    idp_cert = certificate("castellan e2e samlify IdP", idp_key, None, None, ca=False, dns=None)
-    (tmp_path / "idp.pem").write_bytes(pem(idp_cert))
-    (tmp_path / "idp-key.pem").write_bytes(key_pem(idp_key))
+    entity = SAMLIFY_ENTITY
+    metadata = samlify_idp(tmp_path)
     sp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     sp_cert = certificate("castellan e2e SAML encryption", sp_key, None, None, ca=False, dns=None)
     (tmp_path / "sp.pem").write_bytes(pem(sp_cert))
-    entity = "https://idp.castellan.test"
-    metadata = samlify(tmp_path, "metadata", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), entity)
 
     private_key = key_pem(sp_key).decode()
     secrets_registry.REGISTRY.add(private_key, "SAML provider private key (made for an e2e test)")

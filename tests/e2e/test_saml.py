@@ -36,6 +36,23 @@ PROVIDER = "TestIdp"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/{PROVIDER}"
 
 
+def read_only_role(iam, condition: dict) -> None:
+    """The read-only role, trusting provider TestIdp under `condition`."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER_ARN},
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                "Condition": condition,
+            }
+        ],
+    }
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
+
+
 @pytest.fixture
 def idp(server):
     """The IdP, registered as provider TestIdp, and the read-only role that trusts it for
@@ -44,22 +61,13 @@ def idp(server):
     iam = server.iam()
     arn = iam.create_saml_provider(Name=PROVIDER, SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
     assert arn == PROVIDER_ARN
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": PROVIDER_ARN},
-                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {"saml:aud": AWS_SAML, "saml:iss": idp.entity_id},
-                    "StringLike": {"saml:sub": "*@example.com"},
-                },
-            }
-        ],
-    }
-    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.attach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
+    read_only_role(
+        iam,
+        {
+            "StringEquals": {"saml:aud": AWS_SAML, "saml:iss": idp.entity_id},
+            "StringLike": {"saml:sub": "*@example.com"},
+        },
+    )
     return idp
 
 
@@ -190,19 +198,7 @@ def encrypting(server):
         AssertionEncryptionMode="Required",
         AddPrivateKey=private_key(sp),
     )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": PROVIDER_ARN},
-                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                "Condition": {"StringEquals": {"saml:iss": idp.entity_id}},
-            }
-        ],
-    }
-    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.attach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
+    read_only_role(iam, {"StringEquals": {"saml:iss": idp.entity_id}})
     return idp, sp
 
 

@@ -16,105 +16,49 @@
     reason = "test code fails loudly"
 )]
 
-use service::{
-    Caller, Clock, Identity, MasterKey, NewAccount, RequestInfo, SamlSignIn, Sealer, Service,
-    ServiceError,
-};
-use store::{NewSamlProvider, SamlProviderRecord};
-use wire::iam::{AssertionEncryptionModeType, UpdateSAMLProviderRequest};
-use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse, Request, Response};
+mod common;
 
-const A: &str = "123456789012";
-const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
-const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/TestIdp";
+use common::{CORPUS_NOW as NOW, PROVIDER, ROLE};
+use service::{RequestInfo, SamlSignIn, Service, ServiceError};
+use wire::iam::{AssertionEncryptionModeType, UpdateSAMLProviderRequest};
+use wire::sts::AssumeRoleWithSAMLResponse;
+
 /// The provider's unique id, which `acs-recipient.xml` names in its Recipient.
 const UUID: &str = "a0000000-0000-4000-8000-0000000000e1";
-/// One minute after the corpus's issue instant (2030-01-01T00:01:00Z).
-const NOW: i64 = 1_893_456_060;
 /// The one answer to an encrypted assertion that does not decrypt and verify.
 const UNDECRYPTABLE: &str =
     "Invalid SAML response: the encrypted assertion could not be decrypted and verified";
 
+/// A file of the encrypted corpus.
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/tests/data/saml/encrypted/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::corpus(&format!("encrypted/{name}"))
 }
 
 fn encoded(name: &str) -> String {
-    data_encoding::BASE64.encode(data(name).as_bytes())
-}
-
-fn root() -> Caller {
-    Caller {
-        account_id: A.to_owned(),
-        identity: Identity::Root,
-        access_key_id: "AKIAROOT".to_owned(),
-        request: RequestInfo::default(),
-        session: None,
-    }
+    common::encoded(&format!("encrypted/{name}"))
 }
 
 /// A service with account A, provider TestIdp (id [`UUID`], the corpus's metadata) in
 /// `mode`, the private keys `keys` (corpus file names) added through UpdateSAMLProvider,
 /// and role ReadOnly trusting it.
 async fn world(mode: Option<AssertionEncryptionModeType>, keys: &[&str]) -> Service {
-    let store = store::Store::open("sqlite::memory:").await.unwrap();
-    let service = Service::new(
-        store.clone(),
-        Sealer::new(&MasterKey::generate().unwrap()),
-        Clock::fixed(NOW),
-    );
-    service
-        .create_account(NewAccount {
-            account_id: Some(A.to_owned()),
-            email: "a@example.com".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
-    store
-        .create_saml_provider(&NewSamlProvider {
-            provider: SamlProviderRecord {
-                account_id: A.to_owned(),
-                name: "TestIdp".to_owned(),
-                saml_provider_uuid: UUID.to_owned(),
-                metadata_document: data("metadata.xml"),
-                created_at: NOW - 60,
-                valid_until: i64::MAX,
-                assertion_encryption_mode: None,
-                private_keys: Vec::new(),
-            },
-            tags: Vec::new(),
-        })
-        .await
-        .unwrap();
+    let (service, store) = common::service_at(NOW).await;
+    common::saml_provider(
+        &store,
+        "TestIdp",
+        UUID,
+        data("metadata.xml"),
+        NOW - 60,
+        i64::MAX,
+    )
+    .await;
     for key in keys {
         update(&service, None, Some(data(key))).await;
     }
     if mode.is_some() {
         update(&service, mode, None).await;
     }
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER}"}},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"]}}}}"#
-    );
-    service
-        .iam(
-            &root(),
-            wire::iam::Request::CreateRole(wire::iam::CreateRoleRequest {
-                path: None,
-                role_name: "ReadOnly".to_owned(),
-                assume_role_policy_document: trust,
-                description: None,
-                max_session_duration: None,
-                permissions_boundary: None,
-                tags: None,
-            }),
-        )
-        .await
-        .unwrap();
+    common::role(&service, "ReadOnly", common::trust_of_provider("{}")).await;
     service
 }
 
@@ -125,7 +69,7 @@ async fn update(
 ) {
     service
         .iam(
-            &root(),
+            &common::root(),
             wire::iam::Request::UpdateSAMLProvider(UpdateSAMLProviderRequest {
                 saml_metadata_document: None,
                 saml_provider_arn: PROVIDER.to_owned(),
@@ -139,20 +83,7 @@ async fn update(
 }
 
 async fn assume(service: &Service, name: &str) -> Result<AssumeRoleWithSAMLResponse, ServiceError> {
-    let request = Request::AssumeRoleWithSAML(AssumeRoleWithSAMLRequest {
-        role_arn: ROLE.to_owned(),
-        principal_arn: PROVIDER.to_owned(),
-        saml_assertion: encoded(name),
-        policy_arns: None,
-        policy: None,
-        duration_seconds: None,
-        minimum_session_token_size: None,
-    });
-    match service.sts_unsigned(RequestInfo::default(), request).await {
-        Ok(Response::AssumeRoleWithSAML(answer)) => Ok(answer),
-        Ok(other) => panic!("{other:?}"),
-        Err(error) => Err(error),
-    }
+    common::assume_with_saml(service, ROLE, PROVIDER, encoded(name)).await
 }
 
 const ACCEPTED: &[&str] = &[
@@ -272,55 +203,33 @@ async fn the_response_signature_and_the_wrapping_rules_come_before_decryption() 
     assert_eq!(error.code(), "ExpiredTokenException");
 }
 
+async fn sign_in(
+    service: &Service,
+    id: Option<&str>,
+    name: &str,
+) -> Result<SamlSignIn, ServiceError> {
+    service
+        .saml_sign_in(RequestInfo::default(), id, &encoded(name), None)
+        .await
+}
+
 #[tokio::test]
 async fn the_console_decrypts_at_the_providers_own_endpoint() {
     let service = world(Some(AssertionEncryptionModeType::Required), &["sp-key.pem"]).await;
-    let signed_in = service
-        .saml_sign_in(
-            RequestInfo::default(),
-            Some(UUID),
-            &encoded("gcm.xml"),
-            None,
-        )
-        .await
-        .unwrap();
+    let signed_in = sign_in(&service, Some(UUID), "gcm.xml").await.unwrap();
     assert!(matches!(signed_in, SamlSignIn::SignedIn { .. }));
     // At /saml the provider comes from the Role attribute, which an encrypted assertion
-    // hides: nothing to verify with.
-    let error = service
-        .saml_sign_in(RequestInfo::default(), None, &encoded("gcm.xml"), None)
-        .await
-        .unwrap_err();
-    assert_eq!(error.code(), "AccessDenied");
-    // Another id names no provider; a hostile response gets the one answer there too.
-    let error = service
-        .saml_sign_in(
-            RequestInfo::default(),
-            Some("a0000000-0000-4000-8000-00000000ffff"),
-            &encoded("gcm.xml"),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(error.code(), "AccessDenied");
-    let error = service
-        .saml_sign_in(
-            RequestInfo::default(),
-            Some(UUID),
-            &encoded("hostile-tampered-gcm.xml"),
-            None,
-        )
+    // hides: nothing to verify with. Another id names no provider.
+    for id in [None, Some("a0000000-0000-4000-8000-00000000ffff")] {
+        let error = sign_in(&service, id, "gcm.xml").await.unwrap_err();
+        assert_eq!(error.code(), "AccessDenied", "{id:?}");
+    }
+    // A hostile response gets the one answer there too, and Required holds.
+    let error = sign_in(&service, Some(UUID), "hostile-tampered-gcm.xml")
         .await
         .unwrap_err();
     assert_eq!(error.message(), UNDECRYPTABLE);
-    // Required holds at the endpoint as well.
-    let error = service
-        .saml_sign_in(
-            RequestInfo::default(),
-            Some(UUID),
-            &encoded("plain.xml"),
-            None,
-        )
+    let error = sign_in(&service, Some(UUID), "plain.xml")
         .await
         .unwrap_err();
     assert_eq!(error.code(), "InvalidIdentityToken");
