@@ -296,7 +296,7 @@ pub(super) fn condition_keys(
 
 /// A SAML provider as the verifier needs it: its keys from the metadata, its encryption
 /// setting and its sealed private keys.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct SamlProvider {
     pub(super) account_id: String,
     pub(super) name: String,
@@ -307,6 +307,19 @@ pub(super) struct SamlProvider {
     signing: Vec<SigningKey>,
     encryption_required: bool,
     private_keys: SealedKeys,
+}
+
+impl SamlProvider {
+    /// What the verifier reads of the provider.
+    fn view<'a>(&'a self, decrypter: Option<&'a dyn Decrypter>) -> Provider<'a> {
+        Provider {
+            signing: &self.signing,
+            entity_id: &self.entity_id,
+            acs_id: &self.uuid,
+            encryption_required: self.encryption_required,
+            decrypter,
+        }
+    }
 }
 
 impl Service {
@@ -376,32 +389,25 @@ impl Service {
         })
     }
 
-    /// Verifies a response for `provider`, off the async workers: an encrypted assertion
-    /// costs RSA decryptions on input anyone may send, so the work runs on the bounded
-    /// blocking pool that Argon2 uses.
+    /// Verifies a response for `provider`. A provider holding private keys may be sent an
+    /// encrypted assertion, whose RSA decryptions cost milliseconds on input anyone may send:
+    /// its responses are verified on the bounded blocking pool that Argon2 uses. Without keys
+    /// nothing is decrypted and the verification (a signature check) stays here.
     pub(super) async fn verify_saml(
         &self,
         provider: &SamlProvider,
         xml: String,
     ) -> ServiceResult<Result<Assertion, AssertionError>> {
-        let signing = provider.signing.clone();
-        let entity_id = provider.entity_id.clone();
-        let uuid = provider.uuid.clone();
-        let required = provider.encryption_required;
-        let keys = provider.private_keys.clone();
         let now = self.clock().seconds();
+        if provider.private_keys.is_empty() {
+            return Ok(verify_response(&xml, &provider.view(None), now));
+        }
+        let owned = provider.clone();
         self.guards
             .passwords
             .run_heavy(move || {
-                let decrypter: Option<&dyn Decrypter> = (!keys.is_empty()).then_some(&keys);
-                let provider = Provider {
-                    signing: &signing,
-                    entity_id: &entity_id,
-                    acs_id: &uuid,
-                    encryption_required: required,
-                    decrypter,
-                };
-                verify_response(&xml, &provider, now)
+                let decrypter: &dyn Decrypter = &owned.private_keys;
+                verify_response(&xml, &owned.view(Some(decrypter)), now)
             })
             .await
             .map_err(|e| ServiceError::internal(&e))
