@@ -261,11 +261,15 @@ pub(crate) fn in_context(plaintext: Vec<u8>, context: Node<'_, '_>) -> Option<St
         return None;
     }
     let plaintext = String::from_utf8(plaintext).ok()?;
-    // An XML declaration may start the serialized element; inside another element it
-    // cannot stand, so it is dropped as a parser would read it at the start.
-    let body = match plaintext.trim_start().strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>")?.1,
-        None => plaintext.as_str(),
+    // A byte order mark and an XML declaration may start the serialized element; inside
+    // another element neither can stand, so they are read as a parser reads them at the
+    // start, and dropped. Any other processing instruction stays, and is refused.
+    let start = plaintext.strip_prefix('\u{feff}').unwrap_or(&plaintext);
+    let body = match start.strip_prefix("<?xml") {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_whitespace()) => {
+            rest.split_once("?>")?.1
+        }
+        _ => start,
     };
     let mut wrapper = format!("<{CONTEXT_PREFIX}:context xmlns:{CONTEXT_PREFIX}=\"{CONTEXT_NS}\"");
     for namespace in context.namespaces() {
@@ -446,6 +450,16 @@ mod tests {
             Some(Some("urn:oasis:names:tc:SAML:2.0:assertion"))
         );
         assert_eq!(inner.root_element().default_namespace(), Some("urn:x&\"y"));
+        let with_bom = "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?><saml:Assertion/>";
+        let wrapped = in_context(with_bom.as_bytes().to_vec(), context).unwrap_or_default();
+        assert!(roxmltree::Document::parse(&wrapped).is_ok());
+        // A processing instruction that only looks like a declaration is kept (and refused).
+        let pi = in_context(
+            b"<?xml-stylesheet href=\"x\"?><saml:Assertion/>".to_vec(),
+            context,
+        )
+        .unwrap_or_default();
+        assert!(pi.contains("xml-stylesheet"));
         assert!(in_context(vec![0xff, 0xfe], context).is_none());
         assert!(in_context(vec![b' '; MAX_PLAINTEXT + 1], context).is_none());
     }
