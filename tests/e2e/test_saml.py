@@ -100,6 +100,25 @@ def test_a_saml_user_lands_in_the_read_only_role_and_is_denied_a_write(server, i
     assert identity["Arn"] == answer["AssumedRoleUser"]["Arn"]
 
 
+def test_a_saml_session_carries_no_federated_provider(server, idp):
+    """AWS documents aws:FederatedProvider for OIDC sessions only (reading 56): neither the
+    trust decision nor the session's requests of AssumeRoleWithSAML see it."""
+    absent = {"Null": {"aws:FederatedProvider": "true"}}
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": PROVIDER_ARN},
+        "Action": "sts:AssumeRoleWithSAML", "Condition": absent,
+    }]}
+    reads = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*", "Condition": absent,
+    }]}
+    iam = server.iam()
+    iam.create_role(RoleName="SamlPlain", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="SamlPlain", PolicyName="reads", PolicyDocument=json.dumps(reads))
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/SamlPlain"
+    answer = assume(server, response(idp, role=role), role=role)
+    session_client(server, "iam", answer["Credentials"]).list_roles()
+
+
 def test_the_aws_cli_assumes_with_saml_and_its_session_cannot_write(server, idp):
     assertion = response(idp)
     answer = server.aws(

@@ -109,7 +109,8 @@ def eventually(check, seconds: float = 5.0):
     while True:
         try:
             return check()
-        except (AssertionError, ClientError):
+        # pytest.raises fails with its own exception ("DID NOT RAISE"), not an AssertionError.
+        except (AssertionError, ClientError, pytest.fail.Exception):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

@@ -3,8 +3,9 @@ server certificate made per run, trusted by the server through --trust-ca-file) 
 discovery and a JWKS with RS256 and ES256 keys made per run; a CI job's token, shaped like
 GitHub Actions' (`repo:<org>/<repo>:ref:...` subjects, audience sts.amazonaws.com), assumes a
 deploy role whose trust policy pins `sub` to one repository, with boto3 and the aws CLI, and
-is refused for another repository; the hostile-token corpus, each refused with AWS's error;
-key rotation fetched on an unknown kid; an unreachable issuer is IDPCommunicationError."""
+is refused for another repository; aws:FederatedProvider in the trust decision and in the
+session's requests; the hostile-token corpus, each refused with AWS's error; key rotation
+fetched on an unknown kid; an unreachable issuer is IDPCommunicationError."""
 
 from __future__ import annotations
 
@@ -140,8 +141,13 @@ class Issuer:
 
     def token(self, kid="rsa-1", header=None, signer=None, **overrides) -> str:
         header = header or {"alg": "RS256" if kid.startswith("rsa") else "ES256", "kid": kid, "typ": "JWT"}
-        signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(self.claims(**overrides)).encode())}"
-        key = signer or self.keys[kid]
+        return self.signed(json.dumps(header), json.dumps(self.claims(**overrides)), signer or self.keys[kid])
+
+    def signed(self, header: str, claims: str, key=None) -> str:
+        """A token of the header and claims as written (JSON a dict cannot hold, such as a
+        member named twice), signed by `key` (the issuer's rsa-1 by default)."""
+        key = key or self.keys["rsa-1"]
+        signing_input = f"{b64url(header.encode())}.{b64url(claims.encode())}"
         if isinstance(key, rsa.RSAPrivateKey):
             signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         else:
@@ -245,6 +251,30 @@ def test_session_tags_and_source_identity_come_from_the_token(castellan, issuer,
     assert answer["SourceIdentity"] == "octocat"
 
 
+def test_aws_federated_provider_is_seen_by_the_trust_policy_and_the_session(castellan, issuer, deploy):
+    """AWS documents aws:FederatedProvider in the trust decision of AssumeRoleWithWebIdentity
+    and in the session's requests, valued as the OIDC provider's ARN (reading 56)."""
+    iam = castellan.iam()
+    pinned = {"StringEquals": {"aws:FederatedProvider": deploy}}
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": deploy},
+        "Action": "sts:AssumeRoleWithWebIdentity", "Condition": pinned,
+    }]}
+    reads = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*", "Condition": pinned,
+    }]}
+    make_role(iam, "federated", trust, policy=reads)
+    answer = assume(castellan, issuer.token(), role="federated")
+    session_client(castellan, "iam", answer["Credentials"]).list_roles()
+
+    elsewhere = json.loads(json.dumps(trust))
+    elsewhere["Statement"][0]["Condition"] = {"StringEquals": {"aws:FederatedProvider": "accounts.google.com"}}
+    make_role(iam, "google-only", elsewhere)
+    with pytest.raises(ClientError) as excinfo:
+        assume(castellan, issuer.token(), role="google-only")
+    assert error_of(excinfo)[0] == "AccessDenied"
+
+
 def hs256_with_public_key(issuer: Issuer) -> str:
     """The classic confusion: HMAC keyed with the issuer's public key."""
     public_pem = issuer.keys["rsa-1"].public_key().public_bytes(
@@ -267,6 +297,23 @@ def tampered(issuer: Issuer) -> str:
     return f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
 
 
+def sub_twice(issuer: Issuer) -> str:
+    """The claims name `sub` twice: a parser keeping the first and one keeping the last read
+    two subjects from one signature."""
+    claims = json.dumps(issuer.claims())
+    return issuer.signed(json.dumps({"alg": "RS256", "kid": "rsa-1"}), claims[:-1] + ', "sub": "repo:octo-org/deploy-app:ref:refs/heads/evil"}')
+
+
+def five_parts(issuer: Issuer) -> str:
+    """A JWE's shape: five parts, whatever they hold."""
+    header = b64url(json.dumps({"alg": "RSA-OAEP", "enc": "A256GCM", "kid": "rsa-1"}).encode())
+    return ".".join([header, b64url(b"key"), b64url(b"iv"), b64url(json.dumps(issuer.claims()).encode()), b64url(b"tag")])
+
+
+def tags(principal_tags: dict) -> dict:
+    return {"https://aws.amazon.com/tags": {"principal_tags": principal_tags}}
+
+
 HOSTILE = {
     "alg none": (alg_none, "InvalidIdentityToken"),
     "HS256 keyed with the public key": (hs256_with_public_key, "InvalidIdentityToken"),
@@ -287,6 +334,23 @@ HOSTILE = {
     "ES256 header on an RSA key": (lambda i: i.token(header={"alg": "ES256", "kid": "rsa-1"}, signer=i.keys["rsa-1"]), "InvalidIdentityToken"),
     "not a JWT": (lambda i: "this-is-not-a-jwt", "InvalidIdentityToken"),
     "no sub": (lambda i: i.token(sub=None), "InvalidIdentityToken"),
+    # One IAM provider, but not the issuer the discovery document names (reading 66).
+    "issuer with a trailing slash": (lambda i: i.token(iss=i.url + "/"), "InvalidIdentityToken"),
+    "issuer host in capitals": (lambda i: i.token(iss=i.url.replace("localhost", "LOCALHOST")), "InvalidIdentityToken"),
+    "sub named twice": (sub_twice, "InvalidIdentityToken"),
+    "a logout token": (lambda i: i.token(header={"alg": "RS256", "kid": "rsa-1", "typ": "logout+jwt"}), "InvalidIdentityToken"),
+    "a nested token": (lambda i: i.token(header={"alg": "RS256", "kid": "rsa-1", "cty": "JWT"}), "InvalidIdentityToken"),
+    "a JWE's five parts": (five_parts, "InvalidIdentityToken"),
+    "a kid of ten thousand characters": (lambda i: i.token(header={"alg": "RS256", "kid": "k" * 10_000}), "InvalidIdentityToken"),
+    "aud as an object": (lambda i: i.token(aud={CLIENT_ID: True}), "InvalidIdentityToken"),
+    "exp as a string": (lambda i: i.token(exp=str(int(time.time()) + 300)), "InvalidIdentityToken"),
+    "exp far past any date": (lambda i: i.token(exp=1e300), "InvalidIdentityToken"),
+    "a session tag under aws:": (lambda i: i.token(**tags({"aws:team": ["ci"]})), "InvalidIdentityToken"),
+    "session tags differing only in case": (lambda i: i.token(**tags({"team": ["a"], "TEAM": ["b"]})), "InvalidIdentityToken"),
+    "a source identity with a space": (
+        lambda i: i.token(**{"https://aws.amazon.com/source_identity": "octo cat"}),
+        "InvalidIdentityToken",
+    ),
 }
 
 

@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// issuer).
     #[arg(long, env = "CASTELLAN_TRUST_CA_FILE")]
     trust_ca_file: Option<PathBuf>,
+    /// Seconds a node keeps answering after its database stopped confirming its in-memory
+    /// state; past them every request is refused (ServiceUnavailable) until the database
+    /// answers again. Decisions are never made on state older than this.
+    #[arg(long, env = "CASTELLAN_MAX_STALENESS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    max_staleness: u64,
     /// Connection limits, timeouts, TLS and trusted proxies (boxed: clap's arguments are
     /// moved around by value).
     #[command(flatten)]
@@ -380,6 +385,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service = open(&args.storage, args.ephemeral)
         .await?
         .with_encoded_denials(args.encode_authorization_messages)
+        .with_max_staleness(std::time::Duration::from_secs(args.max_staleness))
         .with_public_url(&server_config.public_url_for(listening))
         .with_https_client(Arc::new(issuer_client));
     let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
@@ -426,6 +432,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         first.account_id = Some(account_id);
         first.root_key = Some((key_id, secret));
     }
+    // The in-memory state is loaded before the first request: until then the staleness
+    // bound would refuse them all.
+    service
+        .refresh_caches()
+        .await
+        .context("cannot load the state from the database")?;
     let reset = args.ephemeral.then(|| {
         server::ResetHook(Box::new(move |service: Service| {
             let first = first.clone();

@@ -86,7 +86,7 @@ where
     if let Err(error) = socket2::SockRef::from(&listener).listen(BACKLOG) {
         tracing::warn!(%error, "cannot raise the listen backlog");
     }
-    let refresher = tokio::spawn(refresh_caches(Arc::clone(&app)));
+    let refresher = tokio::spawn(app.service().clone().follow_changes());
     let router = handler::app_router(app, &config);
     let config = Arc::new(config);
     let connections = Arc::new(Semaphore::new(config.max_connections));
@@ -169,17 +169,6 @@ pub async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     interrupt.await;
-}
-
-/// Another node's writes reach this node's caches within a second.
-async fn refresh_caches(app: Arc<App>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tick.tick().await;
-        if let Err(error) = app.service().refresh_caches().await {
-            tracing::warn!(%error, "could not refresh caches");
-        }
-    }
 }
 
 /// Warns when the process may run out of file descriptors before reaching the connection cap.

@@ -79,6 +79,8 @@ impl Service {
             .as_ref()
             .map_or(WireService::Iam, |claim| api_of(&claim.service));
         let refuse = |service: WireService, error: AuthenticationError| Refused { service, error };
+        self.check_fresh()
+            .map_err(|e| refuse(claimed, AuthenticationError::Service(e)))?;
         let found = self
             .find_key(claim.as_ref())
             .await

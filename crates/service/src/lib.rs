@@ -22,6 +22,7 @@ mod secret;
 mod service;
 mod session;
 mod sign_in;
+mod state;
 mod sts;
 mod throttle;
 pub mod totp;

@@ -17,6 +17,7 @@ use crate::password::PasswordPool;
 use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
+use crate::state::State;
 use crate::throttle::{Throttle, ThrottleLimit};
 
 /// The time source: the system clock, or a fixed time that tests move by hand; either
@@ -215,6 +216,9 @@ impl Caches {
     }
 }
 
+/// How often the state is refreshed from the store (when no notice comes sooner).
+const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The public base URL until [`Service::with_public_url`] sets one (`serve` always does).
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost";
 
@@ -225,6 +229,11 @@ pub struct Service {
     pub(crate) sealer: Sealer,
     pub(crate) clock: Clock,
     caches: Arc<Caches>,
+    /// The in-memory state that reads are served from (`state/`).
+    state: Arc<State>,
+    /// How old the state may be (since the store last confirmed it) before requests are
+    /// refused; `None`: no bound (a service no refresher keeps fresh, in tests).
+    max_staleness: Option<Duration>,
     pub(crate) guards: Arc<Guards>,
     /// Whether denials carry an encoded authorization message (off: AWS's IAM messages).
     encode_denials: bool,
@@ -296,6 +305,8 @@ impl Service {
             sealer,
             clock,
             caches: Arc::new(Caches::new(&CacheLimits::default())),
+            state: Arc::new(State::default()),
+            max_staleness: None,
             guards: Arc::new(Guards::default()),
             encode_denials: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
@@ -322,6 +333,14 @@ impl Service {
     /// denials do not, hence off by default).
     pub fn with_encoded_denials(mut self, encode: bool) -> Service {
         self.encode_denials = encode;
+        self
+    }
+
+    /// Refuses every request (`ServiceUnavailable`) while the store has not confirmed the
+    /// in-memory state for longer than `bound`: a node cut off from its database stops
+    /// deciding on what it last knew. [`Service::follow_changes`] keeps it confirmed.
+    pub fn with_max_staleness(mut self, bound: Duration) -> Service {
+        self.max_staleness = Some(bound);
         self
     }
 
@@ -359,21 +378,97 @@ impl Service {
         &self.clock
     }
 
-    /// Drops every cached key and compiled policy when the store changed since the last
-    /// look (a write through another node). Called periodically by the server, and after
-    /// every write through this node.
+    /// Brings the in-memory state up to the store's latest revision (the first call loads
+    /// it whole), reads other nodes' AssumeRole stamps, and drops every cached key and
+    /// compiled policy when the revision moved (a write through another node). Called
+    /// periodically by the server.
     pub async fn refresh_caches(&self) -> ServiceResult<()> {
-        let revision = self.store.current_revision().await?;
+        self.state.catch_up(&self.store).await?;
+        self.state.refresh_stamps(&self.store).await?;
+        let revision = self.state.snapshot().revision;
         if self.caches.revision.swap(revision, Ordering::SeqCst) != revision {
             self.caches.clear();
         }
         Ok(())
     }
 
-    /// Forgets every cache at once (after a write here, or a reset).
-    pub(crate) fn invalidate(&self) {
+    /// Follows the store for as long as it runs: a refresh every second, and at once when
+    /// PostgreSQL notifies another node's commit. A refresh that takes longer than a second
+    /// is abandoned and tried again, so a database that stops answering shows as staleness
+    /// (see [`Service::with_max_staleness`]), and one that returns is followed again at the
+    /// next tick.
+    pub async fn follow_changes(self) {
+        let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut notices = None;
+        loop {
+            if notices.is_none() {
+                notices = match tokio::time::timeout(REFRESH_INTERVAL, self.store.change_notices())
+                    .await
+                {
+                    Ok(Ok(found)) => found,
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "cannot listen for other nodes' changes");
+                        None
+                    }
+                    Err(_) => None,
+                };
+            }
+            let notice = async {
+                match notices.as_mut() {
+                    Some(notices) => notices.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tick.tick() => {}
+                heard = notice => {
+                    if let Err(error) = heard {
+                        tracing::warn!(%error, "lost the change notices; polling until they return");
+                        notices = None;
+                    }
+                }
+            }
+            match tokio::time::timeout(REFRESH_INTERVAL, self.refresh_caches()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "could not refresh the state"),
+                Err(_) => tracing::warn!("refreshing the state took over a second; trying again"),
+            }
+        }
+    }
+
+    /// `ServiceUnavailable` when the state is older than the staleness bound.
+    pub(crate) fn check_fresh(&self) -> ServiceResult<()> {
+        match self.max_staleness {
+            Some(bound) if !self.state.confirmed_within(bound) => Err(ServiceError::common(
+                wire::CommonError::ServiceUnavailable,
+                "Service is unavailable: the database has not answered recently.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// After a write through this node: the state catches up with it and the caches start
+    /// afresh, so the very next request sees the write. The write is committed whatever
+    /// happens here; a failed catch-up is retried by the next one (a second at most).
+    pub(crate) async fn after_write(&self) {
         self.caches.clear();
         self.caches.revision.store(-1, Ordering::SeqCst);
+        if let Err(error) = self.state.catch_up(&self.store).await {
+            tracing::warn!(%error, "could not catch up with a write");
+        }
+    }
+
+    /// Stamps an AssumeRole (RoleLastUsed) in the store and in this node's state.
+    pub(crate) async fn record_role_use(&self, role_id: &str, at: i64, region: &str) {
+        self.state.stamp_role_use(role_id, at, region);
+        if let Err(error) = self.store.record_role_use(role_id, at, region).await {
+            tracing::warn!(%error, "could not record role use");
+        }
+    }
+
+    pub(crate) fn state(&self) -> &State {
+        &self.state
     }
 
     pub(crate) fn policy_cache(&self) -> &PolicyCache {
@@ -507,7 +602,7 @@ impl Service {
             self.set_root_password(&account.account_id, password)
                 .await?;
         }
-        self.invalidate();
+        self.after_write().await;
         Ok((account, (key_id, secret)))
     }
 
@@ -599,8 +694,11 @@ impl Service {
         self.guards.failed_by_user.clear();
         self.guards.failed_by_address.clear();
         self.clock.reset_offset();
-        self.invalidate();
-        after(self.clone()).await
+        // Nothing is served from memory until the state is loaded again, below.
+        self.state.clear();
+        let after = after(self.clone()).await;
+        self.after_write().await;
+        after
     }
 
     /// Checks a user's password against its stored hash, throttled per user and per source

@@ -151,6 +151,8 @@ impl Service {
         self.store
             .record_password_used(&account_id, claimant.user_id.as_deref(), now)
             .await?;
+        // PasswordLastUsed is shown by GetUser from the state: at once on this node.
+        self.after_write().await;
         let cookie = self
             .open_console_session(&account_id, claimant.user_id, mfa, password_change)
             .await?;
@@ -444,6 +446,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::internal(&e))?;
         self.store.set_root_password(account_id, &hash).await?;
+        self.after_write().await;
         Ok(())
     }
 }

@@ -399,13 +399,8 @@ impl Service {
             expires_at: now + duration,
         };
         let credentials = self.issue(&session)?;
-        if let Err(error) = self
-            .store
-            .record_role_use(&role.role_id, now, &caller.request.region)
-            .await
-        {
-            tracing::warn!(%error, "could not record role use");
-        }
+        self.record_role_use(&role.role_id, now, &caller.request.region)
+            .await;
         Ok(AssumeRoleResponse {
             credentials: Some(credentials),
             assumed_role_user: Some(AssumedRoleUser {
@@ -745,7 +740,7 @@ impl Service {
                     .map_err(|e| ServiceError::internal(&e))?,
             )
             .await?;
-        self.invalidate();
+        self.after_write().await;
         Ok(())
     }
 }

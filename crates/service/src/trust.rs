@@ -234,7 +234,7 @@ impl Service {
             }
         }
         if bound_roles > 0 {
-            self.invalidate();
+            self.after_write().await;
         }
         Ok(bound_roles)
     }

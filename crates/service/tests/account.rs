@@ -1015,6 +1015,8 @@ async fn populate(service: &Service, root: &Caller) -> String {
         .create_policy_version(&policy.arn, &identity(DOC), true, NOW + 10)
         .await
         .unwrap();
+    // Written to the store directly, as another node would: catch up as its refresh would.
+    service.refresh_caches().await.unwrap();
     service
         .iam(
             root,
@@ -1096,6 +1098,8 @@ async fn populate(service: &Service, root: &Caller) -> String {
         )
         .await
         .unwrap();
+    // Written to the store directly, as another node would: catch up as its refresh would.
+    service.refresh_caches().await.unwrap();
     policy.arn
 }
 

@@ -825,6 +825,8 @@ async fn customer_managed_policies_attach_and_grant() {
         })
         .await
         .unwrap();
+    // Written to the store directly, as another node would: catch up as its refresh would.
+    f.service.refresh_caches().await.unwrap();
     let arn = format!("arn:aws:iam::{ACCOUNT}:policy/team/list-groups");
     assert_eq!(record.arn, arn);
     assert_eq!(

@@ -1134,6 +1134,8 @@ async fn entities_for_a_policy() {
         .attach_policy(&store::Principal::role(&role.role_id), &arn)
         .await
         .unwrap();
+    // Written to the store directly, as another node would: catch up as its refresh would.
+    f.service.refresh_caches().await.unwrap();
 
     let pair = |kind: &str, name: &str| (kind.to_owned(), name.to_owned());
     assert_eq!(

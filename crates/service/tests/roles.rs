@@ -318,12 +318,14 @@ async fn create_get_list_update_delete() {
     let last = got.role_last_used.unwrap();
     assert_eq!((last.last_used_date, last.region), (None, None));
 
-    // RoleLastUsed comes from the store, where STS records it.
+    // RoleLastUsed comes from the store, where STS records it (here as another node would;
+    // this node reads such stamps at its next refresh).
     f.service
         .store()
         .record_role_use(&created.role_id, T0 + 90, "eu-west-1")
         .await
         .unwrap();
+    f.service.refresh_caches().await.unwrap();
     let last = f.get_role("Deploy").await.role_last_used.unwrap();
     assert_eq!(
         (last.last_used_date, last.region.as_deref()),

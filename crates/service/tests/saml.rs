@@ -92,6 +92,23 @@ async fn the_trust_policy_decides_with_the_saml_keys() {
 }
 
 #[tokio::test]
+async fn a_saml_trust_decision_sees_no_federated_provider() {
+    // AWS documents aws:FederatedProvider for sessions of OIDC providers only (reading 56).
+    let service = world(r#"{"Null":{"aws:FederatedProvider":"true"}}"#, i64::MAX).await;
+    assert!(
+        assume(&service, ROLE, PROVIDER, encoded("valid.xml"))
+            .await
+            .is_ok()
+    );
+    let pinned = format!(r#"{{"StringEquals":{{"aws:FederatedProvider":"{PROVIDER}"}}}}"#);
+    let service = world(&pinned, i64::MAX).await;
+    let error = assume(&service, ROLE, PROVIDER, encoded("valid.xml"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "AccessDenied");
+}
+
+#[tokio::test]
 async fn a_role_the_assertion_does_not_list_is_not_authorized() {
     let service = world(SUB_CONDITION, i64::MAX).await;
     let error = assume(

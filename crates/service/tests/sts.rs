@@ -122,6 +122,8 @@ impl World {
                 .await
                 .unwrap();
         }
+        // Written to the store directly, as another node would: catch up as its refresh would.
+        self.service.refresh_caches().await.unwrap();
         format!("arn:aws:iam::{account}:role/{name}")
     }
 

@@ -3,7 +3,10 @@
 //! ring per test): a GitHub Actions-shaped token assumes a deploy role whose trust policy
 //! pins `sub` to one repository and is refused for another; issuer URLs with a port give
 //! `localhost:8443:` keys and ARN; a provider of another account, an unreachable issuer, an
-//! expired token and a ProviderId get AWS's errors.
+//! expired token and a ProviderId get AWS's errors; the discovery document's issuer must be
+//! the token's `iss` exactly; `aws:FederatedProvider` is in the trust decision and the
+//! session's requests; Cognito identity pool roles must pin `aud` and `amr`; hostile headers,
+//! claims and session inputs are refused.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,6 +18,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use policy::PolicyKind;
 
 use data_encoding::BASE64URL_NOPAD;
 use ring::rand::SystemRandom;
@@ -34,12 +39,15 @@ const B: &str = "222222222222";
 const START: i64 = 1_700_000_000;
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 const LOCAL: &str = "https://localhost:8443";
+const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
 
 /// Issuers in memory: every issuer URL answers discovery and the one JWKS.
 #[derive(Debug)]
 struct Issuers {
     jwks: String,
     down: AtomicBool,
+    /// Whether discovery documents name their issuer with a trailing slash (as Auth0's do).
+    slash: AtomicBool,
 }
 
 impl HttpsGet for Issuers {
@@ -49,8 +57,13 @@ impl HttpsGet for Issuers {
                 return Err("connection refused".to_owned());
             }
             if let Some(issuer) = url.strip_suffix("/.well-known/openid-configuration") {
+                let named = if self.slash.load(Ordering::SeqCst) {
+                    format!("{issuer}/")
+                } else {
+                    issuer.to_owned()
+                };
                 return Ok(
-                    json!({"issuer": issuer, "jwks_uri": format!("{issuer}/keys")})
+                    json!({"issuer": named, "jwks_uri": format!("{issuer}/keys")})
                         .to_string()
                         .into_bytes(),
                 );
@@ -86,6 +99,7 @@ impl World {
         let issuers = Arc::new(Issuers {
             jwks: jwks.to_string(),
             down: AtomicBool::new(false),
+            slash: AtomicBool::new(false),
         });
         let clock = Clock::fixed(START);
         let store = store::Store::open("sqlite::memory:").await.unwrap();
@@ -133,6 +147,18 @@ impl World {
         format!("arn:aws:iam::{account}:oidc-provider/{resource}")
     }
 
+    /// A role with `trust` and, as its inline policy, `policy`.
+    async fn role_with_policy(&self, name: &str, trust: &Value, policy: &Value) {
+        self.role(A, name, trust).await;
+        let role = self.service.store().get_role(A, name).await.unwrap();
+        let policy = ::policy::Policy::parse(&policy.to_string(), PolicyKind::Identity).unwrap();
+        self.service
+            .store()
+            .put_inline_policy(&store::Principal::role(&role.role_id), "p", &policy)
+            .await
+            .unwrap();
+    }
+
     async fn role(&self, account: &str, name: &str, trust: &Value) {
         self.service
             .store()
@@ -155,6 +181,8 @@ impl World {
             })
             .await
             .unwrap();
+        // Written to the store directly, as another node would: catch up as its refresh would.
+        self.service.refresh_caches().await.unwrap();
     }
 
     /// A GitHub Actions provider in `provider_account`, a deploy role of account A trusting
@@ -176,11 +204,13 @@ impl World {
 
     fn token(&self, claims: &Value) -> String {
         let header = json!({"alg": "ES256", "kid": "k1", "typ": "JWT"});
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
+        self.signed(&header.to_string(), &claims.to_string())
+    }
+
+    /// A token of the header and claims as written (JSON a `Value` could not hold, such as
+    /// a member named twice), signed with the issuer's key.
+    fn signed(&self, header: &str, claims: &str) -> String {
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
         let signature = self
             .key
             .sign(&SystemRandom::new(), input.as_bytes())
@@ -220,6 +250,14 @@ fn github_claims(sub: &str) -> Value {
         "iss": GITHUB, "aud": "sts.amazonaws.com", "sub": sub,
         "repository": "octo-org/app", "iat": START - 5, "nbf": START - 5, "exp": START + 300,
     })
+}
+
+/// A trust policy letting `provider` in for `actions` under `condition`.
+fn trusting(provider: &str, actions: Value, condition: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider},
+        "Action": actions, "Condition": condition,
+    }]})
 }
 
 fn deploy_trust(provider: &str, prefix: &str, repo: &str) -> Value {
@@ -381,4 +419,308 @@ async fn session_tags_from_the_token_need_tag_session_in_the_trust_policy() {
             .await
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn the_discovery_documents_issuer_must_be_the_tokens_iss() {
+    let world = World::new().await;
+    let provider = world.provider(A, LOCAL, &["my-app"]).await;
+    let trust = trusting(&provider, json!(WEB_IDENTITY), json!({}));
+    world.role(A, "app", &trust).await;
+    let role = format!("arn:aws:iam::{A}:role/app");
+    let token = |iss: &str| {
+        world.token(&json!({"iss": iss, "aud": "my-app", "sub": "alice", "exp": START + 60}))
+    };
+    assert!(world.assume(&role, token(LOCAL), None).await.is_ok());
+    // One IAM provider (reading 63), but not the issuer the discovery document names.
+    for iss in [
+        "https://localhost:8443/",
+        "https://localhost:8443//",
+        "https://LOCALHOST:8443",
+    ] {
+        let refused = world.assume(&role, token(iss), None).await.unwrap_err();
+        assert_eq!(refused.code(), "InvalidIdentityToken", "{iss}");
+        assert_eq!(
+            refused.message(),
+            format!(
+                "The token's issuer {iss} is not the issuer named by its OpenID Connect discovery document"
+            )
+        );
+    }
+
+    // An issuer that names itself with a trailing slash (Auth0's do), on a fresh server so
+    // that its discovery document is fetched again: then only that spelling is its `iss`.
+    let world = World::new().await;
+    world.issuers.slash.store(true, Ordering::SeqCst);
+    world.provider(A, LOCAL, &["my-app"]).await;
+    world.role(A, "app", &trust).await;
+    let token = |iss: &str| {
+        world.token(&json!({"iss": iss, "aud": "my-app", "sub": "alice", "exp": START + 60}))
+    };
+    assert!(
+        world
+            .assume(&role, token("https://localhost:8443/"), None)
+            .await
+            .is_ok()
+    );
+    let refused = world.assume(&role, token(LOCAL), None).await.unwrap_err();
+    assert_eq!(refused.code(), "InvalidIdentityToken");
+}
+
+#[tokio::test]
+async fn aws_federated_provider_is_in_the_trust_decision_and_the_sessions_requests() {
+    let world = World::new().await;
+    let provider = world.provider(A, LOCAL, &["my-app"]).await;
+    let trust = |condition: Value| trusting(&provider, json!(WEB_IDENTITY), condition);
+    // The provider ARN, as AWS documents the value for IAM OIDC providers; no
+    // aws:TokenIssueTime (the request carries no temporary credentials).
+    let list_users = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:FederatedProvider": provider}},
+    }]});
+    world
+        .role_with_policy(
+            "pinned",
+            &trust(json!({
+                "StringEquals": {"aws:FederatedProvider": provider},
+                "Null": {"aws:TokenIssueTime": "true"},
+            })),
+            &list_users,
+        )
+        .await;
+    world
+        .role(
+            A,
+            "google-only",
+            &trust(json!({"StringEquals": {"aws:FederatedProvider": "accounts.google.com"}})),
+        )
+        .await;
+    let token =
+        world.token(&json!({"iss": LOCAL, "aud": "my-app", "sub": "alice", "exp": START + 60}));
+    let refused = world
+        .assume(
+            &format!("arn:aws:iam::{A}:role/google-only"),
+            token.clone(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "AccessDenied");
+
+    let answer = world
+        .assume(&format!("arn:aws:iam::{A}:role/pinned"), token, None)
+        .await
+        .unwrap();
+    let credentials = answer.credentials.unwrap();
+    let session = world
+        .service
+        .open_session(&credentials.access_key_id, &credentials.session_token)
+        .unwrap();
+    let caller = world
+        .service
+        .session_caller(session, RequestInfo::default())
+        .await
+        .unwrap();
+    let listed = world
+        .service
+        .iam(
+            &caller,
+            wire::iam::Request::ListUsers(wire::iam::ListUsersRequest {
+                path_prefix: None,
+                marker: None,
+                max_items: None,
+            }),
+        )
+        .await;
+    assert!(listed.is_ok(), "{listed:?}");
+}
+
+#[tokio::test]
+async fn cognito_identity_pool_roles_must_pin_the_pool_and_the_kind_of_identity() {
+    const POOL: &str = "us-east-1:0a1b2c3d-0000-4000-8000-00000000beef";
+    let world = World::new().await;
+    let statement = |condition: Value| {
+        json!({
+            "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition,
+        })
+    };
+    let aud = json!({"cognito-identity.amazonaws.com:aud": POOL});
+    let amr = json!({"cognito-identity.amazonaws.com:amr": "authenticated"});
+    let pinned = statement(json!({"StringEquals": aud, "ForAnyValue:StringLike": amr}));
+    let roles = [
+        ("pinned", json!([pinned]), true),
+        (
+            "aud-only",
+            json!([statement(json!({"StringEquals": aud}))]),
+            false,
+        ),
+        (
+            "amr-only",
+            json!([statement(json!({"ForAnyValue:StringLike": amr}))]),
+            false,
+        ),
+        ("open", json!([statement(json!({}))]), false),
+        (
+            "if-exists",
+            json!([statement(json!({
+                "StringEqualsIfExists": aud, "ForAnyValue:StringLike": amr,
+            }))]),
+            false,
+        ),
+        (
+            "pinned-and-open",
+            json!([pinned, statement(json!({}))]),
+            false,
+        ),
+    ];
+    for (name, statements, _) in &roles {
+        world
+            .role(
+                A,
+                name,
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+            .await;
+    }
+    let token = world.token(&json!({
+        "iss": "https://cognito-identity.amazonaws.com", "aud": POOL,
+        "sub": "us-east-1:5f6e7d8c-0000-4000-8000-000000000001",
+        "amr": ["authenticated", "cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"],
+        "iat": START - 5, "exp": START + 900,
+    }));
+    for (name, _, allowed) in &roles {
+        let answer = world
+            .assume(
+                &format!("arn:aws:iam::{A}:role/{name}"),
+                token.clone(),
+                None,
+            )
+            .await;
+        match answer {
+            Ok(answer) => {
+                assert!(allowed, "{name} trusts every identity pool yet was assumed");
+                assert_eq!(
+                    answer.provider.as_deref(),
+                    Some("cognito-identity.amazonaws.com")
+                );
+                assert_eq!(answer.audience.as_deref(), Some(POOL));
+            }
+            Err(refused) => {
+                assert!(!allowed, "{name}: {refused:?}");
+                assert_eq!(
+                    (refused.code(), refused.message().as_str()),
+                    (
+                        "AccessDenied",
+                        "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+                    ),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    // The rule is Cognito's: a role trusting Google with no condition is still assumed.
+    let google_trust = trusting("accounts.google.com", json!(WEB_IDENTITY), json!({}));
+    world.role(A, "google", &google_trust).await;
+    let google = world.token(&json!({
+        "iss": "accounts.google.com", "aud": "123.apps.googleusercontent.com",
+        "sub": "1234567890", "exp": START + 60,
+    }));
+    let answer = world
+        .assume(&format!("arn:aws:iam::{A}:role/google"), google, None)
+        .await
+        .unwrap();
+    assert_eq!(answer.provider.as_deref(), Some("accounts.google.com"));
+}
+
+#[tokio::test]
+async fn hostile_headers_claims_and_session_inputs_are_invalid_identity_tokens() {
+    let world = World::new().await;
+    let provider = world.provider(A, LOCAL, &["my-app"]).await;
+    let actions = json!([WEB_IDENTITY, "sts:TagSession", "sts:SetSourceIdentity"]);
+    world
+        .role(A, "app", &trusting(&provider, actions, json!({})))
+        .await;
+    let role = format!("arn:aws:iam::{A}:role/app");
+    let claims = |extra: Value| {
+        let mut claims = json!({"iss": LOCAL, "aud": "my-app", "sub": "alice", "exp": START + 60});
+        for (key, value) in extra.as_object().unwrap() {
+            claims[key] = value.clone();
+        }
+        claims.to_string()
+    };
+    let header = |extra: Value| {
+        let mut header = json!({"alg": "ES256", "kid": "k1"});
+        for (key, value) in extra.as_object().unwrap() {
+            header[key] = value.clone();
+        }
+        header.to_string()
+    };
+    let tags = |principal_tags: Value| json!({"https://aws.amazon.com/tags": {"principal_tags": principal_tags}});
+    let good_header = header(json!({}));
+    assert!(
+        world
+            .assume(&role, world.signed(&good_header, &claims(json!({}))), None)
+            .await
+            .is_ok()
+    );
+    let cases = [
+        (
+            "sub twice",
+            good_header.clone(),
+            r#"{"iss":"https://localhost:8443","aud":"my-app","sub":"alice","sub":"admin","exp":1700000060}"#.to_owned(),
+        ),
+        (
+            "alg twice",
+            r#"{"alg":"ES256","kid":"k1","alg":"none"}"#.to_owned(),
+            claims(json!({})),
+        ),
+        ("a logout token", header(json!({"typ": "logout+jwt"})), claims(json!({"events": {}}))),
+        ("a nested token", header(json!({"cty": "JWT"})), claims(json!({}))),
+        ("an encrypted token's header", header(json!({"enc": "A256GCM"})), claims(json!({}))),
+        ("aud as an object", good_header.clone(), claims(json!({"aud": {"my-app": true}}))),
+        ("aud as a number", good_header.clone(), claims(json!({"aud": 7}))),
+        ("exp as a string", good_header.clone(), claims(json!({"exp": "1700000060"}))),
+        ("exp out of range", good_header.clone(), claims(json!({"exp": 1e300}))),
+        ("a tag under aws:", good_header.clone(), claims(tags(json!({"AWS:team": ["ci"]})))),
+        (
+            "tags differing only in case",
+            good_header.clone(),
+            claims(tags(json!({"team": ["a"], "Team": ["b"]}))),
+        ),
+        ("a tag key with a newline", good_header.clone(), claims(tags(json!({"te\nam": ["a"]})))),
+        (
+            "a tag value too long",
+            good_header.clone(),
+            claims(tags(json!({"team": ["x".repeat(257)]}))),
+        ),
+        (
+            "a source identity with a space",
+            good_header.clone(),
+            claims(json!({"https://aws.amazon.com/source_identity": "octo cat"})),
+        ),
+        (
+            "a source identity of one character",
+            good_header.clone(),
+            claims(json!({"https://aws.amazon.com/source_identity": "o"})),
+        ),
+    ];
+    for (case, header, claims) in cases {
+        let refused = world
+            .assume(&role, world.signed(&header, &claims), None)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "InvalidIdentityToken", "{case}");
+    }
+    // The shapes AWS takes pass: letters of any script, spaces and the tag punctuation.
+    let fine = claims(json!({
+        "https://aws.amazon.com/tags": {"principal_tags": {"Équipe 1": ["plate-forme/été:=+@"]}},
+        "https://aws.amazon.com/source_identity": "octo.cat@example",
+    }));
+    let answer = world
+        .assume(&role, world.signed(&good_header, &fine), None)
+        .await
+        .unwrap();
+    assert_eq!(answer.source_identity.as_deref(), Some("octo.cat@example"));
 }

@@ -12,7 +12,7 @@ mod model;
 mod ops;
 pub mod quota;
 
-pub use db::{Backend, CHANGE_CHANNEL, Store};
+pub use db::{Backend, CHANGE_CHANNEL, ChangeNotices, Store};
 pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,
@@ -23,7 +23,8 @@ pub use model::{
     ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
-    Assignment, Enabling, MfaCounts, NewMfaDevice, NewOidcProvider, NewSamlProvider,
-    OidcProviderRecord, OutboundFederationRecord, RoleUpdate, SamlPrivateKeyRecord,
-    SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord, customer_policy_arn,
+    Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider,
+    NewSamlProvider, OidcProviderRecord, OutboundFederationRecord, RoleUpdate,
+    SamlPrivateKeyRecord, SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord,
+    customer_policy_arn,
 };

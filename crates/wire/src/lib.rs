@@ -29,3 +29,19 @@ pub use error::{CommonError, INTERNAL_FAILURE_MESSAGE, Service, encode_error};
 pub use generated::{access, iam, sts};
 pub use partition::Partition;
 pub use timestamp::{Timestamp, TimestampError};
+
+/// Whether all of `text` matches `pattern`, written in the models' pattern dialect, as the
+/// decoder checks members. For values that reach a service without a request member to
+/// decode them (the claims of a web identity token, the attributes of a SAML assertion); a
+/// pattern the dialect cannot express matches nothing.
+///
+/// ```
+/// let tag_key = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+";
+/// assert!(wire::matches_model_pattern(tag_key, "Équipe 1"));
+/// assert!(!wire::matches_model_pattern(tag_key, "team\n"));
+/// assert!(!wire::matches_model_pattern("[\\w+=,.@-]*", "octo cat"));
+/// ```
+#[must_use]
+pub fn matches_model_pattern(pattern: &str, text: &str) -> bool {
+    pattern::Pattern::new(pattern).is_ok_and(|pattern| pattern.is_match(text))
+}

@@ -1,6 +1,8 @@
 //! An OIDC issuer's signing keys: its discovery document and JWKS, fetched through the
 //! server's HTTPS client ([`HttpsGet`]; only the server crate knows the HTTP stack), cached
-//! per issuer, fetched again when a token names a `kid` the cache does not hold.
+//! per issuer, fetched again when a token names a `kid` the cache does not hold. The
+//! discovery document's `issuer` comes back with the keys: the caller compares it with the
+//! token's `iss` (OpenID Connect Discovery 1.0, section 4.3).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -45,9 +47,17 @@ impl HttpsGet for NoClient {
 #[derive(Debug)]
 pub(crate) struct FetchError(pub String);
 
+/// What an issuer publishes: the `issuer` its discovery document names and its signing keys.
+#[derive(Clone, Debug)]
+pub(crate) struct Published {
+    /// The discovery document's `issuer`, exactly as written.
+    pub issuer: Arc<str>,
+    pub keys: Arc<Vec<Jwk>>,
+}
+
 #[derive(Debug)]
 struct Entry {
-    keys: Arc<Vec<Jwk>>,
+    published: Published,
     fetched_at: i64,
 }
 
@@ -73,18 +83,19 @@ impl KeyFetcher {
         }
     }
 
-    /// The keys of `issuer` (an `https://` URL): from the cache while fresh, else fetched.
-    /// `unknown_kid` asks for a fetch even of fresh keys, at most once a minute.
+    /// What `issuer` (an `https://` URL, without trailing slash) publishes: from the cache
+    /// while fresh, else fetched. `unknown_kid` asks for a fetch even of fresh keys, at most
+    /// once a minute.
     pub(crate) async fn keys(
         &self,
         issuer: &str,
         now: i64,
         unknown_kid: bool,
-    ) -> Result<Arc<Vec<Jwk>>, FetchError> {
-        if let Some(keys) = self.cached(issuer, now, unknown_kid) {
-            return Ok(keys);
+    ) -> Result<Published, FetchError> {
+        if let Some(published) = self.cached(issuer, now, unknown_kid) {
+            return Ok(published);
         }
-        let keys = Arc::new(self.fetch_keys(issuer).await?);
+        let published = self.fetch(issuer).await?;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_ISSUERS {
                 cache.clear();
@@ -92,40 +103,56 @@ impl KeyFetcher {
             cache.insert(
                 issuer.to_owned(),
                 Entry {
-                    keys: Arc::clone(&keys),
+                    published: published.clone(),
                     fetched_at: now,
                 },
             );
         }
-        Ok(keys)
+        Ok(published)
     }
 
-    fn cached(&self, issuer: &str, now: i64, unknown_kid: bool) -> Option<Arc<Vec<Jwk>>> {
+    fn cached(&self, issuer: &str, now: i64, unknown_kid: bool) -> Option<Published> {
         let cache = self.cache.lock().ok()?;
         let entry = cache.get(issuer)?;
         let age = now.saturating_sub(entry.fetched_at);
         let fresh = (0..KEYS_TTL_SECONDS).contains(&age);
         let may_refresh = !(0..REFRESH_INTERVAL_SECONDS).contains(&age);
-        (fresh && !(unknown_kid && may_refresh)).then(|| Arc::clone(&entry.keys))
+        (fresh && !(unknown_kid && may_refresh)).then(|| entry.published.clone())
     }
 
-    async fn fetch_keys(&self, issuer: &str) -> Result<Vec<Jwk>, FetchError> {
+    async fn fetch(&self, issuer: &str) -> Result<Published, FetchError> {
+        // Discovery section 4: a terminating `/` of the issuer is removed before the
+        // well-known path is appended.
         let discovery_url = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
         let discovery = self.client.get(&discovery_url).await.map_err(FetchError)?;
-        let jwks_uri = match serde_json::from_slice::<Value>(&discovery) {
-            Ok(Value::Object(document)) => document
-                .get("jwks_uri")
-                .and_then(Value::as_str)
-                .filter(|uri| uri.starts_with("https://"))
-                .map(str::to_owned),
-            _ => None,
-        }
-        .ok_or_else(|| FetchError("the discovery document names no https jwks_uri".to_owned()))?;
-        let jwks = self.client.get(&jwks_uri).await.map_err(FetchError)?;
-        parse_jwks(&jwks).ok_or_else(|| FetchError("the JWKS is not a key set".to_owned()))
+        let Ok(Value::Object(document)) = serde_json::from_slice::<Value>(&discovery) else {
+            return Err(FetchError(
+                "the discovery document is not a JSON object".to_owned(),
+            ));
+        };
+        // `issuer` is REQUIRED (Discovery section 3): a document without it cannot say whose
+        // keys these are.
+        let named = document
+            .get("issuer")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FetchError("the discovery document names no issuer".to_owned()))?;
+        let jwks_uri = document
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .filter(|uri| uri.starts_with("https://"))
+            .ok_or_else(|| {
+                FetchError("the discovery document names no https jwks_uri".to_owned())
+            })?;
+        let jwks = self.client.get(jwks_uri).await.map_err(FetchError)?;
+        let keys =
+            parse_jwks(&jwks).ok_or_else(|| FetchError("the JWKS is not a key set".to_owned()))?;
+        Ok(Published {
+            issuer: Arc::from(named),
+            keys: Arc::new(keys),
+        })
     }
 }
 
@@ -145,7 +172,11 @@ mod tests {
         fn get<'a>(&'a self, url: &'a str) -> HttpsGetResult<'a> {
             Box::pin(async move {
                 match url {
-                    "https://idp.example/.well-known/openid-configuration" => {
+                    "https://idp.example/.well-known/openid-configuration" => Ok(
+                        br#"{"issuer": "https://idp.example/", "jwks_uri": "https://idp.example/keys"}"#
+                            .to_vec(),
+                    ),
+                    "https://nameless.example/.well-known/openid-configuration" => {
                         Ok(br#"{"jwks_uri": "https://idp.example/keys"}"#.to_vec())
                     }
                     "https://idp.example/keys" => {
@@ -184,7 +215,12 @@ mod tests {
             *j = jwks("two");
         }
         let rotated = fetcher.keys(issuer, 1_061, true).await;
-        assert!(rotated.is_ok_and(|k| k.first().and_then(|k| k.kid.as_deref()) == Some("two")));
+        assert!(
+            rotated.is_ok_and(
+                |p| p.keys.first().and_then(|k| k.kid.as_deref()) == Some("two")
+                    && &*p.issuer == "https://idp.example/"
+            )
+        );
         assert_eq!(fetches(), 2);
         assert!(
             fetcher
@@ -202,6 +238,19 @@ mod tests {
         assert!(
             fetcher
                 .keys("https://other.example", 0, false)
+                .await
+                .is_err()
+        );
+        // A discovery document that names no issuer cannot say whose keys it lists.
+        let fake = Arc::new(Fake::default());
+        if let Ok(mut j) = fake.jwks.lock() {
+            *j = jwks("one");
+        }
+        let fetcher = KeyFetcher::new(fake);
+        assert!(fetcher.keys("https://idp.example", 0, false).await.is_ok());
+        assert!(
+            fetcher
+                .keys("https://nameless.example", 0, false)
                 .await
                 .is_err()
         );

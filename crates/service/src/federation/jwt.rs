@@ -3,9 +3,12 @@
 //! ring's public-key verification. `none` and every HMAC algorithm are refused at parse
 //! time: a public key must never be usable as a shared secret.
 
+use std::fmt;
+
 use data_encoding::BASE64URL_NOPAD;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
-use serde_json::{Map, Value};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 /// The longest token parsed at all (the model's bound on WebIdentityToken is 20,000).
 pub(crate) const MAX_TOKEN_LEN: usize = 20_000;
@@ -55,11 +58,22 @@ impl Alg {
 /// Why a token could not be read (each answered `InvalidIdentityToken`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JwtError {
-    /// Not three base64url parts of JSON objects, or too long.
+    /// Not three base64url parts of JSON objects (a member name twice in one object counts
+    /// as not JSON), or too long.
     Malformed,
     /// An algorithm that is not accepted (`none`, HMAC, unknown) or a critical extension.
     Algorithm,
+    /// A token of another kind: a `typ` that is not an identity or access token's, a nested
+    /// token (`cty` JWT) or an encrypted one's header (`enc`).
+    Kind,
 }
+
+/// The `typ` values of tokens that may stand as a web identity: JWTs (ID tokens name
+/// `JWT` or nothing; Cognito identity pools `JWS`; `JOSE` is the compact serialization's
+/// generic name) and OAuth access tokens (`at+jwt`, RFC 9068), compared without case and
+/// with or without `application/` (RFC 7515 section 4.1.9). Everything else an issuer signs
+/// with the same keys (logout tokens, security events, entity statements) is not a login.
+const TOKEN_TYPES: [&str; 4] = ["jwt", "jws", "jose", "at+jwt"];
 
 /// A parsed, not yet verified, token.
 #[derive(Debug)]
@@ -78,11 +92,107 @@ fn decode_part(part: &str) -> Result<Vec<u8>, JwtError> {
         .map_err(|_| JwtError::Malformed)
 }
 
+/// A JSON value none of whose objects, at any depth, names a member twice. RFC 7515 (section
+/// 4) and RFC 7519 (section 4) let a parser refuse duplicates or keep the last one; keeping
+/// one of two is where the issuer and this server could read one signed token two ways
+/// (`"sub": "a", "sub": "admin"`), so they are refused.
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
+        deserializer.deserialize_any(UniqueVisitor)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> Visitor<'de> for UniqueVisitor {
+    type Value = Unique;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Unique, E> {
+        Ok(Unique(Value::Bool(value)))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Unique, E> {
+        Ok(Unique(Value::from(value)))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Unique, E> {
+        Ok(Unique(Value::from(value)))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Unique, E> {
+        Number::from_f64(value)
+            .map(|number| Unique(Value::Number(number)))
+            .ok_or_else(|| E::custom("a number that is not finite"))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Unique, E> {
+        Ok(Unique(Value::String(value.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Unique, E> {
+        Ok(Unique(Value::String(value)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Unique, E> {
+        Ok(Unique(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Unique(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+        let mut object = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let Unique(value) = map.next_value()?;
+            if object.insert(name, value).is_some() {
+                return Err(de::Error::custom("a member name twice in one object"));
+            }
+        }
+        Ok(Unique(Value::Object(object)))
+    }
+}
+
+/// A JSON object without repeated member names, as a token's header and claims must be.
 fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, JwtError> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    match serde_json::from_slice::<Unique>(bytes) {
+        Ok(Unique(Value::Object(map))) => Ok(map),
         _ => Err(JwtError::Malformed),
     }
+}
+
+/// Whether the header names a kind of token that may stand as a web identity: a `typ`
+/// among [`TOKEN_TYPES`] (or none), not a nested token (`cty` JWT) and not an encrypted
+/// token's header (`enc`, which a JWE's five parts would carry).
+fn is_login_token(header: &Map<String, Value>) -> bool {
+    let typ_ok = match header.get("typ") {
+        None => true,
+        Some(Value::String(typ)) => {
+            let typ = typ.to_ascii_lowercase();
+            let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+            TOKEN_TYPES.contains(&typ)
+        }
+        Some(_) => false,
+    };
+    let nested = match header.get("cty") {
+        None => false,
+        Some(Value::String(cty)) => {
+            let cty = cty.to_ascii_lowercase();
+            cty.strip_prefix("application/").unwrap_or(&cty) == "jwt"
+        }
+        Some(_) => true,
+    };
+    typ_ok && !nested && !header.contains_key("enc")
 }
 
 /// Parses a compact JWS: three base64url (unpadded) parts, a JSON header naming an
@@ -108,6 +218,9 @@ pub(crate) fn parse(token: &str) -> Result<Jwt, JwtError> {
     // Extensions we would have to understand to verify correctly: refuse rather than ignore.
     if header_json.contains_key("crit") {
         return Err(JwtError::Algorithm);
+    }
+    if !is_login_token(&header_json) {
+        return Err(JwtError::Kind);
     }
     let kid = match header_json.get("kid") {
         None => None,
@@ -162,13 +275,22 @@ fn b64_member(key: &Map<String, Value>, name: &str) -> Option<Vec<u8>> {
 }
 
 fn parse_jwk(key: &Map<String, Value>) -> Option<Jwk> {
-    // Keys published for encryption only are not signing keys.
+    // Keys published for encryption only are not signing keys; nor are keys whose
+    // `key_ops` (RFC 7517 section 4.3) leave out `verify`.
     if key
         .get("use")
         .and_then(Value::as_str)
         .is_some_and(|u| u != "sig")
     {
         return None;
+    }
+    if let Some(ops) = key.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+        if !verifies {
+            return None;
+        }
     }
     let material = match key.get("kty").and_then(Value::as_str)? {
         "RSA" => KeyMaterial::Rsa {
@@ -377,13 +499,90 @@ mod tests {
     }
 
     #[test]
+    fn repeated_member_names_are_refused_at_any_depth() {
+        let header = b64(json!({"alg": "RS256"}).to_string().as_bytes());
+        let twice_in_header = b64(br#"{"alg":"RS256","alg":"none"}"#);
+        for (head, body) in [
+            (twice_in_header.clone(), b64(b"{}")),
+            (header.clone(), b64(br#"{"sub":"a","sub":"admin"}"#)),
+            // An escape spells the same name: still the same member.
+            (header.clone(), b64(br#"{"sub":"a","\u0073ub":"admin"}"#)),
+            (
+                header.clone(),
+                b64(br#"{"tags":{"principal_tags":{"t":["a"],"t":["b"]}}}"#),
+            ),
+            (header.clone(), b64(br#"{"list":[{"a":1,"a":2}]}"#)),
+        ] {
+            let token = format!("{head}.{body}.c2ln");
+            assert_eq!(parse(&token).err(), Some(JwtError::Malformed), "{token}");
+        }
+        // Distinct names, numbers of every kind, nesting: read as serde_json reads them.
+        let body = br#"{"sub":"a","Sub":"b","exp":1.5e9,"n":-3,"big":18446744073709551615,"x":[null,true,{"a":{}}]}"#;
+        let token = format!("{header}.{}.c2ln", b64(body));
+        let plain: Value = serde_json::from_slice(body).unwrap_or_default();
+        assert!(parse(&token).is_ok_and(|jwt| Value::Object(jwt.claims) == plain));
+    }
+
+    #[test]
+    fn only_identity_and_access_tokens_are_taken() {
+        let token =
+            |header: Value| format!("{}.{}.c2ln", b64(header.to_string().as_bytes()), b64(b"{}"));
+        for typ in [
+            "JWT",
+            "jwt",
+            "application/jwt",
+            "JWS",
+            "JOSE",
+            "at+jwt",
+            "application/at+JWT",
+        ] {
+            assert!(
+                parse(&token(json!({"alg": "RS256", "typ": typ}))).is_ok(),
+                "{typ}"
+            );
+        }
+        assert!(parse(&token(json!({"alg": "RS256", "cty": "json"}))).is_ok());
+        for header in [
+            json!({"alg": "RS256", "typ": "logout+jwt"}),
+            json!({"alg": "RS256", "typ": "secevent+jwt"}),
+            json!({"alg": "RS256", "typ": "entity-statement+jwt"}),
+            json!({"alg": "RS256", "typ": "dpop+jwt"}),
+            json!({"alg": "RS256", "typ": ""}),
+            json!({"alg": "RS256", "typ": 1}),
+            json!({"alg": "RS256", "cty": "JWT"}),
+            json!({"alg": "RS256", "cty": "application/jwt"}),
+            json!({"alg": "RS256", "enc": "A256GCM"}),
+        ] {
+            assert_eq!(
+                parse(&token(header.clone())).err(),
+                Some(JwtError::Kind),
+                "{header}"
+            );
+        }
+        // A JWE's five parts are not a JWS's three, whatever its header says.
+        let jwe = format!(
+            "{}.{}.{}.{}.{}",
+            b64(json!({"alg": "RSA-OAEP", "enc": "A256GCM"})
+                .to_string()
+                .as_bytes()),
+            b64(b"key"),
+            b64(b"iv"),
+            b64(b"{}"),
+            b64(b"tag")
+        );
+        assert_eq!(parse(&jwe).err(), Some(JwtError::Malformed));
+    }
+
+    #[test]
     fn jwks_skips_what_cannot_verify() {
         let doc = json!({"keys": [
             {"kty": "oct", "k": "c2VjcmV0"},
             {"kty": "RSA", "n": "AQAB", "e": "AQAB", "use": "enc"},
             {"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"},
             {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"},
-            {"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "r"},
+            {"kty": "RSA", "n": "AQAB", "e": "AQAB", "key_ops": ["encrypt"]},
+            {"kty": "RSA", "n": "AQAB", "e": "AQAB", "key_ops": "verify"},
+            {"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "r", "key_ops": ["sign", "verify"]},
         ]});
         let keys = parse_jwks(doc.to_string().as_bytes()).unwrap_or_default();
         assert_eq!(keys.len(), 1);

@@ -30,8 +30,16 @@ use crate::ids::{new_secret_access_key, new_temporary_key_id};
 use crate::service::Service;
 use crate::session::{Session, SessionKind};
 
+/// The action of AssumeRoleWithWebIdentity, as trust policies name it.
+pub(crate) const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
 /// At most this many session tags, as for AssumeRole.
 const SESSION_TAGS: usize = 50;
+/// The STS model's shapes of a session tag's key and value and of a source identity:
+/// tokens and assertions carry them as claims and attributes, which no request decoder
+/// checked.
+const TAG_KEY: (usize, usize, &str) = (1, 128, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+");
+const TAG_VALUE: (usize, usize, &str) = (0, 256, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
+const SOURCE_IDENTITY: (usize, usize, &str) = (2, 64, "[\\w+=,.@-]*");
 /// A session lives one hour unless the request says otherwise.
 const DEFAULT_DURATION: i32 = 3_600;
 
@@ -81,12 +89,56 @@ fn not_authorized(action: &str) -> ServiceError {
     ServiceError::access_denied(format!("Not authorized to perform {action}"))
 }
 
-/// Session tags as AWS bounds them: at most 50, each transitive key among them.
-fn check_tags(tags: &[(String, String)], transitive: &[String]) -> ServiceResult<()> {
+/// Whether `text` has the length (in characters) and pattern of an STS model shape.
+fn fits_shape(text: &str, (min, max, pattern): (usize, usize, &str)) -> bool {
+    (min..=max).contains(&text.chars().count()) && wire::matches_model_pattern(pattern, text)
+}
+
+/// The token's or assertion's fault: it carries session inputs AWS would not take.
+fn unusable(what: &str) -> ServiceError {
+    ServiceError::sts(
+        wire::sts::Error::InvalidIdentityToken,
+        format!("The identity token or assertion carries {what}"),
+    )
+}
+
+/// Session tags and source identity as AWS bounds them: at most 50 tags, each key 1 to 128
+/// and each value up to 256 characters of the model's tag alphabet, keys unique without
+/// regard to case and none under the reserved `aws:` prefix, each transitive key among
+/// them; a source identity of 2 to 64 characters of `[\w+=,.@-]` (readings 69 and 74).
+fn check_tags(
+    tags: &[(String, String)],
+    transitive: &[String],
+    source_identity: Option<&str>,
+) -> ServiceResult<()> {
     if tags.len() > SESSION_TAGS {
         return Err(ServiceError::validation(format!(
             "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {SESSION_TAGS}"
         )));
+    }
+    for (at, (key, value)) in tags.iter().enumerate() {
+        let reserved = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"));
+        if reserved || !fits_shape(key, TAG_KEY) {
+            return Err(unusable(
+                "a session tag key that is not 1 to 128 characters of letters, digits, spaces and _.:/=+-@, or that starts with aws:",
+            ));
+        }
+        if !fits_shape(value, TAG_VALUE) {
+            return Err(unusable(
+                "a session tag value that is not up to 256 characters of letters, digits, spaces and _.:/=+-@",
+            ));
+        }
+        let earlier = tags.get(..at).unwrap_or_default();
+        if earlier.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(unusable(
+                "two session tags whose keys differ only in letter case",
+            ));
+        }
+    }
+    if source_identity.is_some_and(|source| !fits_shape(source, SOURCE_IDENTITY)) {
+        return Err(unusable(
+            "a source identity that is not 2 to 64 characters of letters, digits and _+=,.@-",
+        ));
     }
     for key in transitive {
         if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
@@ -98,6 +150,23 @@ fn check_tags(tags: &[(String, String)], transitive: &[String]) -> ServiceResult
     Ok(())
 }
 
+/// The condition keys a role's trust policy must pin before it may trust `provider` at all.
+/// AWS STS requires roles that trust Amazon Cognito identity pools from another account to
+/// pin the pool (`cognito-identity.amazonaws.com:aud`) and the kind of identity (`:amr`);
+/// to this server every identity pool is another account's (reading 67). "Pins" means the
+/// trust policy refuses once the key is left out of the request's context: a condition that
+/// holds without it (`...IfExists`, a negated operator) does not pin it.
+fn keys_the_trust_must_pin(provider: &str) -> &'static [&'static str] {
+    if provider == oidc::COGNITO {
+        &[
+            "cognito-identity.amazonaws.com:aud",
+            "cognito-identity.amazonaws.com:amr",
+        ]
+    } else {
+        &[]
+    }
+}
+
 impl Service {
     /// Runs one of the STS operations that AWS serves without a signature:
     /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML. Any other operation needs a signed
@@ -107,6 +176,7 @@ impl Service {
         info: RequestInfo,
         request: Request,
     ) -> ServiceResult<Response> {
+        self.check_fresh()?;
         match request {
             Request::AssumeRoleWithWebIdentity(input) => self
                 .assume_role_with_web_identity(&info, input)
@@ -137,7 +207,11 @@ impl Service {
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             ));
         }
-        check_tags(&asked.tags, &asked.transitive_tag_keys)?;
+        check_tags(
+            &asked.tags,
+            &asked.transitive_tag_keys,
+            asked.source_identity.as_deref(),
+        )?;
         let (policy, policy_arns, packed) = self
             .session_policy_inputs(
                 &role.account_id,
@@ -155,8 +229,15 @@ impl Service {
             actions.push("sts:SetSourceIdentity");
         }
         let single = |text: &str| ContextValue::Single(text.to_owned());
+        // AWS documents `aws:FederatedProvider` for sessions of OIDC providers only: in the
+        // trust policy's context of AssumeRoleWithWebIdentity and in the session's later
+        // requests (reading 56); a SAML session has none.
+        let federated_provider = (asked.action == WEB_IDENTITY).then(|| asked.provider.clone());
         let mut context = Context::new();
         insert_request_facts(&mut context, info, self.clock().now());
+        if let Some(provider) = &federated_provider {
+            context.insert("aws:FederatedProvider", single(provider));
+        }
         for (key, value) in &asked.context {
             context.insert(key, value.clone());
         }
@@ -191,15 +272,29 @@ impl Service {
             resource_is_trust: true,
             ..Policies::default()
         };
-        for &action in &actions {
+        let allows = |action: &str, context: &Context| {
             let request = PolicyRequest {
                 principal: &principal,
                 action,
                 resource: &arn,
                 resource_account: Some(&role.account_id),
-                context: &context,
+                context,
             };
-            if !policy::authorize(&request, &policies).decision.is_allowed() {
+            policy::authorize(&request, &policies).decision.is_allowed()
+        };
+        if !actions.iter().all(|action| allows(action, &context)) {
+            return Err(not_authorized(asked.action));
+        }
+        // A trust policy that would let the provider in without a key it must pin trusts
+        // too much: AWS refuses it as it refuses any other trust policy (reading 67).
+        for key in keys_the_trust_must_pin(&asked.provider) {
+            let without = Context::from_pairs(
+                context
+                    .iter()
+                    .filter(|(name, _)| !name.eq_ignore_ascii_case(key))
+                    .map(|(name, value)| (name.to_owned(), value.clone())),
+            );
+            if allows(asked.action, &without) {
                 return Err(not_authorized(asked.action));
             }
         }
@@ -214,7 +309,7 @@ impl Service {
                 role_id: role.role_id.clone(),
                 session_name: asked.session_name.clone(),
                 chained: false,
-                provider: Some(asked.provider),
+                provider: federated_provider,
             },
             policy,
             policy_arns,
@@ -227,13 +322,7 @@ impl Service {
             expires_at: now + duration,
         };
         let credentials = self.issue(&session)?;
-        if let Err(error) = self
-            .store
-            .record_role_use(&role.role_id, now, &info.region)
-            .await
-        {
-            tracing::warn!(%error, "could not record role use");
-        }
+        self.record_role_use(&role.role_id, now, &info.region).await;
         Ok(FederatedSession {
             session,
             credentials,
@@ -247,5 +336,75 @@ impl Service {
             packed_policy_size: packed,
             source_identity: asked.source_identity,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(key: &str, value: &str) -> (String, String) {
+        (key.to_owned(), value.to_owned())
+    }
+
+    fn code(result: ServiceResult<()>) -> String {
+        result
+            .err()
+            .map(|e| e.code().to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn session_inputs_have_the_models_shapes() {
+        let long_key = "k".repeat(128);
+        let long_value = "v".repeat(256);
+        let fine = [
+            tag(&long_key, &long_value),
+            tag("Équipe 1", ""),
+            tag("a_b.c:d/e=f+g-h@i", "Ünïcode 42"),
+        ];
+        assert_eq!(code(check_tags(&fine, &[], Some("octo.cat@x"))), "");
+        assert_eq!(code(check_tags(&[], &[], Some(&"s".repeat(64)))), "");
+        for tags in [
+            vec![tag(&"k".repeat(129), "v")],
+            vec![tag("", "v")],
+            vec![tag("k", &"v".repeat(257))],
+            vec![tag("aws:team", "v")],
+            vec![tag("AWS:team", "v")],
+            vec![tag("team\t", "v")],
+            vec![tag("team", "a\u{0}b")],
+            vec![tag("team", "a"), tag("TEAM", "b")],
+        ] {
+            assert_eq!(
+                code(check_tags(&tags, &[], None)),
+                "InvalidIdentityToken",
+                "{tags:?}"
+            );
+        }
+        for source in ["o", "octo cat", "aws:x", &"s".repeat(65)] {
+            assert_eq!(
+                code(check_tags(&[], &[], Some(source))),
+                "InvalidIdentityToken",
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_cognito_needs_keys_pinned() {
+        assert_eq!(
+            keys_the_trust_must_pin("cognito-identity.amazonaws.com"),
+            [
+                "cognito-identity.amazonaws.com:aud",
+                "cognito-identity.amazonaws.com:amr"
+            ]
+        );
+        for provider in [
+            "accounts.google.com",
+            "arn:aws:iam::111111111111:oidc-provider/cognito-identity.amazonaws.com",
+            "arn:aws:iam::111111111111:saml-provider/Cognito",
+        ] {
+            assert!(keys_the_trust_must_pin(provider).is_empty(), "{provider}");
+        }
     }
 }

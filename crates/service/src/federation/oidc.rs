@@ -1,9 +1,10 @@
 //! AssumeRoleWithWebIdentity: an OIDC provider's JWT, verified, as the credential for a role
 //! session. The token's `iss` names the provider (an IAM OIDC provider of the role's
-//! account, or one of the providers AWS trusts by name); its signature is verified with the
-//! issuer's published keys; `aud`/`azp` must be one of the provider's client ids; `exp`,
-//! `nbf` and `iat` are held to the clock; then the role's trust policy decides with the
-//! provider's condition keys.
+//! account, or one of the providers AWS trusts by name) and must be the `issuer` of the
+//! discovery document the keys come from; its signature is verified with the issuer's
+//! published keys; `aud`/`azp` must be one of the provider's client ids; `exp`, `nbf` and
+//! `iat` are held to the clock; then the role's trust policy decides with the provider's
+//! condition keys.
 
 use policy::ContextValue;
 use serde_json::{Map, Value};
@@ -13,13 +14,11 @@ use wire::sts::{
 };
 
 use super::jwt::{self, Jwt};
-use super::{FederatedAssume, FederatedSession};
+use super::{FederatedAssume, FederatedSession, WEB_IDENTITY};
 use crate::caller::RequestInfo;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
 
-/// The action the trust policy is asked about.
-const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 /// How far a token's `nbf` or `iat` may lie ahead of our clock (reading 65). `exp` gets no
 /// allowance: an expired token is expired.
 pub(crate) const SKEW_SECONDS: i64 = 300;
@@ -30,7 +29,9 @@ const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
 /// Providers AWS trusts by name: a trust policy names them as `"Federated":
 /// "accounts.google.com"`, no IAM provider exists for them, and the trust policy's
 /// `<name>:aud` condition is what pins the application (there is no client id list).
-const WELL_KNOWN: [&str; 2] = ["accounts.google.com", "cognito-identity.amazonaws.com"];
+const WELL_KNOWN: [&str; 2] = ["accounts.google.com", COGNITO];
+/// Amazon Cognito identity pools' issuer, whose roles must pin the pool (reading 67).
+pub(crate) const COGNITO: &str = "cognito-identity.amazonaws.com";
 
 fn invalid_token(message: impl Into<String>) -> ServiceError {
     ServiceError::sts(sts_wire::Error::InvalidIdentityToken, message)
@@ -39,8 +40,13 @@ fn invalid_token(message: impl Into<String>) -> ServiceError {
 /// The provider a token's issuer resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Issuer {
-    /// Where the keys are: the `https://` issuer URL.
+    /// Where the keys are: the `https://` issuer URL, host lower-cased, without trailing
+    /// slash.
     pub url: String,
+    /// What the discovery document's `issuer` must be, exactly: the token's `iss` (for a
+    /// well-known provider, its `https://` URL, as Google's ID tokens may leave the scheme
+    /// out of `iss`).
+    pub iss: String,
     /// The prefix of the condition keys (`localhost:8443/realms/x`, `accounts.google.com`).
     pub key_prefix: String,
     /// The trust policy's `Federated` value: the provider's ARN, or the well-known name.
@@ -269,6 +275,9 @@ impl Service {
             jwt::JwtError::Algorithm => invalid_token(
                 "The web identity token's signing algorithm is not accepted (RS256, RS384, RS512, ES256, ES384)",
             ),
+            jwt::JwtError::Kind => invalid_token(
+                "The web identity token is not an ID token or access token (typ, cty or enc)",
+            ),
         })?;
         let iss = match token.claims.get("iss") {
             Some(Value::String(iss)) => iss.clone(),
@@ -284,7 +293,7 @@ impl Service {
                 FederatedAssume {
                     role_arn: input.role_arn,
                     provider: issuer.principal.clone(),
-                    action: ACTION,
+                    action: WEB_IDENTITY,
                     session_name: input.role_session_name,
                     duration_seconds: input.duration_seconds,
                     policy: input.policy,
@@ -310,6 +319,7 @@ impl Service {
         if let Some(name) = well_known(iss) {
             return Ok(Issuer {
                 url: format!("https://{name}"),
+                iss: format!("https://{name}"),
                 key_prefix: name.to_owned(),
                 principal: name.to_owned(),
                 client_ids: None,
@@ -325,8 +335,12 @@ impl Service {
             .oidc_provider_client_ids(account_id, &resource)
             .await?
             .ok_or_else(not_found)?;
+        // The keys are fetched from, and cached under, the provider's URL (host lower-cased,
+        // no trailing slash): spellings of one `iss` share one fetch, so made-up spellings
+        // cannot make the server fetch again and again.
         Ok(Issuer {
-            url: iss.trim_end_matches('/').to_owned(),
+            url: format!("https://{resource}"),
+            iss: iss.to_owned(),
             principal: format!("arn:{partition}:iam::{account_id}:oidc-provider/{resource}"),
             key_prefix: resource,
             client_ids: Some(client_ids),
@@ -334,7 +348,10 @@ impl Service {
     }
 
     /// The signature checked with the issuer's keys; keys fetched again once when none of
-    /// the cached ones fits the token's `kid` (the issuer may have rotated).
+    /// the cached ones fits the token's `kid` (the issuer may have rotated). The keys are
+    /// the token's issuer's only if its discovery document names exactly the token's `iss`
+    /// (Discovery 1.0 section 4.3, Core 1.0 section 3.1.3.7): `https://idp/` and
+    /// `https://idp` are one IAM provider (reading 63) but one issuer only.
     async fn verify_signature(&self, token: &Jwt, issuer: &Issuer) -> ServiceResult<()> {
         let now = self.clock().seconds();
         let unreachable = |error: super::jwks::FetchError| {
@@ -344,19 +361,25 @@ impl Service {
                 "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
             )
         };
-        let mut keys = self
+        let mut published = self
             .key_fetcher
             .keys(&issuer.url, now, false)
             .await
             .map_err(unreachable)?;
-        if !keys.iter().any(|key| token.fits(key)) {
-            keys = self
+        same_issuer(&published, issuer)?;
+        if !published.keys.iter().any(|key| token.fits(key)) {
+            published = self
                 .key_fetcher
                 .keys(&issuer.url, now, true)
                 .await
                 .map_err(unreachable)?;
+            same_issuer(&published, issuer)?;
         }
-        let fitting: Vec<_> = keys.iter().filter(|key| token.fits(key)).collect();
+        let fitting: Vec<_> = published
+            .keys
+            .iter()
+            .filter(|key| token.fits(key))
+            .collect();
         if fitting.is_empty() {
             return Err(invalid_token(
                 "No key of the identity provider matches the token's kid and algorithm",
@@ -369,6 +392,20 @@ impl Service {
                 "The web identity token's signature is not valid",
             ))
         }
+    }
+}
+
+/// The discovery document must name exactly the issuer the token claims (reading 66): a
+/// mismatch is the token's fault, not a passing fault of the issuer, so it is not the
+/// retryable `IDPCommunicationError`.
+fn same_issuer(published: &super::jwks::Published, issuer: &Issuer) -> ServiceResult<()> {
+    if *published.issuer == *issuer.iss {
+        Ok(())
+    } else {
+        Err(invalid_token(format!(
+            "The token's issuer {} is not the issuer named by its OpenID Connect discovery document",
+            issuer.iss
+        )))
     }
 }
 
@@ -417,6 +454,7 @@ mod tests {
     fn issuer() -> Issuer {
         Issuer {
             url: "https://localhost:8443".to_owned(),
+            iss: "https://localhost:8443".to_owned(),
             key_prefix: "localhost:8443".to_owned(),
             principal: "arn:aws:iam::123456789012:oidc-provider/localhost:8443".to_owned(),
             client_ids: Some(vec!["sts.amazonaws.com".to_owned()]),

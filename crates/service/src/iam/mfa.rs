@@ -261,7 +261,7 @@ impl Service {
         }
         self.enable_for(caller, serial_number, &MfaOwner::Root, codes)
             .await?;
-        self.invalidate();
+        self.after_write().await;
         Ok(())
     }
 

@@ -294,12 +294,14 @@ impl Service {
 
     /// Runs one IAM operation for an authenticated caller.
     pub async fn iam(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+        // The console calls this without `authenticate`.
+        self.check_fresh()?;
         let operation = request.operation();
         self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
         let response = wire::iam::dispatch(self, caller, request).await;
         if response.is_ok() && !operation.reads_only() {
             // Whatever an operation wrote is visible to the very next request on this node.
-            self.invalidate();
+            self.after_write().await;
         }
         response
     }

@@ -317,7 +317,7 @@ impl Service {
         input: GetAccessKeyLastUsedRequest,
     ) -> ServiceResult<GetAccessKeyLastUsedResponse> {
         let account = caller.account_id.clone();
-        let key = match self.reads().get_access_key(&input.access_key_id).await {
+        let key = match self.reads().access_key_usage(&input.access_key_id).await {
             Ok(key) if key.account_id == account => key,
             Ok(_) | Err(StoreError::NoSuchEntity { .. }) => {
                 return Err(ServiceError::access_denied(format!(

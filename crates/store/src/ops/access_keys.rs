@@ -9,10 +9,10 @@ use crate::model::{AccessKeyRecord, AccessKeyStatus, NewAccessKey, Timestamp};
 use crate::ops::users::require_account;
 use crate::quota;
 
-const SELECT: &str = "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, \
+pub(crate) const SELECT: &str = "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, \
      created_at, last_used_at, last_used_service, last_used_region FROM access_keys";
 
-fn access_key(row: &AnyRow) -> Result<AccessKeyRecord> {
+pub(crate) fn access_key(row: &AnyRow) -> Result<AccessKeyRecord> {
     let status: String = row.try_get("status")?;
     Ok(AccessKeyRecord {
         access_key_id: row.try_get("access_key_id")?,

@@ -8,10 +8,10 @@ use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{AccountRecord, NewAccount};
 use crate::ops::access_keys::insert_access_key;
 
-const SELECT: &str = "SELECT account_id, email, alias, created_at, global_endpoint_token_version, \
+pub(crate) const SELECT: &str = "SELECT account_id, email, alias, created_at, global_endpoint_token_version, \
      root_password_last_used FROM accounts";
 
-fn account(row: &AnyRow) -> Result<AccountRecord> {
+pub(crate) fn account(row: &AnyRow) -> Result<AccountRecord> {
     Ok(AccountRecord {
         account_id: row.try_get("account_id")?,
         email: row.try_get("email")?,

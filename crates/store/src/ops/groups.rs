@@ -10,7 +10,7 @@ use crate::model::{GroupRecord, ListOptions, NewGroup, Page, UserRecord};
 use crate::ops::users::{conflict_if_any, find_user, require_account, user};
 use crate::quota;
 
-fn group(row: &AnyRow) -> Result<GroupRecord> {
+pub(crate) fn group(row: &AnyRow) -> Result<GroupRecord> {
     Ok(GroupRecord {
         account_id: row.try_get("account_id")?,
         group_id: row.try_get("group_id")?,

@@ -20,6 +20,26 @@ fn login_profile(row: &AnyRow) -> Result<LoginProfileRecord> {
     })
 }
 
+/// The password policy columns (see [`PASSWORD_POLICY_COLUMNS`]) of one row.
+pub(crate) fn password_policy(row: &AnyRow) -> Result<PasswordPolicy> {
+    Ok(PasswordPolicy {
+        minimum_password_length: row.try_get("minimum_password_length")?,
+        require_symbols: flag(row, "require_symbols")?,
+        require_numbers: flag(row, "require_numbers")?,
+        require_uppercase_characters: flag(row, "require_uppercase_characters")?,
+        require_lowercase_characters: flag(row, "require_lowercase_characters")?,
+        allow_users_to_change_password: flag(row, "allow_users_to_change_password")?,
+        max_password_age: row.try_get("max_password_age")?,
+        password_reuse_prevention: row.try_get("password_reuse_prevention")?,
+        hard_expiry: flag(row, "hard_expiry")?,
+    })
+}
+
+/// The columns [`password_policy`] reads.
+pub(crate) const PASSWORD_POLICY_COLUMNS: &str = "minimum_password_length, require_symbols, \
+     require_numbers, require_uppercase_characters, require_lowercase_characters, \
+     allow_users_to_change_password, max_password_age, password_reuse_prevention, hard_expiry";
+
 /// Appends to the user's password history and keeps only the newest entries.
 async fn remember_password(
     conn: &mut AnyConnection,
@@ -197,27 +217,13 @@ impl Store {
 
     /// GetAccountPasswordPolicy: `None` when the account has none (AWS answers NoSuchEntity).
     pub async fn get_password_policy(&self, account_id: &str) -> Result<Option<PasswordPolicy>> {
-        let row = sqlx::query(
-            "SELECT minimum_password_length, require_symbols, require_numbers, \
-             require_uppercase_characters, require_lowercase_characters, \
-             allow_users_to_change_password, max_password_age, password_reuse_prevention, \
-             hard_expiry FROM password_policies WHERE account_id = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PASSWORD_POLICY_COLUMNS} FROM password_policies WHERE account_id = $1"
+        )))
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(PasswordPolicy {
-            minimum_password_length: row.try_get("minimum_password_length")?,
-            require_symbols: flag(&row, "require_symbols")?,
-            require_numbers: flag(&row, "require_numbers")?,
-            require_uppercase_characters: flag(&row, "require_uppercase_characters")?,
-            require_lowercase_characters: flag(&row, "require_lowercase_characters")?,
-            allow_users_to_change_password: flag(&row, "allow_users_to_change_password")?,
-            max_password_age: row.try_get("max_password_age")?,
-            password_reuse_prevention: row.try_get("password_reuse_prevention")?,
-            hard_expiry: flag(&row, "hard_expiry")?,
-        }))
+        row.as_ref().map(password_policy).transpose()
     }
 
     /// UpdateAccountPasswordPolicy: replaces the whole policy, as AWS does.

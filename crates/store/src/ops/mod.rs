@@ -19,6 +19,7 @@ pub use identity_providers::{
 pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;
+pub use snapshot::{LoadScope, Loaded};
 mod access_keys;
 mod attachments;
 mod policies;
@@ -26,5 +27,6 @@ mod policies;
 pub use policies::customer_policy_arn;
 mod changes;
 mod logins;
+mod snapshot;
 mod tags;
 mod user_credentials;

@@ -21,12 +21,12 @@ pub fn customer_policy_arn(account_id: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:policy{path}{name}")
 }
 
-const SELECT: &str = "SELECT p.account_id, p.policy_id, p.name, p.path, p.arn, p.description, \
+pub(crate) const SELECT: &str = "SELECT p.account_id, p.policy_id, p.name, p.path, p.arn, p.description, \
      p.default_version, p.created_at, p.updated_at, \
      (SELECT COUNT(*) FROM attachments a WHERE a.account_id = p.account_id \
       AND a.policy_arn = p.arn) AS attachment_count FROM policies p";
 
-fn policy(row: &AnyRow) -> Result<PolicyRecord> {
+pub(crate) fn policy(row: &AnyRow) -> Result<PolicyRecord> {
     Ok(PolicyRecord {
         account_id: row.try_get("account_id")?,
         policy_id: row.try_get("policy_id")?,
@@ -41,7 +41,7 @@ fn policy(row: &AnyRow) -> Result<PolicyRecord> {
     })
 }
 
-fn version(row: &AnyRow) -> Result<PolicyVersionRecord> {
+pub(crate) fn version(row: &AnyRow) -> Result<PolicyVersionRecord> {
     Ok(PolicyVersionRecord {
         version_id: format!("v{}", row.try_get::<i64, _>("version")?),
         document: row.try_get("document")?,

@@ -296,6 +296,30 @@ impl Store {
         Ok(())
     }
 
+    /// The roles assumed at or after `since` (epoch seconds): (role id, time, region). What
+    /// other nodes stamped, which moved no revision.
+    pub async fn role_uses_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(String, Timestamp, String)>> {
+        let rows = sqlx::query(
+            "SELECT role_id, last_used_at, last_used_region FROM roles WHERE last_used_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("role_id")?,
+                    row.try_get("last_used_at")?,
+                    row.try_get::<Option<String>, _>("last_used_region")?
+                        .unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
     /// Deletes a role with no policies or instance profiles left (`DeleteConflict` otherwise);
     /// its tags go with it.
     pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<()> {

@@ -27,7 +27,7 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
 }
 
 /// The key as `target`'s kind compares it (the `key_lower` column).
-fn compared_key(target: &TagTarget, key: &str) -> String {
+pub(crate) fn compared_key(target: &TagTarget, key: &str) -> String {
     match target {
         TagTarget::Policy(_) => key.to_owned(),
         _ => lower(key),

@@ -1,0 +1,364 @@
+//! The in-memory state (issue 14): every account's users, groups, roles, customer managed
+//! policies and access keys, with their tags, policies and memberships, held as an immutable
+//! snapshot that readers take without a lock. The store stays the source of truth: a write
+//! commits there first, then [`State::catch_up`] reads the store's change log and reloads
+//! exactly the entities it names, publishing a new snapshot that shares everything else
+//! with the old one. Writes through this node catch up before they answer; other nodes'
+//! writes arrive through the same change log (polled by the server).
+
+mod account;
+mod reads;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use store::{EntityKind, LoadScope, Store, StoreError};
+
+pub(crate) use account::AccountState;
+use account::Stale;
+
+/// How many change-log entries one read of the log takes.
+const CHANGES_PER_READ: u32 = 1000;
+
+/// One published version of the state.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Snapshot {
+    /// The store revision this snapshot reflects at least; `-1` before the first load (then
+    /// nothing is served from memory).
+    pub(crate) revision: i64,
+    pub(crate) accounts: imbl::HashMap<String, Arc<AccountState>>,
+    /// Unique id (user, group, role, customer managed policy, access key) -> its account. The ids' prefixes differ by
+    /// kind, so one map serves them all.
+    pub(crate) owners: imbl::HashMap<String, String>,
+}
+
+impl Snapshot {
+    fn empty() -> Snapshot {
+        Snapshot {
+            revision: -1,
+            accounts: imbl::HashMap::new(),
+            owners: imbl::HashMap::new(),
+        }
+    }
+
+    /// Whether reads may be served from this snapshot.
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.revision >= 0
+    }
+
+    pub(crate) fn account(&self, account_id: &str) -> Option<&Arc<AccountState>> {
+        self.accounts.get(account_id)
+    }
+
+    /// The account owning the user, group, role or access key with this id.
+    pub(crate) fn owner(&self, id: &str) -> Option<&Arc<AccountState>> {
+        self.owners
+            .get(id)
+            .and_then(|account| self.accounts.get(account))
+    }
+
+    fn forget_owned(&mut self, account: &AccountState) {
+        for id in account
+            .users
+            .names
+            .keys()
+            .chain(account.groups.names.keys())
+            .chain(account.roles.names.keys())
+            .chain(account.policies.names.keys())
+            .chain(account.access_keys.keys())
+        {
+            self.owners.remove(id);
+        }
+    }
+
+    fn own_all(&mut self, account: &AccountState) {
+        let account_id = &account.record.account_id;
+        for id in account
+            .users
+            .names
+            .keys()
+            .chain(account.groups.names.keys())
+            .chain(account.roles.names.keys())
+            .chain(account.policies.names.keys())
+            .chain(account.access_keys.keys())
+        {
+            self.owners.insert(id.clone(), account_id.clone());
+        }
+    }
+
+    /// Puts in (or replaces) a whole account.
+    fn put_account(&mut self, account: AccountState) {
+        if let Some(old) = self.accounts.get(&account.record.account_id).cloned() {
+            self.forget_owned(&old);
+        }
+        self.own_all(&account);
+        self.accounts
+            .insert(account.record.account_id.clone(), Arc::new(account));
+    }
+
+    fn remove_account(&mut self, account_id: &str) {
+        if let Some(old) = self.accounts.remove(account_id) {
+            self.forget_owned(&old);
+        }
+    }
+}
+
+/// Usage stamps that do not move the store's revision (AssumeRole's RoleLastUsed): this
+/// node's own as it records them, other nodes' as the refresh reads them from the store.
+#[derive(Debug, Default)]
+struct Stamps {
+    roles: std::collections::HashMap<String, (i64, String)>,
+    /// The newest stamp read from the store: the next read starts there.
+    read_up_to: i64,
+}
+
+/// The state: the current snapshot, the lock that makes catch-ups one at a time, and when
+/// the store last confirmed the snapshot.
+#[derive(Debug)]
+pub(crate) struct State {
+    current: ArcSwap<Snapshot>,
+    catching_up: tokio::sync::Mutex<()>,
+    stamps: Mutex<Stamps>,
+    /// When the last successful catch-up began to read the store: the snapshot was the
+    /// store's state at that moment at least. `None` before the first.
+    confirmed: Mutex<Option<Instant>>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            current: ArcSwap::from_pointee(Snapshot::empty()),
+            catching_up: tokio::sync::Mutex::new(()),
+            stamps: Mutex::new(Stamps::default()),
+            confirmed: Mutex::new(None),
+        }
+    }
+}
+
+impl State {
+    /// The current snapshot (a reference count, no lock).
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Whether the store confirmed the snapshot less than `bound` ago.
+    pub(crate) fn confirmed_within(&self, bound: Duration) -> bool {
+        self.confirmed
+            .lock()
+            .ok()
+            .and_then(|confirmed| *confirmed)
+            .is_some_and(|at| at.elapsed() <= bound)
+    }
+
+    /// Forgets everything; the next catch-up loads the whole store again.
+    pub(crate) fn clear(&self) {
+        self.current.store(Arc::new(Snapshot::empty()));
+    }
+
+    /// Notes an AssumeRole of this node (the store has it too, without a revision).
+    pub(crate) fn stamp_role_use(&self, role_id: &str, at: i64, region: &str) {
+        if let Ok(mut stamps) = self.stamps.lock() {
+            // Bounded by the number of roles that exist: an id is only stamped once found.
+            stamps
+                .roles
+                .insert(role_id.to_owned(), (at, region.to_owned()));
+        }
+    }
+
+    /// Reads the AssumeRole stamps written since the last read (other nodes' among them).
+    pub(crate) async fn refresh_stamps(&self, store: &Store) -> Result<(), StoreError> {
+        let since = self.stamps.lock().map_or(0, |stamps| stamps.read_up_to);
+        let uses = store.role_uses_since(since).await?;
+        if let Ok(mut stamps) = self.stamps.lock() {
+            for (role_id, at, region) in uses {
+                stamps.read_up_to = stamps.read_up_to.max(at);
+                let newer = stamps
+                    .roles
+                    .get(&role_id)
+                    .is_none_or(|(seen, _)| *seen < at);
+                if newer {
+                    stamps.roles.insert(role_id, (at, region));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The role's last use as this node knows it: the newer of the record and the stamp.
+    pub(crate) fn role_with_stamp(&self, mut role: store::RoleRecord) -> store::RoleRecord {
+        let stamp = self
+            .stamps
+            .lock()
+            .ok()
+            .and_then(|stamps| stamps.roles.get(&role.role_id).cloned());
+        if let Some((at, region)) = stamp
+            && role.last_used_at.is_none_or(|seen| seen < at)
+        {
+            role.last_used_at = Some(at);
+            role.last_used_region = Some(region);
+        }
+        role
+    }
+
+    /// Brings the snapshot up to the store's latest revision: the whole store on the first
+    /// call (or when the change log no longer reaches back), else the entities the change
+    /// log names since the snapshot's revision.
+    pub(crate) async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+        let _one_at_a_time = self.catching_up.lock().await;
+        let began = Instant::now();
+        self.catch_up_locked(store).await?;
+        if let Ok(mut confirmed) = self.confirmed.lock() {
+            *confirmed = Some(began);
+        }
+        Ok(())
+    }
+
+    async fn catch_up_locked(&self, store: &Store) -> Result<(), StoreError> {
+        loop {
+            let current = self.snapshot();
+            if !current.is_loaded() {
+                self.current.store(Arc::new(load_everything(store).await?));
+                return Ok(());
+            }
+            let changes = store
+                .changes_since(current.revision, CHANGES_PER_READ)
+                .await?;
+            if !changes.complete {
+                self.current.store(Arc::new(load_everything(store).await?));
+                return Ok(());
+            }
+            if changes.entries.is_empty() {
+                if changes.revision != current.revision {
+                    let mut next = (*current).clone();
+                    next.revision = changes.revision;
+                    self.current.store(Arc::new(next));
+                }
+                return Ok(());
+            }
+            let mut next = (*current).clone();
+            let mut stale: BTreeMap<String, Stale> = BTreeMap::new();
+            for change in &changes.entries {
+                let entry = stale.entry(change.account_id.clone()).or_default();
+                let id = change.entity_id.clone();
+                match change.kind {
+                    EntityKind::Account | EntityKind::PasswordPolicy => entry.settings = true,
+                    EntityKind::User | EntityKind::UserPolicy | EntityKind::LoginProfile => {
+                        entry.users.push(id);
+                    }
+                    EntityKind::Group | EntityKind::GroupPolicy => entry.groups.push(id),
+                    EntityKind::Role | EntityKind::RolePolicy => entry.roles.push(id),
+                    EntityKind::Policy | EntityKind::PolicyVersion => entry.policies.push(id),
+                    EntityKind::AccessKey => entry.access_keys.push(id),
+                    // Not held in memory: read from the store each time.
+                    _ => {}
+                }
+            }
+            for (account_id, mut stale) in stale {
+                dedup(&mut stale);
+                apply(&mut next, store, &account_id, &stale).await?;
+            }
+            next.revision = changes.revision;
+            self.current.store(Arc::new(next));
+        }
+    }
+}
+
+fn dedup(stale: &mut Stale) {
+    for ids in [
+        &mut stale.users,
+        &mut stale.groups,
+        &mut stale.roles,
+        &mut stale.policies,
+        &mut stale.access_keys,
+    ] {
+        ids.sort();
+        ids.dedup();
+    }
+}
+
+/// Reloads what `stale` names of one account into `next`.
+async fn apply(
+    next: &mut Snapshot,
+    store: &Store,
+    account_id: &str,
+    stale: &Stale,
+) -> Result<(), StoreError> {
+    let Some(existing) = next.accounts.get(account_id).cloned() else {
+        // A new account (or one this snapshot never had): load it whole.
+        let mut loaded = store
+            .load(&LoadScope::Account(account_id.to_owned()))
+            .await?;
+        if let Some(record) = loaded.accounts.pop() {
+            let mut account = AccountState::new(record);
+            account.replace(&Stale::default(), &mut loaded);
+            next.put_account(account);
+        }
+        return Ok(());
+    };
+    let mut scopes = Vec::new();
+    if stale.settings {
+        scopes.push(LoadScope::AccountSettings(account_id.to_owned()));
+    }
+    scopes.extend(stale.users.iter().cloned().map(LoadScope::User));
+    scopes.extend(stale.groups.iter().cloned().map(LoadScope::Group));
+    scopes.extend(stale.roles.iter().cloned().map(LoadScope::Role));
+    scopes.extend(stale.policies.iter().cloned().map(LoadScope::Policy));
+    scopes.extend(stale.access_keys.iter().cloned().map(LoadScope::AccessKey));
+    let mut loaded = store.load_each(&scopes).await?;
+    if stale.settings && loaded.accounts.is_empty() {
+        next.remove_account(account_id);
+        return Ok(());
+    }
+    // The ids that were and those that are now: owners follow the difference.
+    let gone: Vec<&String> = stale
+        .users
+        .iter()
+        .chain(&stale.groups)
+        .chain(&stale.roles)
+        .chain(&stale.policies)
+        .chain(&stale.access_keys)
+        .collect();
+    let arrived: Vec<String> = loaded
+        .users
+        .iter()
+        .map(|u| u.user_id.clone())
+        .chain(loaded.groups.iter().map(|g| g.group_id.clone()))
+        .chain(loaded.roles.iter().map(|r| r.role_id.clone()))
+        .chain(loaded.policies.iter().map(|p| p.policy_id.clone()))
+        .chain(loaded.access_keys.iter().map(|k| k.access_key_id.clone()))
+        .collect();
+    let mut account = (*existing).clone();
+    account.replace(stale, &mut loaded);
+    for id in gone {
+        next.owners.remove(id);
+    }
+    for id in arrived {
+        next.owners.insert(id, account_id.to_owned());
+    }
+    next.accounts
+        .insert(account_id.to_owned(), Arc::new(account));
+    Ok(())
+}
+
+/// The whole store, account by account, at a revision read first (so a write committed
+/// during the load is applied again by the next catch-up: reloading is idempotent).
+async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
+    let revision = store.current_revision().await?;
+    let mut snapshot = Snapshot::empty();
+    for record in store.list_accounts().await? {
+        let mut loaded = store
+            .load(&LoadScope::Account(record.account_id.clone()))
+            .await?;
+        loaded.accounts.clear();
+        let mut account = AccountState::new(record);
+        account.replace(&Stale::default(), &mut loaded);
+        snapshot.put_account(account);
+    }
+    snapshot.revision = revision;
+    Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,471 @@
+//! The reads a snapshot answers, each with the store's answer for the same question: the same
+//! records, order, pagination markers and `NoSuchEntity` errors.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use imbl::OrdMap;
+use store::{
+    AccessKeyRecord, AccountRecord, EntityKind, GroupRecord, ListOptions, Page, PasswordPolicy,
+    PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord,
+    StoreError, Tag, TagTarget, UserRecord,
+};
+
+use super::Snapshot;
+use super::account::{AccountState, Named, Policies, lower, version_number};
+
+fn not_found(kind: EntityKind, name: &str) -> StoreError {
+    StoreError::NoSuchEntity {
+        kind,
+        name: name.to_owned(),
+    }
+}
+
+/// The page size the store uses: 1 to 1000.
+fn page_size(options: &ListOptions) -> usize {
+    usize::try_from(options.max_items.clamp(1, 1000)).unwrap_or(1000)
+}
+
+/// One page of `items` (in key order, each with its key): those after the marker, passing
+/// `keep`, at most the page size, with the last key as the next marker when more follow.
+fn page<T>(
+    items: impl Iterator<Item = (String, T)>,
+    options: &ListOptions,
+    keep: impl Fn(&T) -> bool,
+) -> Page<T> {
+    let max = page_size(options);
+    let mut out = Vec::new();
+    let mut last_key = None;
+    for (key, item) in items
+        .filter(|(key, _)| options.marker.as_ref().is_none_or(|m| key > m))
+        .filter(|(_, item)| keep(item))
+    {
+        if out.len() == max {
+            return Page {
+                items: out,
+                next_marker: last_key,
+            };
+        }
+        last_key = Some(key);
+        out.push(item);
+    }
+    Page {
+        items: out,
+        next_marker: None,
+    }
+}
+
+/// The entries of a by-name map after the marker, without visiting those before it.
+fn after_marker<'a, T: Clone>(
+    map: &'a OrdMap<String, Arc<T>>,
+    options: &ListOptions,
+) -> impl Iterator<Item = (String, &'a Arc<T>)> {
+    let start = match &options.marker {
+        Some(marker) => Bound::Excluded(marker.clone()),
+        None => Bound::Unbounded,
+    };
+    map.range((start, Bound::Unbounded))
+        .map(|(key, value)| (key.clone(), value))
+}
+
+fn path_matches(path: &str, options: &ListOptions) -> bool {
+    options
+        .path_prefix
+        .as_deref()
+        .is_none_or(|prefix| path.starts_with(prefix))
+}
+
+impl Snapshot {
+    fn in_account(&self, account_id: &str) -> Result<&Arc<AccountState>, StoreError> {
+        self.account(account_id)
+            .ok_or_else(|| not_found(EntityKind::Account, account_id))
+    }
+
+    pub(crate) fn get_account(&self, account_id: &str) -> Result<AccountRecord, StoreError> {
+        Ok(self.in_account(account_id)?.record.clone())
+    }
+
+    pub(crate) fn list_accounts(&self) -> Vec<AccountRecord> {
+        let mut accounts: Vec<AccountRecord> =
+            self.accounts.values().map(|a| a.record.clone()).collect();
+        accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        accounts
+    }
+
+    pub(crate) fn get_password_policy(&self, account_id: &str) -> Option<PasswordPolicy> {
+        self.account(account_id)
+            .and_then(|a| a.password_policy.clone())
+    }
+
+    pub(crate) fn get_user(&self, account_id: &str, name: &str) -> Result<UserRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.users.by_name.get(&lower(name)))
+            .map(|u| u.record.clone())
+            .ok_or_else(|| not_found(EntityKind::User, name))
+    }
+
+    pub(crate) fn get_user_by_id(&self, user_id: &str) -> Result<UserRecord, StoreError> {
+        self.owner(user_id)
+            .and_then(|a| a.users.by_id(user_id))
+            .map(|u| u.record.clone())
+            .ok_or_else(|| not_found(EntityKind::User, user_id))
+    }
+
+    pub(crate) fn list_users(&self, account_id: &str, options: &ListOptions) -> Page<UserRecord> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options, |_| true);
+        };
+        let mut found = page(
+            after_marker(&account.users.by_name, options),
+            options,
+            |u| path_matches(&u.record.path, options),
+        );
+        Page {
+            items: found.items.drain(..).map(|u| u.record.clone()).collect(),
+            next_marker: found.next_marker,
+        }
+    }
+
+    pub(crate) fn get_group(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<GroupRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.groups.by_name.get(&lower(name)))
+            .map(|g| g.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Group, name))
+    }
+
+    pub(crate) fn list_groups(&self, account_id: &str, options: &ListOptions) -> Page<GroupRecord> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options, |_| true);
+        };
+        let found = page(
+            after_marker(&account.groups.by_name, options),
+            options,
+            |g| path_matches(&g.record.path, options),
+        );
+        Page {
+            items: found.items.iter().map(|g| g.record.clone()).collect(),
+            next_marker: found.next_marker,
+        }
+    }
+
+    pub(crate) fn list_users_in_group(
+        &self,
+        account_id: &str,
+        group_name: &str,
+        options: &ListOptions,
+    ) -> Result<Page<UserRecord>, StoreError> {
+        let account = self.account(account_id);
+        let group = account
+            .and_then(|a| a.groups.by_name.get(&lower(group_name)))
+            .ok_or_else(|| not_found(EntityKind::Group, group_name))?;
+        let account = self.in_account(account_id)?;
+        Ok(members_page(&account.users, &group.members, options, |u| {
+            &u.record
+        }))
+    }
+
+    pub(crate) fn list_groups_for_user(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        options: &ListOptions,
+    ) -> Result<Page<GroupRecord>, StoreError> {
+        let account = self.in_account(account_id).ok();
+        let user = account
+            .and_then(|a| a.users.by_name.get(&lower(user_name)))
+            .ok_or_else(|| not_found(EntityKind::User, user_name))?;
+        let account = self.in_account(account_id)?;
+        Ok(members_page(&account.groups, &user.groups, options, |g| {
+            &g.record
+        }))
+    }
+
+    pub(crate) fn get_role(&self, account_id: &str, name: &str) -> Result<RoleRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.roles.by_name.get(&lower(name)))
+            .map(|r| r.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Role, name))
+    }
+
+    pub(crate) fn get_role_by_id(&self, role_id: &str) -> Result<RoleRecord, StoreError> {
+        self.owner(role_id)
+            .and_then(|a| a.roles.by_id(role_id))
+            .map(|r| r.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Role, role_id))
+    }
+
+    pub(crate) fn list_roles(&self, account_id: &str, options: &ListOptions) -> Page<RoleRecord> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options, |_| true);
+        };
+        let found = page(
+            after_marker(&account.roles.by_name, options),
+            options,
+            |r| path_matches(&r.record.path, options),
+        );
+        Page {
+            items: found.items.iter().map(|r| r.record.clone()).collect(),
+            next_marker: found.next_marker,
+        }
+    }
+
+    /// The account a customer managed policy ARN names (`arn:aws:iam::<account>:policy/..`).
+    fn policy_account(&self, arn: &str) -> Option<&Arc<AccountState>> {
+        let account_id = arn.strip_prefix("arn:aws:iam::")?.split(':').next()?;
+        self.account(account_id)
+    }
+
+    fn policy_entry(
+        &self,
+        arn: &str,
+    ) -> Option<(&Arc<AccountState>, &Arc<super::account::PolicyEntry>)> {
+        let account = self.policy_account(arn)?;
+        let id = account.policy_ids.get(arn)?;
+        Some((account, account.policies.by_id(id)?))
+    }
+
+    fn policy_record(account: &AccountState, record: &PolicyRecord) -> PolicyRecord {
+        let mut record = record.clone();
+        record.attachment_count = account
+            .attached_to
+            .get(&record.arn)
+            .map_or(0, |set| i64::try_from(set.len()).unwrap_or(i64::MAX));
+        record
+    }
+
+    pub(crate) fn get_policy(&self, arn: &str) -> Result<PolicyRecord, StoreError> {
+        self.policy_entry(arn)
+            .map(|(account, p)| Self::policy_record(account, &p.record))
+            .ok_or_else(|| not_found(EntityKind::Policy, arn))
+    }
+
+    pub(crate) fn list_policies(
+        &self,
+        account_id: &str,
+        only_attached: bool,
+        options: &ListOptions,
+    ) -> Page<PolicyRecord> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options, |_| true);
+        };
+        let found = page(
+            after_marker(&account.policies.by_name, options),
+            options,
+            |p| {
+                path_matches(&p.record.path, options)
+                    && (!only_attached || account.attached_to.contains_key(&p.record.arn))
+            },
+        );
+        Page {
+            items: found
+                .items
+                .iter()
+                .map(|p| Self::policy_record(account, &p.record))
+                .collect(),
+            next_marker: found.next_marker,
+        }
+    }
+
+    pub(crate) fn get_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> Result<PolicyVersionRecord, StoreError> {
+        let wanted = version_id
+            .strip_prefix('v')
+            .and_then(|n| n.parse::<i64>().ok());
+        self.policy_entry(arn)
+            .and_then(|(_, p)| {
+                p.versions
+                    .iter()
+                    .find(|v| Some(version_number(&v.version_id)) == wanted)
+            })
+            .cloned()
+            .ok_or_else(|| not_found(EntityKind::PolicyVersion, &format!("{arn} {version_id}")))
+    }
+
+    pub(crate) fn list_policy_versions(
+        &self,
+        arn: &str,
+    ) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+        self.policy_entry(arn)
+            .map(|(_, p)| p.versions.clone())
+            .ok_or_else(|| not_found(EntityKind::Policy, arn))
+    }
+
+    pub(crate) fn policy_attachment_counts(&self, account_id: &str) -> Vec<(String, i64)> {
+        self.account(account_id).map_or_else(Vec::new, |account| {
+            account
+                .attached_to
+                .iter()
+                .map(|(arn, set)| (arn.clone(), i64::try_from(set.len()).unwrap_or(i64::MAX)))
+                .collect()
+        })
+    }
+
+    pub(crate) fn list_entities_for_policy(
+        &self,
+        account_id: &str,
+        policy_arn: &str,
+    ) -> Vec<PolicyEntity> {
+        let Some(account) = self.account(account_id) else {
+            return Vec::new();
+        };
+        let Some(set) = account.attached_to.get(policy_arn) else {
+            return Vec::new();
+        };
+        let mut entities: Vec<(&'static str, String, PolicyEntity)> = set
+            .iter()
+            .filter_map(|(kind, id)| {
+                let (kind, name) = match *kind {
+                    "user" => (
+                        PrincipalKind::User,
+                        account.users.by_id(id)?.record.name.clone(),
+                    ),
+                    "group" => (
+                        PrincipalKind::Group,
+                        account.groups.by_id(id)?.record.name.clone(),
+                    ),
+                    _ => (
+                        PrincipalKind::Role,
+                        account.roles.by_id(id)?.record.name.clone(),
+                    ),
+                };
+                Some((
+                    kind_text(kind),
+                    lower(&name),
+                    PolicyEntity {
+                        kind,
+                        id: id.clone(),
+                        name,
+                    },
+                ))
+            })
+            .collect();
+        entities.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        entities.into_iter().map(|(_, _, entity)| entity).collect()
+    }
+
+    /// The policies of a user, group or role; `None` when it does not exist.
+    fn policies_of(&self, principal: &Principal) -> Option<&Policies> {
+        let account = self.owner(&principal.id)?;
+        match principal.kind {
+            PrincipalKind::User => account.users.by_id(&principal.id).map(|u| &u.policies),
+            PrincipalKind::Group => account.groups.by_id(&principal.id).map(|g| &g.policies),
+            PrincipalKind::Role => account.roles.by_id(&principal.id).map(|r| &r.policies),
+        }
+    }
+
+    pub(crate) fn get_inline_policy(
+        &self,
+        principal: &Principal,
+        policy_name: &str,
+    ) -> Result<String, StoreError> {
+        self.policies_of(principal)
+            .and_then(|p| p.inline.iter().find(|(name, _)| name == policy_name))
+            .map(|(_, document)| document.clone())
+            .ok_or_else(|| {
+                let kind = match principal.kind {
+                    PrincipalKind::User => EntityKind::UserPolicy,
+                    PrincipalKind::Group => EntityKind::GroupPolicy,
+                    PrincipalKind::Role => EntityKind::RolePolicy,
+                };
+                not_found(kind, policy_name)
+            })
+    }
+
+    pub(crate) fn list_inline_policies(&self, principal: &Principal) -> Vec<(String, String)> {
+        self.policies_of(principal)
+            .map_or_else(Vec::new, |p| p.inline.clone())
+    }
+
+    pub(crate) fn list_attached_policies(&self, principal: &Principal) -> Vec<String> {
+        self.policies_of(principal)
+            .map_or_else(Vec::new, |p| p.attached.clone())
+    }
+
+    /// The tags of a user, role or customer managed policy; `None` for the kinds the state
+    /// does not hold (the caller asks the store).
+    pub(crate) fn list_tags(&self, target: &TagTarget) -> Option<Result<Vec<Tag>, StoreError>> {
+        let found = match target {
+            TagTarget::User(id) => self
+                .owner(id)
+                .and_then(|a| a.users.by_id(id))
+                .map(|u| u.tags.clone())
+                .ok_or_else(|| not_found(EntityKind::User, id)),
+            TagTarget::Role(id) => self
+                .owner(id)
+                .and_then(|a| a.roles.by_id(id))
+                .map(|r| r.tags.clone())
+                .ok_or_else(|| not_found(EntityKind::Role, id)),
+            TagTarget::Policy(id) => self
+                .owner(id)
+                .and_then(|a| a.policies.by_id(id))
+                .map(|p| p.tags.clone())
+                .ok_or_else(|| not_found(EntityKind::Policy, id)),
+            _ => return None,
+        };
+        Some(found)
+    }
+
+    pub(crate) fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<AccessKeyRecord, StoreError> {
+        self.owner(access_key_id)
+            .and_then(|a| a.access_keys.get(access_key_id))
+            .map(|k| k.as_ref().clone())
+            .ok_or_else(|| not_found(EntityKind::AccessKey, access_key_id))
+    }
+
+    pub(crate) fn list_access_keys(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+    ) -> Vec<AccessKeyRecord> {
+        let Some(account) = self.account(account_id) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<AccessKeyRecord> = account
+            .access_keys
+            .values()
+            .filter(|k| k.user_id.as_deref() == user_id)
+            .map(|k| k.as_ref().clone())
+            .collect();
+        keys.sort_by(|a, b| {
+            (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id))
+        });
+        keys
+    }
+}
+
+fn kind_text(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Group => "group",
+        PrincipalKind::Role => "role",
+    }
+}
+
+/// A page of the entities `ids` names (a group's members, a user's groups), in name order.
+fn members_page<T: Clone, R: Clone>(
+    entities: &Named<T>,
+    ids: &[String],
+    options: &ListOptions,
+    record: impl Fn(&T) -> &R,
+) -> Page<R> {
+    let mut named: Vec<(String, R)> = ids
+        .iter()
+        .filter_map(|id| {
+            let name = entities.names.get(id)?;
+            let entry = entities.by_name.get(name)?;
+            Some((name.clone(), record(entry).clone()))
+        })
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    page(named.into_iter(), options, |_| true)
+}

@@ -1,0 +1,302 @@
+//! Bulk reads for the service's in-memory state: every row that reads and authorization need,
+//! for the whole server, one account, or one entity with what hangs off it, in one
+//! consistent read transaction.
+
+use std::collections::BTreeMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{Backend, Store};
+use crate::error::{BackendError, Result};
+use crate::model::{
+    AccessKeyRecord, AccountRecord, GroupRecord, PasswordPolicy, PolicyRecord, PolicyVersionRecord,
+    Principal, PrincipalKind, RoleRecord, Tag, TagTarget, UserRecord,
+};
+use crate::ops::logins::{PASSWORD_POLICY_COLUMNS, password_policy};
+use crate::ops::tags::compared_key;
+use crate::ops::{access_keys, accounts, groups, policies, roles, users};
+
+/// What to load: everything, one account, or one entity (by unique id) with its tags,
+/// policies and memberships. The change log names entities the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadScope {
+    /// Every account of the server.
+    Everything,
+    /// One account with everything in it.
+    Account(String),
+    /// The account's own row and its password policy.
+    AccountSettings(String),
+    /// A user with its tags, inline and attached policies and group memberships.
+    User(String),
+    /// A group with its inline and attached policies and members.
+    Group(String),
+    /// A role with its tags and inline and attached policies.
+    Role(String),
+    /// A customer managed policy with its versions and tags.
+    Policy(String),
+    /// One access key.
+    AccessKey(String),
+}
+
+/// The rows a [`LoadScope`] covers. Lists hold what exists now: an entity of the scope that
+/// is absent was deleted.
+#[derive(Debug, Default, Clone)]
+pub struct Loaded {
+    /// Accounts.
+    pub accounts: Vec<AccountRecord>,
+    /// Password policies, by account id.
+    pub password_policies: Vec<(String, PasswordPolicy)>,
+    /// Users.
+    pub users: Vec<UserRecord>,
+    /// Groups.
+    pub groups: Vec<GroupRecord>,
+    /// Roles.
+    pub roles: Vec<RoleRecord>,
+    /// Customer managed policies (`attachment_count` as stored now).
+    pub policies: Vec<PolicyRecord>,
+    /// Policy versions, by policy id.
+    pub versions: Vec<(String, PolicyVersionRecord)>,
+    /// Group memberships: (group id, user id).
+    pub memberships: Vec<(String, String)>,
+    /// Managed policy attachments: (principal, policy ARN), ARNs sorted per principal.
+    pub attachments: Vec<(Principal, String)>,
+    /// Inline policies: (principal, name, document), names sorted per principal.
+    pub inline_policies: Vec<(Principal, String, String)>,
+    /// Tags of users, roles and managed policies, each entity's sorted as `list_tags` sorts.
+    pub tags: Vec<(TagTarget, Vec<Tag>)>,
+    /// Access keys.
+    pub access_keys: Vec<AccessKeyRecord>,
+}
+
+impl Loaded {
+    /// Appends another load's rows to these.
+    pub fn append(&mut self, other: Loaded) {
+        self.accounts.extend(other.accounts);
+        self.password_policies.extend(other.password_policies);
+        self.users.extend(other.users);
+        self.groups.extend(other.groups);
+        self.roles.extend(other.roles);
+        self.policies.extend(other.policies);
+        self.versions.extend(other.versions);
+        self.memberships.extend(other.memberships);
+        self.attachments.extend(other.attachments);
+        self.inline_policies.extend(other.inline_policies);
+        self.tags.extend(other.tags);
+        self.access_keys.extend(other.access_keys);
+    }
+}
+
+/// One table's filter for a scope: the SQL condition (with `$1` the scope's id) or `None`
+/// when the scope does not cover the table.
+type Filter = Option<&'static str>;
+
+const NO_FILTER: &str = "1 = 1";
+
+impl Store {
+    /// Every row of `scope`, read in one transaction (repeatable read on PostgreSQL), so the
+    /// result is one snapshot of the store.
+    pub async fn load(&self, scope: &LoadScope) -> Result<Loaded> {
+        self.load_each(std::slice::from_ref(scope)).await
+    }
+
+    /// The rows of every scope, appended in order, all read in one transaction: entities
+    /// that one write changed together arrive together.
+    pub async fn load_each(&self, scopes: &[LoadScope]) -> Result<Loaded> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut loaded = Loaded::default();
+        for scope in scopes {
+            loaded.append(load_in(&mut tx, scope).await?);
+        }
+        tx.commit().await?;
+        Ok(loaded)
+    }
+}
+
+/// The id a scope binds as `$1`; `Everything` binds nothing.
+fn scope_id(scope: &LoadScope) -> Option<&str> {
+    match scope {
+        LoadScope::Everything => None,
+        LoadScope::Account(id)
+        | LoadScope::AccountSettings(id)
+        | LoadScope::User(id)
+        | LoadScope::Group(id)
+        | LoadScope::Role(id)
+        | LoadScope::Policy(id)
+        | LoadScope::AccessKey(id) => Some(id),
+    }
+}
+
+/// Runs `select` (which has no `WHERE` of its own) with the filter's condition.
+async fn rows(
+    conn: &mut AnyConnection,
+    scope: &LoadScope,
+    select: &str,
+    filter: Filter,
+) -> Result<Vec<AnyRow>> {
+    let Some(condition) = filter else {
+        return Ok(Vec::new());
+    };
+    let sql = format!("{select} WHERE {condition}");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if let Some(id) = scope_id(scope) {
+        query = query.bind(id.to_owned());
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// The condition on a principal-keyed table (`principal_kind`, `principal_id`).
+fn principal_filter(scope: &LoadScope) -> Filter {
+    match scope {
+        LoadScope::Everything => Some(NO_FILTER),
+        LoadScope::Account(_) => Some("account_id = $1"),
+        LoadScope::User(_) => Some("principal_kind = 'user' AND principal_id = $1"),
+        LoadScope::Group(_) => Some("principal_kind = 'group' AND principal_id = $1"),
+        LoadScope::Role(_) => Some("principal_kind = 'role' AND principal_id = $1"),
+        _ => None,
+    }
+}
+
+fn principal(row: &AnyRow) -> Result<Principal> {
+    let kind: String = row.try_get("principal_kind")?;
+    Ok(Principal {
+        kind: PrincipalKind::parse(&kind)
+            .ok_or_else(|| BackendError::message(format!("unknown principal kind `{kind}`")))?,
+        id: row.try_get("principal_id")?,
+    })
+}
+
+async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> {
+    use LoadScope as S;
+    // Whole-account scopes read every table; an entity's scope reads its own table by `own`.
+    let table = |is_own_scope: bool, own: &'static str| match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("account_id = $1"),
+        _ if is_own_scope => Some(own),
+        _ => None,
+    };
+    let mut loaded = Loaded::default();
+
+    let filter = table(matches!(scope, S::AccountSettings(_)), "account_id = $1");
+    for row in rows(conn, scope, accounts::SELECT, filter).await? {
+        loaded.accounts.push(accounts::account(&row)?);
+    }
+    let select = format!("SELECT account_id, {PASSWORD_POLICY_COLUMNS} FROM password_policies");
+    for row in rows(conn, scope, &select, filter).await? {
+        loaded
+            .password_policies
+            .push((row.try_get("account_id")?, password_policy(&row)?));
+    }
+
+    let select = "SELECT account_id, user_id, name, path, created_at, permissions_boundary_arn, \
+                  password_last_used FROM users";
+    for row in rows(
+        conn,
+        scope,
+        select,
+        table(matches!(scope, S::User(_)), "user_id = $1"),
+    )
+    .await?
+    {
+        loaded.users.push(users::user(&row)?);
+    }
+    let select = "SELECT account_id, group_id, name, path, created_at FROM iam_groups";
+    let filter = table(matches!(scope, S::Group(_)), "group_id = $1");
+    for row in rows(conn, scope, select, filter).await? {
+        loaded.groups.push(groups::group(&row)?);
+    }
+    let filter = table(matches!(scope, S::Role(_)), "role_id = $1");
+    for row in rows(conn, scope, roles::SELECT, filter).await? {
+        loaded.roles.push(roles::role(&row)?);
+    }
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("p.account_id = $1"),
+        S::Policy(_) => Some("p.policy_id = $1"),
+        _ => None,
+    };
+    for row in rows(conn, scope, policies::SELECT, filter).await? {
+        loaded.policies.push(policies::policy(&row)?);
+    }
+    let select = "SELECT v.policy_id, v.version, v.document, v.created_at, \
+                  CASE WHEN v.version = p.default_version THEN 1 ELSE 0 END AS is_default \
+                  FROM policy_versions v JOIN policies p ON p.policy_id = v.policy_id";
+    for row in rows(conn, scope, select, filter).await? {
+        loaded
+            .versions
+            .push((row.try_get("policy_id")?, policies::version(&row)?));
+    }
+    let select = "SELECT m.group_id, m.user_id FROM group_members m \
+                  JOIN iam_groups g ON g.group_id = m.group_id";
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("g.account_id = $1"),
+        S::User(_) => Some("m.user_id = $1"),
+        S::Group(_) => Some("m.group_id = $1"),
+        _ => None,
+    };
+    for row in rows(conn, scope, select, filter).await? {
+        loaded
+            .memberships
+            .push((row.try_get("group_id")?, row.try_get("user_id")?));
+    }
+    let select = "SELECT principal_kind, principal_id, policy_arn FROM attachments";
+    for row in rows(conn, scope, select, principal_filter(scope)).await? {
+        loaded
+            .attachments
+            .push((principal(&row)?, row.try_get("policy_arn")?));
+    }
+    loaded
+        .attachments
+        .sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
+    let select = "SELECT principal_kind, principal_id, policy_name, document FROM inline_policies";
+    for row in rows(conn, scope, select, principal_filter(scope)).await? {
+        loaded.inline_policies.push((
+            principal(&row)?,
+            row.try_get("policy_name")?,
+            row.try_get("document")?,
+        ));
+    }
+    loaded
+        .inline_policies
+        .sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
+
+    let select = "SELECT resource_kind, resource_id, tag_key, tag_value FROM tags";
+    let filter = match scope {
+        S::Everything => Some("resource_kind IN ('user', 'role', 'policy')"),
+        S::Account(_) => Some("resource_kind IN ('user', 'role', 'policy') AND account_id = $1"),
+        S::User(_) => Some("resource_kind = 'user' AND resource_id = $1"),
+        S::Role(_) => Some("resource_kind = 'role' AND resource_id = $1"),
+        S::Policy(_) => Some("resource_kind = 'policy' AND resource_id = $1"),
+        _ => None,
+    };
+    let mut tags: BTreeMap<(String, String), Vec<Tag>> = BTreeMap::new();
+    for row in rows(conn, scope, select, filter).await? {
+        tags.entry((row.try_get("resource_kind")?, row.try_get("resource_id")?))
+            .or_default()
+            .push(Tag {
+                key: row.try_get("tag_key")?,
+                value: row.try_get("tag_value")?,
+            });
+    }
+    for ((kind, id), mut entity_tags) in tags {
+        let target = match kind.as_str() {
+            "user" => TagTarget::User(id),
+            "role" => TagTarget::Role(id),
+            _ => TagTarget::Policy(id),
+        };
+        entity_tags.sort_by_cached_key(|tag| compared_key(&target, &tag.key));
+        loaded.tags.push((target, entity_tags));
+    }
+
+    let filter = table(matches!(scope, S::AccessKey(_)), "access_key_id = $1");
+    for row in rows(conn, scope, access_keys::SELECT, filter).await? {
+        loaded.access_keys.push(access_keys::access_key(&row)?);
+    }
+    Ok(loaded)
+}
