@@ -1,6 +1,6 @@
 //! Fuzz target: AssumeRoleWithSAML's response verifier (XML parsing without DTDs, exclusive
-//! canonicalization, XML-DSig, the assertion's checks) and the metadata reader on arbitrary
-//! bytes.
+//! canonicalization, XML-DSig, the XML Encryption reader and the decrypted document's
+//! checks, the assertion's checks) and the metadata reader on arbitrary bytes.
 
 #![no_main]
 
@@ -15,5 +15,8 @@ mod harness;
 #[allow(dead_code)]
 #[path = "../../crates/service/src/federation/xmldsig.rs"]
 mod xmldsig;
+#[allow(dead_code)]
+#[path = "../../crates/service/src/federation/xmlenc.rs"]
+mod xmlenc;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));

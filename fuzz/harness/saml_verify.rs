@@ -1,10 +1,14 @@
 //! The `saml_verify` fuzz target's body, shared with the replay test and the corpus test in
 //! the service crate: arbitrary bytes as a SAML response verified against a fixed provider
-//! (the committed corpus's metadata) and canonicalized whole. Nothing may panic.
+//! (the committed corpus's metadata) and canonicalized whole. Nothing may panic. An
+//! `EncryptedAssertion` is read by the service's XML Encryption reader and "decrypted" by a
+//! stand-in that takes the CipherValue's bytes as the plaintext, so the fuzzer reaches the
+//! decrypted document's checks without having to forge RSA-OAEP or AES.
 
-use crate::assertion::{parse, verify_response};
+use crate::assertion::{Provider, parse, verify_response};
 use crate::c14n::canonicalize;
 use crate::xmldsig::{DSIG_NS, SigningKey};
+use crate::xmlenc::{Decrypter, Encrypted};
 
 /// The provider the corpus's responses were signed for.
 pub const METADATA: &str = include_str!("../../crates/service/tests/data/saml/metadata.xml");
@@ -33,12 +37,32 @@ pub fn signing_keys(metadata: &str) -> Vec<SigningKey> {
         .collect()
 }
 
+/// The stand-in decrypter: the ciphertext is the plaintext.
+pub struct Transparent;
+
+impl Decrypter for Transparent {
+    fn decrypt(&self, encrypted: &Encrypted) -> Option<Vec<u8>> {
+        Some(encrypted.data.clone())
+    }
+}
+
+/// The corpus's provider with `keys`, taking encrypted assertions through `decrypter`.
+pub fn provider<'a>(keys: &'a [SigningKey], decrypter: Option<&'a dyn Decrypter>) -> Provider<'a> {
+    Provider {
+        signing: keys,
+        entity_id: ENTITY,
+        acs_id: "",
+        encryption_required: false,
+        decrypter,
+    }
+}
+
 pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let keys = signing_keys(METADATA);
-    let _ = verify_response(text, &keys, ENTITY, NOW);
+    let _ = verify_response(text, &provider(&keys, Some(&Transparent)), NOW);
     if let Ok(doc) = parse(text) {
         let _ = canonicalize(doc.root_element(), None, &["#default".to_owned()]);
     }

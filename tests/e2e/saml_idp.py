@@ -1,11 +1,15 @@
 """A SAML identity provider for the tests: an RSA key and self-signed certificate made per
 run, its metadata document, and signed SAML responses, signed by `signxml` (an XML-DSig
-implementation independent of Castellan's).
+implementation independent of Castellan's), optionally encrypted to a service provider's
+public key (XML Encryption written here with the `cryptography` package: RSA-OAEP, AES-GCM,
+AES-CBC; and, for the corpus, by the xmlsec1 tool).
 
 Run as a script, it writes the hostile-assertion corpus that the service's corpus test
 replays (crates/service/tests/data/saml/): a valid response at a fixed time, and variants
 that must each be refused (wrapping, comments inside NameID, duplicated attributes, XXE,
-entity expansion, oversize, altered, unsigned, wrong key).
+entity expansion, oversize, altered, unsigned, wrong key); and the encrypted corpus
+(crates/service/tests/data/saml/encrypted/, see `_encrypted_corpus`). With `--encrypted` it
+writes only the latter.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +27,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner, methods
@@ -33,6 +40,109 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 AWS_SAML = "https://signin.aws.amazon.com/saml"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+
+# Content ciphers: name -> (Algorithm URI, key bytes, mode).
+CONTENT = {
+    "aes128-gcm": (XENC11 + "aes128-gcm", 16, "gcm"),
+    "aes192-gcm": (XENC11 + "aes192-gcm", 24, "gcm"),
+    "aes256-gcm": (XENC11 + "aes256-gcm", 32, "gcm"),
+    "aes128-cbc": (XENC + "aes128-cbc", 16, "cbc"),
+    "aes192-cbc": (XENC + "aes192-cbc", 24, "cbc"),
+    "aes256-cbc": (XENC + "aes256-cbc", 32, "cbc"),
+}
+# DigestMethod and MGF URIs of RSA-OAEP, by hash name.
+DIGESTS = {
+    "sha1": ("http://www.w3.org/2000/09/xmldsig#sha1", hashes.SHA1),
+    "sha256": (XENC + "sha256", hashes.SHA256),
+    "sha512": (XENC + "sha512", hashes.SHA512),
+}
+
+
+def encrypt_assertion(
+    plaintext: bytes,
+    recipient: rsa.RSAPublicKey,
+    content: str = "aes256-gcm",
+    transport: str = "rsa-oaep-mgf1p",
+    digest: str | None = "sha1",
+    mgf: str | None = None,
+    peer_key: bool = False,
+    cbc_pad_byte: int | None = None,
+) -> etree._Element:
+    """A saml:EncryptedAssertion holding `plaintext` (a serialized Assertion) as XML
+    Encryption writes it: a fresh content key under `content`, itself encrypted to
+    `recipient` with `transport` ("rsa-oaep-mgf1p", "rsa-oaep" of XML Encryption 1.1 with
+    `digest` and `mgf`, or the refused "rsa-1_5"). The EncryptedKey goes inside the
+    EncryptedData's KeyInfo, or beside it with a RetrievalMethod (`peer_key`, Shibboleth's
+    "peer" placement). `cbc_pad_byte` replaces the CBC padding's last byte, its length
+    (hostile cases)."""
+    uri, size, mode = CONTENT[content]
+    key = os.urandom(size)
+    if mode == "gcm":
+        iv = os.urandom(12)
+        data = iv + AESGCM(key).encrypt(iv, plaintext, None)
+    else:
+        iv = os.urandom(16)
+        pad = 16 - len(plaintext) % 16
+        # ISO 10126: random bytes, the count last (as Santuario and xmlsec write it).
+        padding_bytes = os.urandom(pad - 1) + bytes([pad if cbc_pad_byte is None else cbc_pad_byte])
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        data = iv + encryptor.update(plaintext + padding_bytes) + encryptor.finalize()
+
+    if transport == "rsa-1_5":
+        wrapped = recipient.encrypt(key, padding.PKCS1v15())
+        method_uri = XENC + "rsa-1_5"
+    else:
+        digest_hash = DIGESTS[digest or "sha1"][1]
+        mgf_hash = DIGESTS[mgf or "sha1"][1] if transport == "rsa-oaep" else hashes.SHA1
+        wrapped = recipient.encrypt(
+            key, padding.OAEP(mgf=padding.MGF1(algorithm=mgf_hash()), algorithm=digest_hash(), label=None)
+        )
+        method_uri = (XENC11 + "rsa-oaep") if transport == "rsa-oaep" else (XENC + "rsa-oaep-mgf1p")
+
+    nsmap = {"xenc": XENC, "ds": DS}
+    ea = etree.Element(f"{{{SAML}}}EncryptedAssertion", nsmap={"saml": SAML})
+    data_id = "_" + uuid.uuid4().hex
+    key_id = "_" + uuid.uuid4().hex
+    ed = etree.SubElement(ea, f"{{{XENC}}}EncryptedData", Id=data_id, Type=XENC + "Element", nsmap=nsmap)
+    etree.SubElement(ed, f"{{{XENC}}}EncryptionMethod", Algorithm=uri)
+    key_info = etree.SubElement(ed, f"{{{DS}}}KeyInfo")
+    if peer_key:
+        etree.SubElement(key_info, f"{{{DS}}}RetrievalMethod", Type=XENC + "EncryptedKey", URI="#" + key_id)
+        ek = etree.SubElement(ea, f"{{{XENC}}}EncryptedKey", Id=key_id, nsmap=nsmap)
+    else:
+        ek = etree.SubElement(key_info, f"{{{XENC}}}EncryptedKey", Id=key_id)
+    em = etree.SubElement(ek, f"{{{XENC}}}EncryptionMethod", Algorithm=method_uri)
+    if transport != "rsa-1_5" and digest is not None:
+        etree.SubElement(em, f"{{{DS}}}DigestMethod", Algorithm=DIGESTS[digest][0])
+    if transport == "rsa-oaep" and mgf is not None:
+        etree.SubElement(em, f"{{{XENC11}}}MGF", Algorithm=f"{XENC11}mgf1{mgf}", nsmap={"xenc11": XENC11})
+    cd = etree.SubElement(ek, f"{{{XENC}}}CipherData")
+    etree.SubElement(cd, f"{{{XENC}}}CipherValue").text = base64.b64encode(wrapped).decode()
+    if peer_key:
+        refs = etree.SubElement(ek, f"{{{XENC}}}ReferenceList")
+        etree.SubElement(refs, f"{{{XENC}}}DataReference", URI="#" + data_id)
+    cd = etree.SubElement(ed, f"{{{XENC}}}CipherData")
+    etree.SubElement(cd, f"{{{XENC}}}CipherValue").text = base64.b64encode(data).decode()
+    return ea
+
+
+class ServiceProvider:
+    """The receiving side's key pair (what AddPrivateKey stores): RSA, made per run."""
+
+    def __init__(self, key_size: int = 2048):
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+
+    def key_pem(self, traditional: bool = False) -> str:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL if traditional else serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self.key.public_key()
 
 
 def _instant(moment: datetime.datetime) -> str:
@@ -151,6 +261,22 @@ class Idp:
         now = kw.pop("now", None)
         signed = self.sign(self.assertion(subject, attributes, now=now, **kw))
         xml = etree.tostring(self.response(signed, now=now))
+        return base64.b64encode(xml).decode()
+
+    def encrypted_response(
+        self,
+        subject: str,
+        attributes: dict[str, list[str]],
+        to: rsa.RSAPublicKey,
+        encryption: dict | None = None,
+        **kw,
+    ) -> str:
+        """The base64 SAMLResponse with its assertion signed, then encrypted to the service
+        provider's key `to` (`encryption`: keyword arguments of `encrypt_assertion`)."""
+        now = kw.pop("now", None)
+        signed = self.sign(self.assertion(subject, attributes, now=now, **kw))
+        encrypted = encrypt_assertion(etree.tostring(signed), to, **(encryption or {}))
+        xml = etree.tostring(self.response(encrypted, now=now))
         return base64.b64encode(xml).decode()
 
 
@@ -340,5 +466,154 @@ def _corpus(out: Path) -> None:
     write("hostile-oversize.xml", body.replace("</saml:AttributeStatement>", huge + "</saml:AttributeStatement>", 1).encode())
 
 
+def xmlsec1_encrypted(sp: ServiceProvider, response: etree._Element) -> bytes | None:
+    """The response with its Assertion encrypted in place by the xmlsec1 tool (libxmlsec1,
+    the library python-xmlsec and many IdPs use): AES-128-CBC, RSA-OAEP (mgf1p, SHA-1), the
+    EncryptedKey inside KeyInfo. The Assertion is first wrapped in an EncryptedAssertion so
+    that its EncryptedData lands there. None when xmlsec1 is not installed."""
+    tool = shutil.which("xmlsec1")
+    if tool is None:
+        return None
+    assertion = response.find(f"{{{SAML}}}Assertion")
+    wrapper = etree.Element(f"{{{SAML}}}EncryptedAssertion")
+    assertion.addprevious(wrapper)
+    wrapper.append(assertion)
+    template = (
+        f'<xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element">'
+        f'<xenc:EncryptionMethod Algorithm="{XENC}aes128-cbc"/>'
+        f'<ds:KeyInfo xmlns:ds="{DS}"><xenc:EncryptedKey>'
+        f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"/>'
+        "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>"
+        "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"
+    )
+    with tempfile.TemporaryDirectory() as work:
+        public = Path(work) / "sp.pem"
+        public.write_bytes(
+            sp.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        (Path(work) / "template.xml").write_text(template)
+        (Path(work) / "data.xml").write_bytes(etree.tostring(response))
+        out = Path(work) / "out.xml"
+        subprocess.run(
+            [
+                tool, "encrypt", "--pubkey-pem", str(public), "--session-key", "aes-128",
+                "--xml-data", str(Path(work) / "data.xml"), "--node-name", f"{SAML}:Assertion",
+                "--output", str(out), str(Path(work) / "template.xml"),
+            ],
+            check=True,
+        )
+        return out.read_bytes()
+
+
+def _encrypted_corpus(out: Path) -> None:
+    """The encrypted-assertion corpus (fixed time 2030-01-01T00:00:00Z), replayed by the
+    service's tests/saml_encrypted.rs through AssumeRoleWithSAML and the console sign-in:
+    its own IdP (metadata.xml), the receiving provider's keys (sp-key.pem in PKCS#1,
+    sp-key-2.pem in PKCS#8, sp-key-ec.pem an EC key, which never decrypts), responses that
+    decrypt with them, and hostile ones that must each be refused."""
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    idp = Idp()
+    sp, sp2, stranger = ServiceProvider(), ServiceProvider(), ServiceProvider()
+    role = "arn:aws:iam::123456789012:role/ReadOnly"
+    provider = "arn:aws:iam::123456789012:saml-provider/TestIdp"
+    # The provider's id in the tests (the store row they create), for its own endpoint.
+    acs = AWS_SAML + "/acs/a0000000-0000-4000-8000-0000000000e1"
+    attrs = aws_attributes(role, provider, "alice", **{ATTR + "PrincipalTag:team": ["blue"]})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metadata.xml").write_text(idp.metadata())
+    (out / "sp-key.pem").write_text(sp.key_pem(traditional=True))
+    (out / "sp-key-2.pem").write_text(sp2.key_pem())
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    (out / "sp-key-ec.pem").write_bytes(
+        ec_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+    def write(name: str, tree) -> None:
+        (out / name).write_bytes(tree if isinstance(tree, bytes) else etree.tostring(tree))
+
+    def signed(**kw) -> etree._Element:
+        return idp.sign(idp.assertion("alice@example.com", attrs, now=kw.pop("at", now), **kw))
+
+    def encrypted(assertion: etree._Element | bytes, to=sp, **encryption) -> etree._Element:
+        plain = assertion if isinstance(assertion, bytes) else etree.tostring(assertion)
+        return idp.response(encrypt_assertion(plain, to.public_key(), **encryption), now=now)
+
+    def response_signed(response: etree._Element) -> etree._Element:
+        response.insert(1, etree.Element(f"{{{DS}}}Signature", Id="placeholder", nsmap={"ds": DS}))
+        return idp.sign(response)
+
+    def unsigned_assertion() -> etree._Element:
+        a = idp.assertion("alice@example.com", attrs, now=now)
+        a.remove(a.find(f"{{{DS}}}Signature"))
+        return a
+
+    # Accepted: each content cipher, both OAEP methods, both key placements.
+    write("gcm.xml", encrypted(signed()))
+    write("cbc-peer-key.xml", encrypted(signed(), content="aes128-cbc", peer_key=True))
+    write("aes256-cbc.xml", encrypted(signed(), content="aes256-cbc"))
+    write("aes192-gcm-oaep11-sha256.xml", encrypted(signed(), content="aes192-gcm", transport="rsa-oaep", digest="sha256", mgf="sha256"))
+    write("aes128-gcm-oaep11-defaults.xml", encrypted(signed(), content="aes128-gcm", transport="rsa-oaep", digest=None))
+    write("aes192-cbc.xml", encrypted(signed(), content="aes192-cbc"))
+    # Only the Response signed (over the EncryptedAssertion), and both signed.
+    write("response-signed.xml", response_signed(encrypted(unsigned_assertion())))
+    write("both-signed.xml", response_signed(encrypted(signed())))
+    # The plaintext relies on the Response's xmlns:saml (declared there, not on the
+    # Assertion): decrypted in the EncryptedData's namespace context.
+    plain = etree.tostring(signed()).replace(f' xmlns:saml="{SAML}"'.encode(), b"", 1)
+    write("context-namespaces.xml", encrypted(plain))
+    # Encrypted to the provider's second key (a rotation in progress).
+    write("second-key.xml", encrypted(signed(), to=sp2))
+    # Posted to the provider's own endpoint (Recipient /saml/acs/<id>).
+    write("acs-recipient.xml", encrypted(signed(recipient=acs)))
+    # Encrypted by xmlsec1 (when installed).
+    by_xmlsec = xmlsec1_encrypted(sp, idp.response(signed(), now=now))
+    if by_xmlsec is not None:
+        write("xmlsec1-encrypted.xml", by_xmlsec)
+    # Plain (for a provider that requires encryption: refused; else accepted).
+    write("plain.xml", idp.response(signed(), now=now))
+    # Decrypted and verified, then refused for what it says: expired.
+    write("expired.xml", encrypted(signed(at=now - datetime.timedelta(hours=1))))
+
+    # Refused, every one with the one answer (reading 75).
+    write("hostile-rsa-1_5.xml", encrypted(signed(), transport="rsa-1_5"))
+    write("hostile-wrong-key.xml", encrypted(signed(), to=stranger))
+    write("hostile-unsigned.xml", encrypted(unsigned_assertion()))
+    other = Idp()
+    write("hostile-other-signer.xml", encrypted(other.sign(other.assertion("alice@example.com", attrs, now=now))))
+    two = etree.tostring(signed()) + etree.tostring(signed())
+    write("hostile-two-assertions-inside.xml", encrypted(two))
+    write("hostile-cbc-bad-padding.xml", encrypted(signed(), content="aes128-cbc", cbc_pad_byte=0x41))
+    body = etree.tostring(encrypted(signed(), content="aes128-cbc")).decode()
+    write("hostile-tripledes.xml", body.replace(XENC + "aes128-cbc", XENC + "tripledes-cbc", 1).encode())
+
+    def tamper(tree: etree._Element, change) -> etree._Element:
+        value = tree.find(f".//{{{XENC}}}EncryptedData/{{{XENC}}}CipherData/{{{XENC}}}CipherValue")
+        value.text = base64.b64encode(change(base64.b64decode(value.text))).decode()
+        return tree
+
+    def flip(at: int):
+        return lambda data: data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+
+    write("hostile-tampered-gcm.xml", tamper(encrypted(signed()), flip(40)))
+    # In the IV: the first block's plaintext changes by one bit (CBC's malleability).
+    write("hostile-tampered-cbc-iv.xml", tamper(encrypted(signed(), content="aes128-cbc"), flip(3)))
+    write("hostile-tampered-cbc.xml", tamper(encrypted(signed(), content="aes128-cbc"), flip(200)))
+    write("hostile-truncated.xml", tamper(encrypted(signed(), content="aes128-cbc"), lambda d: d[:-16]))
+    # The Response signed, then its ciphertext changed: the Response signature fails first.
+    write("hostile-response-signed-altered.xml", tamper(response_signed(encrypted(unsigned_assertion())), flip(40)))
+    # A plain assertion beside the encrypted one: wrapping.
+    t = encrypted(signed())
+    t.append(signed())
+    write("hostile-plain-beside.xml", t)
+
+
+def _all(out: Path) -> None:
+    _corpus(out)
+    _encrypted_corpus(out / "encrypted")
+
+
 if __name__ == "__main__":
-    _corpus(Path(sys.argv[1]))
+    if sys.argv[1:2] == ["--encrypted"]:
+        _encrypted_corpus(Path(sys.argv[2]) / "encrypted")
+    else:
+        _all(Path(sys.argv[1]))

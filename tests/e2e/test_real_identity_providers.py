@@ -1,7 +1,8 @@
 """Federation against real identity provider software from the npm registry
 (tests/e2e/idp): panva's oidc-provider, a certified OpenID Connect provider, serving its
 discovery document and JWKS over HTTPS on loopback and issuing RS256 tokens to two CI jobs;
-and samlify, a SAML IdP library, making its metadata and signing login responses. Castellan
+and samlify, a SAML IdP library, making its metadata and signing login responses (and
+encrypting them to a provider that requires encrypted assertions). Castellan
 knows nothing of either beyond what an operator gives it (the provider URL and the CA bundle,
 the metadata document).
 
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+import secrets_registry
 from conftest import ACCOUNT_ID, RUN_DIR, Server, error_of, free_port, in_ci, server_dir
 from test_sts import session_client
 
@@ -237,17 +239,26 @@ def samlify(tls_dir: Path, *args: str) -> str:
     ).stdout
 
 
+SAMLIFY_ENTITY = "https://idp.castellan.test"
+
+
+def samlify_idp(tmp_path: Path) -> str:
+    """The samlify IdP's key and certificate (idp-key.pem, idp.pem in `tmp_path`): its
+    metadata document."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = certificate("castellan e2e samlify IdP", key, None, None, ca=False, dns=None)
+    (tmp_path / "idp.pem").write_bytes(pem(cert))
+    (tmp_path / "idp-key.pem").write_bytes(key_pem(key))
+    return samlify(tmp_path, "metadata", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), SAMLIFY_ENTITY)
+
+
 def test_a_saml_user_signed_by_a_real_idp_library_lands_in_a_read_only_role_and_is_denied_a_write(
     federation_server, tmp_path
 ):
     server = federation_server
     server.reset()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = certificate("castellan e2e samlify IdP", key, None, None, ca=False, dns=None)
-    (tmp_path / "idp.pem").write_bytes(pem(cert))
-    (tmp_path / "idp-key.pem").write_bytes(key_pem(key))
-    entity = "https://idp.castellan.test"
-    metadata = samlify(tmp_path, "metadata", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), entity)
+    entity = SAMLIFY_ENTITY
+    metadata = samlify_idp(tmp_path)
 
     iam = server.iam()
     provider_arn = iam.create_saml_provider(Name="samlify", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
@@ -301,3 +312,68 @@ def test_a_saml_user_signed_by_a_real_idp_library_lands_in_a_read_only_role_and_
         assertion("alice-cli"),
     )
     assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/auditor/alice-cli")
+
+
+def test_a_real_idp_library_encrypting_its_assertions_signs_a_user_in_to_a_provider_requiring_encryption(
+    federation_server, tmp_path
+):
+    """samlify signs the assertion, then encrypts it (xml-encryption: RSA-OAEP, AES-GCM or
+    AES-CBC) to the service provider certificate whose private key the provider holds."""
+    server = federation_server
+    server.reset()
+    entity = SAMLIFY_ENTITY
+    metadata = samlify_idp(tmp_path)
+    sp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sp_cert = certificate("castellan e2e SAML encryption", sp_key, None, None, ca=False, dns=None)
+    (tmp_path / "sp.pem").write_bytes(pem(sp_cert))
+
+    private_key = key_pem(sp_key).decode()
+    secrets_registry.REGISTRY.add(private_key, "SAML provider private key (made for an e2e test)")
+    iam = server.iam()
+    provider_arn = iam.create_saml_provider(
+        Name="samlify", SAMLMetadataDocument=metadata, AssertionEncryptionMode="Required", AddPrivateKey=private_key
+    )["SAMLProviderArn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithSAML"}],
+    }
+    role_arn = iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    def assertion(session_name: str, **encryption) -> str:
+        request = tmp_path / "request.json"
+        request.write_text(
+            json.dumps(
+                {
+                    "name_id": "alice",
+                    "roles": [f"{role_arn},{provider_arn}"],
+                    "session_name": session_name,
+                    "encrypt_cert": str(tmp_path / "sp.pem"),
+                    **encryption,
+                }
+            )
+        )
+        out = samlify(tmp_path, "response", str(tmp_path / "idp.pem"), str(tmp_path / "idp-key.pem"), entity, str(request))
+        assert b"EncryptedAssertion" in base64.b64decode(out)
+        secrets_registry.REGISTRY.add(out, "SAMLAssertion")
+        return out
+
+    for session, data_encryption in (
+        ("alice-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),
+        ("alice-cbc", "http://www.w3.org/2001/04/xmlenc#aes128-cbc"),
+    ):
+        answer = server.sts().assume_role_with_saml(
+            RoleArn=role_arn, PrincipalArn=provider_arn, SAMLAssertion=assertion(session, data_encryption=data_encryption)
+        )
+        assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/auditor/{session}"
+        assert answer["Subject"] == "alice"
+
+    # Encrypted to a certificate whose key the provider does not hold: the one answer.
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "sp.pem").write_bytes(pem(certificate("another SP", other_key, None, None, ca=False, dns=None)))
+    with pytest.raises(Exception) as refused:
+        server.sts().assume_role_with_saml(RoleArn=role_arn, PrincipalArn=provider_arn, SAMLAssertion=assertion("alice"))
+    assert error_of(refused) == (
+        "InvalidIdentityToken",
+        400,
+        "Invalid SAML response: the encrypted assertion could not be decrypted and verified",
+    )

@@ -2,7 +2,10 @@
 keys made per run, responses signed by signxml) is registered with CreateSAMLProvider; a
 user it vouches for lands in a read-only role through boto3 and the aws CLI, reads, and is
 denied a write; altered, wrapped and unlisted-role assertions are refused with AWS's errors;
-the trust policy decides with the saml: keys."""
+the trust policy decides with the saml: keys. Encrypted assertions: a provider in Required
+mode holding the private key the IdP encrypts to (RSA-OAEP with AES-GCM or AES-CBC, by the
+`cryptography` package) is assumed through, plain and undecryptable assertions are refused,
+keys rotate, and the console signs in at the provider's own endpoint."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,7 +26,7 @@ from lxml import etree
 
 import secrets_registry
 from conftest import ACCOUNT_ID, REGION, error_of
-from saml_idp import ATTR, AWS_SAML, SAML, Idp, aws_attributes
+from saml_idp import ATTR, AWS_SAML, SAML, XENC, Idp, ServiceProvider, aws_attributes
 from test_sts import session_client
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
@@ -28,6 +34,23 @@ ROLE = "SamlReadOnly"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE}"
 PROVIDER = "TestIdp"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/{PROVIDER}"
+
+
+def read_only_role(iam, condition: dict) -> None:
+    """The read-only role, trusting provider TestIdp under `condition`."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER_ARN},
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                "Condition": condition,
+            }
+        ],
+    }
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
 
 
 @pytest.fixture
@@ -38,22 +61,13 @@ def idp(server):
     iam = server.iam()
     arn = iam.create_saml_provider(Name=PROVIDER, SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
     assert arn == PROVIDER_ARN
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": PROVIDER_ARN},
-                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {"saml:aud": AWS_SAML, "saml:iss": idp.entity_id},
-                    "StringLike": {"saml:sub": "*@example.com"},
-                },
-            }
-        ],
-    }
-    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.attach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
+    read_only_role(
+        iam,
+        {
+            "StringEquals": {"saml:aud": AWS_SAML, "saml:iss": idp.entity_id},
+            "StringLike": {"saml:sub": "*@example.com"},
+        },
+    )
     return idp
 
 
@@ -180,3 +194,128 @@ def test_the_role_must_be_listed_and_the_trust_policy_decides_with_saml_keys(ser
     with pytest.raises(ClientError) as e:
         assume(server, bare)
     assert error_of(e) == ("InvalidIdentityToken", 400, "RoleSessionName is required in AuthnResponse")
+
+
+UNDECRYPTABLE = "Invalid SAML response: the encrypted assertion could not be decrypted and verified"
+
+
+def private_key(sp: ServiceProvider) -> str:
+    pem = sp.key_pem()
+    secrets_registry.REGISTRY.add(pem, "SAML provider private key (made for an e2e test)")
+    return pem
+
+
+@pytest.fixture
+def encrypting(server):
+    """The IdP and the service provider key it encrypts to: provider TestIdp in Required mode
+    holding that private key, and the read-only role trusting it."""
+    idp, sp = Idp(), ServiceProvider()
+    iam = server.iam()
+    iam.create_saml_provider(
+        Name=PROVIDER,
+        SAMLMetadataDocument=idp.metadata(),
+        AssertionEncryptionMode="Required",
+        AddPrivateKey=private_key(sp),
+    )
+    read_only_role(iam, {"StringEquals": {"saml:iss": idp.entity_id}})
+    return idp, sp
+
+
+def encrypted(idp: Idp, sp: ServiceProvider, recipient: str = AWS_SAML, **encryption) -> str:
+    assertion = idp.encrypted_response(
+        "alice@example.com",
+        aws_attributes(ROLE_ARN, PROVIDER_ARN, "alice"),
+        sp.public_key(),
+        encryption,
+        recipient=recipient,
+    )
+    secrets_registry.REGISTRY.add(assertion, "SAMLAssertion")
+    return assertion
+
+
+def test_an_encrypted_assertion_assumes_the_role_of_a_provider_requiring_encryption(server, encrypting):
+    idp, sp = encrypting
+    for encryption in (
+        {},
+        {"content": "aes128-cbc"},
+        {"content": "aes256-cbc", "peer_key": True},
+        {"content": "aes128-gcm", "transport": "rsa-oaep", "digest": "sha256", "mgf": "sha256"},
+    ):
+        answer = assume(server, encrypted(idp, sp, **encryption))
+        assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{ROLE}/alice", encryption
+        assert answer["Subject"] == "alice@example.com"
+    session = session_client(server, "iam", answer["Credentials"])
+    session.list_roles()
+    with pytest.raises(ClientError) as e:
+        session.create_user(UserName="intruder")
+    assert error_of(e)[0] == "AccessDenied"
+    provider = server.iam().get_saml_provider(SAMLProviderArn=PROVIDER_ARN)
+    assert provider["AssertionEncryptionMode"] == "Required"
+
+
+def test_a_plain_assertion_is_refused_when_encryption_is_required_and_taken_when_allowed(server, encrypting):
+    idp, _ = encrypting
+    with pytest.raises(ClientError) as e:
+        assume(server, response(idp))
+    assert error_of(e) == (
+        "InvalidIdentityToken", 400, "Invalid SAML response: the SAML provider requires encrypted assertions"
+    )
+    server.iam().update_saml_provider(SAMLProviderArn=PROVIDER_ARN, AssertionEncryptionMode="Allowed")
+    assert assume(server, response(idp))["Subject"] == "alice@example.com"
+
+
+def test_every_undecryptable_assertion_gets_one_answer(server, encrypting):
+    idp, sp = encrypting
+    tampered = etree.fromstring(base64.b64decode(encrypted(idp, sp, content="aes128-cbc")))
+    value = tampered.find(f".//{{{XENC}}}EncryptedData/{{{XENC}}}CipherData/{{{XENC}}}CipherValue")
+    data = bytearray(base64.b64decode(value.text))
+    data[20] ^= 1
+    value.text = base64.b64encode(bytes(data)).decode()
+    for assertion in (
+        encrypted(idp, sp, transport="rsa-1_5"),
+        encrypted(idp, ServiceProvider()),
+        base64.b64encode(etree.tostring(tampered)).decode(),
+    ):
+        with pytest.raises(ClientError) as e:
+            assume(server, assertion)
+        assert error_of(e) == ("InvalidIdentityToken", 400, UNDECRYPTABLE)
+
+
+def test_private_keys_rotate(server, encrypting):
+    idp, old = encrypting
+    new = ServiceProvider()
+    iam = server.iam()
+    [first] = iam.get_saml_provider(SAMLProviderArn=PROVIDER_ARN)["PrivateKeyList"]
+    iam.update_saml_provider(SAMLProviderArn=PROVIDER_ARN, AddPrivateKey=private_key(new))
+    assert assume(server, encrypted(idp, old))["Subject"] == "alice@example.com"
+    assert assume(server, encrypted(idp, new))["Subject"] == "alice@example.com"
+    iam.update_saml_provider(SAMLProviderArn=PROVIDER_ARN, RemovePrivateKey=first["KeyId"])
+    assert assume(server, encrypted(idp, new))["Subject"] == "alice@example.com"
+    with pytest.raises(ClientError) as e:
+        assume(server, encrypted(idp, old))
+    assert error_of(e) == ("InvalidIdentityToken", 400, UNDECRYPTABLE)
+
+
+def post_saml(server, path: str, saml_response: str) -> tuple[int, str | None]:
+    body = urllib.parse.urlencode({"SAMLResponse": saml_response}).encode()
+    request = urllib.request.Request(f"{server.endpoint}{path}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers.get("Set-Cookie")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Set-Cookie")
+
+
+def test_the_console_signs_in_with_an_encrypted_assertion_at_the_providers_own_endpoint(server, encrypting):
+    idp, sp = encrypting
+    uuid = server.iam().get_saml_provider(SAMLProviderArn=PROVIDER_ARN)["SAMLProviderUUID"]
+    endpoint = f"/saml/acs/{uuid}"
+    status, cookie = post_saml(server, endpoint, encrypted(idp, sp, recipient=AWS_SAML + "/acs/" + uuid))
+    assert status == 200
+    assert cookie is not None and cookie.startswith("castellan-console=")
+    # At /saml the Role attribute that names the provider is encrypted: refused.
+    status, cookie = post_saml(server, "/saml", encrypted(idp, sp))
+    assert (status, cookie) == (403, None)
+    # Another provider's endpoint, and an assertion encrypted to another key: refused.
+    assert post_saml(server, "/saml/acs/a0000000-0000-4000-8000-000000000000", encrypted(idp, sp))[0] == 403
+    assert post_saml(server, endpoint, encrypted(idp, ServiceProvider()))[0] == 403

@@ -56,6 +56,15 @@ pub(crate) fn is_private_key(text: &str) -> bool {
     Private::from_pem(text).is_some()
 }
 
+/// The PKCS#1 `RSAPrivateKey` DER of a PEM RSA key (`RSA PRIVATE KEY` or PKCS#8); `None`
+/// for an EC key or anything else (a SAML provider's EC key never decrypts: reading 75).
+pub(crate) fn rsa_private_key(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    match Private::from_pem(text)? {
+        Private::Rsa { der } => Some(der),
+        Private::Ec { .. } => None,
+    }
+}
+
 /// Checks a signing certificate (UploadSigningCertificate): one PEM certificate, valid now.
 /// Answers its SHA-256 in hex, which identifies the same certificate uploaded twice, and its
 /// expiration.

@@ -47,7 +47,8 @@ pub fn verify_password(password: &str, hash: &str) -> Result<bool, PasswordError
 
 /// Runs Argon2 (19 MiB and tens of milliseconds a call) off the async workers: on the
 /// runtime's blocking pool, at most one call at once per core but one, so a wrong-password loop
-/// queues here instead of stalling every other request.
+/// queues here instead of stalling every other request. The RSA decryptions of encrypted SAML
+/// assertions (also input anyone may send) share it.
 #[derive(Clone, Debug)]
 pub(crate) struct PasswordPool {
     permits: Arc<Semaphore>,
@@ -77,6 +78,15 @@ impl PasswordPool {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|_| PasswordError::Unavailable)?
+    }
+
+    /// Other CPU-heavy work on unauthenticated input (an encrypted SAML assertion's RSA
+    /// decryptions) on the same bounded pool.
+    pub(crate) async fn run_heavy<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        self.run(move || Ok(work())).await
     }
 
     /// [`hash_password`] on the blocking pool.

@@ -152,6 +152,14 @@ impl Reads<'_> {
     ) -> Result<SamlProviderRecord, StoreError> {
         self.store.get_saml_provider(account_id, name).await
     }
+
+    /// The SAML provider whose unique id is `uuid`, in any account; `None` when none has it.
+    pub(crate) async fn saml_provider_by_uuid(
+        &self,
+        uuid: &str,
+    ) -> Result<Option<SamlProviderRecord>, StoreError> {
+        self.store.find_saml_provider_by_uuid(uuid).await
+    }
 }
 
 impl Reads<'_> {

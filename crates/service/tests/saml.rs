@@ -12,108 +12,26 @@
     reason = "test code fails loudly"
 )]
 
-use service::{
-    Caller, Clock, Identity, MasterKey, NewAccount, RequestInfo, Sealer, Service, ServiceError,
-};
-use store::{NewSamlProvider, SamlProviderRecord};
-use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse, Request, Response};
+mod common;
 
-const A: &str = "123456789012";
-const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
-const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/TestIdp";
-/// One minute after the corpus's issue instant (2030-01-01T00:01:00Z).
-const NOW: i64 = 1_893_456_060;
-
-fn data(name: &str) -> String {
-    let path = format!("{}/tests/data/saml/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn encoded(name: &str) -> String {
-    data_encoding::BASE64.encode(data(name).as_bytes())
-}
+use common::{CORPUS_NOW as NOW, PROVIDER, ROLE, assume_with_saml as assume, encoded};
+use service::Service;
 
 /// A service with account A, provider TestIdp (valid until `valid_until`) and role ReadOnly
 /// trusting it under `condition`.
 async fn world(condition: &str, valid_until: i64) -> Service {
-    let store = store::Store::open("sqlite::memory:").await.unwrap();
-    let service = Service::new(
-        store.clone(),
-        Sealer::new(&MasterKey::generate().unwrap()),
-        Clock::fixed(NOW),
-    );
+    let (service, store) = common::service_at(NOW).await;
+    common::saml_provider(
+        &store,
+        "TestIdp",
+        "a0000000-0000-4000-8000-000000000001",
+        common::corpus("metadata.xml"),
+        NOW - 60,
+        valid_until,
+    )
+    .await;
+    common::role(&service, "ReadOnly", common::trust_of_provider(condition)).await;
     service
-        .create_account(NewAccount {
-            account_id: Some(A.to_owned()),
-            email: "a@example.com".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
-    store
-        .create_saml_provider(&NewSamlProvider {
-            provider: SamlProviderRecord {
-                account_id: A.to_owned(),
-                name: "TestIdp".to_owned(),
-                saml_provider_uuid: "a0000000-0000-4000-8000-000000000001".to_owned(),
-                metadata_document: data("metadata.xml"),
-                created_at: NOW - 60,
-                valid_until,
-                assertion_encryption_mode: None,
-                private_keys: Vec::new(),
-            },
-            tags: Vec::new(),
-        })
-        .await
-        .unwrap();
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER}"}},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{condition}}}}}"#
-    );
-    let root = Caller {
-        account_id: A.to_owned(),
-        identity: Identity::Root,
-        access_key_id: "AKIAROOT".to_owned(),
-        request: RequestInfo::default(),
-        session: None,
-    };
-    service
-        .iam(
-            &root,
-            wire::iam::Request::CreateRole(wire::iam::CreateRoleRequest {
-                path: None,
-                role_name: "ReadOnly".to_owned(),
-                assume_role_policy_document: trust,
-                description: None,
-                max_session_duration: None,
-                permissions_boundary: None,
-                tags: None,
-            }),
-        )
-        .await
-        .unwrap();
-    service
-}
-
-async fn assume(
-    service: &Service,
-    role: &str,
-    provider: &str,
-    assertion: String,
-) -> Result<AssumeRoleWithSAMLResponse, ServiceError> {
-    let request = Request::AssumeRoleWithSAML(AssumeRoleWithSAMLRequest {
-        role_arn: role.to_owned(),
-        principal_arn: provider.to_owned(),
-        saml_assertion: assertion,
-        policy_arns: None,
-        policy: None,
-        duration_seconds: None,
-        minimum_session_token_size: None,
-    });
-    match service.sts_unsigned(RequestInfo::default(), request).await {
-        Ok(Response::AssumeRoleWithSAML(answer)) => Ok(answer),
-        Ok(other) => panic!("{other:?}"),
-        Err(error) => Err(error),
-    }
 }
 
 const SUB_CONDITION: &str = r#"{"StringEquals":{"saml:aud":"https://signin.aws.amazon.com/saml","saml:iss":"https://idp.castellan.test/saml","saml:sub_type":"persistent"},"StringLike":{"saml:sub":"*@example.com"}}"#;

@@ -25,6 +25,9 @@ mod harness;
 #[allow(dead_code)]
 #[path = "../src/federation/xmldsig.rs"]
 mod xmldsig;
+#[allow(dead_code)]
+#[path = "../src/federation/xmlenc.rs"]
+mod xmlenc;
 
 use std::path::PathBuf;
 
@@ -53,7 +56,7 @@ fn now() -> i64 {
 }
 
 fn check(name: &str) -> Result<Assertion, AssertionError> {
-    verify_response(&data(name), &keys(), ENTITY, now())
+    verify_response(&data(name), &harness::provider(&keys(), None), now())
 }
 
 #[test]
@@ -78,14 +81,19 @@ fn the_signed_response_verifies_and_reads_from_the_signed_assertion() {
 fn time_bounds_are_enforced() {
     let late = parse_instant("2030-01-01T00:05:00Z").expect("instant");
     assert_eq!(
-        verify_response(&data("valid.xml"), &keys(), ENTITY, late).err(),
+        verify_response(&data("valid.xml"), &harness::provider(&keys(), None), late).err(),
         Some(AssertionError::Expired)
     );
     // NotBefore is the issue instant: five minutes of skew, not more.
     let early = parse_instant("2029-12-31T23:55:00Z").expect("instant");
-    assert!(verify_response(&data("valid.xml"), &keys(), ENTITY, early).is_ok());
+    assert!(verify_response(&data("valid.xml"), &harness::provider(&keys(), None), early).is_ok());
     assert_eq!(
-        verify_response(&data("valid.xml"), &keys(), ENTITY, early - 1).err(),
+        verify_response(
+            &data("valid.xml"),
+            &harness::provider(&keys(), None),
+            early - 1
+        )
+        .err(),
         Some(AssertionError::NotYetValid)
     );
 }
@@ -93,7 +101,15 @@ fn time_bounds_are_enforced() {
 #[test]
 fn the_issuer_must_be_the_providers_entity() {
     assert_eq!(
-        verify_response(&data("valid.xml"), &keys(), "https://other.test/", now()).err(),
+        verify_response(
+            &data("valid.xml"),
+            &assertion::Provider {
+                entity_id: "https://other.test/",
+                ..harness::provider(&keys(), None)
+            },
+            now()
+        )
+        .err(),
         Some(AssertionError::Issuer)
     );
 }
@@ -179,8 +195,59 @@ fn mutating_any_byte_of_the_signed_response_never_verifies_a_different_reading()
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        if let Ok(read) = verify_response(&text, &keys, ENTITY, now()) {
+        if let Ok(read) = verify_response(&text, &harness::provider(&keys, None), now()) {
             assert_eq!(read, reference, "byte {index} changed the reading");
         }
     }
+}
+
+#[test]
+fn the_decrypted_documents_rules_hold_whatever_decrypts_it() {
+    // The fuzz target's encrypted seeds, "decrypted" by its stand-in (the CipherValue is the
+    // plaintext): the signed assertion is read in its namespace context, whichever key
+    // placement and OAEP method; two assertions inside and RSA PKCS#1 v1.5 are refused.
+    let seed = |name: &str| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/saml_verify")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let keys = keys();
+    let provider = harness::provider(&keys, Some(&harness::Transparent));
+    for name in [
+        "encrypted-signed-assertion",
+        "encrypted-peer-key-cbc",
+        "encrypted-context-namespaces",
+        "encrypted-oaep11",
+    ] {
+        let assertion = verify_response(&seed(name), &provider, now())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(assertion.subject, "alice@example.com", "{name}");
+    }
+    for name in ["encrypted-two-inside", "encrypted-rsa-1_5"] {
+        assert_eq!(
+            verify_response(&seed(name), &provider, now()).err(),
+            Some(AssertionError::Decryption),
+            "{name}"
+        );
+    }
+    // Without keys, or for a provider requiring encryption given a plain assertion.
+    assert_eq!(
+        verify_response(
+            &seed("encrypted-signed-assertion"),
+            &harness::provider(&keys, None),
+            now()
+        )
+        .err(),
+        Some(AssertionError::Decryption)
+    );
+    let required = assertion::Provider {
+        encryption_required: true,
+        ..provider
+    };
+    assert_eq!(
+        verify_response(&data("valid.xml"), &required, now()).err(),
+        Some(AssertionError::EncryptionRequired)
+    );
+    assert!(verify_response(&seed("encrypted-signed-assertion"), &required, now()).is_ok());
 }

@@ -14,6 +14,9 @@ mod replay;
 #[allow(dead_code)]
 #[path = "../src/federation/xmldsig.rs"]
 mod xmldsig;
+#[allow(dead_code)]
+#[path = "../src/federation/xmlenc.rs"]
+mod xmlenc;
 
 #[test]
 fn committed_fuzz_inputs_never_panic() {

@@ -3359,6 +3359,15 @@ async fn saml_providers(f: &Fixture) {
         store.get_saml_provider(ACCOUNT, "OKTA").await.unwrap(),
         created
     );
+    // By its unique id, in any account (the console's /saml/acs/<id>), keys included.
+    assert_eq!(
+        store.find_saml_provider_by_uuid("uuid-1").await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(
+        store.find_saml_provider_by_uuid("uuid-404").await.unwrap(),
+        None
+    );
     let target = TagTarget::SamlProvider("uuid-1".into());
     assert_eq!(
         store.list_tags(&target).await.unwrap(),
@@ -3450,6 +3459,10 @@ async fn saml_providers(f: &Fixture) {
     assert_not_found(
         store.get_saml_provider(ACCOUNT, "Okta").await,
         EntityKind::SamlProvider,
+    );
+    assert_eq!(
+        store.find_saml_provider_by_uuid("uuid-1").await.unwrap(),
+        None
     );
     assert_not_found(store.list_tags(&target).await, EntityKind::SamlProvider);
     // The keys went too: the same uuid starts with none.

@@ -7,8 +7,13 @@
 //   node saml-idp.mjs metadata <cert.pem> <key.pem> <entity id>
 //   node saml-idp.mjs response <cert.pem> <key.pem> <entity id> <request.json>
 // request.json: {"name_id": "...", "roles": ["<role arn>,<provider arn>", ...],
-//                "session_name": "...", "lifetime_seconds": 300}
-// `metadata` prints the metadata document; `response` prints the base64 SAMLResponse.
+//                "session_name": "...", "lifetime_seconds": 300,
+//                "encrypt_cert": "<service provider cert.pem>", "data_encryption": "<URI>",
+//                "recipient": "<ACS URL>"}
+// `metadata` prints the metadata document; `response` prints the base64 SAMLResponse. With
+// `encrypt_cert`, samlify signs the assertion, then encrypts it (xml-encryption: RSA-OAEP,
+// `data_encryption` or AES-256-GCM) to that certificate's key, as an IdP configured with the
+// service provider's encryption certificate does.
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import samlify from 'samlify';
@@ -22,11 +27,14 @@ const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const ATTRIBUTE = 'https://aws.amazon.com/SAML/Attributes/';
 const URI_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 
+const request = command === 'response' ? JSON.parse(fs.readFileSync(requestFile, 'utf8')) : {};
 const idp = samlify.IdentityProvider({
   entityID: entityId,
   signingCert: fs.readFileSync(certFile, 'utf8'),
   privateKey: fs.readFileSync(keyFile, 'utf8'),
-  isAssertionEncrypted: false,
+  isAssertionEncrypted: Boolean(request.encrypt_cert),
+  dataEncryptionAlgorithm: request.data_encryption ?? 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+  keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
   singleSignOnService: [{ Binding: POST, Location: `${entityId}/sso` }],
   singleLogoutService: [{ Binding: POST, Location: `${entityId}/slo` }],
   loginResponseTemplate: {
@@ -41,11 +49,12 @@ const idp = samlify.IdentityProvider({
 if (command === 'metadata') {
   process.stdout.write(idp.getMetadata());
 } else if (command === 'response') {
-  const request = JSON.parse(fs.readFileSync(requestFile, 'utf8'));
+  const recipient = request.recipient ?? AWS_SIGN_IN;
   const sp = samlify.ServiceProvider({
     entityID: 'urn:amazon:webservices',
-    assertionConsumerService: [{ Binding: POST, Location: AWS_SIGN_IN }],
+    assertionConsumerService: [{ Binding: POST, Location: recipient }],
     wantAssertionsSigned: true,
+    ...(request.encrypt_cert ? { encryptCert: fs.readFileSync(request.encrypt_cert, 'utf8') } : {}),
   });
   const user = { name_id: request.name_id };
   const response = await idp.createLoginResponse(sp, { extract: { request: { id: '' } } }, 'post', user, (template) => {
@@ -55,17 +64,17 @@ if (command === 'metadata') {
     const values = {
       ID: `_${randomUUID()}`,
       AssertionID: `_${randomUUID()}`,
-      Destination: AWS_SIGN_IN,
+      Destination: recipient,
       Audience: 'urn:amazon:webservices',
       EntityID: 'urn:amazon:webservices',
-      SubjectRecipient: AWS_SIGN_IN,
+      SubjectRecipient: recipient,
       Issuer: entityId,
       IssueInstant: now.toISOString(),
       StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
       ConditionsNotBefore: now.toISOString(),
       ConditionsNotOnOrAfter: later.toISOString(),
       SubjectConfirmationDataNotOnOrAfter: later.toISOString(),
-      AssertionConsumerServiceURL: AWS_SIGN_IN,
+      AssertionConsumerServiceURL: recipient,
       InResponseTo: '',
       NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
       NameID: request.name_id,

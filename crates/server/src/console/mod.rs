@@ -67,6 +67,11 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/console/do", post(pages::act))
         // Where an identity provider posts a SAML response, as to AWS's sign-in endpoint.
         .route("/saml", post(pages::saml_sign_in))
+        // One provider's own endpoint, as AWS's `/saml/acs/<IdP id>` (encrypted assertions).
+        .route(
+            "/saml/acs/{provider_id}",
+            post(pages::saml_provider_sign_in),
+        )
 }
 
 async fn style() -> Response {

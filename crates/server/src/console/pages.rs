@@ -225,6 +225,35 @@ pub(crate) async fn saml_sign_in(
     Extension(connection): Extension<Connection>,
     request: Request,
 ) -> Response {
+    saml_sign_in_at(shared, connection, None, request).await
+}
+
+/// `POST /saml/acs/<provider id>`: the same, at one provider's own endpoint (AWS's
+/// `/saml/acs/<IdP id>`), where an IdP that encrypts its assertions posts them (reading 75).
+pub(crate) async fn saml_provider_sign_in(
+    State(shared): State<Arc<Shared>>,
+    Extension(connection): Extension<Connection>,
+    Path(provider_id): Path<String>,
+    request: Request,
+) -> Response {
+    // A provider id is a UUID: anything else names no provider (and never reaches a page).
+    if provider_id.is_empty()
+        || provider_id.len() > 64
+        || !provider_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return page(StatusCode::FORBIDDEN, &SamlRefusedPage);
+    }
+    saml_sign_in_at(shared, connection, Some(provider_id), request).await
+}
+
+async fn saml_sign_in_at(
+    shared: Arc<Shared>,
+    connection: Connection,
+    provider_id: Option<String>,
+    request: Request,
+) -> Response {
     let Some((parts, fields)) = form_within(request, MAX_SAML_FORM_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
@@ -237,7 +266,12 @@ pub(crate) async fn saml_sign_in(
     let outcome = shared
         .app
         .service()
-        .saml_sign_in(info, &saml_response, field(&fields, "roleIndex"))
+        .saml_sign_in(
+            info,
+            provider_id.as_deref(),
+            &saml_response,
+            field(&fields, "roleIndex"),
+        )
         .await;
     match outcome {
         Ok(SamlSignIn::SignedIn { cookie }) => {
@@ -256,6 +290,8 @@ pub(crate) async fn saml_sign_in(
         Ok(SamlSignIn::ChooseRole { roles }) => page(
             StatusCode::OK,
             &SamlRolesPage {
+                action: provider_id
+                    .map_or_else(|| "/saml".to_owned(), |id| format!("/saml/acs/{id}")),
                 saml_response,
                 relay_state,
                 roles,

@@ -29,6 +29,8 @@ pub(crate) struct SignInPage {
 #[derive(Template)]
 #[template(path = "console/saml_roles.html")]
 pub(crate) struct SamlRolesPage {
+    /// Where the choice is posted: the endpoint the response came to.
+    pub(crate) action: String,
     pub(crate) saml_response: String,
     pub(crate) relay_state: String,
     pub(crate) roles: Vec<String>,

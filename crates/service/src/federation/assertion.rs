@@ -1,15 +1,17 @@
 //! The SAML response of AssumeRoleWithSAML, read and checked: parsed with roxmltree (no DTD,
 //! so no entities and no XXE; a node cap), every signature verified against the provider's
 //! keys, wrapping refused (one Assertion in the whole document, signed itself or inside the
-//! signed Response), then the assertion's conditions and subject confirmation checked and its
-//! subject and attributes read, from the signed subtree only.
+//! signed Response), an encrypted assertion decrypted and held to the same rules, then the
+//! assertion's conditions and subject confirmation checked and its subject and attributes
+//! read, from the signed subtree only.
 //!
-//! Self-contained (with `c14n.rs`, `xmldsig.rs` and the `wire` crate's timestamps): the `saml_verify` fuzz target and the
-//! corpus test compile it by path.
+//! Self-contained (with `c14n.rs`, `xmldsig.rs`, `xmlenc.rs` and the `wire` crate's
+//! timestamps): the `saml_verify` fuzz target and the corpus test compile it by path.
 
 use roxmltree::{Document, Node, NodeType, ParsingOptions};
 
 use super::xmldsig::{DSIG_NS, SignatureError, SigningKey, element_text, verify};
+use super::xmlenc::{self, Decrypter};
 
 pub(crate) const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -34,9 +36,14 @@ pub(crate) enum AssertionError {
     Unsigned,
     /// A signature that does not hold, or one in a place a signature may not be.
     Signature(SignatureError),
-    /// More than one Assertion, an encrypted one, or the signature covers another element
-    /// than the one read.
+    /// More than one Assertion, or the signature covers another element than the one read.
     Wrapping,
+    /// An encrypted assertion that does not decrypt with the provider's keys, or whose
+    /// plaintext is not one assertion that the signatures cover: one answer whatever the
+    /// reason, so that nothing tells a forger how far a changed ciphertext got (reading 75).
+    Decryption,
+    /// A plain assertion for a provider whose `AssertionEncryptionMode` is `Required`.
+    EncryptionRequired,
     /// An element or attribute the assertion must have is missing or repeated.
     Missing(&'static str),
     /// An attribute `Name` appears twice.
@@ -51,6 +58,33 @@ pub(crate) enum AssertionError {
     Recipient,
     /// The assertion's issuer is not the provider's entity.
     Issuer,
+}
+
+/// The provider a response is verified for.
+#[derive(Clone, Copy)]
+pub(crate) struct Provider<'a> {
+    /// The signing keys of its metadata.
+    pub signing: &'a [SigningKey],
+    /// Its metadata's entityID, which the assertion's Issuer must name.
+    pub entity_id: &'a str,
+    /// Its unique id: AWS's sign-in endpoint for it, `.../saml/acs/<id>`, is a valid
+    /// Recipient (the endpoint an IdP encrypting its assertions posts to).
+    pub acs_id: &'a str,
+    /// `AssertionEncryptionMode` `Required`: a plain assertion is refused.
+    pub encryption_required: bool,
+    /// Its private keys; `None` when it has none (an encrypted assertion is refused).
+    pub decrypter: Option<&'a dyn Decrypter>,
+}
+
+impl std::fmt::Debug for Provider<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("entity_id", &self.entity_id)
+            .field("acs_id", &self.acs_id)
+            .field("encryption_required", &self.encryption_required)
+            .field("decrypter", &self.decrypter.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a verified assertion says.
@@ -79,21 +113,30 @@ impl Assertion {
 /// Whether `url` is an audience AWS accepts for SAML federation: its sign-in endpoint
 /// (global or regional) or the `urn:amazon:webservices` entity.
 fn is_aws_audience(url: &str) -> bool {
-    url == "urn:amazon:webservices" || is_aws_endpoint(url)
+    url == "urn:amazon:webservices" || is_aws_endpoint(url, "")
 }
 
-/// Whether `url` is AWS's sign-in SAML endpoint, global or regional.
-fn is_aws_endpoint(url: &str) -> bool {
-    url == "https://signin.aws.amazon.com/saml"
-        || url
-            .strip_prefix("https://")
-            .and_then(|rest| rest.strip_suffix(".signin.aws.amazon.com/saml"))
+/// Whether `url` is AWS's sign-in SAML endpoint, global or regional: `/saml`, or the
+/// provider's own `/saml/acs/<acs_id>` when `acs_id` is not empty.
+fn is_aws_endpoint(url: &str, acs_id: &str) -> bool {
+    let Some((host, path)) = url
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return false;
+    };
+    let host_ok = host == "signin.aws.amazon.com"
+        || host
+            .strip_suffix(".signin.aws.amazon.com")
             .is_some_and(|region| {
                 !region.is_empty()
                     && region
                         .bytes()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
+            });
+    let path_ok =
+        path == "saml" || (!acs_id.is_empty() && path.strip_prefix("saml/acs/") == Some(acs_id));
+    host_ok && path_ok
 }
 
 /// Parses untrusted XML: no DTD (roxmltree then refuses every entity but the five
@@ -178,13 +221,11 @@ fn check_window(node: Node<'_, '_>, now: i64) -> Result<(), AssertionError> {
     Ok(())
 }
 
-/// Verifies a SAML response (the decoded `SAMLAssertion` of the request) with the provider's
-/// keys at `now`, and reads its one assertion. `entity_id` is the provider's metadata
-/// entityID, which the assertion's Issuer must name.
+/// Verifies a SAML response (the decoded `SAMLAssertion` of the request) for `provider` at
+/// `now`, and reads its one assertion, decrypting it when it is encrypted.
 pub(crate) fn verify_response(
     xml: &str,
-    keys: &[SigningKey],
-    entity_id: &str,
+    provider: &Provider<'_>,
     now: i64,
 ) -> Result<Assertion, AssertionError> {
     let doc = parse(xml)?;
@@ -198,17 +239,12 @@ pub(crate) fn verify_response(
         return Err(AssertionError::Status);
     }
 
-    // Wrapping: exactly one Assertion anywhere in the document, a child of the Response, and
-    // no encrypted one beside it (not supported).
-    if doc
-        .descendants()
-        .any(|n| n.has_tag_name((ASSERTION_NS, "EncryptedAssertion")))
-    {
-        return Err(AssertionError::Wrapping);
-    }
-    let mut assertions = doc
-        .descendants()
-        .filter(|n| n.has_tag_name((ASSERTION_NS, "Assertion")));
+    // Wrapping: exactly one Assertion or EncryptedAssertion anywhere in the document, a
+    // child of the Response.
+    let mut assertions = doc.descendants().filter(|n| {
+        n.has_tag_name((ASSERTION_NS, "Assertion"))
+            || n.has_tag_name((ASSERTION_NS, "EncryptedAssertion"))
+    });
     let assertion = match (assertions.next(), assertions.next()) {
         (Some(one), None) => one,
         (None, _) => return Err(AssertionError::Missing("Assertion")),
@@ -216,6 +252,12 @@ pub(crate) fn verify_response(
     };
     if assertion.parent_element().map(|p| p.id()) != Some(response.id()) {
         return Err(AssertionError::Wrapping);
+    }
+    if assertion.has_tag_name((ASSERTION_NS, "EncryptedAssertion")) {
+        return verify_encrypted(&doc, assertion, provider, now);
+    }
+    if provider.encryption_required {
+        return Err(AssertionError::EncryptionRequired);
     }
 
     // Every signature in the document must hold, and may only sign the Response or the
@@ -227,7 +269,8 @@ pub(crate) fn verify_response(
         .filter(|n| n.has_tag_name((DSIG_NS, "Signature")))
     {
         any = true;
-        let signed = verify(&doc, signature, keys).map_err(AssertionError::Signature)?;
+        let signed =
+            verify(&doc, signature, provider.signing).map_err(AssertionError::Signature)?;
         if signed == assertion.id() || signed == response.id() {
             covered = true;
         } else {
@@ -241,16 +284,92 @@ pub(crate) fn verify_response(
         return Err(AssertionError::Wrapping);
     }
 
-    read_assertion(assertion, entity_id, now)
+    read_assertion(assertion, provider, now)
+}
+
+/// An `EncryptedAssertion` (the Response's one assertion): the Response's signatures checked
+/// first, on the ciphertext as sent, so that a signed response is never decrypted unless it
+/// is authentic; then the plaintext, in its namespace context, must be exactly one
+/// Assertion, every signature in it must hold and sign that Assertion, and the Response's
+/// signature or the Assertion's own must exist (reading 75).
+fn verify_encrypted(
+    doc: &Document<'_>,
+    encrypted: Node<'_, '_>,
+    provider: &Provider<'_>,
+    now: i64,
+) -> Result<Assertion, AssertionError> {
+    let response = doc.root_element();
+    let mut response_signed = false;
+    for signature in doc
+        .descendants()
+        .filter(|n| n.has_tag_name((DSIG_NS, "Signature")))
+    {
+        let signed = verify(doc, signature, provider.signing).map_err(AssertionError::Signature)?;
+        if signed != response.id() {
+            return Err(AssertionError::Wrapping);
+        }
+        response_signed = true;
+    }
+
+    // From here on every failure is `Decryption`, the one answer (reading 75).
+    let decrypter = provider.decrypter.ok_or(AssertionError::Decryption)?;
+    let parts = xmlenc::read(encrypted).map_err(|_| AssertionError::Decryption)?;
+    let plaintext = decrypter
+        .decrypt(&parts)
+        .ok_or(AssertionError::Decryption)?;
+    let text = xmlenc::in_context(plaintext, encrypted).ok_or(AssertionError::Decryption)?;
+    let inner = parse(&text).map_err(|_| AssertionError::Decryption)?;
+    let assertion = decrypted_assertion(&inner, provider.signing, response_signed)
+        .ok_or(AssertionError::Decryption)?;
+    read_assertion(assertion, provider, now)
+}
+
+/// The one Assertion of a decrypted document (the context element's only element child,
+/// nothing else but whitespace beside it), once every signature in the document holds and
+/// signs it, and something signed it (`response_signed`, or its own signature).
+fn decrypted_assertion<'a, 'i>(
+    inner: &'a Document<'i>,
+    keys: &[SigningKey],
+    response_signed: bool,
+) -> Option<Node<'a, 'i>> {
+    let context = inner.root_element();
+    if !xmlenc::is_context(context) {
+        return None;
+    }
+    let mut children = context
+        .children()
+        .filter(|c| !(c.is_text() && c.text().is_some_and(|t| t.trim().is_empty())));
+    let assertion = match (children.next(), children.next()) {
+        (Some(one), None) if one.has_tag_name((ASSERTION_NS, "Assertion")) => one,
+        _ => return None,
+    };
+    let others = inner.descendants().filter(|n| {
+        n.has_tag_name((ASSERTION_NS, "Assertion"))
+            || n.has_tag_name((ASSERTION_NS, "EncryptedAssertion"))
+    });
+    if others.count() != 1 {
+        return None;
+    }
+    let mut covered = response_signed;
+    for signature in inner
+        .descendants()
+        .filter(|n| n.has_tag_name((DSIG_NS, "Signature")))
+    {
+        if verify(inner, signature, keys).ok()? != assertion.id() {
+            return None;
+        }
+        covered = true;
+    }
+    covered.then_some(assertion)
 }
 
 fn read_assertion(
     assertion: Node<'_, '_>,
-    entity_id: &str,
+    provider: &Provider<'_>,
     now: i64,
 ) -> Result<Assertion, AssertionError> {
     let issuer = text_of(one(assertion, ASSERTION_NS, "Issuer", "Issuer")?, "Issuer")?;
-    if issuer != entity_id {
+    if issuer != provider.entity_id {
         return Err(AssertionError::Issuer);
     }
 
@@ -281,7 +400,7 @@ fn read_assertion(
         let to = data
             .attribute("Recipient")
             .ok_or(AssertionError::Missing("Recipient"))?;
-        if !is_aws_endpoint(to) {
+        if !is_aws_endpoint(to, provider.acs_id) {
             return Err(AssertionError::Recipient);
         }
         recipient = Some(to.to_owned());
@@ -369,15 +488,38 @@ mod tests {
 
     #[test]
     fn aws_endpoints() {
-        assert!(is_aws_endpoint("https://signin.aws.amazon.com/saml"));
+        assert!(is_aws_endpoint("https://signin.aws.amazon.com/saml", ""));
         assert!(is_aws_endpoint(
-            "https://eu-west-1.signin.aws.amazon.com/saml"
+            "https://eu-west-1.signin.aws.amazon.com/saml",
+            ""
         ));
         assert!(!is_aws_endpoint(
-            "https://evil.com/.signin.aws.amazon.com/saml"
+            "https://evil.com/.signin.aws.amazon.com/saml",
+            ""
         ));
-        assert!(!is_aws_endpoint("http://signin.aws.amazon.com/saml"));
+        assert!(!is_aws_endpoint("http://signin.aws.amazon.com/saml", ""));
+        assert!(!is_aws_endpoint("https://signin.aws.amazon.com/saml/", ""));
         assert!(is_aws_audience("urn:amazon:webservices"));
+        // The provider's own endpoint, for that provider only.
+        assert!(is_aws_endpoint(
+            "https://signin.aws.amazon.com/saml/acs/abc-1",
+            "abc-1"
+        ));
+        assert!(is_aws_endpoint(
+            "https://us-east-1.signin.aws.amazon.com/saml/acs/abc-1",
+            "abc-1"
+        ));
+        assert!(!is_aws_endpoint(
+            "https://signin.aws.amazon.com/saml/acs/abc-2",
+            "abc-1"
+        ));
+        assert!(!is_aws_endpoint(
+            "https://signin.aws.amazon.com/saml/acs/",
+            ""
+        ));
+        assert!(!is_aws_audience(
+            "https://signin.aws.amazon.com/saml/acs/abc-1"
+        ));
     }
 
     #[test]

@@ -10,8 +10,10 @@ pub(crate) mod jwks;
 pub(crate) mod jwt;
 mod oidc;
 mod saml;
+mod saml_keys;
 mod saml_sign_in;
 mod xmldsig;
+mod xmlenc;
 
 pub use saml_sign_in::SamlSignIn;
 

@@ -1,15 +1,18 @@
 //! AssumeRoleWithSAML: a SAML provider's signed assertion, verified, as the credential for a
-//! role session. `assertion.rs` verifies and reads the response; this maps its refusals to
-//! AWS's errors, takes the role pair, session name, duration, tags and source identity from
-//! the AWS attributes, and fills the `saml:` condition keys for the trust policy.
+//! role session. `assertion.rs` verifies and reads the response (decrypting it with the
+//! provider's keys, `saml_keys.rs`, when it is encrypted); this maps its refusals to AWS's
+//! errors, takes the role pair, session name, duration, tags and source identity from the
+//! AWS attributes, and fills the `saml:` condition keys for the trust policy.
 
 use policy::ContextValue;
 use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse};
 
-use store::StoreError;
+use store::{SamlProviderRecord, StoreError};
 
-use super::assertion::{Assertion, AssertionError, verify_response};
+use super::assertion::{Assertion, AssertionError, Provider, verify_response};
+use super::saml_keys::SealedKeys;
 use super::xmldsig::SigningKey;
+use super::xmlenc::Decrypter;
 use super::{FederatedAssume, not_authorized};
 use crate::caller::RequestInfo;
 use crate::error::{ServiceError, ServiceResult};
@@ -93,6 +96,12 @@ pub(super) fn refusal(error: AssertionError) -> ServiceError {
         }
         AssertionError::Signature(_) | AssertionError::Wrapping => {
             invalid("Response signature invalid")
+        }
+        AssertionError::Decryption => invalid(
+            "Invalid SAML response: the encrypted assertion could not be decrypted and verified",
+        ),
+        AssertionError::EncryptionRequired => {
+            invalid("Invalid SAML response: the SAML provider requires encrypted assertions")
         }
         AssertionError::Missing(what) => invalid(&format!(
             "Invalid SAML response: {what} is missing or repeated"
@@ -285,43 +294,123 @@ pub(super) fn condition_keys(
     keys
 }
 
+/// A SAML provider as the verifier needs it: its keys from the metadata, its encryption
+/// setting and its sealed private keys.
+#[derive(Debug, Clone)]
+pub(super) struct SamlProvider {
+    pub(super) account_id: String,
+    pub(super) name: String,
+    /// The provider's ARN as the request named it (the trust policy's `Federated` text).
+    pub(super) arn: String,
+    entity_id: String,
+    uuid: String,
+    signing: Vec<SigningKey>,
+    encryption_required: bool,
+    private_keys: SealedKeys,
+}
+
+impl SamlProvider {
+    /// What the verifier reads of the provider.
+    fn view<'a>(&'a self, decrypter: Option<&'a dyn Decrypter>) -> Provider<'a> {
+        Provider {
+            signing: &self.signing,
+            entity_id: &self.entity_id,
+            acs_id: &self.uuid,
+            encryption_required: self.encryption_required,
+            decrypter,
+        }
+    }
+}
+
 impl Service {
-    /// The provider named by a SAML provider ARN: (account, name, entityID, signing keys).
-    /// `None` when the ARN names no provider of ours, or one whose metadata is past its
-    /// `validUntil` (reading 73).
-    pub(super) async fn saml_provider_keys(
+    /// The provider named by a SAML provider ARN; `None` when the ARN names no provider of
+    /// ours.
+    pub(super) async fn saml_provider(
         &self,
         provider_arn: &str,
-    ) -> ServiceResult<Option<(String, String, String, Vec<SigningKey>)>> {
+    ) -> ServiceResult<Option<SamlProvider>> {
         let Some((account_id, name)) = provider_arn
             .strip_prefix("arn:aws:iam::")
             .and_then(|rest| rest.split_once(":saml-provider/"))
         else {
             return Ok(None);
         };
-        let record = match self.reads().saml_provider(account_id, name).await {
-            Ok(record) => record,
-            Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
-            Err(other) => return Err(other.into()),
-        };
+        match self.reads().saml_provider(account_id, name).await {
+            Ok(record) => Ok(self.usable_provider(record, provider_arn.to_owned())),
+            Err(StoreError::NoSuchEntity { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The provider whose unique id is `uuid` (the console's `/saml/acs/<id>`).
+    pub(super) async fn saml_provider_by_uuid(
+        &self,
+        uuid: &str,
+    ) -> ServiceResult<Option<SamlProvider>> {
+        Ok(self
+            .reads()
+            .saml_provider_by_uuid(uuid)
+            .await?
+            .and_then(|record| {
+                let arn = format!(
+                    "arn:aws:iam::{}:saml-provider/{}",
+                    record.account_id, record.name
+                );
+                self.usable_provider(record, arn)
+            }))
+    }
+
+    /// A stored provider, known by `arn` (as the caller named it), or `None` when its
+    /// metadata is past its `validUntil` (reading 73) or no longer reads.
+    fn usable_provider(&self, record: SamlProviderRecord, arn: String) -> Option<SamlProvider> {
         if self.clock().seconds() >= record.valid_until {
-            return Ok(None);
+            return None;
         }
         // Checked when stored; a document that no longer reads is refused all the same.
-        let Ok(metadata) = saml_metadata::parse(&record.metadata_document) else {
-            return Ok(None);
-        };
-        let keys = metadata
+        let metadata = saml_metadata::parse(&record.metadata_document).ok()?;
+        let signing = metadata
             .signing_certificates
             .iter()
             .filter_map(|der| SigningKey::from_certificate(der))
             .collect();
-        Ok(Some((
-            record.account_id,
-            record.name,
-            metadata.entity_id,
-            keys,
-        )))
+        Some(SamlProvider {
+            encryption_required: record.assertion_encryption_mode.as_deref() == Some("Required"),
+            private_keys: SealedKeys::new(
+                self.sealer.clone(),
+                record.saml_provider_uuid.clone(),
+                record.private_keys,
+            ),
+            account_id: record.account_id,
+            name: record.name,
+            arn,
+            entity_id: metadata.entity_id,
+            uuid: record.saml_provider_uuid,
+            signing,
+        })
+    }
+
+    /// Verifies a response for `provider`. A provider holding private keys may be sent an
+    /// encrypted assertion, whose RSA decryptions cost milliseconds on input anyone may send:
+    /// its responses are verified on the bounded blocking pool that Argon2 uses. Without keys
+    /// nothing is decrypted and the verification (a signature check) stays here.
+    pub(super) async fn verify_saml(
+        &self,
+        provider: &SamlProvider,
+        xml: String,
+    ) -> ServiceResult<Result<Assertion, AssertionError>> {
+        let now = self.clock().seconds();
+        if provider.private_keys.is_empty() {
+            return Ok(verify_response(&xml, &provider.view(None), now));
+        }
+        let owned = provider.clone();
+        self.guards
+            .passwords
+            .run_heavy(move || {
+                let decrypter: &dyn Decrypter = &owned.private_keys;
+                verify_response(&xml, &owned.view(Some(decrypter)), now)
+            })
+            .await
+            .map_err(|e| ServiceError::internal(&e))
     }
 
     /// AssumeRoleWithSAML: the response verified against the provider's metadata, the role
@@ -334,19 +423,16 @@ impl Service {
     ) -> ServiceResult<AssumeRoleWithSAMLResponse> {
         let xml = decode_response(&input.saml_assertion)?;
 
-        let Some((account_id, provider_name, entity_id, keys)) =
-            self.saml_provider_keys(&input.principal_arn).await?
-        else {
+        let Some(provider) = self.saml_provider(&input.principal_arn).await? else {
             return Err(invalid("Specified provider doesn't exist"));
         };
-        let now = self.clock().seconds();
-        let assertion = verify_response(&xml, &keys, &entity_id, now).map_err(refusal)?;
+        let assertion = self.verify_saml(&provider, xml).await?.map_err(refusal)?;
         if !has_role_pair(&assertion, &input.role_arn, &input.principal_arn) {
             return Err(not_authorized(ACTION));
         }
         let asks = session_asks(&assertion)?;
-        let qualifier = name_qualifier(&assertion.issuer, &account_id, &provider_name);
-        let context = condition_keys(&assertion, &qualifier, &account_id, &provider_name);
+        let qualifier = name_qualifier(&assertion.issuer, &provider.account_id, &provider.name);
+        let context = condition_keys(&assertion, &qualifier, &provider.account_id, &provider.name);
 
         let session = self
             .assume_federated(

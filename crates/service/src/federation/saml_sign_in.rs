@@ -1,13 +1,16 @@
 //! Console sign-in through SAML: the IdP posts its signed response to `/saml`, as to AWS's
-//! sign-in endpoint; the provider comes from the Role attribute's pairs, the response is
-//! verified exactly as AssumeRoleWithSAML verifies it, and the chosen role's session becomes
-//! a console session.
+//! sign-in endpoint, or to `/saml/acs/<provider id>`, the provider's own endpoint (where an
+//! IdP that encrypts its assertions posts: their Role attribute cannot be read before they
+//! are decrypted); at `/saml` the provider comes from the Role attribute's pairs. The
+//! response is verified exactly as AssumeRoleWithSAML verifies it, and the chosen role's
+//! session becomes a console session.
 
 use roxmltree::Node;
 
-use super::assertion::{ASSERTION_NS, parse, verify_response};
+use super::assertion::{ASSERTION_NS, parse};
 use super::saml::{
-    ACTION, ATTRIBUTES, condition_keys, decode_response, name_qualifier, refusal, session_asks,
+    ACTION, ATTRIBUTES, SamlProvider, condition_keys, decode_response, name_qualifier, refusal,
+    session_asks,
 };
 use super::{FederatedAssume, not_authorized};
 use crate::caller::RequestInfo;
@@ -76,29 +79,34 @@ fn roles_with(values: &[String], provider: &str) -> Vec<String> {
 
 impl Service {
     /// Signs a person in to the console with a SAML response (`SAMLResponse`, base64) posted
-    /// by their IdP: verified against the provider its Role attribute names, the role chosen
-    /// (`role_arn`) among the pairs, or asked for when several are offered, the trust policy
-    /// deciding as for AssumeRoleWithSAML. The console session lasts as the role session
+    /// by their IdP: verified against the provider `provider_id` names (the endpoint
+    /// `/saml/acs/<id>`), else the one its Role attribute names; the role chosen (`role_arn`)
+    /// among the pairs, or asked for when several are offered, the trust policy deciding as
+    /// for AssumeRoleWithSAML. The console session lasts as the role session
     /// (`SessionDuration`, else one hour).
     pub async fn saml_sign_in(
         &self,
         info: RequestInfo,
+        provider_id: Option<&str>,
         saml_response: &str,
         role_arn: Option<&str>,
     ) -> ServiceResult<SamlSignIn> {
         let xml = decode_response(saml_response)?;
-        let now = self.clock().seconds();
+        let mut candidates: Vec<SamlProvider> = Vec::new();
+        match provider_id {
+            Some(uuid) => candidates.extend(self.saml_provider_by_uuid(uuid).await?),
+            None => {
+                for arn in claimed_providers(&xml) {
+                    candidates.extend(self.saml_provider(&arn).await?);
+                }
+            }
+        }
         let mut verified = None;
         let mut first_refusal = None;
-        for provider in claimed_providers(&xml) {
-            let Some((account_id, name, entity_id, keys)) =
-                self.saml_provider_keys(&provider).await?
-            else {
-                continue;
-            };
-            match verify_response(&xml, &keys, &entity_id, now) {
+        for provider in candidates {
+            match self.verify_saml(&provider, xml.clone()).await? {
                 Ok(assertion) => {
-                    verified = Some((assertion, provider, account_id, name));
+                    verified = Some((assertion, provider));
                     break;
                 }
                 Err(error) => {
@@ -106,9 +114,15 @@ impl Service {
                 }
             }
         }
-        let Some((assertion, provider, account_id, provider_name)) = verified else {
+        let Some((assertion, provider)) = verified else {
             return Err(first_refusal.map_or_else(|| not_authorized(ACTION), refusal));
         };
+        let SamlProvider {
+            account_id,
+            name: provider_name,
+            arn: provider,
+            ..
+        } = provider;
         let offered = assertion
             .attribute(&format!("{ATTRIBUTES}Role"))
             .map(|values| roles_with(values, &provider))

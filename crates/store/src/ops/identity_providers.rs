@@ -478,6 +478,27 @@ impl Store {
         find_saml(&mut conn, account_id, name).await
     }
 
+    /// The SAML provider whose unique id (`SAMLProviderUUID`) is `uuid`, in any account: the
+    /// console's sign-in endpoint for one provider names it so. `None` when none has it.
+    pub async fn find_saml_provider_by_uuid(
+        &self,
+        uuid: &str,
+    ) -> Result<Option<SamlProviderRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SAML_SELECT} WHERE saml_provider_uuid = $1"
+        )))
+        .bind(uuid)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut found = saml_row(&row)?;
+        found.private_keys = private_keys(&mut conn, &found.saml_provider_uuid).await?;
+        Ok(Some(found))
+    }
+
     /// The account's SAML providers in name order.
     pub async fn list_saml_providers(&self, account_id: &str) -> Result<Vec<SamlProviderRecord>> {
         let mut conn = self.pool.acquire().await?;
