@@ -103,33 +103,14 @@ impl Snapshot {
     }
 
     fn forget_owned(&mut self, account: &AccountState) {
-        for id in account
-            .users
-            .names
-            .keys()
-            .chain(account.groups.names.keys())
-            .chain(account.roles.names.keys())
-            .chain(account.policies.names.keys())
-            .chain(account.access_keys.keys())
-            .chain(account.instance_profiles.names.keys())
-        {
-            self.owners.remove(id);
+        for id in account.owned_ids() {
+            self.owners.remove(&id);
         }
     }
 
     fn own_all(&mut self, account: &AccountState) {
-        let account_id = &account.record.account_id;
-        for id in account
-            .users
-            .names
-            .keys()
-            .chain(account.groups.names.keys())
-            .chain(account.roles.names.keys())
-            .chain(account.policies.names.keys())
-            .chain(account.access_keys.keys())
-            .chain(account.instance_profiles.names.keys())
-        {
-            self.owners.insert(id.clone(), account_id.clone());
+        for id in account.owned_ids() {
+            self.owners.insert(id, account.record.account_id.clone());
         }
     }
 
