@@ -95,6 +95,25 @@ impl Snapshot {
         Ok(self.in_account(account_id)?.record.clone())
     }
 
+    /// The account with this alias (aliases are unique across the server).
+    pub(crate) fn get_account_by_alias(&self, alias: &str) -> Result<AccountRecord, StoreError> {
+        self.accounts
+            .values()
+            .find(|a| a.record.alias.as_deref() == Some(alias))
+            .map(|a| a.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Account, alias))
+    }
+
+    /// The account whose root user signs in with this email, compared case-insensitively.
+    pub(crate) fn get_account_by_email(&self, email: &str) -> Result<AccountRecord, StoreError> {
+        let wanted = lower(email);
+        self.accounts
+            .values()
+            .find(|a| lower(&a.record.email) == wanted)
+            .map(|a| a.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Account, email))
+    }
+
     pub(crate) fn list_accounts(&self) -> Vec<AccountRecord> {
         let mut accounts: Vec<AccountRecord> =
             self.accounts.values().map(|a| a.record.clone()).collect();
