@@ -1,7 +1,7 @@
 //! The one read interface of the operations: every read of IAM state that an operation or a
 //! decision makes goes through [`Reads`]. What the in-memory state holds (`state/`: users,
-//! groups, roles, customer managed policies, access keys, instance profiles, accounts and
-//! password policies)
+//! groups, roles, customer managed policies, access keys, instance profiles, accounts with
+//! their aliases, and password policies)
 //! is served from its current snapshot once it is loaded; the rest goes to the store.
 //!
 //! Writes go to the store directly: the store stays the source of truth, and a write is
@@ -205,6 +205,10 @@ served! {
     fallible fn get_account(account_id: &str) -> AccountRecord;
     /// Every account of the server.
     total fn list_accounts() -> Vec<AccountRecord>;
+    /// The account with this alias (console sign-in).
+    fallible fn get_account_by_alias(alias: &str) -> AccountRecord;
+    /// The account whose root user signs in with this email.
+    fallible fn get_account_by_email(email: &str) -> AccountRecord;
     /// The account's password policy, if it has one.
     total fn get_password_policy(account_id: &str) -> Option<PasswordPolicy>;
     /// A user by name.
@@ -285,10 +289,6 @@ macro_rules! reads {
 }
 
 reads! {
-    /// The account with this alias (console sign-in).
-    fn get_account_by_alias(alias: &str) -> AccountRecord;
-    /// The account whose root user signs in with this email.
-    fn get_account_by_email(email: &str) -> AccountRecord;
     /// The root user's console password hash, if one was set.
     fn get_root_password_hash(account_id: &str) -> Option<String>;
     /// A console session by the hash of its cookie value.

@@ -438,9 +438,15 @@ impl Service {
         }
     }
 
-    /// Stamps an AssumeRole (RoleLastUsed) in the store and in this node's state.
+    /// Stamps an AssumeRole (RoleLastUsed) in this node's state at once, and in the store
+    /// (where other nodes read it) at most once per [`KEY_USE_INTERVAL_SECONDS`] per role.
     pub(crate) async fn record_role_use(&self, role_id: &str, at: i64, region: &str) {
-        self.state.stamp_role_use(role_id, at, region);
+        if !self
+            .state
+            .stamp_role_use(role_id, at, region, KEY_USE_INTERVAL_SECONDS)
+        {
+            return;
+        }
         if let Err(error) = self.store.record_role_use(role_id, at, region).await {
             tracing::warn!(%error, "could not record role use");
         }

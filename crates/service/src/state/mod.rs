@@ -103,33 +103,14 @@ impl Snapshot {
     }
 
     fn forget_owned(&mut self, account: &AccountState) {
-        for id in account
-            .users
-            .names
-            .keys()
-            .chain(account.groups.names.keys())
-            .chain(account.roles.names.keys())
-            .chain(account.policies.names.keys())
-            .chain(account.access_keys.keys())
-            .chain(account.instance_profiles.names.keys())
-        {
-            self.owners.remove(id);
+        for id in account.owned_ids() {
+            self.owners.remove(&id);
         }
     }
 
     fn own_all(&mut self, account: &AccountState) {
-        let account_id = &account.record.account_id;
-        for id in account
-            .users
-            .names
-            .keys()
-            .chain(account.groups.names.keys())
-            .chain(account.roles.names.keys())
-            .chain(account.policies.names.keys())
-            .chain(account.access_keys.keys())
-            .chain(account.instance_profiles.names.keys())
-        {
-            self.owners.insert(id.clone(), account_id.clone());
+        for id in account.owned_ids() {
+            self.owners.insert(id, account.record.account_id.clone());
         }
     }
 
@@ -155,6 +136,8 @@ impl Snapshot {
 #[derive(Debug, Default)]
 struct Stamps {
     roles: std::collections::HashMap<String, (i64, String)>,
+    /// When this node last wrote each role's stamp to the store.
+    written: std::collections::HashMap<String, i64>,
     /// The newest stamp read from the store: the next read starts there.
     read_up_to: i64,
 }
@@ -202,14 +185,31 @@ impl State {
         self.current.store(Arc::new(Snapshot::empty()));
     }
 
-    /// Notes an AssumeRole of this node (the store has it too, without a revision).
-    pub(crate) fn stamp_role_use(&self, role_id: &str, at: i64, region: &str) {
-        if let Ok(mut stamps) = self.stamps.lock() {
-            // Bounded by the number of roles that exist: an id is only stamped once found.
-            stamps
-                .roles
-                .insert(role_id.to_owned(), (at, region.to_owned()));
+    /// Notes an AssumeRole of this node; answers whether the store should be told too (the
+    /// first use, then at most once per `interval` seconds per role, so that AssumeRole does
+    /// not cost a write each time).
+    pub(crate) fn stamp_role_use(
+        &self,
+        role_id: &str,
+        at: i64,
+        region: &str,
+        interval: i64,
+    ) -> bool {
+        let Ok(mut stamps) = self.stamps.lock() else {
+            return true;
+        };
+        // Bounded by the number of roles that exist: an id is only stamped once found.
+        stamps
+            .roles
+            .insert(role_id.to_owned(), (at, region.to_owned()));
+        let due = stamps
+            .written
+            .get(role_id)
+            .is_none_or(|last| at - last >= interval);
+        if due {
+            stamps.written.insert(role_id.to_owned(), at);
         }
+        due
     }
 
     /// Reads the AssumeRole stamps written since the last read (other nodes' among them).

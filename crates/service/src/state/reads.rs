@@ -26,20 +26,13 @@ fn page_size(options: &ListOptions) -> usize {
     usize::try_from(options.max_items.clamp(1, 1000)).unwrap_or(1000)
 }
 
-/// One page of `items` (in key order, each with its key): those after the marker, passing
-/// `keep`, at most the page size, with the last key as the next marker when more follow.
-fn page<T>(
-    items: impl Iterator<Item = (String, T)>,
-    options: &ListOptions,
-    keep: impl Fn(&T) -> bool,
-) -> Page<T> {
+/// One page of `items` (in key order, each with its key, those after the marker): at most
+/// the page size, with the last key as the next marker when more follow.
+fn page<T>(items: impl Iterator<Item = (String, T)>, options: &ListOptions) -> Page<T> {
     let max = page_size(options);
     let mut out = Vec::new();
     let mut last_key = None;
-    for (key, item) in items
-        .filter(|(key, _)| options.marker.as_ref().is_none_or(|m| key > m))
-        .filter(|(_, item)| keep(item))
-    {
+    for (key, item) in items {
         if out.len() == max {
             return Page {
                 items: out,
@@ -81,8 +74,44 @@ impl Snapshot {
             .ok_or_else(|| not_found(EntityKind::Account, account_id))
     }
 
+    /// A page of one kind of an account's entities, in name order after the marker: those
+    /// `answer` keeps, as it answers them.
+    fn list_of<T: Clone, R>(
+        &self,
+        account_id: &str,
+        options: &ListOptions,
+        kind: impl Fn(&AccountState) -> &Named<T>,
+        answer: impl Fn(&AccountState, &T) -> Option<R>,
+    ) -> Page<R> {
+        let Some(account) = self.account(account_id) else {
+            return page(std::iter::empty(), options);
+        };
+        let answered = after_marker(&kind(account).by_name, options)
+            .filter_map(|(key, entry)| answer(account, entry).map(|r| (key, r)));
+        page(answered, options)
+    }
+
     pub(crate) fn get_account(&self, account_id: &str) -> Result<AccountRecord, StoreError> {
         Ok(self.in_account(account_id)?.record.clone())
+    }
+
+    /// The account with this alias (aliases are unique across the server).
+    pub(crate) fn get_account_by_alias(&self, alias: &str) -> Result<AccountRecord, StoreError> {
+        self.accounts
+            .values()
+            .find(|a| a.record.alias.as_deref() == Some(alias))
+            .map(|a| a.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Account, alias))
+    }
+
+    /// The account whose root user signs in with this email, compared case-insensitively.
+    pub(crate) fn get_account_by_email(&self, email: &str) -> Result<AccountRecord, StoreError> {
+        let wanted = lower(email);
+        self.accounts
+            .values()
+            .find(|a| lower(&a.record.email) == wanted)
+            .map(|a| a.record.clone())
+            .ok_or_else(|| not_found(EntityKind::Account, email))
     }
 
     pub(crate) fn list_accounts(&self) -> Vec<AccountRecord> {
@@ -112,18 +141,12 @@ impl Snapshot {
     }
 
     pub(crate) fn list_users(&self, account_id: &str, options: &ListOptions) -> Page<UserRecord> {
-        let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options, |_| true);
-        };
-        let mut found = page(
-            after_marker(&account.users.by_name, options),
+        self.list_of(
+            account_id,
             options,
-            |u| path_matches(&u.record.path, options),
-        );
-        Page {
-            items: found.items.drain(..).map(|u| u.record.clone()).collect(),
-            next_marker: found.next_marker,
-        }
+            |a| &a.users,
+            |_, u| path_matches(&u.record.path, options).then(|| u.record.clone()),
+        )
     }
 
     pub(crate) fn get_group(
@@ -138,18 +161,12 @@ impl Snapshot {
     }
 
     pub(crate) fn list_groups(&self, account_id: &str, options: &ListOptions) -> Page<GroupRecord> {
-        let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options, |_| true);
-        };
-        let found = page(
-            after_marker(&account.groups.by_name, options),
+        self.list_of(
+            account_id,
             options,
-            |g| path_matches(&g.record.path, options),
-        );
-        Page {
-            items: found.items.iter().map(|g| g.record.clone()).collect(),
-            next_marker: found.next_marker,
-        }
+            |a| &a.groups,
+            |_, g| path_matches(&g.record.path, options).then(|| g.record.clone()),
+        )
     }
 
     pub(crate) fn list_users_in_group(
@@ -199,18 +216,12 @@ impl Snapshot {
     }
 
     pub(crate) fn list_roles(&self, account_id: &str, options: &ListOptions) -> Page<RoleRecord> {
-        let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options, |_| true);
-        };
-        let found = page(
-            after_marker(&account.roles.by_name, options),
+        self.list_of(
+            account_id,
             options,
-            |r| path_matches(&r.record.path, options),
-        );
-        Page {
-            items: found.items.iter().map(|r| r.record.clone()).collect(),
-            next_marker: found.next_marker,
-        }
+            |a| &a.roles,
+            |_, r| path_matches(&r.record.path, options).then(|| r.record.clone()),
+        )
     }
 
     /// The account a customer managed policy ARN names (`arn:aws:iam::<account>:policy/..`).
@@ -249,25 +260,16 @@ impl Snapshot {
         only_attached: bool,
         options: &ListOptions,
     ) -> Page<PolicyRecord> {
-        let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options, |_| true);
-        };
-        let found = page(
-            after_marker(&account.policies.by_name, options),
+        self.list_of(
+            account_id,
             options,
-            |p| {
-                path_matches(&p.record.path, options)
-                    && (!only_attached || account.attached_to.contains_key(&p.record.arn))
+            |a| &a.policies,
+            |a, p| {
+                let kept = path_matches(&p.record.path, options)
+                    && (!only_attached || a.attached_to.contains_key(&p.record.arn));
+                kept.then(|| Self::policy_record(a, &p.record))
             },
-        );
-        Page {
-            items: found
-                .items
-                .iter()
-                .map(|p| Self::policy_record(account, &p.record))
-                .collect(),
-            next_marker: found.next_marker,
-        }
+        )
     }
 
     pub(crate) fn get_policy_version(
@@ -473,22 +475,12 @@ impl Snapshot {
         account_id: &str,
         options: &ListOptions,
     ) -> Page<InstanceProfileRecord> {
-        let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options, |_| true);
-        };
-        let found = page(
-            after_marker(&account.instance_profiles.by_name, options),
+        self.list_of(
+            account_id,
             options,
-            |p| path_matches(&p.record.path, options),
-        );
-        Page {
-            items: found
-                .items
-                .iter()
-                .map(|p| profile_record(account, p))
-                .collect(),
-            next_marker: found.next_marker,
-        }
+            |a| &a.instance_profiles,
+            |a, p| path_matches(&p.record.path, options).then(|| profile_record(a, p)),
+        )
     }
 
     pub(crate) fn list_instance_profiles_for_role(
@@ -497,25 +489,17 @@ impl Snapshot {
         role_name: &str,
         options: &ListOptions,
     ) -> Result<Page<InstanceProfileRecord>, StoreError> {
-        let account = self.account(account_id);
-        let role = account
+        let role_id = self
+            .account(account_id)
             .and_then(|a| a.roles.by_name.get(&lower(role_name)))
+            .map(|r| r.record.role_id.clone())
             .ok_or_else(|| not_found(EntityKind::Role, role_name))?;
-        let account = self.in_account(account_id)?;
-        let role_id = &role.record.role_id;
-        let found = page(
-            after_marker(&account.instance_profiles.by_name, options),
+        Ok(self.list_of(
+            account_id,
             options,
-            |p| p.role_ids.contains(role_id),
-        );
-        Ok(Page {
-            items: found
-                .items
-                .iter()
-                .map(|p| profile_record(account, p))
-                .collect(),
-            next_marker: found.next_marker,
-        })
+            |a| &a.instance_profiles,
+            |a, p| p.role_ids.contains(&role_id).then(|| profile_record(a, p)),
+        ))
     }
 }
 
@@ -543,5 +527,8 @@ fn members_page<T: Clone, R: Clone>(
         })
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
-    page(named.into_iter(), options, |_| true)
+    let after = named
+        .into_iter()
+        .filter(|(name, _)| options.marker.as_ref().is_none_or(|m| name > m));
+    page(after, options)
 }
