@@ -1,10 +1,11 @@
 //! The in-memory state (issue 14): every account's users, groups, roles, customer managed
-//! policies and access keys, with their tags, policies and memberships, held as an immutable
-//! snapshot that readers take without a lock. The store stays the source of truth: a write
-//! commits there first, then [`State::catch_up`] reads the store's change log and reloads
-//! exactly the entities it names, publishing a new snapshot that shares everything else
-//! with the old one. Writes through this node catch up before they answer; other nodes'
-//! writes arrive through the same change log (polled by the server).
+//! policies, access keys and instance profiles, with their tags, policies and memberships,
+//! held as an immutable snapshot that readers take without a lock. The store stays the
+//! source of truth: a write commits there first, then [`State::catch_up`] reads the store's
+//! change log and reloads exactly the entities it names, publishing a new snapshot that
+//! shares everything else with the old one. Writes through this node catch up before they
+//! answer; other nodes' writes arrive through the same change log
+//! (`Service::follow_changes`).
 
 mod account;
 mod reads;
