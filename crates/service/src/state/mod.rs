@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use store::{EntityKind, LoadScope, Loaded, Store, StoreError};
+use store::{EntityKind, LoadScope, Loaded, Store, StoreError, TagTarget};
 
 pub(crate) use account::AccountState;
 use account::Stale;
@@ -361,22 +361,122 @@ fn merge(into: &mut Loaded, from: Loaded) {
     into.access_keys.extend(from.access_keys);
 }
 
-/// The whole store, account by account, at a revision read first (so a write committed
-/// during the load is applied again by the next catch-up: reloading is idempotent).
+/// The whole store in one read, split by account here, at a revision read first (so a write
+/// committed during the load is applied again by the next catch-up: reloading is
+/// idempotent). Not account by account: the tags and inline policies tables have no index
+/// by account, so each account's load scanned them whole (1,000 accounts: 20 s; see
+/// bench/RESULTS.md).
 async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
+    let began = Instant::now();
     let revision = store.current_revision().await?;
+    let loaded = store.load(&LoadScope::Everything).await?;
     let mut snapshot = Snapshot::empty();
-    for record in store.list_accounts().await? {
-        let mut loaded = store
-            .load(&LoadScope::Account(record.account_id.clone()))
-            .await?;
-        loaded.accounts.clear();
+    for (record, mut loaded) in by_account(loaded) {
         let mut account = AccountState::new(record);
         account.replace(&Stale::default(), &mut loaded);
         snapshot.put_account(account);
     }
     snapshot.revision = revision;
+    // Start-up time and size at a glance (bench/load/scale reads this line).
+    tracing::info!(
+        accounts = snapshot.accounts.len(),
+        entities = snapshot.owners.len(),
+        revision,
+        elapsed_ms = began.elapsed().as_millis(),
+        "in-memory state loaded"
+    );
     Ok(snapshot)
+}
+
+/// Splits a load of everything into one load per account, as `LoadScope::Account` would
+/// read it. Rows that name no account directly (policies, memberships, tags, versions) go
+/// to the account of the entity they hang off; unique ids are unique across kinds and
+/// accounts. Each list keeps its order, so what was sorted per entity stays sorted.
+fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
+    let mut accounts: std::collections::HashMap<String, (store::AccountRecord, Loaded)> = all
+        .accounts
+        .drain(..)
+        .map(|record| (record.account_id.clone(), (record, Loaded::default())))
+        .collect();
+    let mut owners: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (id, account) in all
+        .users
+        .iter()
+        .map(|u| (&u.user_id, &u.account_id))
+        .chain(all.groups.iter().map(|g| (&g.group_id, &g.account_id)))
+        .chain(all.roles.iter().map(|r| (&r.role_id, &r.account_id)))
+        .chain(all.policies.iter().map(|p| (&p.policy_id, &p.account_id)))
+    {
+        owners.insert(id.clone(), account.clone());
+    }
+    for (account_id, policy) in all.password_policies {
+        if let Some(loaded) = slot(&mut accounts, Some(&account_id)) {
+            loaded.password_policies.push((account_id, policy));
+        }
+    }
+    for user in all.users {
+        if let Some(loaded) = slot(&mut accounts, Some(&user.account_id)) {
+            loaded.users.push(user);
+        }
+    }
+    for group in all.groups {
+        if let Some(loaded) = slot(&mut accounts, Some(&group.account_id)) {
+            loaded.groups.push(group);
+        }
+    }
+    for role in all.roles {
+        if let Some(loaded) = slot(&mut accounts, Some(&role.account_id)) {
+            loaded.roles.push(role);
+        }
+    }
+    for policy in all.policies {
+        if let Some(loaded) = slot(&mut accounts, Some(&policy.account_id)) {
+            loaded.policies.push(policy);
+        }
+    }
+    for key in all.access_keys {
+        if let Some(loaded) = slot(&mut accounts, Some(&key.account_id)) {
+            loaded.access_keys.push(key);
+        }
+    }
+    for (policy_id, version) in all.versions {
+        if let Some(loaded) = slot(&mut accounts, owners.get(&policy_id)) {
+            loaded.versions.push((policy_id, version));
+        }
+    }
+    for (group_id, user_id) in all.memberships {
+        if let Some(loaded) = slot(&mut accounts, owners.get(&group_id)) {
+            loaded.memberships.push((group_id, user_id));
+        }
+    }
+    for (principal, arn) in all.attachments {
+        if let Some(loaded) = slot(&mut accounts, owners.get(&principal.id)) {
+            loaded.attachments.push((principal, arn));
+        }
+    }
+    for (principal, name, document) in all.inline_policies {
+        if let Some(loaded) = slot(&mut accounts, owners.get(&principal.id)) {
+            loaded.inline_policies.push((principal, name, document));
+        }
+    }
+    for (target, tags) in all.tags {
+        let id = match &target {
+            TagTarget::User(id) | TagTarget::Role(id) | TagTarget::Policy(id) => Some(id),
+            _ => None,
+        };
+        if let Some(loaded) = slot(&mut accounts, id.and_then(|id| owners.get(id))) {
+            loaded.tags.push((target, tags));
+        }
+    }
+    accounts.into_values().collect()
+}
+
+/// The load of this account, when there is such an account.
+fn slot<'a>(
+    accounts: &'a mut std::collections::HashMap<String, (store::AccountRecord, Loaded)>,
+    account_id: Option<&String>,
+) -> Option<&'a mut Loaded> {
+    account_id.and_then(|id| accounts.get_mut(id).map(|(_, loaded)| loaded))
 }
 
 #[cfg(test)]
