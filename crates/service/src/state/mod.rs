@@ -389,94 +389,87 @@ async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
 }
 
 /// Splits a load of everything into one load per account, as `LoadScope::Account` would
-/// read it. Rows that name no account directly (policies, memberships, tags, versions) go
-/// to the account of the entity they hang off; unique ids are unique across kinds and
-/// accounts. Each list keeps its order, so what was sorted per entity stays sorted.
+/// read it. Rows that name no account directly (versions, memberships, policies, tags) go
+/// to the account of the entity they hang off: unique ids are unique across kinds and
+/// accounts. Each list keeps its order, so what was sorted per entity stays sorted. Rows
+/// of no account held are dropped, as an account's load never reads them.
 fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
-    let mut accounts: std::collections::HashMap<String, (store::AccountRecord, Loaded)> = all
+    let mut accounts: Vec<(store::AccountRecord, Loaded)> = all
         .accounts
         .drain(..)
-        .map(|record| (record.account_id.clone(), (record, Loaded::default())))
+        .map(|record| (record, Loaded::default()))
         .collect();
-    let mut owners: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (id, account) in all
+    // Every row's account, as an index into `accounts`, is found while the rows are
+    // borrowed (no id is copied); the rows move afterwards.
+    let index: std::collections::HashMap<&str, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (record, _))| (record.account_id.as_str(), i))
+        .collect();
+    let of = |account_id: &str| index.get(account_id).copied();
+    let owners: std::collections::HashMap<&str, usize> = all
         .users
         .iter()
         .map(|u| (&u.user_id, &u.account_id))
         .chain(all.groups.iter().map(|g| (&g.group_id, &g.account_id)))
         .chain(all.roles.iter().map(|r| (&r.role_id, &r.account_id)))
         .chain(all.policies.iter().map(|p| (&p.policy_id, &p.account_id)))
-    {
-        owners.insert(id.clone(), account.clone());
-    }
-    for (account_id, policy) in all.password_policies {
-        if let Some(loaded) = slot(&mut accounts, Some(&account_id)) {
-            loaded.password_policies.push((account_id, policy));
-        }
-    }
-    for user in all.users {
-        if let Some(loaded) = slot(&mut accounts, Some(&user.account_id)) {
-            loaded.users.push(user);
-        }
-    }
-    for group in all.groups {
-        if let Some(loaded) = slot(&mut accounts, Some(&group.account_id)) {
-            loaded.groups.push(group);
-        }
-    }
-    for role in all.roles {
-        if let Some(loaded) = slot(&mut accounts, Some(&role.account_id)) {
-            loaded.roles.push(role);
-        }
-    }
-    for policy in all.policies {
-        if let Some(loaded) = slot(&mut accounts, Some(&policy.account_id)) {
-            loaded.policies.push(policy);
-        }
-    }
-    for key in all.access_keys {
-        if let Some(loaded) = slot(&mut accounts, Some(&key.account_id)) {
-            loaded.access_keys.push(key);
-        }
-    }
-    for (policy_id, version) in all.versions {
-        if let Some(loaded) = slot(&mut accounts, owners.get(&policy_id)) {
-            loaded.versions.push((policy_id, version));
-        }
-    }
-    for (group_id, user_id) in all.memberships {
-        if let Some(loaded) = slot(&mut accounts, owners.get(&group_id)) {
-            loaded.memberships.push((group_id, user_id));
-        }
-    }
-    for (principal, arn) in all.attachments {
-        if let Some(loaded) = slot(&mut accounts, owners.get(&principal.id)) {
-            loaded.attachments.push((principal, arn));
-        }
-    }
-    for (principal, name, document) in all.inline_policies {
-        if let Some(loaded) = slot(&mut accounts, owners.get(&principal.id)) {
-            loaded.inline_policies.push((principal, name, document));
-        }
-    }
-    for (target, tags) in all.tags {
-        let id = match &target {
-            TagTarget::User(id) | TagTarget::Role(id) | TagTarget::Policy(id) => Some(id),
+        .filter_map(|(id, account_id)| Some((id.as_str(), of(account_id)?)))
+        .collect();
+    let owner = |id: &str| owners.get(id).copied();
+    let password_policies: Vec<_> = all.password_policies.iter().map(|(a, _)| of(a)).collect();
+    let users: Vec<_> = all.users.iter().map(|u| of(&u.account_id)).collect();
+    let groups: Vec<_> = all.groups.iter().map(|g| of(&g.account_id)).collect();
+    let roles: Vec<_> = all.roles.iter().map(|r| of(&r.account_id)).collect();
+    let policies: Vec<_> = all.policies.iter().map(|p| of(&p.account_id)).collect();
+    let access_keys: Vec<_> = all.access_keys.iter().map(|k| of(&k.account_id)).collect();
+    let versions: Vec<_> = all.versions.iter().map(|(id, _)| owner(id)).collect();
+    let memberships: Vec<_> = all.memberships.iter().map(|(id, _)| owner(id)).collect();
+    let attachments: Vec<_> = all.attachments.iter().map(|(p, _)| owner(&p.id)).collect();
+    let inline: Vec<_> = all
+        .inline_policies
+        .iter()
+        .map(|(p, ..)| owner(&p.id))
+        .collect();
+    let tags: Vec<_> = all
+        .tags
+        .iter()
+        .map(|(target, _)| match target {
+            TagTarget::User(id) | TagTarget::Role(id) | TagTarget::Policy(id) => owner(id),
             _ => None,
-        };
-        if let Some(loaded) = slot(&mut accounts, id.and_then(|id| owners.get(id))) {
-            loaded.tags.push((target, tags));
-        }
-    }
-    accounts.into_values().collect()
+        })
+        .collect();
+    drop(owners);
+    drop(index);
+    let a = &mut accounts;
+    deal(a, all.password_policies, password_policies, |l| {
+        &mut l.password_policies
+    });
+    deal(a, all.users, users, |l| &mut l.users);
+    deal(a, all.groups, groups, |l| &mut l.groups);
+    deal(a, all.roles, roles, |l| &mut l.roles);
+    deal(a, all.policies, policies, |l| &mut l.policies);
+    deal(a, all.access_keys, access_keys, |l| &mut l.access_keys);
+    deal(a, all.versions, versions, |l| &mut l.versions);
+    deal(a, all.memberships, memberships, |l| &mut l.memberships);
+    deal(a, all.attachments, attachments, |l| &mut l.attachments);
+    deal(a, all.inline_policies, inline, |l| &mut l.inline_policies);
+    deal(a, all.tags, tags, |l| &mut l.tags);
+    accounts
 }
 
-/// The load of this account, when there is such an account.
-fn slot<'a>(
-    accounts: &'a mut std::collections::HashMap<String, (store::AccountRecord, Loaded)>,
-    account_id: Option<&String>,
-) -> Option<&'a mut Loaded> {
-    account_id.and_then(|id| accounts.get_mut(id).map(|(_, loaded)| loaded))
+/// Moves each row into the load of its account (`slots`: one per row, in order).
+fn deal<T>(
+    accounts: &mut [(store::AccountRecord, Loaded)],
+    rows: Vec<T>,
+    slots: Vec<Option<usize>>,
+    list: fn(&mut Loaded) -> &mut Vec<T>,
+) {
+    for (row, slot) in rows.into_iter().zip(slots) {
+        if let Some((_, loaded)) = slot.and_then(|slot| accounts.get_mut(slot)) {
+            list(loaded).push(row);
+        }
+    }
 }
 
 #[cfg(test)]
