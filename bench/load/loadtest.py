@@ -163,21 +163,23 @@ def report(path):
     """Markdown tables from `backend<TAB>case<TAB>RESULT {...}` lines; exits 1 on any error."""
     runs = {}
     for line in open(path):
-        backend, case, result = line.rstrip("\n").split("\t")
-        runs.setdefault(backend, []).append((case, json.loads(result.split(" ", 1)[1])))
+        backend, case, result, transactions = line.rstrip("\n").split("\t")
+        figures = json.loads(result.split(" ", 1)[1])
+        figures["transactions"] = int(transactions)
+        runs.setdefault(backend, []).append((case, figures))
     failed = False
     for backend, cases in runs.items():
         floor = None
         print("\n%s\n" % backend)
-        print("| request | req/s | p50 | p99 | non-2xx | socket errors | of the floor |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| request | req/s | p50 | p99 | non-2xx | socket errors | of the floor | store transactions |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for case, r in cases:
             rate = r["requests"] / (r["duration_us"] / 1e6)
             if floor is None:
                 floor = rate
             failed = failed or r["non2xx"] > 0 or r["socket_errors"] > 0
             print(
-                "| %s | %s | %.2f ms | %.2f ms | %d | %d | %d%% |"
+                "| %s | %s | %.2f ms | %.2f ms | %d | %d | %d%% | %s |"
                 % (
                     case,
                     format(round(rate), ","),
@@ -186,6 +188,7 @@ def report(path):
                     r["non2xx"],
                     r["socket_errors"],
                     round(100 * rate / floor),
+                    format(r["transactions"], ",") if r["transactions"] >= 0 else "-",
                 )
             )
     if failed:
