@@ -205,6 +205,12 @@ impl Caches {
 /// How often the state is refreshed from the store (when no notice comes sooner).
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long the first load of the state may take before it is abandoned and tried again. It
+/// reads the whole store, which takes seconds for a large one (100,000 users: bench/load/
+/// scale), and the node refuses every request until it completes anyway: held to
+/// [`REFRESH_INTERVAL`], a large store would never load.
+const FIRST_LOAD_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The public base URL until [`Service::with_public_url`] sets one (`serve` always does).
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost";
 
@@ -410,10 +416,17 @@ impl Service {
                     }
                 }
             }
-            match tokio::time::timeout(REFRESH_INTERVAL, self.refresh_caches()).await {
+            let bound = if self.state.snapshot().is_loaded() {
+                REFRESH_INTERVAL
+            } else {
+                FIRST_LOAD_TIMEOUT
+            };
+            match tokio::time::timeout(bound, self.refresh_caches()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::warn!(%error, "could not refresh the state"),
-                Err(_) => tracing::warn!("refreshing the state took over a second; trying again"),
+                Err(_) => {
+                    tracing::warn!(?bound, "refreshing the state took too long; trying again")
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use store::{EntityKind, LoadScope, Store, StoreError};
+use store::{EntityKind, LoadScope, Loaded, Store, StoreError, TagTarget};
 
 pub(crate) use account::AccountState;
 use account::Stale;
@@ -424,23 +424,133 @@ async fn apply(
     Ok(affected)
 }
 
-/// The whole store, account by account, at a revision read first (so a write committed
-/// during the load is applied again by the next catch-up: reloading is idempotent).
+/// The whole store in one read, split by account here, at a revision read first (so a write
+/// committed during the load is applied again by the next catch-up: reloading is
+/// idempotent). Not account by account: the tags and inline policies tables have no index
+/// by account, so each account's load scanned them whole (1,000 accounts: 20 s; see
+/// bench/RESULTS.md).
 async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
+    let began = Instant::now();
     let revision = store.current_revision().await?;
+    let loaded = store.load(&LoadScope::Everything).await?;
     let mut snapshot = Snapshot::empty();
-    for record in store.list_accounts().await? {
-        let mut loaded = store
-            .load(&LoadScope::Account(record.account_id.clone()))
-            .await?;
-        loaded.accounts.clear();
+    for (record, mut loaded) in by_account(loaded) {
         let mut account = AccountState::new(record);
         account.replace(&Stale::default(), &mut loaded);
         snapshot.put_account(account);
     }
     snapshot.revision = revision;
     snapshot.changes.reloaded = revision;
+    // Start-up time and size at a glance (bench/load/scale reads this line).
+    tracing::info!(
+        accounts = snapshot.accounts.len(),
+        entities = snapshot.owners.len(),
+        revision,
+        elapsed_ms = began.elapsed().as_millis(),
+        "in-memory state loaded"
+    );
     Ok(snapshot)
+}
+
+/// Splits a load of everything into one load per account, as `LoadScope::Account` would
+/// read it. Rows that name no account directly (versions, memberships, policies, tags) go
+/// to the account of the entity they hang off: unique ids are unique across kinds and
+/// accounts. Each list keeps its order, so what was sorted per entity stays sorted. Rows
+/// of no account held are dropped, as an account's load never reads them.
+fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
+    let mut accounts: Vec<(store::AccountRecord, Loaded)> = all
+        .accounts
+        .drain(..)
+        .map(|record| (record, Loaded::default()))
+        .collect();
+    // Every row's account, as an index into `accounts`, is found while the rows are
+    // borrowed (no id is copied); the rows move afterwards.
+    let index: std::collections::HashMap<&str, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (record, _))| (record.account_id.as_str(), i))
+        .collect();
+    let of = |account_id: &str| index.get(account_id).copied();
+    let owners: std::collections::HashMap<&str, usize> = all
+        .users
+        .iter()
+        .map(|u| (&u.user_id, &u.account_id))
+        .chain(all.groups.iter().map(|g| (&g.group_id, &g.account_id)))
+        .chain(all.roles.iter().map(|r| (&r.role_id, &r.account_id)))
+        .chain(all.policies.iter().map(|p| (&p.policy_id, &p.account_id)))
+        .chain(
+            all.instance_profiles
+                .iter()
+                .map(|p| (&p.instance_profile_id, &p.account_id)),
+        )
+        .filter_map(|(id, account_id)| Some((id.as_str(), of(account_id)?)))
+        .collect();
+    let owner = |id: &str| owners.get(id).copied();
+    let password_policies: Vec<_> = all.password_policies.iter().map(|(a, _)| of(a)).collect();
+    let users: Vec<_> = all.users.iter().map(|u| of(&u.account_id)).collect();
+    let groups: Vec<_> = all.groups.iter().map(|g| of(&g.account_id)).collect();
+    let roles: Vec<_> = all.roles.iter().map(|r| of(&r.account_id)).collect();
+    let policies: Vec<_> = all.policies.iter().map(|p| of(&p.account_id)).collect();
+    let access_keys: Vec<_> = all.access_keys.iter().map(|k| of(&k.account_id)).collect();
+    let profiles: Vec<_> = all
+        .instance_profiles
+        .iter()
+        .map(|p| of(&p.account_id))
+        .collect();
+    let profile_roles: Vec<_> = all.profile_roles.iter().map(|(id, _)| owner(id)).collect();
+    let versions: Vec<_> = all.versions.iter().map(|(id, _)| owner(id)).collect();
+    let memberships: Vec<_> = all.memberships.iter().map(|(id, _)| owner(id)).collect();
+    let attachments: Vec<_> = all.attachments.iter().map(|(p, _)| owner(&p.id)).collect();
+    let inline: Vec<_> = all
+        .inline_policies
+        .iter()
+        .map(|(p, ..)| owner(&p.id))
+        .collect();
+    let tags: Vec<_> = all
+        .tags
+        .iter()
+        .map(|(target, _)| match target {
+            TagTarget::User(id) | TagTarget::Role(id) | TagTarget::Policy(id) => owner(id),
+            _ => None,
+        })
+        .collect();
+    drop(owners);
+    drop(index);
+    let a = &mut accounts;
+    deal(a, all.password_policies, password_policies, |l| {
+        &mut l.password_policies
+    });
+    deal(a, all.users, users, |l| &mut l.users);
+    deal(a, all.groups, groups, |l| &mut l.groups);
+    deal(a, all.roles, roles, |l| &mut l.roles);
+    deal(a, all.policies, policies, |l| &mut l.policies);
+    deal(a, all.access_keys, access_keys, |l| &mut l.access_keys);
+    deal(a, all.instance_profiles, profiles, |l| {
+        &mut l.instance_profiles
+    });
+    deal(a, all.profile_roles, profile_roles, |l| {
+        &mut l.profile_roles
+    });
+    deal(a, all.versions, versions, |l| &mut l.versions);
+    deal(a, all.memberships, memberships, |l| &mut l.memberships);
+    deal(a, all.attachments, attachments, |l| &mut l.attachments);
+    deal(a, all.inline_policies, inline, |l| &mut l.inline_policies);
+    deal(a, all.tags, tags, |l| &mut l.tags);
+    accounts
+}
+
+/// Moves each row into the load of its account (`slots`: one per row, in order).
+fn deal<T>(
+    accounts: &mut [(store::AccountRecord, Loaded)],
+    rows: Vec<T>,
+    slots: Vec<Option<usize>>,
+    list: fn(&mut Loaded) -> &mut Vec<T>,
+) {
+    for (row, slot) in rows.into_iter().zip(slots) {
+        if let Some((_, loaded)) = slot.and_then(|slot| accounts.get_mut(slot)) {
+            list(loaded).push(row);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -142,22 +142,29 @@ fn scope_id(scope: &LoadScope) -> Option<&str> {
     }
 }
 
-/// Runs `select` (which has no `WHERE` of its own) with the filter's condition.
-async fn rows(
+/// Runs `select` (which has no `WHERE` of its own) with the filter's condition and hands
+/// each row to `each` as it arrives: a table's rows are never all held at once, and each is
+/// decoded while the database produces the next.
+async fn each_row(
     conn: &mut AnyConnection,
     scope: &LoadScope,
     select: &str,
     filter: Filter,
-) -> Result<Vec<AnyRow>> {
+    mut each: impl FnMut(&AnyRow) -> Result<()>,
+) -> Result<()> {
     let Some(condition) = filter else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let sql = format!("{select} WHERE {condition}");
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     if let Some(id) = scope_id(scope) {
         query = query.bind(id.to_owned());
     }
-    Ok(query.fetch_all(conn).await?)
+    let mut stream = query.fetch(conn);
+    while let Some(row) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        each(&row?)?;
+    }
+    Ok(())
 }
 
 /// The condition on a principal-keyed table (`principal_kind`, `principal_id`).
@@ -193,54 +200,62 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
     let mut loaded = Loaded::default();
 
     let filter = table(matches!(scope, S::AccountSettings(_)), "account_id = $1");
-    for row in rows(conn, scope, accounts::SELECT, filter).await? {
-        loaded.accounts.push(accounts::account(&row)?);
-    }
+    each_row(conn, scope, accounts::SELECT, filter, |row| {
+        loaded.accounts.push(accounts::account(row)?);
+        Ok(())
+    })
+    .await?;
     let select = format!("SELECT account_id, {PASSWORD_POLICY_COLUMNS} FROM password_policies");
-    for row in rows(conn, scope, &select, filter).await? {
+    each_row(conn, scope, &select, filter, |row| {
         loaded
             .password_policies
-            .push((row.try_get("account_id")?, password_policy(&row)?));
-    }
+            .push((row.try_get("account_id")?, password_policy(row)?));
+        Ok(())
+    })
+    .await?;
 
     let select = "SELECT account_id, user_id, name, path, created_at, permissions_boundary_arn, \
                   password_last_used FROM users";
-    for row in rows(
-        conn,
-        scope,
-        select,
-        table(matches!(scope, S::User(_)), "user_id = $1"),
-    )
-    .await?
-    {
-        loaded.users.push(users::user(&row)?);
-    }
+    let filter = table(matches!(scope, S::User(_)), "user_id = $1");
+    each_row(conn, scope, select, filter, |row| {
+        loaded.users.push(users::user(row)?);
+        Ok(())
+    })
+    .await?;
     let select = "SELECT account_id, group_id, name, path, created_at FROM iam_groups";
     let filter = table(matches!(scope, S::Group(_)), "group_id = $1");
-    for row in rows(conn, scope, select, filter).await? {
-        loaded.groups.push(groups::group(&row)?);
-    }
+    each_row(conn, scope, select, filter, |row| {
+        loaded.groups.push(groups::group(row)?);
+        Ok(())
+    })
+    .await?;
     let filter = table(matches!(scope, S::Role(_)), "role_id = $1");
-    for row in rows(conn, scope, roles::SELECT, filter).await? {
-        loaded.roles.push(roles::role(&row)?);
-    }
+    each_row(conn, scope, roles::SELECT, filter, |row| {
+        loaded.roles.push(roles::role(row)?);
+        Ok(())
+    })
+    .await?;
     let filter = match scope {
         S::Everything => Some(NO_FILTER),
         S::Account(_) => Some("p.account_id = $1"),
         S::Policy(_) => Some("p.policy_id = $1"),
         _ => None,
     };
-    for row in rows(conn, scope, policies::SELECT, filter).await? {
-        loaded.policies.push(policies::policy(&row)?);
-    }
+    each_row(conn, scope, policies::SELECT, filter, |row| {
+        loaded.policies.push(policies::policy(row)?);
+        Ok(())
+    })
+    .await?;
     let select = "SELECT v.policy_id, v.version, v.document, v.created_at, \
                   CASE WHEN v.version = p.default_version THEN 1 ELSE 0 END AS is_default \
                   FROM policy_versions v JOIN policies p ON p.policy_id = v.policy_id";
-    for row in rows(conn, scope, select, filter).await? {
+    each_row(conn, scope, select, filter, |row| {
         loaded
             .versions
-            .push((row.try_get("policy_id")?, policies::version(&row)?));
-    }
+            .push((row.try_get("policy_id")?, policies::version(row)?));
+        Ok(())
+    })
+    .await?;
     let select = "SELECT m.group_id, m.user_id FROM group_members m \
                   JOIN iam_groups g ON g.group_id = m.group_id";
     let filter = match scope {
@@ -250,28 +265,34 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
         S::Group(_) => Some("m.group_id = $1"),
         _ => None,
     };
-    for row in rows(conn, scope, select, filter).await? {
+    each_row(conn, scope, select, filter, |row| {
         loaded
             .memberships
             .push((row.try_get("group_id")?, row.try_get("user_id")?));
-    }
+        Ok(())
+    })
+    .await?;
     let select = "SELECT principal_kind, principal_id, policy_arn FROM attachments";
-    for row in rows(conn, scope, select, principal_filter(scope)).await? {
+    each_row(conn, scope, select, principal_filter(scope), |row| {
         loaded
             .attachments
-            .push((principal(&row)?, row.try_get("policy_arn")?));
-    }
+            .push((principal(row)?, row.try_get("policy_arn")?));
+        Ok(())
+    })
+    .await?;
     loaded
         .attachments
         .sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
     let select = "SELECT principal_kind, principal_id, policy_name, document FROM inline_policies";
-    for row in rows(conn, scope, select, principal_filter(scope)).await? {
+    each_row(conn, scope, select, principal_filter(scope), |row| {
         loaded.inline_policies.push((
-            principal(&row)?,
+            principal(row)?,
             row.try_get("policy_name")?,
             row.try_get("document")?,
         ));
-    }
+        Ok(())
+    })
+    .await?;
     loaded
         .inline_policies
         .sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
@@ -286,14 +307,16 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
         _ => None,
     };
     let mut tags: BTreeMap<(String, String), Vec<Tag>> = BTreeMap::new();
-    for row in rows(conn, scope, select, filter).await? {
+    each_row(conn, scope, select, filter, |row| {
         tags.entry((row.try_get("resource_kind")?, row.try_get("resource_id")?))
             .or_default()
             .push(Tag {
                 key: row.try_get("tag_key")?,
                 value: row.try_get("tag_value")?,
             });
-    }
+        Ok(())
+    })
+    .await?;
     for ((kind, id), mut entity_tags) in tags {
         let target = match kind.as_str() {
             "user" => TagTarget::User(id),
@@ -305,18 +328,22 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
     }
 
     let filter = table(matches!(scope, S::AccessKey(_)), "access_key_id = $1");
-    for row in rows(conn, scope, access_keys::SELECT, filter).await? {
-        loaded.access_keys.push(access_keys::access_key(&row)?);
-    }
+    each_row(conn, scope, access_keys::SELECT, filter, |row| {
+        loaded.access_keys.push(access_keys::access_key(row)?);
+        Ok(())
+    })
+    .await?;
     let filter = table(
         matches!(scope, S::InstanceProfile(_)),
         "instance_profile_id = $1",
     );
-    for row in rows(conn, scope, instance_profiles::SELECT, filter).await? {
+    each_row(conn, scope, instance_profiles::SELECT, filter, |row| {
         loaded
             .instance_profiles
-            .push(instance_profiles::profile(&row)?);
-    }
+            .push(instance_profiles::profile(row)?);
+        Ok(())
+    })
+    .await?;
     let select = "SELECT m.instance_profile_id, m.role_id FROM instance_profile_roles m \
                   JOIN instance_profiles p ON p.instance_profile_id = m.instance_profile_id";
     let filter = match scope {
@@ -325,10 +352,12 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
         S::InstanceProfile(_) => Some("m.instance_profile_id = $1"),
         _ => None,
     };
-    for row in rows(conn, scope, select, filter).await? {
+    each_row(conn, scope, select, filter, |row| {
         loaded
             .profile_roles
             .push((row.try_get("instance_profile_id")?, row.try_get("role_id")?));
-    }
+        Ok(())
+    })
+    .await?;
     Ok(loaded)
 }

@@ -1,0 +1,205 @@
+"""The fixture and the report of bench/load/run.
+
+`fixture` builds, through the server's own API (boto3), what the measured requests read, signs
+each request once and writes one wrk script per case (see sign.py); every signed request is
+sent once and must answer 200 before any is measured. `report` turns the RESULT lines of the
+wrk runs into the tables of bench/RESULTS.md.
+
+  loadtest.py fixture ENDPOINT ROOT_KEY ROOT_SECRET SMALL_KEY SMALL_SECRET WORKDIR
+  loadtest.py report RESULTS_FILE
+"""
+import json
+import sys
+import urllib.request
+
+import boto3
+
+import sign
+
+IAM = "Version=2010-05-08"
+STS = "Version=2011-06-15"
+# What the measured user and the role may do: every measured read, and AssumeRole.
+READS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "iam:GetUser",
+                "iam:ListUsers",
+                "iam:GetRole",
+                "iam:ListAttachedUserPolicies",
+                "sts:AssumeRole",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+# Managed policies attached to the measured user: authorization evaluates them too.
+UNRELATED = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::bench-%d/*"}
+    ],
+}
+USERS = 100
+
+
+def client(service, endpoint, key, secret, token=None):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+
+
+def policy(number):
+    document = json.loads(json.dumps(UNRELATED))
+    document["Statement"][0]["Resource"] = "arn:aws:s3:::bench-%d/*" % number
+    return json.dumps(document)
+
+
+def main_account(endpoint, key, secret):
+    """100 users; user1 with the read policy, three managed policies and an access key; the
+    role Reader it may assume. Answers user1's key and a session of Reader."""
+    iam = client("iam", endpoint, key, secret)
+    for i in range(1, USERS + 1):
+        iam.create_user(UserName="user%d" % i, Tags=[{"Key": "team", "Value": "t%d" % (i % 7)}])
+    iam.put_user_policy(UserName="user1", PolicyName="reads", PolicyDocument=json.dumps(READS))
+    for i in range(1, 4):
+        arn = iam.create_policy(PolicyName="bench%d" % i, PolicyDocument=policy(i))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="user1", PolicyArn=arn)
+    account = client("sts", endpoint, key, secret).get_caller_identity()["Account"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="Reader", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="Reader", PolicyName="reads", PolicyDocument=json.dumps(READS))
+    iam.attach_role_policy(RoleName="Reader", PolicyArn="arn:aws:iam::%s:policy/bench1" % account)
+    created = iam.create_access_key(UserName="user1")["AccessKey"]
+    user = (created["AccessKeyId"], created["SecretAccessKey"])
+    sts = client("sts", endpoint, *user)
+    role_arn = "arn:aws:iam::%s:role/Reader" % account
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="bench")["Credentials"]
+    session = (credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    # The fixture is what it claims to be, read as the measured user.
+    reader = client("iam", endpoint, *user)
+    listed = reader.list_users(MaxItems=100)
+    assert len(listed["Users"]) == USERS and not listed["IsTruncated"], listed
+    attached = reader.list_attached_user_policies(UserName="user1")["AttachedPolicies"]
+    assert len(attached) == 3, attached
+    return user, session, role_arn
+
+
+def small_account(endpoint, key, secret):
+    """A small account for GetAccountAuthorizationDetails: 5 users, 2 groups, 2 roles and 3
+    managed policies, with inline policies, attachments and memberships. Answers the key of
+    its user `auditor`, who may read the details."""
+    iam = client("iam", endpoint, key, secret)
+    account = client("sts", endpoint, key, secret).get_caller_identity()["Account"]
+    arns = [
+        iam.create_policy(PolicyName="small%d" % i, PolicyDocument=policy(100 + i))["Policy"]["Arn"]
+        for i in range(3)
+    ]
+    for g in range(2):
+        iam.create_group(GroupName="group%d" % g)
+        iam.attach_group_policy(GroupName="group%d" % g, PolicyArn=arns[g])
+    names = ["auditor"] + ["member%d" % i for i in range(4)]
+    for i, name in enumerate(names):
+        iam.create_user(UserName=name)
+        iam.add_user_to_group(GroupName="group%d" % (i % 2), UserName=name)
+    iam.attach_user_policy(UserName="member0", PolicyArn=arns[2])
+    details = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetAccountAuthorizationDetails", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="auditor", PolicyName="details", PolicyDocument=json.dumps(details))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}],
+    }
+    for r in range(2):
+        iam.create_role(RoleName="role%d" % r, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName="role%d" % r, PolicyName="reads", PolicyDocument=json.dumps(READS))
+        iam.attach_role_policy(RoleName="role%d" % r, PolicyArn=arns[r])
+    created = iam.create_access_key(UserName="auditor")["AccessKey"]
+    auditor = (created["AccessKeyId"], created["SecretAccessKey"])
+    got = client("iam", endpoint, *auditor).get_account_authorization_details()
+    counts = (len(got["UserDetailList"]), len(got["GroupDetailList"]), len(got["RoleDetailList"]), len(got["Policies"]))
+    assert counts == (5, 2, 2, 3) and not got["IsTruncated"], counts
+    return auditor
+
+
+def fixture(endpoint, root_key, root_secret, small_key, small_secret, work):
+    user, session, role_arn = main_account(endpoint, root_key, root_secret)
+    auditor = small_account(endpoint, small_key, small_secret)
+    cases = [
+        ("GetCallerIdentity", "sts", user, "Action=GetCallerIdentity&" + STS),
+        ("GetUser", "iam", user, "Action=GetUser&%s&UserName=user7" % IAM),
+        ("ListUsers", "iam", user, "Action=ListUsers&%s&MaxItems=100" % IAM),
+        ("GetRole", "iam", user, "Action=GetRole&%s&RoleName=Reader" % IAM),
+        ("ListAttachedUserPolicies", "iam", user, "Action=ListAttachedUserPolicies&%s&UserName=user1" % IAM),
+        ("GetAccountAuthorizationDetails", "iam", auditor, "Action=GetAccountAuthorizationDetails&" + IAM),
+        ("AssumeRole", "sts", user, "Action=AssumeRole&%s&RoleArn=%s&RoleSessionName=load" % (STS, role_arn)),
+        ("GetUser (role session)", "iam", session, "Action=GetUser&%s&UserName=user7" % IAM),
+    ]
+    with open("%s/cases" % work, "w") as listing:
+        for number, (name, service, credentials, body) in enumerate(cases):
+            headers = sign.signed_headers(endpoint, *credentials[:2], body, service, *credentials[2:])
+            # Sent once: a benchmark of errors is worthless.
+            request = urllib.request.Request(endpoint + "/", data=body.encode(), headers=headers, method="POST")
+            with urllib.request.urlopen(request) as answer:
+                assert answer.status == 200, (name, answer.status)
+            path = "%s/case%d.lua" % (work, number)
+            sign.write_script(path, body, headers, report=True)
+            listing.write("%s\t%s\n" % (path, name))
+
+
+def report(path):
+    """Markdown tables from `backend<TAB>case<TAB>RESULT {...}` lines; exits 1 on any error."""
+    runs = {}
+    for line in open(path):
+        backend, case, result, transactions = line.rstrip("\n").split("\t")
+        figures = json.loads(result.split(" ", 1)[1])
+        figures["transactions"] = int(transactions)
+        runs.setdefault(backend, []).append((case, figures))
+    failed = False
+    for backend, cases in runs.items():
+        floor = None
+        print("\n%s\n" % backend)
+        print("| request | req/s | p50 | p99 | non-2xx | socket errors | of the floor | store transactions |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for case, r in cases:
+            rate = r["requests"] / (r["duration_us"] / 1e6)
+            if floor is None:
+                floor = rate
+            failed = failed or r["non2xx"] > 0 or r["socket_errors"] > 0
+            print(
+                "| %s | %s | %.2f ms | %.2f ms | %d | %d | %d%% | %s |"
+                % (
+                    case,
+                    format(round(rate), ","),
+                    r["p50_us"] / 1000,
+                    r["p99_us"] / 1000,
+                    r["non2xx"],
+                    r["socket_errors"],
+                    round(100 * rate / floor),
+                    format(r["transactions"], ",") if r["transactions"] >= 0 else "-",
+                )
+            )
+    if failed:
+        print("\nsome requests failed (non-2xx or socket errors): these figures are not valid", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "fixture":
+        fixture(*sys.argv[2:8])
+    elif sys.argv[1] == "report":
+        report(sys.argv[2])
+    else:
+        sys.exit("usage: loadtest.py fixture|report ...")
