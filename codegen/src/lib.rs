@@ -1,4 +1,5 @@
-//! Generates the `wire` crate's types from the botocore JSON models of IAM and STS.
+//! Generates the `wire` crate's types from the botocore JSON models of IAM and STS (the Query
+//! protocol: form parameters in, XML out) and Organizations (JSON 1.1: a JSON body in and out).
 //!
 //! Output is deterministic (operations, shapes and errors sorted by name; members in model
 //! order, which is the XML element order) and formatted with rustfmt, so CI can regenerate
@@ -19,8 +20,9 @@ mod surface;
 pub const BOTOCORE_VERSION: &str = "1.44.5";
 
 /// The model files and the module each becomes.
-pub const MODELS: [(&str, &str); 2] = [
+pub const MODELS: [(&str, &str); 3] = [
     ("iam-2010-05-08.service.json", "iam.rs"),
+    ("organizations-2016-11-28.service.json", "organizations.rs"),
     ("sts-2011-06-15.service.json", "sts.rs"),
 ];
 
@@ -131,6 +133,9 @@ struct Service<'m> {
     shapes: &'m Map<String, Value>,
     ops: BTreeMap<&'m str, &'m Value>,
     service_variant: &'static str,
+    /// The JSON protocol (Organizations) rather than the Query protocol (IAM, STS).
+    json: bool,
+    metadata: &'m Map<String, Value>,
     usage: BTreeMap<&'m str, Usage>,
 }
 
@@ -161,12 +166,23 @@ impl<'m> Service<'m> {
         {
             Some("iam") => "Iam",
             Some("sts") => "Sts",
+            Some("organizations") => "Organizations",
             other => bail!("unknown service {other:?}"),
+        };
+        let json = match model.pointer("/metadata/protocol").and_then(Value::as_str) {
+            Some("query") => false,
+            Some("json") => true,
+            other => bail!("unsupported protocol {other:?}"),
         };
         let mut svc = Self {
             shapes,
             ops,
             service_variant,
+            json,
+            metadata: model
+                .get("metadata")
+                .and_then(Value::as_object)
+                .context("no metadata")?,
             usage: BTreeMap::new(),
         };
         let ops: Vec<&Value> = svc.ops.values().copied().collect();
@@ -176,6 +192,18 @@ impl<'m> Service<'m> {
             }
             if let Some(s) = shape_ref(op, "output") {
                 svc.mark(s, false)?;
+            }
+        }
+        if json {
+            // JSON errors carry members beside the message (a `Reason`): their shapes and
+            // enums are written like outputs.
+            let exceptions: Vec<&str> = shapes
+                .iter()
+                .filter(|(_, s)| s.get("exception").and_then(Value::as_bool) == Some(true))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            for name in exceptions {
+                svc.mark(name, false)?;
             }
         }
         Ok(svc)
@@ -381,6 +409,23 @@ impl<'m> Service<'m> {
         })
     }
 
+    /// A statement writing `value` (an expression of a reference) as a JSON value.
+    fn encode_json(&self, name: &str, value: &str) -> Result<String> {
+        let shape = self.shape(name)?;
+        Ok(match self.kind(name)? {
+            "structure" => format!("w.object({value});"),
+            "list" => {
+                let item = shape_ref(shape, "member").context("list member")?;
+                format!(
+                    "w.array({value}, |w, it| {{ {} }});",
+                    self.encode_json(item, "it")?
+                )
+            }
+            "map" => bail!("shape {name}: maps are not supported in JSON outputs"),
+            _ => format!("w.value({value});"),
+        })
+    }
+
     fn render(&self, model_file: &str, catalog: &surface::Catalog) -> Result<String> {
         let mut out = String::new();
         writeln!(
@@ -396,6 +441,9 @@ impl<'m> Service<'m> {
              use crate::timestamp::Timestamp;\n\
              #[allow(unused_imports, reason = \"each service uses a different subset\")]\n\
              use crate::xml::{WriteXml, XmlValue, XmlWriter, response};\n\
+             #[allow(unused_imports, reason = \"each service uses a different subset\")]\n\
+             use crate::json::{JsonValue, JsonWriter, WriteJson};\n\
+             #[allow(unused_imports, reason = \"each service uses a different subset\")]\n\
              use crate::{Partition, QueryParams, Service, ValidationErrors};\n\
              use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};\n\n",
         );
@@ -471,7 +519,7 @@ impl<'m> Service<'m> {
             match shape_ref(op, "output") {
                 Some(output) => {
                     let wrapper = op.pointer("/output/resultWrapper").and_then(Value::as_str);
-                    if wrapper != Some(&format!("{name}Result")) {
+                    if !self.json && wrapper != Some(&format!("{name}Result")) {
                         bail!("operation {name}: result wrapper {wrapper:?} is not {name}Result");
                     }
                     writeln!(resp_variants, "{name}({}),", type_name(output))?;
@@ -485,6 +533,35 @@ impl<'m> Service<'m> {
                 }
             }
         }
+        let encode = if self.json {
+            let prefix = self
+                .metadata
+                .get("targetPrefix")
+                .and_then(Value::as_str)
+                .context("no targetPrefix")?;
+            format!(
+                "/// The JSON body: the output's members, or `{{}}` for an operation without one.
+    #[must_use]
+    pub fn to_json(&self) -> String {{
+        let result: Option<&dyn WriteJson> = match self {{ {resp_encode} }};
+        crate::json::body(result)
+    }}
+}}
+
+impl Operation {{
+    /// What `X-Amz-Target` names this service's operations under (`<prefix>.<Operation>`).
+    pub const TARGET_PREFIX: &'static str = {prefix:?};"
+            )
+        } else {
+            format!(
+                "/// The XML body: `<{{Action}}Response>` with the result and `ResponseMetadata`.
+    #[must_use]
+    pub fn to_xml(&self, partition: Partition, request_id: &str) -> String {{
+        let result: Option<&dyn WriteXml> = match self {{ {resp_encode} }};
+        response(Service::{svc}, self.operation().name(), result, partition, request_id)
+    }}"
+            )
+        };
         write!(
             out,
             "impl Operation {{
@@ -535,12 +612,7 @@ impl Response {{
         match self {{ {resp_ops} }}
     }}
 
-    /// The XML body: `<{{Action}}Response>` with the result and `ResponseMetadata`.
-    #[must_use]
-    pub fn to_xml(&self, partition: Partition, request_id: &str) -> String {{
-        let result: Option<&dyn WriteXml> = match self {{ {resp_encode} }};
-        response(Service::{svc}, self.operation().name(), result, partition, request_id)
-    }}
+    {encode}
 }}
 
 "
@@ -592,6 +664,23 @@ impl Response {{
             writeln!(statuses, "Self::{v} => {status},")?;
             writeln!(from, "{code:?} => Some(Self::{v}),")?;
         }
+        let body_fn = if self.json {
+            "/// The JSON error body for this error (`__type`, `Message`, and a `Reason` when given).
+    #[must_use]
+    pub fn to_json(self, message: &str, reason: Option<&str>) -> String {
+        crate::json::error(self.code(), message, reason)
+    }"
+            .to_owned()
+        } else {
+            format!(
+                "/// The `<ErrorResponse>` body for this error.
+    #[must_use]
+    pub fn to_xml(self, message: &str, request_id: &str) -> String {{
+        crate::encode_error(Service::{}, self.code(), self.status(), message, request_id)
+    }}",
+                self.service_variant
+            )
+        };
         write!(
             out,
             "impl Error {{
@@ -610,15 +699,10 @@ impl Response {{
     #[must_use]
     pub fn from_code(code: &str) -> Option<Self> {{ match code {{ {from} _ => None }} }}
 
-    /// The `<ErrorResponse>` body for this error.
-    #[must_use]
-    pub fn to_xml(self, message: &str, request_id: &str) -> String {{
-        crate::encode_error(Service::{}, self.code(), self.status(), message, request_id)
-    }}
+    {body_fn}
 }}
 
-",
-            self.service_variant
+"
         )?;
         Ok(())
     }
@@ -674,7 +758,15 @@ impl Response {{
 "
             )?;
         }
-        if usage.output {
+        if usage.output && self.json {
+            writeln!(
+                out,
+                "impl JsonValue for {t} {{
+    fn write_value(&self, w: &mut JsonWriter) {{ w.string(self.as_str()); }}
+}}
+"
+            )?;
+        } else if usage.output {
             writeln!(
                 out,
                 "impl XmlValue for {t} {{
@@ -828,7 +920,37 @@ impl Response {{
 "
             )?;
         }
-        if usage.output {
+        if usage.output && self.json {
+            let mut body = String::new();
+            for f in &fields {
+                if f.required {
+                    writeln!(
+                        body,
+                        "w.key({:?}); {}",
+                        f.member,
+                        self.encode_json(f.shape, &format!("&self.{}", f.field))?
+                    )?;
+                } else {
+                    writeln!(
+                        body,
+                        "if let Some(v) = &self.{} {{ w.key({:?}); {} }}",
+                        f.field,
+                        f.member,
+                        self.encode_json(f.shape, "v")?
+                    )?;
+                }
+            }
+            let w = if fields.is_empty() { "_w" } else { "w" };
+            writeln!(
+                out,
+                "impl WriteJson for {t} {{
+    fn write_members(&self, {w}: &mut JsonWriter) {{
+        {body}
+    }}
+}}
+"
+            )?;
+        } else if usage.output {
             let mut body = String::new();
             for f in &fields {
                 let elem = format!("{:?}", f.elem);

@@ -1,4 +1,4 @@
-//! `codegen [MODELS_DIR [OUT_DIR]] [--check]`: writes `crates/wire/src/generated/{access,iam,sts,unicode}.rs`
+//! `codegen [MODELS_DIR [OUT_DIR]] [--check]`: writes `crates/wire/src/generated/{access,iam,organizations,sts,unicode}.rs`
 //! from the AWS models (default `data/aws-models/` in the workspace) and `data/iam-sts-actions.json`. With
 //! `--check`, writes nothing and fails if the committed files differ (the CI diff check).
 

@@ -226,7 +226,8 @@ impl AccessLevel {{
 "
         )?;
         out.push_str(
-            "/// A resource type of the reference (IAM's and STS's together).\n\
+            "/// A resource type of the reference (IAM's, STS's and Organizations', the last named\n\
+             /// `organizations:<type>`).\n\
              #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
              pub enum ResourceType {\n",
         );
@@ -293,9 +294,11 @@ pub struct ConditionKey {{
     }
 }
 
-/// `instance-profile` → `InstanceProfile`, `sms-mfa` → `SmsMfa`.
+/// `instance-profile` → `InstanceProfile`, `sms-mfa` → `SmsMfa`, `organizations:root` →
+/// `OrganizationsRoot` (Organizations' types are named with their service: IAM has a `root`
+/// and a `policy` too).
 fn resource_variant(name: &str) -> String {
-    name.split('-').map(type_name).collect()
+    name.split(['-', ':']).map(type_name).collect()
 }
 
 fn access_variant(label: &str) -> Result<&'static str> {

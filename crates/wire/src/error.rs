@@ -8,6 +8,8 @@ use crate::xml;
 pub enum Service {
     Iam,
     Sts,
+    /// AWS Organizations, in the JSON 1.1 protocol.
+    Organizations,
 }
 
 impl Service {
@@ -17,6 +19,8 @@ impl Service {
         match self {
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            // JSON bodies have no namespace.
+            Self::Organizations => "",
         }
     }
 
@@ -26,6 +30,7 @@ impl Service {
         match self {
             Self::Iam => "2010-05-08",
             Self::Sts => "2011-06-15",
+            Self::Organizations => "2016-11-28",
         }
     }
 }
@@ -111,7 +116,7 @@ impl CommonError {
             | Self::MissingAuthenticationToken => 403,
             Self::ExpiredToken => match service {
                 Service::Iam => 403,
-                Service::Sts => 400,
+                Service::Sts | Service::Organizations => 400,
             },
             Self::MalformedQueryString | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -131,6 +136,38 @@ impl CommonError {
             | Self::Throttling => 400,
         }
     }
+}
+
+/// The code a JSON-protocol service answers for a Query API's common error code: the
+/// authentication failures have names of their own there (`UnrecognizedClientException` for
+/// `InvalidClientTokenId`, ...), and a model constraint failure is Organizations'
+/// `InvalidInputException`. Codes of the model itself pass unchanged.
+#[must_use]
+pub fn json_code(code: &str) -> &str {
+    match code {
+        "InvalidClientTokenId" => "UnrecognizedClientException",
+        "SignatureDoesNotMatch" => "InvalidSignatureException",
+        "IncompleteSignature" => "IncompleteSignatureException",
+        "MissingAuthenticationToken" => "MissingAuthenticationTokenException",
+        "ExpiredToken" => "ExpiredTokenException",
+        "AccessDenied" => "AccessDeniedException",
+        "ValidationError" => "InvalidInputException",
+        "Throttling" => "ThrottlingException",
+        "InternalFailure" | "ServiceFailure" => "ServiceException",
+        "ServiceUnavailable" => "ServiceUnavailableException",
+        "InvalidAction" | "MissingAction" => "UnknownOperationException",
+        "MalformedQueryString" | "InvalidParameterValue" | "MissingParameter" => {
+            "SerializationException"
+        }
+        other => other,
+    }
+}
+
+/// The body of a failed request to a JSON-protocol service: `{"__type": code, "Message":
+/// message}`, with `Reason` when the error has one, the code as [`json_code`] names it.
+#[must_use]
+pub fn encode_json_error(code: &str, message: &str, reason: Option<&str>) -> String {
+    crate::json::error(json_code(code), message, reason)
 }
 
 /// The body of a failed request:

@@ -1,5 +1,6 @@
 //! The AWS Query protocol for IAM and STS: form parameters into typed, validated inputs, and
-//! typed outputs into XML bodies, with types generated from the pinned AWS models.
+//! typed outputs into XML bodies; and the JSON 1.1 protocol for Organizations (JSON bodies in
+//! and out, `QueryParams::from_json`); types generated from the pinned AWS models.
 //!
 //! Pure: no I/O, no async, no HTTP types. A server reads the `Action`, picks the service's
 //! `Operation`, decodes a `Request`, and answers with a `Response` or an error body:
@@ -19,14 +20,18 @@ mod base64;
 mod decode;
 mod error;
 mod generated;
+mod json;
 mod partition;
 mod pattern;
 mod timestamp;
 mod xml;
 
 pub use decode::{QueryParams, ValidationError, ValidationErrors};
-pub use error::{CommonError, INTERNAL_FAILURE_MESSAGE, Service, encode_error};
-pub use generated::{access, iam, sts};
+pub use error::{
+    CommonError, INTERNAL_FAILURE_MESSAGE, Service, encode_error, encode_json_error, json_code,
+};
+pub use generated::{access, iam, organizations, sts};
+pub use json::JsonBodyError;
 pub use partition::Partition;
 pub use timestamp::{Timestamp, TimestampError};
 

@@ -43,6 +43,9 @@ enum Item {
     Word,
     /// Java's `\d`: `[0-9]`.
     Digit,
+    /// Java's `\s`: `[ \t\n\x0B\f\r]`; `NotSpace` is `\S` (Organizations' `[\s\S]*`).
+    Space,
+    NotSpace,
     Letter,
     Number,
     Separator,
@@ -78,6 +81,8 @@ impl Class {
             Item::Range(lo, hi) => lo <= c && c <= hi,
             Item::Word => c.is_ascii_alphanumeric() || c == '_',
             Item::Digit => c.is_ascii_digit(),
+            Item::Space => matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r'),
+            Item::NotSpace => !matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r'),
             Item::Letter => in_table(unicode::LETTER, c),
             Item::Number => in_table(unicode::NUMBER, c),
             Item::Separator => in_table(unicode::SEPARATOR, c),
@@ -253,6 +258,8 @@ impl Parser<'_> {
         let item = match self.next() {
             Some('w') => Item::Word,
             Some('d') => Item::Digit,
+            Some('s') => Item::Space,
+            Some('S') => Item::NotSpace,
             Some('p') => {
                 if !self.eat('{') {
                     return self.err();
@@ -674,7 +681,10 @@ mod tests {
 
     #[test]
     fn every_model_pattern_compiles() {
-        let all = crate::iam::PATTERNS.iter().chain(crate::sts::PATTERNS);
+        let all = crate::iam::PATTERNS
+            .iter()
+            .chain(crate::sts::PATTERNS)
+            .chain(crate::organizations::PATTERNS);
         let mut n = 0;
         for p in all {
             assert!(Pattern::new(p).is_ok(), "{p}");

@@ -33,5 +33,5 @@ fn generated_files_are_current() {
         stale.is_empty(),
         "stale generated files {stale:?}: run `cargo run -p codegen`"
     );
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
 }

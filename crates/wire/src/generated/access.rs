@@ -46,7 +46,8 @@ impl AccessLevel {
     }
 }
 
-/// A resource type of the reference (IAM's and STS's together).
+/// A resource type of the reference (IAM's, STS's and Organizations', the last named
+/// `organizations:<type>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceType {
     /// `access-report`: `arn:${Partition}:iam::${Account}:access-report/${EntityPath}`.
@@ -61,6 +62,22 @@ pub enum ResourceType {
     Mfa,
     /// `oidc-provider`: `arn:${Partition}:iam::${Account}:oidc-provider/${OidcProviderName}`.
     OidcProvider,
+    /// `organizations:account`: `arn:${Partition}:organizations::${MasterAccountId}:account/o-${OrganizationId}/${AccountId}`.
+    OrganizationsAccount,
+    /// `organizations:awspolicy`: `arn:${Partition}:organizations::aws:policy/${PolicyType}/p-${PolicyId}`.
+    OrganizationsAwspolicy,
+    /// `organizations:handshake`: `arn:${Partition}:organizations::${MasterAccountId}:handshake/o-${OrganizationId}/${HandshakeType}/h-${HandshakeId}`.
+    OrganizationsHandshake,
+    /// `organizations:organization`: `arn:${Partition}:organizations::${MasterAccountId}:organization/o-${OrganizationId}`.
+    OrganizationsOrganization,
+    /// `organizations:organizationalunit`: `arn:${Partition}:organizations::${MasterAccountId}:ou/o-${OrganizationId}/ou-${OrganizationalUnitId}`.
+    OrganizationsOrganizationalunit,
+    /// `organizations:policy`: `arn:${Partition}:organizations::${MasterAccountId}:policy/o-${OrganizationId}/${PolicyType}/p-${PolicyId}`.
+    OrganizationsPolicy,
+    /// `organizations:resourcepolicy`: `arn:${Partition}:organizations::${MasterAccountId}:resourcepolicy/o-${OrganizationId}/rp-${ResourcePolicyId}`.
+    OrganizationsResourcepolicy,
+    /// `organizations:root`: `arn:${Partition}:organizations::${MasterAccountId}:root/o-${OrganizationId}/r-${RootId}`.
+    OrganizationsRoot,
     /// `policy`: `arn:${Partition}:iam::${Account}:policy/${PolicyNameWithPath}`.
     Policy,
     /// `role`: `arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}`.
@@ -88,6 +105,14 @@ impl ResourceType {
         Self::InstanceProfile,
         Self::Mfa,
         Self::OidcProvider,
+        Self::OrganizationsAccount,
+        Self::OrganizationsAwspolicy,
+        Self::OrganizationsHandshake,
+        Self::OrganizationsOrganization,
+        Self::OrganizationsOrganizationalunit,
+        Self::OrganizationsPolicy,
+        Self::OrganizationsResourcepolicy,
+        Self::OrganizationsRoot,
         Self::Policy,
         Self::Role,
         Self::RoleTemplate,
@@ -108,6 +133,14 @@ impl ResourceType {
             Self::InstanceProfile => "instance-profile",
             Self::Mfa => "mfa",
             Self::OidcProvider => "oidc-provider",
+            Self::OrganizationsAccount => "organizations:account",
+            Self::OrganizationsAwspolicy => "organizations:awspolicy",
+            Self::OrganizationsHandshake => "organizations:handshake",
+            Self::OrganizationsOrganization => "organizations:organization",
+            Self::OrganizationsOrganizationalunit => "organizations:organizationalunit",
+            Self::OrganizationsPolicy => "organizations:policy",
+            Self::OrganizationsResourcepolicy => "organizations:resourcepolicy",
+            Self::OrganizationsRoot => "organizations:root",
             Self::Policy => "policy",
             Self::Role => "role",
             Self::RoleTemplate => "role-template",
@@ -134,6 +167,30 @@ impl ResourceType {
             Self::Mfa => "arn:${Partition}:iam::${Account}:mfa/${MfaTokenIdWithPath}",
             Self::OidcProvider => {
                 "arn:${Partition}:iam::${Account}:oidc-provider/${OidcProviderName}"
+            }
+            Self::OrganizationsAccount => {
+                "arn:${Partition}:organizations::${MasterAccountId}:account/o-${OrganizationId}/${AccountId}"
+            }
+            Self::OrganizationsAwspolicy => {
+                "arn:${Partition}:organizations::aws:policy/${PolicyType}/p-${PolicyId}"
+            }
+            Self::OrganizationsHandshake => {
+                "arn:${Partition}:organizations::${MasterAccountId}:handshake/o-${OrganizationId}/${HandshakeType}/h-${HandshakeId}"
+            }
+            Self::OrganizationsOrganization => {
+                "arn:${Partition}:organizations::${MasterAccountId}:organization/o-${OrganizationId}"
+            }
+            Self::OrganizationsOrganizationalunit => {
+                "arn:${Partition}:organizations::${MasterAccountId}:ou/o-${OrganizationId}/ou-${OrganizationalUnitId}"
+            }
+            Self::OrganizationsPolicy => {
+                "arn:${Partition}:organizations::${MasterAccountId}:policy/o-${OrganizationId}/${PolicyType}/p-${PolicyId}"
+            }
+            Self::OrganizationsResourcepolicy => {
+                "arn:${Partition}:organizations::${MasterAccountId}:resourcepolicy/o-${OrganizationId}/rp-${ResourcePolicyId}"
+            }
+            Self::OrganizationsRoot => {
+                "arn:${Partition}:organizations::${MasterAccountId}:root/o-${OrganizationId}/r-${RootId}"
             }
             Self::Policy => "arn:${Partition}:iam::${Account}:policy/${PolicyNameWithPath}",
             Self::Role => "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
@@ -162,6 +219,14 @@ impl ResourceType {
             Self::InstanceProfile => &["aws:ResourceTag/${TagKey}"],
             Self::Mfa => &["aws:ResourceTag/${TagKey}"],
             Self::OidcProvider => &["aws:ResourceTag/${TagKey}"],
+            Self::OrganizationsAccount => &["aws:ResourceTag/${TagKey}"],
+            Self::OrganizationsAwspolicy => &[],
+            Self::OrganizationsHandshake => &[],
+            Self::OrganizationsOrganization => &[],
+            Self::OrganizationsOrganizationalunit => &["aws:ResourceTag/${TagKey}"],
+            Self::OrganizationsPolicy => &["aws:ResourceTag/${TagKey}"],
+            Self::OrganizationsResourcepolicy => &["aws:ResourceTag/${TagKey}"],
+            Self::OrganizationsRoot => &["aws:ResourceTag/${TagKey}"],
             Self::Policy => &["aws:ResourceTag/${TagKey}"],
             Self::Role => &["aws:ResourceTag/${TagKey}", "iam:ResourceTag/${TagKey}"],
             Self::RoleTemplate => &[],

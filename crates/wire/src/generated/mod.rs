@@ -3,5 +3,6 @@
 
 pub mod access;
 pub mod iam;
+pub mod organizations;
 pub mod sts;
 pub(crate) mod unicode;

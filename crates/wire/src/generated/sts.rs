@@ -4,9 +4,12 @@
 use crate::decode::{Cx, Decode, Measure, Node, Rules, Scalar, decode_input, member_path};
 use crate::generated::access::{AccessLevel, ConditionKey, Resource, ResourceType};
 #[allow(unused_imports, reason = "each service uses a different subset")]
+use crate::json::{JsonValue, JsonWriter, WriteJson};
+#[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::timestamp::Timestamp;
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::xml::{WriteXml, XmlValue, XmlWriter, response};
+#[allow(unused_imports, reason = "each service uses a different subset")]
 use crate::{Partition, QueryParams, Service, ValidationErrors};
 #[allow(unused_imports, reason = "each service uses a different subset")]
 use std::collections::BTreeMap;
