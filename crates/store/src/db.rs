@@ -192,6 +192,14 @@ impl Store {
         let mut w = self.begin_write().await?;
         for table in [
             "DELETE FROM change_log",
+            "DELETE FROM org_tags",
+            "DELETE FROM org_create_account_status",
+            "DELETE FROM org_policy_attachments",
+            "DELETE FROM org_policies",
+            "DELETE FROM org_accounts",
+            "DELETE FROM org_units",
+            "DELETE FROM org_policy_types",
+            "DELETE FROM organizations",
             "DELETE FROM console_sessions",
             "DELETE FROM mfa_devices",
             "DELETE FROM instance_profile_roles",
@@ -415,6 +423,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "console federation",
         include_str!("../migrations/sqlite/0013_console_federation.sql"),
     ),
+    (
+        14,
+        "organizations",
+        include_str!("../migrations/sqlite/0014_organizations.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -481,6 +494,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         13,
         "console federation",
         include_str!("../migrations/postgres/0013_console_federation.sql"),
+    ),
+    (
+        14,
+        "organizations",
+        include_str!("../migrations/postgres/0014_organizations.sql"),
     ),
 ];
 

@@ -151,6 +151,10 @@ pub enum StoreError {
         /// AWS's message saying what must go first.
         reason: &'static str,
     },
+    /// An Organizations write refused by what is stored (a parent missing, a name taken, a
+    /// unit not empty); nothing was written. The service words it as AWS does.
+    #[error("organizations: {0}")]
+    Organizations(crate::ops::OrgRefusal),
     /// The database failed; the service reports a generic internal failure and logs this.
     #[error("storage backend failed: {0}")]
     Backend(#[from] BackendError),

@@ -57,24 +57,26 @@ fn bodies_decode_with_lists_and_constraints() {
 
 #[test]
 fn outputs_are_json_with_epoch_timestamps() {
-    let response = org::Response::DescribeOrganizationalUnit(org::DescribeOrganizationalUnitResponse {
-        organizational_unit: Some(org::OrganizationalUnit {
-            id: Some("ou-ab12-abcdefgh".to_owned()),
-            name: Some("a \"b\"".to_owned()),
-            ..Default::default()
-        }),
-    });
+    let response =
+        org::Response::DescribeOrganizationalUnit(org::DescribeOrganizationalUnitResponse {
+            organizational_unit: Some(org::OrganizationalUnit {
+                id: Some("ou-ab12-abcdefgh".to_owned()),
+                name: Some("a \"b\"".to_owned()),
+                ..Default::default()
+            }),
+        });
     assert_eq!(
         response.to_json(),
         r#"{"OrganizationalUnit":{"Id":"ou-ab12-abcdefgh","Name":"a \"b\""}}"#
     );
-    let status = org::Response::DescribeCreateAccountStatus(org::DescribeCreateAccountStatusResponse {
-        create_account_status: Some(org::CreateAccountStatus {
-            state: Some(org::CreateAccountState::Succeeded),
-            requested_timestamp: Some(Timestamp::from_unix_seconds(1_700_000_000)),
-            ..Default::default()
-        }),
-    });
+    let status =
+        org::Response::DescribeCreateAccountStatus(org::DescribeCreateAccountStatusResponse {
+            create_account_status: Some(org::CreateAccountStatus {
+                state: Some(org::CreateAccountState::Succeeded),
+                requested_timestamp: Some(Timestamp::from_unix_seconds(1_700_000_000)),
+                ..Default::default()
+            }),
+        });
     assert_eq!(
         status.to_json(),
         r#"{"CreateAccountStatus":{"State":"SUCCEEDED","RequestedTimestamp":1700000000}}"#
@@ -93,10 +95,16 @@ fn errors_carry_type_message_and_reason() {
     assert_eq!(error.code(), "ConstraintViolationException");
     assert_eq!(error.status(), 400);
     assert_eq!(
-        error.to_json("m", Some(org::ConstraintViolationExceptionReason::OuDepthLimitExceeded.as_str())),
+        error.to_json(
+            "m",
+            Some(org::ConstraintViolationExceptionReason::OuDepthLimitExceeded.as_str())
+        ),
         r#"{"__type":"ConstraintViolationException","Message":"m","Reason":"OU_DEPTH_LIMIT_EXCEEDED"}"#
     );
-    assert_eq!(wire::json_code("InvalidClientTokenId"), "UnrecognizedClientException");
+    assert_eq!(
+        wire::json_code("InvalidClientTokenId"),
+        "UnrecognizedClientException"
+    );
     assert_eq!(
         wire::encode_json_error("NotImplemented", "x", None),
         r#"{"__type":"NotImplemented","Message":"x"}"#

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::{Store, conflict_as_exists, lower, not_found};
+use crate::db::{Store, Write, conflict_as_exists, lower, not_found};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{AccountRecord, NewAccount};
 use crate::ops::access_keys::insert_access_key;
@@ -28,32 +28,9 @@ impl Store {
     /// or the key id is taken.
     pub async fn create_account(&self, new: &NewAccount) -> Result<AccountRecord> {
         let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO accounts (account_id, email, email_lower, alias, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&new.account_id)
-        .bind(&new.email)
-        .bind(lower(&new.email))
-        .bind(new.alias.as_deref())
-        .bind(new.created_at)
-        .execute(w.conn())
-        .await
-        .map_err(|e| conflict_as_exists(e, EntityKind::Account, &new.account_id))?;
-        w.touched(&new.account_id, EntityKind::Account, &new.account_id)
-            .await?;
-        if let Some(key) = &new.root_key {
-            insert_access_key(&mut w, key).await?;
-        }
+        let account = insert_account(&mut w, new).await?;
         w.commit().await?;
-        Ok(AccountRecord {
-            account_id: new.account_id.clone(),
-            email: new.email.clone(),
-            alias: new.alias.clone(),
-            created_at: new.created_at,
-            global_endpoint_token_version: 1,
-            root_password_last_used: None,
-        })
+        Ok(account)
     }
 
     /// An account by id.
@@ -211,4 +188,34 @@ impl Store {
         w.commit().await?;
         Ok(())
     }
+}
+
+/// Inserts an account with its root key (if any) into an open write: the account creation
+/// shared by [`Store::create_account`] and an organization's CreateAccount.
+pub(crate) async fn insert_account(w: &mut Write, new: &NewAccount) -> Result<AccountRecord> {
+    sqlx::query(
+        "INSERT INTO accounts (account_id, email, email_lower, alias, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&new.account_id)
+    .bind(&new.email)
+    .bind(lower(&new.email))
+    .bind(new.alias.as_deref())
+    .bind(new.created_at)
+    .execute(w.conn())
+    .await
+    .map_err(|e| conflict_as_exists(e, EntityKind::Account, &new.account_id))?;
+    w.touched(&new.account_id, EntityKind::Account, &new.account_id)
+        .await?;
+    if let Some(key) = &new.root_key {
+        insert_access_key(w, key).await?;
+    }
+    Ok(AccountRecord {
+        account_id: new.account_id.clone(),
+        email: new.email.clone(),
+        alias: new.alias.clone(),
+        created_at: new.created_at,
+        global_endpoint_token_version: 1,
+        root_password_last_used: None,
+    })
 }

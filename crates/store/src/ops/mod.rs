@@ -7,6 +7,7 @@ mod groups;
 mod identity_providers;
 mod instance_profiles;
 mod mfa_devices;
+mod organizations;
 mod outbound_federation;
 mod roles;
 mod server_certificates;
@@ -17,6 +18,11 @@ pub use identity_providers::{
     SamlProviderUpdate,
 };
 pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
+pub use organizations::{
+    AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, MAX_OU_DEPTH, NewMemberAccount,
+    NewOrgPolicy, NewOrgUnit, NewOrganization, OrgAccountRecord, OrgPolicyRecord, OrgPolicyUpdate,
+    OrgRefusal, OrgUnitRecord, OrganizationRecord,
+};
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;
 pub use snapshot::{LoadScope, Loaded};

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    Store, conflict_as_exists, document_text, fetch_limit, lower, not_found, paginate,
+    Store, Write, conflict_as_exists, document_text, fetch_limit, lower, not_found, paginate,
 };
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::TagTarget;
@@ -101,61 +101,10 @@ impl Store {
         new: &NewRole,
         policy_arns: &[String],
     ) -> Result<RoleRecord> {
-        let trust_policy = document_text(&new.trust_policy, policy::PolicyKind::Trust)?;
-        let (what, limit) = quota::POLICIES_PER_ROLE;
-        if policy_arns.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-            return Err(StoreError::LimitExceeded { what, limit });
-        }
         let mut w = self.begin_write().await?;
-        require_account(w.conn(), &new.account_id).await?;
-        sqlx::query(
-            "INSERT INTO roles (role_id, account_id, name, name_lower, path, trust_policy, \
-             description, max_session_duration, permissions_boundary_arn, created_at, \
-             last_used_at, last_used_region, trust_principals) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11)",
-        )
-        .bind(&new.role_id)
-        .bind(&new.account_id)
-        .bind(&new.name)
-        .bind(lower(&new.name))
-        .bind(&new.path)
-        .bind(trust_policy)
-        .bind(new.description.as_deref())
-        .bind(new.max_session_duration)
-        .bind(new.permissions_boundary_arn.as_deref())
-        .bind(new.created_at)
-        .bind(encode_principals(&new.trust_principals))
-        .execute(w.conn())
-        .await
-        .map_err(|e| conflict_as_exists(e, EntityKind::Role, &new.name))?;
-        insert_tags(
-            &mut w,
-            &new.account_id,
-            &TagTarget::Role(new.role_id.clone()),
-            &new.tags,
-        )
-        .await?;
-        let principal = Principal::role(&new.role_id);
-        for arn in policy_arns {
-            insert_attachment(w.conn(), &new.account_id, &principal, arn).await?;
-        }
-        w.touched(&new.account_id, EntityKind::Role, &new.role_id)
-            .await?;
+        let role = insert_role(&mut w, new, policy_arns).await?;
         w.commit().await?;
-        Ok(RoleRecord {
-            account_id: new.account_id.clone(),
-            role_id: new.role_id.clone(),
-            name: new.name.clone(),
-            path: new.path.clone(),
-            trust_policy: trust_policy.to_owned(),
-            trust_principals: Some(new.trust_principals.clone()),
-            description: new.description.clone(),
-            max_session_duration: new.max_session_duration,
-            permissions_boundary_arn: new.permissions_boundary_arn.clone(),
-            created_at: new.created_at,
-            last_used_at: None,
-            last_used_region: None,
-        })
+        Ok(role)
     }
 
     /// A role by name, case-insensitively.
@@ -353,4 +302,67 @@ impl Store {
         w.commit().await?;
         Ok(())
     }
+}
+
+/// Inserts a role with its tags and attached policies into an open write: the role creation
+/// shared by [`Store::create_role_with_policies`] and an organization's CreateAccount (the
+/// role AWS makes in the new account).
+pub(crate) async fn insert_role(
+    w: &mut Write,
+    new: &NewRole,
+    policy_arns: &[String],
+) -> Result<RoleRecord> {
+    let trust_policy = document_text(&new.trust_policy, policy::PolicyKind::Trust)?;
+    let (what, limit) = quota::POLICIES_PER_ROLE;
+    if policy_arns.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        return Err(StoreError::LimitExceeded { what, limit });
+    }
+    require_account(w.conn(), &new.account_id).await?;
+    sqlx::query(
+        "INSERT INTO roles (role_id, account_id, name, name_lower, path, trust_policy, \
+             description, max_session_duration, permissions_boundary_arn, created_at, \
+             last_used_at, last_used_region, trust_principals) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11)",
+    )
+    .bind(&new.role_id)
+    .bind(&new.account_id)
+    .bind(&new.name)
+    .bind(lower(&new.name))
+    .bind(&new.path)
+    .bind(trust_policy)
+    .bind(new.description.as_deref())
+    .bind(new.max_session_duration)
+    .bind(new.permissions_boundary_arn.as_deref())
+    .bind(new.created_at)
+    .bind(encode_principals(&new.trust_principals))
+    .execute(w.conn())
+    .await
+    .map_err(|e| conflict_as_exists(e, EntityKind::Role, &new.name))?;
+    insert_tags(
+        w,
+        &new.account_id,
+        &TagTarget::Role(new.role_id.clone()),
+        &new.tags,
+    )
+    .await?;
+    let principal = Principal::role(&new.role_id);
+    for arn in policy_arns {
+        insert_attachment(w.conn(), &new.account_id, &principal, arn).await?;
+    }
+    w.touched(&new.account_id, EntityKind::Role, &new.role_id)
+        .await?;
+    Ok(RoleRecord {
+        account_id: new.account_id.clone(),
+        role_id: new.role_id.clone(),
+        name: new.name.clone(),
+        path: new.path.clone(),
+        trust_policy: trust_policy.to_owned(),
+        trust_principals: Some(new.trust_principals.clone()),
+        description: new.description.clone(),
+        max_session_duration: new.max_session_duration,
+        permissions_boundary_arn: new.permissions_boundary_arn.clone(),
+        created_at: new.created_at,
+        last_used_at: None,
+        last_used_region: None,
+    })
 }
