@@ -53,7 +53,7 @@ impl App {
     pub fn new(service: Service, reset: Option<ResetHook>) -> Arc<App> {
         Arc::new(App {
             service,
-            verifier: Verifier::new(),
+            verifier: verifier(),
             reset,
             test_clock: false,
         })
@@ -64,7 +64,7 @@ impl App {
     pub fn with_test_clock(service: Service, reset: Option<ResetHook>) -> Arc<App> {
         Arc::new(App {
             service,
-            verifier: Verifier::new(),
+            verifier: verifier(),
             reset,
             test_clock: true,
         })
@@ -73,6 +73,12 @@ impl App {
     pub(crate) fn service(&self) -> &Service {
         &self.service
     }
+}
+
+/// The APIs served on the endpoint, by the service their signatures are scoped to: IAM first
+/// (the one AWS's message names when a scope has another), STS, and Organizations.
+fn verifier() -> Verifier {
+    Verifier::new().with_services(["iam", "sts", "organizations"])
 }
 
 /// The app with the request-level limits of the server's settings.
@@ -334,6 +340,8 @@ struct Failure {
     code: &'static str,
     status: u16,
     message: String,
+    /// The `Reason` member of an Organizations error that has one.
+    reason: Option<&'static str>,
 }
 
 impl Failure {
@@ -344,6 +352,7 @@ impl Failure {
             code: error.code(),
             status: error.status(service),
             message,
+            reason: None,
         }
     }
 
@@ -368,6 +377,7 @@ impl Failure {
             code: error.code(),
             status: error.status(service),
             message: error.message_in(partition),
+            reason: error.reason(),
         }
     }
 
@@ -377,10 +387,16 @@ impl Failure {
             code: error.code(),
             status: error.status(),
             message: error.message(),
+            reason: None,
         }
     }
 
     fn into_response(self, request_id: &str) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if self.service == WireService::Organizations {
+            let body = wire::encode_json_error(self.code, &self.message, self.reason);
+            return json_response(status, body, request_id);
+        }
         let body = wire::encode_error(
             self.service,
             self.code,
@@ -388,12 +404,18 @@ impl Failure {
             &self.message,
             request_id,
         );
-        xml_response(
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            body,
-            request_id,
-        )
+        xml_response(status, body, request_id)
     }
+}
+
+/// A JSON 1.1 protocol body (Organizations).
+fn json_response(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut response = xml_response(status, body, request_id);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
 }
 
 fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
@@ -554,7 +576,8 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     )
     .await
     {
-        Ok(body) => xml_response(StatusCode::OK, body, &request_id),
+        Ok((WireService::Organizations, body)) => json_response(StatusCode::OK, body, &request_id),
+        Ok((_, body)) => xml_response(StatusCode::OK, body, &request_id),
         Err(failure) => failure.into_response(&request_id),
     }
 }
@@ -682,7 +705,7 @@ async fn handle(
     headers: &HeaderMap,
     received: Received,
     request_id: &str,
-) -> Result<String, Failure> {
+) -> Result<(WireService, String), Failure> {
     let Received { bytes, reservation } = received;
     let body: &[u8] = &bytes;
     let query = uri.query().unwrap_or_default();
@@ -697,7 +720,9 @@ async fn handle(
             service: "sts".to_owned(),
             ..client.request_info(headers)
         };
-        return handle_unsigned(app, info, &action, pairs, request_id).await;
+        return handle_unsigned(app, info, &action, pairs, request_id)
+            .await
+            .map(|body| (WireService::Sts, body));
     }
 
     let header_pairs = header_pairs(headers);
@@ -726,6 +751,11 @@ async fn handle(
     // The partition follows the signing region: the service works in `aws`, the wire moves
     // ARNs in and out of the caller's partition.
     let partition = Partition::of_region(&caller.request.region);
+    if service == WireService::Organizations {
+        return handle_json(app, &caller, method, headers, body, request_id)
+            .await
+            .map(|body| (service, body));
+    }
     let params = QueryParams::from_pairs(pairs).in_partition(partition);
     let Some(action) = params.get("Action").map(str::to_owned) else {
         return Err(fail(
@@ -753,7 +783,7 @@ async fn handle(
                 .iam(&caller, request)
                 .await
                 .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
-            Ok(response.to_xml(partition, request_id))
+            Ok((service, response.to_xml(partition, request_id)))
         }
         WireService::Sts => {
             let operation =
@@ -764,9 +794,66 @@ async fn handle(
                 .sts(&caller, request)
                 .await
                 .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
-            Ok(response.to_xml(partition, request_id))
+            Ok((service, response.to_xml(partition, request_id)))
         }
+        // Answered by `handle_json` before the Query parameters are read.
+        WireService::Organizations => Err(Failure::common(
+            service,
+            CommonError::InternalFailure,
+            INTERNAL_FAILURE_MESSAGE.to_owned(),
+        )),
     }
+}
+
+/// The header naming a JSON-protocol request's operation.
+const AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+
+/// An Organizations request (JSON 1.1): a POST whose `X-Amz-Target` is
+/// `AWSOrganizationsV20161128.<Operation>` and whose body is the input as JSON.
+async fn handle_json(
+    app: &App,
+    caller: &service::Caller,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: &str,
+) -> Result<String, Failure> {
+    use wire::organizations::Operation;
+    let service = WireService::Organizations;
+    let fail = |error: CommonError, message: String| Failure::common(service, error, message);
+    if *method != Method::POST {
+        return Err(fail(
+            CommonError::MethodNotAllowed,
+            "Organizations requests are POSTed".to_owned(),
+        ));
+    }
+    let target = headers
+        .get(AMZ_TARGET)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let operation = target
+        .strip_prefix(Operation::TARGET_PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(Operation::from_action)
+        .ok_or_else(|| {
+            fail(
+                CommonError::InvalidAction,
+                format!("Could not find operation {target}"),
+            )
+        })?;
+    let params = QueryParams::from_json(body)
+        .map_err(|e| fail(CommonError::MalformedQueryString, e.to_string()))?;
+    let request = operation.decode(&params).map_err(|e| {
+        let mut failure = fail(CommonError::ValidationError, e.to_string());
+        failure.reason = Some(wire::invalid_input_reason(&e));
+        failure
+    })?;
+    let response = app
+        .service
+        .organizations(caller, request)
+        .await
+        .map_err(|e| Failure::from_service(service, e, request_id))?;
+    Ok(response.to_json())
 }
 
 /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML: decoded and run with no caller, in the

@@ -38,13 +38,13 @@ pub struct Refused {
     pub error: AuthenticationError,
 }
 
-/// The API a scope's service names: STS for `sts`, IAM otherwise (the verifier refuses any
-/// service but these two).
+/// The API a scope's service names: STS for `sts`, Organizations for `organizations`, IAM
+/// otherwise (the verifier refuses any service but these three).
 fn api_of(service: &str) -> WireService {
-    if service == "sts" {
-        WireService::Sts
-    } else {
-        WireService::Iam
+    match service {
+        "sts" => WireService::Sts,
+        "organizations" => WireService::Organizations,
+        _ => WireService::Iam,
     }
 }
 

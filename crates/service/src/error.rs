@@ -6,7 +6,7 @@
 //! into a response in one place, and logs internal failures there with the request id.
 
 use store::StoreError;
-use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, iam, sts};
+use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, iam, organizations, sts};
 
 /// An operation's failure, as AWS would report it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +17,13 @@ pub enum ServiceError {
     /// An error shape of the STS model.
     #[error("{}: {message}", error.code())]
     Sts { error: sts::Error, message: String },
+    /// An error shape of the Organizations model, with its `Reason` when the shape has one.
+    #[error("{}: {message}", error.code())]
+    Organizations {
+        error: organizations::Error,
+        message: String,
+        reason: Option<&'static str>,
+    },
     /// An error common to the Query APIs (validation, a refusal that is not the policy
     /// engine's, an unknown token, an operation not built).
     #[error("{}: {message}", error.code())]
@@ -71,6 +78,38 @@ impl ServiceError {
         ServiceError::Sts {
             error,
             message: message.into(),
+        }
+    }
+
+    /// An error of the Organizations model.
+    pub fn organizations(error: organizations::Error, message: impl Into<String>) -> ServiceError {
+        ServiceError::Organizations {
+            error,
+            message: message.into(),
+            reason: None,
+        }
+    }
+
+    /// An error of the Organizations model with its `Reason` (`ConstraintViolationException`,
+    /// `InvalidInputException`).
+    pub fn organizations_because(
+        error: organizations::Error,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> ServiceError {
+        ServiceError::Organizations {
+            error,
+            message: message.into(),
+            reason: Some(reason),
+        }
+    }
+
+    /// The `Reason` sent with this error, when it has one.
+    #[must_use]
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            ServiceError::Organizations { reason, .. } => *reason,
+            _ => None,
         }
     }
 
@@ -171,6 +210,7 @@ impl ServiceError {
         match self {
             ServiceError::Iam { error, .. } => error.code(),
             ServiceError::Sts { error, .. } => error.code(),
+            ServiceError::Organizations { error, .. } => error.code(),
             ServiceError::Common { error, .. } => error.code(),
             ServiceError::Denied(_) => CommonError::AccessDenied.code(),
             ServiceError::Internal { .. } => iam::Error::ServiceFailure.code(),
@@ -184,6 +224,7 @@ impl ServiceError {
         match self {
             ServiceError::Iam { error, .. } => error.status(),
             ServiceError::Sts { error, .. } => error.status(),
+            ServiceError::Organizations { error, .. } => error.status(),
             ServiceError::Common { error, .. } => error.status(service),
             ServiceError::Denied(_) => CommonError::AccessDenied.status(service),
             ServiceError::Internal { .. } => iam::Error::ServiceFailure.status(),
@@ -196,6 +237,7 @@ impl ServiceError {
         match self {
             ServiceError::Iam { message, .. }
             | ServiceError::Sts { message, .. }
+            | ServiceError::Organizations { message, .. }
             | ServiceError::Common { message, .. } => message.clone(),
             ServiceError::Denied(denial) => denial.message(),
             ServiceError::Internal { .. } => INTERNAL_FAILURE_MESSAGE.to_owned(),
@@ -215,6 +257,9 @@ impl ServiceError {
                 ..
             } | ServiceError::Sts {
                 error: sts::Error::MalformedPolicyDocument,
+                ..
+            } | ServiceError::Organizations {
+                error: organizations::Error::MalformedPolicyDocument,
                 ..
             }
         );
@@ -276,6 +321,7 @@ impl From<StoreError> for ServiceError {
             StoreError::EntityAlreadyExists { .. } => iam::Error::EntityAlreadyExists,
             StoreError::LimitExceeded { .. } => iam::Error::LimitExceeded,
             StoreError::DeleteConflict { .. } => iam::Error::DeleteConflict,
+            StoreError::Organizations(why) => return crate::organizations::refusal(why),
             StoreError::Backend(backend) => return ServiceError::internal(&backend),
         };
         ServiceError::iam(shape, message)

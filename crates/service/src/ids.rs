@@ -168,6 +168,12 @@ pub fn new_console_password() -> Result<Secret, RandomUnavailable> {
     Ok(Secret::new(text))
 }
 
+/// `count` random lower-case letters and digits: the tails of Organizations' ids
+/// (`o-`, `r-`, `ou-`, `p-`, `car-`), whose patterns take `[a-z0-9]`.
+pub fn new_org_id_part(count: usize) -> Result<String, RandomUnavailable> {
+    random_chars(b"abcdefghijklmnopqrstuvwxyz012345", count)
+}
+
 /// A 12-digit account id that does not start with 0.
 pub fn new_account_id() -> Result<String, RandomUnavailable> {
     let mut bytes = [0u8; 12];

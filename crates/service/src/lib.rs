@@ -13,6 +13,7 @@ mod federation;
 mod iam;
 mod ids;
 mod marker;
+mod organizations;
 mod password;
 mod public_key;
 mod qr;

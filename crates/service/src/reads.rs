@@ -289,6 +289,30 @@ macro_rules! reads {
 }
 
 reads! {
+    /// The organization an account belongs to.
+    fn organization_of(account_id: &str) -> Option<store::OrganizationRecord>;
+    /// The organization's accounts, by id.
+    fn list_org_accounts(org_id: &str) -> Vec<store::OrgAccountRecord>;
+    /// One account of an organization.
+    fn get_org_account(org_id: &str, account_id: &str) -> store::OrgAccountRecord;
+    /// One organizational unit.
+    fn get_org_unit(org_id: &str, ou_id: &str) -> store::OrgUnitRecord;
+    /// The organization's units, by id.
+    fn list_org_units(org_id: &str) -> Vec<store::OrgUnitRecord>;
+    /// A customer managed SCP or RCP.
+    fn get_org_policy(org_id: &str, policy_id: &str) -> store::OrgPolicyRecord;
+    /// The customer managed policies of a type.
+    fn list_org_policies(org_id: &str, policy_type: &str) -> Vec<store::OrgPolicyRecord>;
+    /// The policies of a type attached to a target.
+    fn list_org_policies_for_target(org_id: &str, target_id: &str, policy_type: &str) -> Vec<String>;
+    /// The targets a policy is attached to.
+    fn list_org_targets_for_policy(org_id: &str, policy_id: &str) -> Vec<String>;
+    /// An organization resource's tags.
+    fn list_org_tags(org_id: &str, resource_id: &str) -> Vec<Tag>;
+    /// A CreateAccount request's status.
+    fn get_create_account_status(org_id: &str, request_id: &str) -> store::CreateAccountStatusRecord;
+    /// The organization's CreateAccount statuses.
+    fn list_create_account_statuses(org_id: &str) -> Vec<store::CreateAccountStatusRecord>;
     /// The root user's console password hash, if one was set.
     fn get_root_password_hash(account_id: &str) -> Option<String>;
     /// A console session by the hash of its cookie value.

@@ -80,6 +80,33 @@ fn flatten(
     Ok(())
 }
 
+/// The `Reason` of Organizations' `InvalidInputException` for a request that fails the
+/// model's constraints, from its first failure.
+#[must_use]
+pub fn invalid_input_reason(errors: &crate::ValidationErrors) -> &'static str {
+    use crate::organizations::InvalidInputExceptionReason as R;
+    let constraint = errors
+        .errors()
+        .first()
+        .map_or("", crate::ValidationError::constraint);
+    let reason = if constraint.starts_with("Member must not be null") {
+        R::InputRequired
+    } else if constraint.starts_with("Member must have length greater") {
+        R::MinLengthExceeded
+    } else if constraint.starts_with("Member must have length less") {
+        R::MaxLengthExceeded
+    } else if constraint.starts_with("Member must have value greater") {
+        R::MinValueExceeded
+    } else if constraint.starts_with("Member must have value less") {
+        R::MaxValueExceeded
+    } else if constraint.starts_with("Member must satisfy enum") {
+        R::InvalidEnum
+    } else {
+        R::InvalidPattern
+    };
+    reason.as_str()
+}
+
 /// Accumulates one JSON document; commas are placed by the writer, not the caller.
 #[derive(Debug, Default)]
 pub(crate) struct JsonWriter {

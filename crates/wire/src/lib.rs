@@ -31,7 +31,7 @@ pub use error::{
     CommonError, INTERNAL_FAILURE_MESSAGE, Service, encode_error, encode_json_error, json_code,
 };
 pub use generated::{access, iam, organizations, sts};
-pub use json::JsonBodyError;
+pub use json::{JsonBodyError, invalid_input_reason};
 pub use partition::Partition;
 pub use timestamp::{Timestamp, TimestampError};
 
