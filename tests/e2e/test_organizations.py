@@ -1,0 +1,502 @@
+"""AWS Organizations on Castellan's endpoint (issue 15), driven by boto3: the organization,
+CreateAccount with the role it makes (assumed from the management account to work in the new
+account), units and moves, SCPs and RCPs with their attachments, tags, the authorization of
+every call, AWS's errors, and the honest answer of the operations not built."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT_ID, Creds, allow, error_of
+
+SCP_DENY_CREATE_USER = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}
+)
+RCP_DENY_OUTSIDE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abcdefghij"}},
+            }
+        ],
+    }
+)
+
+
+def orgs(server, creds=None, checked=True):
+    return server.client("organizations", creds, checked=checked) if creds else server.client("organizations", checked=checked)
+
+
+def raises(code, call, *args, **kwargs):
+    with pytest.raises(ClientError) as excinfo:
+        call(*args, **kwargs)
+    got, status, message = error_of(excinfo)
+    assert got == code, (got, message)
+    return status, message, excinfo.value.response
+
+
+def new_organization(server):
+    org = orgs(server)
+    made = org.create_organization(FeatureSet="ALL")["Organization"]
+    root = org.list_roots()["Roots"][0]
+    return org, made, root
+
+
+def create_account(org, email, name="member"):
+    status = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]
+    assert status["State"] == "SUCCEEDED", status
+    return status
+
+
+def test_organization_lifecycle(server):
+    org = orgs(server)
+    raises("AWSOrganizationsNotInUseException", org.describe_organization)
+    made = org.create_organization()["Organization"]
+    assert re.fullmatch(r"o-[a-z0-9]{10}", made["Id"])
+    assert made["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:organization/{made['Id']}"
+    assert made["FeatureSet"] == "ALL"
+    assert made["MasterAccountId"] == ACCOUNT_ID
+    assert made["MasterAccountArn"] == f"arn:aws:organizations::{ACCOUNT_ID}:account/{made['Id']}/{ACCOUNT_ID}"
+    assert org.describe_organization()["Organization"] == made
+    status, message, _ = raises("AlreadyInOrganizationException", org.create_organization)
+    assert status == 400
+    roots = org.list_roots()["Roots"]
+    assert len(roots) == 1 and re.fullmatch(r"r-[a-z0-9]{4}", roots[0]["Id"])
+    assert roots[0]["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:root/{made['Id']}/{roots[0]['Id']}"
+    accounts = org.list_accounts()["Accounts"]
+    assert [a["Id"] for a in accounts] == [ACCOUNT_ID]
+    assert accounts[0]["Status"] == "ACTIVE"
+    org.delete_organization()
+    raises("AWSOrganizationsNotInUseException", org.describe_organization)
+    raises("AWSOrganizationsNotInUseException", org.list_accounts)
+    # The account may start again.
+    assert org.create_organization()["Organization"]["Id"] != made["Id"]
+
+
+def test_create_account_assume_role_and_work_there(server):
+    org, made, root = new_organization(server)
+    status = create_account(org, "member@castellan.local", "member")
+    assert re.fullmatch(r"car-[a-z0-9]{32}", status["Id"])
+    member = status["AccountId"]
+    assert re.fullmatch(r"\d{12}", member) and member != ACCOUNT_ID
+    assert org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"] == status
+    listed = org.list_create_account_status()["CreateAccountStatuses"]
+    assert [s["Id"] for s in listed] == [status["Id"]]
+    assert org.list_create_account_status(States=["FAILED"])["CreateAccountStatuses"] == []
+    account = org.describe_account(AccountId=member)["Account"]
+    assert account["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:account/{made['Id']}/{member}"
+    assert (account["Name"], account["Email"], account["JoinedMethod"]) == ("member", "member@castellan.local", "CREATED")
+    assert isinstance(account["JoinedTimestamp"], datetime)
+    assert sorted(a["Id"] for a in org.list_accounts()["Accounts"]) == sorted([ACCOUNT_ID, member])
+    # The same email again: AWS accepts the request and reports the failure in its status.
+    failed = org.create_account(Email="member@castellan.local", AccountName="again")["CreateAccountStatus"]
+    assert (failed["State"], failed["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
+    assert "AccountId" not in failed
+    raises("CreateAccountStatusNotFoundException", org.describe_create_account_status, CreateAccountRequestId="car-abcdefgh")
+
+    # Root may not assume roles (as on AWS): an administrator of the management account does.
+    admin = server.new_user("admin", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    role_arn = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    session = server.client("sts", admin).assume_role(RoleArn=role_arn, RoleSessionName="setup")["Credentials"]
+    sts = server_client_with_token(server, "sts", session)
+    identity = sts.get_caller_identity()
+    assert identity["Account"] == member
+    assert identity["Arn"] == f"arn:aws:sts::{member}:assumed-role/OrganizationAccountAccessRole/setup"
+    iam = server_client_with_token(server, "iam", session)
+    user = iam.create_user(UserName="deployer")["User"]
+    assert user["Arn"] == f"arn:aws:iam::{member}:user/deployer"
+    attached = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    trust = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    # The management account's own users are untouched.
+    assert [u["UserName"] for u in server.iam().list_users()["Users"]] == ["admin"]
+    # A member account's caller is not the organization's manager.
+    member_orgs = server_client_with_token(server, "organizations", session)
+    assert member_orgs.describe_organization()["Organization"]["Id"] == made["Id"]
+    _, message, _ = raises("AccessDeniedException", member_orgs.list_accounts)
+    assert message == "You don't have permissions to access this resource."
+
+    # A role name of the caller's choice.
+    named = org.create_account(Email="second@castellan.local", AccountName="second", RoleName="Ops")[
+        "CreateAccountStatus"
+    ]
+    server.client("sts", admin).assume_role(
+        RoleArn=f"arn:aws:iam::{named['AccountId']}:role/Ops", RoleSessionName="ops"
+    )
+
+    # An organization with members is not deleted; closing and removing them is.
+    raises("OrganizationNotEmptyException", org.delete_organization)
+    raises("MasterCannotLeaveOrganizationException", org.remove_account_from_organization, AccountId=ACCOUNT_ID)
+    _, _, response = raises("ConstraintViolationException", org.close_account, AccountId=ACCOUNT_ID)
+    assert response["Reason"] == "CANNOT_CLOSE_MANAGEMENT_ACCOUNT"
+    org.close_account(AccountId=named["AccountId"])
+    assert org.describe_account(AccountId=named["AccountId"])["Account"]["Status"] == "SUSPENDED"
+    raises("AccountAlreadyClosedException", org.close_account, AccountId=named["AccountId"])
+    for account_id in (member, named["AccountId"]):
+        org.remove_account_from_organization(AccountId=account_id)
+    raises("AccountNotFoundException", org.describe_account, AccountId=member)
+    org.delete_organization()
+
+
+def server_client_with_token(server, service, credentials):
+    from conftest import REGION, boto_session
+    from botocore.config import Config
+
+    return boto_session().client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def test_units_children_parents_and_moves(server):
+    org, _, root = new_organization(server)
+    member = create_account(org, "m@castellan.local")["AccountId"]
+    dev = org.create_organizational_unit(ParentId=root["Id"], Name="dev")["OrganizationalUnit"]
+    root_part = root["Id"][2:]
+    assert re.fullmatch(rf"ou-{root_part}-[a-z0-9]{{8}}", dev["Id"])
+    assert dev["Arn"].endswith(f":ou/{org.describe_organization()['Organization']['Id']}/{dev['Id']}")
+    raises("DuplicateOrganizationalUnitException", org.create_organizational_unit, ParentId=root["Id"], Name="dev")
+    raises("ParentNotFoundException", org.create_organizational_unit, ParentId=f"ou-{root_part}-zzzzzzzz", Name="x")
+    team = org.create_organizational_unit(ParentId=dev["Id"], Name="team")["OrganizationalUnit"]
+    assert org.describe_organizational_unit(OrganizationalUnitId=team["Id"])["OrganizationalUnit"] == team
+    renamed = org.update_organizational_unit(OrganizationalUnitId=team["Id"], Name="squad")["OrganizationalUnit"]
+    assert renamed["Name"] == "squad"
+    units = org.list_organizational_units_for_parent(ParentId=root["Id"])["OrganizationalUnits"]
+    assert [u["Id"] for u in units] == [dev["Id"]]
+    children = org.list_children(ParentId=dev["Id"], ChildType="ORGANIZATIONAL_UNIT")["Children"]
+    assert children == [{"Id": team["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    accounts = org.list_children(ParentId=root["Id"], ChildType="ACCOUNT")["Children"]
+    assert sorted(c["Id"] for c in accounts) == sorted([ACCOUNT_ID, member])
+    assert org.list_parents(ChildId=team["Id"])["Parents"] == [{"Id": dev["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    assert org.list_parents(ChildId=member)["Parents"] == [{"Id": root["Id"], "Type": "ROOT"}]
+    raises("ChildNotFoundException", org.list_parents, ChildId="999999999999")
+
+    raises("DuplicateAccountException", org.move_account, AccountId=member, SourceParentId=team["Id"], DestinationParentId=root["Id"])
+    raises(
+        "DestinationParentNotFoundException",
+        org.move_account,
+        AccountId=member,
+        SourceParentId=root["Id"],
+        DestinationParentId=f"ou-{root_part}-zzzzzzzz",
+    )
+    raises(
+        "SourceParentNotFoundException",
+        org.move_account,
+        AccountId=member,
+        SourceParentId=f"ou-{root_part}-zzzzzzzz",
+        DestinationParentId=team["Id"],
+    )
+    org.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=team["Id"])
+    assert [a["Id"] for a in org.list_accounts_for_parent(ParentId=team["Id"])["Accounts"]] == [member]
+    assert [a["Id"] for a in org.list_accounts_for_parent(ParentId=root["Id"])["Accounts"]] == [ACCOUNT_ID]
+    assert org.list_parents(ChildId=member)["Parents"] == [{"Id": team["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    raises("OrganizationalUnitNotEmptyException", org.delete_organizational_unit, OrganizationalUnitId=team["Id"])
+    raises("OrganizationalUnitNotEmptyException", org.delete_organizational_unit, OrganizationalUnitId=dev["Id"])
+    org.move_account(AccountId=member, SourceParentId=team["Id"], DestinationParentId=root["Id"])
+    org.delete_organizational_unit(OrganizationalUnitId=team["Id"])
+    raises("OrganizationalUnitNotFoundException", org.describe_organizational_unit, OrganizationalUnitId=team["Id"])
+    # Five levels under the root, and no more.
+    parent = dev["Id"]
+    for level in range(2, 6):
+        parent = org.create_organizational_unit(ParentId=parent, Name=f"level{level}")["OrganizationalUnit"]["Id"]
+    _, _, response = raises("ConstraintViolationException", org.create_organizational_unit, ParentId=parent, Name="six")
+    assert response["Reason"] == "OU_DEPTH_LIMIT_EXCEEDED"
+    # Pages of at most MaxResults, the token sealed.
+    for n in range(3):
+        org.create_organizational_unit(ParentId=root["Id"], Name=f"page{n}")
+    first = org.list_organizational_units_for_parent(ParentId=root["Id"], MaxResults=2)
+    assert len(first["OrganizationalUnits"]) == 2 and "NextToken" in first
+    rest = org.list_organizational_units_for_parent(ParentId=root["Id"], MaxResults=2, NextToken=first["NextToken"])
+    assert len(rest["OrganizationalUnits"]) == 2 and "NextToken" not in rest
+    _, _, response = raises(
+        "InvalidInputException", org.list_organizational_units_for_parent, ParentId=root["Id"], NextToken="forged"
+    )
+    assert response["Reason"] == "INVALID_NEXT_TOKEN"
+
+
+def test_policies_types_attachments(server):
+    org, made, root = new_organization(server)
+    member = create_account(org, "m@castellan.local")["AccountId"]
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="workloads")["OrganizationalUnit"]
+    policy = org.create_policy(
+        Content=SCP_DENY_CREATE_USER, Description="no users", Name="NoUsers", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]
+    summary = policy["PolicySummary"]
+    assert re.fullmatch(r"p-[a-z0-9]{8}", summary["Id"])
+    assert summary["Arn"] == (
+        f"arn:aws:organizations::{ACCOUNT_ID}:policy/{made['Id']}/service_control_policy/{summary['Id']}"
+    )
+    assert (summary["AwsManaged"], json.loads(policy["Content"])) == (False, json.loads(SCP_DENY_CREATE_USER))
+    raises(
+        "DuplicatePolicyException",
+        org.create_policy,
+        Content=SCP_DENY_CREATE_USER,
+        Description="",
+        Name="NoUsers",
+        Type="SERVICE_CONTROL_POLICY",
+    )
+    _, message, _ = raises(
+        "MalformedPolicyDocumentException",
+        org.create_policy,
+        Content='{"Version": "2012-10-17", "Statement": {"Effect": "Allow"}}',
+        Description="",
+        Name="Bad",
+        Type="SERVICE_CONTROL_POLICY",
+    )
+    assert message == "The provided policy document does not meet the requirements of the specified policy type."
+    # An RCP must name every principal.
+    raises(
+        "MalformedPolicyDocumentException",
+        org.create_policy,
+        Content=SCP_DENY_CREATE_USER,
+        Description="",
+        Name="NotAnRcp",
+        Type="RESOURCE_CONTROL_POLICY",
+    )
+    raises(
+        "PolicyTypeNotAvailableForOrganizationException",
+        org.create_policy,
+        Content="{}",
+        Description="",
+        Name="Tags",
+        Type="TAG_POLICY",
+    )
+    raises("PolicyTypeNotEnabledException", org.attach_policy, PolicyId=summary["Id"], TargetId=ou["Id"])
+
+    enabled = org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")["Root"]
+    assert enabled["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+    raises("PolicyTypeAlreadyEnabledException", org.enable_policy_type, RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    raises("RootNotFoundException", org.enable_policy_type, RootId="r-zzzz", PolicyType="RESOURCE_CONTROL_POLICY")
+    listed = org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert [p["Name"] for p in listed] == ["FullAWSAccess", "NoUsers"]
+    full = listed[0]
+    assert (full["Id"], full["AwsManaged"]) == ("p-FullAWSAccess", True)
+    assert full["Arn"] == "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+    # FullAWSAccess is on the root, the unit and every account.
+    targets = org.list_targets_for_policy(PolicyId="p-FullAWSAccess")["Targets"]
+    assert sorted(t["TargetId"] for t in targets) == sorted([root["Id"], ou["Id"], ACCOUNT_ID, member])
+    assert {t["Type"] for t in targets} == {"ROOT", "ORGANIZATIONAL_UNIT", "ACCOUNT"}
+    # ... and on what is made afterwards.
+    later = org.create_organizational_unit(ParentId=root["Id"], Name="later")["OrganizationalUnit"]
+    on_later = org.list_policies_for_target(TargetId=later["Id"], Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert [p["Id"] for p in on_later] == ["p-FullAWSAccess"]
+
+    org.attach_policy(PolicyId=summary["Id"], TargetId=ou["Id"])
+    raises("DuplicatePolicyAttachmentException", org.attach_policy, PolicyId=summary["Id"], TargetId=ou["Id"])
+    raises("TargetNotFoundException", org.attach_policy, PolicyId=summary["Id"], TargetId="999999999999")
+    raises("PolicyNotFoundException", org.attach_policy, PolicyId="p-zzzzzzzz", TargetId=ou["Id"])
+    on_ou = org.list_policies_for_target(TargetId=ou["Id"], Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert sorted(p["Id"] for p in on_ou) == sorted(["p-FullAWSAccess", summary["Id"]])
+    assert [t["TargetId"] for t in org.list_targets_for_policy(PolicyId=summary["Id"])["Targets"]] == [ou["Id"]]
+    raises("PolicyInUseException", org.delete_policy, PolicyId=summary["Id"])
+    raises("PolicyNotAttachedException", org.detach_policy, PolicyId=summary["Id"], TargetId=root["Id"])
+    _, _, response = raises("ConstraintViolationException", org.detach_policy, PolicyId="p-FullAWSAccess", TargetId=root["Id"])
+    assert response["Reason"] == "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+
+    described = org.describe_policy(PolicyId=summary["Id"])["Policy"]
+    assert described["PolicySummary"] == summary
+    full_doc = json.loads(org.describe_policy(PolicyId="p-FullAWSAccess")["Policy"]["Content"])
+    assert full_doc["Statement"][0]["Effect"] == "Allow"
+    updated = org.update_policy(PolicyId=summary["Id"], Name="NoIamUsers", Description="none")["Policy"]
+    assert (updated["PolicySummary"]["Name"], updated["PolicySummary"]["Description"]) == ("NoIamUsers", "none")
+    raises("MalformedPolicyDocumentException", org.update_policy, PolicyId=summary["Id"], Content="[]")
+    _, _, response = raises("InvalidInputException", org.update_policy, PolicyId="p-FullAWSAccess", Name="Mine")
+    assert response["Reason"] == "IMMUTABLE_POLICY"
+    org.detach_policy(PolicyId=summary["Id"], TargetId=ou["Id"])
+    org.delete_policy(PolicyId=summary["Id"])
+    raises("PolicyNotFoundException", org.describe_policy, PolicyId=summary["Id"])
+
+    # RCPs: enabled beside SCPs, with RCPFullAWSAccess everywhere.
+    org.enable_policy_type(RootId=root["Id"], PolicyType="RESOURCE_CONTROL_POLICY")
+    rcp = org.create_policy(
+        Content=RCP_DENY_OUTSIDE, Description="", Name="OrgOnly", Type="RESOURCE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=rcp["Id"], TargetId=member)
+    on_member = org.list_policies_for_target(TargetId=member, Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+    assert sorted(p["Id"] for p in on_member) == sorted(["p-RCPFullAWSAccess", rcp["Id"]])
+    disabled = org.disable_policy_type(RootId=root["Id"], PolicyType="RESOURCE_CONTROL_POLICY")["Root"]
+    assert disabled["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+    assert org.list_targets_for_policy(PolicyId=rcp["Id"])["Targets"] == []
+    raises("PolicyTypeNotEnabledException", org.disable_policy_type, RootId=root["Id"], PolicyType="RESOURCE_CONTROL_POLICY")
+
+
+def test_tags_on_accounts_units_roots_and_policies(server):
+    org, _, root = new_organization(server)
+    member = org.create_account(
+        Email="m@castellan.local", AccountName="m", Tags=[{"Key": "team", "Value": "a"}]
+    )["CreateAccountStatus"]["AccountId"]
+    assert org.list_tags_for_resource(ResourceId=member)["Tags"] == [{"Key": "team", "Value": "a"}]
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="t", Tags=[{"Key": "k", "Value": "v"}])[
+        "OrganizationalUnit"
+    ]
+    policy = org.create_policy(
+        Content=SCP_DENY_CREATE_USER, Description="", Name="P", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    for resource in (member, ou["Id"], root["Id"], policy["Id"]):
+        org.tag_resource(ResourceId=resource, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "k", "Value": "v2"}])
+        tags = {t["Key"]: t["Value"] for t in org.list_tags_for_resource(ResourceId=resource)["Tags"]}
+        assert tags["env"] == "dev" and tags["k"] == "v2", resource
+        org.untag_resource(ResourceId=resource, TagKeys=["env"])
+        assert "env" not in {t["Key"] for t in org.list_tags_for_resource(ResourceId=resource)["Tags"]}
+    raises("TargetNotFoundException", org.tag_resource, ResourceId="999999999999", Tags=[{"Key": "a", "Value": "b"}])
+    _, _, response = raises(
+        "InvalidInputException",
+        org.tag_resource,
+        ResourceId=member,
+        Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}],
+    )
+    assert response["Reason"] == "DUPLICATE_TAG_KEY"
+
+
+def test_every_call_is_authorized_by_the_engine(server):
+    org, made, root = new_organization(server)
+    nobody = server.new_user("nobody")
+    _, message, _ = raises("AccessDeniedException", orgs(server, nobody).list_accounts)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT_ID}:user/nobody is not authorized to perform: organizations:ListAccounts"
+        " on resource: * because no identity-based policy allows the organizations:ListAccounts action"
+    )
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="a")["OrganizationalUnit"]
+    # Resource-level permissions: this unit only.
+    scoped = server.new_user("scoped", policy=allow("organizations:DescribeOrganizationalUnit", ou["Arn"]))
+    assert orgs(server, scoped).describe_organizational_unit(OrganizationalUnitId=ou["Id"])
+    other = org.create_organizational_unit(ParentId=root["Id"], Name="b")["OrganizationalUnit"]
+    _, message, _ = raises(
+        "AccessDeniedException", orgs(server, scoped).describe_organizational_unit, OrganizationalUnitId=other["Id"]
+    )
+    assert other["Arn"] in message
+    # organizations:PolicyType is in the context.
+    only_scps = server.new_user(
+        "scps",
+        policy=allow("organizations:CreatePolicy", Condition={"StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}}),
+    )
+    orgs(server, only_scps).create_policy(
+        Content=SCP_DENY_CREATE_USER, Description="", Name="S", Type="SERVICE_CONTROL_POLICY"
+    )
+    raises(
+        "AccessDeniedException",
+        orgs(server, only_scps).create_policy,
+        Content=RCP_DENY_OUTSIDE,
+        Description="",
+        Name="R",
+        Type="RESOURCE_CONTROL_POLICY",
+    )
+    # Tags asked for are in the context too.
+    no_tags = server.new_user(
+        "notags",
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "organizations:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "organizations:CreateOrganizationalUnit", "Resource": "*",
+                 "Condition": {"Null": {"aws:RequestTag/cost": "false"}}},
+            ],
+        },
+    )
+    orgs(server, no_tags).create_organizational_unit(ParentId=root["Id"], Name="c")
+    raises(
+        "AccessDeniedException",
+        orgs(server, no_tags).create_organizational_unit,
+        ParentId=root["Id"],
+        Name="d",
+        Tags=[{"Key": "cost", "Value": "1"}],
+    )
+
+
+def test_wire_errors_of_the_json_protocol(server):
+    org = orgs(server, checked=False)
+    # A constraint of the model: InvalidInputException with AWS's reason.
+    _, message, response = raises("InvalidInputException", org.describe_account, AccountId="12")
+    assert response["Reason"] == "INVALID_PATTERN"
+    assert message.startswith("1 validation error detected: Value at 'accountId' failed to satisfy constraint")
+    _, _, response = raises("InvalidInputException", org.describe_account)
+    assert response["Reason"] == "INPUT_REQUIRED"
+    # A key that names no one, and a wrong signature.
+    stranger = orgs(server, Creds("AKIAE2EUNKNOWN000001", "wrong"))
+    status, _, _ = raises("UnrecognizedClientException", stranger.describe_organization)
+    assert status == 403
+    wrong = orgs(server, Creds("AKIAE2EROOT000000001", "not the secret"))
+    raises("InvalidSignatureException", wrong.describe_organization)
+
+
+# Each operation of the model that is not built, with input the model accepts.
+NOT_BUILT = {
+    "accept_handshake": {"HandshakeId": "h-abcdefgh"},
+    "cancel_handshake": {"HandshakeId": "h-abcdefgh"},
+    "create_gov_cloud_account": {"Email": "g@castellan.local", "AccountName": "gov"},
+    "decline_handshake": {"HandshakeId": "h-abcdefgh"},
+    "delete_resource_policy": {},
+    "deregister_delegated_administrator": {"AccountId": "123456789012", "ServicePrincipal": "x.amazonaws.com"},
+    "describe_effective_policy": {"PolicyType": "TAG_POLICY"},
+    "describe_handshake": {"HandshakeId": "h-abcdefgh"},
+    "describe_resource_policy": {},
+    "describe_responsibility_transfer": {"Id": "rt-abcdefgh"},
+    "disable_aws_service_access": {"ServicePrincipal": "x.amazonaws.com"},
+    "enable_aws_service_access": {"ServicePrincipal": "x.amazonaws.com"},
+    "enable_all_features": {},
+    "invite_account_to_organization": {"Target": {"Id": "123456789013", "Type": "ACCOUNT"}},
+    "invite_organization_to_transfer_responsibility": {
+        "Type": "BILLING",
+        "Target": {"Id": "123456789013", "Type": "ACCOUNT"},
+        "StartTimestamp": datetime(2030, 1, 1, tzinfo=timezone.utc),
+        "SourceName": "source",
+    },
+    "leave_organization": {},
+    "list_aws_service_access_for_organization": {},
+    "list_accounts_with_invalid_effective_policy": {"PolicyType": "TAG_POLICY"},
+    "list_delegated_administrators": {},
+    "list_delegated_services_for_account": {"AccountId": "123456789012"},
+    "list_effective_policy_validation_errors": {"AccountId": "123456789012", "PolicyType": "TAG_POLICY"},
+    "list_handshakes_for_account": {},
+    "list_handshakes_for_organization": {},
+    "list_inbound_responsibility_transfers": {"Type": "BILLING"},
+    "list_outbound_responsibility_transfers": {"Type": "BILLING"},
+    "put_resource_policy": {"Content": "{}"},
+    "register_delegated_administrator": {"AccountId": "123456789012", "ServicePrincipal": "x.amazonaws.com"},
+    "terminate_responsibility_transfer": {"Id": "rt-abcdefgh"},
+    "update_responsibility_transfer": {"Id": "rt-abcdefgh", "Name": "n"},
+}
+
+
+def test_the_list_of_unbuilt_operations_is_the_models_rest(server):
+    model = orgs(server).meta.service_model
+    built = {
+        "AttachPolicy", "CloseAccount", "CreateAccount", "CreateOrganization", "CreateOrganizationalUnit",
+        "CreatePolicy", "DeleteOrganization", "DeleteOrganizationalUnit", "DeletePolicy", "DescribeAccount",
+        "DescribeCreateAccountStatus", "DescribeOrganization", "DescribeOrganizationalUnit", "DescribePolicy",
+        "DetachPolicy", "DisablePolicyType", "EnablePolicyType", "ListAccounts", "ListAccountsForParent",
+        "ListChildren", "ListCreateAccountStatus", "ListOrganizationalUnitsForParent", "ListParents",
+        "ListPolicies", "ListPoliciesForTarget", "ListRoots", "ListTagsForResource", "ListTargetsForPolicy",
+        "MoveAccount", "RemoveAccountFromOrganization", "TagResource", "UntagResource",
+        "UpdateOrganizationalUnit", "UpdatePolicy",
+    }
+    from botocore import xform_name
+
+    rest = {xform_name(name) for name in model.operation_names if name not in built}
+    assert rest == set(NOT_BUILT)
+    assert len(model.operation_names) == 63
+
+
+@pytest.mark.parametrize("operation", sorted(NOT_BUILT))
+def test_unbuilt_operations_answer_not_implemented(server, operation):
+    org = orgs(server)
+    org.create_organization()
+    status, message, _ = raises("NotImplemented", getattr(org, operation), **NOT_BUILT[operation])
+    assert status == 501
+    assert message.startswith("Castellan does not implement ")
