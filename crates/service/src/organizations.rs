@@ -261,10 +261,7 @@ struct Arns<'a>(&'a OrganizationRecord);
 
 impl Arns<'_> {
     fn base(&self) -> String {
-        format!(
-            "arn:aws:organizations::{}:",
-            self.0.management_account_id
-        )
+        format!("arn:aws:organizations::{}:", self.0.management_account_id)
     }
 
     fn organization(&self) -> String {
@@ -285,10 +282,17 @@ impl Arns<'_> {
 
     fn policy(&self, policy_id: &str, policy_type: &str) -> String {
         let folder = policy_type.to_lowercase();
-        if AWS_MANAGED_ORG_POLICIES.iter().any(|(id, _)| *id == policy_id) {
+        if AWS_MANAGED_ORG_POLICIES
+            .iter()
+            .any(|(id, _)| *id == policy_id)
+        {
             format!("arn:aws:organizations::aws:policy/{folder}/{policy_id}")
         } else {
-            format!("{}policy/{}/{folder}/{policy_id}", self.base(), self.0.org_id)
+            format!(
+                "{}policy/{}/{folder}/{policy_id}",
+                self.base(),
+                self.0.org_id
+            )
         }
     }
 
@@ -433,7 +437,11 @@ fn status_view(s: CreateAccountStatusRecord) -> CreateAccountStatus {
 
 impl Service {
     /// Runs one Organizations operation for an authenticated caller.
-    pub async fn organizations(&self, caller: &Caller, request: Request) -> ServiceResult<Response> {
+    pub async fn organizations(
+        &self,
+        caller: &Caller,
+        request: Request,
+    ) -> ServiceResult<Response> {
         self.check_fresh()?;
         let operation = request.operation();
         let response = wire::organizations::dispatch(self, caller, request).await;
@@ -491,15 +499,12 @@ impl Service {
         };
         let start = match next_token {
             None => 0,
-            Some(token) => crate::marker::decode(
-                &self.sealer,
-                &caller.account_id,
-                operation.name(),
-                token,
-            )
-            .map_err(|_| invalid())?
-            .parse::<usize>()
-            .map_err(|_| invalid())?,
+            Some(token) => {
+                crate::marker::decode(&self.sealer, &caller.account_id, operation.name(), token)
+                    .map_err(|_| invalid())?
+                    .parse::<usize>()
+                    .map_err(|_| invalid())?
+            }
         };
         let size = max_results
             .and_then(|n| usize::try_from(n).ok())
@@ -625,7 +630,11 @@ impl Service {
     /// The parent of a unit or account.
     async fn parent_of(&self, org: &OrganizationRecord, child: &str) -> ServiceResult<String> {
         match node_of(child) {
-            Some(Node::Unit) => Ok(self.reads().get_org_unit(&org.org_id, child).await?.parent_id),
+            Some(Node::Unit) => Ok(self
+                .reads()
+                .get_org_unit(&org.org_id, child)
+                .await?
+                .parent_id),
             Some(Node::Account) => Ok(self
                 .reads()
                 .get_org_account(&org.org_id, child)
@@ -794,8 +803,11 @@ impl OrganizationsOperations for Service {
                 // AWS answers the request and reports the failure in its status.
                 status.state = "FAILED".to_owned();
                 status.account_id = None;
-                status.failure_reason =
-                    Some(CreateAccountFailureReason::EmailAlreadyExists.as_str().to_owned());
+                status.failure_reason = Some(
+                    CreateAccountFailureReason::EmailAlreadyExists
+                        .as_str()
+                        .to_owned(),
+                );
                 self.store.record_create_account_status(&status).await?;
             }
             Err(other) => return Err(other.into()),
@@ -811,8 +823,13 @@ impl OrganizationsOperations for Service {
         input: DescribeCreateAccountStatusRequest,
     ) -> ServiceResult<DescribeCreateAccountStatusResponse> {
         let org = self.managed_org(caller).await?;
-        self.allow_org(caller, Operation::DescribeCreateAccountStatus, "*", Vec::new())
-            .await?;
+        self.allow_org(
+            caller,
+            Operation::DescribeCreateAccountStatus,
+            "*",
+            Vec::new(),
+        )
+        .await?;
         let status = self
             .reads()
             .get_create_account_status(&org.org_id, &input.create_account_request_id)
@@ -902,7 +919,11 @@ impl OrganizationsOperations for Service {
         })
     }
 
-    async fn close_account(&self, caller: &Caller, input: CloseAccountRequest) -> ServiceResult<()> {
+    async fn close_account(
+        &self,
+        caller: &Caller,
+        input: CloseAccountRequest,
+    ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         self.allow_org(
             caller,
@@ -1392,7 +1413,11 @@ impl OrganizationsOperations for Service {
         })
     }
 
-    async fn delete_policy(&self, caller: &Caller, input: DeletePolicyRequest) -> ServiceResult<()> {
+    async fn delete_policy(
+        &self,
+        caller: &Caller,
+        input: DeletePolicyRequest,
+    ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
         self.allow_org(
@@ -1447,7 +1472,11 @@ impl OrganizationsOperations for Service {
         })
     }
 
-    async fn attach_policy(&self, caller: &Caller, input: AttachPolicyRequest) -> ServiceResult<()> {
+    async fn attach_policy(
+        &self,
+        caller: &Caller,
+        input: AttachPolicyRequest,
+    ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
         let arns = Arns(&org);
@@ -1469,7 +1498,11 @@ impl OrganizationsOperations for Service {
         Ok(())
     }
 
-    async fn detach_policy(&self, caller: &Caller, input: DetachPolicyRequest) -> ServiceResult<()> {
+    async fn detach_policy(
+        &self,
+        caller: &Caller,
+        input: DetachPolicyRequest,
+    ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
         let arns = Arns(&org);
@@ -1602,8 +1635,13 @@ impl OrganizationsOperations for Service {
         let org = self.managed_org(caller).await?;
         let tags = tags_of(Some(input.tags))?;
         let resource = self.resource_arn(&org, &input.resource_id).await?;
-        self.allow_org(caller, Operation::TagResource, &resource, tag_context(&tags))
-            .await?;
+        self.allow_org(
+            caller,
+            Operation::TagResource,
+            &resource,
+            tag_context(&tags),
+        )
+        .await?;
         self.store
             .tag_org_resource(&org.org_id, &input.resource_id, &tags)
             .await?;
@@ -1640,8 +1678,13 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<ListTagsForResourceResponse> {
         let org = self.managed_org(caller).await?;
         let resource = self.resource_arn(&org, &input.resource_id).await?;
-        self.allow_org(caller, Operation::ListTagsForResource, &resource, Vec::new())
-            .await?;
+        self.allow_org(
+            caller,
+            Operation::ListTagsForResource,
+            &resource,
+            Vec::new(),
+        )
+        .await?;
         let tags = wire_tags(
             self.reads()
                 .list_org_tags(&org.org_id, &input.resource_id)

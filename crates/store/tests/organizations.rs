@@ -304,6 +304,13 @@ async fn units_and_moves(f: &Fixture) {
         OrgRefusal::OrganizationalUnitNotFound,
     );
     assert_eq!(store.list_org_units(ORG).await.unwrap().len(), 4);
+    // Another store on the same database sees the tree.
+    let again = Store::open(&f.url).await.unwrap();
+    assert_eq!(again.list_org_units(ORG).await.unwrap().len(), 4);
+    assert_eq!(
+        again.get_org_account(ORG, m1).await.unwrap().parent_id,
+        "ou-abcd-00000001"
+    );
 }
 
 async fn policy_types_and_attachments(f: &Fixture) {

@@ -227,10 +227,11 @@ impl Scalar for Timestamp {
     /// protocol sends numbers; no IAM or STS input has a timestamp member).
     fn parse(text: &str) -> Result<Self, String> {
         let whole = text.split_once('.').map_or(text, |(whole, _)| whole);
-        if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(seconds) = whole.parse::<i64>() {
-                return Ok(Self::from_unix_seconds(seconds));
-            }
+        if !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(seconds) = whole.parse::<i64>()
+        {
+            return Ok(Self::from_unix_seconds(seconds));
         }
         Self::parse_iso8601(text).map_err(|_| "Member must be an ISO 8601 timestamp".to_owned())
     }

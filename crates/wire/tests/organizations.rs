@@ -1,10 +1,5 @@
 //! The JSON 1.1 protocol of Organizations: bodies decode into the generated inputs with the
 //! models' constraints, outputs and errors encode as botocore reads them.
-#![expect(
-    clippy::unwrap_used,
-    clippy::panic,
-    reason = "test helpers: a wrong answer fails the test"
-)]
 
 use wire::organizations::{self as org, Operation, Request};
 use wire::{QueryParams, Timestamp};
