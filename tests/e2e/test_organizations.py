@@ -500,3 +500,41 @@ def test_unbuilt_operations_answer_not_implemented(server, operation):
     status, message, _ = raises("NotImplemented", getattr(org, operation), **NOT_BUILT[operation])
     assert status == 501
     assert message.startswith("Castellan does not implement ")
+
+
+def signed_post(server, target: str, body: bytes):
+    """A raw Organizations request signed as boto3 signs one: (status, headers, JSON body)."""
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from conftest import REGION, ROOT_KEY_ID, ROOT_SECRET
+
+    request = AWSRequest(
+        method="POST",
+        url=server.endpoint + "/",
+        data=body,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target},
+    )
+    SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "organizations", REGION).add_auth(request)
+    prepared = urllib.request.Request(request.url, data=body, headers=dict(request.headers), method="POST")
+    try:
+        with urllib.request.urlopen(prepared, timeout=30) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read())
+
+
+def test_raw_json_protocol(server):
+    status, headers, body = signed_post(server, "AWSOrganizationsV20161128.CreateOrganization", b"{}")
+    assert status == 200 and headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert body["Organization"]["MasterAccountId"] == ACCOUNT_ID
+    status, _, body = signed_post(server, "AWSOrganizationsV20161128.NoSuchOperation", b"{}")
+    assert (status, body["__type"]) == (400, "UnknownOperationException")
+    status, _, body = signed_post(server, "AWSOrganizationsV20161128.ListRoots", b"[1]")
+    assert (status, body["__type"]) == (400, "SerializationException")
+    status, _, body = signed_post(server, "AWSOrganizationsV20161128.DeleteOrganization", b"")
+    assert (status, body) == (200, {})

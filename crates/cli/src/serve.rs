@@ -453,7 +453,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         server::App::new(service, reset)
     };
-    tracing::info!(listen = %args.listen, "castellan is serving IAM and STS");
+    tracing::info!(listen = %args.listen, "castellan is serving IAM, STS and Organizations");
     let scheme = if server_config.tls.is_some() {
         "https"
     } else {

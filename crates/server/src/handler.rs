@@ -842,7 +842,7 @@ async fn handle_json(
             )
         })?;
     let params = QueryParams::from_json(body)
-        .map_err(|e| fail(CommonError::MalformedQueryString, e.to_string()))?;
+        .map_err(|e| fail(CommonError::InvalidParameterValue, e.to_string()))?;
     let request = operation.decode(&params).map_err(|e| {
         let mut failure = fail(CommonError::ValidationError, e.to_string());
         failure.reason = Some(wire::invalid_input_reason(&e));

@@ -373,20 +373,7 @@ fn tag_context(tags: &[store::Tag]) -> Vec<(String, ContextValue)> {
     if tags.is_empty() {
         return Vec::new();
     }
-    let mut context: Vec<(String, ContextValue)> = tags
-        .iter()
-        .map(|t| {
-            (
-                format!("aws:RequestTag/{}", t.key),
-                ContextValue::Single(t.value.clone()),
-            )
-        })
-        .collect();
-    context.push((
-        "aws:TagKeys".to_owned(),
-        ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect()),
-    ));
-    context
+    crate::iam::request_tag_context(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))
 }
 
 fn policy_type_context(policy_type: &str) -> Vec<(String, ContextValue)> {
@@ -470,15 +457,20 @@ impl Service {
         }
     }
 
-    async fn allow_org(
+    /// The caller's organization, which its account must manage, once the engine allows
+    /// `operation` on the resource `arn` names in it.
+    async fn org_authorized(
         &self,
         caller: &Caller,
         operation: Operation,
-        resource: &str,
+        arn: impl FnOnce(&Arns<'_>) -> String,
         extra: Vec<(String, ContextValue)>,
-    ) -> ServiceResult<()> {
-        self.allow_action(caller, operation.action(), resource, extra)
-            .await
+    ) -> ServiceResult<OrganizationRecord> {
+        let org = self.managed_org(caller).await?;
+        let resource = arn(&Arns(&org));
+        self.allow_action(caller, operation.action(), &resource, extra)
+            .await?;
+        Ok(org)
     }
 
     /// A page of `items` for `operation`, behind a sealed `NextToken`.
@@ -647,6 +639,96 @@ impl Service {
         }
     }
 
+    /// The caller's organization once `operation` (AttachPolicy, DetachPolicy) is allowed on
+    /// the policy and on the target.
+    async fn binding(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        policy_id: &str,
+        target_id: &str,
+    ) -> ServiceResult<OrganizationRecord> {
+        let org = self.managed_org(caller).await?;
+        let (_, policy_type, _) = self.find_policy(&org, policy_id).await?;
+        let arns = Arns(&org);
+        for resource in [arns.policy(policy_id, &policy_type), arns.node(target_id)] {
+            self.allow_action(
+                caller,
+                operation.action(),
+                &resource,
+                policy_type_context(&policy_type),
+            )
+            .await?;
+        }
+        Ok(org)
+    }
+
+    /// EnablePolicyType (`enable`) or DisablePolicyType on a root: the root as it is after.
+    async fn switch_policy_type(
+        &self,
+        caller: &Caller,
+        enable: bool,
+        root_id: &str,
+        policy_type: PolicyType,
+    ) -> ServiceResult<Root> {
+        let operation = if enable {
+            Operation::EnablePolicyType
+        } else {
+            Operation::DisablePolicyType
+        };
+        let context = policy_type_context(policy_type.as_str());
+        let org = self
+            .org_authorized(caller, operation, |arns| arns.node(root_id), context)
+            .await?;
+        supported(policy_type)?;
+        let (org_id, kind) = (&org.org_id, policy_type.as_str());
+        let org = if enable {
+            self.store
+                .enable_org_policy_type(org_id, root_id, kind)
+                .await?
+        } else {
+            self.store
+                .disable_org_policy_type(org_id, root_id, kind)
+                .await?
+        };
+        Ok(Self::root_view(&org))
+    }
+
+    /// The ids of the units or accounts directly under a root or unit, once `operation` is
+    /// allowed on the parent; `ParentNotFoundException` when the organization has no such
+    /// parent.
+    async fn children(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        parent_id: &str,
+        kind: ChildType,
+    ) -> ServiceResult<(OrganizationRecord, Vec<String>)> {
+        let org = self
+            .org_authorized(caller, operation, |arns| arns.node(parent_id), Vec::new())
+            .await?;
+        self.require_parent(&org, parent_id).await?;
+        let ids = match kind {
+            ChildType::Account => self
+                .reads()
+                .list_org_accounts(&org.org_id)
+                .await?
+                .into_iter()
+                .filter(|a| a.parent_id == parent_id)
+                .map(|a| a.account_id)
+                .collect(),
+            ChildType::OrganizationalUnit => self
+                .reads()
+                .list_org_units(&org.org_id)
+                .await?
+                .into_iter()
+                .filter(|u| u.parent_id == parent_id)
+                .map(|u| u.ou_id)
+                .collect(),
+        };
+        Ok((org, ids))
+    }
+
     /// Checks that a parent id names the root or a unit of the organization.
     async fn require_parent(&self, org: &OrganizationRecord, parent_id: &str) -> ServiceResult<()> {
         let found = match node_of(parent_id) {
@@ -679,8 +761,13 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: CreateOrganizationRequest,
     ) -> ServiceResult<CreateOrganizationResponse> {
-        self.allow_org(caller, Operation::CreateOrganization, "*", Vec::new())
-            .await?;
+        self.allow_action(
+            caller,
+            Operation::CreateOrganization.action(),
+            "*",
+            Vec::new(),
+        )
+        .await?;
         if input.feature_set == Some(OrganizationFeatureSet::ConsolidatedBilling) {
             return Err(ServiceError::organizations_because(
                 Error::ConstraintViolation,
@@ -714,16 +801,26 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
     ) -> ServiceResult<DescribeOrganizationResponse> {
         let org = self.org_of(caller).await?;
-        self.allow_org(caller, Operation::DescribeOrganization, "*", Vec::new())
-            .await?;
+        self.allow_action(
+            caller,
+            Operation::DescribeOrganization.action(),
+            "*",
+            Vec::new(),
+        )
+        .await?;
         Ok(DescribeOrganizationResponse {
             organization: Some(Self::organization_view(&org)),
         })
     }
 
     async fn delete_organization(&self, caller: &Caller) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(caller, Operation::DeleteOrganization, "*", Vec::new())
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::DeleteOrganization,
+                |_| "*".to_owned(),
+                Vec::new(),
+            )
             .await?;
         self.store.delete_organization(&org.org_id).await?;
         Ok(())
@@ -736,8 +833,13 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<CreateAccountResponse> {
         let org = self.managed_org(caller).await?;
         let tags = tags_of(input.tags)?;
-        self.allow_org(caller, Operation::CreateAccount, "*", tag_context(&tags))
-            .await?;
+        self.allow_action(
+            caller,
+            Operation::CreateAccount.action(),
+            "*",
+            tag_context(&tags),
+        )
+        .await?;
         if !tags.is_empty() {
             self.allow_action(
                 caller,
@@ -823,9 +925,9 @@ impl OrganizationsOperations for Service {
         input: DescribeCreateAccountStatusRequest,
     ) -> ServiceResult<DescribeCreateAccountStatusResponse> {
         let org = self.managed_org(caller).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::DescribeCreateAccountStatus,
+            Operation::DescribeCreateAccountStatus.action(),
             "*",
             Vec::new(),
         )
@@ -844,8 +946,13 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListCreateAccountStatusRequest,
     ) -> ServiceResult<ListCreateAccountStatusResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(caller, Operation::ListCreateAccountStatus, "*", Vec::new())
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::ListCreateAccountStatus,
+                |_| "*".to_owned(),
+                Vec::new(),
+            )
             .await?;
         let states = input.states.unwrap_or_default();
         let all: Vec<CreateAccountStatus> = self
@@ -874,8 +981,13 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListAccountsRequest,
     ) -> ServiceResult<ListAccountsResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(caller, Operation::ListAccounts, "*", Vec::new())
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::ListAccounts,
+                |_| "*".to_owned(),
+                Vec::new(),
+            )
             .await?;
         let all: Vec<Account> = self
             .reads()
@@ -902,14 +1014,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: DescribeAccountRequest,
     ) -> ServiceResult<DescribeAccountResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::DescribeAccount,
-            &Arns(&org).account(&input.account_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::DescribeAccount,
+                |arns| arns.account(&input.account_id),
+                Vec::new(),
+            )
+            .await?;
         let account = self
             .reads()
             .get_org_account(&org.org_id, &input.account_id)
@@ -924,14 +1036,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: CloseAccountRequest,
     ) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::CloseAccount,
-            &Arns(&org).account(&input.account_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::CloseAccount,
+                |arns| arns.account(&input.account_id),
+                Vec::new(),
+            )
+            .await?;
         if input.account_id == org.management_account_id {
             return Err(ServiceError::organizations_because(
                 Error::ConstraintViolation,
@@ -950,14 +1062,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: RemoveAccountFromOrganizationRequest,
     ) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::RemoveAccountFromOrganization,
-            &Arns(&org).account(&input.account_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::RemoveAccountFromOrganization,
+                |arns| arns.account(&input.account_id),
+                Vec::new(),
+            )
+            .await?;
         self.store
             .remove_org_account(&org.org_id, &input.account_id)
             .await?;
@@ -969,8 +1081,8 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListRootsRequest,
     ) -> ServiceResult<ListRootsResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(caller, Operation::ListRoots, "*", Vec::new())
+        let org = self
+            .org_authorized(caller, Operation::ListRoots, |_| "*".to_owned(), Vec::new())
             .await?;
         let (roots, next_token) = self.org_page(
             caller,
@@ -992,9 +1104,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<CreateOrganizationalUnitResponse> {
         let org = self.managed_org(caller).await?;
         let tags = tags_of(input.tags)?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::CreateOrganizationalUnit,
+            Operation::CreateOrganizationalUnit.action(),
             &Arns(&org).node(&input.parent_id),
             tag_context(&tags),
         )
@@ -1021,14 +1133,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: DescribeOrganizationalUnitRequest,
     ) -> ServiceResult<DescribeOrganizationalUnitResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::DescribeOrganizationalUnit,
-            &Arns(&org).unit(&input.organizational_unit_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::DescribeOrganizationalUnit,
+                |arns| arns.unit(&input.organizational_unit_id),
+                Vec::new(),
+            )
+            .await?;
         let unit = self
             .reads()
             .get_org_unit(&org.org_id, &input.organizational_unit_id)
@@ -1043,14 +1155,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: UpdateOrganizationalUnitRequest,
     ) -> ServiceResult<UpdateOrganizationalUnitResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::UpdateOrganizationalUnit,
-            &Arns(&org).unit(&input.organizational_unit_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::UpdateOrganizationalUnit,
+                |arns| arns.unit(&input.organizational_unit_id),
+                Vec::new(),
+            )
+            .await?;
         let unit = match input.name {
             Some(name) => {
                 self.store
@@ -1073,14 +1185,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: DeleteOrganizationalUnitRequest,
     ) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::DeleteOrganizationalUnit,
-            &Arns(&org).unit(&input.organizational_unit_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::DeleteOrganizationalUnit,
+                |arns| arns.unit(&input.organizational_unit_id),
+                Vec::new(),
+            )
+            .await?;
         self.store
             .delete_org_unit(&org.org_id, &input.organizational_unit_id)
             .await?;
@@ -1092,26 +1204,24 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListOrganizationalUnitsForParentRequest,
     ) -> ServiceResult<ListOrganizationalUnitsForParentResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::ListOrganizationalUnitsForParent,
-            &Arns(&org).node(&input.parent_id),
-            Vec::new(),
-        )
-        .await?;
-        self.require_parent(&org, &input.parent_id).await?;
-        let all: Vec<OrganizationalUnit> = self
-            .reads()
-            .list_org_units(&org.org_id)
-            .await?
+        let operation = Operation::ListOrganizationalUnitsForParent;
+        let (org, children) = self
+            .children(
+                caller,
+                operation,
+                &input.parent_id,
+                ChildType::OrganizationalUnit,
+            )
+            .await?;
+        let units = self.reads().list_org_units(&org.org_id).await?;
+        let all: Vec<OrganizationalUnit> = units
             .iter()
-            .filter(|u| u.parent_id == input.parent_id)
+            .filter(|u| children.contains(&u.ou_id))
             .map(|u| Self::unit_view(&org, u))
             .collect();
         let (page, next_token) = self.org_page(
             caller,
-            Operation::ListOrganizationalUnitsForParent,
+            operation,
             &all,
             input.next_token.as_deref(),
             input.max_results,
@@ -1127,26 +1237,19 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListAccountsForParentRequest,
     ) -> ServiceResult<ListAccountsForParentResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::ListAccountsForParent,
-            &Arns(&org).node(&input.parent_id),
-            Vec::new(),
-        )
-        .await?;
-        self.require_parent(&org, &input.parent_id).await?;
-        let all: Vec<Account> = self
-            .reads()
-            .list_org_accounts(&org.org_id)
-            .await?
+        let operation = Operation::ListAccountsForParent;
+        let (org, children) = self
+            .children(caller, operation, &input.parent_id, ChildType::Account)
+            .await?;
+        let accounts = self.reads().list_org_accounts(&org.org_id).await?;
+        let all: Vec<Account> = accounts
             .iter()
-            .filter(|a| a.parent_id == input.parent_id)
+            .filter(|a| children.contains(&a.account_id))
             .map(|a| Self::account_view(&org, a))
             .collect();
         let (page, next_token) = self.org_page(
             caller,
-            Operation::ListAccountsForParent,
+            operation,
             &all,
             input.next_token.as_deref(),
             input.max_results,
@@ -1162,33 +1265,10 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListChildrenRequest,
     ) -> ServiceResult<ListChildrenResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::ListChildren,
-            &Arns(&org).node(&input.parent_id),
-            Vec::new(),
-        )
-        .await?;
-        self.require_parent(&org, &input.parent_id).await?;
-        let ids: Vec<String> = match input.child_type {
-            ChildType::Account => self
-                .reads()
-                .list_org_accounts(&org.org_id)
-                .await?
-                .into_iter()
-                .filter(|a| a.parent_id == input.parent_id)
-                .map(|a| a.account_id)
-                .collect(),
-            ChildType::OrganizationalUnit => self
-                .reads()
-                .list_org_units(&org.org_id)
-                .await?
-                .into_iter()
-                .filter(|u| u.parent_id == input.parent_id)
-                .map(|u| u.ou_id)
-                .collect(),
-        };
+        let operation = Operation::ListChildren;
+        let (_, ids) = self
+            .children(caller, operation, &input.parent_id, input.child_type)
+            .await?;
         let all: Vec<Child> = ids
             .into_iter()
             .map(|id| Child {
@@ -1198,7 +1278,7 @@ impl OrganizationsOperations for Service {
             .collect();
         let (page, next_token) = self.org_page(
             caller,
-            Operation::ListChildren,
+            operation,
             &all,
             input.next_token.as_deref(),
             input.max_results,
@@ -1214,14 +1294,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListParentsRequest,
     ) -> ServiceResult<ListParentsResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::ListParents,
-            &Arns(&org).node(&input.child_id),
-            Vec::new(),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::ListParents,
+                |arns| arns.node(&input.child_id),
+                Vec::new(),
+            )
+            .await?;
         let parent = match self.parent_of(&org, &input.child_id).await {
             Err(ServiceError::Organizations { .. }) => {
                 return Err(ServiceError::organizations(
@@ -1248,16 +1328,16 @@ impl OrganizationsOperations for Service {
     async fn move_account(&self, caller: &Caller, input: MoveAccountRequest) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let arns = Arns(&org);
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::MoveAccount,
+            Operation::MoveAccount.action(),
             &arns.account(&input.account_id),
             Vec::new(),
         )
         .await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::MoveAccount,
+            Operation::MoveAccount.action(),
             &arns.node(&input.destination_parent_id),
             Vec::new(),
         )
@@ -1278,22 +1358,10 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: EnablePolicyTypeRequest,
     ) -> ServiceResult<EnablePolicyTypeResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::EnablePolicyType,
-            &Arns(&org).node(&input.root_id),
-            policy_type_context(input.policy_type.as_str()),
-        )
-        .await?;
-        supported(input.policy_type)?;
-        let org = self
-            .store
-            .enable_org_policy_type(&org.org_id, &input.root_id, input.policy_type.as_str())
+        let root = self
+            .switch_policy_type(caller, true, &input.root_id, input.policy_type)
             .await?;
-        Ok(EnablePolicyTypeResponse {
-            root: Some(Self::root_view(&org)),
-        })
+        Ok(EnablePolicyTypeResponse { root: Some(root) })
     }
 
     async fn disable_policy_type(
@@ -1301,22 +1369,10 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: DisablePolicyTypeRequest,
     ) -> ServiceResult<DisablePolicyTypeResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::DisablePolicyType,
-            &Arns(&org).node(&input.root_id),
-            policy_type_context(input.policy_type.as_str()),
-        )
-        .await?;
-        supported(input.policy_type)?;
-        let org = self
-            .store
-            .disable_org_policy_type(&org.org_id, &input.root_id, input.policy_type.as_str())
+        let root = self
+            .switch_policy_type(caller, false, &input.root_id, input.policy_type)
             .await?;
-        Ok(DisablePolicyTypeResponse {
-            root: Some(Self::root_view(&org)),
-        })
+        Ok(DisablePolicyTypeResponse { root: Some(root) })
     }
 
     async fn create_policy(
@@ -1328,7 +1384,7 @@ impl OrganizationsOperations for Service {
         let tags = tags_of(input.tags)?;
         let mut context = tag_context(&tags);
         context.extend(policy_type_context(input.r#type.as_str()));
-        self.allow_org(caller, Operation::CreatePolicy, "*", context)
+        self.allow_action(caller, Operation::CreatePolicy.action(), "*", context)
             .await?;
         let kind = supported(input.r#type)?;
         check_content(&input.content, kind)?;
@@ -1361,9 +1417,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<DescribePolicyResponse> {
         let org = self.managed_org(caller).await?;
         let (summary, policy_type, content) = self.find_policy(&org, &input.policy_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::DescribePolicy,
+            Operation::DescribePolicy.action(),
             &Arns(&org).policy(&input.policy_id, &policy_type),
             policy_type_context(&policy_type),
         )
@@ -1383,9 +1439,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<UpdatePolicyResponse> {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::UpdatePolicy,
+            Operation::UpdatePolicy.action(),
             &Arns(&org).policy(&input.policy_id, &policy_type),
             policy_type_context(&policy_type),
         )
@@ -1420,9 +1476,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::DeletePolicy,
+            Operation::DeletePolicy.action(),
             &Arns(&org).policy(&input.policy_id, &policy_type),
             policy_type_context(&policy_type),
         )
@@ -1439,9 +1495,9 @@ impl OrganizationsOperations for Service {
         input: ListPoliciesRequest,
     ) -> ServiceResult<ListPoliciesResponse> {
         let org = self.managed_org(caller).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::ListPolicies,
+            Operation::ListPolicies.action(),
             "*",
             policy_type_context(input.filter.as_str()),
         )
@@ -1477,21 +1533,10 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: AttachPolicyRequest,
     ) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
-        let arns = Arns(&org);
-        for resource in [
-            arns.policy(&input.policy_id, &policy_type),
-            arns.node(&input.target_id),
-        ] {
-            self.allow_org(
-                caller,
-                Operation::AttachPolicy,
-                &resource,
-                policy_type_context(&policy_type),
-            )
+        let operation = Operation::AttachPolicy;
+        let org = self
+            .binding(caller, operation, &input.policy_id, &input.target_id)
             .await?;
-        }
         self.store
             .attach_org_policy(&org.org_id, &input.policy_id, &input.target_id)
             .await?;
@@ -1503,21 +1548,10 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: DetachPolicyRequest,
     ) -> ServiceResult<()> {
-        let org = self.managed_org(caller).await?;
-        let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
-        let arns = Arns(&org);
-        for resource in [
-            arns.policy(&input.policy_id, &policy_type),
-            arns.node(&input.target_id),
-        ] {
-            self.allow_org(
-                caller,
-                Operation::DetachPolicy,
-                &resource,
-                policy_type_context(&policy_type),
-            )
+        let operation = Operation::DetachPolicy;
+        let org = self
+            .binding(caller, operation, &input.policy_id, &input.target_id)
             .await?;
-        }
         self.store
             .detach_org_policy(&org.org_id, &input.policy_id, &input.target_id)
             .await?;
@@ -1529,14 +1563,14 @@ impl OrganizationsOperations for Service {
         caller: &Caller,
         input: ListPoliciesForTargetRequest,
     ) -> ServiceResult<ListPoliciesForTargetResponse> {
-        let org = self.managed_org(caller).await?;
-        self.allow_org(
-            caller,
-            Operation::ListPoliciesForTarget,
-            &Arns(&org).node(&input.target_id),
-            policy_type_context(input.filter.as_str()),
-        )
-        .await?;
+        let org = self
+            .org_authorized(
+                caller,
+                Operation::ListPoliciesForTarget,
+                |arns| arns.node(&input.target_id),
+                policy_type_context(input.filter.as_str()),
+            )
+            .await?;
         supported(input.filter)?;
         let exists = match node_of(&input.target_id) {
             Some(Node::Root) => input.target_id == org.root_id,
@@ -1575,9 +1609,9 @@ impl OrganizationsOperations for Service {
         let org = self.managed_org(caller).await?;
         let (_, policy_type, _) = self.find_policy(&org, &input.policy_id).await?;
         let arns = Arns(&org);
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::ListTargetsForPolicy,
+            Operation::ListTargetsForPolicy.action(),
             &arns.policy(&input.policy_id, &policy_type),
             policy_type_context(&policy_type),
         )
@@ -1635,9 +1669,9 @@ impl OrganizationsOperations for Service {
         let org = self.managed_org(caller).await?;
         let tags = tags_of(Some(input.tags))?;
         let resource = self.resource_arn(&org, &input.resource_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::TagResource,
+            Operation::TagResource.action(),
             &resource,
             tag_context(&tags),
         )
@@ -1655,9 +1689,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<()> {
         let org = self.managed_org(caller).await?;
         let resource = self.resource_arn(&org, &input.resource_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::UntagResource,
+            Operation::UntagResource.action(),
             &resource,
             vec![(
                 "aws:TagKeys".to_owned(),
@@ -1678,9 +1712,9 @@ impl OrganizationsOperations for Service {
     ) -> ServiceResult<ListTagsForResourceResponse> {
         let org = self.managed_org(caller).await?;
         let resource = self.resource_arn(&org, &input.resource_id).await?;
-        self.allow_org(
+        self.allow_action(
             caller,
-            Operation::ListTagsForResource,
+            Operation::ListTagsForResource.action(),
             &resource,
             Vec::new(),
         )

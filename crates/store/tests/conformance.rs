@@ -7,6 +7,7 @@
     reason = "test code fails loudly"
 )]
 
+#[macro_use]
 mod support;
 
 use std::collections::HashSet;
@@ -24,30 +25,6 @@ use store::{
     SamlProviderUpdate,
 };
 use support::Fixture;
-
-/// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let fixture = crate::support::sqlite().await;
-                    crate::$case(&fixture).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let fixture = crate::support::postgres().await;
-                    crate::$case(&fixture).await;
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     users_crud,

@@ -9,6 +9,7 @@
     reason = "test code fails loudly"
 )]
 
+#[macro_use]
 mod support;
 
 use store::{
@@ -16,29 +17,6 @@ use store::{
     NewOrganization, NewRole, OrgPolicyRecord, OrgPolicyUpdate, OrgRefusal, Store, StoreError, Tag,
 };
 use support::Fixture;
-
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let fixture = crate::support::sqlite().await;
-                    crate::$case(&fixture).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let fixture = crate::support::postgres().await;
-                    crate::$case(&fixture).await;
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     organization_lifecycle,

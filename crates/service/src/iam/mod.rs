@@ -80,19 +80,23 @@ pub(crate) fn wire_tags(tags: Vec<Tag>) -> Vec<wire::iam::Tag> {
 
 /// The `aws:RequestTag/...` and `aws:TagKeys` context of a tagging request.
 pub(crate) fn tag_context(tags: &[wire::iam::Tag]) -> Vec<(String, ContextValue)> {
-    let mut context: Vec<(String, ContextValue)> = tags
-        .iter()
-        .map(|t| {
-            (
-                format!("aws:RequestTag/{}", t.key),
-                ContextValue::Single(t.value.clone()),
-            )
-        })
-        .collect();
-    context.push((
-        "aws:TagKeys".to_owned(),
-        ContextValue::Multi(tags.iter().map(|t| t.key.clone()).collect()),
-    ));
+    request_tag_context(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))
+}
+
+/// The `aws:RequestTag/...` and `aws:TagKeys` context of (key, value) pairs, for any API's tags.
+pub(crate) fn request_tag_context<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<(String, ContextValue)> {
+    let mut context = Vec::new();
+    let mut keys = Vec::new();
+    for (key, value) in tags {
+        context.push((
+            format!("aws:RequestTag/{key}"),
+            ContextValue::Single(value.to_owned()),
+        ));
+        keys.push(key.to_owned());
+    }
+    context.push(("aws:TagKeys".to_owned(), ContextValue::Multi(keys)));
     context
 }
 

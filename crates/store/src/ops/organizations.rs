@@ -319,6 +319,56 @@ fn status(row: &AnyRow) -> Result<CreateAccountStatusRecord> {
     })
 }
 
+/// A unique-constraint violation as the refusal it means; other failures as they are.
+fn taken(why: OrgRefusal) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            StoreError::Organizations(why)
+        } else {
+            e.into()
+        }
+    }
+}
+
+/// The one row of `select` whose organization and `key` column match, read by `read`;
+/// `missing` when there is none.
+async fn one<T>(
+    pool: &sqlx::AnyPool,
+    (select, key): (&str, &str),
+    org_id: &str,
+    id: &str,
+    read: fn(&AnyRow) -> Result<T>,
+    missing: OrgRefusal,
+) -> Result<T> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{select} WHERE org_id = $1 AND {key} = $2"
+    )))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => read(&row),
+        None => refuse(missing),
+    }
+}
+
+/// Every row of `select` in the organization, in `order`, read by `read`.
+async fn all_of<T>(
+    pool: &sqlx::AnyPool,
+    (select, order): (&str, &str),
+    org_id: &str,
+    read: fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{select} WHERE org_id = $1 ORDER BY {order}"
+    )))
+    .bind(org_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(read).collect()
+}
+
 /// The AWS managed policy's type, for an id that names one.
 fn aws_managed_type(policy_id: &str) -> Option<&'static str> {
     AWS_MANAGED_ORG_POLICIES
@@ -479,13 +529,7 @@ async fn insert_attachment(
     .bind(target_id)
     .execute(w.conn())
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Organizations(OrgRefusal::DuplicatePolicyAttachment)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(taken(OrgRefusal::DuplicatePolicyAttachment))?;
     Ok(())
 }
 
@@ -669,17 +713,9 @@ impl Store {
         org_id: &str,
         request_id: &str,
     ) -> Result<CreateAccountStatusRecord> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{STATUS_SELECT} WHERE org_id = $1 AND request_id = $2"
-        )))
-        .bind(org_id)
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => status(&row),
-            None => refuse(OrgRefusal::CreateAccountStatusNotFound),
-        }
+        let select = (STATUS_SELECT, "request_id");
+        let missing = OrgRefusal::CreateAccountStatusNotFound;
+        one(&self.pool, select, org_id, request_id, status, missing).await
     }
 
     /// Every CreateAccount status of the organization, oldest first.
@@ -687,24 +723,19 @@ impl Store {
         &self,
         org_id: &str,
     ) -> Result<Vec<CreateAccountStatusRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{STATUS_SELECT} WHERE org_id = $1 ORDER BY requested_at, request_id"
-        )))
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(status).collect()
+        let select = (STATUS_SELECT, "requested_at, request_id");
+        all_of(&self.pool, select, org_id, status).await
     }
 
     /// The organization's accounts, by id.
     pub async fn list_org_accounts(&self, org_id: &str) -> Result<Vec<OrgAccountRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ACCOUNT_SELECT} WHERE org_id = $1 ORDER BY account_id"
-        )))
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(org_account).collect()
+        all_of(
+            &self.pool,
+            (ACCOUNT_SELECT, "account_id"),
+            org_id,
+            org_account,
+        )
+        .await
     }
 
     /// One account of the organization; `AccountNotFound` when it is not a member.
@@ -713,17 +744,9 @@ impl Store {
         org_id: &str,
         account_id: &str,
     ) -> Result<OrgAccountRecord> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ACCOUNT_SELECT} WHERE org_id = $1 AND account_id = $2"
-        )))
-        .bind(org_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => org_account(&row),
-            None => refuse(OrgRefusal::AccountNotFound),
-        }
+        let select = (ACCOUNT_SELECT, "account_id");
+        let missing = OrgRefusal::AccountNotFound;
+        one(&self.pool, select, org_id, account_id, org_account, missing).await
     }
 
     /// CloseAccount: the member account's status becomes `SUSPENDED`.
@@ -796,13 +819,7 @@ impl Store {
         .bind(new.created_at)
         .execute(w.conn())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Organizations(OrgRefusal::DuplicateOrganizationalUnit)
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(taken(OrgRefusal::DuplicateOrganizationalUnit))?;
         attach_defaults(&mut w, &org, &new.ou_id).await?;
         insert_org_tags(&mut w, &org.org_id, &new.ou_id, &new.tags).await?;
         w.commit().await?;
@@ -816,28 +833,21 @@ impl Store {
 
     /// One unit; `OrganizationalUnitNotFound`.
     pub async fn get_org_unit(&self, org_id: &str, ou_id: &str) -> Result<OrgUnitRecord> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{UNIT_SELECT} WHERE org_id = $1 AND ou_id = $2"
-        )))
-        .bind(org_id)
-        .bind(ou_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => org_unit(&row),
-            None => refuse(OrgRefusal::OrganizationalUnitNotFound),
-        }
+        let missing = OrgRefusal::OrganizationalUnitNotFound;
+        one(
+            &self.pool,
+            (UNIT_SELECT, "ou_id"),
+            org_id,
+            ou_id,
+            org_unit,
+            missing,
+        )
+        .await
     }
 
     /// Every unit of the organization, by id.
     pub async fn list_org_units(&self, org_id: &str) -> Result<Vec<OrgUnitRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{UNIT_SELECT} WHERE org_id = $1 ORDER BY ou_id"
-        )))
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(org_unit).collect()
+        all_of(&self.pool, (UNIT_SELECT, "ou_id"), org_id, org_unit).await
     }
 
     /// Renames a unit; `DuplicateOrganizationalUnit` when a sibling has the name.
@@ -854,13 +864,7 @@ impl Store {
             .bind(ou_id)
             .execute(w.conn())
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Organizations(OrgRefusal::DuplicateOrganizationalUnit)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(taken(OrgRefusal::DuplicateOrganizationalUnit))?;
         if done.rows_affected() == 0 {
             return refuse(OrgRefusal::OrganizationalUnitNotFound);
         }
@@ -1037,13 +1041,7 @@ impl Store {
         .bind(&p.content)
         .execute(w.conn())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Organizations(OrgRefusal::DuplicatePolicy)
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(taken(OrgRefusal::DuplicatePolicy))?;
         insert_org_tags(&mut w, &p.org_id, &p.policy_id, &new.tags).await?;
         w.commit().await?;
         Ok(p.clone())
@@ -1051,17 +1049,9 @@ impl Store {
 
     /// A customer managed policy; `PolicyNotFound`.
     pub async fn get_org_policy(&self, org_id: &str, policy_id: &str) -> Result<OrgPolicyRecord> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{POLICY_SELECT} WHERE org_id = $1 AND policy_id = $2"
-        )))
-        .bind(org_id)
-        .bind(policy_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => org_policy(&row),
-            None => refuse(OrgRefusal::PolicyNotFound),
-        }
+        let select = (POLICY_SELECT, "policy_id");
+        let missing = OrgRefusal::PolicyNotFound;
+        one(&self.pool, select, org_id, policy_id, org_policy, missing).await
     }
 
     /// The customer managed policies of a type, by name.
@@ -1118,13 +1108,7 @@ impl Store {
             .bind(policy_id)
             .execute(w.conn())
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Organizations(OrgRefusal::DuplicatePolicy)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(taken(OrgRefusal::DuplicatePolicy))?;
         w.commit().await?;
         Ok(policy)
     }
@@ -1296,7 +1280,7 @@ impl Store {
             || policy_type_of(w.conn(), org_id, resource_id)
                 .await?
                 .is_some();
-        if !found {
+        if !found || aws_managed_type(resource_id).is_some() {
             return refuse(OrgRefusal::TargetNotFound);
         }
         for key in keys {

@@ -1,6 +1,30 @@
 //! Test fixtures: a SQLite file per test, and a PostgreSQL database per test on a throwaway
 //! cluster that this test binary starts (unless `CASTELLAN_TEST_DATABASE_URL` names a server).
 
+/// Generates `sqlite::<case>` and `postgres::<case>` tests from each `async fn case(&Fixture)`.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let fixture = crate::support::sqlite().await;
+                    crate::$case(&fixture).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let fixture = crate::support::postgres().await;
+                    crate::$case(&fixture).await;
+                }
+            )*
+        }
+    };
+}
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
