@@ -538,3 +538,139 @@ def test_raw_json_protocol(server):
     assert (status, body["__type"]) == (400, "SerializationException")
     status, _, body = signed_post(server, "AWSOrganizationsV20161128.DeleteOrganization", b"")
     assert (status, body) == (200, {})
+
+
+# Enforcement: the organization's SCPs and RCPs bind requests in member accounts.
+
+
+def assume(server, creds_or_session, role_arn, name="setup"):
+    """Assumes `role_arn` with long-term credentials (Creds) or a session's; returns the
+    session's credentials."""
+    if isinstance(creds_or_session, Creds):
+        sts = server.client("sts", creds_or_session)
+    else:
+        sts = server_client_with_token(server, "sts", creds_or_session)
+    return sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+
+
+def test_scps_bind_member_accounts_and_not_the_management_account(server):
+    org, made, root = new_organization(server)
+    org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    member = create_account(org, "m@castellan.local")["AccountId"]
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="guarded")["OrganizationalUnit"]
+    org.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
+    admin = server.new_user("admin", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    access = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    inside = assume(server, admin, access)
+    member_iam = server_client_with_token(server, "iam", inside)
+    # A user of the member account, made before the SCP.
+    member_iam.create_user(UserName="worker")
+    member_iam.attach_user_policy(UserName="worker", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = member_iam.create_access_key(UserName="worker")["AccessKey"]
+    worker = Creds(key["AccessKeyId"], key["SecretAccessKey"], "worker")
+
+    scp = org.create_policy(
+        Content=SCP_DENY_CREATE_USER, Description="", Name="NoUsers", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=scp["Id"], TargetId=ou["Id"])
+
+    # The role session and the user of the member account are denied, naming an SCP.
+    _, status_message, _ = raises("AccessDenied", member_iam.create_user, UserName="blocked")
+    assert status_message == (
+        f"User: arn:aws:sts::{member}:assumed-role/OrganizationAccountAccessRole/setup is not authorized to perform:"
+        f" iam:CreateUser on resource: arn:aws:iam::{member}:user/blocked with an explicit deny in a service"
+        " control policy"
+    )
+    status, message, _ = raises("AccessDenied", server.iam(worker).create_user, UserName="blocked")
+    assert status == 403 and message.endswith("with an explicit deny in a service control policy")
+    # What the SCP does not deny still works.
+    assert server.iam(worker).list_users()["Users"]
+    # The management account is not bound by its organization's SCPs.
+    server.iam(admin).create_user(UserName="still-allowed")
+    # Changes hold on the next request: detached, the member may create users again.
+    org.detach_policy(PolicyId=scp["Id"], TargetId=ou["Id"])
+    server.iam(worker).create_user(UserName="allowed-again")
+    # An SCP on the root binds every member below it as well.
+    org.attach_policy(PolicyId=scp["Id"], TargetId=root["Id"])
+    raises("AccessDenied", server.iam(worker).create_user, UserName="blocked-from-root")
+    server.iam(admin).create_user(UserName="management-unbound")
+    # Removing FullAWSAccess from the unit leaves nothing allowed at that level.
+    org.detach_policy(PolicyId=scp["Id"], TargetId=root["Id"])
+    org.attach_policy(PolicyId=scp["Id"], TargetId=ou["Id"])
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ou["Id"])
+    _, message, _ = raises("AccessDenied", server.iam(worker).list_users)
+    assert message.endswith("because no service control policy allows the iam:ListUsers action")
+    # Disabling the type lifts every SCP.
+    org.disable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    server.iam(worker).create_user(UserName="after-disable")
+
+
+def test_org_context_keys_and_rcps(server):
+    org, made, root = new_organization(server)
+    org_id = made["Id"]
+    member = create_account(org, "m@castellan.local")["AccountId"]
+    outsider = create_account(org, "out@castellan.local", "outsider")["AccountId"]
+    admin = server.new_user("admin", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+
+    def admin_of(account):
+        """An administrator user of `account`, made through its access role."""
+        session = assume(server, admin, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole")
+        iam = server_client_with_token(server, "iam", session)
+        iam.create_user(UserName="local-admin")
+        iam.attach_user_policy(UserName="local-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        key = iam.create_access_key(UserName="local-admin")["AccessKey"]
+        return iam, Creds(key["AccessKeyId"], key["SecretAccessKey"], "local-admin")
+
+    member_iam, member_admin = admin_of(member)
+    _, outsider_admin = admin_of(outsider)
+    org.remove_account_from_organization(AccountId=outsider)
+
+    # aws:PrincipalOrgID in a trust policy admits members only.
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{member}:root", f"arn:aws:iam::{outsider}:root"]},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}},
+            }
+        ],
+    }
+    server.iam(admin).create_role(RoleName="org-only", AssumeRolePolicyDocument=json.dumps(trust))
+    org_only = f"arn:aws:iam::{ACCOUNT_ID}:role/org-only"
+    assume(server, member_admin, org_only)
+    raises("AccessDenied", assume, server, outsider_admin, org_only)
+
+    # aws:PrincipalOrgPaths names the path down to the account's parent.
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="paths")["OrganizationalUnit"]
+    org.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
+    path = f"{org_id}/{root['Id']}/{ou['Id']}/"
+    trust["Statement"][0]["Condition"] = {"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths": [path]}}
+    server.iam(admin).update_assume_role_policy(RoleName="org-only", PolicyDocument=json.dumps(trust))
+    assume(server, member_admin, org_only)
+
+    # An RCP on the member account keeps principals outside the organization out of its roles.
+    org.enable_policy_type(RootId=root["Id"], PolicyType="RESOURCE_CONTROL_POLICY")
+    rcp = org.create_policy(
+        Content=RCP_DENY_OUTSIDE.replace("o-abcdefghij", org_id),
+        Description="",
+        Name="OrgOnly",
+        Type="RESOURCE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=rcp["Id"], TargetId=member)
+    open_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT_ID}:root", f"arn:aws:iam::{outsider}:root"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    member_iam.create_role(RoleName="shared", AssumeRolePolicyDocument=json.dumps(open_trust))
+    shared = f"arn:aws:iam::{member}:role/shared"
+    assume(server, admin, shared)
+    _, message, _ = raises("AccessDenied", assume, server, outsider_admin, shared)
+    assert message.endswith("with an explicit deny in a resource control policy"), message

@@ -14,6 +14,7 @@ use crate::bounded::BoundedMap;
 use crate::caller::{Caller, Identity, RequestInfo, role_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{Denial, ServiceError, ServiceResult};
+use crate::guardrails::{Guardrails, guardrails};
 use crate::seal::Sealer;
 use crate::service::CacheLimits;
 use crate::session::{Session, SessionKind};
@@ -38,6 +39,9 @@ pub(crate) struct PolicyCache {
     sessions: BoundedMap<(i64, Arc<PolicySet>)>,
     /// A role's trust policy by role id, with the text it was compiled from.
     pub(crate) trusts: BoundedMap<(Arc<str>, Arc<PolicySet>)>,
+    /// An account's organization guardrails by account id, with the revision they were
+    /// compiled at (`None`: the account is in no organization).
+    pub(crate) guardrails: BoundedMap<(i64, Option<Arc<Guardrails>>)>,
 }
 
 impl PolicyCache {
@@ -46,6 +50,7 @@ impl PolicyCache {
             principals: BoundedMap::new(limits.compiled),
             sessions: BoundedMap::new(limits.sessions),
             trusts: BoundedMap::new(limits.trusts),
+            guardrails: BoundedMap::new(limits.compiled),
         }
     }
 
@@ -53,6 +58,7 @@ impl PolicyCache {
         self.principals.clear();
         self.sessions.clear();
         self.trusts.clear();
+        self.guardrails.clear();
     }
 
     pub(crate) fn compiled_usage(&self) -> (usize, usize) {
@@ -462,6 +468,9 @@ pub(crate) async fn authorize(
         return Ok(());
     }
     let policies = caller_policies(reads, cache, caller).await?;
+    // The resource is the caller's account's (an IAM entity, an organization's): one
+    // account's guardrails bind both sides.
+    let guard = guardrails(reads, &cache.guardrails, &caller.account_id).await?;
     let tags = policies
         .compiled
         .as_ref()
@@ -469,6 +478,15 @@ pub(crate) async fn authorize(
         .unwrap_or_default();
     let partition = caller.partition();
     let mut context = base_context(caller, now, &tags);
+    if let Some(guard) = &guard {
+        for (key, value) in guard
+            .principal_context()
+            .into_iter()
+            .chain(guard.resource_context())
+        {
+            context.insert(key, value);
+        }
+    }
     for (key, value) in extra {
         let value = match value {
             ContextValue::Single(arn)
@@ -494,6 +512,11 @@ pub(crate) async fn authorize(
             identity: policies.compiled.as_ref().map(|c| &c.identity),
             boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
             session: policies.session.as_deref(),
+            service_control: guard.as_ref().and_then(|g| g.scp.as_deref()),
+            resource_control: guard
+                .as_ref()
+                .filter(|_| rcps_apply_to(action))
+                .and_then(|g| g.rcp.as_deref()),
             ..Policies::default()
         },
     );
@@ -515,6 +538,15 @@ pub(crate) async fn authorize(
         &resource,
         &context,
     ))
+}
+
+/// Whether resource control policies bind `action`: AWS applies them to a list of services
+/// (S3, STS, KMS, SQS, Secrets Manager, ...) that IAM and Organizations are not on; of what
+/// Castellan serves, only STS's actions.
+pub(crate) fn rcps_apply_to(action: &str) -> bool {
+    action
+        .get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("sts:"))
 }
 
 /// Context keys whose values the operations fill with ARNs (canonical, like every ARN the

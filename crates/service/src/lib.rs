@@ -10,6 +10,7 @@ mod catalogue;
 mod certificate;
 mod error;
 mod federation;
+mod guardrails;
 mod iam;
 mod ids;
 mod marker;

@@ -325,18 +325,6 @@ fn aws_managed_summary(policy_id: &str, policy_type: &str) -> PolicySummary {
     }
 }
 
-/// The AWS managed policies' documents: allow everything, as AWS's do.
-fn aws_managed_content(policy_id: &str) -> &'static str {
-    match policy_id {
-        "p-FullAWSAccess" => {
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
-        }
-        _ => {
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#
-        }
-    }
-}
-
 fn tags_of(tags: Option<Vec<wire::organizations::Tag>>) -> ServiceResult<Vec<store::Tag>> {
     let tags: Vec<store::Tag> = tags
         .unwrap_or_default()
@@ -608,7 +596,7 @@ impl Service {
             return Ok((
                 aws_managed_summary(id, policy_type),
                 (*policy_type).to_owned(),
-                aws_managed_content(id).to_owned(),
+                crate::guardrails::aws_managed_document(id).to_owned(),
             ));
         }
         let p = self.reads().get_org_policy(&org.org_id, policy_id).await?;

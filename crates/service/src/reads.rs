@@ -289,6 +289,8 @@ macro_rules! reads {
 }
 
 reads! {
+    /// What binds an account in its organization (path, SCPs, RCPs).
+    fn org_guardrails(account_id: &str) -> Option<store::GuardrailRows>;
     /// The organization an account belongs to.
     fn organization_of(account_id: &str) -> Option<store::OrganizationRecord>;
     /// The organization's accounts, by id.

@@ -503,6 +503,22 @@ impl Service {
             );
         }
         context.insert("aws:ResourceAccount", single(&role.account_id));
+        // The caller's account's SCPs bind the caller, the role's account's RCPs the role.
+        let cache = &self.policy_cache().guardrails;
+        let caller_guard =
+            crate::guardrails::guardrails(self.reads(), cache, &caller.account_id).await?;
+        let role_guard =
+            crate::guardrails::guardrails(self.reads(), cache, &role.account_id).await?;
+        if let Some(guard) = &caller_guard {
+            for (key, value) in guard.principal_context() {
+                context.insert(key, value);
+            }
+        }
+        if let Some(guard) = &role_guard {
+            for (key, value) in guard.resource_context() {
+                context.insert(key, value);
+            }
+        }
         // The engine works in the caller's partition, where the trust policy was written.
         let resource = caller.partition().swap(arn);
         let policies = Policies {
@@ -514,7 +530,8 @@ impl Service {
             session: caller_side.session.as_deref(),
             resource: Some(&*trust),
             resource_is_trust: true,
-            ..Policies::default()
+            service_control: caller_guard.as_ref().and_then(|g| g.scp.as_deref()),
+            resource_control: role_guard.as_ref().and_then(|g| g.rcp.as_deref()),
         };
         for &action in actions {
             let request = PolicyRequest {

@@ -23,9 +23,9 @@ pub use model::{
     ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
 };
 pub use ops::{
-    AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, MAX_OU_DEPTH, NewMemberAccount,
-    NewOrgPolicy, NewOrgUnit, NewOrganization, OrgAccountRecord, OrgPolicyRecord, OrgPolicyUpdate,
-    OrgRefusal, OrgUnitRecord, OrganizationRecord,
+    AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, GuardrailRows, MAX_OU_DEPTH,
+    NewMemberAccount, NewOrgPolicy, NewOrgUnit, NewOrganization, OrgAccountRecord, OrgPolicyRecord,
+    OrgPolicyUpdate, OrgRefusal, OrgUnitRecord, OrganizationRecord,
 };
 pub use ops::{
     Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider,

@@ -19,9 +19,9 @@ pub use identity_providers::{
 };
 pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
 pub use organizations::{
-    AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, MAX_OU_DEPTH, NewMemberAccount,
-    NewOrgPolicy, NewOrgUnit, NewOrganization, OrgAccountRecord, OrgPolicyRecord, OrgPolicyUpdate,
-    OrgRefusal, OrgUnitRecord, OrganizationRecord,
+    AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, GuardrailRows, MAX_OU_DEPTH,
+    NewMemberAccount, NewOrgPolicy, NewOrgUnit, NewOrganization, OrgAccountRecord, OrgPolicyRecord,
+    OrgPolicyUpdate, OrgRefusal, OrgUnitRecord, OrganizationRecord,
 };
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use roles::RoleUpdate;

@@ -1333,3 +1333,87 @@ async fn insert_status(w: &mut Write, s: &CreateAccountStatusRecord) -> Result<(
     .await?;
     Ok(())
 }
+
+/// What binds requests in one member account: its organization, its path from the root, and
+/// the SCPs and RCPs attached at each level of that path (AWS managed ones by id only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailRows {
+    /// The organization.
+    pub org_id: String,
+    /// Its management account (bound by neither SCPs nor RCPs).
+    pub management_account_id: String,
+    /// The enabled policy types.
+    pub policy_types: Vec<String>,
+    /// The root, the units down to the account, and the account, in that order.
+    pub path: Vec<String>,
+    /// (target id, policy type, policy id) of every attachment on the path.
+    pub attachments: Vec<(String, String, String)>,
+    /// The documents of the customer managed policies attached on the path.
+    pub contents: Vec<(String, String)>,
+}
+
+impl Store {
+    /// The guardrails of `account_id`, or `None` when it is in no organization; read in one
+    /// transaction so the path, the attachments and the documents agree.
+    pub async fn org_guardrails(&self, account_id: &str) -> Result<Option<GuardrailRows>> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT org_id, parent_id FROM org_accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let org_id: String = row.try_get("org_id")?;
+        let Some(org) = organization_row(&mut tx, "o.org_id = $1", &org_id).await? else {
+            return Ok(None);
+        };
+        let mut path = vec![account_id.to_owned()];
+        let mut at: String = row.try_get("parent_id")?;
+        // Bounded: units nest at most MAX_OU_DEPTH deep; a cycle cannot be written.
+        for _ in 0..=MAX_OU_DEPTH {
+            path.push(at.clone());
+            if at == org.root_id {
+                break;
+            }
+            let parent = sqlx::query("SELECT parent_id FROM org_units WHERE ou_id = $1")
+                .bind(&at)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match parent {
+                Some(parent) => at = parent.try_get("parent_id")?,
+                None => break,
+            }
+        }
+        path.reverse();
+        let mut attachments = Vec::new();
+        let mut contents = Vec::new();
+        for target in &path {
+            let rows = sqlx::query(
+                "SELECT a.policy_type, a.policy_id, p.content FROM org_policy_attachments a \
+                 LEFT JOIN org_policies p ON p.policy_id = a.policy_id \
+                 WHERE a.org_id = $1 AND a.target_id = $2 ORDER BY a.policy_id",
+            )
+            .bind(&org_id)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in rows {
+                let policy_id: String = r.try_get("policy_id")?;
+                if let Some(content) = r.try_get::<Option<String>, _>("content")? {
+                    contents.push((policy_id.clone(), content));
+                }
+                attachments.push((target.clone(), r.try_get("policy_type")?, policy_id));
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(GuardrailRows {
+            org_id,
+            management_account_id: org.management_account_id,
+            policy_types: org.policy_types,
+            path,
+            attachments,
+            contents,
+        }))
+    }
+}
