@@ -1,5 +1,6 @@
 //! Fuzz target: a Query request body (form-encoded bytes) decoded for every IAM and STS
-//! operation, as the server does. Nothing may panic, and nothing may take long.
+//! operation, and as a JSON body for every Organizations operation, as the server does.
+//! Nothing may panic, and nothing may take long.
 
 #![no_main]
 

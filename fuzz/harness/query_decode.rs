@@ -1,5 +1,6 @@
 //! What the `query_decode` fuzz target does with one input: a form-encoded request body
-//! decoded for every IAM and STS operation, as the server does. Shared by the target and by
+//! decoded for every IAM and STS operation, and the same bytes as a JSON 1.1 body decoded for
+//! every Organizations operation, as the server does. Shared by the target and by
 //! `crates/wire/tests/fuzz_corpus.rs`, which replays the committed inputs.
 
 use wire::QueryParams;
@@ -18,5 +19,10 @@ pub fn run(data: &[u8]) {
     }
     for operation in wire::sts::Operation::ALL {
         let _ = operation.decode(&params);
+    }
+    if let Ok(json) = QueryParams::from_json(data) {
+        for operation in wire::organizations::Operation::ALL {
+            let _ = operation.decode(&json);
+        }
     }
 }
