@@ -581,17 +581,8 @@ impl Service {
             Some(pair) => pair,
             None => (new_access_key_id(false)?, new_secret_access_key()?),
         };
-        // Account, alias and root key in one write: the key pair exists only if all of it does.
-        let root_key = self.sealed_key(&account_id, None, &key_id, &secret)?;
         let account = self
-            .store
-            .create_account(&store::NewAccount {
-                account_id,
-                email: new.email,
-                alias: new.alias,
-                created_at: self.clock.seconds(),
-                root_key: Some(root_key),
-            })
+            .insert_account(account_id, new.email, new.alias, Some((&key_id, &secret)))
             .await?;
         if let Some(password) = &new.root_password {
             // A second write: should it fail, the account stands without a console password,
@@ -601,6 +592,30 @@ impl Service {
         }
         self.after_write().await;
         Ok((account, (key_id, secret)))
+    }
+
+    /// Writes an account with its alias and root key, if any (a fixtures file may declare
+    /// none), in one write: the key pair exists only if all of it does.
+    pub(crate) async fn insert_account(
+        &self,
+        account_id: String,
+        email: String,
+        alias: Option<String>,
+        root_key: Option<(&str, &Secret)>,
+    ) -> ServiceResult<AccountRecord> {
+        let root_key = root_key
+            .map(|(key_id, secret)| self.sealed_key(&account_id, None, key_id, secret))
+            .transpose()?;
+        Ok(self
+            .store
+            .create_account(&store::NewAccount {
+                account_id,
+                email,
+                alias,
+                created_at: self.clock.seconds(),
+                root_key,
+            })
+            .await?)
     }
 
     /// Seals and stores an access key.
@@ -684,19 +699,25 @@ impl Service {
         E: From<ServiceError>,
     {
         let _one_at_a_time = self.guards.reset.lock().await;
-        let reset = self.store.reset().await;
+        let reset = self.empty_store().await;
         // After the delete: a token issued while it ran carries the old generation too.
         self.guards.generation.fetch_add(1, Ordering::SeqCst);
-        reset.map_err(ServiceError::from)?;
+        reset?;
         self.guards.failed_by_user.clear();
         self.guards.failed_by_address.clear();
         self.clock.reset_offset();
-        // Nothing is served from memory until the state is loaded again, below.
-        self.state.clear();
-        self.caches.clear();
         let after = after(self.clone()).await;
         self.after_write().await;
         after
+    }
+
+    /// Deletes everything in the store and forgets what memory held of it; nothing is served
+    /// from memory until the state is loaded again (the next catch-up loads it whole).
+    pub(crate) async fn empty_store(&self) -> ServiceResult<()> {
+        let emptied = self.store.reset().await;
+        self.state.clear();
+        self.caches.clear();
+        Ok(emptied?)
     }
 
     /// Checks a user's password against its stored hash, throttled per user and per source

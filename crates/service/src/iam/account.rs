@@ -76,7 +76,7 @@ fn too_many_failures() -> ServiceError {
 /// Checks a new password against the account's policy, or against AWS's default policy
 /// (eight characters, three of the four character kinds, not the root email) when the
 /// account has set none. The password itself never appears in a message.
-fn check_password(
+pub(crate) fn check_password(
     password: &str,
     policy: Option<&PasswordPolicy>,
     account_email: &str,

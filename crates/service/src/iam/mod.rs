@@ -34,8 +34,12 @@ use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
-pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, ServerCertificates, Users};
+pub(crate) use account::check_password;
+pub(crate) use entity::{
+    Groups, InstanceProfiles, Policies, PolicyOwner, Roles, ServerCertificates, Users,
+};
 pub use policies::{DocumentKind, check_document};
+pub(crate) use service_linked::SERVICE_ROLE_PATH;
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)
