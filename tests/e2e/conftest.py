@@ -246,6 +246,9 @@ class Server:
         self.stdout_path = data_dir / "server.stdout"
         # More `castellan serve` flags, for a test that needs a setting of its own.
         self.extra_args: list[str] = []
+        # The first account's flags (id, root keys, root password); off for a server whose
+        # accounts a fixtures file declares.
+        self.first_account = True
 
     @property
     def endpoint(self) -> str:
@@ -261,16 +264,19 @@ class Server:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
-            "--account-id",
-            ACCOUNT_ID,
-            "--root-access-key-id",
-            ROOT_KEY_ID,
-            "--root-secret-access-key",
-            ROOT_SECRET,
             "--master-key",
             MASTER_KEY,
             "--test-clock",
         ]
+        if self.first_account:
+            args += [
+                "--account-id",
+                ACCOUNT_ID,
+                "--root-access-key-id",
+                ROOT_KEY_ID,
+                "--root-secret-access-key",
+                ROOT_SECRET,
+            ]
         if self.ephemeral:
             args.append("--ephemeral")
         if self.database_url:
@@ -279,7 +285,8 @@ class Server:
         # The server reads CASTELLAN_* settings from the environment: none may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
         env["CASTELLAN_LOG"] = SERVER_LOG
-        env["CASTELLAN_ROOT_PASSWORD"] = ROOT_PASSWORD
+        if self.first_account:
+            env["CASTELLAN_ROOT_PASSWORD"] = ROOT_PASSWORD
         with open(self.log_path, "ab") as log, open(self.stdout_path, "ab") as out:
             self.process = subprocess.Popen(
                 args,
