@@ -14,6 +14,7 @@ last, checks that none of them reached a log, a database or an output.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import itertools
 import json
@@ -428,6 +429,21 @@ class Server:
         return Creds(key["AccessKeyId"], key["SecretAccessKey"], name)
 
 
+def session_client(server: Server, service: str, credentials: dict, region: str = REGION):
+    """A client signing with temporary credentials (AccessKeyId, SecretAccessKey and
+    SessionToken as STS returns them); Creds has no session token."""
+    return boto_session().client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        # One attempt, as the other clients: a retry would hide the first answer.
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
 def allow(action, resource="*", **extra) -> dict:
     return {"Version": "2012-10-17", "Statement": [dict(Effect="Allow", Action=action, Resource=resource, **extra)]}
 
@@ -472,15 +488,25 @@ def server(backend, request):
         database.drop()
 
 
-@pytest.fixture
-def durable_server(backend):
-    """A server on durable storage (a SQLite file in a data directory, or a PostgreSQL
-    database) that can be stopped and started again on the same state."""
+@contextlib.contextmanager
+def durable(backend: str, label: str, prepare=None):
+    """A started server on durable storage of its own (a SQLite file in a data directory, or
+    a new PostgreSQL database), stopped and dropped afterwards; `prepare` sets it up first."""
     database = Database(postgres_url()) if backend == "postgres" else None
-    server = Server(backend, server_dir(f"{backend}-durable"), database.url if database else None, ephemeral=False)
+    server = Server(backend, server_dir(label), database.url if database else None, ephemeral=False)
+    if prepare:
+        prepare(server)
     try:
         yield server.start()
     finally:
         server.stop()
         if database:
             database.drop()
+
+
+@pytest.fixture
+def durable_server(backend):
+    """A server on durable storage (a SQLite file in a data directory, or a PostgreSQL
+    database) that can be stopped and started again on the same state."""
+    with durable(backend, f"{backend}-durable") as server:
+        yield server

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import secrets_registry
-from conftest import REPO, Creds, Database, Server, binary, error_of, postgres_url, server_dir
+from conftest import REPO, Creds, Server, binary, durable, error_of, server_dir, session_client
 
 MAIN = "111111111111"
 SECOND = "222222222222"
@@ -135,8 +135,9 @@ def write_fixtures(path, content) -> str:
     return str(path)
 
 
-def fixtures_server(backend: str, label: str, fixtures_path: str, database_url: str | None = None, ephemeral=True):
-    server = Server(backend, server_dir(label), database_url, ephemeral=ephemeral)
+def fixtures_server(label: str, fixtures_path: str):
+    """An ephemeral SQLite server whose accounts `fixtures_path` declares."""
+    server = Server("sqlite", server_dir(label), None, ephemeral=True)
     server.first_account = False
     server.extra_args = ["--fixtures", fixtures_path]
     return server
@@ -145,7 +146,7 @@ def fixtures_server(backend: str, label: str, fixtures_path: str, database_url: 
 @pytest.fixture(scope="module")
 def _fixtures_server(tmp_path_factory):
     path = write_fixtures(tmp_path_factory.mktemp("fixtures") / "fixtures.json", FIXTURES)
-    server = fixtures_server("sqlite", "sqlite-fixtures", path).start()
+    server = fixtures_server("sqlite-fixtures", path).start()
     yield server
     server.stop()
 
@@ -167,20 +168,6 @@ def run_serve(*args: str, env_extra: dict | None = None) -> subprocess.Completed
         timeout=60,
         env=env,
         stdin=subprocess.DEVNULL,
-    )
-
-
-def session_client(server: Server, credentials: dict):
-    """An IAM client of temporary credentials (conftest's clients take long-term keys)."""
-    import conftest
-
-    return conftest.boto_session().client(
-        "iam",
-        endpoint_url=server.endpoint,
-        region_name=conftest.REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
     )
 
 
@@ -215,7 +202,7 @@ def test_a_second_account_and_its_user(fx):
     credentials = fx.sts(SECOND_ADMIN).assume_role(
         RoleArn=f"arn:aws:iam::{MAIN}:role/reader", RoleSessionName="fixtures"
     )["Credentials"]
-    client = session_client(fx, credentials)
+    client = session_client(fx, "iam", credentials)
     assert any(u["UserName"] == "admin" for u in client.list_users()["Users"])
     with pytest.raises(ClientError) as denied:
         client.create_user(UserName="not-allowed")
@@ -318,7 +305,7 @@ def test_the_file_declares_every_account(tmp_path):
 
 
 def test_the_example_file_starts_a_server(tmp_path):
-    server = fixtures_server("sqlite", "sqlite-example-fixtures", str(REPO / "examples" / "fixtures.json"))
+    server = fixtures_server("sqlite-example-fixtures", str(REPO / "examples" / "fixtures.json"))
     example = json.loads((REPO / "examples" / "fixtures.json").read_text())
     admins = []
     for account in example["accounts"]:
@@ -339,17 +326,14 @@ def test_the_example_file_starts_a_server(tmp_path):
 @pytest.fixture
 def durable_fixtures(backend, tmp_path):
     """A fixtures server on durable storage (a SQLite file, or a PostgreSQL database)."""
-    database = Database(postgres_url()) if backend == "postgres" else None
     path = write_fixtures(tmp_path / "fixtures.json", FIXTURES)
-    server = fixtures_server(
-        backend, f"{backend}-durable-fixtures", path, database.url if database else None, ephemeral=False
-    )
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        if database:
-            database.drop()
+
+    def prepare(server):
+        server.first_account = False
+        server.extra_args = ["--fixtures", path]
+
+    with durable(backend, f"{backend}-durable-fixtures", prepare) as server:
+        yield server
 
 
 def test_a_durable_store_gets_the_fixtures_once(durable_fixtures, tmp_path):
