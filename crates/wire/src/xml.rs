@@ -33,7 +33,9 @@ impl XmlWriter {
     /// is copied in runs between the characters that need escaping (most text has none).
     pub(crate) fn text(&mut self, text: &str) {
         let mut rest = text;
-        while let Some(at) = rest.find(needs_escape) {
+        // Every character that needs escaping is ASCII, so a byte scan finds them and `at` is
+        // a character boundary.
+        while let Some(at) = rest.bytes().position(needs_escape) {
             let (run, from) = rest.split_at(at);
             self.out.push_str(run);
             let mut chars = from.chars();
@@ -116,8 +118,8 @@ impl XmlWriter {
 
 /// Whether element text must escape `c` (see [`XmlWriter::text`]): markup characters and
 /// control characters other than tab and line feed.
-fn needs_escape(c: char) -> bool {
-    matches!(c, '<' | '>' | '&') || (c < ' ' && c != '\t' && c != '\n') || c == '\u{7f}'
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'<' | b'>' | b'&' | 0x7f) || (b < b' ' && b != b'\t' && b != b'\n')
 }
 
 /// A structure that writes its members as child elements.

@@ -28,15 +28,16 @@ fn page_size(options: &ListOptions) -> usize {
 
 /// One page of `items` (in key order, each with its key, those after the marker): at most
 /// the page size, with the last key as the next marker when more follow.
-fn page<T>(items: impl Iterator<Item = (String, T)>, options: &ListOptions) -> Page<T> {
+fn page<K: Into<String>, T>(items: impl Iterator<Item = (K, T)>, options: &ListOptions) -> Page<T> {
     let max = page_size(options);
-    let mut out = Vec::new();
+    // Sized for a usual page up front: growing a vector of records copies them each time.
+    let mut out = Vec::with_capacity(max.min(128));
     let mut last_key = None;
     for (key, item) in items {
         if out.len() == max {
             return Page {
                 items: out,
-                next_marker: last_key,
+                next_marker: last_key.map(Into::into),
             };
         }
         last_key = Some(key);
@@ -52,13 +53,12 @@ fn page<T>(items: impl Iterator<Item = (String, T)>, options: &ListOptions) -> P
 fn after_marker<'a, T: Clone>(
     map: &'a OrdMap<String, Arc<T>>,
     options: &ListOptions,
-) -> impl Iterator<Item = (String, &'a Arc<T>)> {
+) -> impl Iterator<Item = (&'a String, &'a Arc<T>)> {
     let start = match &options.marker {
         Some(marker) => Bound::Excluded(marker.clone()),
         None => Bound::Unbounded,
     };
     map.range((start, Bound::Unbounded))
-        .map(|(key, value)| (key.clone(), value))
 }
 
 fn path_matches(path: &str, options: &ListOptions) -> bool {
@@ -84,7 +84,7 @@ impl Snapshot {
         answer: impl Fn(&AccountState, &T) -> Option<R>,
     ) -> Page<R> {
         let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options);
+            return page(std::iter::empty::<(String, R)>(), options);
         };
         let answered = after_marker(&kind(account).by_name, options)
             .filter_map(|(key, entry)| answer(account, entry).map(|r| (key, r)));
