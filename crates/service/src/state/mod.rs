@@ -161,11 +161,13 @@ struct StampWrites {
 }
 
 impl Stamps {
-    /// Keeps `(at, region)` for the role unless a newer stamp is there.
-    fn note(&self, role_id: &str, at: i64, region: &str) {
+    /// Keeps `(at, region)` for the role unless a newer stamp is there (or, for a stamp
+    /// read back from the store, one as new: this node's own use of the same second stays).
+    fn note(&self, role_id: &str, (at, region): (i64, &str), own: bool) {
         self.roles.rcu(|roles| {
             let mut roles = imbl::HashMap::clone(roles);
-            if roles.get(role_id).is_none_or(|(seen, _)| *seen < at) {
+            let replaces = |seen: i64| seen < at || (own && seen == at);
+            if roles.get(role_id).is_none_or(|(seen, _)| replaces(*seen)) {
                 roles.insert(role_id.to_owned(), (at, region.to_owned()));
             }
             roles
@@ -249,7 +251,7 @@ impl State {
         region: &str,
         interval: i64,
     ) -> bool {
-        self.stamps.note(role_id, at, region);
+        self.stamps.note(role_id, (at, region), true);
         // A role deleted meanwhile (its catch-up may have pruned the stamps before this
         // note): the stamps stay bounded by the roles that exist.
         let snapshot = self.snapshot();
@@ -280,7 +282,7 @@ impl State {
         let uses = store.role_uses_since(since).await?;
         let newest = uses.iter().map(|(_, at, _)| *at).max();
         for (role_id, at, region) in uses {
-            self.stamps.note(&role_id, at, &region);
+            self.stamps.note(&role_id, (at, &region), false);
         }
         if let (Some(newest), Ok(mut writes)) = (newest, self.stamps.writes.lock()) {
             writes.read_up_to = writes.read_up_to.max(newest);

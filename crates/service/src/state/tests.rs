@@ -907,6 +907,8 @@ async fn role_stamps_go_with_their_roles() {
         !state.stamp_role_use(&kept, 20, "eu-west-1", 60),
         "a second stamp within the interval is not written"
     );
+    // A later use within the same second is the one shown.
+    state.stamp_role_use(&kept, 20, "ap-south-1", 60);
     let role = state
         .snapshot()
         .get_role_by_id(&kept)
@@ -914,7 +916,7 @@ async fn role_stamps_go_with_their_roles() {
     let stamped = state.role_with_stamp(role);
     assert_eq!(
         (stamped.last_used_at, stamped.last_used_region.as_deref()),
-        (Some(20), Some("eu-west-1"))
+        (Some(20), Some("ap-south-1"))
     );
     let held = |id: &str| state.stamps.roles.load().contains_key(id);
     assert!(held(&gone));
