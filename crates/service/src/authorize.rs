@@ -462,25 +462,26 @@ pub(crate) async fn authorize(
         return Ok(());
     }
     let policies = caller_policies(reads, cache, caller).await?;
-    let tags = policies
-        .compiled
-        .as_ref()
-        .map(|c| c.tags.clone())
-        .unwrap_or_default();
     let partition = caller.partition();
-    let mut context = base_context(caller, now, &tags);
-    for (key, value) in extra {
-        let value = match value {
-            ContextValue::Single(arn)
-                if partition != wire::Partition::Aws && ARN_KEYS.contains(&key.as_str()) =>
-            {
-                ContextValue::Single(partition.swap(&arn).into_owned())
-            }
-            other => other,
-        };
-        context.insert(&key, value);
-    }
     let resource = partition.swap(resource);
+    let sets = Policies {
+        identity: policies.compiled.as_ref().map(|c| &c.identity),
+        boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
+        session: policies.session.as_deref(),
+        ..Policies::default()
+    };
+    // Most callers' policies have no condition and no variable: their decision is the same
+    // whatever the context holds, and building it (a dozen keys and values) is most of the
+    // cost of a decision. A denial still quotes the whole context, so it is built then.
+    let reads_context = [sets.identity, sets.boundary, sets.session]
+        .into_iter()
+        .flatten()
+        .any(PolicySet::reads_context);
+    let (context, extra) = if reads_context {
+        (full_context(caller, &policies, now, extra), Vec::new())
+    } else {
+        (Context::new(), extra)
+    };
     let request = Request {
         principal: &policies.principal,
         action,
@@ -488,18 +489,22 @@ pub(crate) async fn authorize(
         resource_account: Some(&caller.account_id),
         context: &context,
     };
-    let evaluation = policy::authorize(
-        &request,
-        &Policies {
-            identity: policies.compiled.as_ref().map(|c| &c.identity),
-            boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
-            session: policies.session.as_deref(),
-            ..Policies::default()
-        },
-    );
+    let evaluation = policy::authorize(&request, &sets);
     if evaluation.decision.is_allowed() {
         return Ok(());
     }
+    let rebuilt;
+    let (request, evaluation) = if reads_context {
+        (request, evaluation)
+    } else {
+        rebuilt = full_context(caller, &policies, now, extra);
+        let request = Request {
+            context: &rebuilt,
+            ..request
+        };
+        let evaluation = policy::authorize(&request, &sets);
+        (request, evaluation)
+    };
     let message = denial_message(caller, &evaluation, &request).unwrap_or_else(|| {
         format!(
             "User: {} is not authorized to perform: {action}",
@@ -513,8 +518,33 @@ pub(crate) async fn authorize(
         &evaluation,
         action,
         &resource,
-        &context,
+        request.context,
     ))
+}
+
+/// The whole request context of a decision: the caller's, the request's facts, and what the
+/// operation adds (`extra`, its ARNs moved into the caller's partition).
+fn full_context(
+    caller: &Caller,
+    policies: &CallerPolicies,
+    now: SystemTime,
+    extra: Vec<(String, ContextValue)>,
+) -> Context {
+    let partition = caller.partition();
+    let tags = policies.compiled.as_ref().map_or(&[][..], |c| &c.tags[..]);
+    let mut context = base_context(caller, now, tags);
+    for (key, value) in extra {
+        let value = match value {
+            ContextValue::Single(arn)
+                if partition != wire::Partition::Aws && ARN_KEYS.contains(&key.as_str()) =>
+            {
+                ContextValue::Single(partition.swap(&arn).into_owned())
+            }
+            other => other,
+        };
+        context.insert(&key, value);
+    }
+    context
 }
 
 /// Context keys whose values the operations fill with ARNs (canonical, like every ARN the
