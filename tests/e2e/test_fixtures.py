@@ -304,14 +304,17 @@ def test_the_file_declares_every_account(tmp_path):
         assert "--fixtures" in done.stderr
 
 
-def test_the_example_file_starts_a_server(tmp_path):
-    server = fixtures_server("sqlite-example-fixtures", str(REPO / "examples" / "fixtures.json"))
-    example = json.loads((REPO / "examples" / "fixtures.json").read_text())
+@pytest.mark.parametrize("example", ["fixtures.json", "fixtures.yaml"])
+def test_the_example_files_start_a_server(example):
+    # Both examples declare the same accounts (a unit test compares them): the keys are
+    # read from the JSON one.
+    server = fixtures_server(f"sqlite-example-{example}", str(REPO / "examples" / example))
+    declared = json.loads((REPO / "examples" / "fixtures.json").read_text())
     admins = []
-    for account in example["accounts"]:
+    for account in declared["accounts"]:
         for user in account["users"]:
             pair = user["access_keys"][0]
-            secrets_registry.REGISTRY.add(pair["secret_access_key"], "secret access key of examples/fixtures.json")
+            secrets_registry.REGISTRY.add(pair["secret_access_key"], "secret access key of examples/fixtures.*")
             admins.append((account["id"], Creds(pair["access_key_id"], pair["secret_access_key"])))
     server.start()
     try:
@@ -319,8 +322,30 @@ def test_the_example_file_starts_a_server(tmp_path):
         for account_id, creds in admins:
             assert server.sts(creds).get_caller_identity()["Arn"] == f"arn:aws:iam::{account_id}:user/admin"
             server.iam(creds).create_user(UserName="works")
+        server.reset()
+        for account_id, creds in admins:
+            assert [u["UserName"] for u in server.iam(creds).list_users()["Users"]] == ["admin"]
     finally:
         server.stop()
+
+
+def test_a_malformed_yaml_file_is_refused_at_its_place(tmp_path):
+    example = (REPO / "examples" / "fixtures.yaml").read_text()
+    # Validation names the place in the file's shape, as for JSON.
+    unquoted = example.replace('id: "222222222222"', "id: 222222222222")
+    done = run_serve("--fixtures", write_fixtures(tmp_path / "unquoted.yaml", unquoted))
+    assert done.returncode != 0
+    assert "accounts[1].id: invalid type: integer `222222222222`, expected a string" in done.stderr
+    assert "listening" not in done.stderr
+    # What the YAML reader refuses is named by line and column, the line never quoted.
+    secret = "fixtureAdminSecret0000000000000000000001"
+    # One space short on the secret's line (line 29).
+    broken = example.replace(f"            secret_access_key: {secret}", f"           secret_access_key: {secret}")
+    done = run_serve("--fixtures", write_fixtures(tmp_path / "broken.yml", broken))
+    assert done.returncode != 0
+    assert "is invalid (1 error):\n  line 29, column 12: " in done.stderr
+    assert secret not in done.stderr
+    assert "listening" not in done.stderr
 
 
 @pytest.fixture

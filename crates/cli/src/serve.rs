@@ -73,9 +73,10 @@ pub struct ServeArgs {
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
-    /// For test suites: a JSON file declaring every account the server starts with (ids,
-    /// root keys, policies, groups, users with fixed access keys, roles), validated whole
-    /// before anything starts, applied to an empty store and again after every reset.
+    /// For test suites: a JSON file (YAML when it ends in `.yaml` or `.yml`) declaring every
+    /// account the server starts with (ids, root keys, policies, groups, users with fixed
+    /// access keys, roles), validated whole before anything starts, applied to an empty store
+    /// and again after every reset.
     #[arg(
         long,
         env = "CASTELLAN_FIXTURES",
@@ -500,11 +501,20 @@ fn first_account_hook(first: NewAccount) -> server::ResetHook {
     }))
 }
 
-/// Reads and validates a fixtures file whole; every error, each named by its place.
+/// Reads and validates a fixtures file whole, YAML by its name's extension and JSON
+/// otherwise; every error, each named by its place.
 fn read_fixtures(path: &Path) -> anyhow::Result<Fixtures> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the fixtures file `{}`", path.display()))?;
-    Fixtures::from_json(&text).map_err(|errors| {
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let read = if yaml {
+        Fixtures::from_yaml(&text)
+    } else {
+        Fixtures::from_json(&text)
+    };
+    read.map_err(|errors| {
         let count = errors.0.len();
         let lines: Vec<String> = errors
             .0
