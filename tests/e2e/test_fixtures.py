@@ -158,11 +158,12 @@ def fx(_fixtures_server):
     return _fixtures_server
 
 
-def run_serve(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+def run_serve(*args: str, env_extra: dict | None = None, ephemeral=True) -> subprocess.CompletedProcess:
     """`castellan serve` that must stop by itself (it is given something it refuses)."""
     env = {"PATH": "/usr/bin:/bin", "CASTELLAN_LOG": "warn", **(env_extra or {})}
+    mode = ["--ephemeral"] if ephemeral else []
     return subprocess.run(
-        [str(binary()), "serve", "--ephemeral", "--listen", "127.0.0.1:0", *args],
+        [str(binary()), "serve", *mode, "--listen", "127.0.0.1:0", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -302,6 +303,12 @@ def test_the_file_declares_every_account(tmp_path):
         assert done.returncode == 2, done.stderr
         assert "cannot be used with" in done.stderr
         assert "--fixtures" in done.stderr
+    # The environment's settings too; and what only a first start's root key is about (the
+    # file declares the root keys: none is made or shown).
+    done = run_serve("--fixtures", path, env_extra={"CASTELLAN_ROOT_PASSWORD": "Not-Used-1234"})
+    assert done.returncode == 2 and "--fixtures" in done.stderr and "--root-password" in done.stderr
+    done = run_serve("--fixtures", path, "--no-print-root-secret", ephemeral=False)
+    assert done.returncode == 2 and "--fixtures" in done.stderr and "--no-print-root-secret" in done.stderr
 
 
 @pytest.mark.parametrize("example", ["fixtures.json", "fixtures.yaml"])

@@ -80,7 +80,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "CASTELLAN_FIXTURES",
-        conflicts_with_all = ["account_id", "root_email", "root_access_key_id", "root_secret_access_key", "root_password"]
+        conflicts_with_all = ["account_id", "root_email", "root_access_key_id", "root_secret_access_key", "root_password", "no_print_root_secret"]
     )]
     fixtures: Option<PathBuf>,
     /// On first start, write the root secret access key only to `<data-dir>/root-credentials`
