@@ -45,32 +45,45 @@ impl FromStr for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ` written digit by digit, for years 0-9999 (every real
+    /// timestamp): answers carry several timestamps per entity and the formatting machinery
+    /// showed in profiles. `None` for other years.
+    pub(crate) fn iso8601_digits(self) -> Option<[u8; 20]> {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let Ok(year @ 0..=9999) = u16::try_from(year) else {
+            return None;
+        };
+        let mut text = *b"0000-00-00T00:00:00Z";
+        let fields = [
+            (0, 4, i64::from(year)),
+            (5, 2, month),
+            (8, 2, day),
+            (11, 2, secs / 3600),
+            (14, 2, secs / 60 % 60),
+            (17, 2, secs % 60),
+        ];
+        for (at, width, mut value) in fields {
+            for slot in text.iter_mut().skip(at).take(width).rev() {
+                *slot = b'0' + u8::try_from(value % 10).unwrap_or(0);
+                value /= 10;
+            }
+        }
+        Some(text)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(text) = self.iso8601_digits() {
+            return f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?);
+        }
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
         let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
-        // Years 0-9999 (every real timestamp) are written digit by digit: answers carry
-        // several timestamps per entity and the formatting machinery showed in profiles.
-        if let Ok(year @ 0..=9999) = u16::try_from(year) {
-            let mut text = *b"0000-00-00T00:00:00Z";
-            let fields = [
-                (0, 4, i64::from(year)),
-                (5, 2, month),
-                (8, 2, day),
-                (11, 2, hour),
-                (14, 2, minute),
-                (17, 2, second),
-            ];
-            for (at, width, mut value) in fields {
-                for slot in text.iter_mut().skip(at).take(width).rev() {
-                    *slot = b'0' + u8::try_from(value % 10).unwrap_or(0);
-                    value /= 10;
-                }
-            }
-            return f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?);
-        }
         write!(
             f,
             "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"

@@ -164,7 +164,16 @@ impl XmlValue for bool {
 
 impl XmlValue for Timestamp {
     fn write_text(&self, w: &mut XmlWriter) {
-        let _ = write!(w.out, "{self}");
+        match self
+            .iso8601_digits()
+            .as_ref()
+            .map(|digits| std::str::from_utf8(digits))
+        {
+            Some(Ok(text)) => w.out.push_str(text),
+            _ => {
+                let _ = write!(w.out, "{self}");
+            }
+        }
     }
 }
 

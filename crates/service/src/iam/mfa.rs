@@ -394,7 +394,7 @@ impl Service {
         match owner {
             MfaOwner::User(user_id) => {
                 let user = self.reads().get_user_by_id(user_id).await?;
-                Ok((user.name.clone(), Some(user_view(&user, None))))
+                Ok((user.name.clone(), Some(user_view(user, None))))
             }
             MfaOwner::Root => {
                 let account = self.reads().get_account(&caller.account_id).await?;

@@ -53,20 +53,22 @@ pub(crate) fn page_size(max_items: Option<i32>) -> usize {
         .clamp(1, 1000)
 }
 
-pub(crate) fn user_view(user: &UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
+/// The wire form of a user record, moving its strings (a list answer makes one per user).
+pub(crate) fn user_view(user: UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
+    let arn = user_arn(&user.account_id, &user.path, &user.name);
     User {
-        path: user.path.clone(),
-        user_name: user.name.clone(),
-        user_id: user.user_id.clone(),
-        arn: user_arn(&user.account_id, &user.path, &user.name),
+        path: user.path,
+        user_name: user.name,
+        user_id: user.user_id,
+        arn,
         create_date: timestamp(user.created_at),
         password_last_used: user.password_last_used.map(timestamp),
-        permissions_boundary: user.permissions_boundary_arn.as_ref().map(|arn| {
+        permissions_boundary: user.permissions_boundary_arn.map(|arn| {
             AttachedPermissionsBoundary {
                 permissions_boundary_type: Some(
                     PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy,
                 ),
-                permissions_boundary_arn: Some(arn.clone()),
+                permissions_boundary_arn: Some(arn),
             }
         }),
         tags,

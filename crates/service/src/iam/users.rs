@@ -61,7 +61,7 @@ impl Service {
             })
             .await?;
         Ok(CreateUserResponse {
-            user: Some(user_view(&user, (!tags.is_empty()).then_some(tags))),
+            user: Some(user_view(user, (!tags.is_empty()).then_some(tags))),
         })
     }
 
@@ -95,7 +95,7 @@ impl Service {
         };
         let tags = self.tags_of::<Users>(&user).await?;
         Ok(GetUserResponse {
-            user: user_view(&user, tags),
+            user: user_view(user, tags),
         })
     }
 
@@ -126,7 +126,7 @@ impl Service {
             )
             .await?;
         Ok(ListUsersResponse {
-            users: items.iter().map(|u| user_view(u, None)).collect(),
+            users: items.into_iter().map(|u| user_view(u, None)).collect(),
             is_truncated: Some(next_marker.is_some()),
             marker: self.next_marker(caller, Operation::ListUsers, next_marker)?,
         })
