@@ -14,6 +14,7 @@ last, checks that none of them reached a log, a database or an output.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import itertools
 import json
@@ -246,6 +247,9 @@ class Server:
         self.stdout_path = data_dir / "server.stdout"
         # More `castellan serve` flags, for a test that needs a setting of its own.
         self.extra_args: list[str] = []
+        # The first account's flags (id, root keys, root password); off for a server whose
+        # accounts a fixtures file declares.
+        self.first_account = True
 
     @property
     def endpoint(self) -> str:
@@ -261,16 +265,19 @@ class Server:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
-            "--account-id",
-            ACCOUNT_ID,
-            "--root-access-key-id",
-            ROOT_KEY_ID,
-            "--root-secret-access-key",
-            ROOT_SECRET,
             "--master-key",
             MASTER_KEY,
             "--test-clock",
         ]
+        if self.first_account:
+            args += [
+                "--account-id",
+                ACCOUNT_ID,
+                "--root-access-key-id",
+                ROOT_KEY_ID,
+                "--root-secret-access-key",
+                ROOT_SECRET,
+            ]
         if self.ephemeral:
             args.append("--ephemeral")
         if self.database_url:
@@ -279,7 +286,8 @@ class Server:
         # The server reads CASTELLAN_* settings from the environment: none may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN_")}
         env["CASTELLAN_LOG"] = SERVER_LOG
-        env["CASTELLAN_ROOT_PASSWORD"] = ROOT_PASSWORD
+        if self.first_account:
+            env["CASTELLAN_ROOT_PASSWORD"] = ROOT_PASSWORD
         with open(self.log_path, "ab") as log, open(self.stdout_path, "ab") as out:
             self.process = subprocess.Popen(
                 args,
@@ -421,6 +429,21 @@ class Server:
         return Creds(key["AccessKeyId"], key["SecretAccessKey"], name)
 
 
+def session_client(server: Server, service: str, credentials: dict, region: str = REGION):
+    """A client signing with temporary credentials (AccessKeyId, SecretAccessKey and
+    SessionToken as STS returns them); Creds has no session token."""
+    return boto_session().client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        # One attempt, as the other clients: a retry would hide the first answer.
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
 def allow(action, resource="*", **extra) -> dict:
     return {"Version": "2012-10-17", "Statement": [dict(Effect="Allow", Action=action, Resource=resource, **extra)]}
 
@@ -465,15 +488,25 @@ def server(backend, request):
         database.drop()
 
 
-@pytest.fixture
-def durable_server(backend):
-    """A server on durable storage (a SQLite file in a data directory, or a PostgreSQL
-    database) that can be stopped and started again on the same state."""
+@contextlib.contextmanager
+def durable(backend: str, label: str, prepare=None):
+    """A started server on durable storage of its own (a SQLite file in a data directory, or
+    a new PostgreSQL database), stopped and dropped afterwards; `prepare` sets it up first."""
     database = Database(postgres_url()) if backend == "postgres" else None
-    server = Server(backend, server_dir(f"{backend}-durable"), database.url if database else None, ephemeral=False)
+    server = Server(backend, server_dir(label), database.url if database else None, ephemeral=False)
+    if prepare:
+        prepare(server)
     try:
         yield server.start()
     finally:
         server.stop()
         if database:
             database.drop()
+
+
+@pytest.fixture
+def durable_server(backend):
+    """A server on durable storage (a SQLite file in a data directory, or a PostgreSQL
+    database) that can be stopped and started again on the same state."""
+    with durable(backend, f"{backend}-durable") as server:
+        yield server

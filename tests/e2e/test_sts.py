@@ -16,33 +16,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT_ID, MASTER_KEY, REGION, SERVER_LOG, Creds, allow, binary, boto_session, error_of, user_arn
+from conftest import (
+    ACCOUNT_ID,
+    MASTER_KEY,
+    REGION,
+    SERVER_LOG,
+    Creds,
+    allow,
+    binary,
+    error_of,
+    session_client,
+    user_arn,
+)
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
-
-
-def _boto():
-    # The suite's one boto3 session (its hooks record the secrets for the sweep).
-    return boto_session()
-
-
-def session_client(server, service: str, credentials: dict, region: str = REGION):
-    """A client signing with temporary credentials (AccessKeyId, SecretAccessKey and
-    SessionToken as STS returns them); conftest's Creds has no session token."""
-    return _boto().client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        # One attempt, as conftest's clients: a retry would hide the first answer.
-        config=Config(retries={"mode": "standard", "max_attempts": 1}),
-    )
 
 
 def role_arn(name: str, account: str = ACCOUNT_ID, path: str = "/") -> str:

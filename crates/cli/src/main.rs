@@ -7,6 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// See the `mimalloc` line of Cargo.toml for why the binary does not use the system's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Castellan: a self-hosted identity and access management service speaking AWS IAM and STS.
 #[derive(Debug, Parser)]
 #[command(name = "castellan", version, about)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use service::{Clock, MasterKey, NewAccount, Secret, Service};
+use service::{Clock, Fixtures, MasterKey, NewAccount, Secret, Service};
 
 /// Where the state lives and how to unlock it; shared by `serve` and `account create`.
 #[derive(Debug, Args)]
@@ -73,6 +73,16 @@ pub struct ServeArgs {
     /// Keep everything in memory and enable `POST /_castellan/reset` (for test suites).
     #[arg(long)]
     ephemeral: bool,
+    /// For test suites: a JSON file (YAML when it ends in `.yaml` or `.yml`) declaring every
+    /// account the server starts with (ids, root keys, policies, groups, users with fixed
+    /// access keys, roles), validated whole before anything starts, applied to an empty store
+    /// and again after every reset.
+    #[arg(
+        long,
+        env = "CASTELLAN_FIXTURES",
+        conflicts_with_all = ["account_id", "root_email", "root_access_key_id", "root_secret_access_key", "root_password", "no_print_root_secret"]
+    )]
+    fixtures: Option<PathBuf>,
     /// On first start, write the root secret access key only to `<data-dir>/root-credentials`
     /// (mode 0600), never to standard output, where service managers keep it in their journals.
     #[arg(
@@ -371,6 +381,11 @@ fn password_or_generated(given: Option<String>) -> anyhow::Result<(Secret, bool)
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     warn_if_secret_on_command_line("--root-secret-access-key");
     warn_if_secret_on_command_line("--root-password");
+    // Before anything else: a malformed fixtures file stops the start, before it listens.
+    let fixtures = match &args.fixtures {
+        Some(path) => Some((path.clone(), read_fixtures(path)?)),
+        None => None,
+    };
     let server_config = args.network.server_config()?;
     // Before anything is created: an unreadable --trust-ca-file stops the start.
     let issuer_client = server::IssuerClient::new(args.trust_ca_file.as_deref())
@@ -388,7 +403,46 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_max_staleness(std::time::Duration::from_secs(args.max_staleness))
         .with_public_url(&server_config.public_url_for(listening))
         .with_https_client(Arc::new(issuer_client));
-    let root_key = match (args.root_access_key_id, args.root_secret_access_key) {
+    let reset = match fixtures {
+        Some((path, fixtures)) => {
+            start_with_fixtures(&service, &path, &fixtures).await?;
+            args.ephemeral.then(|| fixtures_hook(Arc::new(fixtures)))
+        }
+        None => {
+            let first = start_first_account(&service, &args).await?;
+            args.ephemeral.then(|| first_account_hook(first))
+        }
+    };
+    // The in-memory state is loaded before the first request: until then the staleness
+    // bound would refuse them all.
+    service
+        .refresh_caches()
+        .await
+        .context("cannot load the state from the database")?;
+    let app = if args.test_clock {
+        eprintln!("castellan: --test-clock: POST /_castellan/clock moves this server's clock");
+        server::App::with_test_clock(service, reset)
+    } else {
+        server::App::new(service, reset)
+    };
+    tracing::info!(listen = %args.listen, "castellan is serving IAM, STS and Organizations");
+    let scheme = if server_config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!("castellan: listening on {scheme}://{}", args.listen);
+    server::serve(listener, app, server_config, server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Without fixtures: the first account, created on a first start (its id and root keys
+/// chosen or given), or the accounts already stored; what a reset brings back.
+async fn start_first_account(service: &Service, args: &ServeArgs) -> anyhow::Result<NewAccount> {
+    let root_key = match (
+        args.root_access_key_id.clone(),
+        args.root_secret_access_key.clone(),
+    ) {
         (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
         _ => None,
     };
@@ -416,7 +470,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     } else {
         let (account_id, key_id, secret) =
-            first_start(&service, &first, generated, file.as_deref()).await?;
+            first_start(service, &first, generated, file.as_deref()).await?;
         let shown = (!args.no_print_root_secret).then_some(&secret);
         print_credentials(&account_id, &key_id, shown, file.as_deref());
         if generated && !args.no_print_root_secret {
@@ -432,36 +486,108 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         first.account_id = Some(account_id);
         first.root_key = Some((key_id, secret));
     }
-    // The in-memory state is loaded before the first request: until then the staleness
-    // bound would refuse them all.
-    service
-        .refresh_caches()
-        .await
-        .context("cannot load the state from the database")?;
-    let reset = args.ephemeral.then(|| {
-        server::ResetHook(Box::new(move |service: Service| {
-            let first = first.clone();
-            Box::pin(async move {
-                service.create_account(first).await?;
-                Ok(())
-            }) as server::ResetFuture
-        }))
-    });
-    let app = if args.test_clock {
-        eprintln!("castellan: --test-clock: POST /_castellan/clock moves this server's clock");
-        server::App::with_test_clock(service, reset)
+    Ok(first)
+}
+
+/// The reset of a server without fixtures: the first account comes back, with the same root
+/// key pair.
+fn first_account_hook(first: NewAccount) -> server::ResetHook {
+    server::ResetHook(Box::new(move |service: Service| {
+        let first = first.clone();
+        Box::pin(async move {
+            service.create_account(first).await?;
+            Ok(())
+        }) as server::ResetFuture
+    }))
+}
+
+/// Reads and validates a fixtures file whole, YAML by its name's extension and JSON
+/// otherwise; every error, each named by its place.
+fn read_fixtures(path: &Path) -> anyhow::Result<Fixtures> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the fixtures file `{}`", path.display()))?;
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let read = if yaml {
+        Fixtures::from_yaml(&text)
     } else {
-        server::App::new(service, reset)
+        Fixtures::from_json(&text)
     };
-    tracing::info!(listen = %args.listen, "castellan is serving IAM, STS and Organizations");
-    let scheme = if server_config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    eprintln!("castellan: listening on {scheme}://{}", args.listen);
-    server::serve(listener, app, server_config, server::shutdown_signal()).await?;
+    read.map_err(|errors| {
+        let count = errors.0.len();
+        let lines: Vec<String> = errors
+            .0
+            .iter()
+            .map(|e| format!("  {}: {}", e.place, e.message))
+            .collect();
+        anyhow::anyhow!(
+            "the fixtures file `{}` is invalid ({count} error{}):\n{}",
+            path.display(),
+            if count == 1 { "" } else { "s" },
+            lines.join("\n")
+        )
+    })
+}
+
+/// With fixtures: an empty store gets them; a durable store they were applied to before is
+/// served as it is, provided it holds what the file declares and no other account (the file
+/// declares every account the server starts with). Anything else stops the start.
+async fn start_with_fixtures(
+    service: &Service,
+    path: &Path,
+    fixtures: &Fixtures,
+) -> anyhow::Result<()> {
+    let declared = fixtures.account_ids();
+    let stored = service.accounts().await?;
+    if stored.is_empty() {
+        service
+            .apply_fixtures(fixtures)
+            .await
+            .with_context(|| format!("cannot apply the fixtures file `{}`", path.display()))?;
+        eprintln!(
+            "castellan: fixtures `{}` applied: account(s) {}",
+            path.display(),
+            declared.join(", ")
+        );
+        return Ok(());
+    }
+    let missing = service.missing_fixtures(fixtures).await?;
+    let others: Vec<&str> = stored
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .filter(|id| !declared.contains(id))
+        .collect();
+    if !missing.is_empty() || !others.is_empty() {
+        bail!(
+            "the database holds accounts but not the fixtures of `{}` (missing: {}; other accounts: {}); fixtures apply only to an empty database, or restart on the one they were applied to",
+            path.display(),
+            if missing.is_empty() {
+                "none".to_owned()
+            } else {
+                missing.join(", ")
+            },
+            if others.is_empty() {
+                "none".to_owned()
+            } else {
+                others.join(", ")
+            },
+        );
+    }
+    eprintln!(
+        "castellan: serving the fixtures of `{}`, applied to this database before: account(s) {}",
+        path.display(),
+        declared.join(", ")
+    );
     Ok(())
+}
+
+/// The reset of a server with fixtures: the store, emptied, gets them again.
+fn fixtures_hook(fixtures: Arc<Fixtures>) -> server::ResetHook {
+    server::ResetHook(Box::new(move |service: Service| {
+        let fixtures = Arc::clone(&fixtures);
+        Box::pin(async move { service.apply_fixtures(&fixtures).await }) as server::ResetFuture
+    }))
 }
 
 /// Creates the first account, all or nothing: the key pair is chosen, then written to the

@@ -81,6 +81,9 @@ pub struct PolicySet {
     wildcard_any_service: Vec<(Template, u32)>,
     /// Statements with NotAction.
     not_action: Vec<u32>,
+    /// Whether any statement reads the request context (a condition, or a policy variable
+    /// in a resource): a set that does not decides the same whatever the context holds.
+    reads_context: bool,
 }
 
 /// A request action lower-cased into a stack buffer, so the index lookup does not allocate.
@@ -209,6 +212,14 @@ impl PolicySet {
                 // nothing.
                 None => {}
             }
+            let resource_variables = variables
+                && match &statement.resource {
+                    Some(ResourceClause::Resource(list) | ResourceClause::NotResource(list)) => {
+                        list.iter().any(|r| r.contains("${"))
+                    }
+                    None => false,
+                };
+            self.reads_context |= resource_variables || !statement.conditions.is_empty();
             let conditions = statement
                 .conditions
                 .iter()
@@ -224,6 +235,12 @@ impl PolicySet {
             });
         }
         self.labels.push(PolicyLabel { name, sids });
+    }
+
+    /// Whether a decision of this set can depend on the request context: when it cannot,
+    /// the caller may evaluate with an empty context and skip building one.
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
     }
 
     /// Whether the set holds no policy.

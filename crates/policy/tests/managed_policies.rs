@@ -11,7 +11,9 @@
 
 use std::io::Read;
 
-use policy::{Context, Decision, Policies, Policy, PolicySet, Principal, Request, authorize};
+use policy::{
+    Context, Decision, Policies, Policy, PolicyKind, PolicySet, Principal, Request, authorize,
+};
 use serde_json::Value;
 
 fn catalogue() -> Vec<Value> {
@@ -174,4 +176,70 @@ fn well_known_policies_decide_as_documented() {
             "{name} {action} {resource}"
         );
     }
+}
+
+/// `PolicySet::reads_context` (which lets the server skip building a context) agrees with
+/// the documents' own text on the whole catalogue: a policy reads the context exactly when a
+/// statement has a Condition, or a Resource/NotResource holds a policy variable under
+/// Version 2012-10-17 (under 2008-10-17 `${..}` is literal text).
+#[test]
+fn reads_context_follows_conditions_and_variables() {
+    let documents = catalogue();
+    let mut reading = 0;
+    for ((name, policy), entry) in parsed().iter().zip(&documents) {
+        let document = &entry["Document"];
+        let variables = document["Version"] == "2012-10-17";
+        let statements = match &document["Statement"] {
+            Value::Array(list) => list.clone(),
+            one => vec![one.clone()],
+        };
+        let expected = statements.iter().any(|s| {
+            let has_condition = s.get("Condition").is_some();
+            let resources = [&s["Resource"], &s["NotResource"]];
+            let has_variable = resources.iter().any(|r| r.to_string().contains("${"));
+            has_condition || (variables && has_variable)
+        });
+        let set = PolicySet::new([(name.clone(), policy)]);
+        assert_eq!(set.reads_context(), expected, "{name}");
+        reading += usize::from(expected);
+    }
+    // Both kinds occur in the catalogue, so the comparison above tests something.
+    assert!(
+        reading > 100 && reading < 1452,
+        "{reading} read the context"
+    );
+
+    let set = |text: &str| {
+        PolicySet::new([(
+            "p".to_owned(),
+            &Policy::parse(text, PolicyKind::Identity).unwrap(),
+        )])
+    };
+    let statement = |rest: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*",{rest}}}]}}"#
+        )
+    };
+    assert!(!set(&statement(r#""Resource":"*""#)).reads_context());
+    assert!(
+        set(&statement(
+            r#""Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#
+        ))
+        .reads_context()
+    );
+    assert!(
+        set(&statement(
+            r#""Resource":"arn:aws:s3:::b/${aws:username}/*""#
+        ))
+        .reads_context()
+    );
+    assert!(
+        set(&statement(
+            r#""NotResource":"arn:aws:s3:::b/${aws:username}""#
+        ))
+        .reads_context()
+    );
+    let old = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}]}"#;
+    let old = Policy::parse(old, PolicyKind::Resource).unwrap();
+    assert!(!PolicySet::new([("old".to_owned(), &old)]).reads_context());
 }

@@ -37,8 +37,8 @@ pub struct App {
 pub type ResetFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ServiceError>> + Send>>;
 
-/// What runs after the store is emptied by `POST /_castellan/reset`: it recreates the
-/// first account with the same root credentials.
+/// What runs after the store is emptied by `POST /_castellan/reset`: it recreates what the
+/// server started with (the first account with the same root credentials, or the fixtures).
 pub struct ResetHook(pub Box<dyn Fn(Service) -> ResetFuture + Send + Sync>);
 
 impl std::fmt::Debug for ResetHook {

@@ -471,14 +471,103 @@ pub(crate) async fn authorize(
     // The resource is the caller's account's (an IAM entity, an organization's): one
     // account's guardrails bind both sides.
     let guard = guardrails(reads, &cache.guardrails, &caller.account_id).await?;
-    let tags = policies
-        .compiled
-        .as_ref()
-        .map(|c| c.tags.clone())
-        .unwrap_or_default();
+    let guard = guard.as_deref();
     let partition = caller.partition();
-    let mut context = base_context(caller, now, &tags);
-    if let Some(guard) = &guard {
+    let resource = partition.swap(resource);
+    let sets = Policies {
+        identity: policies.compiled.as_ref().map(|c| &c.identity),
+        boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
+        session: policies.session.as_deref(),
+        service_control: guard.and_then(|g| g.scp.as_deref()),
+        resource_control: guard
+            .filter(|_| rcps_apply_to(action))
+            .and_then(|g| g.rcp.as_deref()),
+        ..Policies::default()
+    };
+    // Most callers' policies have no condition and no variable: their decision is the same
+    // whatever the context holds, and building it (a dozen keys and values) is most of the
+    // cost of a decision. A denial still quotes the whole context, so it is built then.
+    // Guardrails count like the caller's own policies (an SCP may read aws:PrincipalOrgID).
+    let guardrail_sets = [sets.service_control, sets.resource_control]
+        .into_iter()
+        .flatten()
+        .flatten();
+    let reads_context = [sets.identity, sets.boundary, sets.session]
+        .into_iter()
+        .flatten()
+        .chain(guardrail_sets)
+        .any(PolicySet::reads_context);
+    let (context, extra) = if reads_context {
+        (
+            full_context(caller, &policies, guard, now, extra),
+            Vec::new(),
+        )
+    } else {
+        (Context::new(), extra)
+    };
+    let request = Request {
+        principal: &policies.principal,
+        action,
+        resource: &resource,
+        resource_account: Some(&caller.account_id),
+        context: &context,
+    };
+    let evaluation = policy::authorize(&request, &sets);
+    if evaluation.decision.is_allowed() {
+        return Ok(());
+    }
+    let rebuilt;
+    let (request, evaluation) = if reads_context {
+        (request, evaluation)
+    } else {
+        rebuilt = full_context(caller, &policies, guard, now, extra);
+        let request = Request {
+            context: &rebuilt,
+            ..request
+        };
+        let evaluation = policy::authorize(&request, &sets);
+        (request, evaluation)
+    };
+    let message = denial_message(caller, &evaluation, &request).unwrap_or_else(|| {
+        format!(
+            "User: {} is not authorized to perform: {action}",
+            caller.arn()
+        )
+    });
+    Err(denial(
+        encoder,
+        message,
+        caller,
+        &evaluation,
+        action,
+        &resource,
+        request.context,
+    ))
+}
+
+/// Whether resource control policies bind `action`: AWS applies them to a list of services
+/// (S3, STS, KMS, SQS, Secrets Manager, ...) that IAM and Organizations are not on; of what
+/// Castellan serves, only STS's actions.
+pub(crate) fn rcps_apply_to(action: &str) -> bool {
+    action
+        .get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("sts:"))
+}
+
+/// The whole request context of a decision: the caller's, the request's facts, the
+/// organization's keys of the caller's account (`guard`), and what the operation adds
+/// (`extra`, its ARNs moved into the caller's partition).
+fn full_context(
+    caller: &Caller,
+    policies: &CallerPolicies,
+    guard: Option<&Guardrails>,
+    now: SystemTime,
+    extra: Vec<(String, ContextValue)>,
+) -> Context {
+    let partition = caller.partition();
+    let tags = policies.compiled.as_ref().map_or(&[][..], |c| &c.tags[..]);
+    let mut context = base_context(caller, now, tags);
+    if let Some(guard) = guard {
         for (key, value) in guard
             .principal_context()
             .into_iter()
@@ -498,55 +587,7 @@ pub(crate) async fn authorize(
         };
         context.insert(&key, value);
     }
-    let resource = partition.swap(resource);
-    let request = Request {
-        principal: &policies.principal,
-        action,
-        resource: &resource,
-        resource_account: Some(&caller.account_id),
-        context: &context,
-    };
-    let evaluation = policy::authorize(
-        &request,
-        &Policies {
-            identity: policies.compiled.as_ref().map(|c| &c.identity),
-            boundary: policies.compiled.as_ref().and_then(|c| c.boundary.as_ref()),
-            session: policies.session.as_deref(),
-            service_control: guard.as_ref().and_then(|g| g.scp.as_deref()),
-            resource_control: guard
-                .as_ref()
-                .filter(|_| rcps_apply_to(action))
-                .and_then(|g| g.rcp.as_deref()),
-            ..Policies::default()
-        },
-    );
-    if evaluation.decision.is_allowed() {
-        return Ok(());
-    }
-    let message = denial_message(caller, &evaluation, &request).unwrap_or_else(|| {
-        format!(
-            "User: {} is not authorized to perform: {action}",
-            caller.arn()
-        )
-    });
-    Err(denial(
-        encoder,
-        message,
-        caller,
-        &evaluation,
-        action,
-        &resource,
-        &context,
-    ))
-}
-
-/// Whether resource control policies bind `action`: AWS applies them to a list of services
-/// (S3, STS, KMS, SQS, Secrets Manager, ...) that IAM and Organizations are not on; of what
-/// Castellan serves, only STS's actions.
-pub(crate) fn rcps_apply_to(action: &str) -> bool {
-    action
-        .get(..4)
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("sts:"))
+    context
 }
 
 /// Context keys whose values the operations fill with ARNs (canonical, like every ARN the

@@ -133,6 +133,22 @@ pub fn new_uuid() -> Result<String, RandomUnavailable> {
     ))
 }
 
+/// Whether `id` has the shape of a long-term access key id AWS issues: `AKIA` and 16
+/// upper-case letters or digits (fixtures declare such ids; IAM never takes one).
+pub fn is_access_key_id(id: &str) -> bool {
+    id.len() == 20
+        && id.starts_with("AKIA")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Whether `secret` has the shape of a secret access key AWS issues: 40 characters of the
+/// base64 alphabet.
+pub fn is_secret_access_key(secret: &str) -> bool {
+    secret.len() == 40 && secret.bytes().all(|b| BASE64.contains(&b))
+}
+
 /// A 40-character secret access key.
 pub fn new_secret_access_key() -> Result<Secret, RandomUnavailable> {
     random_chars(BASE64, 40).map(Secret::new)
@@ -202,6 +218,22 @@ mod tests {
         assert_eq!(key.len(), 20);
         assert!(key.starts_with("AKIA"));
         assert!(new_access_key_id(true).unwrap().starts_with("ASIA"));
+        assert!(is_access_key_id(&key));
+        assert!(is_secret_access_key(
+            new_secret_access_key().unwrap().expose()
+        ));
+        for bad in [
+            "AKIA123",
+            "ASIAABCDEFGHIJKLMNOP",
+            "AKIAabcdefghijklmnop",
+            "AKIAABCDEFGHIJKLMNOPQ",
+        ] {
+            assert!(!is_access_key_id(bad), "{bad}");
+        }
+        assert!(!is_secret_access_key("short"));
+        assert!(!is_secret_access_key(
+            "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+        ));
         let temporary = new_temporary_key_id("123456789012").unwrap();
         assert_eq!(temporary.len(), 20);
         assert!(temporary.starts_with("ASIA"));

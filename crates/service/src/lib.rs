@@ -10,6 +10,7 @@ mod catalogue;
 mod certificate;
 mod error;
 mod federation;
+mod fixtures;
 mod guardrails;
 mod iam;
 mod ids;
@@ -38,10 +39,12 @@ pub use catalogue::{Catalogue, ManagedPolicy};
 pub use error::{Denial, ServiceError, ServiceResult};
 pub use federation::SamlSignIn;
 pub use federation::{HttpsGet, HttpsGetResult};
+pub use fixtures::{FixtureError, FixtureErrors, Fixtures};
 pub use iam::{DocumentKind, check_document};
 pub use ids::{
-    IdKind, account_of_temporary_key, new_access_key_id, new_account_id, new_console_password,
-    new_secret_access_key, new_temporary_key_id, new_unique_id,
+    IdKind, account_of_temporary_key, is_access_key_id, is_secret_access_key, new_access_key_id,
+    new_account_id, new_console_password, new_secret_access_key, new_temporary_key_id,
+    new_unique_id,
 };
 pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};

@@ -1,23 +1,31 @@
 //! The one read interface of the operations: every read of IAM state that an operation or a
 //! decision makes goes through [`Reads`]. What the in-memory state holds (`state/`: users,
-//! groups, roles, customer managed policies, access keys, instance profiles, accounts with
-//! their aliases, and password policies)
-//! is served from its current snapshot once it is loaded; the rest goes to the store.
+//! groups, roles, customer managed policies, access keys, instance profiles, login profiles,
+//! MFA devices, users' other credentials, server certificates, identity providers, every
+//! kind's tags, accounts with their aliases, properties and password policies) is served from
+//! its current snapshot once it is loaded. The store still answers what the state never
+//! holds: secrets (password hashes, MFA seeds with their last accepted step, SAML providers'
+//! sealed keys), each read only where it is used; usage stamps that do not move the revision
+//! (GetAccessKeyLastUsed); console sessions and outbound federation.
 //!
 //! Writes go to the store directly: the store stays the source of truth, and a write is
 //! followed by the state's catch-up in `Service::iam`.
 
+use std::sync::Arc;
+
 use store::{
     AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, ListOptions,
-    LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
-    Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag, TagTarget, UserRecord,
+    LoginProfileInfo, LoginProfileRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord,
+    PolicyVersionRecord, Principal, RoleRecord, ServerCertificateRecord, Store, StoreError, Tag,
+    TagTarget, UserRecord,
 };
+use store::{Assignment, MfaDeviceInfo, MfaDeviceRecord, MfaOwner};
 use store::{ConsoleSessionRecord, CredentialKind, UserCredentialRecord};
-use store::{OidcProviderRecord, SamlProviderRecord};
+use store::{LoadScope, OidcProviderRecord, SamlProviderInfo, SamlProviderRecord};
 use store::{OutboundFederationRecord, SigningKeyRecord};
 
 use crate::service::Service;
-use crate::state::{Snapshot, State};
+use crate::state::{AccountState, Snapshot, State};
 
 /// Reads of IAM state, borrowed from the service (see the module documentation).
 #[derive(Clone, Copy)]
@@ -113,13 +121,37 @@ impl<'a> Reads<'a> {
 
     /// The tags of an entity, by key.
     pub(crate) async fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>, StoreError> {
-        if let Some(served) = self
-            .loaded()
-            .and_then(|snapshot| snapshot.list_tags(target))
-        {
-            return served;
+        match self.loaded() {
+            Some(snapshot) => snapshot.list_tags(target),
+            None => self.store.list_tags(target).await,
         }
-        self.store.list_tags(target).await
+    }
+
+    /// One account as the state holds it, shared (not copied): what GetAccountSummary and
+    /// GetAccountAuthorizationDetails scan. Before the state is loaded, the account is read
+    /// from the store in one transaction.
+    pub(crate) async fn account_state(
+        &self,
+        account_id: &str,
+    ) -> Result<Arc<AccountState>, StoreError> {
+        let missing = || StoreError::NoSuchEntity {
+            kind: store::EntityKind::Account,
+            name: account_id.to_owned(),
+        };
+        if let Some(snapshot) = self.loaded() {
+            return snapshot.account(account_id).cloned().ok_or_else(missing);
+        }
+        let mut loaded = self
+            .store
+            .load(&LoadScope::Account(account_id.to_owned()))
+            .await?;
+        let record = loaded.accounts.pop().ok_or_else(missing)?;
+        Ok(Arc::new(AccountState::loaded(record, &mut loaded)))
+    }
+
+    /// A role of `account` with this node's latest AssumeRole stamp.
+    pub(crate) fn stamped_role(&self, role: &RoleRecord) -> RoleRecord {
+        self.stamped(role.clone())
     }
 
     /// An access key by id, with its last use as the store has it now (GetAccessKeyLastUsed:
@@ -133,50 +165,106 @@ impl<'a> Reads<'a> {
 }
 
 impl Reads<'_> {
-    /// The account's OpenID Connect provider for `resource` (the ARN's part after
-    /// `oidc-provider/`, exact text); `NoSuchEntity` naming the ARN when absent.
-    pub(crate) async fn oidc_provider(
+    /// A user's login profile, without its hash.
+    pub(crate) async fn get_login_profile(
         &self,
         account_id: &str,
-        resource: &str,
-    ) -> Result<OidcProviderRecord, StoreError> {
-        self.store.get_oidc_provider(account_id, resource).await
+        user_name: &str,
+    ) -> Result<LoginProfileInfo, StoreError> {
+        match self.loaded() {
+            Some(snapshot) => snapshot.get_login_profile(account_id, user_name),
+            None => Ok(self
+                .store
+                .get_login_profile(account_id, user_name)
+                .await?
+                .info()),
+        }
     }
 
-    /// The account's SAML provider named `name` (case-insensitively); `NoSuchEntity` naming
-    /// the ARN when absent.
+    /// A virtual MFA device of the account by serial number, without its seed.
+    pub(crate) async fn get_mfa_device(
+        &self,
+        account_id: &str,
+        serial_number: &str,
+    ) -> Result<MfaDeviceInfo, StoreError> {
+        match self.loaded() {
+            Some(snapshot) => snapshot.get_mfa_device(account_id, serial_number),
+            None => Ok(self
+                .store
+                .get_mfa_device(account_id, serial_number)
+                .await?
+                .info()),
+        }
+    }
+
+    /// A page of the account's virtual MFA devices.
+    pub(crate) async fn list_virtual_mfa_devices(
+        &self,
+        account_id: &str,
+        assignment: Assignment,
+        options: &ListOptions,
+    ) -> Result<Page<MfaDeviceInfo>, StoreError> {
+        if let Some(snapshot) = self.loaded() {
+            return Ok(snapshot.list_virtual_mfa_devices(account_id, assignment, options));
+        }
+        let page = self
+            .store
+            .list_virtual_mfa_devices(account_id, assignment, options)
+            .await?;
+        Ok(Page {
+            items: page.items.iter().map(MfaDeviceRecord::info).collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    /// The MFA devices enabled for a user or the root user, without their seeds.
+    pub(crate) async fn list_mfa_devices_of(
+        &self,
+        account_id: &str,
+        owner: &MfaOwner,
+    ) -> Result<Vec<MfaDeviceInfo>, StoreError> {
+        if let Some(snapshot) = self.loaded() {
+            return Ok(snapshot.list_mfa_devices_of(account_id, owner));
+        }
+        let devices = self.store.list_mfa_devices_of(account_id, owner).await?;
+        Ok(devices.iter().map(MfaDeviceRecord::info).collect())
+    }
+
+    /// The account's SAML provider named `name` (case-insensitively), with its keys' ids
+    /// only; `NoSuchEntity` naming the ARN when absent.
     pub(crate) async fn saml_provider(
         &self,
         account_id: &str,
         name: &str,
-    ) -> Result<SamlProviderRecord, StoreError> {
-        self.store.get_saml_provider(account_id, name).await
+    ) -> Result<SamlProviderInfo, StoreError> {
+        match self.loaded() {
+            Some(snapshot) => snapshot.saml_provider(account_id, name),
+            None => Ok(self.store.get_saml_provider(account_id, name).await?.info()),
+        }
     }
 
     /// The SAML provider whose unique id is `uuid`, in any account; `None` when none has it.
     pub(crate) async fn saml_provider_by_uuid(
         &self,
         uuid: &str,
-    ) -> Result<Option<SamlProviderRecord>, StoreError> {
-        self.store.find_saml_provider_by_uuid(uuid).await
-    }
-}
-
-impl Reads<'_> {
-    /// The account's OpenID Connect providers, by resource.
-    pub(crate) async fn list_oidc_providers(
-        &self,
-        account_id: &str,
-    ) -> Result<Vec<OidcProviderRecord>, StoreError> {
-        self.store.list_oidc_providers(account_id).await
+    ) -> Result<Option<SamlProviderInfo>, StoreError> {
+        if let Some(snapshot) = self.loaded() {
+            return Ok(snapshot.saml_provider_by_uuid(uuid));
+        }
+        let found = self.store.find_saml_provider_by_uuid(uuid).await?;
+        Ok(found.as_ref().map(SamlProviderRecord::info))
     }
 
     /// The account's SAML providers, by name.
     pub(crate) async fn list_saml_providers(
         &self,
         account_id: &str,
-    ) -> Result<Vec<SamlProviderRecord>, StoreError> {
-        self.store.list_saml_providers(account_id).await
+    ) -> Result<Vec<SamlProviderInfo>, StoreError> {
+        if let Some(snapshot) = self.loaded() {
+            return Ok(snapshot.list_saml_providers(account_id));
+        }
+        let providers = self.store.list_saml_providers(account_id).await?;
+        Ok(providers.iter().map(SamlProviderRecord::info).collect())
     }
 }
 
@@ -272,6 +360,38 @@ served! {
         role_name: &str,
         options: &ListOptions
     ) -> Page<InstanceProfileRecord>;
+    /// The account's properties (Get/PutAccountProperties), by key.
+    total fn list_account_properties(account_id: &str) -> Vec<(String, String)>;
+    /// The SSH keys, signing certificates or service-specific credentials of a user (or of
+    /// the root user when `user_id` is `None`), without secrets.
+    total fn list_user_credentials(
+        account_id: &str,
+        user_id: Option<&str>,
+        kind: CredentialKind
+    ) -> Vec<UserCredentialRecord>;
+    /// The credentials of one kind in the whole account.
+    total fn list_account_credentials(
+        account_id: &str,
+        kind: CredentialKind
+    ) -> Vec<UserCredentialRecord>;
+    /// One credential by kind and id.
+    fallible fn get_user_credential(
+        account_id: &str,
+        kind: CredentialKind,
+        credential_id: &str
+    ) -> UserCredentialRecord;
+    /// A server certificate by name.
+    fallible fn get_server_certificate(account_id: &str, name: &str) -> ServerCertificateRecord;
+    /// A page of server certificates.
+    total fn list_server_certificates(
+        account_id: &str,
+        options: &ListOptions
+    ) -> Page<ServerCertificateRecord>;
+    /// The account's OpenID Connect provider for `resource` (the ARN's part after
+    /// `oidc-provider/`, exact text); `NoSuchEntity` naming the ARN when absent.
+    fallible fn get_oidc_provider(account_id: &str, resource: &str) -> OidcProviderRecord;
+    /// The account's OpenID Connect providers, by resource.
+    total fn list_oidc_providers(account_id: &str) -> Vec<OidcProviderRecord>;
 }
 
 /// Reads the state does not hold: each goes to the store, with the store's signature.
@@ -319,49 +439,50 @@ reads! {
     fn get_root_password_hash(account_id: &str) -> Option<String>;
     /// A console session by the hash of its cookie value.
     fn get_console_session(id_hash: &str) -> Option<ConsoleSessionRecord>;
-    /// The account's properties (Get/PutAccountProperties), by key.
-    fn list_account_properties(account_id: &str) -> Vec<(String, String)>;
     /// The account's outbound web identity federation, if ever enabled.
     fn get_outbound_federation(account_id: &str) -> Option<OutboundFederationRecord>;
     /// The outbound federation whose issuer URL carries this id.
     fn outbound_federation_by_issuer(issuer_id: &str) -> Option<OutboundFederationRecord>;
     /// The account's outbound federation signing keys, oldest first.
     fn list_outbound_signing_keys(account_id: &str) -> Vec<SigningKeyRecord>;
-    /// A virtual MFA device of the account by serial number.
-    fn get_mfa_device(account_id: &str, serial_number: &str) -> store::MfaDeviceRecord;
-    /// A page of the account's virtual MFA devices.
-    fn list_virtual_mfa_devices(account_id: &str, assignment: store::Assignment, options: &ListOptions) -> Page<store::MfaDeviceRecord>;
-    /// The MFA devices enabled for a user or the root user.
-    fn list_mfa_devices_of(account_id: &str, owner: &store::MfaOwner) -> Vec<store::MfaDeviceRecord>;
-    /// The account's MFA figures (GetAccountSummary).
-    fn mfa_counts(account_id: &str) -> store::MfaCounts;
-    /// A user's login profile.
-    fn get_login_profile(account_id: &str, user_name: &str) -> LoginProfileRecord;
-    /// The SSH keys, signing certificates or service-specific credentials of a user (or of
-    /// the root user when `user_id` is `None`).
-    fn list_user_credentials(
+}
+
+/// Reads of secrets, which the state never holds: each goes to the store, under a name that
+/// says what it carries, and only the code that uses the secret calls it.
+macro_rules! secrets {
+    ($($(#[$doc:meta])* fn $name:ident = $store:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl Reads<'_> {
+            $(
+                $(#[$doc])*
+                pub(crate) async fn $name(&self, $($arg: $ty),*) -> Result<$out, StoreError> {
+                    self.store.$store($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+secrets! {
+    /// A user's login profile with its password hash (sign-in, ChangePassword).
+    fn login_profile_with_hash = get_login_profile(
         account_id: &str,
-        user_id: Option<&str>,
-        kind: CredentialKind
-    ) -> Vec<UserCredentialRecord>;
-    /// The credentials of one kind in the whole account.
-    fn list_account_credentials(
+        user_name: &str
+    ) -> LoginProfileRecord;
+    /// A device with its sealed seed, last accepted step and drift (a code check).
+    fn mfa_device_with_seed = get_mfa_device(
         account_id: &str,
-        kind: CredentialKind
-    ) -> Vec<UserCredentialRecord>;
-    /// One credential by kind and id.
-    fn get_user_credential(
+        serial_number: &str
+    ) -> MfaDeviceRecord;
+    /// The devices enabled for an owner with their seeds (console sign-in's code check).
+    fn mfa_devices_with_seeds = list_mfa_devices_of(
         account_id: &str,
-        kind: CredentialKind,
-        credential_id: &str
-    ) -> UserCredentialRecord;
-    /// A server certificate by name.
-    fn get_server_certificate(account_id: &str, name: &str) -> ServerCertificateRecord;
-    /// A page of server certificates.
-    fn list_server_certificates(
+        owner: &MfaOwner
+    ) -> Vec<MfaDeviceRecord>;
+    /// A SAML provider with its sealed private keys (an encrypted assertion).
+    fn saml_provider_with_keys = get_saml_provider(
         account_id: &str,
-        options: &ListOptions
-    ) -> Page<ServerCertificateRecord>;
+        name: &str
+    ) -> SamlProviderRecord;
 }
 
 #[cfg(test)]

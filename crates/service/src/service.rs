@@ -17,6 +17,7 @@ use crate::password::PasswordPool;
 use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
+use crate::session::Session;
 use crate::state::State;
 use crate::throttle::{Throttle, ThrottleLimit};
 
@@ -140,6 +141,8 @@ pub struct CacheLimits {
     pub trusts: Bound,
     /// When each key's last use was written.
     pub key_uses: Bound,
+    /// Opened session tokens by temporary key; weight: token text in bytes plus the session.
+    pub tokens: Bound,
 }
 
 impl Default for CacheLimits {
@@ -159,6 +162,10 @@ impl Default for CacheLimits {
                 weight: 16 << 20,
             },
             key_uses: Bound::entries(262_144),
+            tokens: Bound {
+                entries: 65_536,
+                weight: 64 << 20,
+            },
         }
     }
 }
@@ -176,6 +183,8 @@ pub struct CacheUsage {
     pub trusts: (usize, usize),
     /// Key-use stamps.
     pub key_uses: (usize, usize),
+    /// Opened session tokens.
+    pub tokens: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -185,6 +194,28 @@ struct Caches {
     policies: PolicyCache,
     /// When each key's use was last written (kept across cache clears: it is not state).
     key_use_written: BoundedMap<i64>,
+    /// Opened session tokens by temporary key: opening one (base64, decryption, JSON) cost
+    /// a tenth of a role session's request. The token is kept to be compared.
+    tokens: BoundedMap<OpenedToken>,
+}
+
+/// A session token opened once: valid for the reset generation it was opened in, and only
+/// for the same token text.
+#[derive(Clone)]
+struct OpenedToken {
+    generation: u64,
+    token: Arc<str>,
+    session: Arc<Session>,
+}
+
+// The token must never reach a log line or a Debug dump.
+impl std::fmt::Debug for OpenedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedToken")
+            .field("generation", &self.generation)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caches {
@@ -193,12 +224,14 @@ impl Caches {
             keys: BoundedMap::new(limits.keys),
             policies: PolicyCache::new(limits),
             key_use_written: BoundedMap::new(limits.key_uses),
+            tokens: BoundedMap::new(limits.tokens),
         }
     }
 
     fn clear(&self) {
         self.keys.clear();
         self.policies.clear();
+        self.tokens.clear();
     }
 }
 
@@ -351,6 +384,7 @@ impl Service {
             sessions: caches.policies.sessions_usage(),
             trusts: caches.policies.trusts_usage(),
             key_uses: caches.key_use_written.usage(),
+            tokens: caches.tokens.usage(),
         }
     }
 
@@ -581,17 +615,8 @@ impl Service {
             Some(pair) => pair,
             None => (new_access_key_id(false)?, new_secret_access_key()?),
         };
-        // Account, alias and root key in one write: the key pair exists only if all of it does.
-        let root_key = self.sealed_key(&account_id, None, &key_id, &secret)?;
         let account = self
-            .store
-            .create_account(&store::NewAccount {
-                account_id,
-                email: new.email,
-                alias: new.alias,
-                created_at: self.clock.seconds(),
-                root_key: Some(root_key),
-            })
+            .insert_account(account_id, new.email, new.alias, Some((&key_id, &secret)))
             .await?;
         if let Some(password) = &new.root_password {
             // A second write: should it fail, the account stands without a console password,
@@ -601,6 +626,30 @@ impl Service {
         }
         self.after_write().await;
         Ok((account, (key_id, secret)))
+    }
+
+    /// Writes an account with its alias and root key, if any (a fixtures file may declare
+    /// none), in one write: the key pair exists only if all of it does.
+    pub(crate) async fn insert_account(
+        &self,
+        account_id: String,
+        email: String,
+        alias: Option<String>,
+        root_key: Option<(&str, &Secret)>,
+    ) -> ServiceResult<AccountRecord> {
+        let root_key = root_key
+            .map(|(key_id, secret)| self.sealed_key(&account_id, None, key_id, secret))
+            .transpose()?;
+        Ok(self
+            .store
+            .create_account(&store::NewAccount {
+                account_id,
+                email,
+                alias,
+                created_at: self.clock.seconds(),
+                root_key,
+            })
+            .await?)
     }
 
     /// Seals and stores an access key.
@@ -684,19 +733,25 @@ impl Service {
         E: From<ServiceError>,
     {
         let _one_at_a_time = self.guards.reset.lock().await;
-        let reset = self.store.reset().await;
+        let reset = self.empty_store().await;
         // After the delete: a token issued while it ran carries the old generation too.
         self.guards.generation.fetch_add(1, Ordering::SeqCst);
-        reset.map_err(ServiceError::from)?;
+        reset?;
         self.guards.failed_by_user.clear();
         self.guards.failed_by_address.clear();
         self.clock.reset_offset();
-        // Nothing is served from memory until the state is loaded again, below.
-        self.state.clear();
-        self.caches.clear();
         let after = after(self.clone()).await;
         self.after_write().await;
         after
+    }
+
+    /// Deletes everything in the store and forgets what memory held of it; nothing is served
+    /// from memory until the state is loaded again (the next catch-up loads it whole).
+    pub(crate) async fn empty_store(&self) -> ServiceResult<()> {
+        let emptied = self.store.reset().await;
+        self.state.clear();
+        self.caches.clear();
+        Ok(emptied?)
     }
 
     /// Checks a user's password against its stored hash, throttled per user and per source
@@ -785,6 +840,40 @@ impl Service {
             })
             .await?;
         Ok(hash.as_str())
+    }
+
+    /// The session a temporary key opened before with this very token, in this generation.
+    pub(crate) fn opened_token(
+        &self,
+        access_key_id: &str,
+        token: &str,
+        generation: u64,
+    ) -> Option<Arc<Session>> {
+        use subtle::ConstantTimeEq as _;
+        let opened = self.caches.tokens.get(access_key_id)?;
+        let same = opened.generation == generation
+            && bool::from(opened.token.as_bytes().ct_eq(token.as_bytes()));
+        same.then_some(opened.session)
+    }
+
+    /// Keeps a token opened for `access_key_id` (see [`Service::opened_token`]).
+    pub(crate) fn keep_opened_token(
+        &self,
+        access_key_id: &str,
+        token: &str,
+        generation: u64,
+        session: &Arc<Session>,
+    ) {
+        // The session's own fields are about as large as the token's sealed text.
+        let weight = token.len().saturating_mul(2);
+        let opened = OpenedToken {
+            generation,
+            token: Arc::from(token),
+            session: Arc::clone(session),
+        };
+        self.caches
+            .tokens
+            .insert_weighted(access_key_id, opened, weight);
     }
 
     /// The number of resets so far (see [`Service::reset_then`]).

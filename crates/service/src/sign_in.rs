@@ -229,7 +229,7 @@ impl Service {
         };
         let profile = match self
             .reads()
-            .get_login_profile(&account.account_id, &user.name)
+            .login_profile_with_hash(&account.account_id, &user.name)
             .await
         {
             Ok(profile) => profile,

@@ -680,14 +680,23 @@ impl Service {
         access_key_id: &str,
         token: &str,
     ) -> Result<Arc<Session>, crate::session::TokenProblem> {
-        Session::open(
+        let now = self.clock.seconds();
+        let generation = self.generation();
+        if let Some(session) = self.opened_token(access_key_id, token, generation) {
+            if now >= session.expires_at {
+                return Err(crate::session::TokenProblem::Expired);
+            }
+            return Ok(session);
+        }
+        let session = Arc::new(Session::open(
             &self.sealer,
             token,
             access_key_id,
-            self.clock.seconds(),
-            self.generation(),
-        )
-        .map(Arc::new)
+            now,
+            generation,
+        )?);
+        self.keep_opened_token(access_key_id, token, generation, &session);
+        Ok(session)
     }
 
     /// The caller behind a verified temporary key.

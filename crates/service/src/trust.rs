@@ -78,58 +78,105 @@ fn bindable_identity(caller: &Caller) -> Option<(String, &str)> {
     Some((caller.partition().swap(&arn).into_owned(), id))
 }
 
+/// The kinds of entity a trust policy's `AWS` principal can name and bind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntityKind {
+    User,
+    Role,
+}
+
+/// What an `AWS` principal value says, read from its text alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PrincipalText<'a> {
+    /// Everyone, an account, or a session: nothing to bind.
+    Unbound,
+    /// A user or role ARN: its account, path (`/` or `/a/b/`) and name.
+    Entity {
+        kind: EntityKind,
+        account: &'a str,
+        path: String,
+        name: &'a str,
+    },
+    /// Not a principal this server knows how to read.
+    Invalid,
+}
+
+/// Reads an `AWS` principal value (in any partition: a trust policy is written in the
+/// partition its author's requests live in, and the validator checked the partition's
+/// name). Session ARNs (`arn:aws:sts::...`) name no stored entity; the parser checked their
+/// form.
+pub(crate) fn read_principal(value: &str) -> PrincipalText<'_> {
+    if value == "*" || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())) {
+        return PrincipalText::Unbound;
+    }
+    let service_and_rest = value
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(':'))
+        .map_or("", |(_partition, rest)| rest);
+    let Some(rest) = service_and_rest.strip_prefix("iam::") else {
+        return if service_and_rest.starts_with("sts::") {
+            PrincipalText::Unbound
+        } else {
+            PrincipalText::Invalid
+        };
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return PrincipalText::Invalid;
+    };
+    if resource == "root" {
+        // AWS accepts any account.
+        return PrincipalText::Unbound;
+    }
+    let Some((kind, path_and_name)) = resource.split_once('/') else {
+        return PrincipalText::Invalid;
+    };
+    let kind = match kind {
+        "user" => EntityKind::User,
+        "role" => EntityKind::Role,
+        _ => return PrincipalText::Invalid,
+    };
+    let (path, name) = match path_and_name.rfind('/') {
+        Some(at) => (
+            format!("/{}", path_and_name.get(..=at).unwrap_or_default()),
+            path_and_name.get(at + 1..).unwrap_or_default(),
+        ),
+        None => ("/".to_owned(), path_and_name),
+    };
+    if name.is_empty() {
+        return PrincipalText::Invalid;
+    }
+    PrincipalText::Entity {
+        kind,
+        account,
+        path,
+        name,
+    }
+}
+
 impl Service {
     /// What `value` (an `AWS` principal of a trust policy) names now.
     pub(crate) async fn named(&self, value: &str) -> ServiceResult<Named> {
-        if value == "*" || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())) {
-            return Ok(Named::Unbound);
-        }
-        // Any partition: a trust policy is written in the partition its author's requests
-        // live in, and the validator checked the partition's name. Session ARNs
-        // (`arn:aws:sts::...`) name no stored entity; the parser checked their form.
-        let service_and_rest = value
-            .strip_prefix("arn:")
-            .and_then(|rest| rest.split_once(':'))
-            .map_or("", |(_partition, rest)| rest);
-        let Some(rest) = service_and_rest.strip_prefix("iam::") else {
-            return Ok(if service_and_rest.starts_with("sts::") {
-                Named::Unbound
-            } else {
-                Named::Invalid
-            });
+        let (kind, account, path, name) = match read_principal(value) {
+            PrincipalText::Unbound => return Ok(Named::Unbound),
+            PrincipalText::Invalid => return Ok(Named::Invalid),
+            PrincipalText::Entity {
+                kind,
+                account,
+                path,
+                name,
+            } => (kind, account, path, name),
         };
-        let Some((account, resource)) = rest.split_once(':') else {
-            return Ok(Named::Invalid);
-        };
-        if resource == "root" {
-            // AWS accepts any account.
-            return Ok(Named::Unbound);
-        }
-        let Some((kind, path_and_name)) = resource.split_once('/') else {
-            return Ok(Named::Invalid);
-        };
-        let (path, name) = match path_and_name.rfind('/') {
-            Some(at) => (
-                format!("/{}", path_and_name.get(..=at).unwrap_or_default()),
-                path_and_name.get(at + 1..).unwrap_or_default(),
-            ),
-            None => ("/".to_owned(), path_and_name),
-        };
-        if name.is_empty() {
-            return Ok(Named::Invalid);
-        }
         let found = match kind {
-            "user" => self
+            EntityKind::User => self
                 .reads()
                 .get_user(account, name)
                 .await
                 .map(|u| (u.path, u.user_id)),
-            "role" => self
+            EntityKind::Role => self
                 .reads()
                 .get_role(account, name)
                 .await
                 .map(|r| (r.path, r.role_id)),
-            _ => return Ok(Named::Invalid),
         };
         match found {
             Ok((stored_path, id)) => Ok(Named::Entity((stored_path == path).then_some(id))),

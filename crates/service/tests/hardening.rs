@@ -59,12 +59,18 @@ impl World {
     }
 
     async fn with_clock(clock: Clock) -> World {
+        World::with_limits(clock, service::CacheLimits::default()).await
+    }
+
+    /// A world whose caches have the given limits, so tests can watch them stay bounded.
+    async fn with_limits(clock: Clock, limits: service::CacheLimits) -> World {
         let store = store::Store::open("sqlite::memory:").await.unwrap();
         let service = Service::new(
             store,
             Sealer::new(&MasterKey::generate().unwrap()),
             clock.clone(),
-        );
+        )
+        .with_cache_limits(limits);
         for (id, email) in [(A, "a@example.com"), (B, "b@example.com")] {
             service
                 .create_account(NewAccount {
@@ -76,6 +82,15 @@ impl World {
                 .unwrap();
         }
         World { service, clock }
+    }
+
+    /// Temporary credentials of account A's root, lasting `seconds`.
+    async fn root_session(&self, seconds: &str) -> wire::sts::Credentials {
+        let request = sts("GetSessionToken", &[("DurationSeconds", seconds)]);
+        match self.service.sts(&root(A), request).await.unwrap() {
+            wire::sts::Response::GetSessionToken(response) => response.credentials.unwrap(),
+            _ => panic!("not GetSessionToken"),
+        }
     }
 
     async fn root_ok(&self, account: &str, request: Request) -> Response {
@@ -560,7 +575,6 @@ async fn finding_5_session_policy_of_another_account_is_refused_alike_whether_it
 #[tokio::test]
 async fn finding_3_session_policy_cache_stays_bounded() {
     let clock = Clock::fixed(START);
-    let store = store::Store::open("sqlite::memory:").await.unwrap();
     let limits = service::CacheLimits {
         sessions: service::Bound {
             entries: 8,
@@ -568,21 +582,7 @@ async fn finding_3_session_policy_cache_stays_bounded() {
         },
         ..service::CacheLimits::default()
     };
-    let service = Service::new(
-        store,
-        Sealer::new(&MasterKey::generate().unwrap()),
-        clock.clone(),
-    )
-    .with_cache_limits(limits);
-    service
-        .create_account(NewAccount {
-            account_id: Some(A.to_owned()),
-            email: "a@example.com".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
-    let world = World { service, clock };
+    let world = World::with_limits(clock, limits).await;
     let alice = world.user(A, "/", "alice", Some(ALLOW_ASSUME)).await;
     let role = world.open_role(A, "R").await;
     let inline = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}}"#;
@@ -783,15 +783,7 @@ async fn finding_9_parallel_resets_each_complete_whole() {
 #[tokio::test]
 async fn finding_9_session_tokens_issued_before_a_reset_are_invalid_after_it() {
     let world = World::new().await;
-    let wire::sts::Response::GetSessionToken(response) = world
-        .service
-        .sts(&root(A), sts("GetSessionToken", &[]))
-        .await
-        .unwrap()
-    else {
-        panic!("not GetSessionToken")
-    };
-    let credentials = response.credentials.unwrap();
+    let credentials = world.root_session("3600").await;
     world
         .service
         .open_session(&credentials.access_key_id, &credentials.session_token)
@@ -831,6 +823,60 @@ async fn finding_9_session_tokens_issued_before_a_reset_are_invalid_after_it() {
         .service
         .open_session(&after.access_key_id, &after.session_token)
         .unwrap();
+}
+
+/// A token opened once is kept (its opening is a tenth of a session request's cost), but the
+/// kept session answers only the very same token, in the same generation, until it expires.
+#[tokio::test]
+async fn opened_session_tokens_answer_only_the_same_token_until_expiry() {
+    let world = World::new().await;
+    let first = world.root_session("900").await;
+    let second = world.root_session("900").await;
+    let open = |key: &str, token: &str| world.service.open_session(key, token);
+    open(&first.access_key_id, &first.session_token).unwrap();
+    assert_eq!(world.service.cache_usage().tokens.0, 1);
+    // Kept: the same token opens again.
+    open(&first.access_key_id, &first.session_token).unwrap();
+    // Another genuine token presented with the first key is still refused.
+    assert_eq!(
+        open(&first.access_key_id, &second.session_token).unwrap_err(),
+        service::TokenProblem::Invalid
+    );
+    // So is the first token changed in one character.
+    let mut tampered = first.session_token.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(
+        open(&first.access_key_id, &tampered).unwrap_err(),
+        service::TokenProblem::Invalid
+    );
+    // And a kept session still expires.
+    world.clock.advance(901);
+    assert_eq!(
+        open(&first.access_key_id, &first.session_token).unwrap_err(),
+        service::TokenProblem::Expired
+    );
+}
+
+#[tokio::test]
+async fn opened_session_tokens_stay_bounded() {
+    let limits = service::CacheLimits {
+        tokens: service::Bound {
+            entries: 4,
+            weight: usize::MAX,
+        },
+        ..service::CacheLimits::default()
+    };
+    let world = World::with_limits(Clock::fixed(START), limits).await;
+    for _ in 0..10 {
+        let credentials = world.root_session("3600").await;
+        world
+            .service
+            .open_session(&credentials.access_key_id, &credentials.session_token)
+            .unwrap();
+    }
+    assert_eq!(world.service.cache_usage().tokens.0, 4);
 }
 
 // Finding 6: trust follows identities, not names.

@@ -20,9 +20,9 @@ use service::Service;
 /// A service with account A, provider TestIdp (valid until `valid_until`) and role ReadOnly
 /// trusting it under `condition`.
 async fn world(condition: &str, valid_until: i64) -> Service {
-    let (service, store) = common::service_at(NOW).await;
+    let (service, _) = common::service_at(NOW).await;
     common::saml_provider(
-        &store,
+        &service,
         "TestIdp",
         "a0000000-0000-4000-8000-000000000001",
         common::corpus("metadata.xml"),

@@ -42,9 +42,9 @@ fn encoded(name: &str) -> String {
 /// `mode`, the private keys `keys` (corpus file names) added through UpdateSAMLProvider,
 /// and role ReadOnly trusting it.
 async fn world(mode: Option<AssertionEncryptionModeType>, keys: &[&str]) -> Service {
-    let (service, store) = common::service_at(NOW).await;
+    let (service, _) = common::service_at(NOW).await;
     common::saml_provider(
-        &store,
+        &service,
         "TestIdp",
         UUID,
         data("metadata.xml"),

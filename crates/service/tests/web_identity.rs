@@ -144,6 +144,8 @@ impl World {
             })
             .await
             .unwrap();
+        // Written to the store directly: the state catches up as a node's refresh would.
+        self.service.refresh_caches().await.unwrap();
         format!("arn:aws:iam::{account}:oidc-provider/{resource}")
     }
 

@@ -17,10 +17,11 @@ pub use error::{BackendError, EntityKind, Result, StoreError};
 pub use model::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, BoundPrincipal, Change, Changes,
     ConsoleSessionRecord, CredentialKind, GroupRecord, InstanceProfileRecord, ListOptions,
-    LoginProfileRecord, MfaDeviceRecord, MfaOwner, NewAccessKey, NewAccount, NewGroup,
-    NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser, Page, PasswordPolicy,
-    PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord,
-    ServerCertificateRecord, Tag, TagTarget, Timestamp, UserCredentialRecord, UserRecord,
+    LoginProfileInfo, LoginProfileRecord, MfaDeviceInfo, MfaDeviceRecord, MfaOwner, NewAccessKey,
+    NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
+    Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal,
+    PrincipalKind, RoleRecord, ServerCertificateRecord, Tag, TagTarget, Timestamp,
+    UserCredentialRecord, UserRecord,
 };
 pub use ops::{
     AWS_MANAGED_ORG_POLICIES, CreateAccountStatusRecord, GuardrailRows, MAX_OU_DEPTH,
@@ -29,7 +30,7 @@ pub use ops::{
 };
 pub use ops::{
     Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider,
-    NewSamlProvider, OidcProviderRecord, OutboundFederationRecord, RoleUpdate,
-    SamlPrivateKeyRecord, SamlProviderRecord, SamlProviderUpdate, SigningKeyRecord,
-    customer_policy_arn,
+    NewSamlProvider, OidcProviderRecord, OutboundFederationRecord, RoleUpdate, SamlPrivateKeyInfo,
+    SamlPrivateKeyRecord, SamlProvider, SamlProviderInfo, SamlProviderRecord, SamlProviderUpdate,
+    SigningKeyRecord, customer_policy_arn,
 };

@@ -494,7 +494,7 @@ impl AccessKeyStatus {
 }
 
 /// What a [`UserCredentialRecord`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CredentialKind {
     /// An SSH public key for CodeCommit (`APKA...`), five per user.
     SshPublicKey,
@@ -549,7 +549,8 @@ pub struct UserCredentialRecord {
     pub service_name: Option<String>,
     /// Its generated user name or alias.
     pub service_user_name: Option<String>,
-    /// Its sealed password or secret.
+    /// Its sealed password or secret. `None` in the in-memory state's load
+    /// (`Store::load`): nothing reads it back (Create and Reset answer the secret they made).
     pub secret_ciphertext: Option<Vec<u8>>,
     /// When it was uploaded or created.
     pub created_at: Timestamp,
@@ -596,6 +597,33 @@ impl std::fmt::Debug for LoginProfileRecord {
     }
 }
 
+/// What reads may see of a user's console password: everything but the hash (the in-memory
+/// state holds this; sign-in and ChangePassword read the hash from the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfileInfo {
+    /// The user's id.
+    pub user_id: String,
+    /// Whether the next sign-in must set a new password.
+    pub password_reset_required: bool,
+    /// When the profile was created.
+    pub created_at: Timestamp,
+    /// When the password was last set.
+    pub password_set_at: Timestamp,
+}
+
+impl LoginProfileRecord {
+    /// The profile without its hash.
+    #[must_use]
+    pub fn info(&self) -> LoginProfileInfo {
+        LoginProfileInfo {
+            user_id: self.user_id.clone(),
+            password_reset_required: self.password_reset_required,
+            created_at: self.created_at,
+            password_set_at: self.password_set_at,
+        }
+    }
+}
+
 /// An account's password policy: AWS's fields, `None` where AWS leaves a field unset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordPolicy {
@@ -639,7 +667,7 @@ impl Tag {
 }
 
 /// Which entity carries a tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TagTarget {
     /// A user, by id.
     User(String),
@@ -657,6 +685,23 @@ pub enum TagTarget {
     OidcProvider(String),
     /// A SAML provider, by SAMLProviderUUID.
     SamlProvider(String),
+}
+
+impl TagTarget {
+    /// The id, serial number or ARN that names the entity.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match self {
+            TagTarget::User(id)
+            | TagTarget::Role(id)
+            | TagTarget::Policy(id)
+            | TagTarget::InstanceProfile(id)
+            | TagTarget::ServerCertificate(id)
+            | TagTarget::MfaDevice(id)
+            | TagTarget::OidcProvider(id)
+            | TagTarget::SamlProvider(id) => id,
+        }
+    }
 }
 
 /// A virtual MFA device; the TOTP seed is ciphertext produced by the service.
@@ -692,8 +737,39 @@ impl std::fmt::Debug for MfaDeviceRecord {
     }
 }
 
-/// Who an MFA device is enabled for.
+/// What reads may see of a virtual MFA device: no seed, and not the last accepted step or the
+/// drift, which only a code check reads (from the store, with the seed; the step moves
+/// without a revision).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDeviceInfo {
+    /// `arn:aws:iam::<account>:mfa/<path><name>`.
+    pub serial_number: String,
+    /// The owning account.
+    pub account_id: String,
+    /// Who it is enabled for; `None` while unassigned.
+    pub owner: Option<MfaOwner>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was enabled.
+    pub enabled_at: Option<Timestamp>,
+}
+
+impl MfaDeviceRecord {
+    /// The device without its seed and code-check state.
+    #[must_use]
+    pub fn info(&self) -> MfaDeviceInfo {
+        MfaDeviceInfo {
+            serial_number: self.serial_number.clone(),
+            account_id: self.account_id.clone(),
+            owner: self.owner.clone(),
+            created_at: self.created_at,
+            enabled_at: self.enabled_at,
+        }
+    }
+}
+
+/// Who an MFA device is enabled for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MfaOwner {
     /// The account root.
     Root,

@@ -17,7 +17,7 @@ use store::{
     NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
     Page, PasswordPolicy, Principal, PrincipalKind, RoleUpdate, Store, StoreError, Tag, TagTarget,
 };
-use store::{Assignment, MfaOwner, NewMfaDevice};
+use store::{Assignment, LoadScope, Loaded, MfaOwner, NewMfaDevice};
 use store::{ConsoleSessionRecord, Enabling, SigningKeyRecord};
 use store::{CredentialKind, UserCredentialRecord};
 use store::{
@@ -59,6 +59,7 @@ conformance!(
     oidc_providers,
     oidc_provider_quota,
     saml_providers,
+    state_loads_every_kind_without_secrets,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -3454,4 +3455,149 @@ async fn saml_providers(f: &Fixture) {
         store.get_saml_provider(ACCOUNT, "Okta").await,
         EntityKind::SamlProvider,
     );
+}
+
+/// What `Store::load` reads for the service's in-memory state: every kind, by whole store, by
+/// account and by each entity's own scope, each entity with its tags, and no secret (no
+/// hash, seed, sealed secret or key is selected).
+async fn state_loads_every_kind_without_secrets(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let tag = || vec![Tag::new("team", "a")];
+    let alice = store.create_user(&new_user(1, "alice", "/")).await.unwrap();
+    store
+        .create_login_profile(ACCOUNT, "alice", "$argon2id$SECRET", true, T0)
+        .await
+        .unwrap();
+    let device = new_mfa("dev");
+    store.create_mfa_device(&device).await.unwrap();
+    store
+        .enable_mfa_device(
+            ACCOUNT,
+            &device.serial_number,
+            &MfaOwner::User(alice.user_id.clone()),
+            (T0, 5),
+        )
+        .await
+        .unwrap();
+    let service = CredentialKind::ServiceSpecific;
+    let credential = new_credential(1, Some(&alice.user_id), service, "fp", Some("svc"));
+    store.create_user_credential(&credential).await.unwrap();
+    store
+        .create_server_certificate(&new_certificate(1, "web", "/", tag()))
+        .await
+        .unwrap();
+    store
+        .create_oidc_provider(&new_oidc(ACCOUNT, "idp.example", &["b", "a"], tag()))
+        .await
+        .unwrap();
+    store
+        .create_saml_provider(&new_saml(
+            "Corp",
+            "uuid-1",
+            vec![private_key("k1", T0)],
+            tag(),
+        ))
+        .await
+        .unwrap();
+    store
+        .put_account_properties(ACCOUNT, &[("ns/p".into(), "v".into())])
+        .await
+        .unwrap();
+    store
+        .create_instance_profile(&new_profile(1, "ip", "/", tag()))
+        .await
+        .unwrap();
+
+    let check = |loaded: &Loaded| {
+        assert_eq!(loaded.login_profiles.len(), 1);
+        let profile = &loaded.login_profiles[0];
+        assert_eq!(
+            (profile.user_id.as_str(), profile.password_reset_required),
+            (alice.user_id.as_str(), true)
+        );
+        assert_eq!(loaded.mfa_devices.len(), 1);
+        assert_eq!(
+            loaded.mfa_devices[0].owner,
+            Some(MfaOwner::User(alice.user_id.clone()))
+        );
+        assert_eq!(loaded.credentials.len(), 1);
+        let mut expected = credential.clone();
+        expected.secret_ciphertext = None;
+        assert_eq!(loaded.credentials[0], expected);
+        assert_eq!(loaded.server_certificates.len(), 1);
+        assert_eq!(loaded.oidc_providers.len(), 1);
+        let oidc = &loaded.oidc_providers[0];
+        assert_eq!(oidc.client_ids, ["b", "a"]);
+        assert_eq!(oidc.thumbprints, ["a".repeat(40), "b".repeat(40)]);
+        assert_eq!(loaded.saml_providers.len(), 1);
+        let keys: Vec<_> = loaded.saml_providers[0]
+            .private_keys
+            .iter()
+            .map(|k| (k.key_id.as_str(), k.added_at))
+            .collect();
+        assert_eq!(keys, [("k1", T0)]);
+        assert_eq!(
+            loaded.account_properties,
+            [(ACCOUNT.to_owned(), "ns/p".to_owned(), "v".to_owned())]
+        );
+        // Tags of every kind that has them here: MFA device, certificate, both providers,
+        // instance profile.
+        let mut tagged: Vec<&str> = loaded.tags.iter().map(|(t, _)| t.id()).collect();
+        tagged.sort_unstable();
+        assert_eq!(
+            tagged,
+            [
+                "AIPA00000000000000001",
+                "ASCA00000000000000001",
+                device.serial_number.as_str(),
+                "arn:aws:iam::111122223333:oidc-provider/idp.example",
+                "uuid-1",
+            ]
+        );
+        let dump = format!("{loaded:?}");
+        assert!(!dump.contains("SECRET"), "a password hash was loaded");
+    };
+    let everything = store.load(&LoadScope::Everything).await.unwrap();
+    check(&everything);
+    check(
+        &store
+            .load(&LoadScope::Account(ACCOUNT.into()))
+            .await
+            .unwrap(),
+    );
+    let other = store.load(&LoadScope::Account(OTHER.into())).await.unwrap();
+    assert!(other.mfa_devices.is_empty() && other.tags.is_empty());
+    assert!(other.login_profiles.is_empty() && other.saml_providers.is_empty());
+
+    // Each entity's own scope reads it alone, with its tags.
+    let one = |scope: LoadScope| async move { store.load(&scope).await.unwrap() };
+    let loaded = one(LoadScope::User(alice.user_id.clone())).await;
+    assert_eq!(loaded.login_profiles.len(), 1);
+    assert!(loaded.mfa_devices.is_empty() && loaded.credentials.is_empty());
+    let loaded = one(LoadScope::MfaDevice(device.serial_number.clone())).await;
+    assert_eq!((loaded.mfa_devices.len(), loaded.tags.len()), (1, 1));
+    let loaded = one(LoadScope::Credential(credential.credential_id.clone())).await;
+    assert_eq!(loaded.credentials.len(), 1);
+    assert!(loaded.credentials[0].secret_ciphertext.is_none());
+    let loaded = one(LoadScope::ServerCertificate("ASCA00000000000000001".into())).await;
+    assert_eq!(
+        (loaded.server_certificates.len(), loaded.tags.len()),
+        (1, 1)
+    );
+    let arn = "arn:aws:iam::111122223333:oidc-provider/idp.example";
+    let loaded = one(LoadScope::OidcProvider(arn.into())).await;
+    assert_eq!((loaded.oidc_providers.len(), loaded.tags.len()), (1, 1));
+    assert_eq!(loaded.oidc_providers[0].client_ids, ["b", "a"]);
+    let loaded = one(LoadScope::SamlProvider("uuid-1".into())).await;
+    assert_eq!((loaded.saml_providers.len(), loaded.tags.len()), (1, 1));
+    assert_eq!(loaded.saml_providers[0].private_keys.len(), 1);
+    let loaded = one(LoadScope::InstanceProfile("AIPA00000000000000001".into())).await;
+    assert_eq!((loaded.instance_profiles.len(), loaded.tags.len()), (1, 1));
+    let loaded = one(LoadScope::AccountSettings(ACCOUNT.into())).await;
+    assert_eq!(loaded.account_properties.len(), 1);
+    // A scope of an entity that is gone reads nothing.
+    let loaded = one(LoadScope::SamlProvider("uuid-none".into())).await;
+    assert!(loaded.saml_providers.is_empty() && loaded.tags.is_empty());
 }

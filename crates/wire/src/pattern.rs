@@ -457,7 +457,26 @@ impl Compiler {
     }
 }
 
+thread_local! {
+    /// Each model pattern compiled once per thread: compiling one costs more than matching
+    /// it, and requests check several. Keyed by the model's literals, so bounded by them.
+    static COMPILED: std::cell::RefCell<
+        std::collections::HashMap<&'static str, Option<std::rc::Rc<Pattern>>>,
+    > = std::cell::RefCell::default();
+}
+
 impl Pattern {
+    /// A model pattern compiled (once per thread), or `None` if the dialect cannot express it.
+    pub(crate) fn compiled(pattern: &'static str) -> Option<std::rc::Rc<Pattern>> {
+        COMPILED.with(|cache| {
+            cache
+                .borrow_mut()
+                .entry(pattern)
+                .or_insert_with(|| Pattern::new(pattern).ok().map(std::rc::Rc::new))
+                .clone()
+        })
+    }
+
     /// Compiles a model pattern.
     pub(crate) fn new(pattern: &str) -> Result<Self, Unsupported> {
         let mut parser = Parser {

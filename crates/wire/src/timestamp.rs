@@ -45,17 +45,48 @@ impl FromStr for Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ` written digit by digit, for years 0-9999 (every real
+    /// timestamp): answers carry several timestamps per entity and the formatting machinery
+    /// showed in profiles. `None` for other years.
+    pub(crate) fn iso8601_digits(self) -> Option<[u8; 20]> {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
+        let Ok(year @ 0..=9999) = u16::try_from(year) else {
+            return None;
+        };
+        let mut text = *b"0000-00-00T00:00:00Z";
+        let fields = [
+            (0, 4, i64::from(year)),
+            (5, 2, month),
+            (8, 2, day),
+            (11, 2, secs / 3600),
+            (14, 2, secs / 60 % 60),
+            (17, 2, secs % 60),
+        ];
+        for (at, width, mut value) in fields {
+            for slot in text.iter_mut().skip(at).take(width).rev() {
+                *slot = b'0' + u8::try_from(value % 10).unwrap_or(0);
+                value /= 10;
+            }
+        }
+        Some(text)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(text) = self.iso8601_digits() {
+            return f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?);
+        }
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
         write!(
             f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
         )
     }
 }
@@ -153,6 +184,35 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::Timestamp;
+
+    #[test]
+    fn digit_by_digit_formatting_equals_the_general_one() {
+        // Every day from 1970 to 2200 at a varying second, and the edges of the fast path.
+        let general = |t: i64| {
+            let (year, month, day) = super::civil_from_days(t.div_euclid(86_400));
+            let secs = t.rem_euclid(86_400);
+            format!(
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
+        };
+        let days = (0..84_000).map(|d: i64| d * 86_400 + (d * 7_919) % 86_400);
+        let edges = [
+            -62_167_219_200,
+            -62_167_219_201,
+            253_402_300_799,
+            253_402_300_800,
+        ];
+        for t in days.chain(edges) {
+            assert_eq!(
+                Timestamp::from_unix_seconds(t).to_string(),
+                general(t),
+                "{t}"
+            );
+        }
+    }
 
     #[test]
     fn formats_and_parses() {

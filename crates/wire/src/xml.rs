@@ -2,6 +2,7 @@
 //! member, and the `<XResponse><XResult>...` envelope of the Query protocol.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crate::Service;
 use crate::partition::Partition;
@@ -28,22 +29,30 @@ impl XmlWriter {
     }
 
     /// Element text: only `&`, `<` and `>` need escaping there (this writer writes no
-    /// attribute values from data), which keeps messages like `'userName'` readable.
+    /// attribute values from data), which keeps messages like `'userName'` readable. Text
+    /// is copied in runs between the characters that need escaping (most text has none).
     pub(crate) fn text(&mut self, text: &str) {
-        for c in text.chars() {
+        let mut rest = text;
+        // Every character that needs escaping is ASCII, so a byte scan finds them and `at` is
+        // a character boundary.
+        while let Some(at) = rest.bytes().position(needs_escape) {
+            let (run, from) = rest.split_at(at);
+            self.out.push_str(run);
+            let mut chars = from.chars();
+            let Some(c) = chars.next() else { break };
             match c {
                 '<' => self.out.push_str("&lt;"),
                 '>' => self.out.push_str("&gt;"),
                 '&' => self.out.push_str("&amp;"),
                 // A raw CR would be normalised away by the client's parser; other control
                 // characters cannot appear raw in XML 1.0 at all.
-                '\t' | '\n' => self.out.push(c),
-                c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                    self.out.push_str(&format!("&#x{:X};", u32::from(c)));
+                c => {
+                    let _ = write!(self.out, "&#x{:X};", u32::from(c));
                 }
-                c => self.out.push(c),
             }
+            rest = chars.as_str();
         }
+        self.out.push_str(rest);
     }
 
     /// `<name>value</name>`.
@@ -107,6 +116,12 @@ impl XmlWriter {
     }
 }
 
+/// Whether element text must escape `c` (see [`XmlWriter::text`]): markup characters and
+/// control characters other than tab and line feed.
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'<' | b'>' | b'&' | 0x7f) || (b < b' ' && b != b'\t' && b != b'\n')
+}
+
 /// A structure that writes its members as child elements.
 pub(crate) trait WriteXml {
     fn write_members(&self, w: &mut XmlWriter);
@@ -131,13 +146,13 @@ impl XmlValue for str {
 
 impl XmlValue for i32 {
     fn write_text(&self, w: &mut XmlWriter) {
-        w.out.push_str(&self.to_string());
+        let _ = write!(w.out, "{self}");
     }
 }
 
 impl XmlValue for i64 {
     fn write_text(&self, w: &mut XmlWriter) {
-        w.out.push_str(&self.to_string());
+        let _ = write!(w.out, "{self}");
     }
 }
 
@@ -149,7 +164,16 @@ impl XmlValue for bool {
 
 impl XmlValue for Timestamp {
     fn write_text(&self, w: &mut XmlWriter) {
-        w.out.push_str(&self.to_string());
+        match self
+            .iso8601_digits()
+            .as_ref()
+            .map(|digits| std::str::from_utf8(digits))
+        {
+            Some(Ok(text)) => w.out.push_str(text),
+            _ => {
+                let _ = write!(w.out, "{self}");
+            }
+        }
     }
 }
 
@@ -169,7 +193,8 @@ pub(crate) fn response(
     request_id: &str,
 ) -> String {
     let mut w = XmlWriter {
-        out: String::new(),
+        // Most answers fit; a long list grows it a few times instead of a dozen.
+        out: String::with_capacity(2048),
         partition,
     };
     let outer = format!("{action}Response");
@@ -208,4 +233,34 @@ pub(crate) fn error(
     w.scalar("RequestId", request_id);
     w.close("ErrorResponse");
     w.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut w = XmlWriter::default();
+        w.text(text);
+        w.out
+    }
+
+    #[test]
+    fn text_escapes_markup_and_control_characters_only() {
+        assert_eq!(escaped(""), "");
+        assert_eq!(escaped("plain 'text' \"é\" ✓"), "plain 'text' \"é\" ✓");
+        assert_eq!(escaped("a<b>&c"), "a&lt;b&gt;&amp;c");
+        assert_eq!(escaped("<&>"), "&lt;&amp;&gt;");
+        assert_eq!(escaped("tab\tline\ncr\r"), "tab\tline\ncr&#xD;");
+        assert_eq!(escaped("\u{0}\u{1f}\u{7f}é"), "&#x0;&#x1F;&#x7F;é");
+    }
+
+    #[test]
+    fn numbers_and_timestamps_are_written_in_place() {
+        let mut w = XmlWriter::default();
+        (-42i32).write_text(&mut w);
+        9_007_199_254_740_993i64.write_text(&mut w);
+        Timestamp::from_unix_seconds(86_400 + 3_661).write_text(&mut w);
+        assert_eq!(w.out, "-4290071992547409931970-01-02T01:01:01Z");
+    }
 }

@@ -417,7 +417,7 @@ impl Service {
         account_id: &str,
         resource: &str,
     ) -> ServiceResult<Option<Vec<String>>> {
-        match self.reads().oidc_provider(account_id, resource).await {
+        match self.reads().get_oidc_provider(account_id, resource).await {
             Ok(provider) => Ok(Some(provider.client_ids)),
             Err(StoreError::NoSuchEntity { .. }) => Ok(None),
             Err(other) => Err(other.into()),

@@ -7,7 +7,7 @@
 use policy::ContextValue;
 use wire::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse};
 
-use store::{SamlProviderRecord, StoreError};
+use store::{SamlProviderInfo, StoreError};
 
 use super::assertion::{Assertion, AssertionError, Provider, verify_response};
 use super::saml_keys::SealedKeys;
@@ -336,7 +336,7 @@ impl Service {
             return Ok(None);
         };
         match self.reads().saml_provider(account_id, name).await {
-            Ok(record) => Ok(self.usable_provider(record, provider_arn.to_owned())),
+            Ok(record) => self.usable_provider(record, provider_arn.to_owned()).await,
             Err(StoreError::NoSuchEntity { .. }) => Ok(None),
             Err(other) => Err(other.into()),
         }
@@ -347,38 +347,60 @@ impl Service {
         &self,
         uuid: &str,
     ) -> ServiceResult<Option<SamlProvider>> {
-        Ok(self
-            .reads()
-            .saml_provider_by_uuid(uuid)
-            .await?
-            .and_then(|record| {
-                let arn = format!(
-                    "arn:aws:iam::{}:saml-provider/{}",
-                    record.account_id, record.name
-                );
-                self.usable_provider(record, arn)
-            }))
+        let Some(record) = self.reads().saml_provider_by_uuid(uuid).await? else {
+            return Ok(None);
+        };
+        let arn = format!(
+            "arn:aws:iam::{}:saml-provider/{}",
+            record.account_id, record.name
+        );
+        self.usable_provider(record, arn).await
     }
 
-    /// A stored provider, known by `arn` (as the caller named it), or `None` when its
-    /// metadata is past its `validUntil` (reading 73) or no longer reads.
-    fn usable_provider(&self, record: SamlProviderRecord, arn: String) -> Option<SamlProvider> {
+    /// A provider as the state holds it, known by `arn` (as the caller named it), or `None`
+    /// when its metadata is past its `validUntil` (reading 73) or no longer reads. Its sealed
+    /// private keys, which the state never holds, are read from the store only when it has
+    /// any.
+    async fn usable_provider(
+        &self,
+        record: SamlProviderInfo,
+        arn: String,
+    ) -> ServiceResult<Option<SamlProvider>> {
         if self.clock().seconds() >= record.valid_until {
-            return None;
+            return Ok(None);
         }
         // Checked when stored; a document that no longer reads is refused all the same.
-        let metadata = saml_metadata::parse(&record.metadata_document).ok()?;
+        let Ok(metadata) = saml_metadata::parse(&record.metadata_document) else {
+            return Ok(None);
+        };
         let signing = metadata
             .signing_certificates
             .iter()
             .filter_map(|der| SigningKey::from_certificate(der))
             .collect();
-        Some(SamlProvider {
+        let keys = if record.private_keys.is_empty() {
+            Vec::new()
+        } else {
+            match self
+                .reads()
+                .saml_provider_with_keys(&record.account_id, &record.name)
+                .await
+            {
+                // The keys of the provider the state named, not of one made since under
+                // its name.
+                Ok(full) if full.saml_provider_uuid == record.saml_provider_uuid => {
+                    full.private_keys
+                }
+                Ok(_) | Err(StoreError::NoSuchEntity { .. }) => return Ok(None),
+                Err(other) => return Err(other.into()),
+            }
+        };
+        Ok(Some(SamlProvider {
             encryption_required: record.assertion_encryption_mode.as_deref() == Some("Required"),
             private_keys: SealedKeys::new(
                 self.sealer.clone(),
                 record.saml_provider_uuid.clone(),
-                record.private_keys,
+                keys,
             ),
             account_id: record.account_id,
             name: record.name,
@@ -386,7 +408,7 @@ impl Service {
             entity_id: metadata.entity_id,
             uuid: record.saml_provider_uuid,
             signing,
-        })
+        }))
     }
 
     /// Verifies a response for `provider`. A provider holding private keys may be sent an

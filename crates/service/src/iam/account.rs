@@ -2,10 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use store::{
-    GroupRecord, ListOptions, Page, PasswordPolicy, PolicyRecord, Principal, RoleRecord,
-    StoreError, TagTarget, UserRecord,
-};
+use store::{CredentialKind, MfaOwner, PasswordPolicy, StoreError};
 use wire::iam::{
     AttachedPermissionsBoundary, AttachedPolicy, ChangePasswordRequest, CreateAccountAliasRequest,
     CreateLoginProfileRequest, CreateLoginProfileResponse, DeleteAccountAliasRequest,
@@ -24,6 +21,7 @@ use crate::caller::{Caller, Identity, group_arn, user_arn};
 use crate::catalogue::{Catalogue, ManagedPolicy};
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::{PasswordCheck, Service};
+use crate::state::{AccountState, GroupEntry, PolicyEntry, RoleEntry, UserEntry, lower};
 
 /// The symbols a password policy counts (AWS's list in UpdateAccountPasswordPolicy).
 const SYMBOLS: &str = "!@#$%^&*()_+-=[]{}|'";
@@ -76,7 +74,7 @@ fn too_many_failures() -> ServiceError {
 /// Checks a new password against the account's policy, or against AWS's default policy
 /// (eight characters, three of the four character kinds, not the root email) when the
 /// account has set none. The password itself never appears in a message.
-fn check_password(
+pub(crate) fn check_password(
     password: &str,
     policy: Option<&PasswordPolicy>,
     account_email: &str,
@@ -166,7 +164,7 @@ fn aws_policy_detail(aws: &ManagedPolicy, attached: i64, uses: i32) -> ManagedPo
     }
 }
 
-fn login_profile_view(user_name: String, profile: &store::LoginProfileRecord) -> LoginProfile {
+fn login_profile_view(user_name: String, profile: &store::LoginProfileInfo) -> LoginProfile {
     LoginProfile {
         user_name,
         create_date: timestamp(profile.created_at),
@@ -202,39 +200,15 @@ fn boundary_view(arn: Option<&String>) -> Option<AttachedPermissionsBoundary> {
     })
 }
 
-/// One entity of GetAccountAuthorizationDetails, before its details are read: the listing
-/// is paged first so that only one page's details are fetched.
-#[derive(Clone)]
-enum Entry {
-    User(UserRecord),
-    Group(GroupRecord),
-    Role(RoleRecord),
-    Local(PolicyRecord),
+/// One entity of GetAccountAuthorizationDetails, borrowed from the state, before its
+/// details are built: the listing is paged first so that only one page's details are.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    User(&'a UserEntry),
+    Group(&'a GroupEntry),
+    Role(&'a RoleEntry),
+    Local(&'a PolicyEntry),
     Aws(&'static ManagedPolicy, i64),
-}
-
-/// Every item of a store listing, paging through it 1,000 at a time. A macro rather than a
-/// function over an async closure, whose future would not be `Send` for every lifetime.
-macro_rules! every {
-    (|$options:ident| $list:expr) => {{
-        let mut all = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let $options = ListOptions {
-                path_prefix: None,
-                marker: marker.clone(),
-                max_items: 1000,
-            };
-            let page: Page<_> = $list.await?;
-            all.extend(page.items);
-            match page.next_marker {
-                // A marker that does not move would loop forever: the listing is complete.
-                Some(next) if marker.as_deref() != Some(next.as_str()) => marker = Some(next),
-                _ => break,
-            }
-        }
-        all
-    }};
 }
 
 impl Service {
@@ -267,7 +241,7 @@ impl Service {
             )
             .await?;
         Ok(CreateLoginProfileResponse {
-            login_profile: login_profile_view(user.name, &profile),
+            login_profile: login_profile_view(user.name, &profile.info()),
         })
     }
 
@@ -370,7 +344,10 @@ impl Service {
             policy.as_ref(),
         )
         .await?;
-        let profile = self.reads().get_login_profile(&account, &me.name).await?;
+        let profile = self
+            .reads()
+            .login_profile_with_hash(&account, &me.name)
+            .await?;
         self.check_old_password(caller, &me.user_id, &input.old_password, &profile)
             .await?;
         check_password(&input.new_password, policy.as_ref(), &email)?;
@@ -674,72 +651,39 @@ impl Service {
         }
     }
 
-    async fn all_users(&self, account: &str) -> ServiceResult<Vec<UserRecord>> {
-        Ok(every!(|options| self.reads().list_users(account, &options)))
-    }
-
-    async fn all_groups(&self, account: &str) -> ServiceResult<Vec<GroupRecord>> {
-        Ok(every!(|options| self
-            .reads()
-            .list_groups(account, &options)))
-    }
-
-    async fn all_roles(&self, account: &str) -> ServiceResult<Vec<RoleRecord>> {
-        Ok(every!(|options| self.reads().list_roles(account, &options)))
-    }
-
-    async fn all_policies(&self, account: &str) -> ServiceResult<Vec<PolicyRecord>> {
-        Ok(every!(|options| self
-            .reads()
-            .list_policies(account, false, &options)))
-    }
-
-    /// GetAccountSummary's map: the account's real counts and AWS's default quotas.
+    /// GetAccountSummary's map: the account's real counts, from one view of the state (no
+    /// entity copied), and AWS's default quotas.
     async fn summary(&self, account: &str) -> ServiceResult<BTreeMap<SummaryKeyType, i32>> {
         use SummaryKeyType as K;
-        let users = self.all_users(account).await?;
-        let groups = self.all_groups(account).await?;
-        let roles = self.all_roles(account).await?;
-        let policies = self.all_policies(account).await?;
-        let server_certificates =
-            every!(|options| self.reads().list_server_certificates(account, &options)).len();
-        let mut versions_in_use = 0usize;
-        for policy in &policies {
-            versions_in_use += self.reads().list_policy_versions(&policy.arn).await?.len();
-        }
+        let state = self.reads().account_state(account).await?;
+        let a = state.as_ref();
+        let versions: usize = a.policies.by_name.values().map(|p| p.versions.len()).sum();
         // AWS managed policies attached in the account count as one version in use each.
-        versions_in_use += self
-            .reads()
-            .policy_attachment_counts(account)
-            .await?
-            .iter()
-            .filter(|(arn, _)| Catalogue::shipped().get(arn).is_some())
+        let aws_attached = a
+            .attached_to
+            .keys()
+            .filter(|arn| Catalogue::shipped().get(arn).is_some())
             .count();
-        let root_keys = self.reads().list_access_keys(account, None).await?;
-        let root_certificates = self
-            .reads()
-            .list_user_credentials(account, None, store::CredentialKind::SigningCertificate)
-            .await?;
-        let profiles = every!(|options| self.reads().list_instance_profiles(account, &options));
-        let mfa = self.reads().mfa_counts(account).await?;
+        let devices = a.mfa_devices.by_name.values().map(|d| &d.record);
+        let (mut mfa_devices, mut mfa_in_use, mut root_mfa) = (0, 0, false);
+        for device in devices {
+            mfa_devices += 1;
+            mfa_in_use += usize::from(device.owner.is_some());
+            root_mfa |= device.owner == Some(MfaOwner::Root);
+        }
+        let root_certificates = (None, CredentialKind::SigningCertificate);
         // Identity providers of both kinds (reading 60).
-        let providers = self.reads().list_oidc_providers(account).await?.len()
-            + self.reads().list_saml_providers(account).await?.len();
-        let token_version = self
-            .reads()
-            .get_account(account)
-            .await?
-            .global_endpoint_token_version;
+        let providers = a.oidc_providers.len() + a.saml_providers.by_name.len();
         Ok(BTreeMap::from([
-            (K::Users, count(users.len())),
+            (K::Users, count(a.users.by_name.len())),
             (K::UsersQuota, USERS_QUOTA),
-            (K::Groups, count(groups.len())),
+            (K::Groups, count(a.groups.by_name.len())),
             (K::GroupsQuota, GROUPS_QUOTA),
-            (K::Roles, count(roles.len())),
+            (K::Roles, count(a.roles.by_name.len())),
             (K::RolesQuota, ROLES_QUOTA),
-            (K::Policies, count(policies.len())),
+            (K::Policies, count(a.policies.by_name.len())),
             (K::PoliciesQuota, POLICIES_QUOTA),
-            (K::PolicyVersionsInUse, count(versions_in_use)),
+            (K::PolicyVersionsInUse, count(versions + aws_attached)),
             (K::PolicyVersionsInUseQuota, 10_000),
             (K::VersionsPerPolicyQuota, 5),
             (K::PolicySizeQuota, 6_144),
@@ -753,76 +697,79 @@ impl Service {
             (K::GroupsPerUserQuota, 10),
             (K::AccessKeysPerUserQuota, 2),
             (K::SigningCertificatesPerUserQuota, 2),
-            (K::ServerCertificates, count(server_certificates)),
+            (
+                K::ServerCertificates,
+                count(a.server_certificates.by_name.len()),
+            ),
             (K::ServerCertificatesQuota, 20),
-            (K::InstanceProfiles, count(profiles.len())),
+            (
+                K::InstanceProfiles,
+                count(a.instance_profiles.by_name.len()),
+            ),
             (K::InstanceProfilesQuota, 1_000),
             (K::Providers, count(providers)),
-            (K::MFADevices, count_i64(mfa.devices)),
-            (K::MFADevicesInUse, count_i64(mfa.in_use)),
-            (K::AccountMFAEnabled, i32::from(mfa.root_enabled)),
+            (K::MFADevices, count(mfa_devices)),
+            (K::MFADevicesInUse, count(mfa_in_use)),
+            (K::AccountMFAEnabled, i32::from(root_mfa)),
             (
                 K::AccountAccessKeysPresent,
-                i32::from(!root_keys.is_empty()),
+                i32::from(a.keys_by_owner.contains_key(&None)),
             ),
             (
                 K::AccountSigningCertificatesPresent,
-                i32::from(!root_certificates.is_empty()),
+                i32::from(a.credentials_by_owner.contains_key(&root_certificates)),
             ),
-            (K::GlobalEndpointTokenVersion, token_version),
+            (
+                K::GlobalEndpointTokenVersion,
+                a.record.global_endpoint_token_version,
+            ),
         ]))
     }
 
     /// GetAccountAuthorizationDetails: users, groups, roles, then policies (the account's
-    /// own, then the AWS managed ones attached in it), paged before details are read.
+    /// own, then the AWS managed ones attached in it), paged before details are built. One
+    /// view of the state answers the whole page; entries are borrowed from it, not copied.
     async fn authorization_details(
         &self,
         caller: &Caller,
         input: wire::iam::GetAccountAuthorizationDetailsRequest,
     ) -> ServiceResult<GetAccountAuthorizationDetailsResponse> {
-        let account = caller.account_id.as_str();
+        let state = self.reads().account_state(&caller.account_id).await?;
+        let a = state.as_ref();
         let filter = input.filter.unwrap_or_default();
         let wanted = |kind: EntityType| filter.is_empty() || filter.contains(&kind);
-        let users = self.all_users(account).await?;
-        let roles = self.all_roles(account).await?;
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries: Vec<Entry<'_>> = Vec::new();
         if wanted(EntityType::User) {
-            entries.extend(users.iter().cloned().map(Entry::User));
+            entries.extend(a.users.by_name.values().map(|u| Entry::User(u)));
         }
         if wanted(EntityType::Group) {
-            entries.extend(
-                self.all_groups(account)
-                    .await?
-                    .into_iter()
-                    .map(Entry::Group),
-            );
+            entries.extend(a.groups.by_name.values().map(|g| Entry::Group(g)));
         }
         if wanted(EntityType::Role) {
-            entries.extend(roles.iter().cloned().map(Entry::Role));
+            entries.extend(a.roles.by_name.values().map(|r| Entry::Role(r)));
         }
         if wanted(EntityType::LocalManagedPolicy) {
-            entries.extend(
-                self.all_policies(account)
-                    .await?
-                    .into_iter()
-                    .map(Entry::Local),
-            );
+            entries.extend(a.policies.by_name.values().map(|p| Entry::Local(p)));
         }
         if wanted(EntityType::AWSManagedPolicy) {
-            for (arn, attached) in self.reads().policy_attachment_counts(account).await? {
-                if let Some(aws) = Catalogue::shipped().get(&arn) {
+            for (arn, principals) in &a.attached_to {
+                if let Some(aws) = Catalogue::shipped().get(arn) {
+                    let attached = i64::try_from(principals.len()).unwrap_or(i64::MAX);
                     entries.push(Entry::Aws(aws, attached));
                 }
             }
         }
         let mut boundary_uses: HashMap<&str, i32> = HashMap::new();
-        for arn in users
-            .iter()
-            .filter_map(|u| u.permissions_boundary_arn.as_deref())
+        for arn in a
+            .users
+            .by_name
+            .values()
+            .filter_map(|u| u.record.permissions_boundary_arn.as_deref())
             .chain(
-                roles
-                    .iter()
-                    .filter_map(|r| r.permissions_boundary_arn.as_deref()),
+                a.roles
+                    .by_name
+                    .values()
+                    .filter_map(|r| r.record.permissions_boundary_arn.as_deref()),
             )
         {
             *boundary_uses.entry(arn).or_default() += 1;
@@ -845,29 +792,30 @@ impl Service {
         for entry in page {
             match entry {
                 Entry::User(user) => {
-                    let detail = self.user_detail(&user).await?;
+                    let detail = user_detail(a, user);
                     response
                         .user_detail_list
                         .get_or_insert_default()
                         .push(detail);
                 }
                 Entry::Group(group) => {
-                    let detail = self.group_detail(&group).await?;
+                    let detail = group_detail(group);
                     response
                         .group_detail_list
                         .get_or_insert_default()
                         .push(detail);
                 }
                 Entry::Role(role) => {
-                    let detail = self.role_detail(&role).await?;
+                    let detail = self.role_detail(a, role).await?;
                     response
                         .role_detail_list
                         .get_or_insert_default()
                         .push(detail);
                 }
                 Entry::Local(policy) => {
-                    let uses = boundary_uses.get(policy.arn.as_str()).copied().unwrap_or(0);
-                    let detail = self.local_policy_detail(policy, uses).await?;
+                    let arn = policy.record.arn.as_str();
+                    let uses = boundary_uses.get(arn).copied().unwrap_or(0);
+                    let detail = local_policy_detail(a, policy, uses);
                     response.policies.get_or_insert_default().push(detail);
                 }
                 Entry::Aws(aws, attached) => {
@@ -880,125 +828,31 @@ impl Service {
         Ok(response)
     }
 
-    /// A customer managed policy as GetAccountAuthorizationDetails shows it, all versions
-    /// included.
-    async fn local_policy_detail(
-        &self,
-        policy: PolicyRecord,
-        uses: i32,
-    ) -> ServiceResult<ManagedPolicyDetail> {
-        let versions = self.reads().list_policy_versions(&policy.arn).await?;
-        Ok(ManagedPolicyDetail {
-            policy_name: Some(policy.name),
-            policy_id: Some(policy.policy_id),
-            arn: Some(policy.arn),
-            path: Some(policy.path),
-            default_version_id: Some(policy.default_version_id),
-            attachment_count: Some(count(usize::try_from(policy.attachment_count).unwrap_or(0))),
-            permissions_boundary_usage_count: Some(uses),
-            is_attachable: Some(true),
-            description: policy.description,
-            create_date: Some(timestamp(policy.created_at)),
-            update_date: Some(timestamp(policy.updated_at)),
-            policy_version_list: Some(
-                versions
-                    .into_iter()
-                    .map(|v| PolicyVersion {
-                        document: Some(uri_encode(&v.document)),
-                        version_id: Some(v.version_id),
-                        is_default_version: Some(v.is_default),
-                        create_date: Some(timestamp(v.created_at)),
-                    })
-                    .collect(),
-            ),
-        })
-    }
-
-    async fn user_detail(&self, user: &UserRecord) -> ServiceResult<UserDetail> {
-        let owner = Principal::user(&user.user_id);
-        let inline = inline_view(self.reads().list_inline_policies(&owner).await?);
-        let groups = self
-            .reads()
-            .list_groups_for_user(
-                &user.account_id,
-                &user.name,
-                &ListOptions {
-                    max_items: 1000,
-                    ..ListOptions::default()
-                },
-            )
-            .await?
-            .items
-            .into_iter()
-            .map(|g| g.name)
-            .collect();
-        let attached = attached_view(self.reads().list_attached_policies(&owner).await?);
-        let tags = wire_tags(
-            self.reads()
-                .list_tags(&TagTarget::User(user.user_id.clone()))
-                .await?,
-        );
-        Ok(UserDetail {
-            path: Some(user.path.clone()),
-            user_name: Some(user.name.clone()),
-            user_id: Some(user.user_id.clone()),
-            arn: Some(user_arn(&user.account_id, &user.path, &user.name)),
-            create_date: Some(timestamp(user.created_at)),
-            user_policy_list: (!inline.is_empty()).then_some(inline),
-            group_list: Some(groups),
-            attached_managed_policies: Some(attached),
-            permissions_boundary: boundary_view(user.permissions_boundary_arn.as_ref()),
-            tags: (!tags.is_empty()).then_some(tags),
-        })
-    }
-
-    async fn group_detail(&self, group: &GroupRecord) -> ServiceResult<GroupDetail> {
-        let owner = Principal::group(&group.group_id);
-        Ok(GroupDetail {
-            path: Some(group.path.clone()),
-            group_name: Some(group.name.clone()),
-            group_id: Some(group.group_id.clone()),
-            arn: Some(group_arn(&group.account_id, &group.path, &group.name)),
-            create_date: Some(timestamp(group.created_at)),
-            group_policy_list: Some(inline_view(
-                self.reads().list_inline_policies(&owner).await?,
-            )),
-            attached_managed_policies: Some(attached_view(
-                self.reads().list_attached_policies(&owner).await?,
-            )),
-        })
-    }
-
-    async fn role_detail(&self, role: &RoleRecord) -> ServiceResult<RoleDetail> {
-        let owner = Principal::role(&role.role_id);
+    async fn role_detail(&self, a: &AccountState, entry: &RoleEntry) -> ServiceResult<RoleDetail> {
+        // With this node's latest AssumeRole stamp, as GetRole shows it.
+        let role = self.reads().stamped_role(&entry.record);
         // As AWS shows them: each profile that holds the role, with its roles inside.
         let mut instance_profiles = Vec::new();
-        for profile in every!(|options| self.reads().list_instance_profiles_for_role(
-            &role.account_id,
-            &role.name,
-            &options
-        )) {
-            instance_profiles.push(profile_view(&self.rendered_profile(profile).await?, None));
+        for profile in a
+            .instance_profiles
+            .by_name
+            .values()
+            .filter(|p| p.role_ids.contains(&role.role_id))
+        {
+            let rendered = self.rendered_profile(a.profile_record(profile)).await?;
+            instance_profiles.push(profile_view(&rendered, None));
         }
-        let tags = wire_tags(
-            self.reads()
-                .list_tags(&TagTarget::Role(role.role_id.clone()))
-                .await?,
-        );
+        let tags = wire_tags(entry.tags.clone());
         Ok(RoleDetail {
             path: Some(role.path.clone()),
             role_name: Some(role.name.clone()),
             role_id: Some(role.role_id.clone()),
             arn: Some(role_arn(&role.account_id, &role.path, &role.name)),
             create_date: Some(timestamp(role.created_at)),
-            assume_role_policy_document: Some(uri_encode(&self.rendered_trust(role).await?)),
+            assume_role_policy_document: Some(uri_encode(&self.rendered_trust(&role).await?)),
             instance_profile_list: Some(instance_profiles),
-            role_policy_list: Some(inline_view(
-                self.reads().list_inline_policies(&owner).await?,
-            )),
-            attached_managed_policies: Some(attached_view(
-                self.reads().list_attached_policies(&owner).await?,
-            )),
+            role_policy_list: Some(inline_view(entry.policies.inline.clone())),
+            attached_managed_policies: Some(attached_view(entry.policies.attached.clone())),
             permissions_boundary: boundary_view(role.permissions_boundary_arn.as_ref()),
             tags: (!tags.is_empty()).then_some(tags),
             role_last_used: Some(RoleLastUsed {
@@ -1006,5 +860,75 @@ impl Service {
                 region: role.last_used_region.clone(),
             }),
         })
+    }
+}
+
+/// A customer managed policy as GetAccountAuthorizationDetails shows it, all versions
+/// included.
+fn local_policy_detail(a: &AccountState, entry: &PolicyEntry, uses: i32) -> ManagedPolicyDetail {
+    let policy = &entry.record;
+    ManagedPolicyDetail {
+        policy_name: Some(policy.name.clone()),
+        policy_id: Some(policy.policy_id.clone()),
+        arn: Some(policy.arn.clone()),
+        path: Some(policy.path.clone()),
+        default_version_id: Some(policy.default_version_id.clone()),
+        attachment_count: Some(count_i64(a.attachment_count(&policy.arn))),
+        permissions_boundary_usage_count: Some(uses),
+        is_attachable: Some(true),
+        description: policy.description.clone(),
+        create_date: Some(timestamp(policy.created_at)),
+        update_date: Some(timestamp(policy.updated_at)),
+        policy_version_list: Some(
+            entry
+                .versions
+                .iter()
+                .map(|v| PolicyVersion {
+                    document: Some(uri_encode(&v.document)),
+                    version_id: Some(v.version_id.clone()),
+                    is_default_version: Some(v.is_default),
+                    create_date: Some(timestamp(v.created_at)),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn user_detail(a: &AccountState, entry: &UserEntry) -> UserDetail {
+    let user = &entry.record;
+    let inline = inline_view(entry.policies.inline.clone());
+    // By name, as ListGroupsForUser orders them.
+    let mut groups: Vec<(String, String)> = entry
+        .groups
+        .iter()
+        .filter_map(|id| a.groups.by_id(id))
+        .map(|g| (lower(&g.record.name), g.record.name.clone()))
+        .collect();
+    groups.sort();
+    let tags = wire_tags(entry.tags.clone());
+    UserDetail {
+        path: Some(user.path.clone()),
+        user_name: Some(user.name.clone()),
+        user_id: Some(user.user_id.clone()),
+        arn: Some(user_arn(&user.account_id, &user.path, &user.name)),
+        create_date: Some(timestamp(user.created_at)),
+        user_policy_list: (!inline.is_empty()).then_some(inline),
+        group_list: Some(groups.into_iter().map(|(_, name)| name).collect()),
+        attached_managed_policies: Some(attached_view(entry.policies.attached.clone())),
+        permissions_boundary: boundary_view(user.permissions_boundary_arn.as_ref()),
+        tags: (!tags.is_empty()).then_some(tags),
+    }
+}
+
+fn group_detail(entry: &GroupEntry) -> GroupDetail {
+    let group = &entry.record;
+    GroupDetail {
+        path: Some(group.path.clone()),
+        group_name: Some(group.name.clone()),
+        group_id: Some(group.group_id.clone()),
+        arn: Some(group_arn(&group.account_id, &group.path, &group.name)),
+        create_date: Some(timestamp(group.created_at)),
+        group_policy_list: Some(inline_view(entry.policies.inline.clone())),
+        attached_managed_policies: Some(attached_view(entry.policies.attached.clone())),
     }
 }

@@ -371,7 +371,7 @@ impl Named for store::OidcProviderRecord {
     }
 }
 
-impl Named for store::SamlProviderRecord {
+impl Named for store::SamlProviderInfo {
     fn name(&self) -> &str {
         &self.name
     }
@@ -421,7 +421,7 @@ impl Kind for OidcProviders {
         arn: &str,
     ) -> ServiceResult<Option<store::OidcProviderRecord>> {
         match provider_of_caller(caller, "oidc-provider", arn) {
-            Some(resource) => found(reads.oidc_provider(&caller.account_id, resource).await),
+            Some(resource) => found(reads.get_oidc_provider(&caller.account_id, resource).await),
             None => Ok(None),
         }
     }
@@ -432,7 +432,7 @@ impl Kind for OidcProviders {
 }
 
 impl Kind for SamlProviders {
-    type Record = store::SamlProviderRecord;
+    type Record = store::SamlProviderInfo;
 
     fn arn_at(account_id: &str, _path: &str, name: &str) -> String {
         format!("arn:aws:iam::{account_id}:saml-provider/{name}")
@@ -443,7 +443,7 @@ impl Kind for SamlProviders {
         arn.to_owned()
     }
 
-    fn arn(provider: &store::SamlProviderRecord) -> String {
+    fn arn(provider: &store::SamlProviderInfo) -> String {
         provider.arn()
     }
 
@@ -455,14 +455,14 @@ impl Kind for SamlProviders {
         reads: Reads<'_>,
         caller: &Caller,
         arn: &str,
-    ) -> ServiceResult<Option<store::SamlProviderRecord>> {
+    ) -> ServiceResult<Option<store::SamlProviderInfo>> {
         match provider_of_caller(caller, "saml-provider", arn) {
             Some(name) => found(reads.saml_provider(&caller.account_id, name).await),
             None => Ok(None),
         }
     }
 
-    fn tag_target(provider: &store::SamlProviderRecord) -> Option<TagTarget> {
+    fn tag_target(provider: &store::SamlProviderInfo) -> Option<TagTarget> {
         Some(TagTarget::SamlProvider(provider.saml_provider_uuid.clone()))
     }
 }

@@ -79,7 +79,7 @@ impl Service {
             .await?;
         Ok(GetGroupResponse {
             group: group_view(&group),
-            users: items.iter().map(|u| user_view(u, None)).collect(),
+            users: items.into_iter().map(|u| user_view(u, None)).collect(),
             is_truncated: Some(next_marker.is_some()),
             marker: self.next_marker(caller, Operation::GetGroup, next_marker)?,
         })

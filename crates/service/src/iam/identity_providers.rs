@@ -6,8 +6,8 @@
 //! them through `Reads::oidc_provider` and `Reads::saml_provider`.
 
 use store::{
-    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderRecord,
-    SamlProviderUpdate,
+    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderInfo,
+    SamlProviderRecord, SamlProviderUpdate,
 };
 use wire::iam::{
     AddClientIDToOpenIDConnectProviderRequest, AssertionEncryptionModeType,
@@ -124,7 +124,7 @@ fn encryption_mode(mode: Option<&str>) -> Option<AssertionEncryptionModeType> {
     }
 }
 
-fn saml_entry(provider: &SamlProviderRecord) -> SAMLProviderListEntry {
+fn saml_entry(provider: &SamlProviderInfo) -> SAMLProviderListEntry {
     SAMLProviderListEntry {
         arn: Some(provider.arn()),
         valid_until: Some(timestamp(provider.valid_until)),

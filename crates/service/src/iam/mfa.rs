@@ -6,7 +6,9 @@
 
 use std::ops::RangeInclusive;
 
-use store::{Assignment, MfaDeviceRecord, MfaOwner, NewMfaDevice, Page, StoreError, TagTarget};
+use store::{
+    Assignment, MfaDeviceInfo, MfaDeviceRecord, MfaOwner, NewMfaDevice, Page, StoreError, TagTarget,
+};
 use wire::iam::{
     AssignmentStatusType, CreateVirtualMFADeviceRequest, CreateVirtualMFADeviceResponse,
     DeactivateMFADeviceRequest, DeleteVirtualMFADeviceRequest, EnableMFADeviceRequest,
@@ -61,7 +63,7 @@ fn path_and_name(serial: &str) -> (&str, &str) {
     }
 }
 
-impl Named for MfaDeviceRecord {
+impl Named for MfaDeviceInfo {
     fn name(&self) -> &str {
         path_and_name(&self.serial_number).1
     }
@@ -74,7 +76,7 @@ impl Named for MfaDeviceRecord {
 }
 
 impl Kind for MfaDevices {
-    type Record = MfaDeviceRecord;
+    type Record = MfaDeviceInfo;
 
     fn arn_at(account_id: &str, path: &str, name: &str) -> String {
         mfa_arn(account_id, path, name)
@@ -85,7 +87,7 @@ impl Kind for MfaDevices {
         serial.to_owned()
     }
 
-    fn arn(device: &MfaDeviceRecord) -> String {
+    fn arn(device: &MfaDeviceInfo) -> String {
         device.serial_number.clone()
     }
 
@@ -101,7 +103,7 @@ impl Kind for MfaDevices {
         reads: Reads<'_>,
         caller: &Caller,
         serial: &str,
-    ) -> ServiceResult<Option<MfaDeviceRecord>> {
+    ) -> ServiceResult<Option<MfaDeviceInfo>> {
         match reads.get_mfa_device(&caller.account_id, serial).await {
             Ok(device) => Ok(Some(device)),
             Err(StoreError::NoSuchEntity { .. }) => Ok(None),
@@ -109,7 +111,7 @@ impl Kind for MfaDevices {
         }
     }
 
-    fn tag_target(device: &MfaDeviceRecord) -> Option<TagTarget> {
+    fn tag_target(device: &MfaDeviceInfo) -> Option<TagTarget> {
         Some(TagTarget::MfaDevice(device.serial_number.clone()))
     }
 }
@@ -213,10 +215,28 @@ impl Service {
     }
 
     /// The device a user operation names in the caller's account, or AWS's `NoSuchEntity`.
-    async fn device(&self, caller: &Caller, serial: &str) -> ServiceResult<MfaDeviceRecord> {
+    async fn device(&self, caller: &Caller, serial: &str) -> ServiceResult<MfaDeviceInfo> {
         MfaDevices::find(self.reads(), caller, serial)
             .await?
             .ok_or_else(|| MfaDevices::not_found(serial))
+    }
+
+    /// The device with its seed, last accepted step and drift, which only the store holds:
+    /// for the operations that check codes. `NoSuchEntity` as [`Self::device`] words it.
+    async fn device_with_seed(
+        &self,
+        caller: &Caller,
+        serial: &str,
+    ) -> ServiceResult<MfaDeviceRecord> {
+        match self
+            .reads()
+            .mfa_device_with_seed(&caller.account_id, serial)
+            .await
+        {
+            Ok(device) => Ok(device),
+            Err(StoreError::NoSuchEntity { .. }) => Err(MfaDevices::not_found(serial)),
+            Err(other) => Err(other.into()),
+        }
     }
 
     pub(super) async fn enable_mfa_device(
@@ -272,7 +292,7 @@ impl Service {
         owner: &MfaOwner,
         codes: (&str, &str),
     ) -> ServiceResult<()> {
-        let device = self.device(caller, serial).await?;
+        let device = self.device_with_seed(caller, serial).await?;
         if device.owner.is_some() {
             return Err(ServiceError::entity_already_exists(format!(
                 "MFA device {serial} is already in use."
@@ -305,7 +325,7 @@ impl Service {
                 Vec::new(),
             )
             .await?;
-        let device = self.device(caller, &input.serial_number).await?;
+        let device = self.device_with_seed(caller, &input.serial_number).await?;
         if device.owner != Some(owner_of(Some(&user))) {
             return Err(MfaDevices::not_found(&input.serial_number));
         }
@@ -374,7 +394,7 @@ impl Service {
         match owner {
             MfaOwner::User(user_id) => {
                 let user = self.reads().get_user_by_id(user_id).await?;
-                Ok((user.name.clone(), Some(user_view(&user, None))))
+                Ok((user.name.clone(), Some(user_view(user, None))))
             }
             MfaOwner::Root => {
                 let account = self.reads().get_account(&caller.account_id).await?;
@@ -556,7 +576,12 @@ impl Service {
         owner: &MfaOwner,
         code: Option<&str>,
     ) -> ServiceResult<Option<bool>> {
-        let devices = self.reads().list_mfa_devices_of(account_id, owner).await?;
+        // From the store, not the state: a device another node enabled a moment ago must
+        // not let a sign-in through without a code.
+        let devices = self
+            .reads()
+            .mfa_devices_with_seeds(account_id, owner)
+            .await?;
         if devices.is_empty() {
             return Ok(None);
         }
@@ -599,9 +624,10 @@ impl Service {
             _ => return Err(unknown()),
         };
         let serial = serial.ok_or_else(unknown)?;
+        // With its seed, last accepted step and drift, which only the store holds.
         let device = match self
             .reads()
-            .get_mfa_device(&caller.account_id, serial)
+            .mfa_device_with_seed(&caller.account_id, serial)
             .await
         {
             Ok(device) if device.owner.as_ref() == Some(&owner) => device,

@@ -34,8 +34,12 @@ use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
-pub(crate) use entity::{Groups, InstanceProfiles, Policies, Roles, ServerCertificates, Users};
+pub(crate) use account::check_password;
+pub(crate) use entity::{
+    Groups, InstanceProfiles, Policies, PolicyOwner, Roles, ServerCertificates, Users,
+};
 pub use policies::{DocumentKind, check_document};
+pub(crate) use service_linked::SERVICE_ROLE_PATH;
 
 pub(crate) fn timestamp(seconds: i64) -> wire::Timestamp {
     wire::Timestamp::from_unix_seconds(seconds)
@@ -49,20 +53,22 @@ pub(crate) fn page_size(max_items: Option<i32>) -> usize {
         .clamp(1, 1000)
 }
 
-pub(crate) fn user_view(user: &UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
+/// The wire form of a user record, moving its strings (a list answer makes one per user).
+pub(crate) fn user_view(user: UserRecord, tags: Option<Vec<wire::iam::Tag>>) -> User {
+    let arn = user_arn(&user.account_id, &user.path, &user.name);
     User {
-        path: user.path.clone(),
-        user_name: user.name.clone(),
-        user_id: user.user_id.clone(),
-        arn: user_arn(&user.account_id, &user.path, &user.name),
+        path: user.path,
+        user_name: user.name,
+        user_id: user.user_id,
+        arn,
         create_date: timestamp(user.created_at),
         password_last_used: user.password_last_used.map(timestamp),
-        permissions_boundary: user.permissions_boundary_arn.as_ref().map(|arn| {
+        permissions_boundary: user.permissions_boundary_arn.map(|arn| {
             AttachedPermissionsBoundary {
                 permissions_boundary_type: Some(
                     PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy,
                 ),
-                permissions_boundary_arn: Some(arn.clone()),
+                permissions_boundary_arn: Some(arn),
             }
         }),
         tags,
@@ -331,8 +337,27 @@ pub(crate) fn uri_encode(text: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            // Pushed digit by digit: a `format!` per byte was most of a GetRole's cost.
+            out.push('%');
+            for digit in [byte >> 4, byte & 0xF] {
+                out.push(
+                    char::from_digit(u32::from(digit), 16).map_or('0', |c| c.to_ascii_uppercase()),
+                );
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod uri_encode_tests {
+    #[test]
+    fn unreserved_characters_stay_and_every_other_byte_is_percent_encoded() {
+        assert_eq!(super::uri_encode("aZ09-._~"), "aZ09-._~");
+        assert_eq!(
+            super::uri_encode(r#"{"A": "b/c*"}"#),
+            "%7B%22A%22%3A%20%22b%2Fc%2A%22%7D"
+        );
+        assert_eq!(super::uri_encode("é\n\u{7f}"), "%C3%A9%0A%7F");
+    }
 }

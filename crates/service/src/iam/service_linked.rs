@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::{ServiceError, ServiceResult};
 
 /// Where service-linked roles live; AWS reserves it for them.
-pub(super) const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
+pub(crate) const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
 
 /// The table of services whose roles were observed on AWS (see `data/SOURCES.md`).
 const TABLE: &str = include_str!("../../../../data/aws-service-linked-roles.json");

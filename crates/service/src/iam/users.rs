@@ -18,7 +18,11 @@ use super::entity::boundary_context;
 use super::{Users, check_path, timestamp, user_view};
 use crate::caller::{Caller, user_arn};
 use crate::error::{ServiceError, ServiceResult};
-use crate::ids::{IdKind, new_access_key_id, new_secret_access_key, new_unique_id};
+use crate::ids::{
+    IdKind, is_access_key_id, is_secret_access_key, new_access_key_id, new_secret_access_key,
+    new_unique_id,
+};
+use crate::secret::Secret;
 use crate::service::Service;
 
 impl Service {
@@ -57,7 +61,7 @@ impl Service {
             })
             .await?;
         Ok(CreateUserResponse {
-            user: Some(user_view(&user, (!tags.is_empty()).then_some(tags))),
+            user: Some(user_view(user, (!tags.is_empty()).then_some(tags))),
         })
     }
 
@@ -91,7 +95,7 @@ impl Service {
         };
         let tags = self.tags_of::<Users>(&user).await?;
         Ok(GetUserResponse {
-            user: user_view(&user, tags),
+            user: user_view(user, tags),
         })
     }
 
@@ -122,7 +126,7 @@ impl Service {
             )
             .await?;
         Ok(ListUsersResponse {
-            users: items.iter().map(|u| user_view(u, None)).collect(),
+            users: items.into_iter().map(|u| user_view(u, None)).collect(),
             is_truncated: Some(next_marker.is_some()),
             marker: self.next_marker(caller, Operation::ListUsers, next_marker)?,
         })
@@ -225,6 +229,36 @@ impl Service {
                 create_date: Some(timestamp(record.created_at)),
             },
         })
+    }
+
+    /// An access key with a fixed id and secret for `user_name` of the caller's account, or
+    /// for the caller itself: not an IAM operation (IAM always chooses the pair), but what a
+    /// fixtures file declares so that test suites know their keys in advance. Authorized as
+    /// CreateAccessKey, held to the same quota, the secret sealed like every other.
+    pub(crate) async fn create_fixed_access_key(
+        &self,
+        caller: &Caller,
+        user_name: Option<&str>,
+        key_id: &str,
+        secret: &Secret,
+    ) -> ServiceResult<()> {
+        if !is_access_key_id(key_id) || !is_secret_access_key(secret.expose()) {
+            return Err(ServiceError::invalid_input(
+                "A fixed access key pair must look like AWS's: AKIA and 16 upper-case letters or digits, and a secret of 40 base64 characters.",
+            ));
+        }
+        let owner = self
+            .named_or_self(caller, Operation::CreateAccessKey, user_name)
+            .await?;
+        self.store_key(
+            &caller.account_id,
+            owner.as_ref().map(|u| u.user_id.as_str()),
+            key_id,
+            secret,
+        )
+        .await?;
+        self.after_write().await;
+        Ok(())
     }
 
     pub(super) async fn list_access_keys(

@@ -1,14 +1,19 @@
-//! One account's in-memory state: its users, groups, roles, customer managed policies and
-//! access keys with their tags, policies and memberships, in persistent maps, so that a new
-//! snapshot after a write shares everything it did not change with the one before.
+//! One account's in-memory state: its users, groups, roles, customer managed policies, access
+//! keys, instance profiles, login profiles, MFA devices, users' other credentials, server
+//! certificates and identity providers, with their tags, policies and memberships, and the
+//! account's settings, in persistent maps, so that a new snapshot after a write shares
+//! everything it did not change with the one before. No secret is held: no password hash, MFA
+//! seed, sealed service-specific secret or private key (the loads never select them).
 
+use std::hash::Hash;
 use std::sync::Arc;
 
 use imbl::{HashMap, OrdMap, OrdSet};
 use store::{
-    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, Loaded, PasswordPolicy,
-    PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget,
-    UserRecord,
+    AccessKeyRecord, AccountRecord, CredentialKind, GroupRecord, InstanceProfileRecord, Loaded,
+    LoginProfileInfo, MfaDeviceInfo, MfaOwner, OidcProviderRecord, PasswordPolicy, PolicyRecord,
+    PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, SamlProviderInfo,
+    ServerCertificateRecord, Tag, TagTarget, UserCredentialRecord, UserRecord,
 };
 
 /// A user, group or role's own policies (and a user's or role's tags).
@@ -28,6 +33,8 @@ pub(crate) struct UserEntry {
     pub(crate) policies: Policies,
     /// The ids of its groups.
     pub(crate) groups: Vec<String>,
+    /// Its console password, without the hash.
+    pub(crate) login_profile: Option<LoginProfileInfo>,
 }
 
 /// A group and what hangs off it.
@@ -61,6 +68,40 @@ pub(crate) struct ProfileEntry {
     /// The record, its `roles` empty: they are the state's current roles when read.
     pub(crate) record: InstanceProfileRecord,
     pub(crate) role_ids: Vec<String>,
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// An entity known by its record with its tags (MFA devices, server certificates, identity
+/// providers).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tagged<R> {
+    pub(crate) record: R,
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// An ordered index from an owner to the ids it owns, each with what orders it (a creation
+/// or enabling time): a user's access keys or credentials without a scan of the account's.
+pub(crate) type OwnerIndex<K> = HashMap<K, OrdSet<(i64, String)>>;
+
+/// Adds (or removes) `item` under `key`, dropping a set left empty, so that an index built
+/// change by change equals one built at once.
+fn index<K: Hash + Eq + Clone>(map: &mut OwnerIndex<K>, key: &K, item: (i64, String), add: bool) {
+    match map.get_mut(key) {
+        Some(set) => {
+            if add {
+                set.insert(item);
+            } else {
+                set.remove(&item);
+            }
+            if set.is_empty() {
+                map.remove(key);
+            }
+        }
+        None if add => {
+            map.insert(key.clone(), OrdSet::unit(item));
+        }
+        None => {}
+    }
 }
 
 /// Entities of one kind: by lower-cased name (the store's list order and markers) and by id.
@@ -127,23 +168,36 @@ pub(crate) struct AccountState {
     /// Customer managed policy ARN -> policy id.
     pub(crate) policy_ids: HashMap<String, String>,
     pub(crate) access_keys: OrdMap<String, Arc<AccessKeyRecord>>,
+    /// A user's (or, under `None`, the root user's) access keys by (creation, id).
+    pub(crate) keys_by_owner: OwnerIndex<Option<String>>,
     pub(crate) instance_profiles: Named<ProfileEntry>,
     /// Managed policy ARN (customer or AWS) -> the principals it is attached to.
     pub(crate) attached_to: OrdMap<String, OrdSet<PrincipalKey>>,
+    /// Account properties (Get/PutAccountProperties), by key.
+    pub(crate) properties: Vec<(String, String)>,
+    /// Virtual MFA devices, by serial number (the id) and its lower-cased form (the order).
+    pub(crate) mfa_devices: Named<Tagged<MfaDeviceInfo>>,
+    /// The devices enabled for each owner, by (enabling time, serial number).
+    pub(crate) mfa_by_owner: OwnerIndex<MfaOwner>,
+    /// SSH public keys, signing certificates and service-specific credentials by id.
+    pub(crate) credentials: HashMap<String, Arc<UserCredentialRecord>>,
+    /// Each owner's credentials of each kind, by (creation, id).
+    pub(crate) credentials_by_owner: OwnerIndex<(Option<String>, CredentialKind)>,
+    pub(crate) server_certificates: Named<Tagged<ServerCertificateRecord>>,
+    /// OpenID Connect providers by ARN (the order of their resources).
+    pub(crate) oidc_providers: OrdMap<String, Arc<Tagged<OidcProviderRecord>>>,
+    /// SAML providers by `SAMLProviderUUID` (the id) and lower-cased name.
+    pub(crate) saml_providers: Named<Tagged<SamlProviderInfo>>,
 }
 
 /// The rows of a load, grouped by their owner's id.
 struct Grouped {
-    tags: std::collections::HashMap<(u8, String), Vec<Tag>>,
+    tags: std::collections::HashMap<TagTarget, Vec<Tag>>,
     policies: std::collections::HashMap<String, Policies>,
     user_groups: std::collections::HashMap<String, Vec<String>>,
     group_members: std::collections::HashMap<String, Vec<String>>,
     versions: std::collections::HashMap<String, Vec<PolicyVersionRecord>>,
 }
-
-const USER_TAGS: u8 = 0;
-const ROLE_TAGS: u8 = 1;
-const POLICY_TAGS: u8 = 2;
 
 impl Grouped {
     fn of(loaded: &mut Loaded) -> Grouped {
@@ -154,15 +208,7 @@ impl Grouped {
             group_members: std::collections::HashMap::new(),
             versions: std::collections::HashMap::new(),
         };
-        for (target, tags) in std::mem::take(&mut loaded.tags) {
-            let key = match target {
-                TagTarget::User(id) => (USER_TAGS, id),
-                TagTarget::Role(id) => (ROLE_TAGS, id),
-                TagTarget::Policy(id) => (POLICY_TAGS, id),
-                _ => continue,
-            };
-            grouped.tags.insert(key, tags);
-        }
+        grouped.tags.extend(std::mem::take(&mut loaded.tags));
         // Attachments and inline policies arrive sorted per principal; ids are unique across
         // kinds (their prefixes differ), so the id alone keys them.
         for (principal, arn) in std::mem::take(&mut loaded.attachments) {
@@ -213,8 +259,8 @@ impl Grouped {
         grouped
     }
 
-    fn tags(&mut self, kind: u8, id: &str) -> Vec<Tag> {
-        self.tags.remove(&(kind, id.to_owned())).unwrap_or_default()
+    fn tags(&mut self, target: &TagTarget) -> Vec<Tag> {
+        self.tags.remove(target).unwrap_or_default()
     }
 
     fn policies(&mut self, id: &str) -> Policies {
@@ -242,9 +288,25 @@ impl AccountState {
             policies: Named::default(),
             policy_ids: HashMap::new(),
             access_keys: OrdMap::new(),
+            keys_by_owner: HashMap::new(),
             instance_profiles: Named::default(),
             attached_to: OrdMap::new(),
+            properties: Vec::new(),
+            mfa_devices: Named::default(),
+            mfa_by_owner: HashMap::new(),
+            credentials: HashMap::new(),
+            credentials_by_owner: HashMap::new(),
+            server_certificates: Named::default(),
+            oidc_providers: OrdMap::new(),
+            saml_providers: Named::default(),
         }
+    }
+
+    /// An account with everything a load of it holds.
+    pub(crate) fn loaded(record: AccountRecord, loaded: &mut Loaded) -> AccountState {
+        let mut account = AccountState::new(record);
+        account.replace(&Stale::default(), loaded);
+        account
     }
 
     fn index_attachments(&mut self, principal: &Principal, policies: &Policies, add: bool) {
@@ -296,13 +358,35 @@ impl AccountState {
             }
         }
         for id in &stale.access_keys {
-            self.access_keys.remove(id);
+            if let Some(old) = self.access_keys.remove(id) {
+                self.index_key(&old, false);
+            }
         }
         for id in &stale.instance_profiles {
             self.instance_profiles.remove(id);
         }
+        for serial in &stale.mfa_devices {
+            if let Some(old) = self.mfa_devices.remove(serial) {
+                self.index_device(&old.record, false);
+            }
+        }
+        for id in &stale.credentials {
+            if let Some(old) = self.credentials.remove(id) {
+                self.index_credential(&old, false);
+            }
+        }
+        for id in &stale.server_certificates {
+            self.server_certificates.remove(id);
+        }
+        for arn in &stale.oidc_providers {
+            self.oidc_providers.remove(arn);
+        }
+        for uuid in &stale.saml_providers {
+            self.saml_providers.remove(uuid);
+        }
         if stale.settings {
             self.password_policy = None;
+            self.properties.clear();
         }
         if let Some(record) = loaded.accounts.pop() {
             self.record = record;
@@ -311,11 +395,22 @@ impl AccountState {
             self.password_policy = Some(policy);
         }
 
+        for (_, key, value) in std::mem::take(&mut loaded.account_properties) {
+            self.properties.push((key, value));
+        }
+        self.properties.sort();
+
         let mut grouped = Grouped::of(loaded);
+        let mut login_profiles: std::collections::HashMap<String, LoginProfileInfo> =
+            std::mem::take(&mut loaded.login_profiles)
+                .into_iter()
+                .map(|profile| (profile.user_id.clone(), profile))
+                .collect();
         for record in std::mem::take(&mut loaded.users) {
             let id = record.user_id.clone();
             let entry = UserEntry {
-                tags: grouped.tags(USER_TAGS, &id),
+                login_profile: login_profiles.remove(&id),
+                tags: grouped.tags(&TagTarget::User(id.clone())),
                 policies: grouped.policies(&id),
                 groups: grouped.user_groups.remove(&id).unwrap_or_default(),
                 record,
@@ -338,7 +433,7 @@ impl AccountState {
         for record in std::mem::take(&mut loaded.roles) {
             let id = record.role_id.clone();
             let entry = RoleEntry {
-                tags: grouped.tags(ROLE_TAGS, &id),
+                tags: grouped.tags(&TagTarget::Role(id.clone())),
                 policies: grouped.policies(&id),
                 record,
             };
@@ -352,7 +447,7 @@ impl AccountState {
             record.attachment_count = 0;
             let id = record.policy_id.clone();
             let entry = PolicyEntry {
-                tags: grouped.tags(POLICY_TAGS, &id),
+                tags: grouped.tags(&TagTarget::Policy(id.clone())),
                 versions: grouped.versions.remove(&id).unwrap_or_default(),
                 record,
             };
@@ -361,6 +456,7 @@ impl AccountState {
             self.policies.insert(&id, &name, entry);
         }
         for key in std::mem::take(&mut loaded.access_keys) {
+            self.index_key(&key, true);
             self.access_keys
                 .insert(key.access_key_id.clone(), Arc::new(key));
         }
@@ -374,14 +470,72 @@ impl AccountState {
             let mut role_ids = roles_of.remove(&id).unwrap_or_default();
             role_ids.sort();
             let name = record.name.clone();
-            self.instance_profiles
-                .insert(&id, &name, ProfileEntry { record, role_ids });
+            let tags = grouped.tags(&TagTarget::InstanceProfile(id.clone()));
+            let entry = ProfileEntry {
+                record,
+                role_ids,
+                tags,
+            };
+            self.instance_profiles.insert(&id, &name, entry);
         }
+        for record in std::mem::take(&mut loaded.mfa_devices) {
+            self.index_device(&record, true);
+            let serial = record.serial_number.clone();
+            let tags = grouped.tags(&TagTarget::MfaDevice(serial.clone()));
+            self.mfa_devices
+                .insert(&serial, &serial, Tagged { record, tags });
+        }
+        for record in std::mem::take(&mut loaded.credentials) {
+            self.index_credential(&record, true);
+            self.credentials
+                .insert(record.credential_id.clone(), Arc::new(record));
+        }
+        for record in std::mem::take(&mut loaded.server_certificates) {
+            let id = record.server_certificate_id.clone();
+            let name = record.name.clone();
+            let tags = grouped.tags(&TagTarget::ServerCertificate(id.clone()));
+            self.server_certificates
+                .insert(&id, &name, Tagged { record, tags });
+        }
+        for record in std::mem::take(&mut loaded.oidc_providers) {
+            let arn = record.arn();
+            let tags = grouped.tags(&TagTarget::OidcProvider(arn.clone()));
+            self.oidc_providers
+                .insert(arn, Arc::new(Tagged { record, tags }));
+        }
+        for record in std::mem::take(&mut loaded.saml_providers) {
+            let uuid = record.saml_provider_uuid.clone();
+            let name = record.name.clone();
+            let tags = grouped.tags(&TagTarget::SamlProvider(uuid.clone()));
+            self.saml_providers
+                .insert(&uuid, &name, Tagged { record, tags });
+        }
+    }
+
+    fn index_key(&mut self, key: &AccessKeyRecord, add: bool) {
+        let item = (key.created_at, key.access_key_id.clone());
+        index(&mut self.keys_by_owner, &key.user_id, item, add);
+    }
+
+    /// Only enabled devices are indexed: the index answers ListMFADevices.
+    fn index_device(&mut self, device: &MfaDeviceInfo, add: bool) {
+        if let (Some(owner), Some(at)) = (&device.owner, device.enabled_at) {
+            let item = (at, device.serial_number.clone());
+            index(&mut self.mfa_by_owner, owner, item, add);
+        }
+    }
+
+    fn index_credential(&mut self, credential: &UserCredentialRecord, add: bool) {
+        let key = (credential.user_id.clone(), credential.kind);
+        let item = (credential.created_at, credential.credential_id.clone());
+        index(&mut self.credentials_by_owner, &key, item, add);
     }
 }
 
 impl AccountState {
-    /// Every id this account owns.
+    /// Every unique id this account owns that is looked up without its account (users,
+    /// groups, roles, policies, access keys, instance profiles, server certificates, SAML
+    /// providers).
     pub(crate) fn owned_ids(&self) -> impl Iterator<Item = String> + '_ {
         self.users
             .names
@@ -391,6 +545,8 @@ impl AccountState {
             .chain(self.policies.names.keys())
             .chain(self.access_keys.keys())
             .chain(self.instance_profiles.names.keys())
+            .chain(self.server_certificates.names.keys())
+            .chain(self.saml_providers.names.keys())
             .cloned()
     }
 
@@ -444,4 +600,12 @@ pub(crate) struct Stale {
     pub(crate) policies: Vec<String>,
     pub(crate) access_keys: Vec<String>,
     pub(crate) instance_profiles: Vec<String>,
+    /// By serial number.
+    pub(crate) mfa_devices: Vec<String>,
+    pub(crate) credentials: Vec<String>,
+    pub(crate) server_certificates: Vec<String>,
+    /// By ARN.
+    pub(crate) oidc_providers: Vec<String>,
+    /// By `SAMLProviderUUID`.
+    pub(crate) saml_providers: Vec<String>,
 }

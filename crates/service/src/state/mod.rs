@@ -1,6 +1,8 @@
 //! The in-memory state (issue 14): every account's users, groups, roles, customer managed
-//! policies, access keys and instance profiles, with their tags, policies and memberships,
-//! held as an immutable snapshot that readers take without a lock. The store stays the
+//! policies, access keys, instance profiles, login profiles, MFA devices, users' other
+//! credentials, server certificates and identity providers, with their tags, policies and
+//! memberships, and the account's settings, held as an immutable snapshot that readers take
+//! without a lock. No secret is in it (see `account.rs`). The store stays the
 //! source of truth: a write commits there first, then [`State::catch_up`] reads the store's
 //! change log and reloads exactly the entities it names, publishing a new snapshot that
 //! shares everything else with the old one. Writes through this node catch up before they
@@ -17,8 +19,8 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use store::{EntityKind, LoadScope, Loaded, Store, StoreError, TagTarget};
 
-pub(crate) use account::AccountState;
 use account::Stale;
+pub(crate) use account::{AccountState, GroupEntry, PolicyEntry, RoleEntry, UserEntry, lower};
 
 /// How many change-log entries one read of the log takes.
 const CHANGES_PER_READ: u32 = 1000;
@@ -30,8 +32,8 @@ pub(crate) struct Snapshot {
     /// nothing is served from memory).
     pub(crate) revision: i64,
     pub(crate) accounts: imbl::HashMap<String, Arc<AccountState>>,
-    /// Unique id (user, group, role, customer managed policy, access key, instance profile) ->
-    /// its account.
+    /// Unique id (user, group, role, customer managed policy, access key, instance profile,
+    /// server certificate, SAML provider) -> its account.
     /// The ids' prefixes differ by kind, so one map serves them all.
     pub(crate) owners: imbl::HashMap<String, String>,
     /// What values computed from the state (compiled policies, opened keys) depend on.
@@ -96,6 +98,12 @@ impl Snapshot {
         self.accounts.get(account_id)
     }
 
+    /// Whether the role with this id exists.
+    pub(crate) fn has_role(&self, role_id: &str) -> bool {
+        self.owner(role_id)
+            .is_some_and(|a| a.roles.by_id(role_id).is_some())
+    }
+
     /// The account owning the user, group, role or access key with this id.
     pub(crate) fn owner(&self, id: &str) -> Option<&Arc<AccountState>> {
         self.owners
@@ -132,15 +140,62 @@ impl Snapshot {
     }
 }
 
-/// Usage stamps that do not move the store's revision (AssumeRole's RoleLastUsed): this
-/// node's own as it records them, other nodes' as the refresh reads them from the store.
+/// AssumeRole's RoleLastUsed stamps, which do not move the store's revision: this node's own
+/// as it records them, other nodes' as the refresh reads them from the store. Readers take
+/// the map without a lock (it is published like the snapshot); a catch-up that removed roles
+/// drops their stamps.
 #[derive(Debug, Default)]
 struct Stamps {
-    roles: std::collections::HashMap<String, (i64, String)>,
+    /// Role id -> (time, region).
+    roles: ArcSwap<imbl::HashMap<String, (i64, String)>>,
+    /// What only writers of stamps touch.
+    writes: Mutex<StampWrites>,
+}
+
+#[derive(Debug, Default)]
+struct StampWrites {
     /// When this node last wrote each role's stamp to the store.
     written: std::collections::HashMap<String, i64>,
     /// The newest stamp read from the store: the next read starts there.
     read_up_to: i64,
+}
+
+impl Stamps {
+    /// Keeps `(at, region)` for the role unless a newer stamp is there (or, for a stamp
+    /// read back from the store, one as new: this node's own use of the same second stays).
+    fn note(&self, role_id: &str, (at, region): (i64, &str), own: bool) {
+        self.roles.rcu(|roles| {
+            let mut roles = imbl::HashMap::clone(roles);
+            let replaces = |seen: i64| seen < at || (own && seen == at);
+            if roles.get(role_id).is_none_or(|(seen, _)| replaces(*seen)) {
+                roles.insert(role_id.to_owned(), (at, region.to_owned()));
+            }
+            roles
+        });
+    }
+
+    fn forget(&self, role_id: &str) {
+        self.roles.rcu(|roles| roles.without(role_id));
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.written.remove(role_id);
+        }
+    }
+
+    /// Drops the stamps of roles `snapshot` does not hold.
+    fn keep_existing(&self, snapshot: &Snapshot) {
+        let exists = |id: &str| snapshot.has_role(id);
+        if self.roles.load().keys().all(|id| exists(id)) {
+            return;
+        }
+        self.roles.rcu(|roles| {
+            let mut kept = imbl::HashMap::clone(roles);
+            kept.retain(|id, _| exists(id));
+            kept
+        });
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.written.retain(|id, _| exists(id));
+        }
+    }
 }
 
 /// The state: the current snapshot, the lock that makes catch-ups one at a time, and when
@@ -149,7 +204,7 @@ struct Stamps {
 pub(crate) struct State {
     current: ArcSwap<Snapshot>,
     catching_up: tokio::sync::Mutex<()>,
-    stamps: Mutex<Stamps>,
+    stamps: Stamps,
     /// When the last successful catch-up began to read the store: the snapshot was the
     /// store's state at that moment at least. `None` before the first.
     confirmed: Mutex<Option<Instant>>,
@@ -160,7 +215,7 @@ impl Default for State {
         State {
             current: ArcSwap::from_pointee(Snapshot::empty()),
             catching_up: tokio::sync::Mutex::new(()),
-            stamps: Mutex::new(Stamps::default()),
+            stamps: Stamps::default(),
             confirmed: Mutex::new(None),
         }
     }
@@ -196,54 +251,53 @@ impl State {
         region: &str,
         interval: i64,
     ) -> bool {
-        let Ok(mut stamps) = self.stamps.lock() else {
+        self.stamps.note(role_id, (at, region), true);
+        // A role deleted meanwhile (its catch-up may have pruned the stamps before this
+        // note): the stamps stay bounded by the roles that exist.
+        let snapshot = self.snapshot();
+        if snapshot.is_loaded() && !snapshot.has_role(role_id) {
+            self.stamps.forget(role_id);
+            return false;
+        }
+        let Ok(mut writes) = self.stamps.writes.lock() else {
             return true;
         };
-        // Bounded by the number of roles that exist: an id is only stamped once found.
-        stamps
-            .roles
-            .insert(role_id.to_owned(), (at, region.to_owned()));
-        let due = stamps
+        let due = writes
             .written
             .get(role_id)
             .is_none_or(|last| at - last >= interval);
         if due {
-            stamps.written.insert(role_id.to_owned(), at);
+            writes.written.insert(role_id.to_owned(), at);
         }
         due
     }
 
     /// Reads the AssumeRole stamps written since the last read (other nodes' among them).
     pub(crate) async fn refresh_stamps(&self, store: &Store) -> Result<(), StoreError> {
-        let since = self.stamps.lock().map_or(0, |stamps| stamps.read_up_to);
+        let since = self
+            .stamps
+            .writes
+            .lock()
+            .map_or(0, |writes| writes.read_up_to);
         let uses = store.role_uses_since(since).await?;
-        if let Ok(mut stamps) = self.stamps.lock() {
-            for (role_id, at, region) in uses {
-                stamps.read_up_to = stamps.read_up_to.max(at);
-                let newer = stamps
-                    .roles
-                    .get(&role_id)
-                    .is_none_or(|(seen, _)| *seen < at);
-                if newer {
-                    stamps.roles.insert(role_id, (at, region));
-                }
-            }
+        let newest = uses.iter().map(|(_, at, _)| *at).max();
+        for (role_id, at, region) in uses {
+            self.stamps.note(&role_id, (at, &region), false);
+        }
+        if let (Some(newest), Ok(mut writes)) = (newest, self.stamps.writes.lock()) {
+            writes.read_up_to = writes.read_up_to.max(newest);
         }
         Ok(())
     }
 
-    /// The role's last use as this node knows it: the newer of the record and the stamp.
+    /// The role's last use as this node knows it: the newer of the record and the stamp. No
+    /// lock: the stamps are read like the snapshot.
     pub(crate) fn role_with_stamp(&self, mut role: store::RoleRecord) -> store::RoleRecord {
-        let stamp = self
-            .stamps
-            .lock()
-            .ok()
-            .and_then(|stamps| stamps.roles.get(&role.role_id).cloned());
-        if let Some((at, region)) = stamp
-            && role.last_used_at.is_none_or(|seen| seen < at)
+        if let Some((at, region)) = self.stamps.roles.load().get(&role.role_id)
+            && role.last_used_at.is_none_or(|seen| seen < *at)
         {
-            role.last_used_at = Some(at);
-            role.last_used_region = Some(region);
+            role.last_used_at = Some(*at);
+            role.last_used_region = Some(region.clone());
         }
         role
     }
@@ -254,26 +308,33 @@ impl State {
     pub(crate) async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
         let began = Instant::now();
-        self.catch_up_locked(store).await?;
+        let roles_changed = self.catch_up_locked(store).await?;
+        if roles_changed {
+            // After the new snapshot is published: a stamp noted meanwhile for a role it no
+            // longer holds is dropped by `stamp_role_use` itself.
+            self.stamps.keep_existing(&self.snapshot());
+        }
         if let Ok(mut confirmed) = self.confirmed.lock() {
             *confirmed = Some(began);
         }
         Ok(())
     }
 
-    async fn catch_up_locked(&self, store: &Store) -> Result<(), StoreError> {
+    /// Answers whether roles (or whole accounts) may have gone.
+    async fn catch_up_locked(&self, store: &Store) -> Result<bool, StoreError> {
+        let mut roles_changed = false;
         loop {
             let current = self.snapshot();
             if !current.is_loaded() {
                 self.current.store(Arc::new(load_everything(store).await?));
-                return Ok(());
+                return Ok(true);
             }
             let changes = store
                 .changes_since(current.revision, CHANGES_PER_READ)
                 .await?;
             if !changes.complete {
                 self.current.store(Arc::new(load_everything(store).await?));
-                return Ok(());
+                return Ok(true);
             }
             if changes.entries.is_empty() {
                 if changes.revision != current.revision {
@@ -281,13 +342,14 @@ impl State {
                     next.revision = changes.revision;
                     self.current.store(Arc::new(next));
                 }
-                return Ok(());
+                return Ok(roles_changed);
             }
             let mut next = (*current).clone();
             let mut stale: BTreeMap<String, Stale> = BTreeMap::new();
             for change in &changes.entries {
                 let entry = stale.entry(change.account_id.clone()).or_default();
                 let id = change.entity_id.clone();
+                // Every kind: a new one must say what it reloads.
                 match change.kind {
                     EntityKind::Account | EntityKind::PasswordPolicy => entry.settings = true,
                     EntityKind::User | EntityKind::UserPolicy | EntityKind::LoginProfile => {
@@ -298,13 +360,19 @@ impl State {
                     EntityKind::Policy | EntityKind::PolicyVersion => entry.policies.push(id),
                     EntityKind::AccessKey => entry.access_keys.push(id),
                     EntityKind::InstanceProfile => entry.instance_profiles.push(id),
-                    // Not held in memory: read from the store each time.
-                    _ => {}
+                    EntityKind::MfaDevice => entry.mfa_devices.push(id),
+                    EntityKind::SshPublicKey
+                    | EntityKind::SigningCertificate
+                    | EntityKind::ServiceSpecificCredential => entry.credentials.push(id),
+                    EntityKind::ServerCertificate => entry.server_certificates.push(id),
+                    EntityKind::OidcProvider => entry.oidc_providers.push(id),
+                    EntityKind::SamlProvider => entry.saml_providers.push(id),
                 }
             }
             let mut affected = Vec::new();
             for (account_id, mut stale) in stale {
                 dedup(&mut stale);
+                roles_changed |= stale.settings || !stale.roles.is_empty();
                 if !stale.policies.is_empty() {
                     next.changes.any_policy = changes.revision;
                 }
@@ -335,6 +403,11 @@ fn dedup(stale: &mut Stale) {
         &mut stale.policies,
         &mut stale.access_keys,
         &mut stale.instance_profiles,
+        &mut stale.mfa_devices,
+        &mut stale.credentials,
+        &mut stale.server_certificates,
+        &mut stale.oidc_providers,
+        &mut stale.saml_providers,
     ] {
         ids.sort();
         ids.dedup();
@@ -355,9 +428,7 @@ async fn apply(
             .load(&LoadScope::Account(account_id.to_owned()))
             .await?;
         if let Some(record) = loaded.accounts.pop() {
-            let mut account = AccountState::new(record);
-            account.replace(&Stale::default(), &mut loaded);
-            next.put_account(account);
+            next.put_account(AccountState::loaded(record, &mut loaded));
         }
         return Ok(Vec::new());
     };
@@ -377,6 +448,29 @@ async fn apply(
             .cloned()
             .map(LoadScope::InstanceProfile),
     );
+    scopes.extend(stale.mfa_devices.iter().cloned().map(LoadScope::MfaDevice));
+    scopes.extend(stale.credentials.iter().cloned().map(LoadScope::Credential));
+    scopes.extend(
+        stale
+            .server_certificates
+            .iter()
+            .cloned()
+            .map(LoadScope::ServerCertificate),
+    );
+    scopes.extend(
+        stale
+            .oidc_providers
+            .iter()
+            .cloned()
+            .map(LoadScope::OidcProvider),
+    );
+    scopes.extend(
+        stale
+            .saml_providers
+            .iter()
+            .cloned()
+            .map(LoadScope::SamlProvider),
+    );
     let mut loaded = store.load_each(&scopes).await?;
     if stale.settings && loaded.accounts.is_empty() {
         let affected = existing.owned_ids().collect();
@@ -392,6 +486,8 @@ async fn apply(
         .chain(&stale.policies)
         .chain(&stale.access_keys)
         .chain(&stale.instance_profiles)
+        .chain(&stale.server_certificates)
+        .chain(&stale.saml_providers)
         .collect();
     let arrived: Vec<String> = loaded
         .users
@@ -406,6 +502,18 @@ async fn apply(
                 .instance_profiles
                 .iter()
                 .map(|p| p.instance_profile_id.clone()),
+        )
+        .chain(
+            loaded
+                .server_certificates
+                .iter()
+                .map(|c| c.server_certificate_id.clone()),
+        )
+        .chain(
+            loaded
+                .saml_providers
+                .iter()
+                .map(|p| p.saml_provider_uuid.clone()),
         )
         .collect();
     let mut account = (*existing).clone();
@@ -435,9 +543,7 @@ async fn load_everything(store: &Store) -> Result<Snapshot, StoreError> {
     let loaded = store.load(&LoadScope::Everything).await?;
     let mut snapshot = Snapshot::empty();
     for (record, mut loaded) in by_account(loaded) {
-        let mut account = AccountState::new(record);
-        account.replace(&Stale::default(), &mut loaded);
-        snapshot.put_account(account);
+        snapshot.put_account(AccountState::loaded(record, &mut loaded));
     }
     snapshot.revision = revision;
     snapshot.changes.reloaded = revision;
@@ -483,7 +589,28 @@ fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
                 .iter()
                 .map(|p| (&p.instance_profile_id, &p.account_id)),
         )
+        .chain(
+            all.server_certificates
+                .iter()
+                .map(|c| (&c.server_certificate_id, &c.account_id)),
+        )
+        .chain(
+            all.mfa_devices
+                .iter()
+                .map(|d| (&d.serial_number, &d.account_id)),
+        )
+        .chain(
+            all.saml_providers
+                .iter()
+                .map(|p| (&p.saml_provider_uuid, &p.account_id)),
+        )
         .filter_map(|(id, account_id)| Some((id.as_str(), of(account_id)?)))
+        .collect();
+    // OIDC providers' tags name them by ARN.
+    let oidc_arns: Vec<(String, Option<usize>)> = all
+        .oidc_providers
+        .iter()
+        .map(|p| (p.arn(), of(&p.account_id)))
         .collect();
     let owner = |id: &str| owners.get(id).copied();
     let password_policies: Vec<_> = all.password_policies.iter().map(|(a, _)| of(a)).collect();
@@ -506,14 +633,39 @@ fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
         .iter()
         .map(|(p, ..)| owner(&p.id))
         .collect();
+    let oidc_slots: std::collections::HashMap<&str, usize> = oidc_arns
+        .iter()
+        .filter_map(|(arn, slot)| Some((arn.as_str(), (*slot)?)))
+        .collect();
+    let oidc_owner = |arn: &str| oidc_slots.get(arn).copied();
     let tags: Vec<_> = all
         .tags
         .iter()
         .map(|(target, _)| match target {
-            TagTarget::User(id) | TagTarget::Role(id) | TagTarget::Policy(id) => owner(id),
-            _ => None,
+            TagTarget::OidcProvider(arn) => oidc_owner(arn),
+            other => owner(other.id()),
         })
         .collect();
+    let login_profiles: Vec<_> = all
+        .login_profiles
+        .iter()
+        .map(|p| owner(&p.user_id))
+        .collect();
+    let properties: Vec<_> = all.account_properties.iter().map(|(a, ..)| of(a)).collect();
+    let devices: Vec<_> = all.mfa_devices.iter().map(|d| of(&d.account_id)).collect();
+    let credentials: Vec<_> = all.credentials.iter().map(|c| of(&c.account_id)).collect();
+    let certificates: Vec<_> = all
+        .server_certificates
+        .iter()
+        .map(|c| of(&c.account_id))
+        .collect();
+    let oidc: Vec<_> = oidc_arns.iter().map(|(_, slot)| *slot).collect();
+    let saml: Vec<_> = all
+        .saml_providers
+        .iter()
+        .map(|p| of(&p.account_id))
+        .collect();
+    drop(oidc_slots);
     drop(owners);
     drop(index);
     let a = &mut accounts;
@@ -536,6 +688,19 @@ fn by_account(mut all: Loaded) -> Vec<(store::AccountRecord, Loaded)> {
     deal(a, all.attachments, attachments, |l| &mut l.attachments);
     deal(a, all.inline_policies, inline, |l| &mut l.inline_policies);
     deal(a, all.tags, tags, |l| &mut l.tags);
+    deal(a, all.login_profiles, login_profiles, |l| {
+        &mut l.login_profiles
+    });
+    deal(a, all.account_properties, properties, |l| {
+        &mut l.account_properties
+    });
+    deal(a, all.mfa_devices, devices, |l| &mut l.mfa_devices);
+    deal(a, all.credentials, credentials, |l| &mut l.credentials);
+    deal(a, all.server_certificates, certificates, |l| {
+        &mut l.server_certificates
+    });
+    deal(a, all.oidc_providers, oidc, |l| &mut l.oidc_providers);
+    deal(a, all.saml_providers, saml, |l| &mut l.saml_providers);
     accounts
 }
 

@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use imbl::OrdMap;
 use store::{
-    AccessKeyRecord, AccountRecord, EntityKind, GroupRecord, InstanceProfileRecord, ListOptions,
-    Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord, Principal,
-    PrincipalKind, RoleRecord, StoreError, Tag, TagTarget, UserRecord,
+    AccessKeyRecord, AccountRecord, Assignment, CredentialKind, EntityKind, GroupRecord,
+    InstanceProfileRecord, ListOptions, LoginProfileInfo, MfaDeviceInfo, MfaOwner,
+    OidcProviderRecord, Page, PasswordPolicy, PolicyEntity, PolicyRecord, PolicyVersionRecord,
+    Principal, PrincipalKind, RoleRecord, SamlProviderInfo, ServerCertificateRecord, StoreError,
+    Tag, TagTarget, UserCredentialRecord, UserRecord,
 };
 
 use super::Snapshot;
-use super::account::{AccountState, Named, Policies, ProfileEntry, lower, version_number};
+use super::account::{
+    AccountState, Named, OwnerIndex, Policies, ProfileEntry, lower, version_number,
+};
 
 fn not_found(kind: EntityKind, name: &str) -> StoreError {
     StoreError::NoSuchEntity {
@@ -28,15 +32,16 @@ fn page_size(options: &ListOptions) -> usize {
 
 /// One page of `items` (in key order, each with its key, those after the marker): at most
 /// the page size, with the last key as the next marker when more follow.
-fn page<T>(items: impl Iterator<Item = (String, T)>, options: &ListOptions) -> Page<T> {
+fn page<K: Into<String>, T>(items: impl Iterator<Item = (K, T)>, options: &ListOptions) -> Page<T> {
     let max = page_size(options);
-    let mut out = Vec::new();
+    // Sized for a usual page up front: growing a vector of records copies them each time.
+    let mut out = Vec::with_capacity(max.min(128));
     let mut last_key = None;
     for (key, item) in items {
         if out.len() == max {
             return Page {
                 items: out,
-                next_marker: last_key,
+                next_marker: last_key.map(Into::into),
             };
         }
         last_key = Some(key);
@@ -52,13 +57,12 @@ fn page<T>(items: impl Iterator<Item = (String, T)>, options: &ListOptions) -> P
 fn after_marker<'a, T: Clone>(
     map: &'a OrdMap<String, Arc<T>>,
     options: &ListOptions,
-) -> impl Iterator<Item = (String, &'a Arc<T>)> {
+) -> impl Iterator<Item = (&'a String, &'a Arc<T>)> {
     let start = match &options.marker {
         Some(marker) => Bound::Excluded(marker.clone()),
         None => Bound::Unbounded,
     };
     map.range((start, Bound::Unbounded))
-        .map(|(key, value)| (key.clone(), value))
 }
 
 fn path_matches(path: &str, options: &ListOptions) -> bool {
@@ -84,7 +88,7 @@ impl Snapshot {
         answer: impl Fn(&AccountState, &T) -> Option<R>,
     ) -> Page<R> {
         let Some(account) = self.account(account_id) else {
-            return page(std::iter::empty(), options);
+            return page(std::iter::empty::<(String, R)>(), options);
         };
         let answered = after_marker(&kind(account).by_name, options)
             .filter_map(|(key, entry)| answer(account, entry).map(|r| (key, r)));
@@ -241,10 +245,7 @@ impl Snapshot {
 
     fn policy_record(account: &AccountState, record: &PolicyRecord) -> PolicyRecord {
         let mut record = record.clone();
-        record.attachment_count = account
-            .attached_to
-            .get(&record.arn)
-            .map_or(0, |set| i64::try_from(set.len()).unwrap_or(i64::MAX));
+        record.attachment_count = account.attachment_count(&record.arn);
         record
     }
 
@@ -390,28 +391,57 @@ impl Snapshot {
             .map_or_else(Vec::new, |p| p.attached.clone())
     }
 
-    /// The tags of a user, role or customer managed policy; `None` for the kinds the state
-    /// does not hold (the caller asks the store).
-    pub(crate) fn list_tags(&self, target: &TagTarget) -> Option<Result<Vec<Tag>, StoreError>> {
-        let found = match target {
+    /// The tags of an entity of any taggable kind; `NoSuchEntity` when it does not exist.
+    pub(crate) fn list_tags(&self, target: &TagTarget) -> Result<Vec<Tag>, StoreError> {
+        let missing = |kind| move || not_found(kind, target.id());
+        match target {
             TagTarget::User(id) => self
                 .owner(id)
                 .and_then(|a| a.users.by_id(id))
                 .map(|u| u.tags.clone())
-                .ok_or_else(|| not_found(EntityKind::User, id)),
+                .ok_or_else(missing(EntityKind::User)),
             TagTarget::Role(id) => self
                 .owner(id)
                 .and_then(|a| a.roles.by_id(id))
                 .map(|r| r.tags.clone())
-                .ok_or_else(|| not_found(EntityKind::Role, id)),
+                .ok_or_else(missing(EntityKind::Role)),
             TagTarget::Policy(id) => self
                 .owner(id)
                 .and_then(|a| a.policies.by_id(id))
                 .map(|p| p.tags.clone())
-                .ok_or_else(|| not_found(EntityKind::Policy, id)),
-            _ => return None,
-        };
-        Some(found)
+                .ok_or_else(missing(EntityKind::Policy)),
+            TagTarget::InstanceProfile(id) => self
+                .owner(id)
+                .and_then(|a| a.instance_profiles.by_id(id))
+                .map(|p| p.tags.clone())
+                .ok_or_else(missing(EntityKind::InstanceProfile)),
+            TagTarget::ServerCertificate(id) => self
+                .owner(id)
+                .and_then(|a| a.server_certificates.by_id(id))
+                .map(|c| c.tags.clone())
+                .ok_or_else(missing(EntityKind::ServerCertificate)),
+            TagTarget::MfaDevice(serial) => self
+                .arn_account(serial)
+                .and_then(|a| a.mfa_devices.by_id(serial))
+                .map(|d| d.tags.clone())
+                .ok_or_else(missing(EntityKind::MfaDevice)),
+            TagTarget::OidcProvider(arn) => self
+                .arn_account(arn)
+                .and_then(|a| a.oidc_providers.get(arn))
+                .map(|p| p.tags.clone())
+                .ok_or_else(missing(EntityKind::OidcProvider)),
+            TagTarget::SamlProvider(uuid) => self
+                .owner(uuid)
+                .and_then(|a| a.saml_providers.by_id(uuid))
+                .map(|p| p.tags.clone())
+                .ok_or_else(missing(EntityKind::SamlProvider)),
+        }
+    }
+
+    /// The account an IAM ARN (`arn:aws:iam::<account>:...`) names.
+    fn arn_account(&self, arn: &str) -> Option<&Arc<AccountState>> {
+        let account_id = arn.strip_prefix("arn:aws:iam::")?.split(':').next()?;
+        self.account(account_id)
     }
 
     pub(crate) fn get_access_key(
@@ -432,28 +462,248 @@ impl Snapshot {
         let Some(account) = self.account(account_id) else {
             return Vec::new();
         };
-        let mut keys: Vec<AccessKeyRecord> = account
-            .access_keys
-            .values()
-            .filter(|k| k.user_id.as_deref() == user_id)
-            .map(|k| k.as_ref().clone())
-            .collect();
-        keys.sort_by(|a, b| {
-            (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id))
-        });
-        keys
+        owned(&account.keys_by_owner, &user_id.map(str::to_owned), |id| {
+            account.access_keys.get(id).map(|k| k.as_ref().clone())
+        })
     }
 }
 
-/// An instance profile's record with its role as the state holds it now.
-fn profile_record(account: &AccountState, entry: &ProfileEntry) -> InstanceProfileRecord {
-    let mut record = entry.record.clone();
-    record.roles = entry
-        .role_ids
-        .iter()
-        .filter_map(|id| account.roles.by_id(id).map(|r| r.record.clone()))
-        .collect();
-    record
+/// What an owner index holds for `key`, in its order, as `answer` gives each id.
+fn owned<K: std::hash::Hash + Eq + Clone, R>(
+    index: &OwnerIndex<K>,
+    key: &K,
+    answer: impl Fn(&str) -> Option<R>,
+) -> Vec<R> {
+    index
+        .get(key)
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, id)| answer(id))
+        .collect()
+}
+
+impl Snapshot {
+    /// A user's login profile (GetLoginProfile), without the hash.
+    pub(crate) fn get_login_profile(
+        &self,
+        account_id: &str,
+        user_name: &str,
+    ) -> Result<LoginProfileInfo, StoreError> {
+        let user = self
+            .account(account_id)
+            .and_then(|a| a.users.by_name.get(&lower(user_name)))
+            .ok_or_else(|| not_found(EntityKind::User, user_name))?;
+        user.login_profile
+            .clone()
+            .ok_or_else(|| not_found(EntityKind::LoginProfile, &user.record.name))
+    }
+
+    /// The account's properties, by key.
+    pub(crate) fn list_account_properties(&self, account_id: &str) -> Vec<(String, String)> {
+        self.account(account_id)
+            .map_or_else(Vec::new, |a| a.properties.clone())
+    }
+
+    /// A virtual MFA device of the account by its exact serial number.
+    pub(crate) fn get_mfa_device(
+        &self,
+        account_id: &str,
+        serial_number: &str,
+    ) -> Result<MfaDeviceInfo, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.mfa_devices.by_id(serial_number))
+            .map(|d| d.record.clone())
+            .ok_or_else(|| not_found(EntityKind::MfaDevice, serial_number))
+    }
+
+    /// A page of the account's virtual MFA devices in serial-number order.
+    pub(crate) fn list_virtual_mfa_devices(
+        &self,
+        account_id: &str,
+        assignment: Assignment,
+        options: &ListOptions,
+    ) -> Page<MfaDeviceInfo> {
+        self.list_of(
+            account_id,
+            options,
+            |a| &a.mfa_devices,
+            |_, d| {
+                let kept = match assignment {
+                    Assignment::Assigned => d.record.owner.is_some(),
+                    Assignment::Unassigned => d.record.owner.is_none(),
+                    Assignment::Any => true,
+                };
+                kept.then(|| d.record.clone())
+            },
+        )
+    }
+
+    /// The devices enabled for a user (or the account's root user), oldest first.
+    pub(crate) fn list_mfa_devices_of(
+        &self,
+        account_id: &str,
+        owner: &MfaOwner,
+    ) -> Vec<MfaDeviceInfo> {
+        let Some(account) = self.account(account_id) else {
+            return Vec::new();
+        };
+        owned(&account.mfa_by_owner, owner, |serial| {
+            account.mfa_devices.by_id(serial).map(|d| d.record.clone())
+        })
+    }
+
+    /// The credentials of one kind a user (or, with `None`, the root user) owns, oldest first.
+    pub(crate) fn list_user_credentials(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+        kind: CredentialKind,
+    ) -> Vec<UserCredentialRecord> {
+        let Some(account) = self.account(account_id) else {
+            return Vec::new();
+        };
+        let key = (user_id.map(str::to_owned), kind);
+        owned(&account.credentials_by_owner, &key, |id| {
+            account.credentials.get(id).map(|c| c.as_ref().clone())
+        })
+    }
+
+    /// The credentials of one kind in the whole account, oldest first.
+    pub(crate) fn list_account_credentials(
+        &self,
+        account_id: &str,
+        kind: CredentialKind,
+    ) -> Vec<UserCredentialRecord> {
+        let Some(account) = self.account(account_id) else {
+            return Vec::new();
+        };
+        let mut found: Vec<UserCredentialRecord> = account
+            .credentials
+            .values()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.as_ref().clone())
+            .collect();
+        found.sort_by(|a, b| {
+            (a.created_at, &a.credential_id).cmp(&(b.created_at, &b.credential_id))
+        });
+        found
+    }
+
+    /// One credential of the account by kind and id.
+    pub(crate) fn get_user_credential(
+        &self,
+        account_id: &str,
+        kind: CredentialKind,
+        credential_id: &str,
+    ) -> Result<UserCredentialRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.credentials.get(credential_id))
+            .filter(|c| c.kind == kind)
+            .map(|c| c.as_ref().clone())
+            .ok_or_else(|| not_found(kind.entity_kind(), credential_id))
+    }
+
+    /// A server certificate by name, case-insensitively.
+    pub(crate) fn get_server_certificate(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<ServerCertificateRecord, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.server_certificates.by_name.get(&lower(name)))
+            .map(|c| c.record.clone())
+            .ok_or_else(|| not_found(EntityKind::ServerCertificate, name))
+    }
+
+    /// A page of the account's server certificates in name order.
+    pub(crate) fn list_server_certificates(
+        &self,
+        account_id: &str,
+        options: &ListOptions,
+    ) -> Page<ServerCertificateRecord> {
+        self.list_of(
+            account_id,
+            options,
+            |a| &a.server_certificates,
+            |_, c| path_matches(&c.record.path, options).then(|| c.record.clone()),
+        )
+    }
+
+    /// The account's OpenID Connect provider for `resource` (exact text).
+    pub(crate) fn get_oidc_provider(
+        &self,
+        account_id: &str,
+        resource: &str,
+    ) -> Result<OidcProviderRecord, StoreError> {
+        let arn = format!("arn:aws:iam::{account_id}:oidc-provider/{resource}");
+        self.account(account_id)
+            .and_then(|a| a.oidc_providers.get(&arn))
+            .map(|p| p.record.clone())
+            .ok_or_else(|| not_found(EntityKind::OidcProvider, &arn))
+    }
+
+    /// The account's OpenID Connect providers, by resource.
+    pub(crate) fn list_oidc_providers(&self, account_id: &str) -> Vec<OidcProviderRecord> {
+        self.account(account_id).map_or_else(Vec::new, |a| {
+            a.oidc_providers
+                .values()
+                .map(|p| p.record.clone())
+                .collect()
+        })
+    }
+
+    /// The account's SAML provider named `name`, case-insensitively.
+    pub(crate) fn saml_provider(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<SamlProviderInfo, StoreError> {
+        self.account(account_id)
+            .and_then(|a| a.saml_providers.by_name.get(&lower(name)))
+            .map(|p| p.record.clone())
+            .ok_or_else(|| {
+                let arn = format!("arn:aws:iam::{account_id}:saml-provider/{name}");
+                not_found(EntityKind::SamlProvider, &arn)
+            })
+    }
+
+    /// The SAML provider whose `SAMLProviderUUID` is `uuid`, in any account.
+    pub(crate) fn saml_provider_by_uuid(&self, uuid: &str) -> Option<SamlProviderInfo> {
+        self.owner(uuid)
+            .and_then(|a| a.saml_providers.by_id(uuid))
+            .map(|p| p.record.clone())
+    }
+
+    /// The account's SAML providers in name order.
+    pub(crate) fn list_saml_providers(&self, account_id: &str) -> Vec<SamlProviderInfo> {
+        self.account(account_id).map_or_else(Vec::new, |a| {
+            a.saml_providers
+                .by_name
+                .values()
+                .map(|p| p.record.clone())
+                .collect()
+        })
+    }
+}
+
+impl AccountState {
+    /// An instance profile's record with its role as the state holds it now.
+    pub(crate) fn profile_record(&self, entry: &ProfileEntry) -> InstanceProfileRecord {
+        let mut record = entry.record.clone();
+        record.roles = entry
+            .role_ids
+            .iter()
+            .filter_map(|id| self.roles.by_id(id).map(|r| r.record.clone()))
+            .collect();
+        record
+    }
+
+    /// How many users, groups and roles a managed policy is attached to.
+    pub(crate) fn attachment_count(&self, arn: &str) -> i64 {
+        self.attached_to
+            .get(arn)
+            .map_or(0, |set| i64::try_from(set.len()).unwrap_or(i64::MAX))
+    }
 }
 
 impl Snapshot {
@@ -465,7 +715,7 @@ impl Snapshot {
         self.account(account_id)
             .and_then(|a| {
                 let entry = a.instance_profiles.by_name.get(&lower(name))?;
-                Some(profile_record(a, entry))
+                Some(a.profile_record(entry))
             })
             .ok_or_else(|| not_found(EntityKind::InstanceProfile, name))
     }
@@ -479,7 +729,7 @@ impl Snapshot {
             account_id,
             options,
             |a| &a.instance_profiles,
-            |a, p| path_matches(&p.record.path, options).then(|| profile_record(a, p)),
+            |a, p| path_matches(&p.record.path, options).then(|| a.profile_record(p)),
         )
     }
 
@@ -498,7 +748,7 @@ impl Snapshot {
             account_id,
             options,
             |a| &a.instance_profiles,
-            |a, p| p.role_ids.contains(&role_id).then(|| profile_record(a, p)),
+            |a, p| p.role_ids.contains(&role_id).then(|| a.profile_record(p)),
         ))
     }
 }

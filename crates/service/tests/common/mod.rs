@@ -77,16 +77,18 @@ pub async fn service_at(now: i64) -> (Service, Store) {
 }
 
 /// SAML provider `name` of [`ACCOUNT`] with unique id `uuid`, written to the store directly
-/// (so the id is known), no private keys and no encryption mode.
+/// (so the id is known), no private keys and no encryption mode; the service's state then
+/// catches up, as a node's refresh would.
 pub async fn saml_provider(
-    store: &Store,
+    service: &Service,
     name: &str,
     uuid: &str,
     metadata: String,
     created_at: i64,
     valid_until: i64,
 ) {
-    store
+    service
+        .store()
         .create_saml_provider(&NewSamlProvider {
             provider: SamlProviderRecord {
                 account_id: ACCOUNT.to_owned(),
@@ -102,6 +104,7 @@ pub async fn saml_provider(
         })
         .await
         .unwrap();
+    service.refresh_caches().await.unwrap();
 }
 
 /// Role `name` with the trust policy `trust`, created by the root user.

@@ -48,9 +48,10 @@ pub struct NewOidcProvider {
     pub tags: Vec<Tag>,
 }
 
-/// A SAML provider.
+/// A SAML provider, with its private keys as `K`: [`SamlProviderRecord`] (sealed keys, what
+/// the store writes and decrypting reads) or [`SamlProviderInfo`] (their ids and dates only).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SamlProviderRecord {
+pub struct SamlProvider<K> {
     /// The owning account.
     pub account_id: String,
     /// Its name, as created.
@@ -66,10 +67,18 @@ pub struct SamlProviderRecord {
     /// "Allowed" | "Required", None when never set.
     pub assertion_encryption_mode: Option<String>,
     /// Private keys for encrypted assertions, in the order added.
-    pub private_keys: Vec<SamlPrivateKeyRecord>,
+    pub private_keys: Vec<K>,
 }
 
-impl SamlProviderRecord {
+/// A SAML provider with its sealed private keys.
+pub type SamlProviderRecord = SamlProvider<SamlPrivateKeyRecord>;
+
+/// What reads may see of a SAML provider (GetSAMLProvider, ListSAMLProviders): its private
+/// keys by id and date only. The in-memory state holds this; the sealed keys are read from
+/// the store ([`Store::get_saml_provider`]) only to decrypt an assertion.
+pub type SamlProviderInfo = SamlProvider<SamlPrivateKeyInfo>;
+
+impl<K> SamlProvider<K> {
     /// `arn:aws:iam::<account>:saml-provider/<name>`.
     #[must_use]
     pub fn arn(&self) -> String {
@@ -97,6 +106,39 @@ impl std::fmt::Debug for SamlPrivateKeyRecord {
     }
 }
 
+/// A private key of a SAML provider, without the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlPrivateKeyInfo {
+    /// AWS's key id for it.
+    pub key_id: String,
+    /// When it was added (Unix seconds).
+    pub added_at: i64,
+}
+
+impl SamlProviderRecord {
+    /// The provider without its sealed keys.
+    #[must_use]
+    pub fn info(&self) -> SamlProviderInfo {
+        SamlProviderInfo {
+            account_id: self.account_id.clone(),
+            name: self.name.clone(),
+            saml_provider_uuid: self.saml_provider_uuid.clone(),
+            metadata_document: self.metadata_document.clone(),
+            created_at: self.created_at,
+            valid_until: self.valid_until,
+            assertion_encryption_mode: self.assertion_encryption_mode.clone(),
+            private_keys: self
+                .private_keys
+                .iter()
+                .map(|key| SamlPrivateKeyInfo {
+                    key_id: key.key_id.clone(),
+                    added_at: key.added_at,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Input of [`Store::create_saml_provider`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSamlProvider {
@@ -119,7 +161,7 @@ pub struct SamlProviderUpdate {
     pub remove_private_key: Option<String>,
 }
 
-fn oidc_arn(account_id: &str, resource: &str) -> String {
+pub(crate) fn oidc_arn(account_id: &str, resource: &str) -> String {
     format!("arn:aws:iam::{account_id}:oidc-provider/{resource}")
 }
 
@@ -203,11 +245,11 @@ async fn find_oidc(
     })
 }
 
-const SAML_SELECT: &str = "SELECT account_id, name, saml_provider_uuid, metadata_document, \
+pub(crate) const SAML_SELECT: &str = "SELECT account_id, name, saml_provider_uuid, metadata_document, \
      created_at, valid_until, assertion_encryption_mode FROM saml_providers";
 
 /// A SAML provider's row, without its private keys (read by [`private_keys`]).
-fn saml_row(row: &AnyRow) -> Result<SamlProviderRecord> {
+pub(crate) fn saml_row(row: &AnyRow) -> Result<SamlProviderRecord> {
     Ok(SamlProviderRecord {
         account_id: row.try_get("account_id")?,
         name: row.try_get("name")?,

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Store, flag, not_found};
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{LoginProfileRecord, PasswordPolicy, Timestamp};
+use crate::model::{LoginProfileInfo, LoginProfileRecord, PasswordPolicy, Timestamp};
 use crate::ops::users::{find_user, require_account};
 use crate::quota;
 
@@ -14,6 +14,20 @@ fn login_profile(row: &AnyRow) -> Result<LoginProfileRecord> {
     Ok(LoginProfileRecord {
         user_id: row.try_get("user_id")?,
         password_hash: row.try_get("password_hash")?,
+        password_reset_required: flag(row, "password_reset_required")?,
+        created_at: row.try_get("created_at")?,
+        password_set_at: row.try_get("password_set_at")?,
+    })
+}
+
+/// The columns [`login_profile_info`] reads: no hash.
+pub(crate) const SELECT_INFO: &str = "SELECT l.user_id, l.password_reset_required, \
+     l.created_at, l.password_set_at FROM login_profiles l JOIN users u ON u.user_id = l.user_id";
+
+/// What reads may see of a login profile (the in-memory state's load).
+pub(crate) fn login_profile_info(row: &AnyRow) -> Result<LoginProfileInfo> {
+    Ok(LoginProfileInfo {
+        user_id: row.try_get("user_id")?,
         password_reset_required: flag(row, "password_reset_required")?,
         created_at: row.try_get("created_at")?,
         password_set_at: row.try_get("password_set_at")?,

@@ -8,7 +8,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Lock, Store, Write, conflict_as_exists, fetch_limit, not_found, paginate};
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{ListOptions, MfaDeviceRecord, MfaOwner, Page, Tag, TagTarget, Timestamp};
+use crate::model::{
+    ListOptions, MfaDeviceInfo, MfaDeviceRecord, MfaOwner, Page, Tag, TagTarget, Timestamp,
+};
 use crate::ops::tags::insert_tags;
 use crate::ops::users::require_account;
 use crate::quota;
@@ -63,18 +65,37 @@ pub struct MfaCounts {
     pub root_enabled: bool,
 }
 
-fn device(row: &AnyRow) -> Result<MfaDeviceRecord> {
+/// The owner as the table's two columns tell it.
+fn owner(row: &AnyRow) -> Result<Option<MfaOwner>> {
     let user_id: Option<String> = row.try_get("user_id")?;
     let root: i64 = row.try_get("owner_root")?;
-    let owner = match (user_id, root != 0) {
+    Ok(match (user_id, root != 0) {
         (Some(user_id), _) => Some(MfaOwner::User(user_id)),
         (None, true) => Some(MfaOwner::Root),
         (None, false) => None,
-    };
+    })
+}
+
+/// The columns [`device_info`] reads: no seed, no code-check state.
+pub(crate) const SELECT_INFO: &str = "SELECT serial_number, account_id, user_id, owner_root, \
+     created_at, enabled_at FROM mfa_devices";
+
+/// What reads may see of a device (the in-memory state's load).
+pub(crate) fn device_info(row: &AnyRow) -> Result<MfaDeviceInfo> {
+    Ok(MfaDeviceInfo {
+        serial_number: row.try_get("serial_number")?,
+        account_id: row.try_get("account_id")?,
+        owner: owner(row)?,
+        created_at: row.try_get("created_at")?,
+        enabled_at: row.try_get("enabled_at")?,
+    })
+}
+
+fn device(row: &AnyRow) -> Result<MfaDeviceRecord> {
     Ok(MfaDeviceRecord {
         serial_number: row.try_get("serial_number")?,
         account_id: row.try_get("account_id")?,
-        owner,
+        owner: owner(row)?,
         seed_ciphertext: row.try_get("seed_ciphertext")?,
         created_at: row.try_get("created_at")?,
         enabled_at: row.try_get("enabled_at")?,

@@ -14,8 +14,8 @@ mod server_certificates;
 mod users;
 
 pub use identity_providers::{
-    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderRecord,
-    SamlProviderUpdate,
+    NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyInfo, SamlPrivateKeyRecord,
+    SamlProvider, SamlProviderInfo, SamlProviderRecord, SamlProviderUpdate,
 };
 pub use mfa_devices::{Assignment, MfaCounts, NewMfaDevice};
 pub use organizations::{

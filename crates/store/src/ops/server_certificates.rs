@@ -20,10 +20,10 @@ const TABLE: (&str, &str, EntityKind) = (
 );
 
 /// Every column but the private key.
-const SELECT: &str = "SELECT account_id, server_certificate_id, name, path, certificate_body, \
+pub(crate) const SELECT: &str = "SELECT account_id, server_certificate_id, name, path, certificate_body, \
      certificate_chain, uploaded_at, expires_at FROM server_certificates";
 
-fn certificate(row: &AnyRow) -> Result<ServerCertificateRecord> {
+pub(crate) fn certificate(row: &AnyRow) -> Result<ServerCertificateRecord> {
     Ok(ServerCertificateRecord {
         account_id: row.try_get("account_id")?,
         server_certificate_id: row.try_get("server_certificate_id")?,

@@ -10,13 +10,19 @@ use sqlx::{AnyConnection, Row};
 use crate::db::{Backend, Store};
 use crate::error::{BackendError, Result};
 use crate::model::{
-    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, PasswordPolicy,
-    PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind, RoleRecord, Tag, TagTarget,
-    UserRecord,
+    AccessKeyRecord, AccountRecord, GroupRecord, InstanceProfileRecord, LoginProfileInfo,
+    MfaDeviceInfo, PasswordPolicy, PolicyRecord, PolicyVersionRecord, Principal, PrincipalKind,
+    RoleRecord, ServerCertificateRecord, Tag, TagTarget, UserCredentialRecord, UserRecord,
+};
+use crate::ops::identity_providers::{
+    OidcProviderRecord, SAML_SELECT, SamlPrivateKeyInfo, SamlProviderInfo, oidc_arn, saml_row,
 };
 use crate::ops::logins::{PASSWORD_POLICY_COLUMNS, password_policy};
-use crate::ops::tags::compared_key;
-use crate::ops::{access_keys, accounts, groups, instance_profiles, policies, roles, users};
+use crate::ops::tags::{compared_key, target_of};
+use crate::ops::{
+    access_keys, accounts, groups, instance_profiles, logins, mfa_devices, policies, roles,
+    server_certificates, user_credentials, users,
+};
 
 /// What to load: everything, one account, or one entity (by unique id) with its tags,
 /// policies and memberships. The change log names entities the same way.
@@ -26,9 +32,10 @@ pub enum LoadScope {
     Everything,
     /// One account with everything in it.
     Account(String),
-    /// The account's own row and its password policy.
+    /// The account's own row, its password policy and its properties.
     AccountSettings(String),
-    /// A user with its tags, inline and attached policies and group memberships.
+    /// A user with its tags, inline and attached policies, group memberships and login
+    /// profile (without the hash).
     User(String),
     /// A group with its inline and attached policies and members.
     Group(String),
@@ -38,8 +45,20 @@ pub enum LoadScope {
     Policy(String),
     /// One access key.
     AccessKey(String),
-    /// An instance profile with the id of its role.
+    /// An instance profile with the id of its role and its tags.
     InstanceProfile(String),
+    /// A virtual MFA device (by serial number) with its tags; no seed.
+    MfaDevice(String),
+    /// An SSH public key, signing certificate or service-specific credential (by id); no
+    /// secret.
+    Credential(String),
+    /// A server certificate with its tags; never its private key.
+    ServerCertificate(String),
+    /// An OpenID Connect provider (by ARN) with its client ids, thumbprints and tags.
+    OidcProvider(String),
+    /// A SAML provider (by `SAMLProviderUUID`) with its keys' ids and its tags; never the
+    /// keys.
+    SamlProvider(String),
 }
 
 /// The rows a [`LoadScope`] covers. Lists hold what exists now: an entity of the scope that
@@ -66,7 +85,7 @@ pub struct Loaded {
     pub attachments: Vec<(Principal, String)>,
     /// Inline policies: (principal, name, document), names sorted per principal.
     pub inline_policies: Vec<(Principal, String, String)>,
-    /// Tags of users, roles and managed policies, each entity's sorted as `list_tags` sorts.
+    /// Tags of every taggable kind, each entity's sorted as `list_tags` sorts.
     pub tags: Vec<(TagTarget, Vec<Tag>)>,
     /// Access keys.
     pub access_keys: Vec<AccessKeyRecord>,
@@ -74,6 +93,21 @@ pub struct Loaded {
     pub instance_profiles: Vec<InstanceProfileRecord>,
     /// The role of each instance profile: (instance profile id, role id).
     pub profile_roles: Vec<(String, String)>,
+    /// Users' login profiles, without their hashes.
+    pub login_profiles: Vec<LoginProfileInfo>,
+    /// Account properties: (account id, key, value).
+    pub account_properties: Vec<(String, String, String)>,
+    /// Virtual MFA devices, without their seeds.
+    pub mfa_devices: Vec<MfaDeviceInfo>,
+    /// SSH public keys, signing certificates and service-specific credentials, their
+    /// `secret_ciphertext` `None`.
+    pub credentials: Vec<UserCredentialRecord>,
+    /// Server certificates (never with a private key).
+    pub server_certificates: Vec<ServerCertificateRecord>,
+    /// OpenID Connect providers with their lists.
+    pub oidc_providers: Vec<OidcProviderRecord>,
+    /// SAML providers with their keys' ids and dates.
+    pub saml_providers: Vec<SamlProviderInfo>,
 }
 
 impl Loaded {
@@ -93,6 +127,13 @@ impl Loaded {
         self.access_keys.extend(other.access_keys);
         self.instance_profiles.extend(other.instance_profiles);
         self.profile_roles.extend(other.profile_roles);
+        self.login_profiles.extend(other.login_profiles);
+        self.account_properties.extend(other.account_properties);
+        self.mfa_devices.extend(other.mfa_devices);
+        self.credentials.extend(other.credentials);
+        self.server_certificates.extend(other.server_certificates);
+        self.oidc_providers.extend(other.oidc_providers);
+        self.saml_providers.extend(other.saml_providers);
     }
 }
 
@@ -138,7 +179,12 @@ fn scope_id(scope: &LoadScope) -> Option<&str> {
         | LoadScope::Role(id)
         | LoadScope::Policy(id)
         | LoadScope::AccessKey(id)
-        | LoadScope::InstanceProfile(id) => Some(id),
+        | LoadScope::InstanceProfile(id)
+        | LoadScope::MfaDevice(id)
+        | LoadScope::Credential(id)
+        | LoadScope::ServerCertificate(id)
+        | LoadScope::OidcProvider(id)
+        | LoadScope::SamlProvider(id) => Some(id),
     }
 }
 
@@ -299,11 +345,18 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
 
     let select = "SELECT resource_kind, resource_id, tag_key, tag_value FROM tags";
     let filter = match scope {
-        S::Everything => Some("resource_kind IN ('user', 'role', 'policy')"),
-        S::Account(_) => Some("resource_kind IN ('user', 'role', 'policy') AND account_id = $1"),
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("account_id = $1"),
         S::User(_) => Some("resource_kind = 'user' AND resource_id = $1"),
         S::Role(_) => Some("resource_kind = 'role' AND resource_id = $1"),
         S::Policy(_) => Some("resource_kind = 'policy' AND resource_id = $1"),
+        S::InstanceProfile(_) => Some("resource_kind = 'instance-profile' AND resource_id = $1"),
+        S::ServerCertificate(_) => {
+            Some("resource_kind = 'server-certificate' AND resource_id = $1")
+        }
+        S::MfaDevice(_) => Some("resource_kind = 'mfa' AND resource_id = $1"),
+        S::OidcProvider(_) => Some("resource_kind = 'oidc-provider' AND resource_id = $1"),
+        S::SamlProvider(_) => Some("resource_kind = 'saml-provider' AND resource_id = $1"),
         _ => None,
     };
     let mut tags: BTreeMap<(String, String), Vec<Tag>> = BTreeMap::new();
@@ -318,11 +371,9 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
     })
     .await?;
     for ((kind, id), mut entity_tags) in tags {
-        let target = match kind.as_str() {
-            "user" => TagTarget::User(id),
-            "role" => TagTarget::Role(id),
-            _ => TagTarget::Policy(id),
-        };
+        let target = target_of(&kind, id).ok_or_else(|| {
+            BackendError::message(format!("unknown tagged resource kind `{kind}`"))
+        })?;
         entity_tags.sort_by_cached_key(|tag| compared_key(&target, &tag.key));
         loaded.tags.push((target, entity_tags));
     }
@@ -359,5 +410,179 @@ async fn load_in(conn: &mut AnyConnection, scope: &LoadScope) -> Result<Loaded> 
         Ok(())
     })
     .await?;
+    load_credentials(conn, scope, &mut loaded).await?;
+    load_providers(conn, scope, &mut loaded).await?;
     Ok(loaded)
+}
+
+/// Login profiles, account properties, MFA devices, users' other credentials and server
+/// certificates: each without its secret (hash, seed, sealed secret or key), which the
+/// selects below never name.
+async fn load_credentials(
+    conn: &mut AnyConnection,
+    scope: &LoadScope,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    use LoadScope as S;
+    let by_account = |own: Option<&'static str>, account: &'static str| match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some(account),
+        _ => own,
+    };
+    let own = matches!(scope, S::User(_)).then_some("l.user_id = $1");
+    let filter = by_account(own, "u.account_id = $1");
+    each_row(conn, scope, logins::SELECT_INFO, filter, |row| {
+        loaded.login_profiles.push(logins::login_profile_info(row)?);
+        Ok(())
+    })
+    .await?;
+    let select = "SELECT account_id, property_key, property_value FROM account_properties";
+    let own = matches!(scope, S::AccountSettings(_)).then_some("account_id = $1");
+    each_row(
+        conn,
+        scope,
+        select,
+        by_account(own, "account_id = $1"),
+        |row| {
+            loaded.account_properties.push((
+                row.try_get("account_id")?,
+                row.try_get("property_key")?,
+                row.try_get("property_value")?,
+            ));
+            Ok(())
+        },
+    )
+    .await?;
+    let own = matches!(scope, S::MfaDevice(_)).then_some("serial_number = $1");
+    let filter = by_account(own, "account_id = $1");
+    each_row(conn, scope, mfa_devices::SELECT_INFO, filter, |row| {
+        loaded.mfa_devices.push(mfa_devices::device_info(row)?);
+        Ok(())
+    })
+    .await?;
+    let own = matches!(scope, S::Credential(_)).then_some("credential_id = $1");
+    let filter = by_account(own, "account_id = $1");
+    each_row(
+        conn,
+        scope,
+        user_credentials::SELECT_PUBLIC,
+        filter,
+        |row| {
+            loaded
+                .credentials
+                .push(user_credentials::credential_public(row)?);
+            Ok(())
+        },
+    )
+    .await?;
+    let own = matches!(scope, S::ServerCertificate(_)).then_some("server_certificate_id = $1");
+    let filter = by_account(own, "account_id = $1");
+    each_row(conn, scope, server_certificates::SELECT, filter, |row| {
+        loaded
+            .server_certificates
+            .push(server_certificates::certificate(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// OpenID Connect providers with their lists, SAML providers with their keys' ids (never the
+/// sealed keys).
+async fn load_providers(
+    conn: &mut AnyConnection,
+    scope: &LoadScope,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    use LoadScope as S;
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("p.account_id = $1"),
+        S::OidcProvider(_) => Some("p.arn = $1"),
+        _ => None,
+    };
+    let select = "SELECT p.account_id, p.resource, p.url, p.created_at FROM oidc_providers p";
+    let mut providers: BTreeMap<String, OidcProviderRecord> = BTreeMap::new();
+    each_row(conn, scope, select, filter, |row| {
+        let provider = OidcProviderRecord {
+            account_id: row.try_get("account_id")?,
+            resource: row.try_get("resource")?,
+            url: row.try_get("url")?,
+            client_ids: Vec::new(),
+            thumbprints: Vec::new(),
+            created_at: row.try_get("created_at")?,
+        };
+        providers.insert(oidc_arn(&provider.account_id, &provider.resource), provider);
+        Ok(())
+    })
+    .await?;
+    let select = "SELECT v.arn, v.list, v.position, v.value FROM oidc_provider_values v \
+                  JOIN oidc_providers p ON p.arn = v.arn";
+    let mut values: Vec<(String, String, i64, String)> = Vec::new();
+    each_row(conn, scope, select, filter, |row| {
+        values.push((
+            row.try_get("arn")?,
+            row.try_get("list")?,
+            row.try_get("position")?,
+            row.try_get("value")?,
+        ));
+        Ok(())
+    })
+    .await?;
+    // In each list's order, as `get_oidc_provider` reads them.
+    values.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+    for (arn, list, _, value) in values {
+        let Some(provider) = providers.get_mut(&arn) else {
+            continue;
+        };
+        match list.as_str() {
+            "client-id" => provider.client_ids.push(value),
+            _ => provider.thumbprints.push(value),
+        }
+    }
+    loaded.oidc_providers.extend(providers.into_values());
+
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("account_id = $1"),
+        S::SamlProvider(_) => Some("saml_provider_uuid = $1"),
+        _ => None,
+    };
+    let mut saml: BTreeMap<String, SamlProviderInfo> = BTreeMap::new();
+    each_row(conn, scope, SAML_SELECT, filter, |row| {
+        let provider = saml_row(row)?.info();
+        saml.insert(provider.saml_provider_uuid.clone(), provider);
+        Ok(())
+    })
+    .await?;
+    let select = "SELECT k.saml_provider_uuid, k.key_id, k.added_at \
+                  FROM saml_provider_private_keys k \
+                  JOIN saml_providers p ON p.saml_provider_uuid = k.saml_provider_uuid";
+    let filter = match scope {
+        S::Everything => Some(NO_FILTER),
+        S::Account(_) => Some("p.account_id = $1"),
+        S::SamlProvider(_) => Some("k.saml_provider_uuid = $1"),
+        _ => None,
+    };
+    let mut keys: Vec<(String, SamlPrivateKeyInfo)> = Vec::new();
+    each_row(conn, scope, select, filter, |row| {
+        keys.push((
+            row.try_get("saml_provider_uuid")?,
+            SamlPrivateKeyInfo {
+                key_id: row.try_get("key_id")?,
+                added_at: row.try_get("added_at")?,
+            },
+        ));
+        Ok(())
+    })
+    .await?;
+    // As `get_saml_provider` orders them.
+    keys.sort_by(|a, b| (&a.0, a.1.added_at, &a.1.key_id).cmp(&(&b.0, b.1.added_at, &b.1.key_id)));
+    for (uuid, key) in keys {
+        if let Some(provider) = saml.get_mut(&uuid) {
+            provider.private_keys.push(key);
+        }
+    }
+    loaded.saml_providers.extend(saml.into_values());
+    Ok(())
 }

@@ -26,6 +26,21 @@ fn parts(target: &TagTarget) -> (&'static str, &str, EntityKind) {
     }
 }
 
+/// The target a `resource_kind` column and its id name; `None` for an unknown kind.
+pub(crate) fn target_of(kind: &str, id: String) -> Option<TagTarget> {
+    Some(match kind {
+        "user" => TagTarget::User(id),
+        "role" => TagTarget::Role(id),
+        "policy" => TagTarget::Policy(id),
+        "instance-profile" => TagTarget::InstanceProfile(id),
+        "server-certificate" => TagTarget::ServerCertificate(id),
+        "mfa" => TagTarget::MfaDevice(id),
+        "oidc-provider" => TagTarget::OidcProvider(id),
+        "saml-provider" => TagTarget::SamlProvider(id),
+        _ => return None,
+    })
+}
+
 /// The key as `target`'s kind compares it (the `key_lower` column).
 pub(crate) fn compared_key(target: &TagTarget, key: &str) -> String {
     match target {

@@ -14,7 +14,19 @@ const SELECT: &str = "SELECT credential_id, account_id, user_id, kind, status, b
      service_name, service_user_name, secret_ciphertext, created_at, expires_at \
      FROM user_credentials";
 
+/// Every column but the sealed secret (the in-memory state's load).
+pub(crate) const SELECT_PUBLIC: &str = "SELECT credential_id, account_id, user_id, kind, status, \
+     body, fingerprint, service_name, service_user_name, created_at, expires_at \
+     FROM user_credentials";
+
 fn credential(row: &AnyRow) -> Result<UserCredentialRecord> {
+    let mut found = credential_public(row)?;
+    found.secret_ciphertext = row.try_get("secret_ciphertext")?;
+    Ok(found)
+}
+
+/// A credential without its sealed secret (`secret_ciphertext` is `None`).
+pub(crate) fn credential_public(row: &AnyRow) -> Result<UserCredentialRecord> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     Ok(UserCredentialRecord {
@@ -37,7 +49,7 @@ fn credential(row: &AnyRow) -> Result<UserCredentialRecord> {
         fingerprint: row.try_get("fingerprint")?,
         service_name: row.try_get("service_name")?,
         service_user_name: row.try_get("service_user_name")?,
-        secret_ciphertext: row.try_get("secret_ciphertext")?,
+        secret_ciphertext: None,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
     })
