@@ -336,6 +336,41 @@ def test_the_example_files_start_a_server(example):
         server.stop()
 
 
+def test_the_organization_example_binds_its_member_by_its_scp():
+    # examples/organization.json: a management account and a member in the unit
+    # `workloads`, whose SCP denies every request outside eu-west-1.
+    server = fixtures_server("sqlite-example-organization", str(REPO / "examples" / "organization.json"))
+    declared = json.loads((REPO / "examples" / "organization.json").read_text())
+    admins = {}
+    for account in declared["accounts"]:
+        pair = account["users"][0]["access_keys"][0]
+        secrets_registry.REGISTRY.add(pair["secret_access_key"], "secret access key of examples/organization.json")
+        admins[account["id"]] = Creds(pair["access_key_id"], pair["secret_access_key"], "admin")
+    server.start()
+    try:
+        for _ in range(2):
+            member = admins["333333333333"]
+            server.client("iam", member, region="eu-west-1").create_user(UserName="in-region")
+            with pytest.raises(ClientError) as denied:
+                server.client("iam", member, region="us-east-1").create_user(UserName="elsewhere")
+            code, status, message = error_of(denied)
+            assert (code, status) == ("AccessDenied", 403)
+            assert message.endswith("with an explicit deny in a service control policy"), message
+            # The management account is not bound by its organization's SCPs.
+            management = admins["111111111111"]
+            server.client("iam", management, region="us-east-1").create_user(UserName="anywhere")
+            org = server.client("organizations", management, region="us-east-1")
+            assert org.describe_organization()["Organization"]["MasterAccountId"] == "111111111111"
+            units = org.list_organizational_units_for_parent(ParentId=org.list_roots()["Roots"][0]["Id"])
+            (unit,) = units["OrganizationalUnits"]
+            assert unit["Name"] == "workloads"
+            assert [a["Id"] for a in org.list_accounts_for_parent(ParentId=unit["Id"])["Accounts"]] == ["333333333333"]
+            # A reset brings the organization back as declared.
+            server.reset()
+    finally:
+        server.stop()
+
+
 def test_a_malformed_yaml_file_is_refused_at_its_place(tmp_path):
     example = (REPO / "examples" / "fixtures.yaml").read_text()
     # Validation names the place in the file's shape, as for JSON.

@@ -554,6 +554,29 @@ async fn insert_org_tags(
     Ok(())
 }
 
+/// An account's row in its organization, with the enabled types' AWS managed policies.
+async fn insert_membership(
+    w: &mut Write,
+    org: &OrganizationRecord,
+    record: &OrgAccountRecord,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_accounts (account_id, org_id, parent_id, name, email, joined_method, \
+         joined_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&record.account_id)
+    .bind(&record.org_id)
+    .bind(&record.parent_id)
+    .bind(&record.name)
+    .bind(&record.email)
+    .bind(&record.joined_method)
+    .bind(record.joined_at)
+    .bind(&record.status)
+    .execute(w.conn())
+    .await?;
+    attach_defaults(w, org, &record.account_id).await
+}
+
 /// Removes what hangs off a target that goes: its attachments and tags.
 async fn forget_target(w: &mut Write, target_id: &str) -> Result<()> {
     for sql in [
@@ -675,23 +698,50 @@ impl Store {
             joined_at: new.account.created_at,
             status: "ACTIVE".to_owned(),
         };
-        sqlx::query(
-            "INSERT INTO org_accounts (account_id, org_id, parent_id, name, email, joined_method, \
-             joined_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&record.account_id)
-        .bind(&record.org_id)
-        .bind(&record.parent_id)
-        .bind(&record.name)
-        .bind(&record.email)
-        .bind(&record.joined_method)
-        .bind(record.joined_at)
-        .bind(&record.status)
-        .execute(w.conn())
-        .await?;
-        attach_defaults(&mut w, &org, &record.account_id).await?;
+        insert_membership(&mut w, &org, &record).await?;
         insert_org_tags(&mut w, &org.org_id, &record.account_id, &new.tags).await?;
         insert_status(&mut w, &new.status).await?;
+        w.commit().await?;
+        Ok(record)
+    }
+
+    /// An existing account joins an organization under its root, as an accepted invitation
+    /// makes it (`INVITED`), with the enabled types' AWS managed policies attached: the way
+    /// fixtures bring their declared accounts in (Castellan has no handshakes).
+    /// `AlreadyInOrganization` when the account belongs to one.
+    pub async fn join_organization(
+        &self,
+        org_id: &str,
+        account_id: &str,
+        name: &str,
+        joined_at: Timestamp,
+    ) -> Result<OrgAccountRecord> {
+        let mut w = self.begin_write().await?;
+        let org = require_org(w.conn(), org_id).await?;
+        let taken = sqlx::query("SELECT 1 FROM org_accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(w.conn())
+            .await?;
+        if taken.is_some() {
+            return refuse(OrgRefusal::AlreadyInOrganization);
+        }
+        let email: String = sqlx::query("SELECT email FROM accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(w.conn())
+            .await?
+            .ok_or_else(|| crate::db::not_found(crate::EntityKind::Account, account_id))?
+            .try_get("email")?;
+        let record = OrgAccountRecord {
+            account_id: account_id.to_owned(),
+            org_id: org.org_id.clone(),
+            parent_id: org.root_id.clone(),
+            name: name.to_owned(),
+            email,
+            joined_method: "INVITED".to_owned(),
+            joined_at,
+            status: "ACTIVE".to_owned(),
+        };
+        insert_membership(&mut w, &org, &record).await?;
         w.commit().await?;
         Ok(record)
     }
