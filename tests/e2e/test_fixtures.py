@@ -286,11 +286,16 @@ def test_a_malformed_file_is_refused_before_listening(tmp_path):
     done = run_serve(env_extra={"CASTELLAN_FIXTURES": write_fixtures(tmp_path / "unknown.json", unknown)})
     assert done.returncode != 0
     assert "accounts[1].users[0].passwrd: unknown field `passwrd`" in done.stderr
-    # Organizations are refused for now.
-    with_org = dict(FIXTURES, organization={"policies": []})
+    # An organization must name declared accounts and units.
+    with_org = dict(
+        FIXTURES,
+        organization={"management_account": "999999999999", "policies": [{"name": "p", "targets": ["nowhere"],
+                      "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}}]},
+    )
     done = run_serve("--fixtures", write_fixtures(tmp_path / "org.json", with_org))
     assert done.returncode != 0
-    assert "organization: organizations are not supported yet" in done.stderr
+    assert "organization.management_account: names no account declared in this file" in done.stderr
+    assert "organization.policies[0].targets[0]: names neither `root`" in done.stderr
 
 
 def test_the_file_declares_every_account(tmp_path):
