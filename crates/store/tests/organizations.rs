@@ -1,6 +1,6 @@
 //! The store's Organizations tables (issue 15), on SQLite and on PostgreSQL: the tree, the
 //! refusals checked inside each write, policy types with their AWS managed policies,
-//! attachments, CreateAccount as one write, and tags.
+//! attachments, CreateAccount as one write, an existing account joining (fixtures), and tags.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,6 +23,7 @@ conformance!(
     units_and_moves,
     policy_types_and_attachments,
     member_account_is_one_write,
+    an_existing_account_joins,
     tags_and_reset,
 );
 
@@ -62,6 +63,58 @@ async fn with_org(store: &Store) {
         .await
         .unwrap();
     assert_eq!(org.management_email, "mgmt@example.com");
+}
+
+/// The fixtures' way in: an account made on its own joins under the root, with the enabled
+/// types' AWS managed policies, once.
+async fn an_existing_account_joins(f: &Fixture) {
+    let store = &f.store;
+    with_org(store).await;
+    store
+        .enable_org_policy_type(ORG, ROOT, "SERVICE_CONTROL_POLICY")
+        .await
+        .unwrap();
+    let joining = "444455556666";
+    store
+        .create_account(&NewAccount {
+            account_id: joining.into(),
+            email: "joins@example.com".into(),
+            alias: None,
+            created_at: T0,
+            root_key: None,
+        })
+        .await
+        .unwrap();
+    let joined = store
+        .join_organization(ORG, joining, "joins", T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(joined.parent_id, ROOT);
+    assert_eq!(joined.email, "joins@example.com");
+    assert_eq!(joined.joined_method, "INVITED");
+    assert_eq!(store.get_org_account(ORG, joining).await.unwrap(), joined);
+    assert_eq!(
+        store
+            .list_org_policies_for_target(ORG, joining, "SERVICE_CONTROL_POLICY")
+            .await
+            .unwrap(),
+        ["p-FullAWSAccess"]
+    );
+    refused(
+        store.join_organization(ORG, joining, "again", T0 + 2).await,
+        OrgRefusal::AlreadyInOrganization,
+    );
+    refused(
+        store.join_organization(ORG, MGMT, "mgmt", T0 + 2).await,
+        OrgRefusal::AlreadyInOrganization,
+    );
+    match store
+        .join_organization(ORG, "999999999999", "nobody", T0)
+        .await
+    {
+        Err(StoreError::NoSuchEntity { .. }) => {}
+        other => panic!("expected NoSuchEntity, got {other:?}"),
+    }
 }
 
 fn member(n: u32, email: &str) -> NewMemberAccount {
