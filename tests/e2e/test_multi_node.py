@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Creds, Server, allow, free_port, in_ci, server_dir
+from conftest import Creds, Server, allow, free_port, in_ci, server_dir, session_client
 
 # The documented bound: a change committed on one node holds on every node within it.
 BOUND_SECONDS = 1.0
@@ -203,6 +203,45 @@ def test_a_detach_on_one_node_denies_on_the_others_within_the_bound(nodes):
     assert max(delays) < BOUND_SECONDS
     # And it stays denied everywhere.
     assert not any(_allowed(node, reader) for node in nodes)
+
+
+def test_an_scp_attached_on_one_node_denies_on_the_others_within_the_bound(nodes):
+    """Guardrails are compiled per account and kept while a node's state stands at one
+    revision: an organization's write moves it on every node as any other write does."""
+    a, b, c = nodes
+    org = a.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]
+    org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    member = org.create_account(Email="m@castellan.local", AccountName="member")["CreateAccountStatus"]["AccountId"]
+    admin_iam = a.iam()
+    admin_iam.create_user(UserName="admin")
+    admin_iam.attach_user_policy(UserName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = admin_iam.create_access_key(UserName="admin")["AccessKey"]
+    admin = Creds(key["AccessKeyId"], key["SecretAccessKey"], "admin")
+    session = a.sts(admin).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
+    )["Credentials"]
+    member_iam = session_client(a, "iam", session)
+    member_iam.create_user(UserName="worker")
+    member_iam.attach_user_policy(UserName="worker", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = member_iam.create_access_key(UserName="worker")["AccessKey"]
+    worker = Creds(key["AccessKeyId"], key["SecretAccessKey"], "worker")
+    for node in nodes:
+        _wait_until(lambda: _allowed(node, worker), timeout=5)
+    no_listing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}]}
+    scp = org.create_policy(
+        Content=json.dumps(no_listing), Description="", Name="NoListing", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=scp["Id"], TargetId=member)
+    delays = [_wait_until(lambda: not _allowed(node, worker), timeout=5) for node in (b, c)]
+    print(f"\nmulti-node: SCP attached on A denies on B and C after {', '.join(f'{d * 1000:.1f} ms' for d in delays)}")
+    assert max(delays) < BOUND_SECONDS
+    assert not any(_allowed(node, worker) for node in nodes)
+    # Detached, it lets go everywhere within the bound as well.
+    org.detach_policy(PolicyId=scp["Id"], TargetId=member)
+    delays = [_wait_until(lambda: _allowed(node, worker), timeout=5) for node in (b, c)]
+    assert max(delays) < BOUND_SECONDS
 
 
 def test_a_node_cut_off_from_its_database_fails_closed_and_recovers(nodes, cluster):

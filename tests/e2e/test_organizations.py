@@ -553,21 +553,37 @@ def assume(server, creds_or_session, role_arn, name="setup"):
     return sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
 
 
-def test_scps_bind_member_accounts_and_not_the_management_account(server):
+def guarded_member(server, unit_name):
+    """An organization with SCPs enabled and a member account in a unit `unit_name` under
+    the root, entered by an administrator of the management account through the access
+    role; in it a user `worker` with AdministratorAccess, made before any SCP. Returns the
+    organization's client, its description, the root, the member's id, the unit, the
+    administrator, the role session's IAM client and the worker's credentials."""
     org, made, root = new_organization(server)
     org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
     member = create_account(org, "m@castellan.local")["AccountId"]
-    ou = org.create_organizational_unit(ParentId=root["Id"], Name="guarded")["OrganizationalUnit"]
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name=unit_name)["OrganizationalUnit"]
     org.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
     admin = server.new_user("admin", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
-    access = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
-    inside = assume(server, admin, access)
+    inside = assume(server, admin, f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole")
     member_iam = server_client_with_token(server, "iam", inside)
-    # A user of the member account, made before the SCP.
     member_iam.create_user(UserName="worker")
     member_iam.attach_user_policy(UserName="worker", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     key = member_iam.create_access_key(UserName="worker")["AccessKey"]
     worker = Creds(key["AccessKeyId"], key["SecretAccessKey"], "worker")
+    return org, made, root, member, ou, admin, member_iam, worker
+
+
+def scp_denial_of_worker(member, user_name):
+    """AWS's message when an SCP denies the member account's `worker` CreateUser."""
+    return (
+        f"User: arn:aws:iam::{member}:user/worker is not authorized to perform: iam:CreateUser on resource:"
+        f" arn:aws:iam::{member}:user/{user_name} with an explicit deny in a service control policy"
+    )
+
+
+def test_scps_bind_member_accounts_and_not_the_management_account(server):
+    org, _, root, member, ou, admin, member_iam, worker = guarded_member(server, "guarded")
 
     scp = org.create_policy(
         Content=SCP_DENY_CREATE_USER, Description="", Name="NoUsers", Type="SERVICE_CONTROL_POLICY"
@@ -582,7 +598,7 @@ def test_scps_bind_member_accounts_and_not_the_management_account(server):
         " control policy"
     )
     status, message, _ = raises("AccessDenied", server.iam(worker).create_user, UserName="blocked")
-    assert status == 403 and message.endswith("with an explicit deny in a service control policy")
+    assert (status, message) == (403, scp_denial_of_worker(member, "blocked"))
     # What the SCP does not deny still works.
     assert server.iam(worker).list_users()["Users"]
     # The management account is not bound by its organization's SCPs.
@@ -603,6 +619,66 @@ def test_scps_bind_member_accounts_and_not_the_management_account(server):
     # Disabling the type lifts every SCP.
     org.disable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
     server.iam(worker).create_user(UserName="after-disable")
+
+
+def test_scps_decide_their_conditions_on_the_organization_keys(server):
+    """The callers here have AdministratorAccess, which reads no context key, so only the
+    SCPs' conditions need the organization keys: a decision must still build its context
+    for them."""
+    org, made, root, member, ou, _, member_iam, worker_creds = guarded_member(server, "sandbox")
+    org_id = made["Id"]
+    worker = server.iam(worker_creds)
+
+    # A deny on the root whose condition holds only for accounts under the sandbox unit.
+    in_sandbox = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "iam:CreateUser",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalOrgID": org_id},
+                    "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{org_id}/*/{ou['Id']}/*"]},
+                },
+            }
+        ],
+    }
+    scp = org.create_policy(
+        Content=json.dumps(in_sandbox), Description="", Name="NoUsersInSandbox", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=scp["Id"], TargetId=root["Id"])
+    _, message, _ = raises("AccessDenied", worker.create_user, UserName="blocked")
+    assert message == scp_denial_of_worker(member, "blocked")
+    _, message, _ = raises("AccessDenied", member_iam.create_user, UserName="blocked")
+    assert message.endswith("with an explicit deny in a service control policy"), message
+    # Out of the unit, the condition no longer holds.
+    org.move_account(AccountId=member, SourceParentId=ou["Id"], DestinationParentId=root["Id"])
+    worker.create_user(UserName="outside-the-sandbox")
+
+    # An allow that holds only with the organization's id, in place of FullAWSAccess.
+    org.detach_policy(PolicyId=scp["Id"], TargetId=root["Id"])
+    in_org = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}},
+            }
+        ],
+    }
+    allow_in_org = org.create_policy(
+        Content=json.dumps(in_org), Description="", Name="AllowInOrg", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=allow_in_org["Id"], TargetId=member)
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member)
+    assert worker.list_users()["Users"]
+    # The same allow naming another organization allows nothing.
+    org.update_policy(PolicyId=allow_in_org["Id"], Content=json.dumps(in_org).replace(org_id, "o-aaaaaaaaaa"))
+    _, message, _ = raises("AccessDenied", worker.list_users)
+    assert message.endswith("because no service control policy allows the iam:ListUsers action"), message
 
 
 def test_org_context_keys_and_rcps(server):
