@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
-use service::{Authenticated, AuthenticationError, RequestInfo, Service, ServiceError};
+use service::{
+    Authenticated, AuthenticationError, RenderedPage, RequestInfo, Service, ServiceError,
+};
 use sigv4::{AuthError, Verifier};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::request_id::{
@@ -778,12 +780,27 @@ async fn handle(
             let operation =
                 wire::iam::Operation::from_action(&action).ok_or_else(invalid_action)?;
             let request = operation.decode(&params).map_err(validation)?;
-            let response = app
+            let failure = |e| Failure::from_service_in(service, partition, e, request_id);
+            // The large listings: decided now, answered from a page rendered earlier from
+            // the same state when there is one (service `pages.rs`).
+            let page_key = app
                 .service
-                .iam(&caller, request)
+                .page_key(&caller, &request)
                 .await
-                .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
-            Ok((service, response.to_xml(partition, request_id)))
+                .map_err(failure)?;
+            if let Some(page) = page_key.as_ref().and_then(|k| app.service.cached_page(k)) {
+                return Ok((service, with_request_id(&page, request_id)));
+            }
+            let response = app.service.iam(&caller, request).await.map_err(failure)?;
+            match page_key {
+                Some(key) => {
+                    let page = render_page(&response, partition);
+                    let body = with_request_id(&page, request_id);
+                    app.service.keep_page(&key, Arc::new(page));
+                    Ok((service, body))
+                }
+                None => Ok((service, response.to_xml(partition, request_id))),
+            }
         }
         WireService::Sts => {
             let operation =
@@ -803,6 +820,32 @@ async fn handle(
             INTERNAL_FAILURE_MESSAGE.to_owned(),
         )),
     }
+}
+
+/// An answer rendered once for many requests: split where the request id goes. The id is
+/// rendered as a marker no id can equal (request ids are UUIDs) and the answer split there.
+fn render_page(response: &wire::iam::Response, partition: Partition) -> RenderedPage {
+    const MARK: &str = "castellan-request-id-goes-here";
+    let whole = response.to_xml(partition, MARK);
+    match whole.rfind(MARK) {
+        Some(at) => RenderedPage {
+            head: whole.get(..at).unwrap_or_default().to_owned(),
+            tail: whole.get(at + MARK.len()..).unwrap_or_default().to_owned(),
+        },
+        // Every Query answer carries its request id; were one not to, it has no id to set.
+        None => RenderedPage {
+            head: whole,
+            tail: String::new(),
+        },
+    }
+}
+
+fn with_request_id(page: &RenderedPage, request_id: &str) -> String {
+    let mut body = String::with_capacity(page.head.len() + request_id.len() + page.tail.len());
+    body.push_str(&page.head);
+    body.push_str(request_id);
+    body.push_str(&page.tail);
+    body
 }
 
 /// The header naming a JSON-protocol request's operation.

@@ -16,6 +16,7 @@ mod iam;
 mod ids;
 mod marker;
 mod organizations;
+mod pages;
 mod password;
 mod public_key;
 mod qr;
@@ -46,6 +47,7 @@ pub use ids::{
     new_account_id, new_console_password, new_secret_access_key, new_temporary_key_id,
     new_unique_id,
 };
+pub use pages::{PageKey, RenderedPage};
 pub use password::{PasswordError, hash_password, verify_password};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;

@@ -13,6 +13,7 @@ use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
 use crate::federation::KeyFetcher;
 use crate::ids::{new_access_key_id, new_account_id, new_secret_access_key};
+use crate::pages::RenderedPage;
 use crate::password::PasswordPool;
 use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
@@ -143,6 +144,8 @@ pub struct CacheLimits {
     pub key_uses: Bound,
     /// Opened session tokens by temporary key; weight: token text in bytes plus the session.
     pub tokens: Bound,
+    /// Rendered answers of the large listings (`pages.rs`); weight: their bytes.
+    pub pages: Bound,
 }
 
 impl Default for CacheLimits {
@@ -166,6 +169,10 @@ impl Default for CacheLimits {
                 entries: 65_536,
                 weight: 64 << 20,
             },
+            pages: Bound {
+                entries: 1_024,
+                weight: 32 << 20,
+            },
         }
     }
 }
@@ -185,6 +192,8 @@ pub struct CacheUsage {
     pub key_uses: (usize, usize),
     /// Opened session tokens.
     pub tokens: (usize, usize),
+    /// Rendered listing pages.
+    pub pages: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -197,6 +206,8 @@ struct Caches {
     /// Opened session tokens by temporary key: opening one (base64, decryption, JSON) cost
     /// a tenth of a role session's request. The token is kept to be compared.
     tokens: BoundedMap<OpenedToken>,
+    /// Rendered answers of the large listings (`pages.rs`).
+    pages: BoundedMap<Arc<RenderedPage>>,
 }
 
 /// A session token opened once: valid for the reset generation it was opened in, and only
@@ -225,6 +236,7 @@ impl Caches {
             policies: PolicyCache::new(limits),
             key_use_written: BoundedMap::new(limits.key_uses),
             tokens: BoundedMap::new(limits.tokens),
+            pages: BoundedMap::new(limits.pages),
         }
     }
 
@@ -232,6 +244,7 @@ impl Caches {
         self.keys.clear();
         self.policies.clear();
         self.tokens.clear();
+        self.pages.clear();
     }
 }
 
@@ -306,7 +319,7 @@ pub(crate) struct Guards {
     reset: tokio::sync::Mutex<()>,
     /// How many resets this server has done: sealed into each session token's binding, so a
     /// token issued before a reset does not open after it.
-    generation: AtomicU64,
+    pub(crate) generation: AtomicU64,
 }
 
 impl Default for Guards {
@@ -385,6 +398,7 @@ impl Service {
             trusts: caches.policies.trusts_usage(),
             key_uses: caches.key_use_written.usage(),
             tokens: caches.tokens.usage(),
+            pages: caches.pages.usage(),
         }
     }
 
@@ -501,6 +515,10 @@ impl Service {
 
     pub(crate) fn state(&self) -> &State {
         &self.state
+    }
+
+    pub(crate) fn pages(&self) -> &BoundedMap<Arc<RenderedPage>> {
+        &self.caches.pages
     }
 
     pub(crate) fn policy_cache(&self) -> &PolicyCache {

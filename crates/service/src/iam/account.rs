@@ -542,13 +542,8 @@ impl Service {
         caller: &Caller,
         input: GetAccountAuthorizationDetailsRequest,
     ) -> ServiceResult<GetAccountAuthorizationDetailsResponse> {
-        self.allow(
-            caller,
-            Operation::GetAccountAuthorizationDetails,
-            "*",
-            Vec::new(),
-        )
-        .await?;
+        self.authorize_listing(caller, Operation::GetAccountAuthorizationDetails)
+            .await?;
         self.authorization_details(caller, input).await
     }
 

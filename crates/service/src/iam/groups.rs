@@ -120,13 +120,8 @@ impl Service {
         input: ListGroupsRequest,
     ) -> ServiceResult<ListGroupsResponse> {
         let account = caller.account_id.clone();
-        self.allow(
-            caller,
-            Operation::ListGroups,
-            &group_arn(&account, "/", ""),
-            Vec::new(),
-        )
-        .await?;
+        self.authorize_listing(caller, Operation::ListGroups)
+            .await?;
         let Page { items, next_marker } = self
             .reads()
             .list_groups(

@@ -389,13 +389,8 @@ impl Service {
         input: ListPoliciesRequest,
     ) -> ServiceResult<ListPoliciesResponse> {
         let account = caller.account_id.clone();
-        self.allow(
-            caller,
-            Operation::ListPolicies,
-            &store::customer_policy_arn(&account, "/", ""),
-            Vec::new(),
-        )
-        .await?;
+        self.authorize_listing(caller, Operation::ListPolicies)
+            .await?;
         self.policy_page(&account, input).await
     }
 

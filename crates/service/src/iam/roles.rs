@@ -367,13 +367,7 @@ impl Service {
         input: ListRolesRequest,
     ) -> ServiceResult<ListRolesResponse> {
         let account = caller.account_id.clone();
-        self.allow(
-            caller,
-            Operation::ListRoles,
-            &role_arn(&account, "/", ""),
-            Vec::new(),
-        )
-        .await?;
+        self.authorize_listing(caller, Operation::ListRoles).await?;
         let Page { items, next_marker } = self
             .reads()
             .list_roles(

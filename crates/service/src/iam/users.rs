@@ -105,13 +105,7 @@ impl Service {
         input: ListUsersRequest,
     ) -> ServiceResult<ListUsersResponse> {
         let account = caller.account_id.clone();
-        self.allow(
-            caller,
-            Operation::ListUsers,
-            &user_arn(&account, "/", ""),
-            Vec::new(),
-        )
-        .await?;
+        self.authorize_listing(caller, Operation::ListUsers).await?;
         let Page { items, next_marker } = self
             .reads()
             .list_users(

@@ -150,6 +150,9 @@ struct Stamps {
     roles: ArcSwap<imbl::HashMap<String, (i64, String)>>,
     /// What only writers of stamps touch.
     writes: Mutex<StampWrites>,
+    /// Moved by every change of `roles`: what rendered pages holding RoleLastUsed are keyed
+    /// by (`pages.rs`), since the stamps do not move the revision.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -172,10 +175,17 @@ impl Stamps {
             }
             roles
         });
+        self.moved();
+    }
+
+    fn moved(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn forget(&self, role_id: &str) {
         self.roles.rcu(|roles| roles.without(role_id));
+        self.moved();
         if let Ok(mut writes) = self.writes.lock() {
             writes.written.remove(role_id);
         }
@@ -192,6 +202,7 @@ impl Stamps {
             kept.retain(|id, _| exists(id));
             kept
         });
+        self.moved();
         if let Ok(mut writes) = self.writes.lock() {
             writes.written.retain(|id, _| exists(id));
         }
@@ -288,6 +299,13 @@ impl State {
             writes.read_up_to = writes.read_up_to.max(newest);
         }
         Ok(())
+    }
+
+    /// How many times the RoleLastUsed stamps have changed.
+    pub(crate) fn stamps_generation(&self) -> u64 {
+        self.stamps
+            .generation
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The role's last use as this node knows it: the newer of the record and the stamp. No
