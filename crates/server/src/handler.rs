@@ -411,7 +411,7 @@ impl Failure {
 }
 
 /// A JSON 1.1 protocol body (Organizations).
-fn json_response(status: StatusCode, body: String, request_id: &str) -> Response {
+fn json_response(status: StatusCode, body: impl Into<Body>, request_id: &str) -> Response {
     let mut response = xml_response(status, body, request_id);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -420,8 +420,8 @@ fn json_response(status: StatusCode, body: String, request_id: &str) -> Response
     response
 }
 
-fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
-    let mut response = (status, Body::from(body)).into_response();
+fn xml_response(status: StatusCode, body: impl Into<Body>, request_id: &str) -> Response {
+    let mut response = (status, body.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     if let Ok(id) = HeaderValue::from_str(request_id) {
@@ -578,8 +578,10 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     )
     .await
     {
-        Ok((WireService::Organizations, body)) => json_response(StatusCode::OK, body, &request_id),
-        Ok((_, body)) => xml_response(StatusCode::OK, body, &request_id),
+        Ok((WireService::Organizations, answer)) => {
+            json_response(StatusCode::OK, answer.into_body(&request_id), &request_id)
+        }
+        Ok((_, answer)) => xml_response(StatusCode::OK, answer.into_body(&request_id), &request_id),
         Err(failure) => failure.into_response(&request_id),
     }
 }
@@ -707,7 +709,7 @@ async fn handle(
     headers: &HeaderMap,
     received: Received,
     request_id: &str,
-) -> Result<(WireService, String), Failure> {
+) -> Result<(WireService, Answer), Failure> {
     let Received { bytes, reservation } = received;
     let body: &[u8] = &bytes;
     let query = uri.query().unwrap_or_default();
@@ -724,7 +726,7 @@ async fn handle(
         };
         return handle_unsigned(app, info, &action, pairs, request_id)
             .await
-            .map(|body| (WireService::Sts, body));
+            .map(|body| (WireService::Sts, body.into()));
     }
 
     let header_pairs = header_pairs(headers);
@@ -756,7 +758,7 @@ async fn handle(
     if service == WireService::Organizations {
         return handle_json(app, &caller, method, headers, body, request_id)
             .await
-            .map(|body| (service, body));
+            .map(|body| (service, body.into()));
     }
     let params = QueryParams::from_pairs(pairs).in_partition(partition);
     let Some(action) = params.get("Action").map(str::to_owned) else {
@@ -789,17 +791,16 @@ async fn handle(
                 .await
                 .map_err(failure)?;
             if let Some(page) = page_key.as_ref().and_then(|k| app.service.cached_page(k)) {
-                return Ok((service, with_request_id(&page, request_id)));
+                return Ok((service, Answer::Page(page)));
             }
             let response = app.service.iam(&caller, request).await.map_err(failure)?;
             match page_key {
                 Some(key) => {
-                    let page = render_page(&response, partition);
-                    let body = with_request_id(&page, request_id);
-                    app.service.keep_page(&key, Arc::new(page));
-                    Ok((service, body))
+                    let page = Arc::new(render_page(&response, partition));
+                    app.service.keep_page(&key, Arc::clone(&page));
+                    Ok((service, Answer::Page(page)))
                 }
-                None => Ok((service, response.to_xml(partition, request_id))),
+                None => Ok((service, response.to_xml(partition, request_id).into())),
             }
         }
         WireService::Sts => {
@@ -811,7 +812,7 @@ async fn handle(
                 .sts(&caller, request)
                 .await
                 .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
-            Ok((service, response.to_xml(partition, request_id)))
+            Ok((service, response.to_xml(partition, request_id).into()))
         }
         // Answered by `handle_json` before the Query parameters are read.
         WireService::Organizations => Err(Failure::common(
@@ -826,26 +827,90 @@ async fn handle(
 /// rendered as a marker no id can equal (request ids are UUIDs) and the answer split there.
 fn render_page(response: &wire::iam::Response, partition: Partition) -> RenderedPage {
     const MARK: &str = "castellan-request-id-goes-here";
-    let whole = response.to_xml(partition, MARK);
-    match whole.rfind(MARK) {
+    let whole = Bytes::from(response.to_xml(partition, MARK));
+    match last_position(&whole, MARK.as_bytes()) {
         Some(at) => RenderedPage {
-            head: whole.get(..at).unwrap_or_default().to_owned(),
-            tail: whole.get(at + MARK.len()..).unwrap_or_default().to_owned(),
+            head: whole.slice(..at),
+            tail: whole.slice(at + MARK.len()..),
         },
         // Every Query answer carries its request id; were one not to, it has no id to set.
         None => RenderedPage {
             head: whole,
-            tail: String::new(),
+            tail: Bytes::new(),
         },
     }
 }
 
-fn with_request_id(page: &RenderedPage, request_id: &str) -> String {
-    let mut body = String::with_capacity(page.head.len() + request_id.len() + page.tail.len());
-    body.push_str(&page.head);
-    body.push_str(request_id);
-    body.push_str(&page.tail);
-    body
+/// Where `needle` last occurs in `haystack` (the request id comes last in an answer, after
+/// anything a client named).
+fn last_position(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .rposition(|window| window == needle)
+}
+
+/// What a request is answered with: text rendered for it, or a page rendered before.
+pub(crate) enum Answer {
+    Text(String),
+    Page(Arc<RenderedPage>),
+}
+
+impl From<String> for Answer {
+    fn from(text: String) -> Answer {
+        Answer::Text(text)
+    }
+}
+
+impl Answer {
+    fn into_body(self, request_id: &str) -> Body {
+        match self {
+            Answer::Text(text) => Body::from(text),
+            Answer::Page(page) => Body::new(PageBody {
+                chunks: [
+                    page.head.clone(),
+                    Bytes::copy_from_slice(request_id.as_bytes()),
+                    page.tail.clone(),
+                ],
+                next: 0,
+            }),
+        }
+    }
+}
+
+/// A page's answer as a body of three chunks (head, request id, tail): the page's bytes are
+/// written to the socket from the cache's buffers, with the exact length announced.
+struct PageBody {
+    chunks: [Bytes; 3],
+    next: usize,
+}
+
+impl http_body::Body for PageBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let at = self.next;
+        self.next = at.saturating_add(1);
+        let chunk = self.chunks.get_mut(at).map(std::mem::take);
+        std::task::Poll::Ready(chunk.map(|chunk| Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.next >= self.chunks.len()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let left = self
+            .chunks
+            .iter()
+            .skip(self.next)
+            .map(Bytes::len)
+            .sum::<usize>();
+        http_body::SizeHint::with_exact(u64::try_from(left).unwrap_or(u64::MAX))
+    }
 }
 
 /// The header naming a JSON-protocol request's operation.

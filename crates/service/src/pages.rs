@@ -14,6 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use bytes::Bytes;
+
 use wire::Partition;
 use wire::iam::{Operation, Request};
 
@@ -22,13 +24,13 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::service::Service;
 
 /// An answer as the server writes it, split where its request id goes: `head`, the id,
-/// `tail`.
+/// `tail` (shared buffers: every answer sends the same bytes without copying them).
 #[derive(Debug)]
 pub struct RenderedPage {
     /// Everything before the request id.
-    pub head: String,
+    pub head: Bytes,
     /// Everything after it.
-    pub tail: String,
+    pub tail: Bytes,
 }
 
 impl RenderedPage {
