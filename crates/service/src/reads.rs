@@ -154,13 +154,17 @@ impl<'a> Reads<'a> {
         self.stamped(role.clone())
     }
 
-    /// An access key by id, with its last use as the store has it now (GetAccessKeyLastUsed:
-    /// the stamp does not move the revision, so the state's copy may be older).
+    /// An access key by id, with its last use as this node knows it (GetAccessKeyLastUsed:
+    /// the stamp does not move the revision, so it comes from the stamps, not the record).
     pub(crate) async fn access_key_usage(
         &self,
         access_key_id: &str,
     ) -> Result<AccessKeyRecord, StoreError> {
-        self.store.get_access_key(access_key_id).await
+        let key = self.get_access_key(access_key_id).await?;
+        Ok(match self.state {
+            Some(state) => state.key_with_stamp(key),
+            None => key,
+        })
     }
 }
 

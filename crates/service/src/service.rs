@@ -19,7 +19,7 @@ use crate::reads::Reads;
 use crate::seal::{MasterKey, Sealer};
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::state::State;
+use crate::state::{KeyUse, State};
 use crate::throttle::{Throttle, ThrottleLimit};
 
 /// The time source: the system clock, or a fixed time that tests move by hand; either
@@ -140,8 +140,6 @@ pub struct CacheLimits {
     pub sessions: Bound,
     /// Trust policies bound to the principals they name, by role; weight: text in bytes.
     pub trusts: Bound,
-    /// When each key's last use was written.
-    pub key_uses: Bound,
     /// Opened session tokens by temporary key; weight: token text in bytes plus the session.
     pub tokens: Bound,
     /// Rendered answers of the large listings (`pages.rs`); weight: their bytes.
@@ -164,7 +162,6 @@ impl Default for CacheLimits {
                 entries: 65_536,
                 weight: 16 << 20,
             },
-            key_uses: Bound::entries(262_144),
             tokens: Bound {
                 entries: 65_536,
                 weight: 64 << 20,
@@ -188,8 +185,6 @@ pub struct CacheUsage {
     pub sessions: (usize, usize),
     /// Bound trust policies.
     pub trusts: (usize, usize),
-    /// Key-use stamps.
-    pub key_uses: (usize, usize),
     /// Opened session tokens.
     pub tokens: (usize, usize),
     /// Rendered listing pages.
@@ -202,7 +197,6 @@ struct Caches {
     keys: BoundedMap<(i64, Arc<KeyEntry>)>,
     policies: PolicyCache,
     /// When each key's use was last written (kept across cache clears: it is not state).
-    key_use_written: BoundedMap<i64>,
     /// Opened session tokens by temporary key: opening one (base64, decryption, JSON) cost
     /// a tenth of a role session's request. The token is kept to be compared.
     tokens: BoundedMap<OpenedToken>,
@@ -234,7 +228,6 @@ impl Caches {
         Caches {
             keys: BoundedMap::new(limits.keys),
             policies: PolicyCache::new(limits),
-            key_use_written: BoundedMap::new(limits.key_uses),
             tokens: BoundedMap::new(limits.tokens),
             pages: BoundedMap::new(limits.pages),
         }
@@ -396,7 +389,6 @@ impl Service {
             compiled: caches.policies.compiled_usage(),
             sessions: caches.policies.sessions_usage(),
             trusts: caches.policies.trusts_usage(),
-            key_uses: caches.key_use_written.usage(),
             tokens: caches.tokens.usage(),
             pages: caches.pages.usage(),
         }
@@ -588,21 +580,20 @@ impl Service {
         Ok(Arc::new(self.reads().get_user_by_id(user_id).await?))
     }
 
-    /// Records a key's use (time, service, region) unless it was recorded within the last
+    /// Records a key's use (time, service, region) in this node's state and in the store
+    /// (where other nodes read it) unless it was recorded within the last
     /// [`KEY_USE_INTERVAL_SECONDS`], so at most one request per key per interval pays for
     /// the write (and a client reading GetAccessKeyLastUsed right after sees its use).
     async fn note_key_use(&self, access_key_id: &str, request: &RequestInfo) {
         let now = self.clock.seconds();
-        // Two racing requests may both find the stamp due and both write: harmless.
-        let due = self
-            .caches
-            .key_use_written
-            .get(access_key_id)
-            .is_none_or(|last| now - last >= KEY_USE_INTERVAL_SECONDS);
-        if due {
-            self.caches.key_use_written.insert(access_key_id, now);
-        }
-        if !due {
+        let key_use = KeyUse {
+            service: request.service.clone(),
+            region: request.region.clone(),
+        };
+        if !self
+            .state
+            .stamp_key_use(access_key_id, now, key_use, KEY_USE_INTERVAL_SECONDS)
+        {
             return;
         }
         if let Err(error) = self

@@ -428,6 +428,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "organizations",
         include_str!("../migrations/sqlite/0014_organizations.sql"),
     ),
+    (
+        15,
+        "use stamps",
+        include_str!("../migrations/sqlite/0015_use_stamps.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -499,6 +504,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         14,
         "organizations",
         include_str!("../migrations/postgres/0014_organizations.sql"),
+    ),
+    (
+        15,
+        "use stamps",
+        include_str!("../migrations/postgres/0015_use_stamps.sql"),
     ),
 ];
 

@@ -549,6 +549,11 @@ async fn roles_crud(f: &Fixture) {
         (got.last_used_at, got.last_used_region.as_deref()),
         (Some(T0 + 60), Some("eu-west-1"))
     );
+    assert_eq!(
+        store.role_uses_since(T0 + 60).await.unwrap(),
+        vec![(role.role_id.clone(), T0 + 60, "eu-west-1".to_owned())]
+    );
+    assert!(store.role_uses_since(T0 + 61).await.unwrap().is_empty());
     let error = store.get_role(ACCOUNT, "nope").await.unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -1053,6 +1058,25 @@ async fn access_keys(f: &Fixture) {
             got.last_used_region.as_deref()
         ),
         (Some(T0 + 9), Some("iam"), Some("us-east-1"))
+    );
+    // What other nodes read each second: the uses at or after a time, stamps moving no
+    // revision.
+    let uses = store.access_key_uses_since(T0 + 9).await.unwrap();
+    assert_eq!(
+        uses,
+        vec![(
+            k1.access_key_id.clone(),
+            T0 + 9,
+            "iam".to_owned(),
+            "us-east-1".to_owned()
+        )]
+    );
+    assert!(
+        store
+            .access_key_uses_since(T0 + 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
     assert_not_found(
         store

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use store::{EntityKind, LoadScope, Loaded, Store, StoreError, TagTarget};
+use store::{AccessKeyRecord, EntityKind, LoadScope, Loaded, Store, StoreError, TagTarget};
 
 use account::Stale;
 pub(crate) use account::{AccountState, GroupEntry, PolicyEntry, RoleEntry, UserEntry, lower};
@@ -140,40 +140,51 @@ impl Snapshot {
     }
 }
 
-/// AssumeRole's RoleLastUsed stamps, which do not move the store's revision: this node's own
-/// as it records them, other nodes' as the refresh reads them from the store. Readers take
-/// the map without a lock (it is published like the snapshot); a catch-up that removed roles
-/// drops their stamps.
-#[derive(Debug, Default)]
-struct Stamps {
-    /// Role id -> (time, region).
-    roles: ArcSwap<imbl::HashMap<String, (i64, String)>>,
+/// Usage stamps, which do not move the store's revision: RoleLastUsed (AssumeRole) and
+/// access key last use. This node's own as it records them, other nodes' as the refresh
+/// reads them from the store. Readers take the map without a lock (it is published like the
+/// snapshot); a catch-up that removed roles or keys drops their stamps, so the map is bounded
+/// by the entities that exist. `T` is what a use records beside its time.
+#[derive(Debug)]
+struct Stamps<T> {
+    /// Entity id -> (time, what was recorded).
+    uses: ArcSwap<imbl::HashMap<String, (i64, T)>>,
     /// What only writers of stamps touch.
     writes: Mutex<StampWrites>,
-    /// Moved by every change of `roles`: what rendered pages holding RoleLastUsed are keyed
+    /// Moved by every change of `uses`: what rendered pages holding RoleLastUsed are keyed
     /// by (`pages.rs`), since the stamps do not move the revision.
     generation: std::sync::atomic::AtomicU64,
 }
 
+impl<T: Clone> Default for Stamps<T> {
+    fn default() -> Stamps<T> {
+        Stamps {
+            uses: ArcSwap::from_pointee(imbl::HashMap::new()),
+            writes: Mutex::default(),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct StampWrites {
-    /// When this node last wrote each role's stamp to the store.
+    /// When this node last wrote each entity's stamp to the store.
     written: std::collections::HashMap<String, i64>,
     /// The newest stamp read from the store: the next read starts there.
     read_up_to: i64,
 }
 
-impl Stamps {
-    /// Keeps `(at, region)` for the role unless a newer stamp is there (or, for a stamp
+impl<T: Clone> Stamps<T> {
+    /// Keeps `(at, value)` for the entity unless a newer stamp is there (or, for a stamp
     /// read back from the store, one as new: this node's own use of the same second stays).
-    fn note(&self, role_id: &str, (at, region): (i64, &str), own: bool) {
-        self.roles.rcu(|roles| {
-            let mut roles = imbl::HashMap::clone(roles);
+    fn note(&self, id: &str, (at, value): (i64, T), own: bool) {
+        self.uses.rcu(|uses| {
+            let mut uses = imbl::HashMap::clone(uses);
             let replaces = |seen: i64| seen < at || (own && seen == at);
-            if roles.get(role_id).is_none_or(|(seen, _)| replaces(*seen)) {
-                roles.insert(role_id.to_owned(), (at, region.to_owned()));
+            if uses.get(id).is_none_or(|(seen, _)| replaces(*seen)) {
+                uses.insert(id.to_owned(), (at, value.clone()));
             }
-            roles
+            uses
         });
         self.moved();
     }
@@ -183,22 +194,25 @@ impl Stamps {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn forget(&self, role_id: &str) {
-        self.roles.rcu(|roles| roles.without(role_id));
+    fn get(&self, id: &str) -> Option<(i64, T)> {
+        self.uses.load().get(id).cloned()
+    }
+
+    fn forget(&self, id: &str) {
+        self.uses.rcu(|uses| uses.without(id));
         self.moved();
         if let Ok(mut writes) = self.writes.lock() {
-            writes.written.remove(role_id);
+            writes.written.remove(id);
         }
     }
 
-    /// Drops the stamps of roles `snapshot` does not hold.
-    fn keep_existing(&self, snapshot: &Snapshot) {
-        let exists = |id: &str| snapshot.has_role(id);
-        if self.roles.load().keys().all(|id| exists(id)) {
+    /// Drops the stamps of entities that no longer exist.
+    fn keep_existing(&self, exists: impl Fn(&str) -> bool) {
+        if self.uses.load().keys().all(|id| exists(id)) {
             return;
         }
-        self.roles.rcu(|roles| {
-            let mut kept = imbl::HashMap::clone(roles);
+        self.uses.rcu(|uses| {
+            let mut kept = imbl::HashMap::clone(uses);
             kept.retain(|id, _| exists(id));
             kept
         });
@@ -207,6 +221,51 @@ impl Stamps {
             writes.written.retain(|id, _| exists(id));
         }
     }
+
+    /// Notes this node's use at `at`; answers whether the store should be told too (the
+    /// first use, then at most once per `interval` seconds per entity, so that a use does
+    /// not cost a write each time). `exists` is asked after the note: an entity deleted
+    /// meanwhile (its catch-up may have pruned the stamps before this note) loses it again.
+    fn note_own(&self, id: &str, (at, value): (i64, T), interval: i64, exists: bool) -> bool {
+        self.note(id, (at, value), true);
+        if !exists {
+            self.forget(id);
+            return false;
+        }
+        let Ok(mut writes) = self.writes.lock() else {
+            return true;
+        };
+        let due = writes
+            .written
+            .get(id)
+            .is_none_or(|last| at - last >= interval);
+        if due {
+            writes.written.insert(id.to_owned(), at);
+        }
+        due
+    }
+
+    fn read_up_to(&self) -> i64 {
+        self.writes.lock().map_or(0, |writes| writes.read_up_to)
+    }
+
+    /// Notes the stamps read from the store (other nodes' among them).
+    fn note_read(&self, uses: Vec<(String, i64, T)>) {
+        let newest = uses.iter().map(|(_, at, _)| *at).max();
+        for (id, at, value) in uses {
+            self.note(&id, (at, value), false);
+        }
+        if let (Some(newest), Ok(mut writes)) = (newest, self.writes.lock()) {
+            writes.read_up_to = writes.read_up_to.max(newest);
+        }
+    }
+}
+
+/// An access key's last use: the service and the region it was signed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyUse {
+    pub(crate) service: String,
+    pub(crate) region: String,
 }
 
 /// The state: the current snapshot, the lock that makes catch-ups one at a time, and when
@@ -215,7 +274,10 @@ impl Stamps {
 pub(crate) struct State {
     current: ArcSwap<Snapshot>,
     catching_up: tokio::sync::Mutex<()>,
-    stamps: Stamps,
+    /// RoleLastUsed: role id -> (time, region).
+    role_stamps: Stamps<String>,
+    /// Access key last use: key id -> (time, service and region).
+    key_stamps: Stamps<KeyUse>,
     /// When the last successful catch-up began to read the store: the snapshot was the
     /// store's state at that moment at least. `None` before the first.
     confirmed: Mutex<Option<Instant>>,
@@ -226,7 +288,8 @@ impl Default for State {
         State {
             current: ArcSwap::from_pointee(Snapshot::empty()),
             catching_up: tokio::sync::Mutex::new(()),
-            stamps: Stamps::default(),
+            role_stamps: Stamps::default(),
+            key_stamps: Stamps::default(),
             confirmed: Mutex::new(None),
         }
     }
@@ -253,8 +316,7 @@ impl State {
     }
 
     /// Notes an AssumeRole of this node; answers whether the store should be told too (the
-    /// first use, then at most once per `interval` seconds per role, so that AssumeRole does
-    /// not cost a write each time).
+    /// first use, then at most once per `interval` seconds per role).
     pub(crate) fn stamp_role_use(
         &self,
         role_id: &str,
@@ -262,48 +324,53 @@ impl State {
         region: &str,
         interval: i64,
     ) -> bool {
-        self.stamps.note(role_id, (at, region), true);
-        // A role deleted meanwhile (its catch-up may have pruned the stamps before this
-        // note): the stamps stay bounded by the roles that exist.
         let snapshot = self.snapshot();
-        if snapshot.is_loaded() && !snapshot.has_role(role_id) {
-            self.stamps.forget(role_id);
-            return false;
-        }
-        let Ok(mut writes) = self.stamps.writes.lock() else {
-            return true;
-        };
-        let due = writes
-            .written
-            .get(role_id)
-            .is_none_or(|last| at - last >= interval);
-        if due {
-            writes.written.insert(role_id.to_owned(), at);
-        }
-        due
+        let exists = !snapshot.is_loaded() || snapshot.has_role(role_id);
+        self.role_stamps
+            .note_own(role_id, (at, region.to_owned()), interval, exists)
     }
 
-    /// Reads the AssumeRole stamps written since the last read (other nodes' among them).
+    /// Notes a request signed with the access key, at most once per `interval` seconds per
+    /// key (a note on every request would cost the hot path a map update); answers whether
+    /// it was noted, and so whether the store should be told too.
+    pub(crate) fn stamp_key_use(
+        &self,
+        access_key_id: &str,
+        at: i64,
+        key_use: KeyUse,
+        interval: i64,
+    ) -> bool {
+        if self
+            .key_stamps
+            .get(access_key_id)
+            .is_some_and(|(seen, _)| at - seen < interval)
+        {
+            return false;
+        }
+        let snapshot = self.snapshot();
+        let exists = !snapshot.is_loaded() || snapshot.owner(access_key_id).is_some();
+        self.key_stamps
+            .note_own(access_key_id, (at, key_use), interval, exists)
+    }
+
+    /// Reads the usage stamps written since the last read (other nodes' among them).
     pub(crate) async fn refresh_stamps(&self, store: &Store) -> Result<(), StoreError> {
-        let since = self
-            .stamps
-            .writes
-            .lock()
-            .map_or(0, |writes| writes.read_up_to);
-        let uses = store.role_uses_since(since).await?;
-        let newest = uses.iter().map(|(_, at, _)| *at).max();
-        for (role_id, at, region) in uses {
-            self.stamps.note(&role_id, (at, &region), false);
-        }
-        if let (Some(newest), Ok(mut writes)) = (newest, self.stamps.writes.lock()) {
-            writes.read_up_to = writes.read_up_to.max(newest);
-        }
+        let roles = store.role_uses_since(self.role_stamps.read_up_to()).await?;
+        self.role_stamps.note_read(roles);
+        let keys = store
+            .access_key_uses_since(self.key_stamps.read_up_to())
+            .await?;
+        self.key_stamps.note_read(
+            keys.into_iter()
+                .map(|(id, at, service, region)| (id, at, KeyUse { service, region }))
+                .collect(),
+        );
         Ok(())
     }
 
     /// How many times the RoleLastUsed stamps have changed.
     pub(crate) fn stamps_generation(&self) -> u64 {
-        self.stamps
+        self.role_stamps
             .generation
             .load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -311,13 +378,25 @@ impl State {
     /// The role's last use as this node knows it: the newer of the record and the stamp. No
     /// lock: the stamps are read like the snapshot.
     pub(crate) fn role_with_stamp(&self, mut role: store::RoleRecord) -> store::RoleRecord {
-        if let Some((at, region)) = self.stamps.roles.load().get(&role.role_id)
-            && role.last_used_at.is_none_or(|seen| seen < *at)
+        if let Some((at, region)) = self.role_stamps.get(&role.role_id)
+            && role.last_used_at.is_none_or(|seen| seen < at)
         {
-            role.last_used_at = Some(*at);
-            role.last_used_region = Some(region.clone());
+            role.last_used_at = Some(at);
+            role.last_used_region = Some(region);
         }
         role
+    }
+
+    /// The key's last use as this node knows it: the newer of the record and the stamp.
+    pub(crate) fn key_with_stamp(&self, mut key: AccessKeyRecord) -> AccessKeyRecord {
+        if let Some((at, key_use)) = self.key_stamps.get(&key.access_key_id)
+            && key.last_used_at.is_none_or(|seen| seen < at)
+        {
+            key.last_used_at = Some(at);
+            key.last_used_service = Some(key_use.service);
+            key.last_used_region = Some(key_use.region);
+        }
+        key
     }
 
     /// Brings the snapshot up to the store's latest revision: the whole store on the first
@@ -326,11 +405,14 @@ impl State {
     pub(crate) async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
         let began = Instant::now();
-        let roles_changed = self.catch_up_locked(store).await?;
-        if roles_changed {
-            // After the new snapshot is published: a stamp noted meanwhile for a role it no
-            // longer holds is dropped by `stamp_role_use` itself.
-            self.stamps.keep_existing(&self.snapshot());
+        let may_have_removed = self.catch_up_locked(store).await?;
+        if may_have_removed {
+            // After the new snapshot is published: a stamp noted meanwhile for a role or key
+            // it no longer holds is dropped by `stamp_role_use` or `stamp_key_use` itself.
+            let snapshot = self.snapshot();
+            self.role_stamps.keep_existing(|id| snapshot.has_role(id));
+            self.key_stamps
+                .keep_existing(|id| snapshot.owner(id).is_some());
         }
         if let Ok(mut confirmed) = self.confirmed.lock() {
             *confirmed = Some(began);
@@ -338,9 +420,9 @@ impl State {
         Ok(())
     }
 
-    /// Answers whether roles (or whole accounts) may have gone.
+    /// Answers whether roles or access keys (or whole accounts) may have gone.
     async fn catch_up_locked(&self, store: &Store) -> Result<bool, StoreError> {
-        let mut roles_changed = false;
+        let mut may_have_removed = false;
         loop {
             let current = self.snapshot();
             if !current.is_loaded() {
@@ -360,7 +442,7 @@ impl State {
                     next.revision = changes.revision;
                     self.current.store(Arc::new(next));
                 }
-                return Ok(roles_changed);
+                return Ok(may_have_removed);
             }
             let mut next = (*current).clone();
             let mut stale: BTreeMap<String, Stale> = BTreeMap::new();
@@ -390,7 +472,10 @@ impl State {
             let mut affected = Vec::new();
             for (account_id, mut stale) in stale {
                 dedup(&mut stale);
-                roles_changed |= stale.settings || !stale.roles.is_empty();
+                may_have_removed |= stale.settings
+                    || !stale.roles.is_empty()
+                    || !stale.users.is_empty()
+                    || !stale.access_keys.is_empty();
                 if !stale.policies.is_empty() {
                     next.changes.any_policy = changes.revision;
                 }

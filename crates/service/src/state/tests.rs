@@ -10,7 +10,7 @@ use store::{
     UserCredentialRecord,
 };
 
-use super::{State, load_everything};
+use super::{KeyUse, State, load_everything};
 
 /// A small deterministic generator (xorshift64*), so a failure names its seed.
 struct Dice(u64);
@@ -918,7 +918,7 @@ async fn role_stamps_go_with_their_roles() {
         (stamped.last_used_at, stamped.last_used_region.as_deref()),
         (Some(20), Some("ap-south-1"))
     );
-    let held = |id: &str| state.stamps.roles.load().contains_key(id);
+    let held = |id: &str| state.role_stamps.uses.load().contains_key(id);
     assert!(held(&gone));
 
     must(store.delete_role(account, "gone").await);
@@ -932,10 +932,105 @@ async fn role_stamps_go_with_their_roles() {
     state.stamp_role_use(&gone, 30, "us-east-1", 60);
     assert!(!held(&gone), "a stamp of a role the state lacks stays");
     let written = state
-        .stamps
+        .role_stamps
         .writes
         .lock()
         .map(|w| w.written.contains_key(&gone))
         .unwrap_or(true);
     assert!(!written, "a deleted role's write time stays");
+}
+
+/// Access key stamps: one per key per interval (the hot path pays no map update on every
+/// request), shown on the key, another node's read from the store by the refresh, and gone
+/// with a deleted key.
+#[tokio::test]
+async fn key_stamps_go_with_their_keys() {
+    let (store, account) = one_account().await;
+    let must = |done: Result<(), store::StoreError>| done.unwrap_or_else(|e| panic!("{e}"));
+    let alice = format!("AIDA{account}ALICE");
+    must(
+        store
+            .create_user(&NewUser {
+                account_id: account.to_owned(),
+                user_id: alice.clone(),
+                name: "alice".to_owned(),
+                path: "/".to_owned(),
+                created_at: 0,
+                permissions_boundary_arn: None,
+                tags: Vec::new(),
+            })
+            .await
+            .map(drop),
+    );
+    for id in ["AKIAKEPT000000000000", "AKIAGONE000000000000"] {
+        must(
+            store
+                .create_access_key(&NewAccessKey {
+                    access_key_id: id.to_owned(),
+                    account_id: account.to_owned(),
+                    user_id: Some(alice.clone()),
+                    secret_ciphertext: vec![1, 2, 3],
+                    created_at: 0,
+                })
+                .await
+                .map(drop),
+        );
+    }
+    let (kept, gone) = ("AKIAKEPT000000000000", "AKIAGONE000000000000");
+    let here = State::default();
+    let there = State::default();
+    for state in [&here, &there] {
+        state
+            .catch_up(&store)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let used = |service: &str| KeyUse {
+        service: service.to_owned(),
+        region: "us-east-1".to_owned(),
+    };
+    let shown = |state: &State, id: &str| {
+        let key = state
+            .snapshot()
+            .get_access_key(id)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let key = state.key_with_stamp(key);
+        (key.last_used_at, key.last_used_service)
+    };
+    assert!(here.stamp_key_use(kept, 100, used("iam"), 60));
+    assert!(
+        !here.stamp_key_use(kept, 130, used("sts"), 60),
+        "a second use within the interval is noted"
+    );
+    assert_eq!(shown(&here, kept), (Some(100), Some("iam".to_owned())));
+    assert!(here.stamp_key_use(kept, 160, used("sts"), 60));
+    assert_eq!(shown(&here, kept), (Some(160), Some("sts".to_owned())));
+
+    // The other node learns of it from the store (as `note_key_use` writes it when noted).
+    must(
+        store
+            .record_access_key_use(kept, 160, "sts", "us-east-1")
+            .await,
+    );
+    assert_eq!(shown(&there, kept), (None, None));
+    there
+        .refresh_stamps(&store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(shown(&there, kept), (Some(160), Some("sts".to_owned())));
+
+    assert!(here.stamp_key_use(gone, 100, used("iam"), 60));
+    let held = |id: &str| here.key_stamps.uses.load().contains_key(id);
+    assert!(held(gone));
+    must(store.delete_access_key(account, gone).await);
+    here.catch_up(&store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!held(gone), "a deleted key's stamp stays");
+    assert!(held(kept));
+    assert!(
+        !here.stamp_key_use(gone, 200, used("iam"), 60),
+        "a deleted key's use is written"
+    );
+    assert!(!held(gone), "a stamp of a key the state lacks stays");
 }

@@ -186,6 +186,33 @@ impl Store {
         Ok(())
     }
 
+    /// The keys used at or after `since` (epoch seconds): (key id, time, service, region).
+    /// What other nodes stamped, which moved no revision.
+    pub async fn access_key_uses_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(String, Timestamp, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT access_key_id, last_used_at, last_used_service, last_used_region \
+             FROM access_keys WHERE last_used_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("access_key_id")?,
+                    row.try_get("last_used_at")?,
+                    row.try_get::<Option<String>, _>("last_used_service")?
+                        .unwrap_or_default(),
+                    row.try_get::<Option<String>, _>("last_used_region")?
+                        .unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
     /// DeleteAccessKey.
     pub async fn delete_access_key(&self, account_id: &str, access_key_id: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
