@@ -1,7 +1,7 @@
 //! An account's organization guardrails, compiled for the engine (issue 15): the SCPs and
 //! RCPs attached at each level from the root down to the account, and the organization
-//! context keys. Compiled once per account and kept while the store's revision stands (any
-//! write moves it, Organizations' writes included), so the hot path reads memory.
+//! context keys. Compiled once per account and kept until an Organizations write (each logs
+//! a change of kind `Organization`), so the hot path reads memory.
 
 use std::sync::Arc;
 
@@ -125,8 +125,8 @@ fn compile(account_id: &str, rows: &GuardrailRows) -> ServiceResult<Guardrails> 
     })
 }
 
-/// The guardrails of `account_id` (`None` outside any organization), from `cache` while the
-/// store's revision is the one they were compiled at.
+/// The guardrails of `account_id` (`None` outside any organization), from `cache` while no
+/// Organizations write came after the revision they were compiled at.
 pub(crate) async fn guardrails(
     reads: Reads<'_>,
     cache: &BoundedMap<(i64, Option<Arc<Guardrails>>)>,
@@ -134,8 +134,7 @@ pub(crate) async fn guardrails(
 ) -> ServiceResult<Option<Arc<Guardrails>>> {
     let revision = reads.revision();
     if let Some((at, found)) = cache.get(account_id)
-        && at == revision
-        && revision >= 0
+        && reads.organizations_hold(at)
     {
         return Ok(found);
     }

@@ -75,6 +75,12 @@ impl<'a> Reads<'a> {
             .is_some_and(|snapshot| snapshot.policies_hold(revision))
     }
 
+    /// Whether organization guardrails computed at `revision` still hold.
+    pub(crate) fn organizations_hold(&self, revision: i64) -> bool {
+        self.loaded()
+            .is_some_and(|snapshot| snapshot.organizations_hold(revision))
+    }
+
     /// A role as this node knows it, with its latest AssumeRole stamp.
     fn stamped(&self, role: RoleRecord) -> RoleRecord {
         match self.state {

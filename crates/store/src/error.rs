@@ -49,6 +49,10 @@ pub enum EntityKind {
     OidcProvider,
     /// A SAML identity provider (named by its ARN in errors).
     SamlProvider,
+    /// An organization's structure or policies: logged (with no account and no id) by every
+    /// Organizations write, so that nodes know when guardrails compiled before no longer
+    /// hold; never a store entity's kind in an error.
+    Organization,
 }
 
 impl EntityKind {
@@ -76,13 +80,14 @@ impl EntityKind {
             EntityKind::ServerCertificate => "server-certificate",
             EntityKind::OidcProvider => "oidc-provider",
             EntityKind::SamlProvider => "saml-provider",
+            EntityKind::Organization => "organization",
         }
     }
 
     /// The inverse of [`EntityKind::as_str`].
     #[must_use]
     pub fn parse(text: &str) -> Option<EntityKind> {
-        const ALL: [EntityKind; 20] = [
+        const ALL: [EntityKind; 21] = [
             EntityKind::Account,
             EntityKind::User,
             EntityKind::Group,
@@ -103,6 +108,7 @@ impl EntityKind {
             EntityKind::ServerCertificate,
             EntityKind::OidcProvider,
             EntityKind::SamlProvider,
+            EntityKind::Organization,
         ];
         ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -223,6 +229,7 @@ fn not_found_message(kind: EntityKind, name: &str) -> String {
         // `name` is the provider's ARN (reading 60).
         EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
         EntityKind::SamlProvider => format!("SAMLProvider not found for arn {name}"),
+        EntityKind::Organization => format!("The organization {name} cannot be found."),
     }
 }
 
@@ -257,7 +264,8 @@ fn exists_message(kind: EntityKind, name: &str) -> String {
         | EntityKind::GroupPolicy
         | EntityKind::RolePolicy
         | EntityKind::PasswordPolicy
-        | EntityKind::ServiceSpecificCredential => format!("{kind} {name} already exists."),
+        | EntityKind::ServiceSpecificCredential
+        | EntityKind::Organization => format!("{kind} {name} already exists."),
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Snapshot {
 pub(crate) struct Changed {
     by_id: imbl::HashMap<String, i64>,
     any_policy: i64,
+    /// The last change that named an organization (`guardrails.rs`).
+    organizations: i64,
     reloaded: i64,
 }
 
@@ -87,6 +89,14 @@ impl Snapshot {
     /// Whether a value computed at `revision` from managed policies still holds.
     pub(crate) fn policies_hold(&self, revision: i64) -> bool {
         self.is_loaded() && revision >= self.changes.reloaded && revision >= self.changes.any_policy
+    }
+
+    /// Whether organization guardrails computed at `revision` still hold: no Organizations
+    /// write since (those are all the guardrails read).
+    pub(crate) fn organizations_hold(&self, revision: i64) -> bool {
+        self.is_loaded()
+            && revision >= self.changes.reloaded
+            && revision >= self.changes.organizations
     }
 
     /// Whether reads may be served from this snapshot.
@@ -447,6 +457,11 @@ impl State {
             let mut next = (*current).clone();
             let mut stale: BTreeMap<String, Stale> = BTreeMap::new();
             for change in &changes.entries {
+                if change.kind == EntityKind::Organization {
+                    // Nothing of it is held: it ends the guardrails compiled before it.
+                    next.changes.organizations = changes.revision;
+                    continue;
+                }
                 let entry = stale.entry(change.account_id.clone()).or_default();
                 let id = change.entity_id.clone();
                 // Every kind: a new one must say what it reloads.
@@ -467,6 +482,7 @@ impl State {
                     EntityKind::ServerCertificate => entry.server_certificates.push(id),
                     EntityKind::OidcProvider => entry.oidc_providers.push(id),
                     EntityKind::SamlProvider => entry.saml_providers.push(id),
+                    EntityKind::Organization => {}
                 }
             }
             let mut affected = Vec::new();

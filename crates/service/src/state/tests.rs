@@ -1034,3 +1034,60 @@ async fn key_stamps_go_with_their_keys() {
     );
     assert!(!held(gone), "a stamp of a key the state lacks stays");
 }
+
+/// Guardrails compiled at a revision hold across other writes and end with the first
+/// Organizations write (each logs a change of kind `Organization`).
+#[tokio::test]
+async fn organization_writes_end_compiled_guardrails() {
+    let (store, account) = one_account().await;
+    let state = State::default();
+    state
+        .catch_up(&store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let compiled_at = state.snapshot().revision;
+    assert!(state.snapshot().organizations_hold(compiled_at));
+    store
+        .create_user(&NewUser {
+            account_id: account.to_owned(),
+            user_id: format!("AIDA{account}BOB"),
+            name: "bob".to_owned(),
+            path: "/".to_owned(),
+            permissions_boundary_arn: None,
+            created_at: 0,
+            tags: Vec::new(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    state
+        .catch_up(&store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(state.snapshot().revision > compiled_at);
+    assert!(
+        state.snapshot().organizations_hold(compiled_at),
+        "a write outside Organizations ends the guardrails"
+    );
+    store
+        .create_organization(&store::NewOrganization {
+            org_id: "o-aaaaaaaaaa".to_owned(),
+            root_id: "r-aaaa".to_owned(),
+            management_account_id: account.to_owned(),
+            management_name: "management".to_owned(),
+            management_email: "management@example.com".to_owned(),
+            feature_set: "ALL".to_owned(),
+            created_at: 0,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    state
+        .catch_up(&store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let now = state.snapshot().revision;
+    assert!(
+        !state.snapshot().organizations_hold(compiled_at),
+        "guardrails compiled before CreateOrganization hold"
+    );
+    assert!(state.snapshot().organizations_hold(now));
+}

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{Store, Write, is_unique_violation};
-use crate::error::{Result, StoreError};
+use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{NewAccount, NewRole, Tag, Timestamp};
 use crate::ops::accounts::insert_account;
 use crate::ops::roles::insert_role;
@@ -578,6 +578,14 @@ async fn insert_membership(
 }
 
 /// Removes what hangs off a target that goes: its attachments and tags.
+/// Commits an Organizations write with a change-log entry of kind
+/// [`EntityKind::Organization`]: nodes keep the guardrails they compiled (`org_guardrails`)
+/// until such an entry comes.
+async fn commit_org(mut w: Write) -> Result<i64> {
+    w.touched("", EntityKind::Organization, "").await?;
+    w.commit().await
+}
+
 async fn forget_target(w: &mut Write, target_id: &str) -> Result<()> {
     for sql in [
         "DELETE FROM org_policy_attachments WHERE target_id = $1",
@@ -623,7 +631,7 @@ impl Store {
         .bind(new.created_at)
         .execute(w.conn())
         .await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(OrganizationRecord {
             org_id: new.org_id.clone(),
             management_account_id: new.management_account_id.clone(),
@@ -675,7 +683,7 @@ impl Store {
         ] {
             sqlx::query(sql).bind(org_id).execute(w.conn()).await?;
         }
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -701,7 +709,7 @@ impl Store {
         insert_membership(&mut w, &org, &record).await?;
         insert_org_tags(&mut w, &org.org_id, &record.account_id, &new.tags).await?;
         insert_status(&mut w, &new.status).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(record)
     }
 
@@ -742,7 +750,7 @@ impl Store {
             status: "ACTIVE".to_owned(),
         };
         insert_membership(&mut w, &org, &record).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(record)
     }
 
@@ -753,7 +761,7 @@ impl Store {
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
         insert_status(&mut w, status).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -822,7 +830,7 @@ impl Store {
             .bind(account_id)
             .execute(w.conn())
             .await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -843,7 +851,7 @@ impl Store {
             return refuse(OrgRefusal::AccountNotFound);
         }
         forget_target(&mut w, account_id).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -872,7 +880,7 @@ impl Store {
         .map_err(taken(OrgRefusal::DuplicateOrganizationalUnit))?;
         attach_defaults(&mut w, &org, &new.ou_id).await?;
         insert_org_tags(&mut w, &org.org_id, &new.ou_id, &new.tags).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(OrgUnitRecord {
             ou_id: new.ou_id.clone(),
             org_id: new.org_id.clone(),
@@ -925,7 +933,7 @@ impl Store {
         .fetch_one(w.conn())
         .await?;
         let unit = org_unit(&row)?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(unit)
     }
 
@@ -951,7 +959,7 @@ impl Store {
             .execute(w.conn())
             .await?;
         forget_target(&mut w, ou_id).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -992,7 +1000,7 @@ impl Store {
             .bind(account_id)
             .execute(w.conn())
             .await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -1037,7 +1045,7 @@ impl Store {
                 insert_attachment(&mut w, org_id, policy_id, policy_type, &target).await?;
             }
         }
-        w.commit().await?;
+        commit_org(w).await?;
         org.policy_types.push(policy_type.to_owned());
         org.policy_types.sort();
         Ok(org)
@@ -1068,7 +1076,7 @@ impl Store {
                 .execute(w.conn())
                 .await?;
         }
-        w.commit().await?;
+        commit_org(w).await?;
         org.policy_types.retain(|t| t != policy_type);
         Ok(org)
     }
@@ -1093,7 +1101,7 @@ impl Store {
         .await
         .map_err(taken(OrgRefusal::DuplicatePolicy))?;
         insert_org_tags(&mut w, &p.org_id, &p.policy_id, &new.tags).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(p.clone())
     }
 
@@ -1159,7 +1167,7 @@ impl Store {
             .execute(w.conn())
             .await
             .map_err(taken(OrgRefusal::DuplicatePolicy))?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(policy)
     }
 
@@ -1187,7 +1195,7 @@ impl Store {
             .bind(policy_id)
             .execute(w.conn())
             .await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -1211,7 +1219,7 @@ impl Store {
             return refuse(OrgRefusal::PolicyTypeNotEnabled);
         }
         insert_attachment(&mut w, org_id, policy_id, &policy_type, target_id).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -1251,7 +1259,7 @@ impl Store {
         if !left {
             return refuse(OrgRefusal::MinPolicyTypeAttachment);
         }
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -1313,7 +1321,7 @@ impl Store {
             return refuse(OrgRefusal::TargetNotFound);
         }
         insert_org_tags(&mut w, org_id, resource_id, tags).await?;
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
@@ -1340,7 +1348,7 @@ impl Store {
                 .execute(w.conn())
                 .await?;
         }
-        w.commit().await?;
+        commit_org(w).await?;
         Ok(())
     }
 
