@@ -350,8 +350,11 @@ impl State {
         key_use: KeyUse,
         interval: i64,
     ) -> bool {
+        // Looked at in place: this runs on every signed request.
         if self
             .key_stamps
+            .uses
+            .load()
             .get(access_key_id)
             .is_some_and(|(seen, _)| at - seen < interval)
         {
