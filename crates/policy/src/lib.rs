@@ -13,6 +13,7 @@ mod document;
 mod evaluate;
 mod principal;
 mod scenario;
+mod simulation;
 mod template;
 mod validate;
 mod values;
@@ -31,5 +32,6 @@ pub use evaluate::{
     explain,
 };
 pub use principal::{GrantKind, InvalidPrincipal, Principal, PrincipalKind};
-pub use scenario::{ScenarioError, ScenarioOutcome, evaluate_scenario};
+pub use scenario::{ScenarioError, ScenarioOutcome, derive_context, evaluate_scenario};
+pub use simulation::{TextPosition, statement_positions};
 pub use validate::{Finding, FindingCode, Policy, PolicyError, PolicyKind};

@@ -202,7 +202,14 @@ fn describe(evaluation: &Evaluation, request: &Request<'_>, policies: &Policies<
     format!("allowed by {}{place}", deciding.policy_type.description())
 }
 
-fn derive_context(context: &mut Context, principal: &Principal, resource_account: Option<&str>) {
+/// Adds what the principal and the resource's account say of themselves (`aws:PrincipalType`,
+/// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username`, `aws:ResourceAccount`...),
+/// each unless the context already has it: what scenarios and the simulator take as known.
+pub fn derive_context(
+    context: &mut Context,
+    principal: &Principal,
+    resource_account: Option<&str>,
+) {
     let single = |text: &str| ContextValue::Single(text.to_owned());
     let principal_type = match principal.kind() {
         PrincipalKind::Root => Some("Account"),

@@ -172,7 +172,6 @@ pub(crate) fn equals<P: AsPiece>(pieces: &[P], text: &str, ignore_case: bool) ->
 }
 
 /// Splits a pattern string into pieces, reading `*` and `?` as wildcards.
-#[cfg(test)]
 pub(crate) fn parse_glob(pattern: &str) -> Vec<Piece<'_>> {
     let mut pieces = Vec::new();
     let mut start = 0;

@@ -104,7 +104,12 @@ pub(crate) async fn managed_policy(
     Policy::parse(&version.document, kind).map_err(|e| ServiceError::internal(&e))
 }
 
-async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
+/// The owners of a user's identity policies: the user, then each of its groups, with the
+/// label that names their inline policies in explanations.
+pub(crate) async fn user_owners(
+    reads: Reads<'_>,
+    user: &UserRecord,
+) -> ServiceResult<Vec<(store::Principal, String)>> {
     let mut owners = vec![(
         store::Principal::user(&user.user_id),
         format!("user/{}", user.name),
@@ -125,6 +130,11 @@ async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<Comp
             format!("group/{}", group.name),
         ));
     }
+    Ok(owners)
+}
+
+async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
+    let owners = user_owners(reads, user).await?;
     let boundary = user.permissions_boundary_arn.as_deref();
     compile(
         reads,
@@ -135,11 +145,16 @@ async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<Comp
     .await
 }
 
-async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
-    let owners = [(
+/// The owner of a role's identity policies, labelled as in [`user_owners`].
+pub(crate) fn role_owners(role: &RoleRecord) -> Vec<(store::Principal, String)> {
+    vec![(
         store::Principal::role(&role.role_id),
         format!("role/{}", role.name),
-    )];
+    )]
+}
+
+async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<CompiledPrincipal> {
+    let owners = role_owners(role);
     let boundary = role.permissions_boundary_arn.as_deref();
     compile(
         reads,
@@ -148,6 +163,45 @@ async fn compile_role(reads: Reads<'_>, role: &RoleRecord) -> ServiceResult<Comp
         TagTarget::Role(role.role_id.clone()),
     )
     .await
+}
+
+/// One identity policy of a principal: inline (`managed_arn` is `None`; `label` is
+/// `<owner label>/<policy name>`) or attached (`label` is the policy's ARN).
+pub(crate) struct IdentitySource {
+    pub(crate) label: String,
+    pub(crate) owner: String,
+    pub(crate) managed_arn: Option<String>,
+    pub(crate) policy: Policy,
+}
+
+/// The inline and attached policies of each owner, in the order enforcement compiles them.
+pub(crate) async fn identity_sources(
+    reads: Reads<'_>,
+    owners: &[(store::Principal, String)],
+) -> ServiceResult<Vec<IdentitySource>> {
+    let mut sources = Vec::new();
+    for (owner, label) in owners {
+        for (name, document) in reads.list_inline_policies(owner).await? {
+            let policy = Policy::parse(&document, PolicyKind::Identity)
+                .map_err(|e| ServiceError::internal(&e))?;
+            sources.push(IdentitySource {
+                label: format!("{label}/{name}"),
+                owner: label.clone(),
+                managed_arn: None,
+                policy,
+            });
+        }
+        for arn in reads.list_attached_policies(owner).await? {
+            let policy = managed_policy(reads, &arn, PolicyKind::Identity).await?;
+            sources.push(IdentitySource {
+                label: arn.clone(),
+                owner: label.clone(),
+                managed_arn: Some(arn),
+                policy,
+            });
+        }
+    }
+    Ok(sources)
 }
 
 /// A principal's policies compiled: the inline and attached policies of each owner (the user
@@ -161,18 +215,9 @@ async fn compile(
 ) -> ServiceResult<CompiledPrincipal> {
     let mut identity = PolicySet::default();
     let mut text = 0usize;
-    for (owner, label) in owners {
-        for (name, document) in reads.list_inline_policies(owner).await? {
-            let policy = Policy::parse(&document, PolicyKind::Identity)
-                .map_err(|e| ServiceError::internal(&e))?;
-            text = text.saturating_add(document.len());
-            identity.add(format!("{label}/{name}"), &policy);
-        }
-        for arn in reads.list_attached_policies(owner).await? {
-            let policy = managed_policy(reads, &arn, PolicyKind::Identity).await?;
-            text = text.saturating_add(policy.text().len());
-            identity.add(arn, &policy);
-        }
+    for source in identity_sources(reads, owners).await? {
+        text = text.saturating_add(source.policy.text().len());
+        identity.add(source.label, &source.policy);
     }
     let boundary = match boundary_arn {
         Some(arn) => {

@@ -696,8 +696,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GenerateCredentialReport", TOOLS),
     ("GenerateOrganizationsAccessReport", ORGANIZATIONS),
     ("GenerateServiceLastAccessedDetails", TOOLS),
-    ("GetContextKeysForCustomPolicy", TOOLS),
-    ("GetContextKeysForPrincipalPolicy", TOOLS),
     ("GetCredentialReport", TOOLS),
     ("GetDelegationRequest", UNPUBLISHED),
     ("GetHumanReadableSummary", UNPUBLISHED),
@@ -710,8 +708,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("ListPoliciesGrantingServiceAccess", TOOLS),
     ("RejectDelegationRequest", UNPUBLISHED),
     ("SendDelegationToken", UNPUBLISHED),
-    ("SimulateCustomPolicy", TOOLS),
-    ("SimulatePrincipalPolicy", TOOLS),
     ("UpdateDelegationRequest", UNPUBLISHED),
 ];
 

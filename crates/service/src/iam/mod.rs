@@ -20,6 +20,7 @@ mod roles;
 pub(crate) mod saml_metadata;
 mod server_certificates;
 mod service_linked;
+mod simulator;
 mod users;
 
 use policy::ContextValue;

@@ -95,6 +95,11 @@ use wire::iam::{
     UntagServerCertificateRequest, UpdateServerCertificateRequest, UploadServerCertificateRequest,
     UploadServerCertificateResponse,
 };
+use wire::iam::{
+    GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
+    GetContextKeysForPrincipalPolicyRequest, SimulateCustomPolicyRequest, SimulatePolicyResponse,
+    SimulatePrincipalPolicyRequest,
+};
 use wire::iam::{IamOperations, Operation};
 
 use crate::caller::Caller;
@@ -259,6 +264,12 @@ operations! {
         DetachGroupPolicy: detach_group_policy(DetachGroupPolicyRequest) -> ();
         DetachRolePolicy: detach_role_policy(DetachRolePolicyRequest) -> ();
         DetachUserPolicy: detach_user_policy(DetachUserPolicyRequest) -> ();
+        GetContextKeysForCustomPolicy:
+            get_context_keys_for_custom_policy(GetContextKeysForCustomPolicyRequest)
+            -> GetContextKeysForPolicyResponse;
+        GetContextKeysForPrincipalPolicy:
+            get_context_keys_for_principal_policy(GetContextKeysForPrincipalPolicyRequest)
+            -> GetContextKeysForPolicyResponse;
         GetAccessKeyLastUsed: get_access_key_last_used(GetAccessKeyLastUsedRequest)
             -> GetAccessKeyLastUsedResponse;
         GetAccountAuthorizationDetails:
@@ -347,6 +358,10 @@ operations! {
         SetSecurityTokenServicePreferences:
             set_security_token_service_preferences(SetSecurityTokenServicePreferencesRequest)
             -> ();
+        SimulateCustomPolicy: simulate_custom_policy(SimulateCustomPolicyRequest)
+            -> SimulatePolicyResponse;
+        SimulatePrincipalPolicy: simulate_principal_policy(SimulatePrincipalPolicyRequest)
+            -> SimulatePolicyResponse;
         TagInstanceProfile: tag_instance_profile(TagInstanceProfileRequest) -> ();
         TagPolicy: tag_policy(TagPolicyRequest) -> ();
         TagRole: tag_role(TagRoleRequest) -> ();
