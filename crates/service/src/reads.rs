@@ -160,6 +160,14 @@ impl<'a> Reads<'a> {
         self.stamped(role.clone())
     }
 
+    /// An access key of the state with this node's latest use stamp.
+    pub(crate) fn stamped_key(&self, key: &AccessKeyRecord) -> AccessKeyRecord {
+        match self.state {
+            Some(state) => state.key_with_stamp(key.clone()),
+            None => key.clone(),
+        }
+    }
+
     /// An access key by id, with its last use as this node knows it (GetAccessKeyLastUsed:
     /// the stamp does not move the revision, so it comes from the stamps, not the record).
     pub(crate) async fn access_key_usage(

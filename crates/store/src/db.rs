@@ -201,6 +201,7 @@ impl Store {
             "DELETE FROM org_policy_types",
             "DELETE FROM organizations",
             "DELETE FROM console_sessions",
+            "DELETE FROM reports",
             "DELETE FROM mfa_devices",
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
@@ -433,6 +434,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "use stamps",
         include_str!("../migrations/sqlite/0015_use_stamps.sql"),
     ),
+    (
+        16,
+        "reports",
+        include_str!("../migrations/sqlite/0016_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -509,6 +515,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         15,
         "use stamps",
         include_str!("../migrations/postgres/0015_use_stamps.sql"),
+    ),
+    (
+        16,
+        "reports",
+        include_str!("../migrations/postgres/0016_reports.sql"),
     ),
 ];
 

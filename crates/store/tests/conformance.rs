@@ -12,6 +12,7 @@ mod support;
 
 use std::collections::HashSet;
 
+use store::StoredReport;
 use store::{
     AccessKeyStatus, BoundPrincipal, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey,
     NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
@@ -60,6 +61,7 @@ conformance!(
     oidc_provider_quota,
     saml_providers,
     state_loads_every_kind_without_secrets,
+    reports,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -3624,4 +3626,46 @@ async fn state_loads_every_kind_without_secrets(f: &Fixture) {
     // A scope of an entity that is gone reads nothing.
     let loaded = one(LoadScope::SamlProvider("uuid-none".into())).await;
     assert!(loaded.saml_providers.is_empty() && loaded.tags.is_empty());
+}
+
+async fn reports(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    account(store, OTHER).await;
+    let revision = store.current_revision().await.unwrap();
+    assert_eq!(store.get_report(ACCOUNT, "r").await.unwrap(), None);
+    let first = StoredReport {
+        generated_at: T0,
+        content: b"user,arn\n".to_vec(),
+    };
+    store.put_report(ACCOUNT, "r", &first, T0).await.unwrap();
+    assert_eq!(store.get_report(ACCOUNT, "r").await.unwrap(), Some(first));
+    assert_eq!(store.get_report(OTHER, "r").await.unwrap(), None);
+    // A new report replaces the old under the same id; a job under another id stays until
+    // it is older than what the writer keeps.
+    let job = StoredReport {
+        generated_at: T0 + 1,
+        content: vec![0, 159, 255],
+    };
+    store.put_report(ACCOUNT, "job", &job, T0).await.unwrap();
+    let second = StoredReport {
+        generated_at: T0 + 5,
+        content: b"second".to_vec(),
+    };
+    store.put_report(ACCOUNT, "r", &second, T0).await.unwrap();
+    assert_eq!(
+        store.get_report(ACCOUNT, "r").await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(store.get_report(ACCOUNT, "job").await.unwrap(), Some(job));
+    store
+        .put_report(ACCOUNT, "r", &second, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(store.get_report(ACCOUNT, "job").await.unwrap(), None);
+    // Reports are not state: no revision moved.
+    assert_eq!(store.current_revision().await.unwrap(), revision);
+    // An account's deletion takes its reports.
+    store.delete_account(ACCOUNT).await.unwrap();
+    assert_eq!(store.get_report(ACCOUNT, "r").await.unwrap(), None);
 }

@@ -16,6 +16,7 @@ mod mfa;
 mod operations;
 mod outbound_federation;
 mod policies;
+mod reports;
 mod roles;
 pub(crate) mod saml_metadata;
 mod server_certificates;

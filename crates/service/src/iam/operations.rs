@@ -95,6 +95,7 @@ use wire::iam::{
     UntagServerCertificateRequest, UpdateServerCertificateRequest, UploadServerCertificateRequest,
     UploadServerCertificateResponse,
 };
+use wire::iam::{GenerateCredentialReportResponse, GetCredentialReportResponse};
 use wire::iam::{
     GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
     GetContextKeysForPrincipalPolicyRequest, SimulateCustomPolicyRequest, SimulatePolicyResponse,
@@ -154,7 +155,10 @@ operations! {
         DisableOutboundWebIdentityFederation: disable_outbound_web_identity_federation() -> ();
         EnableOutboundWebIdentityFederation: enable_outbound_web_identity_federation()
             -> EnableOutboundWebIdentityFederationResponse;
+        GenerateCredentialReport: generate_credential_report()
+            -> GenerateCredentialReportResponse;
         GetAccountPasswordPolicy: get_account_password_policy() -> GetAccountPasswordPolicyResponse;
+        GetCredentialReport: get_credential_report() -> GetCredentialReportResponse;
         GetAccountSummary: get_account_summary() -> GetAccountSummaryResponse;
         GetOutboundWebIdentityFederationInfo: get_outbound_web_identity_federation_info()
             -> GetOutboundWebIdentityFederationInfoResponse;

@@ -9,6 +9,7 @@ mod instance_profiles;
 mod mfa_devices;
 mod organizations;
 mod outbound_federation;
+mod reports;
 mod roles;
 mod server_certificates;
 mod users;
@@ -24,6 +25,7 @@ pub use organizations::{
     OrgPolicyUpdate, OrgRefusal, OrgUnitRecord, OrganizationRecord,
 };
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
+pub use reports::StoredReport;
 pub use roles::RoleUpdate;
 pub use snapshot::{LoadScope, Loaded};
 mod access_keys;
