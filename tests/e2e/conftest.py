@@ -279,7 +279,9 @@ class Server:
                 ROOT_SECRET,
             ]
         if self.ephemeral:
-            args.append("--ephemeral")
+            # Durable servers keep theirs at <data-dir>/audit.log by default; the sweep reads
+            # every server's.
+            args += ["--ephemeral", "--audit-log", str(self.data_dir / "audit.log")]
         if self.database_url:
             args += ["--database-url", self.database_url]
         args += self.extra_args

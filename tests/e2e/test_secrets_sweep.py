@@ -1,7 +1,7 @@
 """The secrets sweep, run last (conftest orders it so): every secret any test of the run sent
 or received (secret access keys, session tokens, passwords, the root secret and the master
-key) is searched for in every server's log and output, in the SQLite files, in a dump of
-every PostgreSQL database and in the PostgreSQL server's log: no hit.
+key) is searched for in every server's log, output and audit log, in the SQLite files, in a
+dump of every PostgreSQL database and in the PostgreSQL server's log: no hit.
 
 Two places hold a secret by design and are allowed, exactly: `<data-dir>/root-credentials`
 (mode 0600) holds the root secret, and on first start the server prints the root secret on
@@ -95,6 +95,19 @@ def test_no_secret_in_logs_databases_or_outputs(tmp_path):
         f"{len(REGISTRY.too_short)} shorter than 6 characters not searched), {result.patterns} patterns, "
         f"{result.files} files, {result.bytes} bytes (logs at {conftest.SERVER_LOG} level), "
         f"{result.allowed} allowed occurrences, {len(result.hits)} hits"
+    )
+    # The audit logs were swept with the rest, and hold the events of the requests that
+    # carried those secrets (test_servers_handle_secrets' at least).
+    audit_files = [p for p in RUN_DIR.rglob("audit.log*") if p.is_file()]
+    assert audit_files
+    events = Counter()
+    for path in audit_files:
+        for line in path.read_text().splitlines():
+            events[json.loads(line)["eventName"]] += 1
+    for name in ("CreateLoginProfile", "ChangePassword", "GetSessionToken", "AssumeRole", "CreateVirtualMFADevice"):
+        assert events[name] > 0, name
+    conftest.FIGURES.append(
+        f"audit logs: {len(audit_files)} files, {sum(events.values())} events of {len(events)} operations"
     )
     # The two secrets that exist from the start are always among them.
     assert ROOT_SECRET in secrets and MASTER_KEY in secrets

@@ -1,5 +1,6 @@
 //! The `castellan` binary: the server, account administration, and offline policy tools.
 
+mod audit_cmd;
 mod policy_cmd;
 mod serve;
 
@@ -29,6 +30,9 @@ enum Command {
     /// Operator actions on roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Offline policy tools: validate documents, evaluate requests.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -39,6 +43,12 @@ enum RoleCommand {
     /// Deny every session of a role issued before now (AWS's "revoke active sessions": an
     /// inline policy `AWSRevokeOlderSessions` on the role).
     RevokeSessions(serve::RevokeSessionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Print the records (JSON lines) that match every filter given, oldest first.
+    Query(audit_cmd::QueryArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +100,7 @@ fn main() -> ExitCode {
             run_async(serve::root_password(args))
         }
         Command::Role(RoleCommand::RevokeSessions(args)) => run_async(serve::revoke_sessions(args)),
+        Command::Audit(AuditCommand::Query(args)) => audit_cmd::query(&args),
         Command::Policy(command) => policy_cmd::run(command),
     }
 }

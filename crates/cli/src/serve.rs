@@ -109,6 +109,51 @@ pub struct ServeArgs {
     /// moved around by value).
     #[command(flatten)]
     network: Box<NetworkArgs>,
+    /// The audit log.
+    #[command(flatten)]
+    audit: Box<AuditArgs>,
+}
+
+/// `castellan serve`'s audit log: one CloudTrail-shaped JSON line per authenticated request.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The audit log file (default `<data-dir>/audit.log`; none with `--ephemeral` unless
+    /// given). Rotated files are `<file>.1` (newest) and up.
+    #[arg(long, env = "CASTELLAN_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+    /// Keep no audit log at all.
+    #[arg(long, env = "CASTELLAN_NO_AUDIT_LOG", conflicts_with = "audit_log")]
+    no_audit_log: bool,
+    /// A file is rotated once it holds this much (default 100MiB).
+    #[arg(long, env = "CASTELLAN_AUDIT_MAX_BYTES", value_parser = server::parse_size)]
+    audit_max_bytes: Option<usize>,
+    /// Rotated files kept (default 10).
+    #[arg(long, env = "CASTELLAN_AUDIT_KEEP", default_value_t = 10)]
+    audit_keep: usize,
+    /// Apply a change even when its audit record cannot be written (by default such a
+    /// request is refused with ServiceUnavailable and nothing is changed).
+    #[arg(long, env = "CASTELLAN_AUDIT_FAIL_OPEN")]
+    audit_fail_open: bool,
+}
+
+impl AuditArgs {
+    /// The log to open, if any.
+    fn settings(&self, storage: &StorageArgs, ephemeral: bool) -> Option<server::AuditSettings> {
+        if self.no_audit_log {
+            return None;
+        }
+        let path = match (&self.audit_log, ephemeral) {
+            (Some(path), _) => path.clone(),
+            (None, true) => return None,
+            (None, false) => storage.data_dir.join("audit.log"),
+        };
+        Some(server::AuditSettings {
+            path,
+            max_bytes: self.audit_max_bytes.map_or(100 * 1024 * 1024, |n| n as u64),
+            keep: self.audit_keep,
+            fail_closed: !self.audit_fail_open,
+        })
+    }
 }
 
 /// `castellan serve`'s HTTP settings.
@@ -419,12 +464,30 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .refresh_caches()
         .await
         .context("cannot load the state from the database")?;
-    let app = if args.test_clock {
+    if args.test_clock {
         eprintln!("castellan: --test-clock: POST /_castellan/clock moves this server's clock");
-        server::App::with_test_clock(service, reset)
-    } else {
-        server::App::new(service, reset)
+    }
+    let audit = match args.audit.settings(&args.storage, args.ephemeral) {
+        Some(settings) => {
+            let path = settings.path.display().to_string();
+            let log = server::AuditLog::open(settings)
+                .with_context(|| format!("cannot open the audit log {path}"))?;
+            Some(Arc::new(log))
+        }
+        None => None,
     };
+    if let Some(log) = &audit {
+        // Reads are buffered: written out each second (changes are written at once).
+        let log = Arc::clone(log);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                log.flush();
+            }
+        });
+    }
+    let app = server::App::configured(service, reset, args.test_clock, audit.clone());
     tracing::info!(listen = %args.listen, "castellan is serving IAM, STS and Organizations");
     let scheme = if server_config.tls.is_some() {
         "https"
@@ -433,6 +496,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     eprintln!("castellan: listening on {scheme}://{}", args.listen);
     server::serve(listener, app, server_config, server::shutdown_signal()).await?;
+    if let Some(log) = audit {
+        log.flush();
+    }
     Ok(())
 }
 

@@ -21,6 +21,7 @@ use tower_http::request_id::{
 };
 use wire::{CommonError, INTERNAL_FAILURE_MESSAGE, Partition, QueryParams, Service as WireService};
 
+use crate::audit::{self, AuditLog, Event};
 use crate::config::{Cidr, ServerConfig};
 
 /// What the handlers share.
@@ -33,6 +34,8 @@ pub struct App {
     reset: Option<ResetHook>,
     /// Whether `POST /_castellan/clock?advance=SECONDS` moves the clock (`--test-clock`).
     test_clock: bool,
+    /// Where every authenticated request is recorded, when there is an audit log.
+    audit: Option<Arc<AuditLog>>,
 }
 
 /// The future a reset hook returns.
@@ -53,23 +56,34 @@ impl App {
     /// An app over `service`. `reset`, when given, enables `POST /_castellan/reset`: the
     /// store is emptied and the hook recreates the first account.
     pub fn new(service: Service, reset: Option<ResetHook>) -> Arc<App> {
-        Arc::new(App {
-            service,
-            verifier: verifier(),
-            reset,
-            test_clock: false,
-        })
+        App::configured(service, reset, false, None)
     }
 
     /// [`App::new`] whose clock a test suite moves with `POST
     /// /_castellan/clock?advance=SECONDS` (never for a server that strangers reach).
     pub fn with_test_clock(service: Service, reset: Option<ResetHook>) -> Arc<App> {
+        App::configured(service, reset, true, None)
+    }
+
+    /// An app with every option: the reset hook, the test clock, and the audit log that
+    /// records every authenticated request.
+    pub fn configured(
+        service: Service,
+        reset: Option<ResetHook>,
+        test_clock: bool,
+        audit: Option<Arc<AuditLog>>,
+    ) -> Arc<App> {
         Arc::new(App {
             service,
             verifier: verifier(),
             reset,
-            test_clock: true,
+            test_clock,
+            audit,
         })
+    }
+
+    pub(crate) fn audit(&self) -> Option<&AuditLog> {
+        self.audit.as_deref()
     }
 
     pub(crate) fn service(&self) -> &Service {
@@ -185,7 +199,7 @@ async fn drop_client_request_id(mut request: Request) -> Request {
 }
 
 /// The id the request-id layer gave this request (a fresh one if it ran without the layer).
-fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(REQUEST_ID)
         .and_then(|id| id.to_str().ok())
@@ -724,9 +738,37 @@ async fn handle(
             service: "sts".to_owned(),
             ..client.request_info(headers)
         };
-        return handle_unsigned(app, info, &action, pairs, request_id)
+        let event = app.audit().map(|_| Event {
+            source: event_source(WireService::Sts),
+            name: action.clone(),
+            read_only: false,
+            request_id,
+            region: UNSIGNED_REGION,
+            source_ip: info.source_ip,
+            user_agent: info.user_agent.as_deref(),
+            // Who the token or assertion names is the service's to establish; the record
+            // says by which kind of identity provider.
+            identity: serde_json::json!({
+                "type": if action == "AssumeRoleWithSAML" { "SAMLUser" } else { "WebIdentityUser" }
+            }),
+            recipient_account: None,
+            parameters: audit::query_parameters(&pairs),
+        });
+        let result = handle_unsigned(app, info.clone(), &action, pairs, request_id)
             .await
             .map(|body| (WireService::Sts, body.into()));
+        if let (Some(log), Some(event)) = (app.audit(), event) {
+            let outcome = result.as_ref().err().map(|f| (f.code, f.message.as_str()));
+            log.write(
+                &event.record(
+                    std::time::SystemTime::now(),
+                    outcome,
+                    serde_json::Value::Null,
+                ),
+                true,
+            );
+        }
+        return result;
     }
 
     let header_pairs = header_pairs(headers);
@@ -751,12 +793,106 @@ async fn handle(
     // The body now belongs to a verified caller: it no longer counts against the budget
     // for unauthenticated bytes.
     drop(reservation);
+    let Some(log) = app.audit() else {
+        return dispatch(
+            app, &caller, service, method, headers, body, pairs, request_id, None,
+        )
+        .await;
+    };
+    let mut event = Event {
+        source: event_source(service),
+        name: String::new(),
+        read_only: true,
+        request_id,
+        region: &caller.request.region,
+        source_ip: caller.request.source_ip,
+        user_agent: caller.request.user_agent.as_deref(),
+        identity: audit::identity_of(&caller),
+        recipient_account: Some(&caller.account_id),
+        parameters: if service == WireService::Organizations {
+            audit::json_parameters(body)
+        } else {
+            audit::query_parameters(&pairs)
+        },
+    };
+    let result = dispatch(
+        app,
+        &caller,
+        service,
+        method,
+        headers,
+        body,
+        pairs,
+        request_id,
+        Some(&mut event),
+    )
+    .await;
+    let outcome = result.as_ref().err().map(|f| (f.code, f.message.as_str()));
+    let record = event.record(
+        std::time::SystemTime::now(),
+        outcome,
+        serde_json::Value::Null,
+    );
+    log.write(&record, !event.read_only);
+    result
+}
+
+/// CloudTrail's `eventSource` of an API.
+fn event_source(service: WireService) -> &'static str {
+    match service {
+        WireService::Iam => "iam.amazonaws.com",
+        WireService::Sts => "sts.amazonaws.com",
+        WireService::Organizations => "organizations.amazonaws.com",
+    }
+}
+
+/// Names the operation in its audit event and, for one that changes state, makes sure its
+/// record can be written first (fail closed: the request is refused, nothing applied).
+fn audit_operation(
+    app: &App,
+    service: WireService,
+    event: Option<&mut Event<'_>>,
+    name: &str,
+    reads_only: bool,
+) -> Result<(), Failure> {
+    let Some(event) = event else {
+        return Ok(());
+    };
+    name.clone_into(&mut event.name);
+    event.read_only = reads_only;
+    if !reads_only
+        && let Some(log) = app.audit()
+        && log.ready_for_mutation().is_err()
+    {
+        return Err(Failure::common(
+            service,
+            CommonError::ServiceUnavailable,
+            "The audit log cannot be written: the request was not applied.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A signed request of an authenticated caller: decoded, authorized and answered by the
+/// service.
+#[allow(clippy::too_many_arguments)]
+async fn dispatch(
+    app: &App,
+    caller: &service::Caller,
+    service: WireService,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    pairs: Vec<(String, String)>,
+    request_id: &str,
+    mut event: Option<&mut Event<'_>>,
+) -> Result<(WireService, Answer), Failure> {
     let fail = |error: CommonError, message: String| Failure::common(service, error, message);
     // The partition follows the signing region: the service works in `aws`, the wire moves
     // ARNs in and out of the caller's partition.
     let partition = Partition::of_region(&caller.request.region);
     if service == WireService::Organizations {
-        return handle_json(app, &caller, method, headers, body, request_id)
+        return handle_json(app, caller, method, headers, body, request_id, event)
             .await
             .map(|body| (service, body.into()));
     }
@@ -767,6 +903,9 @@ async fn handle(
             "Missing Action".to_owned(),
         ));
     };
+    if let Some(event) = event.as_deref_mut() {
+        event.name.clone_from(&action);
+    }
     let invalid_action = || {
         fail(
             CommonError::InvalidAction,
@@ -781,19 +920,26 @@ async fn handle(
         WireService::Iam => {
             let operation =
                 wire::iam::Operation::from_action(&action).ok_or_else(invalid_action)?;
+            audit_operation(
+                app,
+                service,
+                event,
+                operation.name(),
+                operation.reads_only(),
+            )?;
             let request = operation.decode(&params).map_err(validation)?;
             let failure = |e| Failure::from_service_in(service, partition, e, request_id);
             // The large listings: decided now, answered from a page rendered earlier from
             // the same state when there is one (service `pages.rs`).
             let page_key = app
                 .service
-                .page_key(&caller, &request)
+                .page_key(caller, &request)
                 .await
                 .map_err(failure)?;
             if let Some(page) = page_key.as_ref().and_then(|k| app.service.cached_page(k)) {
                 return Ok((service, Answer::Page(page)));
             }
-            let response = app.service.iam(&caller, request).await.map_err(failure)?;
+            let response = app.service.iam(caller, request).await.map_err(failure)?;
             match page_key {
                 Some(key) => {
                     let page = Arc::new(render_page(&response, partition));
@@ -806,10 +952,17 @@ async fn handle(
         WireService::Sts => {
             let operation =
                 wire::sts::Operation::from_action(&action).ok_or_else(invalid_action)?;
+            audit_operation(
+                app,
+                service,
+                event,
+                operation.name(),
+                operation.reads_only(),
+            )?;
             let request = operation.decode(&params).map_err(validation)?;
             let response = app
                 .service
-                .sts(&caller, request)
+                .sts(caller, request)
                 .await
                 .map_err(|e| Failure::from_service_in(service, partition, e, request_id))?;
             Ok((service, response.to_xml(partition, request_id).into()))
@@ -925,6 +1078,7 @@ async fn handle_json(
     headers: &HeaderMap,
     body: &[u8],
     request_id: &str,
+    event: Option<&mut Event<'_>>,
 ) -> Result<String, Failure> {
     use wire::organizations::Operation;
     let service = WireService::Organizations;
@@ -949,6 +1103,13 @@ async fn handle_json(
                 format!("Could not find operation {target}"),
             )
         })?;
+    audit_operation(
+        app,
+        service,
+        event,
+        operation.name(),
+        operation.reads_only(),
+    )?;
     let params = QueryParams::from_json(body)
         .map_err(|e| fail(CommonError::InvalidParameterValue, e.to_string()))?;
     let request = operation.decode(&params).map_err(|e| {

@@ -6,6 +6,7 @@
 //! that bounds connections, time and buffered bytes, and serves TLS when asked. The only
 //! crate that knows axum and hyper.
 
+mod audit;
 mod config;
 mod console;
 mod handler;
@@ -13,6 +14,7 @@ mod issuer_client;
 mod listener;
 mod tls;
 
+pub use audit::{AuditLog, AuditSettings, rotated as rotated_audit_file};
 pub use config::{
     Cidr, ServerConfig, SettingError, TlsFiles, parse_duration, parse_public_url, parse_size,
 };

@@ -127,7 +127,7 @@ impl Visit {
         &self,
         pairs: Vec<(String, String)>,
     ) -> Result<wire::iam::Response, Problem> {
-        let params = QueryParams::from_pairs(pairs);
+        let params = QueryParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let Some(operation) = params
             .get("Action")
             .and_then(wire::iam::Operation::from_action)
@@ -137,7 +137,49 @@ impl Visit {
                 message: "The form names no IAM operation.".to_owned(),
             });
         };
-        let request = operation.decode(&params).map_err(|e| Problem {
+        let Some(log) = self.shared.app.audit() else {
+            return self.run_iam(operation, &params).await;
+        };
+        let caller = &self.console.caller;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let event = crate::audit::Event {
+            source: "iam.amazonaws.com",
+            name: operation.name().to_owned(),
+            read_only: operation.reads_only(),
+            request_id: &request_id,
+            region: &caller.request.region,
+            source_ip: caller.request.source_ip,
+            user_agent: caller.request.user_agent.as_deref(),
+            identity: crate::audit::identity_of(caller),
+            recipient_account: Some(&caller.account_id),
+            parameters: crate::audit::query_parameters(&pairs),
+        };
+        let result = if !event.read_only && log.ready_for_mutation().is_err() {
+            Err(Problem {
+                code: CommonError::ServiceUnavailable.code(),
+                message: "The audit log cannot be written: nothing was changed.".to_owned(),
+            })
+        } else {
+            self.run_iam(operation, &params).await
+        };
+        let outcome = result.as_ref().err().map(|p| (p.code, p.message.as_str()));
+        log.write(
+            &event.record(
+                std::time::SystemTime::now(),
+                outcome,
+                serde_json::Value::Null,
+            ),
+            !event.read_only,
+        );
+        result
+    }
+
+    async fn run_iam(
+        &self,
+        operation: wire::iam::Operation,
+        params: &QueryParams,
+    ) -> Result<wire::iam::Response, Problem> {
+        let request = operation.decode(params).map_err(|e| Problem {
             code: CommonError::ValidationError.code(),
             message: e.to_string(),
         })?;

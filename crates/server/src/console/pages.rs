@@ -148,6 +148,7 @@ pub(crate) async fn sign_in(
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
+    let mfa_used = mfa_code.is_some();
     let outcome = shared
         .app
         .service()
@@ -159,6 +160,29 @@ pub(crate) async fn sign_in(
             source_ip: info.source_ip,
         })
         .await;
+    if let Some(log) = shared.app.audit() {
+        let signed_in = match &outcome {
+            Ok(SignIn::SignedIn { .. }) => Some(true),
+            Ok(SignIn::Refused) => Some(false),
+            // The password was right; the sign-in ends (and is recorded) with the code.
+            Ok(SignIn::MfaRequired) | Err(_) => None,
+        };
+        if let Some(signed_in) = signed_in {
+            let request_id = crate::handler::request_id(&parts.headers);
+            log.write(
+                &sign_in_event(
+                    &info,
+                    &request_id,
+                    root,
+                    &account,
+                    &user_name,
+                    signed_in,
+                    mfa_used,
+                ),
+                true,
+            );
+        }
+    }
     let again = |error: Option<&str>, mfa_required: bool| {
         page(
             StatusCode::OK,
@@ -200,6 +224,54 @@ pub(crate) async fn sign_in(
         Ok(SignIn::Refused) => again(Some(REFUSED), false),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The audit record of a console sign-in (CloudTrail's `ConsoleLogin`). A refused sign-in
+/// names no user: what was typed as the name may be anything, a password included.
+fn sign_in_event(
+    info: &service::RequestInfo,
+    request_id: &str,
+    root: bool,
+    account: &str,
+    user_name: &str,
+    signed_in: bool,
+    mfa_used: bool,
+) -> serde_json::Value {
+    let account_id =
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account);
+    let identity = match (signed_in, root) {
+        (true, true) => serde_json::json!({"type": "Root"}),
+        (true, false) => {
+            serde_json::json!({"type": "IAMUser", "accountId": account_id, "userName": user_name})
+        }
+        (false, _) => serde_json::json!({
+            "type": if root { "Root" } else { "IAMUser" },
+            "accountId": account_id,
+            "userName": "HIDDEN_DUE_TO_SECURITY_REASONS",
+        }),
+    };
+    let event = crate::audit::Event {
+        source: "signin.amazonaws.com",
+        name: "ConsoleLogin".to_owned(),
+        read_only: false,
+        request_id,
+        region: "us-east-1",
+        source_ip: info.source_ip,
+        user_agent: info.user_agent.as_deref(),
+        identity,
+        recipient_account: account_id,
+        parameters: serde_json::Value::Null,
+    };
+    let response = serde_json::json!({
+        "ConsoleLogin": if signed_in { "Success" } else { "Failure" },
+        "MFAUsed": if mfa_used { "Yes" } else { "No" },
+    });
+    let mut record = event.record(std::time::SystemTime::now(), None, response);
+    // CloudTrail's failed ConsoleLogin has a message and no error code.
+    if let (false, Some(fields)) = (signed_in, record.as_object_mut()) {
+        fields.insert("errorMessage".to_owned(), "Failed authentication".into());
+    }
+    record
 }
 
 /// Where a SAML sign-in lands: the relay state when it is a console page, else the

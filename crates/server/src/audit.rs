@@ -1,0 +1,492 @@
+//! The audit log: one CloudTrail-shaped JSON line per authenticated request (IAM, STS,
+//! Organizations, the console's IAM calls) and per console sign-in, appended to a file that
+//! is rotated by size. Secrets never enter a record: request parameters that carry one are
+//! left out by name, and no response body is recorded.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Map, Value, json};
+use service::{Caller, Identity};
+
+/// Request parameters whose values are secrets (or one-time codes): never recorded. A
+/// parameter is left out when any segment of its dotted name is one of these.
+const SECRET_PARAMETERS: &[&str] = &[
+    "Password",
+    "NewPassword",
+    "OldPassword",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+    "TokenCode",
+    "SAMLAssertion",
+    "WebIdentityToken",
+    "PrivateKey",
+    "SecretAccessKey",
+    "SessionToken",
+    "ServicePassword",
+];
+
+/// Where and how the log is written.
+#[derive(Clone, Debug)]
+pub struct AuditSettings {
+    /// The file appended to; rotated files are `<file>.1` (newest) to `<file>.<keep>`.
+    pub path: PathBuf,
+    /// A file is rotated once it holds this many bytes.
+    pub max_bytes: u64,
+    /// How many rotated files are kept.
+    pub keep: usize,
+    /// Whether a mutation is refused (`ServiceUnavailable`) while its record cannot be
+    /// written; `false` applies it and logs the failure instead.
+    pub fail_closed: bool,
+}
+
+/// The open log.
+#[derive(Debug)]
+pub struct AuditLog {
+    settings: AuditSettings,
+    sink: Mutex<Sink>,
+    /// Records wait in memory because the file refused them; until they are written out,
+    /// mutations are refused (when fail-closed).
+    broken: AtomicBool,
+}
+
+/// The file and the records not yet written to it.
+#[derive(Debug)]
+struct Sink {
+    /// `None` after a failure until the file is reopened.
+    file: Option<File>,
+    /// Whole lines, in order, not yet written: reads wait here up to a second; after a
+    /// failure every record waits here (bounded by `MAX_PENDING`).
+    pending: Vec<u8>,
+    /// The file's size.
+    bytes: u64,
+}
+
+/// Records buffered before the file is written (reads are written at least each second).
+const BUFFERED: usize = 64 * 1024;
+/// Records held while the file cannot be written; past this, the oldest are dropped (and
+/// the loss logged): the server keeps serving reads.
+const MAX_PENDING: usize = 16 * 1024 * 1024;
+
+/// Why a mutation is not applied.
+#[derive(Debug)]
+pub(crate) struct AuditUnavailable;
+
+impl AuditLog {
+    /// Opens (creating) the file and its directory.
+    pub fn open(settings: AuditSettings) -> std::io::Result<AuditLog> {
+        let (file, bytes) = open_file(&settings.path)?;
+        Ok(AuditLog {
+            settings,
+            sink: Mutex::new(Sink {
+                file: Some(file),
+                pending: Vec::with_capacity(BUFFERED),
+                bytes,
+            }),
+            broken: AtomicBool::new(false),
+        })
+    }
+
+    /// Before a mutation: whether its record can be written. Every waiting record is
+    /// written out first (reopening the file after a failure), so that a failing file shows
+    /// now, before anything changes. With fail-open the answer is always yes.
+    pub(crate) fn ready_for_mutation(&self) -> Result<(), AuditUnavailable> {
+        self.flush();
+        if self.broken.load(Ordering::Acquire) && self.settings.fail_closed {
+            Err(AuditUnavailable)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Appends one record. A mutation's record (`flush`) is written to the file before the
+    /// answer goes out; reads wait for the next mutation, [`AuditLog::flush`] (each second)
+    /// or a full buffer.
+    pub(crate) fn write(&self, record: &Value, flush: bool) {
+        let mut line = record.to_string();
+        line.push('\n');
+        let mut sink = self.lock();
+        if sink.pending.len() + line.len() > MAX_PENDING {
+            tracing::error!(
+                path = %self.settings.path.display(),
+                dropped_bytes = sink.pending.len(),
+                "the audit log cannot be written: records held in memory are dropped"
+            );
+            sink.pending.clear();
+        }
+        sink.pending.extend_from_slice(line.as_bytes());
+        if flush || sink.pending.len() >= BUFFERED {
+            self.write_out(&mut sink);
+        }
+    }
+
+    /// Writes out every waiting record (reopening the file if it failed before).
+    pub fn flush(&self) {
+        let mut sink = self.lock();
+        self.write_out(&mut sink);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sink> {
+        // A panic while holding the lock leaves a sink that is still usable.
+        self.sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_out(&self, sink: &mut Sink) {
+        if sink.pending.is_empty() {
+            return;
+        }
+        match self.try_write_out(sink) {
+            Ok(()) => {
+                if self.broken.swap(false, Ordering::AcqRel) {
+                    tracing::warn!(path = %self.settings.path.display(), "the audit log is written again");
+                }
+            }
+            Err(error) => {
+                if !self.broken.swap(true, Ordering::AcqRel) {
+                    tracing::error!(path = %self.settings.path.display(), %error, "the audit log cannot be written");
+                }
+                sink.file = None;
+            }
+        }
+    }
+
+    /// Writes what waits, rotating first when the file is full; what was written leaves
+    /// the buffer even when a later write fails (no line is written twice).
+    fn try_write_out(&self, sink: &mut Sink) -> std::io::Result<()> {
+        if sink.file.is_none() {
+            let (file, bytes) = open_file(&self.settings.path)?;
+            sink.file = Some(file);
+            sink.bytes = bytes;
+        }
+        if sink.bytes >= self.settings.max_bytes {
+            sink.file = None;
+            self.rotate()?;
+            let (file, bytes) = open_file(&self.settings.path)?;
+            sink.file = Some(file);
+            sink.bytes = bytes;
+        }
+        let Some(file) = sink.file.as_mut() else {
+            return Ok(());
+        };
+        while !sink.pending.is_empty() {
+            match file.write(&sink.pending) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    sink.pending.drain(..n);
+                    sink.bytes += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// `<file>` becomes `<file>.1`, each `<file>.n` becomes `<file>.n+1`, and the oldest
+    /// beyond `keep` is removed.
+    fn rotate(&self) -> std::io::Result<()> {
+        let path = &self.settings.path;
+        let keep = self.settings.keep;
+        let numbered = |n: usize| rotated(path, n);
+        let gone = |result: std::io::Result<()>| match result {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        if keep == 0 {
+            return gone(std::fs::remove_file(path));
+        }
+        gone(std::fs::remove_file(numbered(keep)))?;
+        for n in (1..keep).rev() {
+            gone(std::fs::rename(numbered(n), numbered(n + 1)))?;
+        }
+        std::fs::rename(path, numbered(1))
+    }
+}
+
+/// `<file>.<n>`.
+#[must_use]
+pub fn rotated(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+fn open_file(path: &Path) -> std::io::Result<(File, u64)> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Who called what is for the operators only.
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    let bytes = file.metadata()?.len();
+    Ok((file, bytes))
+}
+
+/// One event as the handlers gather it.
+#[derive(Debug)]
+pub(crate) struct Event<'a> {
+    /// `iam.amazonaws.com`, `sts.amazonaws.com`, `organizations.amazonaws.com`,
+    /// `signin.amazonaws.com`.
+    pub(crate) source: &'static str,
+    /// The operation (or `ConsoleLogin`); empty until the request names a known one.
+    pub(crate) name: String,
+    pub(crate) read_only: bool,
+    pub(crate) request_id: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) source_ip: Option<std::net::IpAddr>,
+    pub(crate) user_agent: Option<&'a str>,
+    pub(crate) identity: Value,
+    pub(crate) recipient_account: Option<&'a str>,
+    pub(crate) parameters: Value,
+}
+
+impl Event<'_> {
+    /// The record, with the outcome: `None` for success, else the error's code and message.
+    pub(crate) fn record(
+        &self,
+        now: std::time::SystemTime,
+        outcome: Option<(&str, &str)>,
+        response: Value,
+    ) -> Value {
+        let seconds = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let mut record = json!({
+            "eventVersion": "1.08",
+            "userIdentity": self.identity,
+            "eventTime": wire::Timestamp::from_unix_seconds(seconds).to_string(),
+            "eventSource": self.source,
+            "eventName": self.name,
+            "awsRegion": self.region,
+            "sourceIPAddress": self.source_ip.map(|ip| ip.to_string()),
+            "userAgent": self.user_agent,
+            "requestParameters": self.parameters,
+            "responseElements": response,
+            "requestID": self.request_id,
+            "eventID": uuid::Uuid::new_v4().to_string(),
+            "readOnly": self.read_only,
+            "eventType": if self.source == "signin.amazonaws.com" { "AwsConsoleSignIn" } else { "AwsApiCall" },
+            "managementEvent": true,
+            "recipientAccountId": self.recipient_account,
+            "eventCategory": "Management",
+        });
+        if let (Some((code, message)), Some(fields)) = (outcome, record.as_object_mut()) {
+            fields.insert("errorCode".to_owned(), Value::from(code));
+            fields.insert("errorMessage".to_owned(), Value::from(message));
+        }
+        record
+    }
+}
+
+/// CloudTrail's `userIdentity` of an authenticated caller.
+pub(crate) fn identity_of(caller: &Caller) -> Value {
+    let mut identity = Map::new();
+    let kind = match &caller.identity {
+        Identity::Root => "Root",
+        Identity::User(_) => "IAMUser",
+        Identity::RoleSession { .. } => "AssumedRole",
+        Identity::FederatedUser { .. } => "FederatedUser",
+    };
+    identity.insert("type".into(), kind.into());
+    identity.insert("principalId".into(), caller.user_id().into());
+    identity.insert("arn".into(), caller.arn().into());
+    identity.insert("accountId".into(), caller.account_id.clone().into());
+    if !caller.access_key_id.is_empty() {
+        identity.insert("accessKeyId".into(), caller.access_key_id.clone().into());
+    }
+    if let Identity::User(user) = &caller.identity {
+        identity.insert("userName".into(), user.name.clone().into());
+    }
+    if let Some(session) = &caller.session {
+        let mut context = json!({
+            "attributes": {
+                "creationDate": wire::Timestamp::from_unix_seconds(session.issued_at).to_string(),
+                "mfaAuthenticated": if session.mfa { "true" } else { "false" },
+            }
+        });
+        if let (Identity::RoleSession { role, .. }, Some(fields)) =
+            (&caller.identity, context.as_object_mut())
+        {
+            fields.insert(
+                "sessionIssuer".into(),
+                json!({
+                    "type": "Role",
+                    "principalId": role.role_id,
+                    "arn": caller.principal_arn(),
+                    "accountId": role.account_id,
+                    "userName": role.name,
+                }),
+            );
+        }
+        identity.insert("sessionContext".into(), context);
+    }
+    Value::Object(identity)
+}
+
+/// The request's Query parameters as CloudTrail shows them (`UserName` as `userName`,
+/// nested names segment by segment), without `Action`, `Version` or any secret.
+pub(crate) fn query_parameters(pairs: &[(String, String)]) -> Value {
+    let mut fields = Map::new();
+    for (name, value) in pairs {
+        if name == "Action" || name == "Version" {
+            continue;
+        }
+        if name
+            .split('.')
+            .any(|segment| SECRET_PARAMETERS.contains(&segment))
+        {
+            continue;
+        }
+        let camel: Vec<String> = name.split('.').map(lower_first).collect();
+        fields.insert(camel.join("."), Value::from(value.as_str()));
+    }
+    if fields.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(fields)
+    }
+}
+
+/// A JSON request body (Organizations) with any secret member removed, at any depth.
+pub(crate) fn json_parameters(body: &[u8]) -> Value {
+    fn scrub(value: &mut Value) {
+        match value {
+            Value::Object(fields) => {
+                fields.retain(|name, _| !SECRET_PARAMETERS.contains(&name.as_str()));
+                fields.values_mut().for_each(scrub);
+            }
+            Value::Array(items) => items.iter_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut value) => {
+            scrub(&mut value);
+            value
+        }
+        Err(_) => Value::Null,
+    }
+}
+
+fn lower_first(segment: &str) -> String {
+    let mut chars = segment.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn parameters_leave_secrets_out() {
+        let value = query_parameters(&pairs(&[
+            ("Action", "CreateLoginProfile"),
+            ("Version", "2010-05-08"),
+            ("UserName", "alice"),
+            ("Password", "hunter2-secret"),
+            ("Tags.member.1.Key", "team"),
+            ("AuthenticationCode1", "123456"),
+        ]));
+        assert_eq!(
+            value,
+            json!({"userName": "alice", "tags.member.1.key": "team"})
+        );
+        let body = br#"{"Email":"a@example.com","Nested":[{"SecretAccessKey":"x","Name":"n"}]}"#;
+        assert_eq!(
+            json_parameters(body),
+            json!({"Email":"a@example.com","Nested":[{"Name":"n"}]})
+        );
+        assert_eq!(json_parameters(b"not json"), Value::Null);
+    }
+
+    #[test]
+    fn files_rotate_by_size_and_keep_the_newest() {
+        let dir = std::env::temp_dir().join(format!("castellan-audit-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("audit.log");
+        let log = AuditLog::open(AuditSettings {
+            path: path.clone(),
+            max_bytes: 100,
+            keep: 2,
+            fail_closed: true,
+        })
+        .unwrap();
+        for n in 0..20 {
+            log.write(&json!({"n": n, "padding": "x".repeat(40)}), n % 2 == 0);
+        }
+        log.flush();
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let newest = read(&path);
+        let first = read(&rotated(&path, 1));
+        let second = read(&rotated(&path, 2));
+        assert!(!rotated(&path, 3).exists());
+        // Every line whole, the newest in the live file, older ones in .1 then .2.
+        let numbers = |text: &str| -> Vec<i64> {
+            text.lines()
+                .map(|l| {
+                    serde_json::from_str::<Value>(l).unwrap()["n"]
+                        .as_i64()
+                        .unwrap()
+                })
+                .collect()
+        };
+        let (n2, n1, n0) = (numbers(&second), numbers(&first), numbers(&newest));
+        assert!(!n1.is_empty() && !n2.is_empty());
+        assert!(n2.last() < n1.first() && n1.last() < n0.first().or(Some(&20)));
+        assert_eq!(n0.last().or(n1.last()), Some(&19));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_broken_log_refuses_mutations_until_it_reopens() {
+        let dir = std::env::temp_dir().join(format!("castellan-audit-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("audit.log");
+        let log = AuditLog::open(AuditSettings {
+            path: path.clone(),
+            max_bytes: 1 << 20,
+            keep: 1,
+            fail_closed: true,
+        })
+        .unwrap();
+        assert!(log.ready_for_mutation().is_ok());
+        // The file goes away with its directory, replaced by a file: the next write out
+        // reopens and fails, the records wait, mutations are refused.
+        log.lock().file = None;
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::write(&dir, b"not a directory").unwrap();
+        log.write(&json!({"waiting": true}), false);
+        assert!(log.ready_for_mutation().is_err());
+        log.write(&json!({"still": true}), true);
+        assert!(log.ready_for_mutation().is_err());
+        // The directory is back: what waited is written, in order, and mutations go on.
+        std::fs::remove_file(&dir).unwrap();
+        assert!(log.ready_for_mutation().is_ok());
+        log.write(&json!({"after": true}), true);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"waiting\":true}\n{\"still\":true}\n{\"after\":true}\n"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
