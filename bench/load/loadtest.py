@@ -8,11 +8,15 @@ wrk runs into the tables of bench/RESULTS.md.
   loadtest.py fixture ENDPOINT ROOT_KEY ROOT_SECRET SMALL_KEY SMALL_SECRET WORKDIR
   loadtest.py report RESULTS_FILE
 """
+import hashlib
 import json
 import sys
 import urllib.request
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
 
 import sign
 
@@ -147,16 +151,54 @@ def fixture(endpoint, root_key, root_secret, small_key, small_secret, work):
         ("AssumeRole", "sts", user, "Action=AssumeRole&%s&RoleArn=%s&RoleSessionName=load" % (STS, role_arn)),
         ("GetUser (role session)", "iam", session, "Action=GetUser&%s&UserName=user7" % IAM),
     ]
+    cases = [(name, service, credentials, body, "/", sign.FORM) for name, service, credentials, body in cases]
+    cases += decision_cases(endpoint, user, (root_key, root_secret))
     with open("%s/cases" % work, "w") as listing:
-        for number, (name, service, credentials, body) in enumerate(cases):
-            headers = sign.signed_headers(endpoint, *credentials[:2], body, service, *credentials[2:])
+        for number, (name, service, credentials, body, path, content_type) in enumerate(cases):
+            headers = sign.signed_headers(
+                endpoint, *credentials[:2], body, service, *credentials[2:], path=path, content_type=content_type
+            )
             # Sent once: a benchmark of errors is worthless.
-            request = urllib.request.Request(endpoint + "/", data=body.encode(), headers=headers, method="POST")
+            request = urllib.request.Request(endpoint + path, data=body.encode(), headers=headers, method="POST")
             with urllib.request.urlopen(request) as answer:
                 assert answer.status == 200, (name, answer.status)
-            path = "%s/case%d.lua" % (work, number)
-            sign.write_script(path, body, headers, report=True)
-            listing.write("%s\t%s\n" % (path, name))
+                if path != "/":
+                    answered = json.loads(answer.read())
+                    decisions = answered.get("results", [answered])
+                    assert all(d.get("decision") == "Allow" for d in decisions), (name, answered)
+            script = "%s/case%d.lua" % (work, number)
+            sign.write_script(script, body, headers, report=True, path=path)
+            listing.write("%s\t%s\n" % (script, name))
+
+
+def decision_cases(endpoint, user, root):
+    """The decision API (`POST /v1/authorize`, signed by the root user for `castellan`):
+    user1 by ARN; a request user1 signed for S3, forwarded; and a batch of ten checks."""
+    account = client("sts", endpoint, *root).get_caller_identity()["Account"]
+    user_arn = "arn:aws:iam::%s:user/user1" % account
+    check = {"principal": user_arn, "action": "s3:GetObject", "resource": "arn:aws:s3:::bench-1/photo.jpg"}
+    request = botocore.awsrequest.AWSRequest(method="GET", url="https://objects.example.test/bench-1/photo.jpg")
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(*user), "s3", "us-east-1").add_auth(request)
+    headers = [[name, value] for name, value in request.headers.items()] + [["host", "objects.example.test"]]
+    forwarded = {
+        "forwarded": {
+            "method": "GET",
+            "path": "/bench-1/photo.jpg",
+            "headers": headers,
+            "bodySha256": hashlib.sha256(b"").hexdigest(),
+        },
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::bench-1/photo.jpg",
+    }
+    batch = {"checks": [dict(check, resource="arn:aws:s3:::bench-1/photo%d.jpg" % n) for n in range(10)]}
+    return [
+        (name, "castellan", root, json.dumps(body), "/v1/authorize", "application/json")
+        for name, body in [
+            ("Authorize (ARN)", check),
+            ("Authorize (forwarded SigV4)", forwarded),
+            ("Authorize (batch of 10)", batch),
+        ]
+    ]
 
 
 def report(path):

@@ -25,13 +25,17 @@ end
 """
 
 
-def signed_headers(endpoint, key_id, secret, body, service="iam", token=None):
-    """The headers of a POST of `body` to `endpoint`/ signed for `service` in us-east-1."""
+FORM = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+def signed_headers(endpoint, key_id, secret, body, service="iam", token=None, path="/", content_type=FORM):
+    """The headers of a POST of `body` to `endpoint` + `path` signed for `service` in
+    us-east-1."""
     request = botocore.awsrequest.AWSRequest(
         method="POST",
-        url=endpoint + "/",
+        url=endpoint + path,
         data=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        headers={"Content-Type": content_type},
     )
     credentials = botocore.credentials.Credentials(key_id, secret, token)
     botocore.auth.SigV4Auth(credentials, service, "us-east-1").add_auth(request)
@@ -43,10 +47,11 @@ def signed_headers(endpoint, key_id, secret, body, service="iam", token=None):
     return headers
 
 
-def write_script(out, body, headers, report=False):
+def write_script(out, body, headers, report=False, path="/"):
     """A wrk script replaying the request; with `report`, it prints a RESULT line at the end."""
     with open(out, "w") as lua:
         lua.write('wrk.method = "POST"\n')
+        lua.write("wrk.path = %r\n" % path)
         lua.write("wrk.body = [[%s]]\n" % body)
         lua.write("wrk.headers = {}\n")
         for name, value in headers.items():

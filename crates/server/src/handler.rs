@@ -36,6 +36,8 @@ pub struct App {
     test_clock: bool,
     /// Where every authenticated request is recorded, when there is an audit log.
     audit: Option<Arc<AuditLog>>,
+    /// The decision API's verifiers (its callers', and forwarded requests').
+    decisions: crate::decision::Verifiers,
 }
 
 /// The future a reset hook returns.
@@ -79,7 +81,12 @@ impl App {
             reset,
             test_clock,
             audit,
+            decisions: crate::decision::Verifiers::new(),
         })
+    }
+
+    pub(crate) fn decisions(&self) -> &crate::decision::Verifiers {
+        &self.decisions
     }
 
     pub(crate) fn audit(&self) -> Option<&AuditLog> {
@@ -173,6 +180,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(issuer_document),
         )
         .merge(crate::console::routes())
+        .merge(crate::decision::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
@@ -351,11 +359,11 @@ fn public_json(
 /// A failure on the wire, with the service it is reported for. Built only from typed errors
 /// (the service's, the verifier's, or the protocol's own `CommonError`): nothing in the
 /// server chooses a code or a status.
-struct Failure {
+pub(crate) struct Failure {
     service: WireService,
-    code: &'static str,
-    status: u16,
-    message: String,
+    pub(crate) code: &'static str,
+    pub(crate) status: u16,
+    pub(crate) message: String,
     /// The `Reason` member of an Organizations error that has one.
     reason: Option<&'static str>,
 }
@@ -446,14 +454,14 @@ fn xml_response(status: StatusCode, body: impl Into<Body>, request_id: &str) -> 
 
 /// A request body read whole, holding its share of the unauthenticated-body budget until
 /// the signature over it is verified.
-struct Received {
-    bytes: Bytes,
-    reservation: Option<OwnedSemaphorePermit>,
+pub(crate) struct Received {
+    pub(crate) bytes: Bytes,
+    pub(crate) reservation: Option<OwnedSemaphorePermit>,
 }
 
 /// Reads the body within the body timeout, refusing one over the size limit before reading
 /// it when its declared length says so, and one that the budget cannot hold.
-async fn read_body(
+pub(crate) async fn read_body(
     shared: &Shared,
     headers: &HeaderMap,
     body: &mut Body,
@@ -538,7 +546,7 @@ const DRAIN_BYTES: usize = 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// Reads and discards what is left of a refused request's body, within the bounds above.
-async fn drain(body: &mut Body) {
+pub(crate) async fn drain(body: &mut Body) {
     let mut left = DRAIN_BYTES;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(frame)) = body.frame().await {
@@ -671,7 +679,7 @@ fn forwarded_for(headers: &HeaderMap, trusted: impl Fn(IpAddr) -> bool) -> Optio
 }
 
 /// The request's headers as the verifier reads them.
-fn header_pairs(headers: &HeaderMap) -> Vec<(&str, &[u8])> {
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(&str, &[u8])> {
     headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))

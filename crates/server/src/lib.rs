@@ -9,6 +9,7 @@
 mod audit;
 mod config;
 mod console;
+mod decision;
 mod handler;
 mod issuer_client;
 mod listener;

@@ -74,6 +74,32 @@ impl Service {
         request: &sigv4::Request<'_>,
         client: RequestInfo,
     ) -> Result<Authenticated, Refused> {
+        self.authenticate_payload(verifier, request, None, client)
+            .await
+    }
+
+    /// Authenticates a request that another server received and forwarded without its body
+    /// (the decision API): `body_sha256` is the hex SHA-256 of the body it read. The scope may
+    /// name any service `verifier` accepts; the caller's request facts carry it.
+    pub async fn authenticate_forwarded(
+        &self,
+        verifier: &Verifier,
+        request: &sigv4::Request<'_>,
+        body_sha256: &str,
+        client: RequestInfo,
+    ) -> Result<Caller, Refused> {
+        self.authenticate_payload(verifier, request, Some(body_sha256), client)
+            .await
+            .map(|authenticated| authenticated.caller)
+    }
+
+    async fn authenticate_payload(
+        &self,
+        verifier: &Verifier,
+        request: &sigv4::Request<'_>,
+        body_sha256: Option<&str>,
+        client: RequestInfo,
+    ) -> Result<Authenticated, Refused> {
         let claim = sigv4::claim(request);
         let claimed = claim
             .as_ref()
@@ -85,26 +111,30 @@ impl Service {
             .find_key(claim.as_ref())
             .await
             .map_err(|e| refuse(claimed, AuthenticationError::Service(e)))?;
-        let verified = verifier
-            .verify(request, self.clock().now(), |asked| match &found {
-                Found::Session(Ok(session)) if session.access_key_id == asked.access_key_id => {
-                    Ok(SecretKey::new(session.secret.clone()))
+        let lookup = |asked: &sigv4::KeyRequest<'_>| match &found {
+            Found::Session(Ok(session)) if session.access_key_id == asked.access_key_id => {
+                Ok(SecretKey::new(session.secret.clone()))
+            }
+            Found::Session(Err(TokenProblem::Expired)) => Err(LookupError::ExpiredSessionToken),
+            Found::Session(_) => Err(LookupError::InvalidSessionToken),
+            Found::Key(Some(entry)) if entry.access_key_id == asked.access_key_id => {
+                if !entry.active {
+                    Err(LookupError::InactiveKey)
+                } else if asked.session_token.is_some() {
+                    // A long-term key with a token: no session belongs to it.
+                    Err(LookupError::InvalidSessionToken)
+                } else {
+                    Ok(entry.secret.clone())
                 }
-                Found::Session(Err(TokenProblem::Expired)) => Err(LookupError::ExpiredSessionToken),
-                Found::Session(_) => Err(LookupError::InvalidSessionToken),
-                Found::Key(Some(entry)) if entry.access_key_id == asked.access_key_id => {
-                    if !entry.active {
-                        Err(LookupError::InactiveKey)
-                    } else if asked.session_token.is_some() {
-                        // A long-term key with a token: no session belongs to it.
-                        Err(LookupError::InvalidSessionToken)
-                    } else {
-                        Ok(entry.secret.clone())
-                    }
-                }
-                Found::Key(_) | Found::Nothing => Err(LookupError::UnknownKey),
-            })
-            .map_err(|e| refuse(claimed, AuthenticationError::Signature(e)))?;
+            }
+            Found::Key(_) | Found::Nothing => Err(LookupError::UnknownKey),
+        };
+        let now = self.clock().now();
+        let verified = match body_sha256 {
+            None => verifier.verify(request, now, lookup),
+            Some(hash) => verifier.verify_forwarded(request, hash, now, lookup),
+        }
+        .map_err(|e| refuse(claimed, AuthenticationError::Signature(e)))?;
         let service = api_of(&verified.service);
         let info = RequestInfo {
             region: verified.region,

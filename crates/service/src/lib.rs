@@ -8,6 +8,7 @@ mod bounded;
 mod caller;
 mod catalogue;
 mod certificate;
+mod decide;
 mod error;
 mod federation;
 mod fixtures;
@@ -37,6 +38,7 @@ pub use authenticate::{Authenticated, AuthenticationError, Refused, claimed_serv
 pub use bounded::Bound;
 pub use caller::{Caller, Identity, RequestInfo, group_arn, role_arn, user_arn};
 pub use catalogue::{Catalogue, ManagedPolicy};
+pub use decide::{AUTHORIZE_ACTION, Answer, MatchedStatement, Question};
 pub use error::{Denial, ServiceError, ServiceResult};
 pub use federation::SamlSignIn;
 pub use federation::{HttpsGet, HttpsGetResult};

@@ -173,6 +173,14 @@ impl Verifier {
         self
     }
 
+    /// Accepts a credential scope of any service: for requests signed for other services and
+    /// forwarded to be checked ([`Verifier::verify_forwarded`]).
+    #[must_use]
+    pub fn with_any_service(mut self) -> Self {
+        self.services.clear();
+        self
+    }
+
     /// Whether to normalise the URI path (`.`/`..`/`//`). Every AWS service does except S3;
     /// turn it off only to check S3-style vectors.
     #[must_use]
@@ -203,6 +211,46 @@ impl Verifier {
     where
         F: FnOnce(&KeyRequest<'_>) -> Result<SecretKey, LookupError>,
     {
+        let computed_body_hash = hex32(&Sha256::digest(request.body).into());
+        self.verify_with_body_hash(request, &computed_body_hash, false, now, lookup)
+    }
+
+    /// Verifies a request that another server received and forwarded without its body:
+    /// `body_sha256` is the hex SHA-256 of the body that server read (`request.body` is not
+    /// used). The signed payload hash (`x-amz-content-sha256`, when sent) must be that hash,
+    /// or `UNSIGNED-PAYLOAD`, as S3 allows. Otherwise as [`Verifier::verify`].
+    pub fn verify_forwarded<F>(
+        &self,
+        request: &Request<'_>,
+        body_sha256: &str,
+        now: SystemTime,
+        lookup: F,
+    ) -> Result<Verified, AuthError>
+    where
+        F: FnOnce(&KeyRequest<'_>) -> Result<SecretKey, LookupError>,
+    {
+        let mut given = [0u8; 64];
+        let hash = body_sha256.trim().as_bytes();
+        if hash.len() != 64 || !hash.iter().all(u8::is_ascii_hexdigit) {
+            return Err(AuthError::mismatch());
+        }
+        for (to, from) in given.iter_mut().zip(hash) {
+            *to = from.to_ascii_lowercase();
+        }
+        self.verify_with_body_hash(request, &given, true, now, lookup)
+    }
+
+    fn verify_with_body_hash<F>(
+        &self,
+        request: &Request<'_>,
+        computed_body_hash: &[u8; 64],
+        unsigned_payload_allowed: bool,
+        now: SystemTime,
+        lookup: F,
+    ) -> Result<Verified, AuthError>
+    where
+        F: FnOnce(&KeyRequest<'_>) -> Result<SecretKey, LookupError>,
+    {
         let parsed = parse(request)?;
         let signed_at = parse_date(&parsed.amz_date)?;
         check_clock(&parsed, signed_at, unix_seconds(now))?;
@@ -216,11 +264,13 @@ impl Verifier {
         })
         .map_err(|e| e.into_auth_error(scope.service))?;
 
-        let computed_body_hash = hex32(&Sha256::digest(request.body).into());
-        let payload_hash = payload_hash(request, &computed_body_hash);
+        let payload_hash = payload_hash(request, computed_body_hash);
         // A client-supplied body hash must be the body's: it stands for the body in the
         // canonical request, so a mismatch would let a changed body through.
-        let body_ok = payload_hash.ct_eq(&computed_body_hash[..]);
+        let body_ok = payload_hash.ct_eq(&computed_body_hash[..])
+            | subtle::Choice::from(u8::from(
+                unsigned_payload_allowed && payload_hash == b"UNSIGNED-PAYLOAD",
+            ));
 
         let (key, cached) = self.signing_key(&scope, &secret);
         let mut matched =
@@ -369,7 +419,7 @@ impl Verifier {
                 "Credential should be scoped to a valid region, not '{region}'."
             ));
         }
-        if !self.services.iter().any(|s| s == service) {
+        if !self.services.is_empty() && !self.services.iter().any(|s| s == service) {
             let expected = self.services.first().map_or("", String::as_str);
             problems.push(format!(
                 "Credential should be scoped to correct service: '{expected}'."

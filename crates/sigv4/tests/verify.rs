@@ -403,3 +403,80 @@ fn shared_across_threads() {
     }
     let _ = Duration::ZERO;
 }
+
+/// A request another server received, checked without its body: the body's hash stands in.
+#[test]
+fn forwarded_requests_verify_against_the_body_hash_given() {
+    let s3 = AwsSigner {
+        service: "s3",
+        ..signer()
+    };
+    let body = b"object bytes";
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let hash = {
+        use sha2::{Digest, Sha256};
+        hex(&Sha256::digest(body))
+    };
+    let request = s3.sign(
+        "PUT",
+        "/bucket/key",
+        &[("x-amz-content-sha256".to_owned(), hash.clone())],
+        body,
+    );
+    let mut forwarded = request.clone();
+    forwarded.body.clear();
+    let lookup = |k: &sigv4::KeyRequest<'_>| {
+        if k.access_key_id == AKID {
+            Ok(SecretKey::new(SECRET))
+        } else {
+            Err(LookupError::UnknownKey)
+        }
+    };
+    // IAM's verifier takes only its services; a forwarding verifier takes any scope.
+    let any = Verifier::new()
+        .with_any_service()
+        .with_path_normalization(false);
+    let verified = forwarded
+        .with(|r| any.verify_forwarded(r, &hash, at(T), lookup))
+        .unwrap();
+    assert_eq!(verified.service, "s3");
+    assert!(
+        forwarded
+            .with(|r| Verifier::new().verify_forwarded(r, &hash, at(T), lookup))
+            .is_err()
+    );
+    // Another body's hash, a malformed one, or a changed header: refused.
+    let other = hex(&[7u8; 32]);
+    for given in [other.as_str(), "not-a-hash", ""] {
+        assert!(
+            forwarded
+                .with(|r| any.verify_forwarded(r, given, at(T), lookup))
+                .is_err(),
+            "{given}"
+        );
+    }
+    let mut changed = forwarded.clone();
+    changed.set_header("x-amz-content-sha256", other.as_bytes());
+    assert!(
+        changed
+            .with(|r| any.verify_forwarded(r, &other, at(T), lookup))
+            .is_err()
+    );
+    // S3's UNSIGNED-PAYLOAD is what was signed: any body goes.
+    let unsigned = s3.sign(
+        "PUT",
+        "/bucket/key",
+        &[(
+            "x-amz-content-sha256".to_owned(),
+            "UNSIGNED-PAYLOAD".to_owned(),
+        )],
+        body,
+    );
+    assert!(
+        unsigned
+            .with(|r| any.verify_forwarded(r, &other, at(T), lookup))
+            .is_ok()
+    );
+    // verify itself never takes UNSIGNED-PAYLOAD.
+    assert!(unsigned.with(|r| any.verify(r, at(T), lookup)).is_err());
+}

@@ -159,6 +159,9 @@ impl AwsSigner<'_> {
         };
         use aws_sigv4::sign::v4;
 
+        let unsigned = headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("x-amz-content-sha256") && value == "UNSIGNED-PAYLOAD"
+        });
         let uri = format!("https://castellan.example.test{target}");
         let mut builder = http::Request::builder()
             .method(method)
@@ -200,7 +203,12 @@ impl AwsSigner<'_> {
             method,
             uri.clone(),
             header_pairs.into_iter(),
-            SignableBody::Bytes(body),
+            // S3's unsigned payload, when the request says so.
+            if unsigned {
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(body)
+            },
         )
         .unwrap();
         let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();

@@ -1,0 +1,431 @@
+//! The decision API: `POST /v1/authorize` answers "may this principal do this?" for other
+//! software, one check or a batch, about a principal named by ARN or access key id, or about
+//! the signer of a request the asker received and forwards (method, path, query, headers and
+//! the body's SHA-256). The asker signs with SigV4 (scope service `castellan`) and needs
+//! `castellan:Authorize` on the principal's ARN. `GET /v1/openapi.json` describes it.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use policy::ContextValue;
+use serde_json::{Map, Value, json};
+use service::{Answer, AuthenticationError, Caller, Question, RequestInfo};
+use sigv4::Verifier;
+use wire::Service as WireService;
+
+use crate::audit::{self, Event};
+use crate::handler::{Connection, Shared, client_info, drain, header_pairs, read_body, request_id};
+
+/// The most checks one call may carry.
+pub(crate) const MAX_CHECKS: usize = 100;
+/// The credential scope service askers sign for.
+const SIGNING_SERVICE: &str = "castellan";
+
+/// What the API's verifiers accept: its own callers, and forwarded requests of any service
+/// (S3's paths are not normalised, as S3 signs them).
+#[derive(Debug)]
+pub(crate) struct Verifiers {
+    asker: Verifier,
+    forwarded: Verifier,
+    forwarded_s3: Verifier,
+}
+
+impl Verifiers {
+    pub(crate) fn new() -> Verifiers {
+        Verifiers {
+            asker: Verifier::new().with_services([SIGNING_SERVICE]),
+            forwarded: Verifier::new().with_any_service(),
+            forwarded_s3: Verifier::new()
+                .with_any_service()
+                .with_path_normalization(false),
+        }
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/v1/authorize", post(authorize))
+        .route("/v1/openapi.json", get(openapi))
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("decision_openapi.json"),
+    )
+        .into_response()
+}
+
+/// An error of the API: `{"error": {"code", "message"}}` with its HTTP status.
+#[derive(Debug)]
+struct Problem {
+    status: u16,
+    code: String,
+    message: String,
+}
+
+impl Problem {
+    fn invalid(message: impl Into<String>) -> Problem {
+        Problem {
+            status: 400,
+            code: "InvalidRequest".to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn of_service(error: &service::ServiceError) -> Problem {
+        Problem {
+            status: error.status(WireService::Iam),
+            code: error.code().to_owned(),
+            message: error.message(),
+        }
+    }
+
+    fn of_signature(error: &sigv4::AuthError) -> Problem {
+        Problem {
+            status: error.status(),
+            code: error.code().to_owned(),
+            message: error.message(),
+        }
+    }
+
+    fn of_refusal(error: &AuthenticationError) -> Problem {
+        match error {
+            AuthenticationError::Signature(e) => Problem::of_signature(e),
+            AuthenticationError::Service(e) => Problem::of_service(e),
+        }
+    }
+
+    fn body(&self) -> Value {
+        json!({"error": {"code": self.code, "message": self.message}})
+    }
+}
+
+fn json_answer(status: u16, body: &Value, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+async fn authorize(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let request_id = request_id(request.headers());
+    let (parts, mut body) = request.into_parts();
+    let Some(connection) = parts.extensions.get::<Connection>().copied() else {
+        return json_answer(
+            500,
+            &json!({"error": {"code": "InternalFailure"}}),
+            &request_id,
+        );
+    };
+    let received = match read_body(&shared, &parts.headers, &mut body, WireService::Iam).await {
+        Ok(received) => received,
+        Err(failure) => {
+            drain(&mut body).await;
+            let problem = Problem {
+                status: failure.status,
+                code: failure.code.to_owned(),
+                message: failure.message,
+            };
+            return json_answer(problem.status, &problem.body(), &request_id);
+        }
+    };
+    let app = &shared.app;
+    let service = app.service();
+    let client = client_info(&shared, &connection, &parts.headers).request_info(&parts.headers);
+    let pairs = header_pairs(&parts.headers);
+    let signed = sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &pairs,
+        body: &received.bytes,
+    };
+    let asker = match service
+        .authenticate(&app.decisions().asker, &signed, client)
+        .await
+    {
+        Ok(authenticated) => authenticated.caller,
+        Err(refused) => {
+            let problem = Problem::of_refusal(&refused.error);
+            return json_answer(problem.status, &problem.body(), &request_id);
+        }
+    };
+    drop(received.reservation);
+    let (status, answer) = answer(&shared, &asker, &received.bytes).await;
+    if let Some(log) = app.audit() {
+        let event = Event {
+            source: "castellan",
+            name: "Authorize".to_owned(),
+            read_only: true,
+            request_id: &request_id,
+            region: &asker.request.region,
+            source_ip: asker.request.source_ip,
+            user_agent: asker.request.user_agent.as_deref(),
+            identity: audit::identity_of(&asker),
+            recipient_account: Some(&asker.account_id),
+            // What was asked is not recorded: a forwarded request's headers hold another
+            // caller's signature.
+            parameters: Value::Null,
+        };
+        let outcome = answer
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .map(|code| {
+                (
+                    code,
+                    answer
+                        .pointer("/error/message")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                )
+            });
+        log.write(
+            &event.record(std::time::SystemTime::now(), outcome, Value::Null),
+            false,
+        );
+    }
+    json_answer(status, &answer, &request_id)
+}
+
+/// The answer to a call: one check, or `{"checks": [...]}` answered `{"results": [...]}`
+/// (each result a decision or its own error; the call itself succeeds).
+async fn answer(shared: &Shared, asker: &Caller, body: &[u8]) -> (u16, Value) {
+    let document: Value = match serde_json::from_slice(body) {
+        Ok(Value::Object(document)) => Value::Object(document),
+        _ => {
+            return (
+                400,
+                Problem::invalid("The body must be a JSON object.").body(),
+            );
+        }
+    };
+    match document.get("checks") {
+        None => match check(shared, asker, &document).await {
+            Ok(answer) => (200, answer),
+            Err(problem) => (problem.status, problem.body()),
+        },
+        Some(Value::Array(checks)) if !checks.is_empty() && checks.len() <= MAX_CHECKS => {
+            let mut results = Vec::with_capacity(checks.len());
+            for one in checks {
+                results.push(match check(shared, asker, one).await {
+                    Ok(answer) => answer,
+                    Err(problem) => problem.body(),
+                });
+            }
+            (200, json!({"results": results}))
+        }
+        Some(_) => (
+            400,
+            Problem::invalid(format!(
+                "checks must be a list of 1 to {MAX_CHECKS} checks."
+            ))
+            .body(),
+        ),
+    }
+}
+
+/// One check: the principal (named or forwarded), the asker's permission, the decision.
+async fn check(shared: &Shared, asker: &Caller, check: &Value) -> Result<Value, Problem> {
+    let Value::Object(fields) = check else {
+        return Err(Problem::invalid("A check must be a JSON object."));
+    };
+    let text = |name: &str| -> Result<Option<String>, Problem> {
+        match fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(Problem::invalid(format!("{name} must be a string."))),
+        }
+    };
+    let required = |name: &str| -> Result<String, Problem> {
+        text(name)?
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Problem::invalid(format!("{name} is required.")))
+    };
+    let action = required("action")?;
+    if !action.contains(':') {
+        return Err(Problem::invalid("action must be service:Action."));
+    }
+    let question = Question {
+        action,
+        resource: text("resource")?.unwrap_or_else(|| "*".to_owned()),
+        context: context(fields.get("context"))?,
+        resource_policy: match fields.get("resourcePolicy") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(document @ Value::Object(_)) => Some(document.to_string()),
+            Some(_) => {
+                return Err(Problem::invalid(
+                    "resourcePolicy must be a policy document.",
+                ));
+            }
+        },
+        resource_account: text("resourceAccount")?,
+    };
+    let service = shared.app.service();
+    let principal = match (fields.get("principal"), fields.get("forwarded")) {
+        (Some(Value::String(reference)), None) => service
+            .principal_named(reference, RequestInfo::default())
+            .await
+            .map_err(|e| Problem::of_service(&e))?,
+        (None, Some(Value::Object(forwarded))) => forwarded_caller(shared, forwarded).await?,
+        _ => {
+            return Err(Problem::invalid(
+                "A check names its principal (an ARN or access key id) or forwards a signed request, not both.",
+            ));
+        }
+    };
+    service
+        .allow_question(asker, &principal)
+        .await
+        .map_err(|e| Problem::of_service(&e))?;
+    let answer = service
+        .decide(&principal, &question)
+        .await
+        .map_err(|e| Problem::of_service(&e))?;
+    Ok(answer_json(&answer))
+}
+
+/// The signer of a forwarded request, verified.
+async fn forwarded_caller(
+    shared: &Shared,
+    forwarded: &Map<String, Value>,
+) -> Result<Caller, Problem> {
+    let text = |name: &str| forwarded.get(name).and_then(Value::as_str);
+    let method = text("method").ok_or_else(|| Problem::invalid("forwarded.method is required."))?;
+    let path = text("path").ok_or_else(|| Problem::invalid("forwarded.path is required."))?;
+    let query = text("query").unwrap_or_default();
+    let body_sha256 =
+        text("bodySha256").ok_or_else(|| Problem::invalid("forwarded.bodySha256 is required."))?;
+    let headers: Vec<(String, String)> = match forwarded.get("headers") {
+        Some(Value::Object(headers)) => headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), value.as_str().ok_or(())?.to_owned())))
+            .collect::<Result<_, ()>>(),
+        Some(Value::Array(headers)) => headers
+            .iter()
+            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                Some([Value::String(name), Value::String(value)]) => {
+                    Ok((name.clone(), value.clone()))
+                }
+                _ => Err(()),
+            })
+            .collect(),
+        _ => Err(()),
+    }
+    .map_err(|()| {
+        Problem::invalid(
+            "forwarded.headers must be an object or a list of [name, value] pairs of strings.",
+        )
+    })?;
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    let request = sigv4::Request {
+        method,
+        path,
+        query,
+        headers: &pairs,
+        body: &[],
+    };
+    let verifiers = shared.app.decisions();
+    let verifier = match sigv4::claim(&request) {
+        Some(claim) if claim.service == "s3" => &verifiers.forwarded_s3,
+        _ => &verifiers.forwarded,
+    };
+    // The end client's facts are the forwarding server's to give (as context keys): this
+    // connection is that server's.
+    let user_agent = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+        .map(|(_, value)| value.clone());
+    let info = RequestInfo {
+        user_agent,
+        ..RequestInfo::default()
+    };
+    shared
+        .app
+        .service()
+        .authenticate_forwarded(verifier, &request, body_sha256, info)
+        .await
+        .map_err(|refused| Problem::of_refusal(&refused.error))
+}
+
+/// The question's context: each key to a string, or a list of strings (numbers and booleans
+/// are taken as their text).
+fn context(value: Option<&Value>) -> Result<Vec<(String, ContextValue)>, Problem> {
+    let scalar = |value: &Value| match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(keys)) => keys
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(scalar)
+                        .collect::<Option<Vec<_>>>()
+                        .map(ContextValue::Multi),
+                    other => scalar(other).map(ContextValue::Single),
+                };
+                value.map(|value| (key.clone(), value)).ok_or_else(|| {
+                    Problem::invalid(format!(
+                        "context {key} must be a string or a list of strings."
+                    ))
+                })
+            })
+            .collect(),
+        Some(_) => Err(Problem::invalid(
+            "context must be an object of condition keys.",
+        )),
+    }
+}
+
+fn answer_json(answer: &Answer) -> Value {
+    let decision = match answer.decision {
+        policy::Decision::Allow => "Allow",
+        policy::Decision::ExplicitDeny => "ExplicitDeny",
+        policy::Decision::ImplicitDeny => "ImplicitDeny",
+    };
+    let matched: Vec<Value> = answer
+        .matched
+        .iter()
+        .map(|m| {
+            json!({
+                "policyType": m.policy_type,
+                "policy": m.policy,
+                "statement": m.statement,
+                "sid": m.sid,
+                "effect": m.effect,
+            })
+        })
+        .collect();
+    let mut body = json!({
+        "decision": decision,
+        "allowed": answer.decision.is_allowed(),
+        "principal": answer.principal_arn,
+        "account": answer.account_id,
+        "matchedStatements": matched,
+    });
+    if let (Some(message), Some(fields)) = (&answer.message, body.as_object_mut()) {
+        fields.insert("message".to_owned(), Value::from(message.as_str()));
+    }
+    body
+}
