@@ -236,8 +236,48 @@ async fn answer(shared: &Shared, asker: &Caller, body: &[u8]) -> (u16, Value) {
     }
 }
 
+/// Who a check is about, as the check says.
+#[derive(Debug)]
+enum Who {
+    /// An ARN or access key id.
+    Named(String),
+    Forwarded(Forwarded),
+}
+
+/// A forwarded request's parts.
+#[derive(Debug)]
+struct Forwarded {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body_sha256: String,
+}
+
 /// One check: the principal (named or forwarded), the asker's permission, the decision.
 async fn check(shared: &Shared, asker: &Caller, check: &Value) -> Result<Value, Problem> {
+    let (who, question) = parse_check(check)?;
+    let service = shared.app.service();
+    let principal = match who {
+        Who::Named(reference) => service
+            .principal_named(&reference, RequestInfo::default())
+            .await
+            .map_err(|e| Problem::of_service(&e))?,
+        Who::Forwarded(forwarded) => forwarded_caller(shared, &forwarded).await?,
+    };
+    service
+        .allow_question(asker, &principal)
+        .await
+        .map_err(|e| Problem::of_service(&e))?;
+    let answer = service
+        .decide(&principal, &question)
+        .await
+        .map_err(|e| Problem::of_service(&e))?;
+    Ok(answer_json(&answer))
+}
+
+/// A check's JSON, read whole before anything is looked up (and fuzzed alone).
+fn parse_check(check: &Value) -> Result<(Who, Question), Problem> {
     let Value::Object(fields) = check else {
         return Err(Problem::invalid("A check must be a JSON object."));
     };
@@ -273,41 +313,25 @@ async fn check(shared: &Shared, asker: &Caller, check: &Value) -> Result<Value, 
         },
         resource_account: text("resourceAccount")?,
     };
-    let service = shared.app.service();
-    let principal = match (fields.get("principal"), fields.get("forwarded")) {
-        (Some(Value::String(reference)), None) => service
-            .principal_named(reference, RequestInfo::default())
-            .await
-            .map_err(|e| Problem::of_service(&e))?,
-        (None, Some(Value::Object(forwarded))) => forwarded_caller(shared, forwarded).await?,
+    let who = match (fields.get("principal"), fields.get("forwarded")) {
+        (Some(Value::String(reference)), None) => Who::Named(reference.clone()),
+        (None, Some(Value::Object(forwarded))) => Who::Forwarded(parse_forwarded(forwarded)?),
         _ => {
             return Err(Problem::invalid(
                 "A check names its principal (an ARN or access key id) or forwards a signed request, not both.",
             ));
         }
     };
-    service
-        .allow_question(asker, &principal)
-        .await
-        .map_err(|e| Problem::of_service(&e))?;
-    let answer = service
-        .decide(&principal, &question)
-        .await
-        .map_err(|e| Problem::of_service(&e))?;
-    Ok(answer_json(&answer))
+    Ok((who, question))
 }
 
-/// The signer of a forwarded request, verified.
-async fn forwarded_caller(
-    shared: &Shared,
-    forwarded: &Map<String, Value>,
-) -> Result<Caller, Problem> {
+fn parse_forwarded(forwarded: &Map<String, Value>) -> Result<Forwarded, Problem> {
     let text = |name: &str| forwarded.get(name).and_then(Value::as_str);
-    let method = text("method").ok_or_else(|| Problem::invalid("forwarded.method is required."))?;
-    let path = text("path").ok_or_else(|| Problem::invalid("forwarded.path is required."))?;
-    let query = text("query").unwrap_or_default();
-    let body_sha256 =
-        text("bodySha256").ok_or_else(|| Problem::invalid("forwarded.bodySha256 is required."))?;
+    let required = |name: &str| {
+        text(name)
+            .map(str::to_owned)
+            .ok_or_else(|| Problem::invalid(format!("forwarded.{name} is required.")))
+    };
     let headers: Vec<(String, String)> = match forwarded.get("headers") {
         Some(Value::Object(headers)) => headers
             .iter()
@@ -329,14 +353,26 @@ async fn forwarded_caller(
             "forwarded.headers must be an object or a list of [name, value] pairs of strings.",
         )
     })?;
-    let pairs: Vec<(&str, &[u8])> = headers
+    Ok(Forwarded {
+        method: required("method")?,
+        path: required("path")?,
+        query: text("query").unwrap_or_default().to_owned(),
+        headers,
+        body_sha256: required("bodySha256")?,
+    })
+}
+
+/// The signer of a forwarded request, verified.
+async fn forwarded_caller(shared: &Shared, forwarded: &Forwarded) -> Result<Caller, Problem> {
+    let pairs: Vec<(&str, &[u8])> = forwarded
+        .headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
     let request = sigv4::Request {
-        method,
-        path,
-        query,
+        method: &forwarded.method,
+        path: &forwarded.path,
+        query: &forwarded.query,
         headers: &pairs,
         body: &[],
     };
@@ -347,7 +383,8 @@ async fn forwarded_caller(
     };
     // The end client's facts are the forwarding server's to give (as context keys): this
     // connection is that server's.
-    let user_agent = headers
+    let user_agent = forwarded
+        .headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
         .map(|(_, value)| value.clone());
@@ -358,7 +395,7 @@ async fn forwarded_caller(
     shared
         .app
         .service()
-        .authenticate_forwarded(verifier, &request, body_sha256, info)
+        .authenticate_forwarded(verifier, &request, &forwarded.body_sha256, info)
         .await
         .map_err(|refused| Problem::of_refusal(&refused.error))
 }
@@ -428,4 +465,77 @@ fn answer_json(answer: &Answer) -> Value {
         fields.insert("message".to_owned(), Value::from(message.as_str()));
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// JSON values of any shape, with the field names a check uses.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let name = prop::sample::select(vec![
+            "principal",
+            "forwarded",
+            "action",
+            "resource",
+            "context",
+            "resourcePolicy",
+            "resourceAccount",
+            "method",
+            "path",
+            "query",
+            "headers",
+            "bodySha256",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+            Just(Value::from("s3:GetObject")),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((name.clone(), inner), 0..6).prop_map(|fields| {
+                    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever a caller sends, a check is read or refused with InvalidRequest, never a
+        /// panic.
+        #[test]
+        fn any_check_is_read_or_refused(value in json_value()) {
+            if let Err(problem) = parse_check(&value) {
+                prop_assert_eq!(problem.status, 400);
+                prop_assert_eq!(problem.code, "InvalidRequest");
+            }
+        }
+    }
+
+    #[test]
+    fn checks_name_one_principal() {
+        let named = json!({"principal": "AKIAEXAMPLE", "action": "s3:GetObject"});
+        let (who, question) = parse_check(&named).unwrap();
+        assert!(matches!(who, Who::Named(ref k) if k == "AKIAEXAMPLE"));
+        assert_eq!(question.resource, "*");
+        let both = json!({"principal": "a", "forwarded": {}, "action": "s3:GetObject"});
+        assert!(parse_check(&both).is_err());
+        let forwarded = json!({"action": "s3:GetObject", "context": {"aws:SourceIp": "10.0.0.1", "n": 3, "l": ["a", true]},
+            "forwarded": {"method": "GET", "path": "/b/k", "headers": {"host": "h"}, "bodySha256": "00"}});
+        let (who, question) = parse_check(&forwarded).unwrap();
+        assert!(
+            matches!(who, Who::Forwarded(ref f) if f.query.is_empty() && f.headers == [("host".to_owned(), "h".to_owned())])
+        );
+        assert_eq!(question.context.len(), 3);
+        let bad_headers = json!({"action": "s3:GetObject",
+            "forwarded": {"method": "GET", "path": "/", "headers": [["host"]], "bodySha256": "00"}});
+        assert!(parse_check(&bad_headers).is_err());
+    }
 }
