@@ -263,7 +263,16 @@ async fn check(shared: &Shared, asker: &Caller, check: &Value) -> Result<Value, 
             .principal_named(&reference, RequestInfo::default())
             .await
             .map_err(|e| Problem::of_service(&e))?,
-        Who::Forwarded(forwarded) => forwarded_caller(shared, &forwarded).await?,
+        Who::Forwarded(forwarded) => {
+            let signer = forwarded_caller(shared, &forwarded).await?;
+            // The forwarded request is the signer's own use of the service it asks for.
+            if let Some((namespace, action)) = question.action.split_once(':') {
+                service
+                    .note_service_access(&signer, namespace, action)
+                    .await;
+            }
+            signer
+        }
     };
     service
         .allow_question(asker, &principal)

@@ -935,6 +935,9 @@ async fn dispatch(
                 operation.name(),
                 operation.reads_only(),
             )?;
+            app.service
+                .note_service_access(caller, "iam", operation.name())
+                .await;
             let request = operation.decode(&params).map_err(validation)?;
             let failure = |e| Failure::from_service_in(service, partition, e, request_id);
             // The large listings: decided now, answered from a page rendered earlier from
@@ -967,6 +970,9 @@ async fn dispatch(
                 operation.name(),
                 operation.reads_only(),
             )?;
+            app.service
+                .note_service_access(caller, "sts", operation.name())
+                .await;
             let request = operation.decode(&params).map_err(validation)?;
             let response = app
                 .service
@@ -1118,6 +1124,9 @@ async fn handle_json(
         operation.name(),
         operation.reads_only(),
     )?;
+    app.service
+        .note_service_access(caller, "organizations", operation.name())
+        .await;
     let params = QueryParams::from_json(body)
         .map_err(|e| fail(CommonError::InvalidParameterValue, e.to_string()))?;
     let request = operation.decode(&params).map_err(|e| {

@@ -196,12 +196,14 @@ struct Caches {
     /// Opened signing keys, each with the state revision it was read at.
     keys: BoundedMap<(i64, Arc<KeyEntry>)>,
     policies: PolicyCache,
-    /// When each key's use was last written (kept across cache clears: it is not state).
     /// Opened session tokens by temporary key: opening one (base64, decryption, JSON) cost
     /// a tenth of a role session's request. The token is kept to be compared.
     tokens: BoundedMap<OpenedToken>,
     /// Rendered answers of the large listings (`pages.rs`).
     pages: BoundedMap<Arc<RenderedPage>>,
+    /// When this node last wrote each principal's use of each service and action (the
+    /// access advisor's rows): one write a minute per row, whatever the request rate.
+    access_written: BoundedMap<i64>,
 }
 
 /// A session token opened once: valid for the reset generation it was opened in, and only
@@ -230,6 +232,7 @@ impl Caches {
             policies: PolicyCache::new(limits),
             tokens: BoundedMap::new(limits.tokens),
             pages: BoundedMap::new(limits.pages),
+            access_written: BoundedMap::new(crate::bounded::Bound::entries(65_536)),
         }
     }
 
@@ -515,6 +518,25 @@ impl Service {
 
     pub(crate) fn policy_cache(&self) -> &PolicyCache {
         &self.caches.policies
+    }
+
+    /// Whether a principal's use of a service and action is due to be written (not written
+    /// by this node within `interval` seconds); if so, it counts as written now.
+    pub(crate) fn note_access_due(
+        &self,
+        principal_id: &str,
+        service: &str,
+        action: &str,
+        now: i64,
+        interval: i64,
+    ) -> bool {
+        let key = format!("{principal_id}/{service}/{action}");
+        let written = &self.caches.access_written;
+        if written.get(&key).is_some_and(|at| now - at < interval) {
+            return false;
+        }
+        written.insert(&key, now);
+        true
     }
 
     /// The signing key with this id, from the cache or the store.

@@ -202,6 +202,7 @@ impl Store {
             "DELETE FROM organizations",
             "DELETE FROM console_sessions",
             "DELETE FROM reports",
+            "DELETE FROM service_access",
             "DELETE FROM mfa_devices",
             "DELETE FROM instance_profile_roles",
             "DELETE FROM instance_profiles",
@@ -439,6 +440,11 @@ const SQLITE_MIGRATIONS: &[MigrationText] = &[
         "reports",
         include_str!("../migrations/sqlite/0016_reports.sql"),
     ),
+    (
+        17,
+        "service access",
+        include_str!("../migrations/sqlite/0017_service_access.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationText] = &[
     (
@@ -520,6 +526,11 @@ const POSTGRES_MIGRATIONS: &[MigrationText] = &[
         16,
         "reports",
         include_str!("../migrations/postgres/0016_reports.sql"),
+    ),
+    (
+        17,
+        "service access",
+        include_str!("../migrations/postgres/0017_service_access.sql"),
     ),
 ];
 

@@ -32,5 +32,5 @@ pub use ops::{
     Assignment, Enabling, LoadScope, Loaded, MfaCounts, NewMfaDevice, NewOidcProvider,
     NewSamlProvider, OidcProviderRecord, OutboundFederationRecord, RoleUpdate, SamlPrivateKeyInfo,
     SamlPrivateKeyRecord, SamlProvider, SamlProviderInfo, SamlProviderRecord, SamlProviderUpdate,
-    SigningKeyRecord, StoredReport, customer_policy_arn,
+    ServiceAccess, SigningKeyRecord, StoredReport, customer_policy_arn,
 };

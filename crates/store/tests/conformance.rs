@@ -12,7 +12,6 @@ mod support;
 
 use std::collections::HashSet;
 
-use store::StoredReport;
 use store::{
     AccessKeyStatus, BoundPrincipal, EntityKind, InstanceProfileRecord, ListOptions, NewAccessKey,
     NewAccount, NewGroup, NewInstanceProfile, NewPolicy, NewRole, NewServerCertificate, NewUser,
@@ -25,6 +24,7 @@ use store::{
     NewOidcProvider, NewSamlProvider, OidcProviderRecord, SamlPrivateKeyRecord, SamlProviderRecord,
     SamlProviderUpdate,
 };
+use store::{ServiceAccess, StoredReport};
 use support::Fixture;
 
 conformance!(
@@ -62,6 +62,7 @@ conformance!(
     saml_providers,
     state_loads_every_kind_without_secrets,
     reports,
+    service_access,
 );
 
 const ACCOUNT: &str = "111122223333";
@@ -3668,4 +3669,52 @@ async fn reports(f: &Fixture) {
     // An account's deletion takes its reports.
     store.delete_account(ACCOUNT).await.unwrap();
     assert_eq!(store.get_report(ACCOUNT, "r").await.unwrap(), None);
+}
+
+async fn service_access(f: &Fixture) {
+    let store = &f.store;
+    account(store, ACCOUNT).await;
+    let revision = store.current_revision().await.unwrap();
+    let access = |principal: &str, service: &str, action: &str, at: i64| ServiceAccess {
+        principal_id: principal.to_owned(),
+        service: service.to_owned(),
+        action: action.to_owned(),
+        last_at: at,
+        region: "us-east-1".to_owned(),
+    };
+    store
+        .record_service_access(ACCOUNT, &access("AIDA1", "iam", "GetUser", T0))
+        .await
+        .unwrap();
+    store
+        .record_service_access(ACCOUNT, &access("AIDA1", "iam", "ListUsers", T0 + 5))
+        .await
+        .unwrap();
+    // An older time never replaces a newer one (two nodes write in any order).
+    store
+        .record_service_access(ACCOUNT, &access("AIDA1", "iam", "GetUser", T0 - 100))
+        .await
+        .unwrap();
+    store
+        .record_service_access(ACCOUNT, &access("AROA1", "s3", "", T0 + 1))
+        .await
+        .unwrap();
+    let rows = store
+        .service_access_of(ACCOUNT, &["AIDA1".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            access("AIDA1", "iam", "", T0 + 5),
+            access("AIDA1", "iam", "GetUser", T0),
+            access("AIDA1", "iam", "ListUsers", T0 + 5),
+        ]
+    );
+    let role = store
+        .service_access_of(ACCOUNT, &["AROA1".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(role, vec![access("AROA1", "s3", "", T0 + 1)]);
+    assert_eq!(store.current_revision().await.unwrap(), revision);
 }

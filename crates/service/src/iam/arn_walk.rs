@@ -670,7 +670,6 @@ const MUTATING: &[Mutating] = &[
 
 /// Who builds an operation not built yet: the open issue that owns it.
 const ORGANIZATIONS: &str = "issue 15: Organizations";
-const TOOLS: &str = "issue 16: simulator, reports, access advisor";
 /// Delegation requests (a partner-only API), their LLM summary, and role templates (AWS's own
 /// catalogue, unpublished): ARCHITECTURE.md reading 39 says why they stay unbuilt.
 const UNPUBLISHED: &str = "none: AWS documents too little to reproduce (reading 39)";
@@ -694,16 +693,12 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ),
     ("EnableOrganizationsRootSessions", ORGANIZATIONS),
     ("GenerateOrganizationsAccessReport", ORGANIZATIONS),
-    ("GenerateServiceLastAccessedDetails", TOOLS),
     ("GetDelegationRequest", UNPUBLISHED),
     ("GetHumanReadableSummary", UNPUBLISHED),
     ("GetOrganizationsAccessReport", ORGANIZATIONS),
     ("GetRoleTemplateVersion", UNPUBLISHED),
-    ("GetServiceLastAccessedDetails", TOOLS),
-    ("GetServiceLastAccessedDetailsWithEntities", TOOLS),
     ("ListDelegationRequests", UNPUBLISHED),
     ("ListOrganizationsFeatures", ORGANIZATIONS),
-    ("ListPoliciesGrantingServiceAccess", TOOLS),
     ("RejectDelegationRequest", UNPUBLISHED),
     ("SendDelegationToken", UNPUBLISHED),
     ("UpdateDelegationRequest", UNPUBLISHED),

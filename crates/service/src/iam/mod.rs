@@ -3,6 +3,7 @@
 //! the requests it knows and hands the others back. Operations not built yet answer
 //! `NotImplemented`.
 
+mod access_advisor;
 mod account;
 mod account_settings;
 #[cfg(test)]

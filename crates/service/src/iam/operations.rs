@@ -97,6 +97,13 @@ use wire::iam::{
 };
 use wire::iam::{GenerateCredentialReportResponse, GetCredentialReportResponse};
 use wire::iam::{
+    GenerateServiceLastAccessedDetailsRequest, GenerateServiceLastAccessedDetailsResponse,
+    GetServiceLastAccessedDetailsRequest, GetServiceLastAccessedDetailsResponse,
+    GetServiceLastAccessedDetailsWithEntitiesRequest,
+    GetServiceLastAccessedDetailsWithEntitiesResponse, ListPoliciesGrantingServiceAccessRequest,
+    ListPoliciesGrantingServiceAccessResponse,
+};
+use wire::iam::{
     GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
     GetContextKeysForPrincipalPolicyRequest, SimulateCustomPolicyRequest, SimulatePolicyResponse,
     SimulatePrincipalPolicyRequest,
@@ -164,6 +171,18 @@ operations! {
             -> GetOutboundWebIdentityFederationInfoResponse;
     }
     with_input {
+        GenerateServiceLastAccessedDetails:
+            generate_service_last_accessed_details(GenerateServiceLastAccessedDetailsRequest)
+            -> GenerateServiceLastAccessedDetailsResponse;
+        GetServiceLastAccessedDetails:
+            get_service_last_accessed_details(GetServiceLastAccessedDetailsRequest)
+            -> GetServiceLastAccessedDetailsResponse;
+        GetServiceLastAccessedDetailsWithEntities: get_service_last_accessed_details_with_entities(
+            GetServiceLastAccessedDetailsWithEntitiesRequest
+        ) -> GetServiceLastAccessedDetailsWithEntitiesResponse;
+        ListPoliciesGrantingServiceAccess:
+            list_policies_granting_service_access(ListPoliciesGrantingServiceAccessRequest)
+            -> ListPoliciesGrantingServiceAccessResponse;
         AddClientIDToOpenIDConnectProvider:
             add_client_id_to_open_id_connect_provider(AddClientIDToOpenIDConnectProviderRequest)
             -> ();

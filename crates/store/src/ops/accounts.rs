@@ -172,6 +172,7 @@ impl Store {
         for delete in [
             "DELETE FROM console_sessions WHERE account_id = $1",
             "DELETE FROM reports WHERE account_id = $1",
+            "DELETE FROM service_access WHERE account_id = $1",
             "DELETE FROM outbound_signing_keys WHERE account_id = $1",
             "DELETE FROM outbound_federation WHERE account_id = $1",
         ] {

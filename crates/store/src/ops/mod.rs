@@ -12,6 +12,7 @@ mod outbound_federation;
 mod reports;
 mod roles;
 mod server_certificates;
+mod service_access;
 mod users;
 
 pub use identity_providers::{
@@ -27,6 +28,7 @@ pub use organizations::{
 pub use outbound_federation::{Enabling, OutboundFederationRecord, SigningKeyRecord};
 pub use reports::StoredReport;
 pub use roles::RoleUpdate;
+pub use service_access::ServiceAccess;
 pub use snapshot::{LoadScope, Loaded};
 mod access_keys;
 mod attachments;
