@@ -106,3 +106,48 @@ def test_roles_policies_paging_and_errors(server):
     with pytest.raises(ClientError) as e:
         server.iam(dev).generate_service_last_accessed_details(Arn=user_arn("dev"))
     assert error_of(e)[:2] == ("AccessDenied", 403)
+
+
+def test_organizations_access_report(server):
+    from test_organizations import create_account, new_organization, server_client_with_token
+
+    org, made, root = new_organization(server)
+    ou = org.create_organizational_unit(ParentId=root["Id"], Name="workloads")["OrganizationalUnit"]
+    member = create_account(org, "advised@castellan.local", "advised")["AccountId"]
+    org.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
+    admin = server.new_user("admin", policy=allow("sts:AssumeRole"))
+    credentials = server.sts(admin).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="advisor"
+    )["Credentials"]
+    server_client_with_token(server, "iam", credentials).list_users()
+    iam = server.iam()
+    path = f"{made['Id']}/{root['Id']}/{ou['Id']}/{member}"
+
+    job_id = iam.generate_organizations_access_report(EntityPath=path)["JobId"]
+    report = iam.get_organizations_access_report(JobId=job_id, SortKey="LAST_AUTHENTICATED_TIME_DESCENDING")
+    assert report["JobStatus"] == "COMPLETED"
+    first = report["AccessDetails"][0]
+    assert (first["ServiceNamespace"], first["EntityPath"], first["TotalAuthenticatedEntities"]) == ("iam", path, 1)
+    assert first["Region"] == "us-east-1" and first["LastAuthenticatedTime"]
+    assert report["NumberOfServicesNotAccessed"] == report["NumberOfServicesAccessible"] - 1
+    # The whole organization, through the unit's path, and with an SCP that allows IAM only.
+    policy = org.create_policy(
+        Name="iam-only",
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(allow("iam:*")),
+    )["Policy"]["PolicySummary"]["Id"]
+    job_id = iam.generate_organizations_access_report(
+        EntityPath=f"{made['Id']}/{root['Id']}/{ou['Id']}", OrganizationsPolicyId=policy
+    )["JobId"]
+    report = iam.get_organizations_access_report(JobId=job_id)
+    assert report["NumberOfServicesAccessible"] == 1
+    assert [d["ServiceNamespace"] for d in report["AccessDetails"]] == ["iam"]
+
+    with pytest.raises(ClientError) as e:
+        iam.generate_organizations_access_report(EntityPath=f"{made['Id']}/r-nothere")
+    assert error_of(e)[:2] == ("InvalidInput", 400)
+    member_iam = server_client_with_token(server, "iam", credentials)
+    with pytest.raises(ClientError) as e:
+        member_iam.generate_organizations_access_report(EntityPath=path)
+    assert error_of(e)[:2] == ("AccessDenied", 403)

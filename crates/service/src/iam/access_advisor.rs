@@ -11,14 +11,16 @@ use policy::{ActionClause, Effect, Policy, PolicyKind};
 use serde::{Deserialize, Serialize};
 use store::{ServiceAccess, StoredReport};
 use wire::iam::{
-    AccessAdvisorUsageGranularityType, EntityDetails, EntityInfo,
+    AccessAdvisorUsageGranularityType, AccessDetail, EntityDetails, EntityInfo,
+    GenerateOrganizationsAccessReportRequest, GenerateOrganizationsAccessReportResponse,
     GenerateServiceLastAccessedDetailsRequest, GenerateServiceLastAccessedDetailsResponse,
+    GetOrganizationsAccessReportRequest, GetOrganizationsAccessReportResponse,
     GetServiceLastAccessedDetailsRequest, GetServiceLastAccessedDetailsResponse,
     GetServiceLastAccessedDetailsWithEntitiesRequest,
     GetServiceLastAccessedDetailsWithEntitiesResponse, JobStatusType,
     ListPoliciesGrantingServiceAccessEntry, ListPoliciesGrantingServiceAccessRequest,
     ListPoliciesGrantingServiceAccessResponse, Operation, PolicyGrantingServiceAccess,
-    PolicyOwnerEntityType, PolicyType, ServiceLastAccessed, TrackedActionLastAccessed,
+    PolicyOwnerEntityType, PolicyType, ServiceLastAccessed, SortKeyType, TrackedActionLastAccessed,
 };
 
 use crate::authorize::{
@@ -97,6 +99,23 @@ struct EntityRow {
     id: String,
     path: String,
     last: BTreeMap<String, i64>,
+}
+
+/// An Organizations access report as stored.
+#[derive(Debug, Serialize, Deserialize)]
+struct OrgReport {
+    created: i64,
+    services: Vec<OrgServiceRow>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OrgServiceRow {
+    namespace: String,
+    last: Option<i64>,
+    region: Option<String>,
+    /// The Organizations path of the account whose principal used it last.
+    path: Option<String>,
+    total: i32,
 }
 
 /// What a job or a listing is about: the policies and the entities they apply to.
@@ -352,6 +371,227 @@ impl Service {
             policies_granting_service_access: entries,
             is_truncated: Some(false),
             marker: None,
+        })
+    }
+
+    pub(super) async fn generate_organizations_access_report(
+        &self,
+        caller: &Caller,
+        input: GenerateOrganizationsAccessReportRequest,
+    ) -> ServiceResult<GenerateOrganizationsAccessReportResponse> {
+        self.allow(
+            caller,
+            Operation::GenerateOrganizationsAccessReport,
+            "*",
+            Vec::new(),
+        )
+        .await?;
+        let reads = self.reads();
+        let org = reads
+            .organization_of(&caller.account_id)
+            .await?
+            .filter(|org| org.management_account_id == caller.account_id)
+            .ok_or_else(|| {
+                ServiceError::access_denied(
+                    "Only the management account of an organization can generate its access reports.",
+                )
+            })?;
+        let invalid = || {
+            ServiceError::invalid_input(format!(
+                "The entity path {} is not a path of organization {}.",
+                input.entity_path, org.org_id
+            ))
+        };
+        let segments: Vec<&str> = input.entity_path.split('/').collect();
+        let (Some(&org_id), Some(&root_id)) = (segments.first(), segments.get(1)) else {
+            return Err(invalid());
+        };
+        if org_id != org.org_id || root_id != org.root_id {
+            return Err(invalid());
+        }
+        let units = reads.list_org_units(&org.org_id).await?;
+        let accounts = reads.list_org_accounts(&org.org_id).await?;
+        // Each segment after the root is a child of the one before; the last may be an account.
+        let mut node = root_id;
+        let mut only_account = None;
+        for (at, &segment) in segments.iter().enumerate().skip(2) {
+            if let Some(unit) = units
+                .iter()
+                .find(|u| u.ou_id == segment && u.parent_id == node)
+            {
+                node = &unit.ou_id;
+            } else if at == segments.len() - 1
+                && accounts
+                    .iter()
+                    .any(|a| a.account_id == segment && a.parent_id == node)
+            {
+                only_account = Some(segment);
+            } else {
+                return Err(invalid());
+            }
+        }
+        let path_of = |account: &store::OrgAccountRecord| -> String {
+            let mut chain = vec![account.account_id.clone()];
+            let mut parent = account.parent_id.clone();
+            while let Some(unit) = units.iter().find(|u| u.ou_id == parent) {
+                chain.push(unit.ou_id.clone());
+                parent = unit.parent_id.clone();
+            }
+            chain.push(org.root_id.clone());
+            chain.push(org.org_id.clone());
+            chain.reverse();
+            chain.join("/")
+        };
+        let in_scope: Vec<(&store::OrgAccountRecord, String)> = accounts
+            .iter()
+            .map(|account| (account, path_of(account)))
+            .filter(|(account, path)| match only_account {
+                Some(id) => account.account_id == id,
+                None => path.split('/').any(|segment| segment == node),
+            })
+            .collect();
+        // Every use by a user or role of those accounts.
+        let mut uses: Vec<(ServiceAccess, String)> = Vec::new();
+        for (account, path) in &in_scope {
+            let Ok(state) = reads.account_state(&account.account_id).await else {
+                continue;
+            };
+            let ids: Vec<String> = state
+                .users
+                .names
+                .keys()
+                .chain(state.roles.names.keys())
+                .cloned()
+                .collect();
+            for row in self
+                .store
+                .service_access_of(&account.account_id, &ids)
+                .await?
+            {
+                if row.action.is_empty() {
+                    uses.push((row, path.clone()));
+                }
+            }
+        }
+        let allowed: Vec<&String> = match &input.organizations_policy_id {
+            Some(policy_id) => {
+                let record = reads.get_org_policy(&org.org_id, policy_id).await?;
+                let policy = Policy::parse(&record.content, PolicyKind::ServiceControl)
+                    .map_err(|e| ServiceError::internal(&e))?;
+                known_namespaces()
+                    .iter()
+                    .filter(|ns| grants(&policy, ns))
+                    .collect()
+            }
+            None => known_namespaces().iter().collect(),
+        };
+        let now = self.clock.seconds();
+        let services = allowed
+            .into_iter()
+            .map(|namespace| {
+                let of_service: Vec<&(ServiceAccess, String)> = uses
+                    .iter()
+                    .filter(|(row, _)| &row.service == namespace)
+                    .collect();
+                let latest = of_service.iter().max_by_key(|(row, _)| row.last_at);
+                OrgServiceRow {
+                    namespace: namespace.clone(),
+                    last: latest.map(|(row, _)| row.last_at),
+                    region: latest.map(|(row, _)| row.region.clone()),
+                    path: latest.map(|(_, path)| path.clone()),
+                    total: i32::try_from(of_service.len()).unwrap_or(i32::MAX),
+                }
+            })
+            .collect();
+        let report = OrgReport {
+            created: now,
+            services,
+        };
+        let job_id = crate::ids::new_uuid().map_err(|e| ServiceError::internal(&e))?;
+        let content = serde_json::to_vec(&report).map_err(|e| ServiceError::internal(&e))?;
+        self.store
+            .put_report(
+                &caller.account_id,
+                &format!("organizations-access/{job_id}"),
+                &StoredReport {
+                    generated_at: now,
+                    content,
+                },
+                now - KEEP_JOBS,
+            )
+            .await?;
+        Ok(GenerateOrganizationsAccessReportResponse {
+            job_id: Some(job_id),
+        })
+    }
+
+    pub(super) async fn get_organizations_access_report(
+        &self,
+        caller: &Caller,
+        input: GetOrganizationsAccessReportRequest,
+    ) -> ServiceResult<GetOrganizationsAccessReportResponse> {
+        self.allow(
+            caller,
+            Operation::GetOrganizationsAccessReport,
+            "*",
+            Vec::new(),
+        )
+        .await?;
+        let stored = self
+            .store
+            .get_report(
+                &caller.account_id,
+                &format!("organizations-access/{}", input.job_id),
+            )
+            .await?
+            .ok_or_else(|| {
+                ServiceError::no_such_entity(format!(
+                    "No job was found with the id {}.",
+                    input.job_id
+                ))
+            })?;
+        let mut report: OrgReport =
+            serde_json::from_slice(&stored.content).map_err(|e| ServiceError::internal(&e))?;
+        match input.sort_key {
+            None | Some(SortKeyType::ServiceNamespaceAscending) => {}
+            Some(SortKeyType::ServiceNamespaceDescending) => report.services.reverse(),
+            Some(SortKeyType::LastAuthenticatedTimeAscending) => {
+                report.services.sort_by_key(|s| s.last);
+            }
+            Some(SortKeyType::LastAuthenticatedTimeDescending) => {
+                report.services.sort_by_key(|s| std::cmp::Reverse(s.last));
+            }
+        }
+        let accessed = report.services.iter().filter(|s| s.last.is_some()).count();
+        let (start, end, marker) = page(
+            report.services.len(),
+            input.max_items,
+            input.marker.as_deref(),
+        )?;
+        let details = report
+            .services
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| AccessDetail {
+                service_name: service_name(&s.namespace),
+                service_namespace: s.namespace.clone(),
+                region: s.region.clone(),
+                entity_path: s.path.clone(),
+                last_authenticated_time: s.last.map(timestamp),
+                total_authenticated_entities: (s.total > 0).then_some(s.total),
+            })
+            .collect();
+        Ok(GetOrganizationsAccessReportResponse {
+            job_status: JobStatusType::Completed,
+            job_creation_date: timestamp(report.created),
+            job_completion_date: Some(timestamp(report.created)),
+            number_of_services_accessible: i32::try_from(report.services.len()).ok(),
+            number_of_services_not_accessed: i32::try_from(report.services.len() - accessed).ok(),
+            access_details: Some(details),
+            is_truncated: Some(marker.is_some()),
+            marker,
+            error_details: None,
         })
     }
 

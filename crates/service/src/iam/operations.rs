@@ -97,6 +97,10 @@ use wire::iam::{
 };
 use wire::iam::{GenerateCredentialReportResponse, GetCredentialReportResponse};
 use wire::iam::{
+    GenerateOrganizationsAccessReportRequest, GenerateOrganizationsAccessReportResponse,
+    GetOrganizationsAccessReportRequest, GetOrganizationsAccessReportResponse,
+};
+use wire::iam::{
     GenerateServiceLastAccessedDetailsRequest, GenerateServiceLastAccessedDetailsResponse,
     GetServiceLastAccessedDetailsRequest, GetServiceLastAccessedDetailsResponse,
     GetServiceLastAccessedDetailsWithEntitiesRequest,
@@ -171,6 +175,12 @@ operations! {
             -> GetOutboundWebIdentityFederationInfoResponse;
     }
     with_input {
+        GenerateOrganizationsAccessReport:
+            generate_organizations_access_report(GenerateOrganizationsAccessReportRequest)
+            -> GenerateOrganizationsAccessReportResponse;
+        GetOrganizationsAccessReport:
+            get_organizations_access_report(GetOrganizationsAccessReportRequest)
+            -> GetOrganizationsAccessReportResponse;
         GenerateServiceLastAccessedDetails:
             generate_service_last_accessed_details(GenerateServiceLastAccessedDetailsRequest)
             -> GenerateServiceLastAccessedDetailsResponse;
