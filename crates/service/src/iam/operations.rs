@@ -134,12 +134,15 @@ macro_rules! operations {
                 ServiceError::not_implemented(operation.name())
             }
 
+            // Each operation's future is boxed: the dispatch over every operation would
+            // otherwise be as large as the largest of them, on the stack of every request
+            // (debug builds overflowed a 2 MiB thread stack). One allocation per request.
             $(
                 fn $bare_method(
                     &self,
                     caller: &Caller,
                 ) -> impl Future<Output = ServiceResult<$bare_output>> + Send {
-                    Service::$bare_method(self, caller)
+                    Box::pin(Service::$bare_method(self, caller))
                 }
             )*
 
@@ -149,7 +152,7 @@ macro_rules! operations {
                     caller: &Caller,
                     input: $input,
                 ) -> impl Future<Output = ServiceResult<$output>> + Send {
-                    Service::$method(self, caller, input)
+                    Box::pin(Service::$method(self, caller, input))
                 }
             )*
         }
