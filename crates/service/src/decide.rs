@@ -268,9 +268,9 @@ impl Service {
             resource_account: Some(&resource_account),
             context: &context,
         };
-        // The root user is not restricted by its own account's policies; allow-all stands for
-        // its identity policies, so guardrails and other accounts' resource policies still
-        // decide.
+        // The root user is not restricted by its own account's policies nor, as in
+        // enforcement, by SCPs; allow-all stands for its identity policies, so other
+        // accounts' RCPs and resource policies still decide.
         let everything = root.then(allow_everything).flatten();
         let sets = Policies {
             identity: policies
