@@ -657,3 +657,30 @@ fn lenient_evaluates_what_iam_would_not_store() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("MalformedPolicyDocument: Syntax errors in policy."));
 }
+
+/// The README's example, as it says.
+#[test]
+fn simulate_the_readme_example() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/dated.json");
+    let args = |context: Option<&str>| {
+        let mut args = vec!["--policy", file, "--action", "dynamodb:CreateBackup"];
+        args.extend(context.iter().flat_map(|c| ["--context", *c]));
+        simulate(&args).1["evaluationResults"][0].clone()
+    };
+    let dated = args(Some("aws:CurrentTime=date:2019-04-25T11:00:00Z"));
+    assert_eq!(dated["evalDecision"], "allowed");
+    assert_eq!(
+        dated["matchedStatements"][0]["startPosition"],
+        serde_json::json!({"line": 4, "column": 6})
+    );
+    assert_eq!(
+        dated["matchedStatements"][0]["endPosition"],
+        serde_json::json!({"line": 10, "column": 6})
+    );
+    let undated = args(None);
+    assert_eq!(undated["evalDecision"], "implicitDeny");
+    assert_eq!(
+        undated["missingContextValues"],
+        serde_json::json!(["aws:CurrentTime"])
+    );
+}
