@@ -136,6 +136,40 @@ def test_bad_inputs_are_invalid_input(server):
         assert (code, status) == ("InvalidInput", 400), kwargs
 
 
+def test_resource_owner_is_an_account_arn_or_id(server):
+    """ResourceOwner names the account owning resources whose ARN names none (reading 110):
+    a bucket's grant to a user suffices within the user's account, not across accounts."""
+    iam = server.iam()
+    caller = f"arn:aws:iam::{ACCOUNT_ID}:user/reader"
+    bucket = compact(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared/*"}
+            ],
+        }
+    )
+    nothing = compact({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]})
+
+    def decision(**owner):
+        return iam.simulate_custom_policy(
+            PolicyInputList=[nothing],
+            ActionNames=["s3:GetObject"],
+            ResourceArns=["arn:aws:s3:::shared/k"],
+            ResourcePolicy=bucket,
+            CallerArn=caller,
+            **owner,
+        )["EvaluationResults"][0]["EvalDecision"]
+
+    assert decision() == "allowed"
+    assert decision(ResourceOwner=f"arn:aws:iam::{ACCOUNT_ID}:root") == "allowed"
+    assert decision(ResourceOwner="222233334444") == "implicitDeny"
+    assert decision(ResourceOwner="arn:aws:iam::222233334444:root") == "implicitDeny"
+    with pytest.raises(ClientError) as caught:
+        decision(ResourceOwner="acme")
+    assert error_of(caught)[:2] == ("InvalidInput", 400)
+
+
 def test_principal_policy_gathers_user_groups_boundary_and_excludes(server):
     iam = server.iam()
     iam.create_user(UserName="alice")

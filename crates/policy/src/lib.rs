@@ -31,7 +31,12 @@ pub use evaluate::{
     Deciding, Decision, Evaluation, MatchedStatement, Policies, PolicyType, Request, authorize,
     explain,
 };
-pub use principal::{GrantKind, InvalidPrincipal, Principal, PrincipalKind};
-pub use scenario::{ScenarioError, ScenarioOutcome, derive_context, evaluate_scenario};
-pub use simulation::{TextPosition, statement_positions};
+pub use principal::{GrantKind, InvalidPrincipal, Principal, PrincipalKind, ROLE_SESSION_NAME};
+pub use scenario::{
+    ScenarioError, ScenarioOutcome, derive_context, evaluate_scenario, evaluate_scenario_lenient,
+};
+pub use simulation::{
+    ContextEntryError, MatchedSource, SimulatedOutcome, SimulatedStatement, Simulation,
+    TextPosition, context_entry_value, owner_account, statement_positions,
+};
 pub use validate::{Finding, FindingCode, Policy, PolicyError, PolicyKind};

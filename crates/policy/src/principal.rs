@@ -52,10 +52,13 @@ pub struct Principal {
     account: Option<String>,
 }
 
+/// The session name of the principal a role's ARN stands for ([`Principal::parse`]).
+pub const ROLE_SESSION_NAME: &str = "simulation";
+
 /// Why text is not a principal we know.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a principal: expected an IAM user, root, assumed-role or federated-user ARN, `anonymous`, or a service principal such as `lambda.amazonaws.com`"
+    "`{0}` is not a principal: expected an IAM user, root, role, assumed-role or federated-user ARN, `anonymous`, or a service principal such as `lambda.amazonaws.com`"
 )]
 pub struct InvalidPrincipal(pub String);
 
@@ -131,12 +134,24 @@ impl Principal {
         }
     }
 
-    /// Reads a principal as the scenario format writes it: an ARN (user, root, assumed-role
-    /// session, federated user), `anonymous`, or a service principal name.
+    /// Reads a principal as the scenario format writes it: an ARN (user, root, role,
+    /// assumed-role session, federated user), `anonymous`, or a service principal name.
+    /// A role's ARN stands for a session of the role, as a role acts only through its
+    /// sessions: named [`ROLE_SESSION_NAME`], with `aws:PrincipalArn` the role's ARN, path
+    /// included (reading 109).
     pub fn parse(text: &str) -> Result<Principal, InvalidPrincipal> {
         let invalid = || InvalidPrincipal(text.to_owned());
         if text == "anonymous" {
             return Ok(Principal::anonymous());
+        }
+        if Arn::parse(text)
+            .is_some_and(|arn| arn.service == "iam" && arn.resource.starts_with("role/"))
+        {
+            let account = Arn::parse(text).map(|arn| arn.account).unwrap_or_default();
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            return Principal::role_session(text, ROLE_SESSION_NAME);
         }
         let Some(arn) = Arn::parse(text) else {
             let service_like = text.contains('.')

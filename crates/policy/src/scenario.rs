@@ -53,6 +53,9 @@ pub struct ScenarioOutcome {
     pub message: String,
     /// Every applicable statement.
     pub matched: Vec<MatchedStatement>,
+    /// With [`evaluate_scenario_lenient`], what IAM's storage checks find in the policies
+    /// evaluated anyway, each naming its policy's place; always empty otherwise.
+    pub warnings: Vec<String>,
 }
 
 const KEYS: [&str; 11] = [
@@ -78,8 +81,70 @@ const TRUST_ACTIONS: [&str; 5] = [
     "sts:setsourceidentity",
 ];
 
-/// Evaluates one scenario given as JSON text.
+/// Evaluates one scenario given as JSON text; a policy failing IAM's validation makes the
+/// scenario unusable.
 pub fn evaluate_scenario(json: &str) -> Result<ScenarioOutcome, ScenarioError> {
+    evaluate(json, &mut Reader::default())
+}
+
+/// Evaluates one scenario given as JSON text, its policies read as documents found in the
+/// wild: one that parses but fails IAM's storage checks is evaluated as written, each of
+/// its findings a warning of the outcome. A policy whose syntax fails is still an error.
+pub fn evaluate_scenario_lenient(json: &str) -> Result<ScenarioOutcome, ScenarioError> {
+    evaluate(
+        json,
+        &mut Reader {
+            lenient: true,
+            warnings: Vec::new(),
+        },
+    )
+}
+
+/// How a scenario's policies are read, and what lenient reading found.
+#[derive(Default)]
+struct Reader {
+    lenient: bool,
+    warnings: Vec<String>,
+}
+
+impl Reader {
+    /// A policy given as a JSON object or as its text.
+    fn policy(
+        &mut self,
+        value: &Value,
+        location: &str,
+        kind: PolicyKind,
+    ) -> Result<Policy, ScenarioError> {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Object(_) => value.to_string(),
+            _ => {
+                return Err(wrong(
+                    location,
+                    "a policy document (an object or its JSON text)",
+                ));
+            }
+        };
+        let invalid = |error| ScenarioError::Policy {
+            location: location.to_owned(),
+            kind: kind.name(),
+            error,
+        };
+        if !self.lenient {
+            return Policy::parse(&text, kind).map_err(invalid);
+        }
+        let (policy, findings) = Policy::parse_lenient(&text, kind).map_err(invalid)?;
+        self.warnings.extend(findings.iter().map(|finding| {
+            format!(
+                "`{location}` is not a valid {} policy: {finding}",
+                kind.name()
+            )
+        }));
+        Ok(policy)
+    }
+}
+
+fn evaluate(json: &str, reader: &mut Reader) -> Result<ScenarioOutcome, ScenarioError> {
     let value: Value =
         serde_json::from_str(json).map_err(|e| ScenarioError::NotJson(e.to_string()))?;
     let Value::Object(map) = value else {
@@ -131,17 +196,23 @@ pub fn evaluate_scenario(json: &str) -> Result<ScenarioOutcome, ScenarioError> {
     }
     derive_context(&mut context, &principal, resource_account);
 
-    let identity = policy_list(&map, "identity_policies", PolicyKind::Identity)?;
+    let identity = policy_list(reader, &map, "identity_policies", PolicyKind::Identity)?;
     let resource_kind = if is_trust {
         PolicyKind::Trust
     } else {
         PolicyKind::Resource
     };
-    let resource_policy = single_policy(&map, "resource_policy", resource_kind)?;
-    let boundary = single_policy(&map, "permissions_boundary", PolicyKind::Boundary)?;
-    let session = single_policy(&map, "session_policy", PolicyKind::Session)?;
-    let scps = chain(&map, "service_control_policies", PolicyKind::ServiceControl)?;
+    let resource_policy = single_policy(reader, &map, "resource_policy", resource_kind)?;
+    let boundary = single_policy(reader, &map, "permissions_boundary", PolicyKind::Boundary)?;
+    let session = single_policy(reader, &map, "session_policy", PolicyKind::Session)?;
+    let scps = chain(
+        reader,
+        &map,
+        "service_control_policies",
+        PolicyKind::ServiceControl,
+    )?;
     let rcps = chain(
+        reader,
         &map,
         "resource_control_policies",
         PolicyKind::ResourceControl,
@@ -169,6 +240,7 @@ pub fn evaluate_scenario(json: &str) -> Result<ScenarioOutcome, ScenarioError> {
         decision: evaluation.decision,
         message,
         matched,
+        warnings: std::mem::take(&mut reader.warnings),
     })
 }
 
@@ -269,26 +341,8 @@ fn optional_string<'m>(
     }
 }
 
-/// A policy given as a JSON object or as its text.
-fn parse_policy(value: &Value, location: &str, kind: PolicyKind) -> Result<Policy, ScenarioError> {
-    let text = match value {
-        Value::String(text) => text.clone(),
-        Value::Object(_) => value.to_string(),
-        _ => {
-            return Err(wrong(
-                location,
-                "a policy document (an object or its JSON text)",
-            ));
-        }
-    };
-    Policy::parse(&text, kind).map_err(|error| ScenarioError::Policy {
-        location: location.to_owned(),
-        kind: kind.name(),
-        error,
-    })
-}
-
 fn policy_list(
+    reader: &mut Reader,
     map: &Map<String, Value>,
     key: &str,
     kind: PolicyKind,
@@ -302,13 +356,14 @@ fn policy_list(
     let mut set = PolicySet::default();
     for (index, item) in items.iter().enumerate() {
         let location = format!("{key}[{index}]");
-        let policy = parse_policy(item, &location, kind)?;
+        let policy = reader.policy(item, &location, kind)?;
         set.add(location, &policy);
     }
     Ok(Some(set))
 }
 
 fn single_policy(
+    reader: &mut Reader,
     map: &Map<String, Value>,
     key: &str,
     kind: PolicyKind,
@@ -316,11 +371,12 @@ fn single_policy(
     let Some(value) = present(map, key) else {
         return Ok(None);
     };
-    let policy = parse_policy(value, key, kind)?;
+    let policy = reader.policy(value, key, kind)?;
     Ok(Some(PolicySet::new([(key.to_owned(), &policy)])))
 }
 
 fn chain(
+    reader: &mut Reader,
     map: &Map<String, Value>,
     key: &str,
     kind: PolicyKind,
@@ -345,7 +401,7 @@ fn chain(
         let mut set = PolicySet::default();
         for (index, policy) in policies.iter().enumerate() {
             let location = format!("{key}[{level}][{index}]");
-            let policy = parse_policy(policy, &location, kind)?;
+            let policy = reader.policy(policy, &location, kind)?;
             set.add(location, &policy);
         }
         sets.push(set);

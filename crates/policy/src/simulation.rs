@@ -1,10 +1,299 @@
-//! What the policy simulator reads off documents beside the decision: the context keys a
-//! policy refers to, whether a statement's action clause covers an action, and where each
-//! statement sits in the policy's text (AWS's `StartPosition`/`EndPosition`, reading 100).
+//! The policy simulator's procedure, shared by IAM's Simulate operations and the offline
+//! `castellan policy simulate`: the engine's decision (`explain`) over the policies given,
+//! and what the simulator reads off documents beside it: which statements decided and where
+//! each sits in its policy's text (AWS's `StartPosition`/`EndPosition`, reading 100), the
+//! context keys the policies read that the request lacks, and what the boundary and the
+//! SCPs alone decide.
 
-use crate::document::{ActionClause, Statement};
-use crate::validate::Policy;
+use std::net::IpAddr;
+
+use crate::arn::Arn;
+use crate::compile::PolicySet;
+use crate::context::{Context, ContextValue};
+use crate::document::{ActionClause, Effect, Statement};
+use crate::evaluate::{Decision, Policies, PolicyType, Request, authorize, explain};
+use crate::principal::Principal;
+use crate::scenario::derive_context;
+use crate::validate::{Policy, PolicyKind};
 use crate::wildcard;
+
+/// The policies and request of one simulation.
+#[derive(Clone, Copy, Debug)]
+pub struct Simulation<'a> {
+    /// Who is simulated.
+    pub principal: &'a Principal,
+    /// The identity policies, in the order `MatchedSource::Identity` counts them.
+    pub identity: &'a [&'a Policy],
+    /// The permissions boundaries (none: the principal has no boundary).
+    pub boundary: &'a [&'a Policy],
+    /// The resource's policy.
+    pub resource: Option<&'a Policy>,
+    /// The SCP chain, root first; `None` when no organization binds the principal.
+    pub service_control: Option<&'a [PolicySet]>,
+    /// The context the request gives (what the principal says of itself is added).
+    pub context: &'a Context,
+    /// The account owning a resource whose ARN names no account (an S3 bucket, `*`), and
+    /// the resource policy's; a resource ARN naming one is owned by it (reading 110).
+    pub resource_account: &'a str,
+}
+
+/// Which of the simulation's policies a matched statement is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchedSource {
+    /// The identity policy at this index of `Simulation::identity`.
+    Identity(usize),
+    /// The resource policy.
+    Resource,
+}
+
+/// A statement that decided, and where it sits in its policy's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimulatedStatement {
+    /// Its policy.
+    pub source: MatchedSource,
+    /// Where it begins.
+    pub start: TextPosition,
+    /// Where it ends.
+    pub end: TextPosition,
+}
+
+/// One (action, resource) pair's simulated result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimulatedOutcome {
+    /// The engine's decision.
+    pub decision: Decision,
+    /// The identity and resource statements of the deciding effect (none for an implicit
+    /// deny).
+    pub matched: Vec<SimulatedStatement>,
+    /// The context keys that statements covering the action read and the context lacks.
+    pub missing: Vec<String>,
+    /// What the boundaries alone decide, when there are any.
+    pub boundary_allows: Option<bool>,
+    /// What the SCPs alone decide, when there are some.
+    pub organizations_allow: Option<bool>,
+}
+
+impl Simulation<'_> {
+    /// Simulates `action` on `resource`.
+    pub fn simulate(&self, action: &str, resource: &str) -> SimulatedOutcome {
+        let labelled = |policies: &[&Policy], prefix: &str| {
+            PolicySet::new(
+                policies
+                    .iter()
+                    .enumerate()
+                    .map(|(at, policy)| (format!("{prefix}{at}"), *policy)),
+            )
+        };
+        let identity = labelled(self.identity, "i");
+        let boundary = labelled(self.boundary, "b");
+        let resource_set = self
+            .resource
+            .map(|policy| PolicySet::new([("r0".to_owned(), policy)]));
+        let owner = Arn::parse(resource)
+            .map(|arn| arn.account)
+            .filter(|account| !account.is_empty())
+            .unwrap_or(self.resource_account);
+        let mut context = self.context.clone();
+        derive_context(&mut context, self.principal, Some(owner));
+        let request = Request {
+            principal: self.principal,
+            action,
+            resource,
+            resource_account: Some(owner),
+            context: &context,
+        };
+        let policies = Policies {
+            identity: Some(&identity),
+            resource: resource_set.as_ref(),
+            boundary: (!self.boundary.is_empty()).then_some(&boundary),
+            service_control: self.service_control,
+            ..Policies::default()
+        };
+        let (evaluation, applicable) = explain(&request, &policies);
+        let deciding_effect = match evaluation.decision {
+            Decision::Allow => Some(Effect::Allow),
+            Decision::ExplicitDeny => Some(Effect::Deny),
+            Decision::ImplicitDeny => None,
+        };
+        let matched = applicable
+            .iter()
+            .filter(|m| Some(m.effect) == deciding_effect)
+            .filter_map(|m| {
+                let (source, policy) = match m.policy_type {
+                    PolicyType::Identity => {
+                        let at: usize = m.policy.strip_prefix('i')?.parse().ok()?;
+                        (MatchedSource::Identity(at), *self.identity.get(at)?)
+                    }
+                    PolicyType::Resource => (MatchedSource::Resource, self.resource?),
+                    _ => return None,
+                };
+                let positions = statement_positions(policy.text());
+                let (start, end) = positions.get(usize::try_from(m.statement).ok()?)?;
+                Some(SimulatedStatement {
+                    source,
+                    start: *start,
+                    end: *end,
+                })
+            })
+            .collect();
+        let boundary_allows = (!self.boundary.is_empty()).then(|| {
+            let alone = Policies {
+                identity: Some(&boundary),
+                ..Policies::default()
+            };
+            authorize(&request, &alone).decision.is_allowed()
+        });
+        let organizations_allow = self.service_control.map(|scps| {
+            let everything = allow_everything();
+            let alone = Policies {
+                identity: Some(&everything),
+                service_control: Some(scps),
+                ..Policies::default()
+            };
+            authorize(&request, &alone).decision.is_allowed()
+        });
+        let others = self
+            .identity
+            .iter()
+            .chain(self.boundary)
+            .copied()
+            .chain(self.resource);
+        SimulatedOutcome {
+            decision: evaluation.decision,
+            matched,
+            missing: missing_keys(others, &context, action),
+            boundary_allows,
+            organizations_allow,
+        }
+    }
+}
+
+/// The account a simulation's `ResourceOwner` names: AWS documents it as the account's ARN
+/// (`arn:aws:iam::112233445566:root`), and SDKs as the account ID; both are read. `None`
+/// for anything else.
+pub fn owner_account(owner: &str) -> Option<&str> {
+    let is_account = |text: &str| text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit());
+    if is_account(owner) {
+        return Some(owner);
+    }
+    Arn::parse(owner)
+        .map(|arn| arn.account)
+        .filter(|account| is_account(account))
+}
+
+/// The context keys that statements covering `action` read and `context` lacks.
+fn missing_keys<'p>(
+    policies: impl Iterator<Item = &'p Policy>,
+    context: &Context,
+    action: &str,
+) -> Vec<String> {
+    let mut missing: Vec<String> = Vec::new();
+    for statement in policies.flat_map(Policy::statements) {
+        if !statement.action.as_ref().is_some_and(|a| a.covers(action)) {
+            continue;
+        }
+        for key in statement.context_keys() {
+            let known = context.lookup(key).is_some()
+                || missing.iter().any(|seen| seen.eq_ignore_ascii_case(key));
+            if !known {
+                missing.push(key.to_owned());
+            }
+        }
+    }
+    missing
+}
+
+/// An identity policy that allows everything: what SCPs are weighed against alone.
+fn allow_everything() -> PolicySet {
+    const TEXT: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    match Policy::parse(TEXT, PolicyKind::Identity) {
+        Ok(policy) => PolicySet::new([("everything".to_owned(), &policy)]),
+        Err(_) => PolicySet::default(),
+    }
+}
+
+/// Why a simulated context entry cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContextEntryError {
+    /// A type IAM's `ContextKeyTypeEnum` does not have.
+    #[error(
+        "Context key {key} has an unknown type {kind}: one of string, stringList, numeric, numericList, boolean, booleanList, ip, ipList, binary, binaryList, date, dateList."
+    )]
+    UnknownType {
+        /// The key.
+        key: String,
+        /// The type given.
+        kind: String,
+    },
+    /// A value that is not of its key's type.
+    #[error("The value {value} of context key {key} is not of type {kind}.")]
+    WrongValue {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        /// The type.
+        kind: String,
+    },
+    /// A scalar type given no value or several.
+    #[error("Context key {key} of type {kind} takes exactly one value.")]
+    NotOneValue {
+        /// The key.
+        key: String,
+        /// The type.
+        kind: String,
+    },
+}
+
+/// A context entry's value as the simulator reads it: `kind` as IAM's `ContextKeyTypeEnum`
+/// writes it (`string`, `stringList`, `numeric`, ...), each value checked against it
+/// (numbers, booleans, addresses or CIDRs); a list type takes any number of values, a
+/// scalar type exactly one.
+pub fn context_entry_value(
+    key: &str,
+    kind: &str,
+    values: Vec<String>,
+) -> Result<ContextValue, ContextEntryError> {
+    let (scalar, list) = match kind.strip_suffix("List") {
+        Some(scalar) => (scalar, true),
+        None => (kind, false),
+    };
+    let fits: fn(&str) -> bool = match scalar {
+        "string" | "binary" | "date" => |_| true,
+        "numeric" => |value| value.parse::<f64>().is_ok_and(f64::is_finite),
+        "boolean" => {
+            |value| value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+        }
+        "ip" => |value| {
+            let address = value.split('/').next().unwrap_or_default();
+            address.parse::<IpAddr>().is_ok()
+        },
+        _ => {
+            return Err(ContextEntryError::UnknownType {
+                key: key.to_owned(),
+                kind: kind.to_owned(),
+            });
+        }
+    };
+    if let Some(value) = values.iter().find(|value| !fits(value)) {
+        return Err(ContextEntryError::WrongValue {
+            key: key.to_owned(),
+            value: value.clone(),
+            kind: kind.to_owned(),
+        });
+    }
+    if list {
+        return Ok(ContextValue::Multi(values));
+    }
+    match <[String; 1]>::try_from(values) {
+        Ok([one]) => Ok(ContextValue::Single(one)),
+        Err(_) => Err(ContextEntryError::NotOneValue {
+            key: key.to_owned(),
+            kind: kind.to_owned(),
+        }),
+    }
+}
 
 impl ActionClause {
     /// Whether the clause covers `action` (`Action` lists it, or `NotAction` does not),

@@ -151,7 +151,8 @@ const SYNTAX: &str = "Syntax errors in policy.";
 const ORGANIZATIONS: &str =
     "The provided policy document does not meet the requirements of the specified policy type.";
 
-/// A policy document that passed every check for its kind. It keeps its original text.
+/// A policy document that passed every check for its kind (or, read with
+/// [`Policy::parse_lenient`], at least parsed). It keeps its original text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     document: Document,
@@ -184,6 +185,22 @@ impl Policy {
         max_size: usize,
         version_required: bool,
     ) -> Result<Policy, PolicyError> {
+        let (policy, findings) = Policy::checked(text, kind, max_size, version_required)?;
+        if findings.is_empty() {
+            Ok(policy)
+        } else {
+            Err(PolicyError { findings })
+        }
+    }
+
+    /// The parsed document and every finding of the checks after syntax; an error only when
+    /// the syntax fails (with the findings before it).
+    fn checked(
+        text: &str,
+        kind: PolicyKind,
+        max_size: usize,
+        version_required: bool,
+    ) -> Result<(Policy, Vec<Finding>), PolicyError> {
         let mut findings = Vec::new();
         let malformed = |message: String| Finding {
             code: FindingCode::MalformedPolicyDocument,
@@ -209,11 +226,18 @@ impl Policy {
         for message in check(&document, kind, version_required) {
             findings.push(malformed(message));
         }
-        if findings.is_empty() {
-            Ok(Policy { document, kind })
-        } else {
-            Err(PolicyError { findings })
-        }
+        Ok((Policy { document, kind }, findings))
+    }
+
+    /// Parses `text` as a policy of `kind` without refusing what IAM's storage checks find
+    /// (an unknown service prefix, a document over the size quota...): the policy with
+    /// those findings. Only text that is not a policy document at all (its syntax) is an
+    /// error. For reading documents found in the wild; IAM itself never stores them.
+    pub fn parse_lenient(
+        text: &str,
+        kind: PolicyKind,
+    ) -> Result<(Policy, Vec<Finding>), PolicyError> {
+        Policy::checked(text, kind, kind.max_size(), false)
     }
 
     /// The text the policy was parsed from.

@@ -1,18 +1,17 @@
 //! The policy simulator, IAM's own API: SimulateCustomPolicy, SimulatePrincipalPolicy,
 //! GetContextKeysForCustomPolicy and GetContextKeysForPrincipalPolicy.
 //!
-//! The decision is the enforcement engine's (`policy::explain`, the same procedure as
-//! `policy::authorize`), over the policies the caller gives or, for a principal, gathered as
-//! enforcement gathers them (`authorize::identity_sources`), with its organization's SCPs.
-//! What the simulator adds is AWS's result shape: which statements decided and where they
-//! sit in their text, which context keys the policies read that the request did not give,
-//! and what the boundary and the SCPs alone decide (readings 100-106).
-
-use std::net::IpAddr;
+//! The decision is the enforcement engine's, through the simulator procedure it shares with
+//! the offline `castellan policy simulate` (`policy::Simulation`, over `policy::explain`),
+//! over the policies the caller gives or, for a principal, gathered as enforcement gathers
+//! them (`authorize::identity_sources`), with its organization's SCPs. What this module adds
+//! is where the policies come from and AWS's result shape: which statements decided, named
+//! as AWS names their policies, and where they sit in their text, which context keys the
+//! policies read that the request did not give, and what the boundary and the SCPs alone
+//! decide (readings 100-104).
 
 use policy::{
-    Context, ContextValue, Decision, Effect, Policies, Policy, PolicyKind, PolicySet, PolicyType,
-    Principal, Request, TextPosition,
+    Context, Decision, MatchedSource, Policy, PolicyKind, PolicySet, Principal, TextPosition,
 };
 use wire::iam::{
     ContextEntry, ContextKeyTypeEnum, EvaluationResult, GetContextKeysForCustomPolicyRequest,
@@ -102,52 +101,11 @@ fn context_of(entries: &[ContextEntry]) -> ServiceResult<Context> {
         };
         let values = entry.context_key_values.clone().unwrap_or_default();
         let kind = entry.context_key_type.unwrap_or(ContextKeyTypeEnum::String);
-        for value in &values {
-            if !value_fits(kind, value) {
-                return Err(ServiceError::invalid_input(format!(
-                    "The value {value} of context key {name} is not of type {}.",
-                    kind.as_str()
-                )));
-            }
-        }
-        let list = matches!(
-            kind,
-            ContextKeyTypeEnum::StringList
-                | ContextKeyTypeEnum::NumericList
-                | ContextKeyTypeEnum::BooleanList
-                | ContextKeyTypeEnum::IpList
-                | ContextKeyTypeEnum::BinaryList
-                | ContextKeyTypeEnum::DateList
-        );
-        let value = match (list, values.as_slice()) {
-            (true, _) => ContextValue::Multi(values),
-            (false, [one]) => ContextValue::Single(one.clone()),
-            (false, _) => {
-                return Err(ServiceError::invalid_input(format!(
-                    "Context key {name} of type {} takes exactly one value.",
-                    kind.as_str()
-                )));
-            }
-        };
+        let value = policy::context_entry_value(name, kind.as_str(), values)
+            .map_err(|e| ServiceError::invalid_input(e.to_string()))?;
         context.insert(name, value);
     }
     Ok(context)
-}
-
-fn value_fits(kind: ContextKeyTypeEnum, value: &str) -> bool {
-    match kind {
-        ContextKeyTypeEnum::Numeric | ContextKeyTypeEnum::NumericList => {
-            value.parse::<f64>().is_ok_and(f64::is_finite)
-        }
-        ContextKeyTypeEnum::Boolean | ContextKeyTypeEnum::BooleanList => {
-            value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
-        }
-        ContextKeyTypeEnum::Ip | ContextKeyTypeEnum::IpList => {
-            let address = value.split('/').next().unwrap_or_default();
-            address.parse::<IpAddr>().is_ok()
-        }
-        _ => true,
-    }
 }
 
 /// The principal a policy names by ARN: a user, a role (simulated as a session of it), or
@@ -194,96 +152,44 @@ struct Outcome {
 }
 
 impl Simulation {
-    fn sets(sources: &[Source], prefix: &str) -> PolicySet {
-        PolicySet::new(
-            sources
-                .iter()
-                .enumerate()
-                .map(|(at, source)| (format!("{prefix}{at}"), &source.policy)),
-        )
-    }
-
+    /// The engine's simulation of the pair (`policy::Simulation`), its matched statements
+    /// named as `MatchedStatements` names them.
     fn evaluate(&self, action: &str, resource: &str) -> Outcome {
-        let identity = Self::sets(&self.identity, "i");
-        let boundary = Self::sets(&self.boundary, "b");
-        let resource_set = self
-            .resource_policy
-            .as_ref()
-            .map(|source| PolicySet::new([("r0".to_owned(), &source.policy)]));
-        let owner = self.resource_owner.as_deref().unwrap_or(&self.account);
-        let mut context = self.context.clone();
-        policy::derive_context(&mut context, &self.principal, Some(owner));
-        let request = Request {
+        let identity: Vec<&Policy> = self.identity.iter().map(|s| &s.policy).collect();
+        let boundary: Vec<&Policy> = self.boundary.iter().map(|s| &s.policy).collect();
+        let simulation = policy::Simulation {
             principal: &self.principal,
-            action,
-            resource,
-            resource_account: Some(owner),
-            context: &context,
-        };
-        let policies = Policies {
-            identity: Some(&identity),
-            resource: resource_set.as_ref(),
-            boundary: (!self.boundary.is_empty()).then_some(&boundary),
+            identity: &identity,
+            boundary: &boundary,
+            resource: self.resource_policy.as_ref().map(|s| &s.policy),
             service_control: self.scps.as_deref(),
-            ..Policies::default()
+            context: &self.context,
+            resource_account: self.resource_owner.as_deref().unwrap_or(&self.account),
         };
-        let (evaluation, applicable) = policy::explain(&request, &policies);
-        let deciding_effect = match evaluation.decision {
-            Decision::Allow => Some(Effect::Allow),
-            Decision::ExplicitDeny => Some(Effect::Deny),
-            Decision::ImplicitDeny => None,
-        };
-        let matched = applicable
+        let outcome = simulation.simulate(action, resource);
+        let matched = outcome
+            .matched
             .iter()
-            .filter(|m| Some(m.effect) == deciding_effect)
             .filter_map(|m| {
-                let source = match m.policy_type {
-                    PolicyType::Identity => self.identity.get(index_of(&m.policy)?)?,
-                    PolicyType::Resource => self.resource_policy.as_ref()?,
-                    _ => return None,
+                let source = match m.source {
+                    MatchedSource::Identity(at) => self.identity.get(at)?,
+                    MatchedSource::Resource => self.resource_policy.as_ref()?,
                 };
-                let positions = policy::statement_positions(source.policy.text());
-                let (start, end) = positions.get(usize::try_from(m.statement).ok()?)?;
                 Some(Statement {
                     source_policy_id: Some(source.id.clone()),
                     source_policy_type: Some(source.kind),
-                    start_position: Some(wire_position(*start)),
-                    end_position: Some(wire_position(*end)),
+                    start_position: Some(wire_position(m.start)),
+                    end_position: Some(wire_position(m.end)),
                 })
             })
             .collect();
-        let boundary_allows = (!self.boundary.is_empty()).then(|| {
-            let alone = Policies {
-                identity: Some(&boundary),
-                ..Policies::default()
-            };
-            policy::authorize(&request, &alone).decision.is_allowed()
-        });
-        let organizations_allow = self.scps.as_deref().map(|scps| {
-            let everything = allow_everything();
-            let alone = Policies {
-                identity: Some(&everything),
-                service_control: Some(scps),
-                ..Policies::default()
-            };
-            policy::authorize(&request, &alone).decision.is_allowed()
-        });
         Outcome {
-            decision: evaluation.decision,
+            decision: outcome.decision,
             matched,
-            missing: missing_keys(&self.sources(), &context, action),
-            boundary_allows,
-            organizations_allow,
+            missing: outcome.missing,
+            boundary_allows: outcome.boundary_allows,
+            organizations_allow: outcome.organizations_allow,
         }
-    }
-
-    /// Every policy of the simulation but the SCPs.
-    fn sources(&self) -> Vec<&Source> {
-        self.identity
-            .iter()
-            .chain(&self.boundary)
-            .chain(self.resource_policy.as_ref())
-            .collect()
     }
 
     /// Every (action, resource) pair, one page of them.
@@ -378,38 +284,6 @@ impl Simulation {
                 permissions_boundary_decision_detail: boundary,
             }]),
         }
-    }
-}
-
-/// The context keys that statements covering `action` read and `context` lacks.
-fn missing_keys(sources: &[&Source], context: &Context, action: &str) -> Vec<String> {
-    let mut missing: Vec<String> = Vec::new();
-    for statement in sources.iter().flat_map(|s| s.policy.statements()) {
-        if !statement.action.as_ref().is_some_and(|a| a.covers(action)) {
-            continue;
-        }
-        for key in statement.context_keys() {
-            let known = context.lookup(key).is_some()
-                || missing.iter().any(|seen| seen.eq_ignore_ascii_case(key));
-            if !known {
-                missing.push(key.to_owned());
-            }
-        }
-    }
-    missing
-}
-
-fn index_of(label: &str) -> Option<usize> {
-    label.strip_prefix('i')?.parse().ok()
-}
-
-/// An identity policy that allows everything: what SCPs are weighed against alone.
-fn allow_everything() -> PolicySet {
-    const TEXT: &str =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    match Policy::parse(TEXT, PolicyKind::Identity) {
-        Ok(policy) => PolicySet::new([("everything".to_owned(), &policy)]),
-        Err(_) => PolicySet::default(),
     }
 }
 
@@ -554,7 +428,7 @@ impl Service {
             resource_policy: resource_policy(input.resource_policy.as_deref())?,
             scps: (!scps.is_empty()).then_some(scps),
             context: context_of(input.context_entries.as_deref().unwrap_or_default())?,
-            resource_owner: input.resource_owner,
+            resource_owner: resource_owner(input.resource_owner.as_deref())?,
         };
         simulation.run(&Asked {
             actions: input.action_names,
@@ -675,7 +549,7 @@ impl Service {
             resource_policy: resource_policy(input.resource_policy.as_deref())?,
             scps: guard.and_then(|g| g.scp.clone()),
             context: context_of(input.context_entries.as_deref().unwrap_or_default())?,
-            resource_owner: input.resource_owner,
+            resource_owner: resource_owner(input.resource_owner.as_deref())?,
         };
         simulation.run(&Asked {
             actions: input.action_names,
@@ -771,6 +645,19 @@ fn managed_kind(arn: &str) -> PolicySourceType {
     } else {
         PolicySourceType::UserManaged
     }
+}
+
+/// The account `ResourceOwner` names (its ARN or its ID, reading 110).
+fn resource_owner(owner: Option<&str>) -> ServiceResult<Option<String>> {
+    owner
+        .map(|owner| {
+            policy::owner_account(owner)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ServiceError::invalid_input(format!("Invalid ResourceOwner {owner}."))
+                })
+        })
+        .transpose()
 }
 
 fn resource_policy(text: Option<&str>) -> ServiceResult<Option<Source>> {
