@@ -130,7 +130,7 @@ def test_batches_and_errors(server):
     assert results[3]["decision"] == "ExplicitDeny"
     for body in ({"checks": []}, {"checks": [{}] * 101}, {"action": "s3:GetObject"}, {"principal": user_arn("reader")}):
         status, answer = ask(server, body)
-        assert status == 400 and answer["error"]["code"] == "InvalidRequest", body
+        assert status == 400 and answer["error"]["code"] == "ValidationError", body
     status, answer = ask(server, {"principal": user_arn("reader"), "action": "s3:GetObject", "resourcePolicy": "{not json"})
     assert status == 400 and answer["error"]["code"] == "MalformedPolicyDocument"
 

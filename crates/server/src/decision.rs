@@ -11,11 +11,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use policy::ContextValue;
 use serde_json::{Map, Value, json};
-use service::{Answer, AuthenticationError, Caller, Question, RequestInfo};
+use service::{Answer, AuthenticationError, Caller, ContextValue, Decision, Question, RequestInfo};
 use sigv4::Verifier;
-use wire::Service as WireService;
+use wire::{CommonError, Service as WireService};
 
 use crate::audit::{self, Event};
 use crate::handler::{Connection, Shared, client_info, drain, header_pairs, read_body, request_id};
@@ -70,10 +69,14 @@ struct Problem {
 
 impl Problem {
     fn invalid(message: impl Into<String>) -> Problem {
+        Problem::common(CommonError::ValidationError, message.into())
+    }
+
+    fn common(error: CommonError, message: String) -> Problem {
         Problem {
-            status: 400,
-            code: "InvalidRequest".to_owned(),
-            message: message.into(),
+            status: error.status(WireService::Iam),
+            code: error.code().to_owned(),
+            message,
         }
     }
 
@@ -123,11 +126,11 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request) -> Respo
     let request_id = request_id(request.headers());
     let (parts, mut body) = request.into_parts();
     let Some(connection) = parts.extensions.get::<Connection>().copied() else {
-        return json_answer(
-            500,
-            &json!({"error": {"code": "InternalFailure"}}),
-            &request_id,
+        let problem = Problem::common(
+            CommonError::InternalFailure,
+            wire::INTERNAL_FAILURE_MESSAGE.to_owned(),
         );
+        return json_answer(problem.status, &problem.body(), &request_id);
     };
     let received = match read_body(&shared, &parts.headers, &mut body, WireService::Iam).await {
         Ok(received) => received,
@@ -205,10 +208,8 @@ async fn answer(shared: &Shared, asker: &Caller, body: &[u8]) -> (u16, Value) {
     let document: Value = match serde_json::from_slice(body) {
         Ok(Value::Object(document)) => Value::Object(document),
         _ => {
-            return (
-                400,
-                Problem::invalid("The body must be a JSON object.").body(),
-            );
+            let problem = Problem::invalid("The body must be a JSON object.");
+            return (problem.status, problem.body());
         }
     };
     match document.get("checks") {
@@ -226,13 +227,12 @@ async fn answer(shared: &Shared, asker: &Caller, body: &[u8]) -> (u16, Value) {
             }
             (200, json!({"results": results}))
         }
-        Some(_) => (
-            400,
-            Problem::invalid(format!(
+        Some(_) => {
+            let problem = Problem::invalid(format!(
                 "checks must be a list of 1 to {MAX_CHECKS} checks."
-            ))
-            .body(),
-        ),
+            ));
+            (problem.status, problem.body())
+        }
     }
 }
 
@@ -446,9 +446,9 @@ fn context(value: Option<&Value>) -> Result<Vec<(String, ContextValue)>, Problem
 
 fn answer_json(answer: &Answer) -> Value {
     let decision = match answer.decision {
-        policy::Decision::Allow => "Allow",
-        policy::Decision::ExplicitDeny => "ExplicitDeny",
-        policy::Decision::ImplicitDeny => "ImplicitDeny",
+        Decision::Allow => "Allow",
+        Decision::ExplicitDeny => "ExplicitDeny",
+        Decision::ImplicitDeny => "ImplicitDeny",
     };
     let matched: Vec<Value> = answer
         .matched
@@ -517,13 +517,13 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever a caller sends, a check is read or refused with InvalidRequest, never a
+        /// Whatever a caller sends, a check is read or refused with ValidationError, never a
         /// panic.
         #[test]
         fn any_check_is_read_or_refused(value in json_value()) {
             if let Err(problem) = parse_check(&value) {
                 prop_assert_eq!(problem.status, 400);
-                prop_assert_eq!(problem.code, "InvalidRequest");
+                prop_assert_eq!(problem.code, "ValidationError");
             }
         }
     }

@@ -51,6 +51,8 @@ pub use ids::{
 };
 pub use pages::{PageKey, RenderedPage};
 pub use password::{PasswordError, hash_password, verify_password};
+/// The engine's types the decision API's callers build and read.
+pub use policy::{ContextValue, Decision};
 pub use seal::{MasterKey, SealError, Sealer};
 pub use secret::Secret;
 pub use service::{
