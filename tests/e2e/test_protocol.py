@@ -85,7 +85,7 @@ NOT_YET_CANDIDATES = [
     "list_saml_providers",
     "list_open_id_connect_providers",
     "list_server_certificates",
-    "get_credential_report",
+    "list_organizations_features",
     "list_signing_certificates",
     "list_ssh_public_keys",
     "list_service_specific_credentials",

@@ -13,22 +13,29 @@ use serde_json::{Map, Value, json};
 use service::{Caller, Identity};
 
 /// Request parameters whose values are secrets (or one-time codes): never recorded. A
-/// parameter is left out when any segment of its dotted name is one of these.
+/// parameter is left out when any segment of its dotted name is one of these: every member
+/// the IAM and STS models mark sensitive (a test holds the list to the models), MFA codes,
+/// session tokens and context assertions.
 const SECRET_PARAMETERS: &[&str] = &[
-    "Password",
-    "NewPassword",
-    "OldPassword",
+    "AddPrivateKey",
     "AuthenticationCode1",
     "AuthenticationCode2",
-    "TokenCode",
-    "SAMLAssertion",
-    "WebIdentityToken",
+    "Base32StringSeed",
+    "ContextAssertion",
+    "NewPassword",
+    "OldPassword",
+    "Password",
     "PrivateKey",
+    "QRCodePNG",
+    "SAMLAssertion",
     "SecretAccessKey",
-    "SessionToken",
+    "ServiceCredentialSecret",
     "ServicePassword",
+    "SessionToken",
+    "TokenCode",
+    "TradeInToken",
+    "WebIdentityToken",
 ];
-
 /// Where and how the log is written.
 #[derive(Clone, Debug)]
 pub struct AuditSettings {
@@ -418,6 +425,38 @@ mod tests {
             json!({"Email":"a@example.com","Nested":[{"Name":"n"}]})
         );
         assert_eq!(json_parameters(b"not json"), Value::Null);
+    }
+
+    /// Every member the IAM and STS models mark sensitive is left out of the records.
+    #[test]
+    fn every_sensitive_member_of_the_models_is_a_secret_parameter() {
+        for model in ["iam-2010-05-08", "sts-2011-06-15"] {
+            let path = format!(
+                "{}/../../data/aws-models/{model}.service.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read_to_string(&path).unwrap();
+            let document: Value = serde_json::from_str(&text).unwrap();
+            let shapes = document["shapes"].as_object().unwrap();
+            let sensitive: Vec<&String> = shapes
+                .iter()
+                .filter(|(_, shape)| shape["sensitive"] == Value::Bool(true))
+                .map(|(name, _)| name)
+                .collect();
+            for shape in shapes.values() {
+                for (member, target) in shape["members"].as_object().into_iter().flatten() {
+                    if target["shape"]
+                        .as_str()
+                        .is_some_and(|t| sensitive.iter().any(|s| *s == t))
+                    {
+                        assert!(
+                            SECRET_PARAMETERS.contains(&member.as_str()),
+                            "{model}: {member} is sensitive"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
