@@ -52,7 +52,9 @@ def write_script(out, body, headers, report=False, path="/"):
     with open(out, "w") as lua:
         lua.write('wrk.method = "POST"\n')
         lua.write("wrk.path = %r\n" % path)
-        lua.write("wrk.body = [[%s]]\n" % body)
+        # A level-3 long bracket: JSON bodies hold `]]` (lists of lists).
+        assert "]===]" not in body
+        lua.write("wrk.body = [===[%s]===]\n" % body)
         lua.write("wrk.headers = {}\n")
         for name, value in headers.items():
             lua.write("wrk.headers[%r] = %r\n" % (name, value))

@@ -6,10 +6,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use service::{Caller, Identity};
 
 /// Request parameters whose values are secrets (or one-time codes): never recorded. A
@@ -112,9 +113,13 @@ impl AuditLog {
     /// Appends one record. A mutation's record (`flush`) is written to the file before the
     /// answer goes out; reads wait for the next mutation, [`AuditLog::flush`] (each second)
     /// or a full buffer.
-    pub(crate) fn write(&self, record: &Value, flush: bool) {
-        let mut line = record.to_string();
-        line.push('\n');
+    pub(crate) fn write(&self, record: &impl Serialize, flush: bool) {
+        let mut line = Vec::with_capacity(768);
+        if let Err(error) = serde_json::to_writer(&mut line, record) {
+            tracing::error!(%error, "an audit record could not be written as JSON");
+            return;
+        }
+        line.push(b'\n');
         let mut sink = self.lock();
         if sink.pending.len() + line.len() > MAX_PENDING {
             tracing::error!(
@@ -124,7 +129,7 @@ impl AuditLog {
             );
             sink.pending.clear();
         }
-        sink.pending.extend_from_slice(line.as_bytes());
+        sink.pending.extend_from_slice(&line);
         if flush || sink.pending.len() >= BUFFERED {
             self.write_out(&mut sink);
         }
@@ -253,92 +258,193 @@ pub(crate) struct Event<'a> {
     pub(crate) region: &'a str,
     pub(crate) source_ip: Option<std::net::IpAddr>,
     pub(crate) user_agent: Option<&'a str>,
-    pub(crate) identity: Value,
+    pub(crate) identity: Who<'a>,
     pub(crate) recipient_account: Option<&'a str>,
     pub(crate) parameters: Value,
 }
 
-impl Event<'_> {
-    /// The record, with the outcome: `None` for success, else the error's code and message.
-    pub(crate) fn record(
-        &self,
+/// Who made the request: an authenticated caller, or what is known of someone who is not
+/// one (yet).
+#[derive(Debug)]
+pub(crate) enum Who<'a> {
+    Caller(&'a Caller),
+    Described(Value),
+}
+
+/// How a request ended: `None` for success.
+pub(crate) type Outcome<'a> = Option<(Option<&'a str>, &'a str)>;
+
+/// One record as written: CloudTrail's fields, borrowed from the event (serialized once,
+/// straight to the line).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Record<'a> {
+    event_version: &'static str,
+    user_identity: &'a Who<'a>,
+    event_time: String,
+    event_source: &'static str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<String>,
+    user_agent: Option<&'a str>,
+    request_parameters: &'a Value,
+    response_elements: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: bool,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: Option<&'a str>,
+    event_category: &'static str,
+}
+
+impl<'e> Event<'e> {
+    /// The record, with the outcome (the error's code, if it has one, and message) and what
+    /// the response says (`Null`: nothing recorded).
+    pub(crate) fn record<'r>(
+        &'r self,
         now: std::time::SystemTime,
-        outcome: Option<(&str, &str)>,
+        outcome: Outcome<'r>,
         response: Value,
-    ) -> Value {
+    ) -> Record<'r> {
         let seconds = now
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let mut record = json!({
-            "eventVersion": "1.08",
-            "userIdentity": self.identity,
-            "eventTime": wire::Timestamp::from_unix_seconds(seconds).to_string(),
-            "eventSource": self.source,
-            "eventName": self.name,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip.map(|ip| ip.to_string()),
-            "userAgent": self.user_agent,
-            "requestParameters": self.parameters,
-            "responseElements": response,
-            "requestID": self.request_id,
-            "eventID": uuid::Uuid::new_v4().to_string(),
-            "readOnly": self.read_only,
-            "eventType": if self.source == "signin.amazonaws.com" { "AwsConsoleSignIn" } else { "AwsApiCall" },
-            "managementEvent": true,
-            "recipientAccountId": self.recipient_account,
-            "eventCategory": "Management",
-        });
-        if let (Some((code, message)), Some(fields)) = (outcome, record.as_object_mut()) {
-            fields.insert("errorCode".to_owned(), Value::from(code));
-            fields.insert("errorMessage".to_owned(), Value::from(message));
+        Record {
+            event_version: "1.08",
+            user_identity: &self.identity,
+            event_time: wire::Timestamp::from_unix_seconds(seconds).to_string(),
+            event_source: self.source,
+            event_name: &self.name,
+            aws_region: self.region,
+            source_ip_address: self.source_ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent,
+            request_parameters: &self.parameters,
+            response_elements: response,
+            error_code: outcome.and_then(|(code, _)| code),
+            error_message: outcome.map(|(_, message)| message),
+            request_id: self.request_id,
+            event_id: next_event_id(),
+            read_only: self.read_only,
+            event_type: if self.source == "signin.amazonaws.com" {
+                "AwsConsoleSignIn"
+            } else {
+                "AwsApiCall"
+            },
+            management_event: true,
+            recipient_account_id: self.recipient_account,
+            event_category: "Management",
         }
-        record
+    }
+}
+
+/// A unique id per event: a random base drawn once per process, plus a counter (a random
+/// UUID per event would cost a system call on every request).
+fn next_event_id() -> String {
+    static BASE: OnceLock<(u64, u64)> = OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let (high, low) = *BASE.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair());
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    uuid::Uuid::from_u64_pair(high, low.wrapping_add(n))
+        .hyphenated()
+        .to_string()
+}
+
+impl Serialize for Who<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Who::Caller(caller) => CallerIdentity::of(caller).serialize(serializer),
+            Who::Described(value) => value.serialize(serializer),
+        }
     }
 }
 
 /// CloudTrail's `userIdentity` of an authenticated caller.
-pub(crate) fn identity_of(caller: &Caller) -> Value {
-    let mut identity = Map::new();
-    let kind = match &caller.identity {
-        Identity::Root => "Root",
-        Identity::User(_) => "IAMUser",
-        Identity::RoleSession { .. } => "AssumedRole",
-        Identity::FederatedUser { .. } => "FederatedUser",
-    };
-    identity.insert("type".into(), kind.into());
-    identity.insert("principalId".into(), caller.user_id().into());
-    identity.insert("arn".into(), caller.arn().into());
-    identity.insert("accountId".into(), caller.account_id.clone().into());
-    if !caller.access_key_id.is_empty() {
-        identity.insert("accessKeyId".into(), caller.access_key_id.clone().into());
-    }
-    if let Identity::User(user) = &caller.identity {
-        identity.insert("userName".into(), user.name.clone().into());
-    }
-    if let Some(session) = &caller.session {
-        let mut context = json!({
-            "attributes": {
-                "creationDate": wire::Timestamp::from_unix_seconds(session.issued_at).to_string(),
-                "mfaAuthenticated": if session.mfa { "true" } else { "false" },
-            }
-        });
-        if let (Identity::RoleSession { role, .. }, Some(fields)) =
-            (&caller.identity, context.as_object_mut())
-        {
-            fields.insert(
-                "sessionIssuer".into(),
-                json!({
-                    "type": "Role",
-                    "principalId": role.role_id,
-                    "arn": caller.principal_arn(),
-                    "accountId": role.account_id,
-                    "userName": role.name,
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallerIdentity<'a> {
+    r#type: &'static str,
+    principal_id: String,
+    arn: String,
+    account_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    attributes: SessionAttributes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuer<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    creation_date: String,
+    mfa_authenticated: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
+    r#type: &'static str,
+    principal_id: &'a str,
+    arn: String,
+    account_id: &'a str,
+    user_name: &'a str,
+}
+
+impl<'a> CallerIdentity<'a> {
+    fn of(caller: &'a Caller) -> CallerIdentity<'a> {
+        let kind = match &caller.identity {
+            Identity::Root => "Root",
+            Identity::User(_) => "IAMUser",
+            Identity::RoleSession { .. } => "AssumedRole",
+            Identity::FederatedUser { .. } => "FederatedUser",
+        };
+        let session_context = caller.session.as_ref().map(|session| SessionContext {
+            attributes: SessionAttributes {
+                creation_date: wire::Timestamp::from_unix_seconds(session.issued_at).to_string(),
+                mfa_authenticated: if session.mfa { "true" } else { "false" },
+            },
+            session_issuer: match &caller.identity {
+                Identity::RoleSession { role, .. } => Some(SessionIssuer {
+                    r#type: "Role",
+                    principal_id: &role.role_id,
+                    arn: caller.principal_arn(),
+                    account_id: &role.account_id,
+                    user_name: &role.name,
                 }),
-            );
+                _ => None,
+            },
+        });
+        CallerIdentity {
+            r#type: kind,
+            principal_id: caller.user_id(),
+            arn: caller.arn(),
+            account_id: &caller.account_id,
+            access_key_id: (!caller.access_key_id.is_empty())
+                .then_some(caller.access_key_id.as_str()),
+            user_name: match &caller.identity {
+                Identity::User(user) => Some(&user.name),
+                _ => None,
+            },
+            session_context,
         }
-        identity.insert("sessionContext".into(), context);
     }
-    Value::Object(identity)
 }
 
 /// The request's Query parameters as CloudTrail shows them (`UserName` as `userName`,
@@ -396,6 +502,8 @@ fn lower_first(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -176,7 +176,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request) -> Respo
             region: &asker.request.region,
             source_ip: asker.request.source_ip,
             user_agent: asker.request.user_agent.as_deref(),
-            identity: audit::identity_of(&asker),
+            identity: audit::Who::Caller(&asker),
             recipient_account: Some(&asker.account_id),
             // What was asked is not recorded: a forwarded request's headers hold another
             // caller's signature.
@@ -187,7 +187,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request) -> Respo
             .and_then(Value::as_str)
             .map(|code| {
                 (
-                    code,
+                    Some(code),
                     answer
                         .pointer("/error/message")
                         .and_then(Value::as_str)

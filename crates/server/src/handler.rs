@@ -756,9 +756,9 @@ async fn handle(
             user_agent: info.user_agent.as_deref(),
             // Who the token or assertion names is the service's to establish; the record
             // says by which kind of identity provider.
-            identity: serde_json::json!({
+            identity: audit::Who::Described(serde_json::json!({
                 "type": if action == "AssumeRoleWithSAML" { "SAMLUser" } else { "WebIdentityUser" }
-            }),
+            })),
             recipient_account: None,
             parameters: audit::query_parameters(&pairs),
         });
@@ -766,7 +766,10 @@ async fn handle(
             .await
             .map(|body| (WireService::Sts, body.into()));
         if let (Some(log), Some(event)) = (app.audit(), event) {
-            let outcome = result.as_ref().err().map(|f| (f.code, f.message.as_str()));
+            let outcome = result
+                .as_ref()
+                .err()
+                .map(|f| (Some(f.code), f.message.as_str()));
             log.write(
                 &event.record(
                     std::time::SystemTime::now(),
@@ -815,7 +818,7 @@ async fn handle(
         region: &caller.request.region,
         source_ip: caller.request.source_ip,
         user_agent: caller.request.user_agent.as_deref(),
-        identity: audit::identity_of(&caller),
+        identity: audit::Who::Caller(&caller),
         recipient_account: Some(&caller.account_id),
         parameters: if service == WireService::Organizations {
             audit::json_parameters(body)
@@ -835,7 +838,10 @@ async fn handle(
         Some(&mut event),
     )
     .await;
-    let outcome = result.as_ref().err().map(|f| (f.code, f.message.as_str()));
+    let outcome = result
+        .as_ref()
+        .err()
+        .map(|f| (Some(f.code), f.message.as_str()));
     let record = event.record(
         std::time::SystemTime::now(),
         outcome,

@@ -150,7 +150,7 @@ impl Visit {
             region: &caller.request.region,
             source_ip: caller.request.source_ip,
             user_agent: caller.request.user_agent.as_deref(),
-            identity: crate::audit::identity_of(caller),
+            identity: crate::audit::Who::Caller(caller),
             recipient_account: Some(&caller.account_id),
             parameters: crate::audit::query_parameters(&pairs),
         };
@@ -162,7 +162,10 @@ impl Visit {
         } else {
             self.run_iam(operation, &params).await
         };
-        let outcome = result.as_ref().err().map(|p| (p.code, p.message.as_str()));
+        let outcome = result
+            .as_ref()
+            .err()
+            .map(|p| (Some(p.code), p.message.as_str()));
         log.write(
             &event.record(
                 std::time::SystemTime::now(),

@@ -169,17 +169,15 @@ pub(crate) async fn sign_in(
         };
         if let Some(signed_in) = signed_in {
             let request_id = crate::handler::request_id(&parts.headers);
-            log.write(
-                &sign_in_event(
-                    &info,
-                    &request_id,
-                    root,
-                    &account,
-                    &user_name,
-                    signed_in,
-                    mfa_used,
-                ),
-                true,
+            write_sign_in_event(
+                log,
+                &info,
+                &request_id,
+                root,
+                &account,
+                &user_name,
+                signed_in,
+                mfa_used,
             );
         }
     }
@@ -228,7 +226,9 @@ pub(crate) async fn sign_in(
 
 /// The audit record of a console sign-in (CloudTrail's `ConsoleLogin`). A refused sign-in
 /// names no user: what was typed as the name may be anything, a password included.
-fn sign_in_event(
+#[allow(clippy::too_many_arguments)]
+fn write_sign_in_event(
+    log: &crate::audit::AuditLog,
     info: &service::RequestInfo,
     request_id: &str,
     root: bool,
@@ -236,7 +236,7 @@ fn sign_in_event(
     user_name: &str,
     signed_in: bool,
     mfa_used: bool,
-) -> serde_json::Value {
+) {
     let account_id =
         (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account);
     let identity = match (signed_in, root) {
@@ -258,7 +258,7 @@ fn sign_in_event(
         region: "us-east-1",
         source_ip: info.source_ip,
         user_agent: info.user_agent.as_deref(),
-        identity,
+        identity: crate::audit::Who::Described(identity),
         recipient_account: account_id,
         parameters: serde_json::Value::Null,
     };
@@ -266,12 +266,12 @@ fn sign_in_event(
         "ConsoleLogin": if signed_in { "Success" } else { "Failure" },
         "MFAUsed": if mfa_used { "Yes" } else { "No" },
     });
-    let mut record = event.record(std::time::SystemTime::now(), None, response);
     // CloudTrail's failed ConsoleLogin has a message and no error code.
-    if let (false, Some(fields)) = (signed_in, record.as_object_mut()) {
-        fields.insert("errorMessage".to_owned(), "Failed authentication".into());
-    }
-    record
+    let outcome = (!signed_in).then_some((None, "Failed authentication"));
+    log.write(
+        &event.record(std::time::SystemTime::now(), outcome, response),
+        true,
+    );
 }
 
 /// Where a SAML sign-in lands: the relay state when it is a console page, else the
