@@ -462,7 +462,7 @@ pub(crate) fn query_parameters(pairs: &[(String, String)]) -> Value {
             continue;
         }
         let camel: Vec<String> = name.split('.').map(lower_first).collect();
-        fields.insert(camel.join("."), Value::from(value.as_str()));
+        fields.insert(camel.join("."), Value::from(unless_key(value)));
     }
     if fields.is_empty() {
         Value::Null
@@ -480,6 +480,7 @@ pub(crate) fn json_parameters(body: &[u8]) -> Value {
                 fields.values_mut().for_each(scrub);
             }
             Value::Array(items) => items.iter_mut().for_each(scrub),
+            Value::String(text) if text.contains("PRIVATE KEY") => *value = Value::from(HIDDEN),
             _ => {}
         }
     }
@@ -489,6 +490,18 @@ pub(crate) fn json_parameters(body: &[u8]) -> Value {
             value
         }
         Err(_) => Value::Null,
+    }
+}
+
+/// What stands in a record for a value that holds a private key in any parameter (a key
+/// pasted where a certificate goes is still a key).
+const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+fn unless_key(value: &str) -> &str {
+    if value.contains("PRIVATE KEY") {
+        HIDDEN
+    } else {
+        value
     }
 }
 
@@ -522,15 +535,16 @@ mod tests {
             ("Password", "hunter2-secret"),
             ("Tags.member.1.Key", "team"),
             ("AuthenticationCode1", "123456"),
+            ("CertificateBody", "-----BEGIN PRIVATE KEY-----\nMIIE...\n"),
         ]));
         assert_eq!(
             value,
-            json!({"userName": "alice", "tags.member.1.key": "team"})
+            json!({"userName": "alice", "tags.member.1.key": "team", "certificateBody": HIDDEN})
         );
-        let body = br#"{"Email":"a@example.com","Nested":[{"SecretAccessKey":"x","Name":"n"}]}"#;
+        let body = br#"{"Email":"a@example.com","Nested":[{"SecretAccessKey":"x","Name":"n","K":"-----BEGIN RSA PRIVATE KEY-----"}]}"#;
         assert_eq!(
             json_parameters(body),
-            json!({"Email":"a@example.com","Nested":[{"Name":"n"}]})
+            json!({"Email":"a@example.com","Nested":[{"Name":"n","K":HIDDEN}]})
         );
         assert_eq!(json_parameters(b"not json"), Value::Null);
     }
