@@ -84,15 +84,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG")
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .with_writer(std::io::stderr)
-                // Colour codes only for a person at a terminal, never into a log file.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .init();
+            let filter = tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let logs = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr);
+            // A person at a terminal reads lines (coloured); anything else (a file, a
+            // journal, a collector) gets one JSON object per line.
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                logs.with_ansi(true).init();
+            } else {
+                logs.json().with_ansi(false).init();
+            }
             run_async(serve::serve(args))
         }
         Command::Account(AccountCommand::Create(args)) => run_async(serve::create_account(args)),

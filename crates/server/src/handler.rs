@@ -38,6 +38,8 @@ pub struct App {
     audit: Option<Arc<AuditLog>>,
     /// The decision API's verifiers (its callers', and forwarded requests').
     decisions: crate::decision::Verifiers,
+    /// What `/metrics` reports of the requests.
+    metrics: crate::metrics::Metrics,
 }
 
 /// The future a reset hook returns.
@@ -82,7 +84,12 @@ impl App {
             test_clock,
             audit,
             decisions: crate::decision::Verifiers::new(),
+            metrics: crate::metrics::Metrics::default(),
         })
+    }
+
+    pub(crate) fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     pub(crate) fn decisions(&self) -> &crate::decision::Verifiers {
@@ -181,6 +188,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .merge(crate::console::routes())
         .merge(crate::decision::routes())
+        .merge(crate::metrics::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
@@ -561,6 +569,7 @@ pub(crate) async fn drain(body: &mut Body) {
 }
 
 async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
     let request_id = request_id(request.headers());
     let (parts, mut body) = request.into_parts();
     let Some(connection) = parts.extensions.get::<Connection>().copied() else {
@@ -589,7 +598,11 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         }
     };
     let client = client_info(&shared, &connection, &parts.headers);
-    match handle(
+    let mut facts = Facts {
+        action: "unknown",
+        principal: None,
+    };
+    let result = handle(
         &shared.app,
         client,
         &parts.method,
@@ -597,15 +610,44 @@ async fn query(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         &parts.headers,
         received,
         &request_id,
+        &mut facts,
     )
-    .await
-    {
+    .await;
+    let (api, outcome, status) = match &result {
+        Ok((service, _)) => (*service, "success", 200),
+        Err(failure) => (failure.service, failure.code, failure.status),
+    };
+    let elapsed = started.elapsed();
+    shared.app.metrics().request(
+        crate::metrics::api_name(api),
+        facts.action,
+        outcome,
+        elapsed,
+    );
+    tracing::info!(
+        target: "castellan::request",
+        request_id = %request_id,
+        service = crate::metrics::api_name(api),
+        action = facts.action,
+        principal = facts.principal.as_deref().unwrap_or("-"),
+        outcome,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+    );
+    match result {
         Ok((WireService::Organizations, answer)) => {
             json_response(StatusCode::OK, answer.into_body(&request_id), &request_id)
         }
         Ok((_, answer)) => xml_response(StatusCode::OK, answer.into_body(&request_id), &request_id),
         Err(failure) => failure.into_response(&request_id),
     }
+}
+
+/// What the request path learns of a request for its metrics and log line: the operation
+/// (from the model's closed list) and, when the log records it, the caller.
+struct Facts {
+    action: &'static str,
+    principal: Option<String>,
 }
 
 /// Where the request comes from and whether it came over TLS, as far as the server can tell.
@@ -723,6 +765,7 @@ fn query_pairs(
     pairs
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     app: &App,
     client: Client,
@@ -731,6 +774,7 @@ async fn handle(
     headers: &HeaderMap,
     received: Received,
     request_id: &str,
+    facts: &mut Facts,
 ) -> Result<(WireService, Answer), Failure> {
     let Received { bytes, reservation } = received;
     let body: &[u8] = &bytes;
@@ -741,6 +785,9 @@ async fn handle(
         .find(|(k, _)| k == "Action")
         .map(|(_, v)| v.clone());
     if let Some(action) = action.filter(|a| UNSIGNED_STS_ACTIONS.contains(&a.as_str())) {
+        if let Some(operation) = wire::sts::Operation::from_action(&action) {
+            facts.action = operation.name();
+        }
         let info = RequestInfo {
             region: UNSIGNED_REGION.to_owned(),
             service: "sts".to_owned(),
@@ -796,7 +843,10 @@ async fn handle(
         .authenticate(&app.verifier, &signed, client)
         .await
         .map_err(|refused| match refused.error {
-            AuthenticationError::Signature(e) => Failure::from_auth(refused.service, &e),
+            AuthenticationError::Signature(e) => {
+                app.metrics.signature_failure(e.code());
+                Failure::from_auth(refused.service, &e)
+            }
             AuthenticationError::Service(e) => {
                 Failure::from_service(refused.service, e, request_id)
             }
@@ -804,6 +854,10 @@ async fn handle(
     // The body now belongs to a verified caller: it no longer counts against the budget
     // for unauthenticated bytes.
     drop(reservation);
+    facts.action = action_name(service, &pairs, headers);
+    if tracing::enabled!(target: "castellan::request", tracing::Level::INFO) {
+        facts.principal = Some(caller.arn());
+    }
     let Some(log) = app.audit() else {
         return dispatch(
             app, &caller, service, method, headers, body, pairs, request_id, None,
@@ -849,6 +903,36 @@ async fn handle(
     );
     log.write(&record, !event.read_only);
     result
+}
+
+/// The operation a request names, from the model's closed list (`unknown` for a name that
+/// is not an operation of its API).
+fn action_name(
+    service: WireService,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> &'static str {
+    let named = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let found = match service {
+        WireService::Iam => named("Action")
+            .and_then(wire::iam::Operation::from_action)
+            .map(wire::iam::Operation::name),
+        WireService::Sts => named("Action")
+            .and_then(wire::sts::Operation::from_action)
+            .map(wire::sts::Operation::name),
+        WireService::Organizations => headers
+            .get(AMZ_TARGET)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.rsplit_once('.'))
+            .and_then(|(_, name)| wire::organizations::Operation::from_action(name))
+            .map(wire::organizations::Operation::name),
+    };
+    found.unwrap_or("unknown")
 }
 
 /// CloudTrail's `eventSource` of an API.

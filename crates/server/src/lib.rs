@@ -13,6 +13,7 @@ mod decision;
 mod handler;
 mod issuer_client;
 mod listener;
+mod metrics;
 mod tls;
 
 pub use audit::{AuditLog, AuditSettings, rotated as rotated_audit_file};

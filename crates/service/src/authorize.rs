@@ -42,6 +42,8 @@ pub(crate) struct PolicyCache {
     /// An account's organization guardrails by account id, with the revision they were
     /// compiled at (`None`: the account is in no organization).
     pub(crate) guardrails: BoundedMap<(i64, Option<Arc<Guardrails>>)>,
+    /// How long the engine takes to decide (policies compiled, context built).
+    pub(crate) decision_latency: store::metrics::Histogram,
 }
 
 impl PolicyCache {
@@ -51,6 +53,7 @@ impl PolicyCache {
             sessions: BoundedMap::new(limits.sessions),
             trusts: BoundedMap::new(limits.trusts),
             guardrails: BoundedMap::new(limits.compiled),
+            decision_latency: store::metrics::Histogram::default(),
         }
     }
 
@@ -59,6 +62,15 @@ impl PolicyCache {
         self.sessions.clear();
         self.trusts.clear();
         self.guardrails.clear();
+    }
+
+    /// Lookups of compiled principals and of session policies: (found, not found) each.
+    pub(crate) fn lookups(&self) -> [(&'static str, (u64, u64)); 3] {
+        [
+            ("compiled", self.principals.lookups()),
+            ("sessions", self.sessions.lookups()),
+            ("trusts", self.trusts.lookups()),
+        ]
     }
 
     pub(crate) fn compiled_usage(&self) -> (usize, usize) {
@@ -557,7 +569,9 @@ pub(crate) async fn authorize(
         resource_account: Some(&caller.account_id),
         context: &context,
     };
+    let deciding = std::time::Instant::now();
     let evaluation = policy::authorize(&request, &sets);
+    cache.decision_latency.observe(deciding.elapsed());
     if evaluation.decision.is_allowed() {
         return Ok(());
     }

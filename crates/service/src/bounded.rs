@@ -48,6 +48,9 @@ fn evict_oldest<V>(inner: &mut Inner<V>) -> bool {
 pub(crate) struct BoundedMap<V> {
     bound: Bound,
     inner: RwLock<Inner<V>>,
+    /// Lookups that found an entry, and those that did not (`/metrics`' hit rates).
+    hits: std::sync::atomic::AtomicU64,
+    misses: std::sync::atomic::AtomicU64,
 }
 
 impl<V: Clone> BoundedMap<V> {
@@ -59,12 +62,27 @@ impl<V: Clone> BoundedMap<V> {
                 order: VecDeque::new(),
                 weight: 0,
             }),
+            hits: std::sync::atomic::AtomicU64::new(0),
+            misses: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<V> {
         let inner = self.inner.read().ok()?;
-        inner.map.get(key).map(|(value, _)| value.clone())
+        let found = inner.map.get(key).map(|(value, _)| value.clone());
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups so far: (found, not found).
+    pub(crate) fn lookups(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
     /// Inserts with weight 1.

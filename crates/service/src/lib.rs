@@ -63,6 +63,8 @@ pub use session::{Session, SessionKind, TokenProblem};
 pub use sign_in::{
     CONSOLE_IDLE_SECONDS, CONSOLE_SESSION_SECONDS, ConsoleCaller, SignIn, SignInRequest,
 };
+/// Latency histograms, as `/metrics` reads them.
+pub use store::metrics::{BUCKETS as LATENCY_BUCKETS, Histogram, HistogramSnapshot};
 pub use throttle::{Throttle, ThrottleLimit};
 
 /// The system's random source failed: nothing secret can be made, so the caller must fail

@@ -475,6 +475,44 @@ impl Service {
     }
 
     /// `ServiceUnavailable` when the state is older than the staleness bound.
+    /// Whether this node can answer (`/readyz`): its state is loaded and its database has
+    /// confirmed it within the staleness bound; else why not.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        if !self.state.snapshot().is_loaded() {
+            return Err("the state is not loaded yet");
+        }
+        self.check_fresh()
+            .map_err(|_| "the database has not answered recently")
+    }
+
+    /// Each cache's lookups so far, (found, not found), by cache name (`/metrics`).
+    pub fn cache_lookups(&self) -> Vec<(&'static str, (u64, u64))> {
+        let caches = &self.caches;
+        let mut lookups = vec![
+            ("keys", caches.keys.lookups()),
+            ("tokens", caches.tokens.lookups()),
+            ("pages", caches.pages.lookups()),
+        ];
+        lookups.extend(caches.policies.lookups());
+        lookups
+    }
+
+    /// How long the engine's decisions take (`/metrics`).
+    pub fn decision_latency(&self) -> store::metrics::HistogramSnapshot {
+        self.caches.policies.decision_latency.snapshot()
+    }
+
+    /// How long the store's writes and change-log reads take (`/metrics`).
+    pub fn store_latency(
+        &self,
+    ) -> (
+        store::metrics::HistogramSnapshot,
+        store::metrics::HistogramSnapshot,
+    ) {
+        let latency = self.store.latency();
+        (latency.writes.snapshot(), latency.change_reads.snapshot())
+    }
+
     pub(crate) fn check_fresh(&self) -> ServiceResult<()> {
         match self.max_staleness {
             Some(bound) if !self.state.confirmed_within(bound) => Err(ServiceError::common(

@@ -44,6 +44,8 @@ pub struct Store {
     /// PostgreSQL's URL, for the connection that listens for other nodes' changes (it may
     /// hold a password: never printed).
     listen_url: Option<ListenUrl>,
+    /// How long writes and change-log reads take (for `/metrics`).
+    pub(crate) latency: Arc<crate::metrics::StoreLatency>,
 }
 
 /// A database URL that `Debug` does not print (it may carry a password).
@@ -160,7 +162,14 @@ impl Store {
             backend,
             _anchor: anchor,
             listen_url: (backend == Backend::Postgres).then(|| ListenUrl(Arc::from(url))),
+            latency: Arc::default(),
         })
+    }
+
+    /// How long the store's writes and change-log reads have taken.
+    #[must_use]
+    pub fn latency(&self) -> &crate::metrics::StoreLatency {
+        &self.latency
     }
 
     /// Which backend this store runs on.
@@ -247,6 +256,7 @@ impl Store {
     /// order on both backends, so a reader that sees revision `n` has every change up to `n`,
     /// and every writer takes its locks in the same order (no deadlocks).
     pub(crate) async fn begin_write(&self) -> Result<Write> {
+        let started = std::time::Instant::now();
         let mut tx = match self.backend {
             // A deferred transaction would take the write lock at its first write, after its
             // quota count, and could then fail with SQLITE_BUSY instead of waiting.
@@ -269,6 +279,8 @@ impl Store {
             tx,
             revision,
             backend: self.backend,
+            started,
+            latency: Arc::clone(&self.latency),
         })
     }
 }
@@ -278,6 +290,8 @@ pub(crate) struct Write {
     tx: Transaction<'static, Any>,
     pub(crate) revision: i64,
     backend: Backend,
+    started: std::time::Instant,
+    latency: Arc<crate::metrics::StoreLatency>,
 }
 
 impl Write {
@@ -324,6 +338,7 @@ impl Write {
     /// Commits and returns the revision this transaction produced.
     pub(crate) async fn commit(self) -> Result<i64> {
         self.tx.commit().await?;
+        self.latency.writes.observe(self.started.elapsed());
         Ok(self.revision)
     }
 }

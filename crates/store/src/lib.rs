@@ -8,6 +8,7 @@
 
 mod db;
 mod error;
+pub mod metrics;
 mod model;
 mod ops;
 pub mod quota;

@@ -18,6 +18,13 @@ impl Store {
     /// What changed after `since`, oldest first, at most `limit` entries (then `revision` is
     /// the last entry's, and the caller asks again from there).
     pub async fn changes_since(&self, since: i64, limit: u32) -> Result<Changes> {
+        let started = std::time::Instant::now();
+        let changes = self.read_changes_since(since, limit).await;
+        self.latency.change_reads.observe(started.elapsed());
+        changes
+    }
+
+    async fn read_changes_since(&self, since: i64, limit: u32) -> Result<Changes> {
         // One transaction, so the revision and the entries are one snapshot.
         let mut tx = self.pool.begin().await?;
         let head = sqlx::query("SELECT value, log_floor FROM revision WHERE id = 1")
