@@ -11,31 +11,13 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use axum::Router;
-use axum::body::Body;
-use common::{Raw, root, service, signed};
-use http_body_util::BodyExt as _;
-use server::{App, Connection, ServerConfig, app_router};
-use tower::ServiceExt as _;
+use common::{Raw, root, route, service, signed};
+use server::{App, ServerConfig, app_router};
 
 async fn call(router: &Router, raw: &Raw) -> (u16, String) {
-    let mut builder = http::Request::builder()
-        .method(raw.method.as_str())
-        .uri(raw.target.as_str());
-    for (name, value) in &raw.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    let request = builder
-        .extension(Connection::new(peer, false))
-        .body(Body::from(raw.body.clone()))
-        .unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    let (status, body, _) = route(router, raw).await;
+    (status, body)
 }
 
 fn get(target: &str) -> Raw {

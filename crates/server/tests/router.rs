@@ -10,12 +10,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use axum::body::Body;
-use common::{Raw, root, service, signed, tag};
-use http_body_util::BodyExt as _;
-use server::{App, Connection, ServerConfig, app_router};
+use common::{Raw, root, route, service, signed, tag};
+use server::{App, ServerConfig, app_router};
 use tower::ServiceExt as _;
 
 /// What a oneshot call answers: status, error or result body, and the request id header.
@@ -28,27 +25,10 @@ struct Answer {
 async fn oneshot(raw: &Raw) -> Answer {
     let app = App::new(service().await, None);
     let router = app_router(app, &ServerConfig::default());
-    let mut builder = http::Request::builder()
-        .method(raw.method.as_str())
-        .uri(raw.target.as_str());
-    for (name, value) in &raw.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    let request = builder
-        .extension(Connection::new(peer, false))
-        .body(Body::from(raw.body.clone()))
-        .unwrap();
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let request_id = response
-        .headers()
-        .get("x-amzn-requestid")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, body, request_id) = route(&router, raw).await;
     Answer {
         status,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        body,
         request_id,
     }
 }

@@ -402,3 +402,33 @@ pub fn assert_aws_error(response: &Response, status: u16, code: &str) {
     assert_eq!(response.header("x-amzn-requestid"), Some(id));
     assert_eq!(response.header("content-type"), Some("text/xml"));
 }
+
+/// What the router answers `raw` with, driven directly (no socket), as from 127.0.0.1:
+/// status, body and request id.
+pub async fn route(router: &axum::Router, raw: &Raw) -> (u16, String, Option<String>) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut builder = http::Request::builder()
+        .method(raw.method.as_str())
+        .uri(raw.target.as_str());
+    for (name, value) in &raw.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let request = builder
+        .extension(server::Connection::new(peer, false))
+        .body(axum::body::Body::from(raw.body.clone()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let request_id = response
+        .headers()
+        .get("x-amzn-requestid")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+        request_id,
+    )
+}
