@@ -107,7 +107,10 @@ class Start:
         self.loader_ms, self.entities = None, None
         for _ in range(100):
             with open(log_path) as log:
-                match = re.search(r"in-memory state loaded.*entities=(\d+).*elapsed_ms=(\d+)", log.read())
+                match = re.search(
+                    # The log is JSON lines (standard error is a file), text on a terminal.
+                    r'in-memory state loaded.*?entities"?[=:](\d+).*?elapsed_ms"?[=:]"?(\d+)',
+                    log.read())
             if match:
                 self.entities, self.loader_ms = int(match.group(1)), int(match.group(2))
                 break
