@@ -221,10 +221,11 @@ async fn errors_arrive_with_aws_codes() {
         Some("SignatureDoesNotMatch")
     );
 
-    // Federation is built (issue 13): its list answers; the credential report is not yet.
+    // Federation is built: its list answers. Delegation requests are not (ARCHITECTURE.md
+    // reading 39): an operation not offered answers NotImplemented, never a fake success.
     let providers = iam.list_open_id_connect_providers().send().await.unwrap();
     assert!(providers.open_id_connect_provider_list().is_empty());
-    let not_built = iam.generate_credential_report().send().await.unwrap_err();
+    let not_built = iam.list_delegation_requests().send().await.unwrap_err();
     assert_eq!(
         not_built.into_service_error().meta().code(),
         Some("NotImplemented")
