@@ -427,6 +427,10 @@ macro_rules! reads {
 }
 
 reads! {
+    /// A stored report or access advisor job by id (credential reports, jobs).
+    fn get_report(account_id: &str, report_id: &str) -> Option<store::StoredReport>;
+    /// The recorded service (and action) uses of the account's principals among `principal_ids`.
+    fn service_access_of(account_id: &str, principal_ids: &[String]) -> Vec<store::ServiceAccess>;
     /// What binds an account in its organization (path, SCPs, RCPs).
     fn org_guardrails(account_id: &str) -> Option<store::GuardrailRows>;
     /// The organization an account belongs to.

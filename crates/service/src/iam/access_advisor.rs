@@ -176,7 +176,7 @@ impl Service {
         let scope = self.scope(&account, &input.arn, true).await?;
         let ids: Vec<String> = scope.entities.iter().map(|e| e.id.clone()).collect();
         let rows = self
-            .store
+            .reads()
             .service_access_of(&caller.account_id, &ids)
             .await?;
         let action_level =
@@ -464,7 +464,7 @@ impl Service {
                 .cloned()
                 .collect();
             for row in self
-                .store
+                .reads()
                 .service_access_of(&account.account_id, &ids)
                 .await?
             {
@@ -538,7 +538,7 @@ impl Service {
         )
         .await?;
         let stored = self
-            .store
+            .reads()
             .get_report(
                 &caller.account_id,
                 &format!("organizations-access/{}", input.job_id),
@@ -598,7 +598,7 @@ impl Service {
     /// The job `job_id` of the caller's account.
     async fn job(&self, caller: &Caller, job_id: &str) -> ServiceResult<Job> {
         let stored = self
-            .store
+            .reads()
             .get_report(&caller.account_id, &job_key(job_id))
             .await?
             .ok_or_else(|| {

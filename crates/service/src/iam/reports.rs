@@ -64,7 +64,10 @@ impl Service {
             .await?;
         let account_id = &caller.account_id;
         let now = self.clock.seconds();
-        if let Some(report) = self.store.get_report(account_id, CREDENTIAL_REPORT).await?
+        if let Some(report) = self
+            .reads()
+            .get_report(account_id, CREDENTIAL_REPORT)
+            .await?
             && now - report.generated_at < REPORT_LIFETIME
         {
             return Ok(GenerateCredentialReportResponse {
@@ -96,7 +99,7 @@ impl Service {
         self.allow(caller, Operation::GetCredentialReport, "*", Vec::new())
             .await?;
         let Some(report) = self
-            .store
+            .reads()
             .get_report(&caller.account_id, CREDENTIAL_REPORT)
             .await?
         else {
