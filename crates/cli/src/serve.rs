@@ -477,15 +477,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     if let Some(log) = &audit {
-        // Reads are buffered: written out each second (changes are written at once).
-        let log = Arc::clone(log);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                log.flush();
-            }
-        });
+        // Reads are buffered and written out by a thread of the log's own, each second
+        // (changes are written at once).
+        log.start_writer()
+            .context("cannot start the audit log's writer thread")?;
     }
     let app = server::App::configured(service, reset, args.test_clock, audit.clone());
     tracing::info!(listen = %args.listen, "castellan is serving IAM, STS and Organizations");

@@ -55,22 +55,30 @@ pub struct AuditSettings {
 #[derive(Debug)]
 pub struct AuditLog {
     settings: AuditSettings,
+    /// Whole lines, in order, not yet written: reads wait here until the writer thread
+    /// takes them (each second or when `BUFFERED` is reached); after a failure every record
+    /// waits here (bounded by `MAX_PENDING`). Held only to append or to take the lines, so a
+    /// request never waits on the disk for a read's record.
+    pending: Mutex<Vec<u8>>,
+    /// The file, held while lines are written: writers take the pending lines only while
+    /// holding it, so lines reach the file in the order they were appended.
     sink: Mutex<Sink>,
+    /// Wakes the writer thread, once [`AuditLog::start_writer`] started it.
+    writer: OnceLock<std::sync::mpsc::SyncSender<()>>,
     /// Records wait in memory because the file refused them; until they are written out,
     /// mutations are refused (when fail-closed).
     broken: AtomicBool,
 }
 
-/// The file and the records not yet written to it.
+/// The file the lines go to.
 #[derive(Debug)]
 struct Sink {
     /// `None` after a failure until the file is reopened.
     file: Option<File>,
-    /// Whole lines, in order, not yet written: reads wait here up to a second; after a
-    /// failure every record waits here (bounded by `MAX_PENDING`).
-    pending: Vec<u8>,
     /// The file's size.
     bytes: u64,
+    /// The lines being written: swapped with `pending` so neither allocates again.
+    writing: Vec<u8>,
 }
 
 /// Records buffered before the file is written (reads are written at least each second).
@@ -89,13 +97,41 @@ impl AuditLog {
         let (file, bytes) = open_file(&settings.path)?;
         Ok(AuditLog {
             settings,
+            pending: Mutex::new(Vec::with_capacity(BUFFERED)),
             sink: Mutex::new(Sink {
                 file: Some(file),
-                pending: Vec::with_capacity(BUFFERED),
                 bytes,
+                writing: Vec::with_capacity(BUFFERED),
             }),
+            writer: OnceLock::new(),
             broken: AtomicBool::new(false),
         })
+    }
+
+    /// Starts the thread that writes reads' records out, each second and whenever a
+    /// buffer's worth waits. File writes (and rotation's renames and removals) can block for
+    /// milliseconds when the disk is busy; on this thread they hold up no request. Without
+    /// it, a full buffer is written by the request that filled it.
+    pub fn start_writer(self: &std::sync::Arc<Self>) -> std::io::Result<()> {
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        if self.writer.set(wake).is_err() {
+            return Ok(());
+        }
+        let log = std::sync::Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("castellan-audit".to_owned())
+            .spawn(move || {
+                use std::sync::mpsc::RecvTimeoutError;
+                loop {
+                    let woke = woken.recv_timeout(std::time::Duration::from_secs(1));
+                    let Some(log) = log.upgrade() else { return };
+                    log.flush();
+                    if woke == Err(RecvTimeoutError::Disconnected) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(())
     }
 
     /// Before a mutation: whether its record can be written. Every waiting record is
@@ -111,8 +147,7 @@ impl AuditLog {
     }
 
     /// Appends one record. A mutation's record (`flush`) is written to the file before the
-    /// answer goes out; reads wait for the next mutation, [`AuditLog::flush`] (each second)
-    /// or a full buffer.
+    /// answer goes out; reads wait for the writer thread (or the next mutation).
     pub(crate) fn write(&self, record: &impl Serialize, flush: bool) {
         let mut line = Vec::with_capacity(768);
         if let Err(error) = serde_json::to_writer(&mut line, record) {
@@ -120,37 +155,40 @@ impl AuditLog {
             return;
         }
         line.push(b'\n');
-        let mut sink = self.lock();
-        if sink.pending.len() + line.len() > MAX_PENDING {
-            tracing::error!(
-                path = %self.settings.path.display(),
-                dropped_bytes = sink.pending.len(),
-                "the audit log cannot be written: records held in memory are dropped"
-            );
-            sink.pending.clear();
-        }
-        sink.pending.extend_from_slice(&line);
-        if flush || sink.pending.len() >= BUFFERED {
-            self.write_out(&mut sink);
+        let full = {
+            let mut pending = lock(&self.pending);
+            if pending.len() + line.len() > MAX_PENDING {
+                tracing::error!(
+                    path = %self.settings.path.display(),
+                    dropped_bytes = pending.len(),
+                    "the audit log cannot be written: records held in memory are dropped"
+                );
+                pending.clear();
+            }
+            pending.extend_from_slice(&line);
+            pending.len() >= BUFFERED
+        };
+        if flush {
+            self.flush();
+        } else if full {
+            match self.writer.get() {
+                // A full channel means the thread is already woken.
+                Some(wake) => _ = wake.try_send(()),
+                None => self.flush(),
+            }
         }
     }
 
     /// Writes out every waiting record (reopening the file if it failed before).
     pub fn flush(&self) {
-        let mut sink = self.lock();
-        self.write_out(&mut sink);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Sink> {
-        // A panic while holding the lock leaves a sink that is still usable.
-        self.sink
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn write_out(&self, sink: &mut Sink) {
-        if sink.pending.is_empty() {
-            return;
+        let mut sink = lock(&self.sink);
+        let sink = &mut *sink;
+        {
+            let mut pending = lock(&self.pending);
+            if pending.is_empty() {
+                return;
+            }
+            std::mem::swap(&mut *pending, &mut sink.writing);
         }
         match self.try_write_out(sink) {
             Ok(()) => {
@@ -163,11 +201,16 @@ impl AuditLog {
                     tracing::error!(path = %self.settings.path.display(), %error, "the audit log cannot be written");
                 }
                 sink.file = None;
+                // What was not written goes back ahead of what came since, in order.
+                let mut pending = lock(&self.pending);
+                sink.writing.extend_from_slice(&pending);
+                std::mem::swap(&mut *pending, &mut sink.writing);
             }
         }
+        sink.writing.clear();
     }
 
-    /// Writes what waits, rotating first when the file is full; what was written leaves
+    /// Writes `sink.writing`, rotating first when the file is full; what was written leaves
     /// the buffer even when a later write fails (no line is written twice).
     fn try_write_out(&self, sink: &mut Sink) -> std::io::Result<()> {
         if sink.file.is_none() {
@@ -185,11 +228,11 @@ impl AuditLog {
         let Some(file) = sink.file.as_mut() else {
             return Ok(());
         };
-        while !sink.pending.is_empty() {
-            match file.write(&sink.pending) {
+        while !sink.writing.is_empty() {
+            match file.write(&sink.writing) {
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    sink.pending.drain(..n);
+                    sink.writing.drain(..n);
                     sink.bytes += n as u64;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -199,8 +242,6 @@ impl AuditLog {
         Ok(())
     }
 
-    /// `<file>` becomes `<file>.1`, each `<file>.n` becomes `<file>.n+1`, and the oldest
-    /// beyond `keep` is removed.
     fn rotate(&self) -> std::io::Result<()> {
         let path = &self.settings.path;
         let keep = self.settings.keep;
@@ -218,6 +259,13 @@ impl AuditLog {
         }
         std::fs::rename(path, numbered(1))
     }
+}
+
+/// A mutex's value; a panic while it was held leaves a value that is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `<file>.<n>`.
@@ -619,6 +667,49 @@ mod tests {
     }
 
     #[test]
+    fn the_writer_thread_writes_reads_out_and_keeps_their_order() {
+        let dir = std::env::temp_dir().join(format!("castellan-audit-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("audit.log");
+        let log = std::sync::Arc::new(
+            AuditLog::open(AuditSettings {
+                path: path.clone(),
+                max_bytes: 1 << 30,
+                keep: 1,
+                fail_closed: true,
+            })
+            .unwrap(),
+        );
+        log.start_writer().unwrap();
+        // More than a buffer's worth of reads, then one change written at once: every line
+        // reaches the file whole and in order, whoever wrote it.
+        let count = 2 * BUFFERED / 60;
+        for n in 0..count {
+            log.write(&json!({"n": n, "padding": "x".repeat(40)}), false);
+        }
+        log.write(&json!({"n": count}), true);
+        for n in count + 1..count + 10 {
+            log.write(&json!({"n": n}), false);
+        }
+        // The last reads are left to the thread's round each second.
+        let mut numbers = Vec::new();
+        for _ in 0..100 {
+            let text = std::fs::read_to_string(&path).unwrap();
+            numbers = text
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()["n"].as_u64().unwrap())
+                .collect();
+            if numbers.len() == count + 10 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let expected: Vec<u64> = (0..count as u64 + 10).collect();
+        assert_eq!(numbers, expected);
+        drop(log);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_broken_log_refuses_mutations_until_it_reopens() {
         let dir = std::env::temp_dir().join(format!("castellan-audit-{}", uuid::Uuid::new_v4()));
         let path = dir.join("audit.log");
@@ -632,7 +723,7 @@ mod tests {
         assert!(log.ready_for_mutation().is_ok());
         // The file goes away with its directory, replaced by a file: the next write out
         // reopens and fails, the records wait, mutations are refused.
-        log.lock().file = None;
+        lock(&log.sink).file = None;
         std::fs::remove_dir_all(&dir).unwrap();
         std::fs::write(&dir, b"not a directory").unwrap();
         log.write(&json!({"waiting": true}), false);

@@ -727,7 +727,7 @@ impl Service {
                 session_name,
                 ..
             } => Identity::RoleSession {
-                role: self.cached_role(role_id).await?.as_ref().clone(),
+                role: self.role_of_id(role_id).await?,
                 session_name: session_name.clone(),
             },
             SessionKind::User { user_id: None } | SessionKind::Console { user_id: None } => {
@@ -738,9 +738,9 @@ impl Service {
             }
             | SessionKind::Console {
                 user_id: Some(user_id),
-            } => Identity::User(self.cached_user(user_id).await?.as_ref().clone()),
+            } => Identity::User(self.user_of_id(user_id).await?),
             SessionKind::Federated { name, user_id } => Identity::FederatedUser {
-                user: self.cached_user(user_id).await?.as_ref().clone(),
+                user: self.user_of_id(user_id).await?,
                 name: name.clone(),
             },
         })
