@@ -696,7 +696,11 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             numbers = text
                 .lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap()["n"].as_u64().unwrap())
+                .map(|l| {
+                    serde_json::from_str::<Value>(l).unwrap()["n"]
+                        .as_u64()
+                        .unwrap()
+                })
                 .collect();
             if numbers.len() == count + 10 {
                 break;
