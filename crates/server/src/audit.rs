@@ -121,14 +121,12 @@ impl AuditLog {
         std::thread::Builder::new()
             .name("castellan-audit".to_owned())
             .spawn(move || {
-                use std::sync::mpsc::RecvTimeoutError;
+                // Woken early by a full buffer; ends with the log (whose drop also drops
+                // the sender, which ends the wait at once).
                 loop {
-                    let woke = woken.recv_timeout(std::time::Duration::from_secs(1));
+                    _ = woken.recv_timeout(std::time::Duration::from_secs(1));
                     let Some(log) = log.upgrade() else { return };
                     log.flush();
-                    if woke == Err(RecvTimeoutError::Disconnected) {
-                        return;
-                    }
                 }
             })?;
         Ok(())
@@ -242,6 +240,8 @@ impl AuditLog {
         Ok(())
     }
 
+    /// `<file>` becomes `<file>.1`, each `<file>.n` becomes `<file>.n+1`, and the oldest
+    /// beyond `keep` is removed.
     fn rotate(&self) -> std::io::Result<()> {
         let path = &self.settings.path;
         let keep = self.settings.keep;
