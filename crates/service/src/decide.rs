@@ -172,7 +172,7 @@ impl Service {
         // Asking about a key is not a use of it: no last-used stamp.
         let identity = match &key.user_id {
             None => Identity::Root,
-            Some(user_id) => Identity::User(self.user_of_id(user_id).await?),
+            Some(user_id) => Identity::User(self.reads().get_user_by_id(user_id).await?),
         };
         Ok(Caller {
             account_id: key.account_id.clone(),

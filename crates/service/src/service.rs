@@ -618,7 +618,7 @@ impl Service {
     pub async fn caller(&self, key: &KeyEntry, request: RequestInfo) -> ServiceResult<Caller> {
         let identity = match &key.user_id {
             None => Identity::Root,
-            Some(user_id) => Identity::User(self.user_of_id(user_id).await?),
+            Some(user_id) => Identity::User(self.reads().get_user_by_id(user_id).await?),
         };
         self.note_key_use(&key.access_key_id, &request).await;
         Ok(Caller {
@@ -628,16 +628,6 @@ impl Service {
             request,
             session: None,
         })
-    }
-
-    /// A role by id, copied once out of the state (a caller's identity owns its record).
-    pub(crate) async fn role_of_id(&self, role_id: &str) -> ServiceResult<store::RoleRecord> {
-        Ok(self.reads().get_role_by_id(role_id).await?)
-    }
-
-    /// A user by id, copied once out of the state (a caller's identity owns its record).
-    pub(crate) async fn user_of_id(&self, user_id: &str) -> ServiceResult<store::UserRecord> {
-        Ok(self.reads().get_user_by_id(user_id).await?)
     }
 
     /// Records a key's use (time, service, region) in this node's state and in the store

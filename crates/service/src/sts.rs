@@ -727,7 +727,7 @@ impl Service {
                 session_name,
                 ..
             } => Identity::RoleSession {
-                role: self.role_of_id(role_id).await?,
+                role: self.reads().get_role_by_id(role_id).await?,
                 session_name: session_name.clone(),
             },
             SessionKind::User { user_id: None } | SessionKind::Console { user_id: None } => {
@@ -738,9 +738,9 @@ impl Service {
             }
             | SessionKind::Console {
                 user_id: Some(user_id),
-            } => Identity::User(self.user_of_id(user_id).await?),
+            } => Identity::User(self.reads().get_user_by_id(user_id).await?),
             SessionKind::Federated { name, user_id } => Identity::FederatedUser {
-                user: self.user_of_id(user_id).await?,
+                user: self.reads().get_user_by_id(user_id).await?,
                 name: name.clone(),
             },
         })
