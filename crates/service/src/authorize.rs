@@ -11,7 +11,7 @@ use store::{ListOptions, RoleRecord, StoreError, TagTarget, UserRecord};
 use crate::reads::Reads;
 
 use crate::bounded::BoundedMap;
-use crate::caller::{Caller, Identity, RequestInfo, role_arn};
+use crate::caller::{Caller, Identity, RequestInfo, role_arn, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{Denial, ServiceError, ServiceResult};
 use crate::guardrails::{Guardrails, guardrails};
@@ -27,6 +27,10 @@ pub(crate) struct CompiledPrincipal {
     pub(crate) tags: Vec<(String, String)>,
     /// The policy text compiled, in bytes: the entry's weight in the cache.
     pub(crate) text: usize,
+    /// A user as the engine sees it in the `aws` partition, parsed once with its policies
+    /// rather than on every request; `None` for a role, each of whose sessions is a
+    /// principal of its own.
+    pub(crate) user: Option<Arc<Principal>>,
 }
 
 /// Compiled policies by user or role id, session policies by temporary key id, and trust
@@ -42,6 +46,8 @@ pub(crate) struct PolicyCache {
     /// An account's organization guardrails by account id, with the revision they were
     /// compiled at (`None`: the account is in no organization).
     pub(crate) guardrails: BoundedMap<(i64, Option<Arc<Guardrails>>)>,
+    /// The roles sessions act as, by role id, with the revision they were read at.
+    roles: BoundedMap<(i64, Arc<RoleRecord>)>,
     /// How long the engine takes to decide (policies compiled, context built).
     pub(crate) decision_latency: store::metrics::Histogram,
 }
@@ -53,6 +59,7 @@ impl PolicyCache {
             sessions: BoundedMap::new(limits.sessions),
             trusts: BoundedMap::new(limits.trusts),
             guardrails: BoundedMap::new(limits.compiled),
+            roles: BoundedMap::new(limits.compiled),
             decision_latency: store::metrics::Histogram::default(),
         }
     }
@@ -62,6 +69,7 @@ impl PolicyCache {
         self.sessions.clear();
         self.trusts.clear();
         self.guardrails.clear();
+        self.roles.clear();
     }
 
     /// Lookups of compiled principals and of session policies: (found, not found) each.
@@ -148,13 +156,19 @@ pub(crate) async fn user_owners(
 async fn compile_user(reads: Reads<'_>, user: &UserRecord) -> ServiceResult<CompiledPrincipal> {
     let owners = user_owners(reads, user).await?;
     let boundary = user.permissions_boundary_arn.as_deref();
-    compile(
+    let compiled = compile(
         reads,
         &owners,
         boundary,
         TagTarget::User(user.user_id.clone()),
     )
-    .await
+    .await?;
+    let principal = Principal::user(&user_arn(&user.account_id, &user.path, &user.name))
+        .map_err(|e| ServiceError::internal(&e))?;
+    Ok(CompiledPrincipal {
+        user: Some(Arc::new(principal)),
+        ..compiled
+    })
 }
 
 /// The owner of a role's identity policies, labelled as in [`user_owners`].
@@ -250,6 +264,7 @@ async fn compile(
         boundary,
         tags,
         text,
+        user: None,
     })
 }
 
@@ -319,6 +334,29 @@ pub(crate) async fn role_policies(
     let compiled = Arc::new(compile_role(reads, &fresh).await?);
     cache.put(&role.role_id, revision, Arc::clone(&compiled));
     Ok(compiled)
+}
+
+/// The role a session acts as, read once per change of the role rather than copied out of
+/// the state on every request the session signs. Its usage stamps (`last_used_*`, which
+/// do not move the revision) may be older than the state's: nothing reads them from a
+/// caller.
+pub(crate) async fn session_role(
+    reads: Reads<'_>,
+    cache: &PolicyCache,
+    role_id: &str,
+) -> ServiceResult<Arc<RoleRecord>> {
+    if let Some((_, role)) = cache
+        .roles
+        .get(role_id)
+        .filter(|(revision, _)| reads.holds(role_id, *revision))
+    {
+        return Ok(role);
+    }
+    // The revision first, then the record: the record is at least that new.
+    let revision = reads.revision();
+    let role = Arc::new(reads.get_role_by_id(role_id).await?);
+    cache.roles.insert(role_id, (revision, Arc::clone(&role)));
+    Ok(role)
 }
 
 /// A session's policies (inline and managed ARNs), compiled; `None` when it has none.
@@ -458,7 +496,7 @@ fn epoch_seconds(now: SystemTime) -> i64 {
 /// The caller as the policy engine sees it, with its identity policies, boundary, session
 /// policies and tags.
 pub(crate) struct CallerPolicies {
-    pub(crate) principal: Principal,
+    pub(crate) principal: Arc<Principal>,
     pub(crate) compiled: Option<Arc<CompiledPrincipal>>,
     pub(crate) session: Option<Arc<PolicySet>>,
 }
@@ -473,23 +511,41 @@ pub(crate) async fn caller_policies(
     let partition = caller.partition();
     let (principal, compiled) = match &caller.identity {
         Identity::Root => (
-            Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?,
+            Arc::new(Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?),
             None,
         ),
-        Identity::User(user) => (
-            Principal::user(&partition.swap(&caller.arn())).map_err(internal)?,
-            Some(user_policies(reads, cache, user).await?),
-        ),
-        Identity::RoleSession { role, session_name } => (
-            Principal::role_session(
-                &partition.swap(&role_arn(&role.account_id, &role.path, &role.name)),
-                session_name,
-            )
-            .map_err(internal)?,
-            Some(role_policies(reads, cache, role).await?),
-        ),
+        Identity::User(user) => {
+            let compiled = user_policies(reads, cache, user).await?;
+            let principal = match &compiled.user {
+                // The user parsed with its policies, unless the caller's record names it
+                // otherwise (renamed since) or the request lives in another partition.
+                Some(parsed)
+                    if partition == wire::Partition::Aws && names_user(parsed.arn(), user) =>
+                {
+                    Arc::clone(parsed)
+                }
+                _ => Arc::new(Principal::user(&partition.swap(&caller.arn())).map_err(internal)?),
+            };
+            (principal, Some(compiled))
+        }
+        Identity::RoleSession { role, session_name } => {
+            let parse = || {
+                Principal::role_session(
+                    &partition.swap(&role_arn(&role.account_id, &role.path, &role.name)),
+                    session_name,
+                )
+            };
+            let principal = match &caller.session {
+                // Parsed once per session (see `Session::principal`), in the `aws` partition.
+                Some(session) if partition == wire::Partition::Aws => {
+                    session.principal.get_or_parse(parse).map_err(internal)?
+                }
+                _ => Arc::new(parse().map_err(internal)?),
+            };
+            (principal, Some(role_policies(reads, cache, role).await?))
+        }
         Identity::FederatedUser { user, .. } => (
-            Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?,
+            Arc::new(Principal::parse(&partition.swap(&caller.arn())).map_err(internal)?),
             Some(user_policies(reads, cache, user).await?),
         ),
     };
@@ -502,6 +558,15 @@ pub(crate) async fn caller_policies(
         compiled,
         session,
     })
+}
+
+/// Whether `arn` is `user`'s (`arn:aws:iam::<account>:user<path><name>`), read in place.
+fn names_user(arn: &str, user: &UserRecord) -> bool {
+    arn.strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.strip_prefix(user.account_id.as_str()))
+        .and_then(|rest| rest.strip_prefix(":user"))
+        .and_then(|rest| rest.strip_prefix(user.path.as_str()))
+        == Some(user.name.as_str())
 }
 
 /// Decides whether `caller` may perform `action` on `resource` (an ARN of the caller's
@@ -736,4 +801,36 @@ pub(crate) fn decode_denial(sealer: &Sealer, encoded: &str) -> Option<(String, S
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     let account = value.get("account")?.as_str()?.to_owned();
     Some((text, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parsed_user_is_reused_only_for_the_same_arn() {
+        let user = UserRecord {
+            account_id: "123456789012".to_owned(),
+            user_id: "AIDAEXAMPLE".to_owned(),
+            name: "alice".to_owned(),
+            path: "/dev/".to_owned(),
+            created_at: 0,
+            permissions_boundary_arn: None,
+            password_last_used: None,
+        };
+        assert!(names_user(
+            "arn:aws:iam::123456789012:user/dev/alice",
+            &user
+        ));
+        for other in [
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:user/dev/alice2",
+            "arn:aws:iam::123456789012:user/dev/alic",
+            "arn:aws:iam::210987654321:user/dev/alice",
+            "arn:aws-cn:iam::123456789012:user/dev/alice",
+            "arn:aws:iam::123456789012:role/dev/alice",
+        ] {
+            assert!(!names_user(other, &user), "{other}");
+        }
+    }
 }

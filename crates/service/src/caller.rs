@@ -17,8 +17,9 @@ pub enum Identity {
     User(UserRecord),
     /// A session of a role (AssumeRole).
     RoleSession {
-        /// The role.
-        role: RoleRecord,
+        /// The role, shared: every request of a session names the same one (see
+        /// `authorize::session_role`).
+        role: Arc<RoleRecord>,
         /// The session name.
         session_name: String,
     },
@@ -72,14 +73,18 @@ impl Caller {
     /// The caller's ARN, as AWS shows it (in the canonical partition).
     pub fn arn(&self) -> String {
         match &self.identity {
-            Identity::Root => format!("arn:aws:iam::{}:root", self.account_id),
+            Identity::Root => concat(&["arn:aws:iam::", &self.account_id, ":root"]),
             Identity::User(user) => user_arn(&user.account_id, &user.path, &user.name),
-            Identity::RoleSession { role, session_name } => format!(
-                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
-                role.account_id, role.name
-            ),
+            Identity::RoleSession { role, session_name } => concat(&[
+                "arn:aws:sts::",
+                &role.account_id,
+                ":assumed-role/",
+                &role.name,
+                "/",
+                session_name,
+            ]),
             Identity::FederatedUser { name, .. } => {
-                format!("arn:aws:sts::{}:federated-user/{name}", self.account_id)
+                concat(&["arn:aws:sts::", &self.account_id, ":federated-user/", name])
             }
         }
     }
@@ -91,9 +96,9 @@ impl Caller {
             Identity::Root => self.account_id.clone(),
             Identity::User(user) => user.user_id.clone(),
             Identity::RoleSession { role, session_name } => {
-                format!("{}:{session_name}", role.role_id)
+                concat(&[&role.role_id, ":", session_name])
             }
-            Identity::FederatedUser { name, .. } => format!("{}:{name}", self.account_id),
+            Identity::FederatedUser { name, .. } => concat(&[&self.account_id, ":", name]),
         }
     }
 
@@ -123,16 +128,17 @@ pub fn group_arn(account_id: &str, path: &str, name: &str) -> String {
     iam_arn(account_id, "group", path, name)
 }
 
-/// `arn:aws:iam::<account>:<kind><path><name>`, joined without the formatting machinery:
-/// every request makes a few of these and a list answer one per entity.
+/// `arn:aws:iam::<account>:<kind><path><name>`.
 fn iam_arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
-    const PREFIX: &str = "arn:aws:iam::";
-    let parts = [account_id, ":", kind, path, name];
-    let mut arn =
-        String::with_capacity(PREFIX.len() + parts.iter().map(|p| p.len()).sum::<usize>());
-    arn.push_str(PREFIX);
+    concat(&["arn:aws:iam::", account_id, ":", kind, path, name])
+}
+
+/// The parts joined in one allocation, without the formatting machinery: every request makes
+/// a few of these ARNs and ids, and a list answer one per entity.
+fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
-        arn.push_str(part);
+        joined.push_str(part);
     }
-    arn
+    joined
 }

@@ -4,6 +4,8 @@
 //! enforcement uses, over the principal's policies, its organization's guardrails and an
 //! optional resource policy.
 
+use std::sync::Arc;
+
 use policy::{Context, ContextValue, Decision, Policies, Policy, PolicyKind, PolicySet, Request};
 use store::StoreError;
 
@@ -130,7 +132,7 @@ impl Service {
                     .into());
                 }
                 Identity::RoleSession {
-                    role,
+                    role: Arc::new(role),
                     session_name: ROLE_SESSION_NAME.to_owned(),
                 }
             }
@@ -138,7 +140,7 @@ impl Service {
                 let (role_name, session_name) = role_session.split_once('/').ok_or_else(unknown)?;
                 let role = reads.get_role(account, role_name).await?;
                 Identity::RoleSession {
-                    role,
+                    role: Arc::new(role),
                     session_name: session_name.to_owned(),
                 }
             }

@@ -58,17 +58,91 @@ fn listing_resource(operation: Operation, account: &str) -> Option<String> {
     }
 }
 
-/// The members of a cacheable request, written out; `None` for every other request. The
-/// decoded input's `Debug` form names each member and its value, so two requests with the
-/// same text are the same request (markers included: a marker text maps to one position).
-fn members(request: &Request) -> Option<String> {
+/// The members of a cacheable request written after `key`; `false` (nothing written) for
+/// every other request. Each request is taken apart without `..`, so a member the model
+/// adds is a compile error here, not a page answered to requests that differ in it; each
+/// value is written with its length, so no two requests write the same text.
+fn write_members(key: &mut String, request: &Request) -> bool {
     match request {
-        Request::ListUsers(input) => Some(format!("{input:?}")),
-        Request::ListGroups(input) => Some(format!("{input:?}")),
-        Request::ListRoles(input) => Some(format!("{input:?}")),
-        Request::ListPolicies(input) => Some(format!("{input:?}")),
-        Request::GetAccountAuthorizationDetails(input) => Some(format!("{input:?}")),
-        _ => None,
+        Request::ListUsers(wire::iam::ListUsersRequest {
+            path_prefix,
+            marker,
+            max_items,
+        })
+        | Request::ListGroups(wire::iam::ListGroupsRequest {
+            path_prefix,
+            marker,
+            max_items,
+        })
+        | Request::ListRoles(wire::iam::ListRolesRequest {
+            path_prefix,
+            marker,
+            max_items,
+        }) => {
+            member(key, path_prefix.as_deref());
+            member(key, marker.as_deref());
+            number(key, *max_items);
+        }
+        Request::ListPolicies(wire::iam::ListPoliciesRequest {
+            scope,
+            only_attached,
+            path_prefix,
+            policy_usage_filter,
+            marker,
+            max_items,
+        }) => {
+            member(key, scope.map(|s| s.as_str()));
+            member(key, only_attached.map(|b| if b { "true" } else { "false" }));
+            member(key, path_prefix.as_deref());
+            member(key, policy_usage_filter.map(|f| f.as_str()));
+            member(key, marker.as_deref());
+            number(key, *max_items);
+        }
+        Request::GetAccountAuthorizationDetails(
+            wire::iam::GetAccountAuthorizationDetailsRequest {
+                filter,
+                max_items,
+                marker,
+            },
+        ) => {
+            match filter {
+                Some(types) => {
+                    number(key, i32::try_from(types.len()).ok());
+                    for kind in types {
+                        member(key, Some(kind.as_str()));
+                    }
+                }
+                None => member(key, None),
+            }
+            number(key, *max_items);
+            member(key, marker.as_deref());
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// `:-` for an absent member, `:<length>=<value>` for a present one.
+fn member(key: &mut String, value: Option<&str>) {
+    match value {
+        None => key.push_str(":-"),
+        Some(value) => {
+            number(key, i32::try_from(value.len()).ok());
+            key.push('=');
+            key.push_str(value);
+        }
+    }
+}
+
+/// `:-` for an absent number, `:<digits>` for a present one.
+fn number(key: &mut String, value: Option<i32>) {
+    use std::fmt::Write as _;
+    match value {
+        None => key.push_str(":-"),
+        Some(n) => {
+            key.push(':');
+            let _ = write!(key, "{n}");
+        }
     }
 }
 
@@ -93,26 +167,29 @@ impl Service {
         caller: &Caller,
         request: &Request,
     ) -> ServiceResult<Option<PageKey>> {
-        let Some(members) = members(request) else {
-            return Ok(None);
-        };
+        use std::fmt::Write as _;
         let operation = request.operation();
         // Taken before the decision: a page rendered later is at least this new.
         let revision = self.reads().revision();
         let stamps = self.state().stamps_generation();
         let resets = self.guards.generation.load(Ordering::SeqCst);
+        let partition = Partition::of_region(&caller.request.region);
+        let mut key = String::with_capacity(128);
+        let _ = write!(key, "{revision}:{stamps}:{resets}:");
+        for part in [&caller.account_id, partition.name(), operation.name()] {
+            key.push_str(part);
+            key.push(':');
+        }
+        if !write_members(&mut key, request) {
+            return Ok(None);
+        }
         self.check_fresh()?;
         self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
         self.authorize_listing(caller, operation).await?;
         if revision < 0 {
             return Ok(None);
         }
-        let partition = Partition::of_region(&caller.request.region);
-        Ok(Some(PageKey(format!(
-            "{revision}:{stamps}:{resets}:{}:{partition:?}:{}:{members}",
-            caller.account_id,
-            operation.name()
-        ))))
+        Ok(Some(PageKey(key)))
     }
 
     /// The page kept under `key`, if any.
@@ -124,5 +201,72 @@ impl Service {
     pub fn keep_page(&self, key: &PageKey, page: Arc<RenderedPage>) {
         let weight = page.weight();
         self.pages().insert_weighted(&key.0, page, weight);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::iam::{GetAccountAuthorizationDetailsRequest, ListUsersRequest};
+
+    fn key(request: &Request) -> Option<String> {
+        let mut key = String::new();
+        write_members(&mut key, request).then_some(key)
+    }
+
+    fn users(path_prefix: Option<&str>, marker: Option<&str>, max_items: Option<i32>) -> Request {
+        Request::ListUsers(ListUsersRequest {
+            path_prefix: path_prefix.map(str::to_owned),
+            marker: marker.map(str::to_owned),
+            max_items,
+        })
+    }
+
+    #[test]
+    fn requests_that_differ_in_any_member_have_different_keys() {
+        let requests = [
+            users(None, None, None),
+            users(None, None, Some(100)),
+            users(None, None, Some(10)),
+            users(Some("/a/"), None, None),
+            users(None, Some("/a/"), None),
+            users(Some(""), None, None),
+            users(Some(":-"), None, None),
+            users(Some("x:-"), None, None),
+            users(Some("x"), Some("-"), None),
+        ];
+        let keys: Vec<String> = requests.iter().filter_map(key).collect();
+        assert_eq!(keys.len(), requests.len());
+        for (i, a) in keys.iter().enumerate() {
+            for b in keys.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            key(&users(Some("/a/"), None, Some(5))),
+            Some(":3=/a/:-:5".to_owned())
+        );
+    }
+
+    #[test]
+    fn only_the_cacheable_listings_have_keys() {
+        let details = |filter: Option<Vec<wire::iam::EntityType>>| {
+            Request::GetAccountAuthorizationDetails(GetAccountAuthorizationDetailsRequest {
+                filter,
+                max_items: None,
+                marker: None,
+            })
+        };
+        assert_ne!(
+            key(&details(None)),
+            key(&details(Some(vec![wire::iam::EntityType::User])))
+        );
+        assert_ne!(key(&details(None)), key(&details(Some(Vec::new()))));
+        assert_eq!(
+            key(&Request::GetUser(wire::iam::GetUserRequest {
+                user_name: None
+            })),
+            None
+        );
     }
 }

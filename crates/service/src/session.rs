@@ -82,7 +82,41 @@ pub struct Session {
     pub issued_at: i64,
     /// Expiry, epoch seconds.
     pub expires_at: i64,
+    /// A role session as the engine sees it in the `aws` partition, parsed by the first
+    /// request that needs it and kept with the opened token: it never changes (a role's name
+    /// and path are fixed, and a role recreated under its name is another role, whose id the
+    /// token does not carry). Not part of the token.
+    #[serde(skip)]
+    pub(crate) principal: ParsedPrincipal,
 }
+
+/// [`Session::principal`]: a cache, so not part of what makes two sessions equal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParsedPrincipal(std::sync::OnceLock<std::sync::Arc<policy::Principal>>);
+
+impl ParsedPrincipal {
+    /// The principal parsed before, or `parse`'s, kept for the next request.
+    pub(crate) fn get_or_parse<E>(
+        &self,
+        parse: impl FnOnce() -> Result<policy::Principal, E>,
+    ) -> Result<std::sync::Arc<policy::Principal>, E> {
+        if let Some(parsed) = self.0.get() {
+            return Ok(std::sync::Arc::clone(parsed));
+        }
+        let parsed = std::sync::Arc::new(parse()?);
+        // Another request may have set it meanwhile: the same principal either way.
+        let _ = self.0.set(std::sync::Arc::clone(&parsed));
+        Ok(parsed)
+    }
+}
+
+impl PartialEq for ParsedPrincipal {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ParsedPrincipal {}
 
 /// Why a token was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

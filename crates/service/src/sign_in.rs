@@ -18,7 +18,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::ids::new_console_session_id;
 use crate::secret::Secret;
 use crate::service::{PasswordCheck, Service};
-use crate::session::{Session, SessionKind};
+use crate::session::{ParsedPrincipal, Session, SessionKind};
 
 /// A console session ends this long after sign-in, whatever happens (AWS's console sessions
 /// of IAM users last 12 hours).
@@ -327,6 +327,7 @@ impl Service {
             mfa_at: record.mfa.then_some(record.created_at),
             issued_at: record.created_at,
             expires_at: record.expires_at,
+            principal: ParsedPrincipal::default(),
         };
         Ok(Some(ConsoleCaller {
             caller: Caller {

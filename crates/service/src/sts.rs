@@ -16,12 +16,12 @@ use wire::sts::{
     GetWebIdentityTokenResponse, Operation, Request, Response,
 };
 
-use crate::authorize::{base_context, caller_policies, session_managed_policy};
+use crate::authorize::{base_context, caller_policies, session_managed_policy, session_role};
 use crate::caller::{Caller, Identity, role_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{account_of_temporary_key, new_secret_access_key, new_temporary_key_id};
 use crate::service::Service;
-use crate::session::{Session, SessionKind};
+use crate::session::{ParsedPrincipal, Session, SessionKind};
 
 /// Session policies (inline text plus managed ARNs) may not exceed this packed size.
 const SESSION_POLICY_LIMIT: usize = 2_048;
@@ -397,6 +397,7 @@ impl Service {
             },
             issued_at: now,
             expires_at: now + duration,
+            principal: ParsedPrincipal::default(),
         };
         let credentials = self.issue(&session)?;
         self.record_role_use(&role.role_id, now, &caller.request.region)
@@ -596,6 +597,7 @@ impl Service {
             mfa_at: with_mfa.then_some(now),
             issued_at: now,
             expires_at: now + duration,
+            principal: ParsedPrincipal::default(),
         };
         Ok(GetSessionTokenResponse {
             credentials: Some(self.issue(&session)?),
@@ -656,6 +658,7 @@ impl Service {
             mfa_at: None,
             issued_at: now,
             expires_at: now + duration,
+            principal: ParsedPrincipal::default(),
         };
         Ok(GetFederationTokenResponse {
             credentials: Some(self.issue(&session)?),
@@ -727,7 +730,7 @@ impl Service {
                 session_name,
                 ..
             } => Identity::RoleSession {
-                role: self.reads().get_role_by_id(role_id).await?,
+                role: session_role(self.reads(), self.policy_cache(), role_id).await?,
                 session_name: session_name.clone(),
             },
             SessionKind::User { user_id: None } | SessionKind::Console { user_id: None } => {

@@ -414,6 +414,20 @@ impl World {
         format!("arn:aws:iam::{account}:role/{name}")
     }
 
+    /// Deletes a role made by [`World::open_role`].
+    async fn delete_open_role(&self, account: &str, name: &str) {
+        self.root_ok(
+            account,
+            iam(
+                "DeleteRolePolicy",
+                &[("RoleName", name), ("PolicyName", "all")],
+            ),
+        )
+        .await;
+        self.root_ok(account, iam("DeleteRole", &[("RoleName", name)]))
+            .await;
+    }
+
     async fn assume(
         &self,
         caller: &Caller,
@@ -1010,18 +1024,7 @@ async fn finding_6_a_recreated_role_is_not_the_trusted_role() {
         .await
         .unwrap();
 
-    world
-        .root_ok(
-            A,
-            iam(
-                "DeleteRolePolicy",
-                &[("RoleName", "Ops"), ("PolicyName", "all")],
-            ),
-        )
-        .await;
-    world
-        .root_ok(A, iam("DeleteRole", &[("RoleName", "Ops")]))
-        .await;
+    world.delete_open_role(A, "Ops").await;
     world.open_role(A, "Ops").await;
     let session = world
         .assume(&alice, &[("RoleArn", &ops), ("RoleSessionName", "s1")])
@@ -1137,4 +1140,57 @@ async fn finding_6_roles_stored_before_bindings_are_bound_at_start_up() {
         assert_eq!(denied.code(), "AccessDenied", "{name}");
     }
     let _ = std::fs::remove_file(&file);
+}
+
+/// A session's role is kept between its requests (`authorize::session_role`): deleting the
+/// role still ends the session at once, and a role recreated under the name is not its role.
+#[tokio::test]
+async fn issue_14_a_used_session_ends_with_its_role() {
+    let world = World::new().await;
+    let alice = world.user(A, "/", "alice", Some(ALLOW_ASSUME)).await;
+    let ops = world.open_role(A, "Ops").await;
+    let wire::sts::Response::AssumeRole(assumed) = world
+        .service
+        .sts(
+            &alice,
+            sts(
+                "AssumeRole",
+                &[("RoleArn", &ops), ("RoleSessionName", "s1")],
+            ),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("not AssumeRole")
+    };
+    let credentials = assumed.credentials.unwrap();
+    let session_caller = || async {
+        let session = world
+            .service
+            .open_session(&credentials.access_key_id, &credentials.session_token)
+            .unwrap();
+        world
+            .service
+            .session_caller(session, RequestInfo::default())
+            .await
+    };
+    for _ in 0..2 {
+        let caller = session_caller().await.unwrap();
+        let Identity::RoleSession { role, .. } = &caller.identity else {
+            panic!("not a role session: {:?}", caller.identity)
+        };
+        assert_eq!(role.name, "Ops");
+        world
+            .service
+            .iam(&caller, iam("ListUsers", &[]))
+            .await
+            .unwrap();
+    }
+
+    world.delete_open_role(A, "Ops").await;
+    let gone = session_caller().await.unwrap_err();
+    assert_eq!(gone.code(), "InvalidClientTokenId");
+    world.open_role(A, "Ops").await;
+    let recreated = session_caller().await.unwrap_err();
+    assert_eq!(recreated.code(), "InvalidClientTokenId");
 }

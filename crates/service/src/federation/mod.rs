@@ -28,7 +28,7 @@ use crate::caller::RequestInfo;
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{new_secret_access_key, new_temporary_key_id};
 use crate::service::Service;
-use crate::session::{Session, SessionKind};
+use crate::session::{ParsedPrincipal, Session, SessionKind};
 
 /// The action of AssumeRoleWithWebIdentity, as trust policies name it.
 pub(crate) const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -320,6 +320,7 @@ impl Service {
             mfa_at: None,
             issued_at: now,
             expires_at: now + duration,
+            principal: ParsedPrincipal::default(),
         };
         let credentials = self.issue(&session)?;
         self.record_role_use(&role.role_id, now, &info.region).await;

@@ -515,6 +515,24 @@ impl Kind for Policies {
     }
 }
 
+/// `aws:ResourceTag/k` and `iam:ResourceTag/k` for each of an entity's tags.
+fn resource_tag_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
+    tags.iter()
+        .flat_map(|tag| {
+            [
+                (
+                    format!("aws:ResourceTag/{}", tag.key),
+                    ContextValue::Single(tag.value.clone()),
+                ),
+                (
+                    format!("iam:ResourceTag/{}", tag.key),
+                    ContextValue::Single(tag.value.clone()),
+                ),
+            ]
+        })
+        .collect()
+}
+
 impl Service {
     /// The entity `name` names, or `None`, once the caller is allowed `action` on it: on the
     /// entity's ARN with its tags in the context when it exists, on the ARN the name would
@@ -524,20 +542,52 @@ impl Service {
         caller: &Caller,
         action: &str,
         name: &str,
-        mut extra: Vec<(String, ContextValue)>,
+        extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<Option<K::Record>> {
+        Ok(self
+            .authorized_with_tags::<K>(caller, action, name, extra)
+            .await?
+            .map(|(record, _)| record))
+    }
+
+    /// [`Self::authorized`], keeping the entity's tags read for the decision.
+    async fn authorized_with_tags<K: Kind>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        mut extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<Option<(K::Record, Vec<Tag>)>> {
         let record = K::find(self.reads(), caller, name).await?;
-        let arn = match &record {
+        let (arn, tags) = match &record {
             Some(record) => {
-                if let Some(target) = K::tag_target(record) {
-                    extra.extend(self.resource_tags(target).await?);
-                }
-                K::arn(record)
+                let tags = match K::tag_target(record) {
+                    Some(target) => self.reads().list_tags(&target).await?,
+                    None => Vec::new(),
+                };
+                extra.extend(resource_tag_context(&tags));
+                (K::arn(record), tags)
             }
-            None => K::arn_of_name(&caller.account_id, name),
+            None => (K::arn_of_name(&caller.account_id, name), Vec::new()),
         };
         self.allow_action(caller, action, &arn, extra).await?;
-        Ok(record)
+        Ok(record.map(|record| (record, tags)))
+    }
+
+    /// [`Self::entity`] and the tags a response shows with it ([`Self::tags_of`]), read
+    /// once for both the decision and the answer.
+    pub(crate) async fn entity_with_tags<K: Kind>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+    ) -> ServiceResult<(K::Record, Option<Vec<wire::iam::Tag>>)> {
+        let (record, tags) = self
+            .authorized_with_tags::<K>(caller, action, name, Vec::new())
+            .await?
+            .ok_or_else(|| K::not_found(name))?;
+        let tags = wire_tags(tags);
+        Ok((record, (!tags.is_empty()).then_some(tags)))
     }
 
     /// The entity `name` names, once the caller is allowed `action` on it (see
@@ -590,22 +640,9 @@ impl Service {
         &self,
         target: TagTarget,
     ) -> ServiceResult<Vec<(String, ContextValue)>> {
-        let tags = self.reads().list_tags(&target).await?;
-        Ok(tags
-            .into_iter()
-            .flat_map(|tag| {
-                [
-                    (
-                        format!("aws:ResourceTag/{}", tag.key),
-                        ContextValue::Single(tag.value.clone()),
-                    ),
-                    (
-                        format!("iam:ResourceTag/{}", tag.key),
-                        ContextValue::Single(tag.value),
-                    ),
-                ]
-            })
-            .collect())
+        Ok(resource_tag_context(
+            &self.reads().list_tags(&target).await?,
+        ))
     }
 
     /// The tags a response shows with the entity: `None` when it has none, as AWS omits the

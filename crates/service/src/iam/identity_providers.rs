@@ -178,15 +178,13 @@ impl Service {
         caller: &Caller,
         input: GetOpenIDConnectProviderRequest,
     ) -> ServiceResult<GetOpenIDConnectProviderResponse> {
-        let provider = self
-            .entity::<OidcProviders>(
+        let (provider, tags) = self
+            .entity_with_tags::<OidcProviders>(
                 caller,
                 Operation::GetOpenIDConnectProvider.action(),
                 &input.open_id_connect_provider_arn,
-                Vec::new(),
             )
             .await?;
-        let tags = self.tags_of::<OidcProviders>(&provider).await?;
         Ok(GetOpenIDConnectProviderResponse {
             url: Some(provider.resource),
             client_id_list: Some(provider.client_ids),
@@ -402,15 +400,13 @@ impl Service {
         caller: &Caller,
         input: GetSAMLProviderRequest,
     ) -> ServiceResult<GetSAMLProviderResponse> {
-        let provider = self
-            .entity::<SamlProviders>(
+        let (provider, tags) = self
+            .entity_with_tags::<SamlProviders>(
                 caller,
                 Operation::GetSAMLProvider.action(),
                 &input.saml_provider_arn,
-                Vec::new(),
             )
             .await?;
-        let tags = self.tags_of::<SamlProviders>(&provider).await?;
         let keys: Vec<SAMLPrivateKey> = provider
             .private_keys
             .iter()

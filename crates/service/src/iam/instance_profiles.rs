@@ -93,15 +93,13 @@ impl Service {
         caller: &Caller,
         input: GetInstanceProfileRequest,
     ) -> ServiceResult<GetInstanceProfileResponse> {
-        let profile = self
-            .entity::<InstanceProfiles>(
+        let (profile, tags) = self
+            .entity_with_tags::<InstanceProfiles>(
                 caller,
                 Operation::GetInstanceProfile.action(),
                 &input.instance_profile_name,
-                Vec::new(),
             )
             .await?;
-        let tags = self.tags_of::<InstanceProfiles>(&profile).await?;
         let profile = self.rendered_profile(profile).await?;
         Ok(GetInstanceProfileResponse {
             instance_profile: profile_view(&profile, tags),

@@ -248,15 +248,9 @@ impl Service {
         caller: &Caller,
         input: GetRoleRequest,
     ) -> ServiceResult<GetRoleResponse> {
-        let role = self
-            .entity::<Roles>(
-                caller,
-                Operation::GetRole.action(),
-                &input.role_name,
-                Vec::new(),
-            )
+        let (role, tags) = self
+            .entity_with_tags::<Roles>(caller, Operation::GetRole.action(), &input.role_name)
             .await?;
-        let tags = self.tags_of::<Roles>(&role).await?;
         let role = self.rendered_role(role).await?;
         Ok(GetRoleResponse {
             role: role_view(&role, tags, true),

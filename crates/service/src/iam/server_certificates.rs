@@ -99,16 +99,14 @@ impl Service {
         caller: &Caller,
         input: GetServerCertificateRequest,
     ) -> ServiceResult<GetServerCertificateResponse> {
-        let certificate = self
-            .entity::<ServerCertificates>(
+        let (certificate, tags) = self
+            .entity_with_tags::<ServerCertificates>(
                 caller,
                 Operation::GetServerCertificate.action(),
                 &input.server_certificate_name,
-                Vec::new(),
             )
             .await?;
         // AWS answers `Tags` even when empty (recorded), unlike for users and roles.
-        let tags = self.tags_of::<ServerCertificates>(&certificate).await?;
         let tags = Some(tags.unwrap_or_default());
         Ok(GetServerCertificateResponse {
             server_certificate: ServerCertificate {

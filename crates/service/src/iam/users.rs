@@ -71,10 +71,15 @@ impl Service {
         input: GetUserRequest,
     ) -> ServiceResult<GetUserResponse> {
         let account = caller.account_id.clone();
-        let user = match self
-            .named_or_self(caller, Operation::GetUser, input.user_name.as_deref())
-            .await?
-        {
+        if let Some(name) = input.user_name.as_deref() {
+            let (user, tags) = self
+                .entity_with_tags::<Users>(caller, Operation::GetUser.action(), name)
+                .await?;
+            return Ok(GetUserResponse {
+                user: user_view(user, tags),
+            });
+        }
+        let user = match self.named_or_self(caller, Operation::GetUser, None).await? {
             Some(user) => user,
             None => {
                 // Root without a name: AWS answers with the root "user".
