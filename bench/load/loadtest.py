@@ -205,31 +205,34 @@ def decision_cases(endpoint, user, root):
 
 
 def report(path):
-    """Markdown tables from `backend<TAB>case<TAB>RESULT {...}<TAB>transactions` lines, one per
-    case and round: each figure is the median of the case's rounds, and `spread` the lowest
-    and highest req/s of its rounds. Exits 1 on any error in any round."""
+    """Markdown tables from `backend<TAB>case<TAB>RESULT {...}<TAB>transactions<TAB>server
+    CPU microseconds` lines, one per case and round: each figure is the median of the case's
+    rounds, and `spread` the lowest and highest req/s of its rounds. `server µs` is the
+    server process's CPU time (user and system) per request: the rest of the two cores went
+    to wrk and the kernel's other work. Exits 1 on any error in any round."""
     runs = {}
     failed = False
     for line in open(path):
-        backend, case, result, transactions = line.rstrip("\n").split("\t")
+        backend, case, result, transactions, server_us = line.rstrip("\n").split("\t")
         figures = json.loads(result.split(" ", 1)[1])
         figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
         figures["transactions"] = int(transactions)
+        figures["server_us"] = int(server_us) / max(figures["requests"], 1)
         failed = failed or figures["non2xx"] > 0 or figures["socket_errors"] > 0
         # Dicts keep insertion order: the cases stay in the order they ran.
         runs.setdefault(backend, {}).setdefault(case, []).append(figures)
     for backend, cases in runs.items():
         floor = None
         print("\n%s\n" % backend)
-        print("| request | req/s | spread | p50 | p99 | of the floor | store transactions |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| request | req/s | spread | p50 | p99 | of the floor | server µs | store transactions |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for case, rounds in cases.items():
             rate = median([r["rate"] for r in rounds])
             if floor is None:
                 floor = rate
             transactions = median([r["transactions"] for r in rounds])
             print(
-                "| %s | %s | %s-%s | %.2f ms | %.2f ms | %d%% | %s |"
+                "| %s | %s | %s-%s | %.2f ms | %.2f ms | %d%% | %.1f | %s |"
                 % (
                     case,
                     format(round(rate), ","),
@@ -238,6 +241,7 @@ def report(path):
                     median([r["p50_us"] for r in rounds]) / 1000,
                     median([r["p99_us"] for r in rounds]) / 1000,
                     round(100 * rate / floor),
+                    median([r["server_us"] for r in rounds]),
                     format(round(transactions), ",") if transactions >= 0 else "-",
                 )
             )
