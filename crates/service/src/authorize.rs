@@ -33,8 +33,8 @@ pub(crate) struct CompiledPrincipal {
     pub(crate) user: Option<Arc<Principal>>,
 }
 
-/// Compiled policies by user or role id, session policies by temporary key id, and trust
-/// policies by role id, each bounded ([`CacheLimits`]) and dropped whenever anything in the
+/// Compiled policies by user or role id, session policies by temporary key id, trust
+/// policies by role id and the roles sessions act as, each bounded ([`CacheLimits`]) and dropped whenever anything in the
 /// store changes.
 #[derive(Debug)]
 pub(crate) struct PolicyCache {
@@ -72,12 +72,14 @@ impl PolicyCache {
         self.roles.clear();
     }
 
-    /// Lookups of compiled principals and of session policies: (found, not found) each.
-    pub(crate) fn lookups(&self) -> [(&'static str, (u64, u64)); 3] {
+    /// Lookups of compiled principals, session policies, trust policies and sessions' roles:
+    /// (found, not found) each.
+    pub(crate) fn lookups(&self) -> [(&'static str, (u64, u64)); 4] {
         [
             ("compiled", self.principals.lookups()),
             ("sessions", self.sessions.lookups()),
             ("trusts", self.trusts.lookups()),
+            ("session_roles", self.roles.lookups()),
         ]
     }
 
