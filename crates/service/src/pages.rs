@@ -107,7 +107,7 @@ fn write_members(key: &mut String, request: &Request) -> bool {
         ) => {
             match filter {
                 Some(types) => {
-                    number(key, i32::try_from(types.len()).ok());
+                    number(key, Some(types.len()));
                     for kind in types {
                         member(key, Some(kind.as_str()));
                     }
@@ -127,7 +127,7 @@ fn member(key: &mut String, value: Option<&str>) {
     match value {
         None => key.push_str(":-"),
         Some(value) => {
-            number(key, i32::try_from(value.len()).ok());
+            number(key, Some(value.len()));
             key.push('=');
             key.push_str(value);
         }
@@ -135,7 +135,7 @@ fn member(key: &mut String, value: Option<&str>) {
 }
 
 /// `:-` for an absent number, `:<digits>` for a present one.
-fn number(key: &mut String, value: Option<i32>) {
+fn number(key: &mut String, value: Option<impl std::fmt::Display>) {
     use std::fmt::Write as _;
     match value {
         None => key.push_str(":-"),

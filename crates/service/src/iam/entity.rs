@@ -515,6 +515,12 @@ impl Kind for Policies {
     }
 }
 
+/// Tags as a response shows them with their entity: `None` when there are none, as AWS omits
+/// the member then.
+fn shown_tags(tags: Vec<Tag>) -> Option<Vec<wire::iam::Tag>> {
+    (!tags.is_empty()).then(|| wire_tags(tags))
+}
+
 /// `aws:ResourceTag/k` and `iam:ResourceTag/k` for each of an entity's tags.
 fn resource_tag_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
     tags.iter()
@@ -586,8 +592,7 @@ impl Service {
             .authorized_with_tags::<K>(caller, action, name, Vec::new())
             .await?
             .ok_or_else(|| K::not_found(name))?;
-        let tags = wire_tags(tags);
-        Ok((record, (!tags.is_empty()).then_some(tags)))
+        Ok((record, shown_tags(tags)))
     }
 
     /// The entity `name` names, once the caller is allowed `action` on it (see
@@ -654,8 +659,7 @@ impl Service {
         let Some(target) = K::tag_target(record) else {
             return Ok(None);
         };
-        let tags = wire_tags(self.reads().list_tags(&target).await?);
-        Ok((!tags.is_empty()).then_some(tags))
+        Ok(shown_tags(self.reads().list_tags(&target).await?))
     }
 
     /// Authorizes the creation of an entity at `arn` with `tags` (and `extra` context):
