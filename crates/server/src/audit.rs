@@ -509,8 +509,14 @@ pub(crate) fn query_parameters(pairs: &[(String, String)]) -> Value {
         {
             continue;
         }
-        let camel: Vec<String> = name.split('.').map(lower_first).collect();
-        fields.insert(camel.join("."), Value::from(unless_key(value)));
+        let mut camel = String::with_capacity(name.len());
+        for (n, segment) in name.split('.').enumerate() {
+            if n > 0 {
+                camel.push('.');
+            }
+            lower_first(segment, &mut camel);
+        }
+        fields.insert(camel, Value::from(unless_key(value)));
     }
     if fields.is_empty() {
         Value::Null
@@ -553,11 +559,12 @@ fn unless_key(value: &str) -> &str {
     }
 }
 
-fn lower_first(segment: &str) -> String {
+/// Writes `segment` with its first letter in lower case after `out`.
+fn lower_first(segment: &str, out: &mut String) {
     let mut chars = segment.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    if let Some(first) = chars.next() {
+        out.extend(first.to_lowercase());
+        out.push_str(chars.as_str());
     }
 }
 

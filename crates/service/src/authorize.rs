@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use policy::{Context, ContextValue, Policies, Policy, PolicyKind, PolicySet, Principal, Request};
-use store::{ListOptions, RoleRecord, StoreError, TagTarget, UserRecord};
+use store::{ListOptions, RoleRecord, StoreError, Tag, TagTarget, UserRecord};
 
 use crate::reads::Reads;
 
@@ -571,9 +571,47 @@ fn names_user(arn: &str, user: &UserRecord) -> bool {
         == Some(user.name.as_str())
 }
 
+/// What an operation adds to a decision's context.
+#[derive(Default)]
+pub(crate) struct Extra<'a> {
+    /// Its own keys (`aws:RequestTag/...`, `iam:PolicyARN`, ...).
+    pub keys: Vec<(String, ContextValue)>,
+    /// The tags of the entity acted on, as `aws:ResourceTag/...` and `iam:ResourceTag/...`:
+    /// written out only when a policy reads the context or a denial quotes it.
+    pub resource_tags: &'a [Tag],
+}
+
+impl Extra<'_> {
+    /// `keys` alone.
+    pub(crate) fn keys(keys: Vec<(String, ContextValue)>) -> Extra<'static> {
+        Extra {
+            keys,
+            resource_tags: &[],
+        }
+    }
+}
+
+/// `aws:ResourceTag/k` and `iam:ResourceTag/k` for each of an entity's tags.
+pub(crate) fn resource_tag_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
+    tags.iter()
+        .flat_map(|tag| {
+            [
+                (
+                    format!("aws:ResourceTag/{}", tag.key),
+                    ContextValue::Single(tag.value.clone()),
+                ),
+                (
+                    format!("iam:ResourceTag/{}", tag.key),
+                    ContextValue::Single(tag.value.clone()),
+                ),
+            ]
+        })
+        .collect()
+}
+
 /// Decides whether `caller` may perform `action` on `resource` (an ARN of the caller's
-/// account, or `*`), with `extra` context keys of the operation (`aws:RequestTag/...`,
-/// `iam:PolicyARN`, ...). The root user is never denied within its own account.
+/// account, or `*`), with what the operation adds to the context (`extra`). The root user
+/// is never denied within its own account.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site per service; a struct would only rename them"
@@ -586,7 +624,7 @@ pub(crate) async fn authorize(
     now: SystemTime,
     action: &str,
     resource: &str,
-    extra: Vec<(String, ContextValue)>,
+    extra: Extra<'_>,
 ) -> ServiceResult<()> {
     if caller.identity == Identity::Root {
         return Ok(());
@@ -624,7 +662,7 @@ pub(crate) async fn authorize(
     let (context, extra) = if reads_context {
         (
             full_context(caller, &policies, guard, now, extra),
-            Vec::new(),
+            Extra::default(),
         )
     } else {
         (Context::new(), extra)
@@ -688,7 +726,7 @@ fn full_context(
     policies: &CallerPolicies,
     guard: Option<&Guardrails>,
     now: SystemTime,
-    extra: Vec<(String, ContextValue)>,
+    extra: Extra<'_>,
 ) -> Context {
     let partition = caller.partition();
     let tags = policies.compiled.as_ref().map_or(&[][..], |c| &c.tags[..]);
@@ -702,7 +740,8 @@ fn full_context(
             context.insert(key, value);
         }
     }
-    for (key, value) in extra {
+    let resource_tags = resource_tag_context(extra.resource_tags);
+    for (key, value) in extra.keys.into_iter().chain(resource_tags) {
         let value = match value {
             ContextValue::Single(arn)
                 if partition != wire::Partition::Aws && ARN_KEYS.contains(&key.as_str()) =>

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use policy::{Context, ContextValue, Decision, Policies, Policy, PolicyKind, PolicySet, Request};
 use store::StoreError;
 
-use crate::authorize::{CallerPolicies, authorize, caller_policies, denial_message};
+use crate::authorize::{CallerPolicies, Extra, authorize, caller_policies, denial_message};
 use crate::caller::{Caller, Identity, RequestInfo};
 use crate::error::{ServiceError, ServiceResult};
 use crate::guardrails::guardrails;
@@ -204,7 +204,7 @@ impl Service {
             self.clock.now(),
             AUTHORIZE_ACTION,
             &arn,
-            Vec::new(),
+            Extra::default(),
         )
         .await
     }

@@ -169,6 +169,10 @@ impl Service {
     ) -> ServiceResult<Option<PageKey>> {
         use std::fmt::Write as _;
         let operation = request.operation();
+        // Every other request stops here, before any of the work below.
+        let Some(resource) = listing_resource(operation, &caller.account_id) else {
+            return Ok(None);
+        };
         // Taken before the decision: a page rendered later is at least this new.
         let revision = self.reads().revision();
         let stamps = self.state().stamps_generation();
@@ -185,7 +189,7 @@ impl Service {
         }
         self.check_fresh()?;
         self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
-        self.authorize_listing(caller, operation).await?;
+        self.allow(caller, operation, &resource, Vec::new()).await?;
         if revision < 0 {
             return Ok(None);
         }

@@ -50,10 +50,10 @@ impl<'a> Reads<'a> {
         Reads { store, state: None }
     }
 
-    /// The state's snapshot, when it is loaded.
-    fn loaded(&self) -> Option<std::sync::Arc<Snapshot>> {
+    /// The state's snapshot, when it is loaded (for this read only: [`State::peek`]).
+    fn loaded(&self) -> Option<arc_swap::Guard<Arc<Snapshot>>> {
         self.state
-            .map(State::snapshot)
+            .map(State::peek)
             .filter(|snapshot| snapshot.is_loaded())
     }
 

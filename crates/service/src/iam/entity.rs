@@ -22,7 +22,7 @@ use super::{
     check_path, check_tags, non_whitespace, policy_path, tag_context, tag_keys_case_sensitive,
     uri_encode, wire_tags,
 };
-use crate::authorize::managed_policy;
+use crate::authorize::{Extra, managed_policy, resource_tag_context};
 use crate::caller::{Caller, group_arn, role_arn, user_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::reads::Reads;
@@ -521,24 +521,6 @@ fn shown_tags(tags: Vec<Tag>) -> Option<Vec<wire::iam::Tag>> {
     (!tags.is_empty()).then(|| wire_tags(tags))
 }
 
-/// `aws:ResourceTag/k` and `iam:ResourceTag/k` for each of an entity's tags.
-fn resource_tag_context(tags: &[Tag]) -> Vec<(String, ContextValue)> {
-    tags.iter()
-        .flat_map(|tag| {
-            [
-                (
-                    format!("aws:ResourceTag/{}", tag.key),
-                    ContextValue::Single(tag.value.clone()),
-                ),
-                (
-                    format!("iam:ResourceTag/{}", tag.key),
-                    ContextValue::Single(tag.value.clone()),
-                ),
-            ]
-        })
-        .collect()
-}
-
 impl Service {
     /// The entity `name` names, or `None`, once the caller is allowed `action` on it: on the
     /// entity's ARN with its tags in the context when it exists, on the ARN the name would
@@ -562,7 +544,7 @@ impl Service {
         caller: &Caller,
         action: &str,
         name: &str,
-        mut extra: Vec<(String, ContextValue)>,
+        extra: Vec<(String, ContextValue)>,
     ) -> ServiceResult<Option<(K::Record, Vec<Tag>)>> {
         let record = K::find(self.reads(), caller, name).await?;
         let (arn, tags) = match &record {
@@ -571,12 +553,15 @@ impl Service {
                     Some(target) => self.reads().list_tags(&target).await?,
                     None => Vec::new(),
                 };
-                extra.extend(resource_tag_context(&tags));
                 (K::arn(record), tags)
             }
             None => (K::arn_of_name(&caller.account_id, name), Vec::new()),
         };
-        self.allow_action(caller, action, &arn, extra).await?;
+        let extra = Extra {
+            keys: extra,
+            resource_tags: &tags,
+        };
+        self.allow_action_with(caller, action, &arn, extra).await?;
         Ok(record.map(|record| (record, tags)))
     }
 

@@ -32,7 +32,7 @@ use wire::iam::{
     User,
 };
 
-use crate::authorize::authorize;
+use crate::authorize::{Extra, authorize};
 use crate::caller::{Caller, Identity, user_arn};
 use crate::catalogue::Catalogue;
 use crate::error::{ServiceError, ServiceResult};
@@ -242,6 +242,18 @@ impl Service {
         action: &str,
         resource: &str,
         extra: Vec<(String, ContextValue)>,
+    ) -> ServiceResult<()> {
+        self.allow_action_with(caller, action, resource, Extra::keys(extra))
+            .await
+    }
+
+    /// [`Self::allow_action`] with everything an operation may add to the context.
+    pub(crate) async fn allow_action_with(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        extra: Extra<'_>,
     ) -> ServiceResult<()> {
         authorize(
             self.reads(),

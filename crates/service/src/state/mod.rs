@@ -13,6 +13,7 @@ mod account;
 mod reads;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -163,7 +164,7 @@ struct Stamps<T> {
     writes: Mutex<StampWrites>,
     /// Moved by every change of `uses`: what rendered pages holding RoleLastUsed are keyed
     /// by (`pages.rs`), since the stamps do not move the revision.
-    generation: std::sync::atomic::AtomicU64,
+    generation: AtomicU64,
 }
 
 impl<T: Clone> Default for Stamps<T> {
@@ -171,7 +172,7 @@ impl<T: Clone> Default for Stamps<T> {
         Stamps {
             uses: ArcSwap::from_pointee(imbl::HashMap::new()),
             writes: Mutex::default(),
-            generation: std::sync::atomic::AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 }
@@ -200,8 +201,7 @@ impl<T: Clone> Stamps<T> {
     }
 
     fn moved(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     fn get(&self, id: &str) -> Option<(i64, T)> {
@@ -288,9 +288,11 @@ pub(crate) struct State {
     role_stamps: Stamps<String>,
     /// Access key last use: key id -> (time, service and region).
     key_stamps: Stamps<KeyUse>,
-    /// When the last successful catch-up began to read the store: the snapshot was the
-    /// store's state at that moment at least. `None` before the first.
-    confirmed: Mutex<Option<Instant>>,
+    /// When the last successful catch-up began to read the store (the snapshot was the
+    /// store's state at that moment at least), as nanoseconds after `created` plus one; 0
+    /// before the first. An atomic, not a lock: every request reads it.
+    confirmed: AtomicU64,
+    created: Instant,
 }
 
 impl Default for State {
@@ -300,7 +302,8 @@ impl Default for State {
             catching_up: tokio::sync::Mutex::new(()),
             role_stamps: Stamps::default(),
             key_stamps: Stamps::default(),
-            confirmed: Mutex::new(None),
+            confirmed: AtomicU64::new(0),
+            created: Instant::now(),
         }
     }
 }
@@ -311,13 +314,24 @@ impl State {
         self.current.load_full()
     }
 
+    /// The current snapshot for a short read: no reference count is taken. Every request
+    /// reads the snapshot several times from both worker threads, and a count moving between
+    /// the cores on each read cost more than the read (issue 14); the guard is a slot of the
+    /// reading thread's own. Not to be kept: a long-held guard pins the snapshot like an
+    /// `Arc`, and the thread's few slots fall back to counting.
+    pub(crate) fn peek(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
     /// Whether the store confirmed the snapshot less than `bound` ago.
     pub(crate) fn confirmed_within(&self, bound: Duration) -> bool {
-        self.confirmed
-            .lock()
-            .ok()
-            .and_then(|confirmed| *confirmed)
-            .is_some_and(|at| at.elapsed() <= bound)
+        match self.confirmed.load(Ordering::Acquire) {
+            0 => false,
+            at => {
+                let confirmed = Duration::from_nanos(at - 1);
+                self.created.elapsed().saturating_sub(confirmed) <= bound
+            }
+        }
     }
 
     /// Forgets everything; the next catch-up loads the whole store again.
@@ -383,9 +397,7 @@ impl State {
 
     /// How many times the RoleLastUsed stamps have changed.
     pub(crate) fn stamps_generation(&self) -> u64 {
-        self.role_stamps
-            .generation
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.role_stamps.generation.load(Ordering::SeqCst)
     }
 
     /// The role's last use as this node knows it: the newer of the record and the stamp. No
@@ -427,9 +439,9 @@ impl State {
             self.key_stamps
                 .keep_existing(|id| snapshot.owner(id).is_some());
         }
-        if let Ok(mut confirmed) = self.confirmed.lock() {
-            *confirmed = Some(began);
-        }
+        let since_created = began.duration_since(self.created).as_nanos();
+        let at = u64::try_from(since_created).unwrap_or(u64::MAX - 1) + 1;
+        self.confirmed.store(at, Ordering::Release);
         Ok(())
     }
 
