@@ -1030,8 +1030,8 @@ async fn dispatch(
                 .await;
             let request = operation.decode(&params).map_err(validation)?;
             let failure = |e| Failure::from_service_in(service, partition, e, request_id);
-            // The large listings: decided now, answered from a page rendered earlier from
-            // the same state when there is one (service `pages.rs`).
+            // Listings and entity reads: decided now, answered from a page rendered earlier
+            // from the same state when there is one (service `pages.rs`).
             let page_key = app
                 .service
                 .page_key(caller, &request)

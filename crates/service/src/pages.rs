@@ -1,15 +1,20 @@
-//! Rendered answers of the large listings (ListUsers, ListGroups, ListRoles, ListPolicies,
-//! GetAccountAuthorizationDetails), kept by the state they were rendered from.
+//! Rendered answers kept by the state they were rendered from: the large listings
+//! (ListUsers, ListGroups, ListRoles, ListPolicies, GetAccountAuthorizationDetails) and the
+//! reads of one named entity that callers repeat (GetUser with a name, GetRole,
+//! ListAttachedUserPolicies).
 //!
 //! Such an answer is a pure function of the account's state and the request's members, and
-//! rendering it was most of its cost (100 users make 25 KB of XML: building the records,
-//! escaping, timestamps). The decision is never cached: [`Service::page_key`] runs the same
-//! checks and the same authorization as the operation, on every request, and only then names
+//! rendering it was most of its cost (100 users make 19 KB of XML: building the records,
+//! escaping, timestamps; a role's trust policy is percent-encoded). The decision is never
+//! cached: [`Service::page_key`] runs the same checks and the same authorization as the
+//! operation, on every request (for an entity: on its ARN with its tags), and only then names
 //! the page. The key holds everything the page depends on (reading 93): the state's revision
-//! (any write moves it), the RoleLastUsed stamps' generation (they do not move it), the reset
-//! generation (a reset starts the revisions over), the account, the partition the page is
-//! rendered in, and the decoded request's members, so a page is found only for a request that
-//! the operation would answer with the same bytes, request id aside.
+//! (any write moves it, a console sign-in's PasswordLastUsed among them), the RoleLastUsed
+//! stamps' generation (they do not move it), the reset generation (a reset starts the
+//! revisions over), the account, the partition the page is rendered in, and the decoded
+//! request's members, so a page is found only for a request that the operation would answer
+//! with the same bytes, request id aside. No answer depends on who asks: GetUser without a
+//! name (the caller itself) is not kept.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,6 +26,7 @@ use wire::iam::{Operation, Request};
 
 use crate::caller::{Caller, group_arn, role_arn, user_arn};
 use crate::error::{ServiceError, ServiceResult};
+use crate::iam::{Roles, Users};
 use crate::service::Service;
 
 /// An answer as the server writes it, split where its request id goes: `head`, the id,
@@ -55,6 +61,28 @@ fn listing_resource(operation: Operation, account: &str) -> Option<String> {
         Operation::ListPolicies => Some(store::customer_policy_arn(account, "/", "")),
         Operation::GetAccountAuthorizationDetails => Some("*".to_owned()),
         _ => None,
+    }
+}
+
+/// What a kept answer's request is decided on, as its operation decides it.
+enum Subject<'r> {
+    /// A listing's own resource ([`listing_resource`]).
+    Listing(String),
+    /// The user named, with its tags.
+    User(&'r str),
+    /// The role named, with its tags.
+    Role(&'r str),
+}
+
+/// What `request` is decided on when its answer may be kept; `None` for every other request.
+fn subject<'r>(request: &'r Request, account: &str) -> Option<Subject<'r>> {
+    match request {
+        Request::GetUser(wire::iam::GetUserRequest {
+            user_name: Some(name),
+        }) => Some(Subject::User(name)),
+        Request::ListAttachedUserPolicies(listing) => Some(Subject::User(&listing.user_name)),
+        Request::GetRole(wire::iam::GetRoleRequest { role_name }) => Some(Subject::Role(role_name)),
+        _ => listing_resource(request.operation(), account).map(Subject::Listing),
     }
 }
 
@@ -117,6 +145,27 @@ fn write_members(key: &mut String, request: &Request) -> bool {
             number(key, *max_items);
             member(key, marker.as_deref());
         }
+        Request::GetUser(wire::iam::GetUserRequest { user_name }) => {
+            // Without a name the answer is the caller's own user: not kept.
+            let Some(name) = user_name else {
+                return false;
+            };
+            member(key, Some(name));
+        }
+        Request::GetRole(wire::iam::GetRoleRequest { role_name }) => {
+            member(key, Some(role_name));
+        }
+        Request::ListAttachedUserPolicies(wire::iam::ListAttachedUserPoliciesRequest {
+            user_name,
+            path_prefix,
+            marker,
+            max_items,
+        }) => {
+            member(key, Some(user_name));
+            member(key, path_prefix.as_deref());
+            member(key, marker.as_deref());
+            number(key, *max_items);
+        }
         _ => return false,
     }
     true
@@ -159,9 +208,10 @@ impl Service {
         self.allow(caller, operation, &resource, Vec::new()).await
     }
 
-    /// For a cacheable listing: the checks `iam` makes and the operation's authorization, run
-    /// now, then the key its answer is kept under. `None` for every other request, and while
-    /// the state is not loaded (the answer then comes from the store).
+    /// For a request whose answer may be kept: the checks `iam` makes and the operation's
+    /// authorization, run now, then the key its answer is kept under. `None` for every other
+    /// request, for an entity that does not exist (the operation answers NoSuchEntity), and
+    /// while the state is not loaded (the answer then comes from the store).
     pub async fn page_key(
         &self,
         caller: &Caller,
@@ -170,7 +220,7 @@ impl Service {
         use std::fmt::Write as _;
         let operation = request.operation();
         // Every other request stops here, before any of the work below.
-        let Some(resource) = listing_resource(operation, &caller.account_id) else {
+        let Some(subject) = subject(request, &caller.account_id) else {
             return Ok(None);
         };
         // Taken before the decision: a page rendered later is at least this new.
@@ -189,8 +239,22 @@ impl Service {
         }
         self.check_fresh()?;
         self.check_session_limits(caller, crate::sts::Called::Iam(operation))?;
-        self.allow(caller, operation, &resource, Vec::new()).await?;
-        if revision < 0 {
+        let action = operation.action();
+        let exists = match subject {
+            Subject::Listing(resource) => {
+                self.allow(caller, operation, &resource, Vec::new()).await?;
+                true
+            }
+            Subject::User(name) => self
+                .authorized::<Users>(caller, action, name, Vec::new())
+                .await?
+                .is_some(),
+            Subject::Role(name) => self
+                .authorized::<Roles>(caller, action, name, Vec::new())
+                .await?
+                .is_some(),
+        };
+        if revision < 0 || !exists {
             return Ok(None);
         }
         Ok(Some(PageKey(key)))
@@ -250,6 +314,30 @@ mod tests {
             key(&users(Some("/a/"), None, Some(5))),
             Some(":3=/a/:-:5".to_owned())
         );
+    }
+
+    #[test]
+    fn entity_reads_are_keyed_by_every_member() {
+        let get_user = |name: &str| {
+            key(&Request::GetUser(wire::iam::GetUserRequest {
+                user_name: Some(name.to_owned()),
+            }))
+        };
+        let attached = |prefix: Option<&str>, max_items: Option<i32>| {
+            key(&Request::ListAttachedUserPolicies(
+                wire::iam::ListAttachedUserPoliciesRequest {
+                    user_name: "ann".to_owned(),
+                    path_prefix: prefix.map(str::to_owned),
+                    marker: None,
+                    max_items,
+                },
+            ))
+        };
+        assert_eq!(get_user("ann"), Some(":3=ann".to_owned()));
+        assert_ne!(get_user("ann"), get_user("Ann"));
+        assert_ne!(attached(None, None), attached(Some("/"), None));
+        assert_ne!(attached(None, None), attached(None, Some(1)));
+        assert_eq!(attached(None, Some(1)), Some(":3=ann:-:-:1".to_owned()));
     }
 
     #[test]

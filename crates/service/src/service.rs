@@ -142,7 +142,7 @@ pub struct CacheLimits {
     pub trusts: Bound,
     /// Opened session tokens by temporary key; weight: token text in bytes plus the session.
     pub tokens: Bound,
-    /// Rendered answers of the large listings (`pages.rs`); weight: their bytes.
+    /// Rendered answers of listings and entity reads (`pages.rs`); weight: their bytes.
     pub pages: Bound,
 }
 
@@ -166,8 +166,10 @@ impl Default for CacheLimits {
                 entries: 65_536,
                 weight: 64 << 20,
             },
+            // Listings run to tens of kilobytes, one entity's answer to about one: the
+            // bytes bound the first, the entries the second.
             pages: Bound {
-                entries: 1_024,
+                entries: 16_384,
                 weight: 32 << 20,
             },
         }
@@ -187,7 +189,7 @@ pub struct CacheUsage {
     pub trusts: (usize, usize),
     /// Opened session tokens.
     pub tokens: (usize, usize),
-    /// Rendered listing pages.
+    /// Rendered answers (`pages.rs`).
     pub pages: (usize, usize),
 }
 
@@ -199,7 +201,7 @@ struct Caches {
     /// Opened session tokens by temporary key: opening one (base64, decryption, JSON) cost
     /// a tenth of a role session's request. The token is kept to be compared.
     tokens: BoundedMap<OpenedToken>,
-    /// Rendered answers of the large listings (`pages.rs`).
+    /// Rendered answers of listings and entity reads (`pages.rs`).
     pages: BoundedMap<Arc<RenderedPage>>,
     /// When this node last wrote each principal's use of each service and action (the
     /// access advisor's rows): one write a minute per row, whatever the request rate.
